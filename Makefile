@@ -1,0 +1,135 @@
+# cutoverd — top-level build.  `make help` lists the targets.
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BINDIR    ?= $(PREFIX)/bin
+SBINDIR   ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
+VERSION   := 0.1.0
+
+CC        ?= cc
+PKGS      := libmariadb libevent jansson libsystemd inih
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS    ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -DCUTOVER_VERSION='"$(VERSION)"' \
+             -Ilib -Idaemon $(PKG_CFLAGS)
+LDLIBS    = $(PKG_LIBS) -lm
+
+LIB_SRC    := $(wildcard lib/*.c)
+DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+CTL_SRC    := $(wildcard ctl/*.c)
+TEST_SRC   := $(wildcard tests/check_*.c)
+IT_SRC     := $(wildcard tests/it_*.c)
+HDRS       := $(wildcard lib/*.h daemon/*.h ctl/*.h tests/*.h)
+
+B := build
+SAN := $(B)/san
+
+.PHONY: all check unit unit-san integration install uninstall clean deps sandbox sandbox-stop \
+        demo bench fuzz help man-check units-check
+
+all: $(B)/cutoverd $(B)/cutoverctl $(B)/cutover-load
+
+$(B)/%.o: %.c $(HDRS) | $(B)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B):
+	@mkdir -p $(B)
+
+$(B)/cutoverd: $(B)/daemon/main.o $(DAEMON_SRC:%.c=$(B)/%.o) $(LIB_SRC:%.c=$(B)/%.o)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/cutoverctl: $(CTL_SRC:%.c=$(B)/%.o) $(LIB_SRC:%.c=$(B)/%.o)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The write-load client used by the integration tests, the demo and the benchmarks.
+$(B)/cutover-load: $(B)/tests/load/cutover-load.o $(LIB_SRC:%.c=$(B)/%.o)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit-test runner: every tests/check_<module>.c exports Suite *<module>_suite(void).
+$(B)/tests/suites.h: $(TEST_SRC) | $(B)
+	@mkdir -p $(B)/tests
+	@for f in $(TEST_SRC); do n=$$(basename $$f .c); n=$${n#check_}; echo "SUITE($$n)"; done > $@.tmp
+	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+
+$(B)/tests/check_main.o: tests/check_main.c $(B)/tests/suites.h $(HDRS)
+	$(CC) $(ALL_CFLAGS) -I$(B)/tests -c $< -o $@
+
+$(B)/unit-tests: $(B)/tests/check_main.o $(TEST_SRC:%.c=$(B)/%.o) $(DAEMON_SRC:%.c=$(B)/%.o) $(LIB_SRC:%.c=$(B)/%.o)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+# The same unit tests, built with AddressSanitizer and UndefinedBehaviorSanitizer.
+$(SAN)/unit-tests: $(TEST_SRC) tests/check_main.c $(DAEMON_SRC) $(LIB_SRC) $(B)/tests/suites.h $(HDRS)
+	@mkdir -p $(SAN)
+	$(CC) $(ALL_CFLAGS) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
+	  -I$(B)/tests -o $@ tests/check_main.c $(TEST_SRC) $(DAEMON_SRC) $(LIB_SRC) $(LDLIBS) $(CHECK_LIBS)
+
+# Integration tests: real mariadbd and haproxy, started and stopped by the suite itself.
+$(B)/it-tests: $(IT_SRC:%.c=$(B)/%.o) $(B)/tests/it_lib.o $(LIB_SRC:%.c=$(B)/%.o)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+unit: $(B)/unit-tests
+	$(B)/unit-tests
+
+unit-san: $(SAN)/unit-tests
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 CK_FORK=no $(SAN)/unit-tests
+
+integration: all $(B)/it-tests
+	CUTOVER_BUILD=$(CURDIR)/$(B) $(B)/it-tests
+
+units-check:
+	tests/units-check.sh
+
+man-check:
+	tests/man-check.sh
+
+check: all unit unit-san man-check units-check integration
+
+deps:
+	@tests/deps.sh
+
+sandbox: all
+	tests/sandbox/sandbox.sh start
+
+sandbox-stop:
+	tests/sandbox/sandbox.sh stop
+
+demo: deps all
+	tests/demo.sh
+
+bench: all
+	bench/run.sh
+
+fuzz:
+	fuzz/run.sh
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/cutoverd
+	install -m 0755 $(B)/cutoverd $(DESTDIR)$(SBINDIR)/cutoverd
+	install -m 0755 $(B)/cutoverctl $(DESTDIR)$(BINDIR)/cutoverctl
+	install -m 0644 man/cutoverctl.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/cutoverd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/cutoverd-api.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 0644 man/cutoverd.8 $(DESTDIR)$(MANDIR)/man8/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/cutoverd.service > $(DESTDIR)$(UNITDIR)/cutoverd.service
+	install -m 0644 systemd/cutoverd.socket $(DESTDIR)$(UNITDIR)/cutoverd.socket
+	install -m 0640 conf/cutoverd.conf.example $(DESTDIR)$(SYSCONFDIR)/cutoverd/cutoverd.conf.example
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/cutoverd $(DESTDIR)$(BINDIR)/cutoverctl \
+	  $(DESTDIR)$(MANDIR)/man1/cutoverctl.1 $(DESTDIR)$(MANDIR)/man5/cutoverd.conf.5 \
+	  $(DESTDIR)$(MANDIR)/man7/cutoverd-api.7 $(DESTDIR)$(MANDIR)/man8/cutoverd.8 \
+	  $(DESTDIR)$(UNITDIR)/cutoverd.service $(DESTDIR)$(UNITDIR)/cutoverd.socket \
+	  $(DESTDIR)$(SYSCONFDIR)/cutoverd/cutoverd.conf.example
+
+clean:
+	rm -rf $(B)
+
+help:
+	@echo "targets: all check unit unit-san integration install uninstall clean deps sandbox sandbox-stop demo bench fuzz"

@@ -1,0 +1,68 @@
+/* Asynchronous MySQL/MariaDB connections on the libevent loop, through MariaDB Connector/C's
+ * non-blocking API (mysql_*_start / mysql_*_cont).  Nothing here blocks: every operation has a
+ * deadline, and a server that stops answering (SIGSTOP, a dead link) costs a timer, not the loop.
+ *
+ * One struct db is one connection running one batch at a time.  A batch is a list of statements
+ * run in order; it stops at the first error.  The connection is (re)opened on demand within the
+ * batch's deadline.  On a deadline the connection is torn down (the server may still be running
+ * the statement; callers that care use KILL QUERY from another connection). */
+#ifndef CUTOVER_DB_H
+#define CUTOVER_DB_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "rowset.h"
+
+#define DB_ERR_TIMEOUT  (-2)   /* the deadline passed */
+#define DB_ERR_CANCELED (-3)   /* never reported to callbacks: db_cancel() suppresses them */
+#define DB_ERR_CONNECT  (-4)   /* could not start a connection at all */
+
+struct db_target {
+	const char *host;        /* may be NULL when socket is set */
+	int port;
+	const char *socket;      /* may be NULL */
+	const char *user;
+	const char *password;    /* may be NULL; copied and wiped on free */
+	const char *database;    /* may be NULL */
+	enum tls_mode tls_mode;
+	const char *tls_ca, *tls_cert, *tls_key;
+};
+
+struct db_result {
+	int err;                 /* 0, a server/client errno (e.g. 1290, 2013) or DB_ERR_* */
+	char errmsg[512];
+	size_t failed;           /* index of the statement that failed (== n_ok) */
+	size_t n;                /* rowsets for the statements that completed */
+	struct rowset **rs;      /* owned; a statement without a result set gets an empty rowset */
+	int64_t elapsed_us;
+	bool connected_now;      /* this batch had to open the connection */
+};
+
+struct db;
+typedef void (*db_done_fn)(struct db *db, struct db_result *res, void *arg);
+
+/* `label` names the connection in logs (borrowed for the db's life). */
+struct db *db_new(struct event_base *base, const char *label);
+/* Copy the target (takes effect on the next connect; closes an idle open connection). */
+void db_set_target(struct db *db, const struct db_target *t, int connect_timeout_ms);
+/* Run n statements (copied) within timeout_ms.  Returns 0, or -1 if a batch is already running.
+ * fn gets a result it must free with db_result_free(). */
+int db_run(struct db *db, const char *const *sql, size_t n, int timeout_ms, db_done_fn fn, void *arg);
+int db_run1(struct db *db, const char *sql, int timeout_ms, db_done_fn fn, void *arg);
+bool db_busy(const struct db *db);
+bool db_connected(const struct db *db);
+/* Abandon the running batch (no callback) and close the connection. */
+void db_cancel(struct db *db);
+void db_close(struct db *db);
+void db_free(struct db *db);
+/* The server's id for this connection (CONNECTION_ID()), 0 if not connected. */
+unsigned long db_thread_id(const struct db *db);
+void db_result_free(struct db_result *r);
+/* Escape for a single-quoted literal using the connection's charset rules; new string. */
+char *db_escape(const char *s);
+
+#endif

@@ -1,0 +1,70 @@
+/* Each server flavor's SQL in one table, and the parsers that turn its answers into a
+ * struct server_status.  flavor_mariadb.c (MariaDB 10.6+, tested live) and flavor_mysql.c
+ * (MySQL 8.0 and 8.4, covered by unit tests) each define one or two `const struct flavor_ops`.
+ * Statements with parameters are printf formats; the parameter list of each is documented
+ * below and is the same for every flavor, so callers never branch on the flavor. */
+#ifndef CUTOVER_FLAVOR_H
+#define CUTOVER_FLAVOR_H
+
+#include "rowset.h"
+#include "status.h"
+
+enum sql_id {
+	/* Polling. */
+	SQL_VARS,              /* one row: version, server_id, read_only, … (see parse_vars) */
+	SQL_REPLICA_STATUS,    /* SHOW SLAVE STATUS / SHOW REPLICA STATUS: zero or one row */
+	SQL_BINLOG_STATUS,     /* SHOW MASTER STATUS / SHOW BINARY LOG STATUS: zero or one row */
+	SQL_HEARTBEAT_CREATE_DB,    /* %s = database name */
+	SQL_HEARTBEAT_CREATE,       /* %s = db.table */
+	SQL_HEARTBEAT_WRITE,        /* %s = db.table, %lld = timestamp (µs since the epoch); writes only if not read-only */
+	SQL_HEARTBEAT_READ,         /* %s = db.table: rows (server_id, ts) */
+
+	/* Switchover. */
+	SQL_FENCE,             /* make read-only (MySQL: SET PERSIST super_read_only=ON) */
+	SQL_UNFENCE,           /* make writable again */
+	SQL_FENCE_POINT,       /* one row, one column: the executed GTID position */
+	SQL_WAIT_GTID,         /* %s = GTID position, %.3f = timeout in seconds; one row: 0 = reached */
+	SQL_STOP_REPLICA,
+	SQL_START_REPLICA,
+	SQL_RESET_REPLICA,     /* forget the source: RESET SLAVE ALL / RESET REPLICA ALL */
+	/* %s host, %d port, %s user, %s password (escaped), %d connect retry seconds */
+	SQL_CHANGE_SOURCE,     /* a replica follows a new source by GTID */
+	SQL_DEMOTE_TO_REPLICA, /* the old primary follows the new one (MariaDB: MASTER_DEMOTE_TO_SLAVE=1) */
+	SQL_LIST_SESSIONS,     /* rows (id, user, host, command, time, info): client sessions to cut */
+	SQL_KILL_SESSION,      /* %llu = connection id */
+	SQL_KILL_QUERY,        /* %llu = connection id */
+	SQL_PRIVILEGED_USERS,  /* rows (user, host, privilege): accounts read_only does not stop */
+	SQL_VAR_SET_SESSION_TIMEOUT, /* %d = seconds: lock_wait_timeout for our session */
+	SQL_MAX
+};
+
+struct flavor_ops {
+	enum flavor_id id;
+	const char *name;
+	const char *sql[SQL_MAX];
+	/* Fill version, server_id, read_only, super_read_only, log_bin, log_slave_updates,
+	 * gtid_strict_mode / gtid_mode / enforce_gtid_consistency and the GTID positions from
+	 * the single row of SQL_VARS.  Returns 0, or -1 if the row is missing. */
+	int (*parse_vars)(const struct rowset *rs, struct server_status *st);
+	/* Fill st->repl from SHOW … STATUS (no row: repl.configured = false).  Returns 0 / -1. */
+	int (*parse_replica)(const struct rowset *rs, struct repl_status *r);
+	/* Fill binlog_file/pos from SQL_BINLOG_STATUS (no row: empty). */
+	int (*parse_binlog)(const struct rowset *rs, struct server_status *st);
+};
+
+extern const struct flavor_ops flavor_mariadb;
+extern const struct flavor_ops flavor_mysql80;
+extern const struct flavor_ops flavor_mysql84;
+
+/* The query every flavor can answer, used first to learn the version: one row, one column. */
+#define SQL_DETECT "SELECT @@version"
+
+/* Which flavor a @@version string is: "10.11.6-MariaDB-0+deb12u1" → MariaDB;
+ * "8.0.36" → MySQL 8.0; "8.4.0", "9.1.0" → MySQL 8.4 rules.  MySQL before 8.0 is unknown. */
+enum flavor_id flavor_detect(const char *version);
+const struct flavor_ops *flavor_get(enum flavor_id id);
+
+/* Escape a string for a single-quoted SQL literal (backslash and quote), into a new string. */
+char *sql_quote(const char *s);
+
+#endif

@@ -1,0 +1,99 @@
+/* Routers behind one narrow interface.  A driver (router_haproxy.c, router_proxysql.c,
+ * router_exec.c) fills a `const struct router_ops`; everything else sees only struct router.
+ * Every operation is asynchronous on the loop, has the router's timeout as its deadline, and
+ * reports through a router_cb exactly once (never synchronously from inside the call). */
+#ifndef CUTOVER_ROUTER_H
+#define CUTOVER_ROUTER_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define ROUTER_MAX_BACKENDS 64
+
+/* Index into cfg_router.exec_cmd too. */
+enum router_step { RSTEP_STATUS, RSTEP_DRAIN, RSTEP_PROMOTE, RSTEP_ROLLBACK, RSTEP_FINALIZE, RSTEP__COUNT };
+const char *router_step_name(enum router_step s);
+
+struct router_backend {
+	char server[64];          /* cutoverd server name, "" when no configured server matches */
+	char name[128];           /* the router's name: haproxy "backend/server", proxysql "host:port" */
+	char host[256];
+	int port;
+	int hostgroup;            /* proxysql hostgroup; -1 for haproxy */
+	bool writer;              /* in the write backend / writer hostgroup */
+	bool admin_up;            /* takes new work: haproxy ready (not drain/maint), proxysql ONLINE */
+	bool healthy;             /* haproxy check UP (or no check); proxysql not SHUNNED */
+	char state[32];           /* as the router says it: "UP", "DRAIN", "MAINT", "DOWN", "ONLINE", "OFFLINE_SOFT", … */
+	int sessions;             /* haproxy scur, proxysql ConnUsed */
+	int weight;
+	int max_connections;      /* proxysql; -1 for haproxy */
+};
+
+struct router_view {
+	bool reachable;
+	char error[256];
+	int64_t polled_ms;        /* monotonic time of the last successful poll */
+	size_t n;
+	struct router_backend be[ROUTER_MAX_BACKENDS];
+	bool auto_failover_hostgroups;   /* proxysql: mysql_replication_hostgroups covers the writer hostgroup */
+};
+
+/* What a switchover asks of a router. */
+struct router_switch {
+	const char *cluster;
+	const struct cfg_server *old_primary;   /* borrowed */
+	const struct cfg_server *new_primary;   /* borrowed */
+	const char *phase;        /* for the exec driver's CUTOVER_PHASE */
+	const char *id;           /* switchover id, for logs */
+};
+
+struct router;
+typedef void (*router_cb)(struct router *r, int err, const char *msg, void *arg);
+
+struct router_ops {
+	const char *type;
+	/* Allocate driver state in r->priv.  0, or -1 with a message. */
+	int (*open)(struct router *r, char *err, size_t errlen);
+	void (*close)(struct router *r);
+	/* Refresh r->view. */
+	void (*poll)(struct router *r, router_cb cb, void *arg);
+	/* Stop new work going to the old primary (haproxy: drain; proxysql: OFFLINE_SOFT + LOAD),
+	 * remembering what it changes so rollback can restore it. */
+	void (*drain)(struct router *r, const struct router_switch *sw, router_cb cb, void *arg);
+	/* Make the new primary the only writer and the old one take nothing (haproxy: new ready,
+	 * old maint + its sessions shut; proxysql: new ONLINE in the writer hostgroup, old out,
+	 * LOAD, read back runtime_mysql_servers, retry once). */
+	void (*promote)(struct router *r, const struct router_switch *sw, router_cb cb, void *arg);
+	/* Restore everything drain/promote changed. */
+	void (*rollback)(struct router *r, const struct router_switch *sw, router_cb cb, void *arg);
+	/* After verify: persist (proxysql SAVE … TO DISK), reader changes. */
+	void (*finalize)(struct router *r, const struct router_switch *sw, router_cb cb, void *arg);
+};
+
+struct router {
+	const struct cfg_router *cfg;     /* borrowed from the live config; swapped on reload */
+	const struct config *config;      /* borrowed: to look servers up */
+	const struct router_ops *ops;
+	struct event_base *base;
+	struct router_view view;
+	void *priv;                        /* driver state, owned by the driver */
+	bool busy;                         /* an operation is running */
+};
+
+extern const struct router_ops router_haproxy_ops;
+extern const struct router_ops router_proxysql_ops;
+extern const struct router_ops router_exec_ops;
+
+/* Create and open the router for cfg.  NULL with a message on failure. */
+struct router *router_new(struct event_base *base, const struct config *config,
+			  const struct cfg_router *cfg, char *err, size_t errlen);
+void router_free(struct router *r);
+/* The backend of the write endpoint that takes new work (admin_up && writer), or NULL if none;
+ * *count gets how many there are. */
+const struct router_backend *router_writer(const struct router_view *v, int *count);
+const struct router_backend *router_find(const struct router_view *v, const char *server, bool writer);
+
+#endif
