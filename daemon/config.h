@@ -65,6 +65,10 @@ struct cfg_router {
 	 * exec_status, exec_drain, exec_promote, exec_rollback, exec_finalize.  May be NULL. */
 	char *exec_cmd[5];   /* owned, indexed by enum router_step (router.h) */
 	int timeout_ms;      /* timeout = 2s: any one router call */
+	/* write_endpoint = HOST:PORT where applications write through this router; a switchover's
+	 * verify phase sends a probe write there (as the server's cutoverd user) and checks that it
+	 * lands on the new primary.  May be NULL (the probe is then skipped, and the report says so). */
+	char *write_endpoint;
 	int line;
 };
 
@@ -78,6 +82,7 @@ struct cfg_cluster {
 	struct cfg_secret repl_secret;
 	int max_lag_ms;           /* switchover default --max-lag (default 1000ms) */
 	int catchup_lag_ms;       /* wait until the candidate is within this before fencing (default 20ms) */
+	int catchup_timeout_ms;   /* give up catching up (and change nothing) after this (default 60s) */
 	int drain_timeout_ms;     /* default 2000ms */
 	int fence_timeout_ms;     /* default 2000ms: deadline for SET GLOBAL read_only */
 	int sync_timeout_ms;      /* default 5000ms */

@@ -62,7 +62,5 @@ void db_free(struct db *db);
 /* The server's id for this connection (CONNECTION_ID()), 0 if not connected. */
 unsigned long db_thread_id(const struct db *db);
 void db_result_free(struct db_result *r);
-/* Escape for a single-quoted literal using the connection's charset rules; new string. */
-char *db_escape(const char *s);
 
 #endif

@@ -14,6 +14,25 @@ static const struct arg_spec events_args[] = {
 	{ NULL, 0, false, NULL },
 };
 
+static const struct arg_spec switchover_args[] = {
+	{ "cluster", ARG_STRING, false, "the cluster (required when several are configured)" },
+	{ "to", ARG_STRING, false, "the candidate; default: the best replica" },
+	{ "dry_run", ARG_BOOL, false, "run the preflight checks only" },
+	{ "max_lag_ms", ARG_INT, false, "refuse if the candidate lags more (default: max_lag)" },
+	{ "drain_timeout_ms", ARG_INT, false, "how long to wait for sessions to leave the old primary" },
+	{ "sync_timeout_ms", ARG_INT, false, "how long the candidate may take to reach the fence point" },
+	{ "reverse", ARG_BOOL, false, "make the old primary a replica of the new one (default: yes)" },
+	{ "pause_before", ARG_STRING, false, "hold before this phase until resume" },
+	{ "allow_unreachable", ARG_BOOL, false, "go on although other replicas are unreachable" },
+	{ NULL, 0, false, NULL },
+};
+
+static const struct arg_spec history_args[] = {
+	{ "cluster", ARG_STRING, false, "the cluster (required when several are configured)" },
+	{ "limit", ARG_INT, false, "at most this many, newest last (default 20)" },
+	{ NULL, 0, false, NULL },
+};
+
 const struct cmd_spec cmd_table[] = {
 	{ "version", CMD_READONLY, no_args, "daemon and API version" },
 	{ "status", CMD_READONLY, cluster_arg, "every server's state, each cluster's verdict, the routers' view" },
@@ -21,6 +40,13 @@ const struct cmd_spec cmd_table[] = {
 	{ "config", CMD_READONLY, no_args, "the running configuration, secrets redacted" },
 	{ "reload", CMD_MUTATING, no_args, "re-read the configuration file; keep the old one if the new has errors" },
 	{ "events", CMD_READONLY | CMD_STREAM, events_args, "subscribe to state changes, streamed as JSON lines" },
+	{ "switchover", CMD_MUTATING | CMD_STREAM, switchover_args,
+	  "move the primary role: preflight, drain, catchup, fence, sync, promote, verify" },
+	{ "abort", CMD_MUTATING, cluster_arg, "roll back the running switchover (before the point of no return)" },
+	{ "pause", CMD_MUTATING, cluster_arg, "hold the running switchover before its next phase" },
+	{ "resume", CMD_MUTATING, cluster_arg, "continue a paused switchover" },
+	{ "resolve", CMD_MUTATING, cluster_arg, "mark an interrupted switchover as dealt with" },
+	{ "history", CMD_READONLY, history_args, "past switchovers with their phases and durations" },
 	{ NULL, 0, NULL, NULL },
 };
 

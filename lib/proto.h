@@ -20,7 +20,9 @@
 #define PROTO_MAX_LINE 65536            /* bytes, newline excluded */
 #define DEFAULT_SOCKET_PATH "/run/cutoverd/cutoverd.sock"
 
-enum err_code { ERR_INVALID, ERR_NOTFOUND, ERR_DENIED, ERR_BUSY, ERR_BADSTATE, ERR_INTERNAL, ERR__COUNT };
+/* FAILED: the command ran and did not succeed (a switchover rolled back or failed); the error
+ * object then carries a "report" member with the details. */
+enum err_code { ERR_INVALID, ERR_NOTFOUND, ERR_DENIED, ERR_BUSY, ERR_BADSTATE, ERR_INTERNAL, ERR_FAILED, ERR__COUNT };
 
 const char *err_code_name(enum err_code c);
 /* -1 if unknown */

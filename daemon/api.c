@@ -1,0 +1,412 @@
+/* The API's commands: one handler per entry of lib/cmdtab.c, looked up by name.  Handlers
+ * build JSON from the daemon's live state; nothing here waits on a server. */
+#include "api.h"
+#include "cmdtab.h"
+#include "control.h"
+#include "daemon.h"
+#include "log.h"
+#include "router.h"
+#include "switchover.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static json_t *tristate_json(tristate t)
+{
+	return t < 0 ? json_null() : json_boolean(t);
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *replication_json(const struct cluster *c, const struct server *s, const struct topo_server *ts)
+{
+	const struct repl_status *r = &s->st.repl;
+	json_t *o;
+
+	if (!r->configured)
+		return json_null();
+	o = json_object();
+	json_object_set_new(o, "source", ts && ts->source >= 0 ? json_string(c->servers[ts->source]->cfg->name)
+							 : json_null());
+	json_object_set_new(o, "source_host", json_string(r->source_host));
+	json_object_set_new(o, "source_port", json_integer(r->source_port));
+	json_object_set_new(o, "io_running", json_string(thread_state_name(r->io)));
+	json_object_set_new(o, "sql_running", json_string(thread_state_name(r->sql)));
+	json_object_set_new(o, "seconds_behind_master", r->seconds_behind < 0 ? json_null()
+									  : json_integer(r->seconds_behind));
+	json_object_set_new(o, "last_io_errno", json_integer(r->last_io_errno));
+	json_object_set_new(o, "last_io_error", json_string(r->last_io_error));
+	json_object_set_new(o, "last_sql_errno", json_integer(r->last_sql_errno));
+	json_object_set_new(o, "last_sql_error", json_string(r->last_sql_error));
+	json_object_set_new(o, "using_gtid", json_string(r->using_gtid));
+	json_object_set_new(o, "retrieved_gtid", str_or_null(r->gtid_io_pos));
+	json_object_set_new(o, "executed_gtid", str_or_null(r->executed_gtid ? r->executed_gtid
+									      : s->st.gtid_slave_pos));
+	return o;
+}
+
+json_t *api_server_json(const struct cluster *c, size_t idx)
+{
+	const struct server *s = c->servers[idx];
+	const struct server_status *st = &s->st;
+	const struct topo_server *ts = idx < c->topo.n ? &c->topo.srv[idx] : NULL;
+	json_t *o = json_object(), *g, *probs;
+	bool seen = st->last_ok_ms > 0;
+	size_t k;
+
+	json_object_set_new(o, "name", json_string(s->cfg->name));
+	json_object_set_new(o, "host", s->cfg->socket ? json_string(s->cfg->socket) : json_string(s->cfg->host));
+	json_object_set_new(o, "port", s->cfg->socket ? json_null() : json_integer(s->cfg->port));
+	json_object_set_new(o, "role", json_string(role_name(ts ? ts->role : ROLE_UNKNOWN)));
+	json_object_set_new(o, "state", json_string(health_name(s->health.state)));
+	json_object_set_new(o, "reachable", json_boolean(st->reachable));
+	json_object_set_new(o, "last_error", *st->last_error && !st->reachable ? json_string(st->last_error)
+									       : json_null());
+	json_object_set_new(o, "last_ok_age_ms", seen ? json_integer(now_mono_ms() - st->last_ok_ms) : json_null());
+	json_object_set_new(o, "poll_ms", seen ? json_real((double)st->poll_us / 1000.0) : json_null());
+	json_object_set_new(o, "version", seen ? json_string(st->version) : json_null());
+	json_object_set_new(o, "flavor", json_string(flavor_name(st->flavor)));
+	json_object_set_new(o, "server_id", seen ? json_integer((json_int_t)st->server_id) : json_null());
+	json_object_set_new(o, "read_only", tristate_json(st->read_only));
+	json_object_set_new(o, "super_read_only", tristate_json(st->super_read_only));
+	json_object_set_new(o, "log_bin", tristate_json(st->log_bin));
+	json_object_set_new(o, "log_slave_updates", tristate_json(st->log_slave_updates));
+	json_object_set_new(o, "gtid_strict_mode", tristate_json(st->gtid_strict_mode));
+	json_object_set_new(o, "gtid", str_or_null(server_status_gtid(st)));
+	g = json_object();
+	json_object_set_new(g, "current_pos", str_or_null(st->gtid_current_pos));
+	json_object_set_new(g, "binlog_pos", str_or_null(st->gtid_binlog_pos));
+	json_object_set_new(g, "slave_pos", str_or_null(st->gtid_slave_pos));
+	json_object_set_new(g, "executed", str_or_null(st->gtid_executed));
+	json_object_set_new(o, "gtid_positions", g);
+	json_object_set_new(o, "binlog", *st->binlog_file ? json_pack("{s:s, s:I}", "file", st->binlog_file, "pos",
+								    (json_int_t)st->binlog_pos)
+							 : json_null());
+	json_object_set_new(o, "lag_ms", st->heartbeat_lag_ms >= 0 ? json_integer(st->heartbeat_lag_ms) : json_null());
+	json_object_set_new(o, "seconds_behind_master", st->repl.configured && st->repl.seconds_behind >= 0
+								? json_integer(st->repl.seconds_behind)
+								: json_null());
+	json_object_set_new(o, "replication", replication_json(c, s, ts));
+	json_object_set_new(o, "errant_gtid", ts ? str_or_null(ts->errant) : json_null());
+	probs = json_array();
+	for (k = 0; ts && k < ts->n_problems; k++)
+		json_array_append_new(probs, json_string(ts->problems[k]));
+	json_object_set_new(o, "problems", probs);
+	return o;
+}
+
+static json_t *router_json(const struct router *r, const char *primary)
+{
+	json_t *o = json_object(), *arr = json_array();
+	const struct router_backend *w;
+	int count;
+	size_t i;
+
+	json_object_set_new(o, "name", json_string(r->cfg->name));
+	json_object_set_new(o, "type", json_string(router_type_name(r->cfg->type)));
+	json_object_set_new(o, "reachable", json_boolean(r->view.reachable));
+	json_object_set_new(o, "error", *r->view.error ? json_string(r->view.error) : json_null());
+	w = router_writer(&r->view, &count);
+	json_object_set_new(o, "writer", w && count == 1 && *w->server ? json_string(w->server) : json_null());
+	json_object_set_new(o, "writers", json_integer(count));
+	json_object_set_new(o, "writer_matches_primary",
+			    w && count == 1 && primary ? json_boolean(!strcmp(w->server, primary)) : json_null());
+	if (r->cfg->type == ROUTER_PROXYSQL)
+		json_object_set_new(o, "replication_hostgroups", json_boolean(r->view.auto_failover_hostgroups));
+	for (i = 0; i < r->view.n; i++) {
+		const struct router_backend *b = &r->view.be[i];
+		json_array_append_new(arr, json_pack("{s:o, s:s, s:s, s:b, s:b, s:b, s:i, s:i, s:i}",
+			"server", *b->server ? json_string(b->server) : json_null(), "name", b->name,
+			"state", b->state, "admin_up", b->admin_up, "healthy", b->healthy, "writer", b->writer,
+			"sessions", b->sessions, "weight", b->weight, "hostgroup", b->hostgroup));
+	}
+	json_object_set_new(o, "backends", arr);
+	return o;
+}
+
+static json_t *cluster_json(const struct cluster *c)
+{
+	json_t *o = json_object(), *arr;
+	const char *primary = c->topo.primary >= 0 ? c->servers[c->topo.primary]->cfg->name : NULL;
+	size_t i;
+
+	json_object_set_new(o, "name", json_string(c->cfg->name));
+	json_object_set_new(o, "verdict", json_string(verdict_name(c->vstate.shown)));
+	json_object_set_new(o, "verdict_now", json_string(verdict_name(c->topo.raw)));
+	arr = json_array();
+	for (i = 0; i < c->topo.n_reasons; i++)
+		json_array_append_new(arr, json_string(c->topo.reasons[i]));
+	json_object_set_new(o, "reasons", arr);
+	json_object_set_new(o, "primary", str_or_null(primary));
+	json_object_set_new(o, "cutover", c->cutover ? switchover_json(c->cutover) : json_null());
+	arr = json_array();
+	for (i = 0; i < c->n_servers; i++)
+		json_array_append_new(arr, api_server_json(c, i));
+	json_object_set_new(o, "servers", arr);
+	arr = json_array();
+	for (i = 0; i < c->n_routers; i++)
+		json_array_append_new(arr, router_json(c->routers[i], primary));
+	json_object_set_new(o, "routers", arr);
+	return o;
+}
+
+json_t *api_status_json(struct daemon *d, const char *cluster)
+{
+	json_t *o = json_object(), *arr = json_array();
+	size_t i;
+
+	json_object_set_new(o, "poll_interval_ms", json_integer(d->cfg->poll_interval_ms));
+	for (i = 0; i < d->n_clusters; i++)
+		if (!cluster || !strcmp(cluster, d->clusters[i].cfg->name))
+			json_array_append_new(arr, cluster_json(&d->clusters[i]));
+	json_object_set_new(o, "clusters", arr);
+	return o;
+}
+
+static json_t *tree_node(const struct cluster *c, size_t idx, int depth)
+{
+	const struct server *s = c->servers[idx];
+	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", s->cfg->name, "state",
+			      health_name(s->health.state), "role", role_name(c->topo.srv[idx].role), "read_only",
+			      tristate_json(s->st.read_only), "lag_ms",
+			      s->st.heartbeat_lag_ms >= 0 ? json_integer(s->st.heartbeat_lag_ms) : json_null());
+	json_t *kids = json_array();
+	size_t i;
+
+	if (s->st.repl.configured) {
+		json_object_set_new(o, "io_running", json_string(thread_state_name(s->st.repl.io)));
+		json_object_set_new(o, "sql_running", json_string(thread_state_name(s->st.repl.sql)));
+	}
+	for (i = 0; depth < 16 && i < c->topo.n; i++)
+		if (i != idx && c->topo.srv[i].source == (int)idx && c->topo.srv[i].role == ROLE_REPLICA)
+			json_array_append_new(kids, tree_node(c, i, depth + 1));
+	json_object_set_new(o, "replicas", kids);
+	return o;
+}
+
+static json_t *topology_json(struct daemon *d, const char *cluster)
+{
+	json_t *o = json_object(), *arr = json_array();
+	size_t i, k;
+
+	for (i = 0; i < d->n_clusters; i++) {
+		const struct cluster *c = &d->clusters[i];
+		json_t *co, *detached = json_array();
+		if (cluster && strcmp(cluster, c->cfg->name))
+			continue;
+		co = json_pack("{s:s, s:o, s:s}", "name", c->cfg->name, "primary",
+			       c->topo.primary >= 0 ? json_string(c->servers[c->topo.primary]->cfg->name) : json_null(),
+			       "verdict", verdict_name(c->vstate.shown));
+		json_object_set_new(co, "tree", c->topo.primary >= 0 && (size_t)c->topo.primary < c->topo.n
+							? tree_node(c, (size_t)c->topo.primary, 0)
+							: json_null());
+		for (k = 0; k < c->topo.n; k++) {
+			const struct topo_server *ts = &c->topo.srv[k];
+			const char *why = NULL;
+			if ((int)k == c->topo.primary)
+				continue;
+			if (ts->role == ROLE_UNKNOWN)
+				why = c->servers[k]->health.state == HEALTH_DOWN ? "unreachable" : "not yet known";
+			else if (ts->role == ROLE_ORPHAN)
+				why = "not replicating";
+			else if (ts->source < 0)
+				why = "replicates from a server outside the configuration";
+			else if (c->topo.primary < 0)
+				why = "no primary";
+			if (why)
+				json_array_append_new(detached, json_pack("{s:s, s:s}", "name", c->servers[k]->cfg->name,
+									 "reason", why));
+		}
+		json_object_set_new(co, "detached", detached);
+		json_array_append_new(arr, co);
+	}
+	json_object_set_new(o, "clusters", arr);
+	return o;
+}
+
+static json_t *secret_json(const struct cfg_secret *s)
+{
+	if (s->password || s->file || s->env || s->inline_set)
+		return json_string("<redacted>");
+	return json_null();
+}
+
+static json_t *config_json(const struct config *cfg)
+{
+	json_t *o = json_object(), *g = json_object(), *arr;
+	size_t i, k;
+
+	json_object_set_new(o, "path", json_string(cfg->path));
+	json_object_set_new(g, "socket", json_string(cfg->socket_path));
+	json_object_set_new(g, "socket_group", str_or_null(cfg->socket_group));
+	json_object_set_new(g, "socket_mode", json_sprintf("%04o", cfg->socket_mode));
+	arr = json_array();
+	for (i = 0; i < cfg->n_admin_uids; i++)
+		json_array_append_new(arr, json_integer(cfg->admin_uids[i]));
+	json_object_set_new(g, "admin_uids", arr);
+	arr = json_array();
+	for (i = 0; i < cfg->n_admin_gids; i++)
+		json_array_append_new(arr, json_integer(cfg->admin_gids[i]));
+	json_object_set_new(g, "admin_gids", arr);
+	json_object_set_new(g, "poll_interval_ms", json_integer(cfg->poll_interval_ms));
+	json_object_set_new(g, "connect_timeout_ms", json_integer(cfg->connect_timeout_ms));
+	json_object_set_new(g, "query_timeout_ms", json_integer(cfg->query_timeout_ms));
+	json_object_set_new(g, "state_dir", json_string(cfg->state_dir));
+	json_object_set_new(g, "log_level", json_string(log_level_name(cfg->log_level)));
+	json_object_set_new(g, "max_clients", json_integer(cfg->max_clients));
+	json_object_set_new(g, "idle_timeout_ms", json_integer(cfg->idle_timeout_ms));
+	json_object_set_new(o, "global", g);
+
+	arr = json_array();
+	for (i = 0; i < cfg->n_clusters; i++) {
+		const struct cfg_cluster *c = &cfg->clusters[i];
+		json_t *hooks = json_array();
+		for (k = 0; c->preflight_hooks && c->preflight_hooks[k]; k++)
+			json_array_append_new(hooks, json_string(c->preflight_hooks[k]));
+		json_array_append_new(arr, json_pack(
+			"{s:s, s:i, s:i, s:b, s:s, s:o, s:o, s:i, s:i, s:i, s:i, s:i, s:i, s:b, s:b, s:o, s:s}",
+			"name", c->name, "lag_warn_ms", c->lag_warn_ms, "hysteresis", c->hysteresis,
+			"heartbeat", c->heartbeat, "heartbeat_table", c->heartbeat_table,
+			"repl_user", str_or_null(c->repl_user), "repl_password", secret_json(&c->repl_secret),
+			"max_lag_ms", c->max_lag_ms, "catchup_lag_ms", c->catchup_lag_ms,
+			"drain_timeout_ms", c->drain_timeout_ms, "fence_timeout_ms", c->fence_timeout_ms,
+			"sync_timeout_ms", c->sync_timeout_ms, "promote_timeout_ms", c->promote_timeout_ms,
+			"reverse_replication", c->reverse_replication, "kill_sessions", c->kill_sessions,
+			"preflight_hooks", hooks, "split_brain", splitbrain_name(c->splitbrain)));
+	}
+	json_object_set_new(o, "clusters", arr);
+
+	arr = json_array();
+	for (i = 0; i < cfg->n_servers; i++) {
+		const struct cfg_server *s = &cfg->servers[i];
+		json_array_append_new(arr, json_pack(
+			"{s:s, s:s, s:o, s:i, s:o, s:s, s:o, s:s, s:o, s:s, s:o, s:o}",
+			"name", s->name, "cluster", s->cluster, "host", str_or_null(s->host), "port", s->port,
+			"socket", str_or_null(s->socket), "user", s->user, "password", secret_json(&s->secret),
+			"tls_mode", tls_mode_name(s->tls_mode), "tls_ca", str_or_null(s->tls_ca),
+			"candidate", candidate_name(s->candidate), "stonith_hook", str_or_null(s->stonith_hook),
+			"fence_hook", str_or_null(s->fence_hook)));
+	}
+	json_object_set_new(o, "servers", arr);
+
+	arr = json_array();
+	for (i = 0; i < cfg->n_routers; i++) {
+		const struct cfg_router *r = &cfg->routers[i];
+		json_t *map = json_object();
+		for (k = 0; k < r->n_map; k++)
+			json_object_set_new(map, r->map_server[k], json_string(r->map_router[k]));
+		json_array_append_new(arr, json_pack(
+			"{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:i, s:i, s:o, s:i}",
+			"name", r->name, "cluster", r->cluster, "type", router_type_name(r->type),
+			"address", str_or_null(r->address), "user", str_or_null(r->user),
+			"password", secret_json(&r->secret), "backend", str_or_null(r->backend),
+			"writer_hostgroup", r->writer_hostgroup, "reader_hostgroup", r->reader_hostgroup,
+			"server_map", map, "timeout_ms", r->timeout_ms));
+	}
+	json_object_set_new(o, "routers", arr);
+	return o;
+}
+
+/* ---- handlers ---- */
+
+static bool cluster_arg(struct daemon *d, struct client *c, const struct request *req, const char **out)
+{
+	*out = json_string_value(json_object_get(req->args, "cluster"));
+	if (*out && !daemon_cluster(d, *out)) {
+		client_reply_err(c, req->id, ERR_NOTFOUND, "no cluster named '%s'", *out);
+		return false;
+	}
+	return true;
+}
+
+static void cmd_version(struct daemon *d, struct client *c, const struct request *req)
+{
+	char ts[32];
+	time_t t = (time_t)(d->started_real_us / 1000000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	client_reply_ok(c, req->id, json_pack("{s:s, s:s, s:i, s:i, s:s, s:f}", "daemon", "cutoverd", "version",
+					      CUTOVER_VERSION, "api", API_VERSION, "pid", (int)getpid(), "started_at", ts,
+					      "uptime_s", (double)(now_mono_us() - d->started_mono_us) / 1e6));
+}
+
+static void cmd_status(struct daemon *d, struct client *c, const struct request *req)
+{
+	const char *cluster;
+	if (cluster_arg(d, c, req, &cluster))
+		client_reply_ok(c, req->id, api_status_json(d, cluster));
+}
+
+static void cmd_topology(struct daemon *d, struct client *c, const struct request *req)
+{
+	const char *cluster;
+	if (cluster_arg(d, c, req, &cluster))
+		client_reply_ok(c, req->id, topology_json(d, cluster));
+}
+
+static void cmd_config(struct daemon *d, struct client *c, const struct request *req)
+{
+	client_reply_ok(c, req->id, config_json(d->cfg));
+}
+
+static void cmd_reload(struct daemon *d, struct client *c, const struct request *req)
+{
+	char *errors;
+	size_t i;
+
+	for (i = 0; i < d->n_clusters; i++)
+		if (d->clusters[i].cutover && switchover_active(d->clusters[i].cutover)) {
+			client_reply_err(c, req->id, ERR_BUSY, "a switchover is running on cluster %s; reload after it ends",
+					 d->clusters[i].cfg->name);
+			return;
+		}
+	if (daemon_reload(d, &errors) < 0) {
+		client_reply_err(c, req->id, ERR_INVALID, "%s", errors);
+		free(errors);
+		return;
+	}
+	client_reply_ok(c, req->id, json_pack("{s:b, s:s}", "reloaded", 1, "path", d->config_path));
+}
+
+static void cmd_events(struct daemon *d, struct client *c, const struct request *req)
+{
+	const char *cluster;
+	if (!cluster_arg(d, c, req, &cluster))
+		return;
+	client_reply_ok(c, req->id, json_pack("{s:b}", "subscribed", 1));
+	client_subscribe(c, req->id, cluster);
+}
+
+static const struct api_handler handlers[] = {
+	{ "version", cmd_version },
+	{ "status", cmd_status },
+	{ "topology", cmd_topology },
+	{ "config", cmd_config },
+	{ "reload", cmd_reload },
+	{ "events", cmd_events },
+};
+
+void api_dispatch(void *arg, struct client *c, const struct request *req)
+{
+	struct daemon *d = arg;
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(handlers); i++)
+		if (!strcmp(handlers[i].name, req->cmd)) {
+			handlers[i].fn(d, c, req);
+			return;
+		}
+	for (i = 0; switchover_handlers[i].name; i++)
+		if (!strcmp(switchover_handlers[i].name, req->cmd)) {
+			switchover_handlers[i].fn(d, c, req);
+			return;
+		}
+	client_reply_err(c, req->id, ERR_INTERNAL, "command '%s' is in the table but has no handler", req->cmd);
+}

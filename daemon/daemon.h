@@ -1,0 +1,110 @@
+/* The daemon's live state: clusters, their servers and routers, the control socket.
+ * One struct daemon exists; the event loop and every module hang off it. */
+#ifndef CUTOVER_DAEMON_H
+#define CUTOVER_DAEMON_H
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "flavor.h"
+#include "status.h"
+#include "topology.h"
+
+struct db;
+struct router;
+struct control;
+struct cluster;
+struct switchover;
+
+/* A heartbeat cutoverd wrote on a primary: what it wrote and when the primary acknowledged it. */
+struct heartbeat {
+	int64_t ts_us;           /* the value written (wall clock, µs) */
+	int64_t acked_mono_us;   /* when the write was acknowledged (monotonic) */
+};
+
+#define HEARTBEAT_RING 64
+
+struct server {
+	const struct cfg_server *cfg;   /* borrowed from d->cfg */
+	struct cluster *cluster;        /* borrowed */
+	struct db *db;                  /* owned: the polling connection */
+	const struct flavor_ops *flavor;   /* NULL until detected */
+	struct server_status st;        /* the latest observation (owned strings) */
+	struct health health;           /* hysteresis state (topology.h) */
+	bool polling;
+	int64_t poll_started_us;        /* monotonic */
+	int consecutive_failures;
+	int64_t next_attempt_ms;        /* reconnect backoff: no poll before this (monotonic) */
+	bool heartbeat_ready;           /* the heartbeat table was ensured on this connection */
+	unsigned round;                 /* the cluster round this poll belongs to */
+	int64_t hb_pending_ts;          /* heartbeat value being written by the running poll, 0 none */
+	bool hb_warned;                 /* logged that the heartbeat table is unusable */
+};
+
+struct cluster {
+	const struct cfg_cluster *cfg;  /* borrowed from d->cfg */
+	struct server **servers;        /* borrowed pointers into d->servers */
+	size_t n_servers;
+	struct router **routers;        /* owned */
+	size_t n_routers;
+	struct topology topo;           /* the latest evaluation (owned, see topology.h) */
+	struct verdict_state vstate;    /* hysteresis of the verdict */
+	struct heartbeat hb[HEARTBEAT_RING];
+	size_t hb_next;
+	unsigned long long hb_server_id;   /* server_id of the primary the ring refers to */
+	struct switchover *cutover;     /* the running or interrupted cutover, NULL if none */
+	bool hb_paused;                 /* a cutover is fencing: no heartbeat writes */
+	unsigned round;                 /* poll round counter */
+	int outstanding;                /* polls of this round still running */
+	int routers_outstanding;
+	bool evaluated_once;
+};
+
+struct daemon {
+	struct event_base *base;
+	struct config *cfg;             /* owned; replaced whole on reload */
+	char *config_path;              /* owned */
+	struct server *servers;         /* owned array */
+	size_t n_servers;
+	struct cluster *clusters;       /* owned array */
+	size_t n_clusters;
+	struct control *ctl;            /* owned */
+	struct event *poll_timer;
+	struct event *sig_hup, *sig_term, *sig_int, *sig_pipe;
+	int64_t started_real_us;
+	int64_t started_mono_us;
+	bool ready_sent;                /* READY=1 after the first complete poll */
+	bool foreground;
+	int rounds;                     /* completed poll rounds */
+	int inherited_fd;               /* systemd socket, or -1 */
+};
+
+/* daemon.c */
+int daemon_setup(struct daemon *d, struct config *cfg, char *err, size_t errlen);
+void daemon_teardown(struct daemon *d);
+/* Load and swap in the config file; on errors keep the old one and return them as a message. */
+int daemon_reload(struct daemon *d, char **errors_out);
+struct cluster *daemon_cluster(struct daemon *d, const char *name);
+struct server *daemon_server(struct daemon *d, const char *name);
+/* Broadcast an event (stolen) to subscribers and log it. */
+void daemon_event(struct daemon *d, json_t *event);
+void daemon_update_sd_status(struct daemon *d);
+
+/* poll.c */
+void poll_start(struct daemon *d);
+void poll_stop(struct daemon *d);
+/* Server and router polls for one cluster, now (used after a switchover). */
+void poll_cluster_now(struct daemon *d, struct cluster *c);
+/* Re-evaluate a cluster's topology from the latest observations and emit events. */
+void cluster_evaluate(struct daemon *d, struct cluster *c);
+
+/* api.c */
+struct client;
+struct request;
+void api_dispatch(void *arg, struct client *c, const struct request *req);
+json_t *api_status_json(struct daemon *d, const char *cluster);
+
+#endif

@@ -1,0 +1,439 @@
+/* Asynchronous MySQL/MariaDB connections on the libevent loop.  See db.h.
+ *
+ * Connector/C's non-blocking API returns, from every _start and _cont call, the set of events it
+ * waits for (MYSQL_WAIT_READ/WRITE/EXCEPT/TIMEOUT).  We translate that into one libevent event
+ * on the connection's socket, call *_cont when it fires, and keep a separate deadline timer for
+ * the whole batch: the library's own timeouts are per packet, a hung server needs ours. */
+#include "db.h"
+#include "log.h"
+#include "util.h"
+
+#include <mysql.h>
+#include <errmsg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+enum db_op { OP_IDLE, OP_CONNECT, OP_QUERY, OP_STORE };
+
+struct db {
+	struct event_base *base;
+	const char *label;            /* borrowed */
+	/* target, owned copies */
+	char *host, *socket, *user, *password, *database, *tls_ca, *tls_cert, *tls_key;
+	int port;
+	enum tls_mode tls_mode;
+	int connect_timeout_ms;
+
+	MYSQL *my;                    /* owned; NULL when not connected */
+	bool connected;
+	enum db_op op;
+	struct event *io;             /* on the connection's socket */
+	struct event *deadline;
+	int64_t started_us;
+
+	/* the running batch */
+	char **sql;                   /* owned */
+	size_t n_sql, cur;
+	struct db_result *res;        /* owned until delivered */
+	db_done_fn fn;
+	void *arg;
+	int timeout_ms;
+	/* results of the async calls */
+	MYSQL *ret_connect;
+	int ret_query;
+	MYSQL_RES *ret_store;
+};
+
+static void db_step(struct db *db, int status);
+static void db_io_cb(evutil_socket_t fd, short what, void *arg);
+static void db_deadline_cb(evutil_socket_t fd, short what, void *arg);
+static void db_start_statement(struct db *db);
+static void db_finish(struct db *db, int err, const char *msg);
+static void db_teardown(struct db *db);
+
+struct db *db_new(struct event_base *base, const char *label)
+{
+	struct db *db = xcalloc(1, sizeof(*db));
+	db->base = base;
+	db->label = label;
+	db->deadline = evtimer_new(base, db_deadline_cb, db);
+	db->connect_timeout_ms = 1000;
+	return db;
+}
+
+static void target_free(struct db *db)
+{
+	free(db->host);
+	free(db->socket);
+	free(db->user);
+	free_secret(db->password);
+	free(db->database);
+	free(db->tls_ca);
+	free(db->tls_cert);
+	free(db->tls_key);
+	db->host = db->socket = db->user = db->password = db->database = NULL;
+	db->tls_ca = db->tls_cert = db->tls_key = NULL;
+}
+
+void db_set_target(struct db *db, const struct db_target *t, int connect_timeout_ms)
+{
+	target_free(db);
+	db->host = xstrdup(t->host);
+	db->port = t->port;
+	db->socket = xstrdup(t->socket);
+	db->user = xstrdup(t->user);
+	db->password = xstrdup(t->password);
+	db->database = xstrdup(t->database);
+	db->tls_mode = t->tls_mode;
+	db->tls_ca = xstrdup(t->tls_ca);
+	db->tls_cert = xstrdup(t->tls_cert);
+	db->tls_key = xstrdup(t->tls_key);
+	db->connect_timeout_ms = connect_timeout_ms > 0 ? connect_timeout_ms : 1000;
+	if (!db_busy(db))
+		db_close(db);
+}
+
+bool db_busy(const struct db *db)
+{
+	return db->fn != NULL;
+}
+
+bool db_connected(const struct db *db)
+{
+	return db->connected;
+}
+
+unsigned long db_thread_id(const struct db *db)
+{
+	return db->connected ? mysql_thread_id(db->my) : 0;
+}
+
+/* Close the connection without waiting for anything: shut the socket first so that the
+ * COM_QUIT mysql_close() sends cannot block on a peer that stopped reading. */
+static void db_teardown(struct db *db)
+{
+	if (db->io) {
+		event_free(db->io);
+		db->io = NULL;
+	}
+	if (db->my) {
+		int fd = (int)mysql_get_socket(db->my);
+		if (fd >= 0)
+			shutdown(fd, SHUT_RDWR);
+		mysql_close(db->my);
+		db->my = NULL;
+	}
+	if (db->ret_store) {
+		mysql_free_result(db->ret_store);
+		db->ret_store = NULL;
+	}
+	db->connected = false;
+	db->op = OP_IDLE;
+}
+
+static void batch_free(struct db *db)
+{
+	size_t i;
+	for (i = 0; i < db->n_sql; i++)
+		free(db->sql[i]);
+	free(db->sql);
+	db->sql = NULL;
+	db->n_sql = db->cur = 0;
+	db_result_free(db->res);
+	db->res = NULL;
+	db->fn = NULL;
+	db->arg = NULL;
+	evtimer_del(db->deadline);
+}
+
+void db_cancel(struct db *db)
+{
+	db_teardown(db);
+	batch_free(db);
+}
+
+void db_close(struct db *db)
+{
+	db_cancel(db);
+}
+
+void db_free(struct db *db)
+{
+	if (!db)
+		return;
+	db_cancel(db);
+	event_free(db->deadline);
+	target_free(db);
+	free(db);
+}
+
+void db_result_free(struct db_result *r)
+{
+	size_t i;
+	if (!r)
+		return;
+	for (i = 0; i < r->n; i++)
+		rowset_free(r->rs[i]);
+	free(r->rs);
+	free(r);
+}
+
+int db_run1(struct db *db, const char *sql, int timeout_ms, db_done_fn fn, void *arg)
+{
+	return db_run(db, &sql, 1, timeout_ms, fn, arg);
+}
+
+int db_run(struct db *db, const char *const *sql, size_t n, int timeout_ms, db_done_fn fn, void *arg)
+{
+	struct timeval tv;
+	size_t i;
+
+	if (db_busy(db))
+		return -1;
+	db->sql = xcalloc(n, sizeof(char *));
+	for (i = 0; i < n; i++)
+		db->sql[i] = xstrdup(sql[i]);
+	db->n_sql = n;
+	db->cur = 0;
+	db->res = xcalloc(1, sizeof(*db->res));
+	db->fn = fn;
+	db->arg = arg;
+	db->timeout_ms = timeout_ms;
+	db->started_us = now_mono_us();
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	evtimer_add(db->deadline, &tv);
+
+	if (db->connected) {
+		db_start_statement(db);
+		return 0;
+	}
+	db->res->connected_now = true;
+	db->my = mysql_init(NULL);
+	if (!db->my) {
+		db_finish(db, DB_ERR_CONNECT, "mysql_init failed (out of memory?)");
+		return 0;
+	}
+	{
+		unsigned int ct = (unsigned)(db->connect_timeout_ms + 999) / 1000;
+		unsigned int rw = (unsigned)(timeout_ms + 999) / 1000;
+		my_bool yes = 1, no = 0;
+
+		mysql_options(db->my, MYSQL_OPT_NONBLOCK, 0);
+		mysql_options(db->my, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
+		mysql_options(db->my, MYSQL_OPT_READ_TIMEOUT, &rw);
+		mysql_options(db->my, MYSQL_OPT_WRITE_TIMEOUT, &rw);
+		mysql_options(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+		mysql_options(db->my, MYSQL_OPT_LOCAL_INFILE, &no);
+		if (db->tls_mode != TLS_DISABLED) {
+			mysql_ssl_set(db->my, db->tls_key, db->tls_cert, db->tls_ca, NULL, NULL);
+			if (db->tls_mode >= TLS_REQUIRED)
+				mysql_options(db->my, MYSQL_OPT_SSL_ENFORCE, &yes);
+			if (db->tls_mode >= TLS_VERIFY_CA)
+				mysql_options(db->my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &yes);
+		} else {
+			mysql_options(db->my, MYSQL_OPT_SSL_ENFORCE, &no);
+		}
+	}
+	db->op = OP_CONNECT;
+	db_step(db, mysql_real_connect_start(&db->ret_connect, db->my, db->socket ? NULL : db->host,
+					     db->user, db->password, db->database,
+					     db->socket ? 0 : (unsigned)db->port, db->socket, 0));
+	return 0;
+}
+
+static void db_start_statement(struct db *db)
+{
+	const char *q = db->sql[db->cur];
+	db->op = OP_QUERY;
+	db_step(db, mysql_real_query_start(&db->ret_query, db->my, q, strlen(q)));
+}
+
+/* Copy a MYSQL_RES into a rowset. */
+static struct rowset *rowset_from_result(MYSQL *my, MYSQL_RES *r)
+{
+	struct rowset *rs;
+	MYSQL_FIELD *f;
+	MYSQL_ROW row;
+	unsigned int i, nf;
+	const char **names, **vals;
+
+	if (!r) {
+		rs = rowset_new(0, NULL);
+		rs->affected = (unsigned long long)mysql_affected_rows(my);
+		return rs;
+	}
+	nf = mysql_num_fields(r);
+	f = mysql_fetch_fields(r);
+	names = xcalloc(nf, sizeof(char *));
+	for (i = 0; i < nf; i++)
+		names[i] = f[i].name;
+	rs = rowset_new(nf, names);
+	free(names);
+	vals = xcalloc(nf, sizeof(char *));
+	/* The result is stored, so fetching rows reads memory only and never blocks. */
+	while ((row = mysql_fetch_row(r)) != NULL) {
+		for (i = 0; i < nf; i++)
+			vals[i] = row[i];
+		rowset_add_row(rs, vals);
+	}
+	free(vals);
+	return rs;
+}
+
+static void result_append(struct db_result *res, struct rowset *rs)
+{
+	res->rs = xrealloc(res->rs, (res->n + 1) * sizeof(*res->rs));
+	res->rs[res->n++] = rs;
+}
+
+/* An asynchronous call finished (status 0): act on its result. */
+static void db_op_done(struct db *db)
+{
+	char msg[600];
+
+	switch (db->op) {
+	case OP_CONNECT:
+		if (!db->ret_connect) {
+			snprintf(msg, sizeof(msg), "connect: %s", mysql_error(db->my));
+			db_finish(db, (int)mysql_errno(db->my), msg);
+			return;
+		}
+		db->connected = true;
+		db_start_statement(db);
+		return;
+	case OP_QUERY:
+		if (db->ret_query) {
+			snprintf(msg, sizeof(msg), "%s", mysql_error(db->my));
+			db_finish(db, (int)mysql_errno(db->my), msg);
+			return;
+		}
+		db->op = OP_STORE;
+		db_step(db, mysql_store_result_start(&db->ret_store, db->my));
+		return;
+	case OP_STORE:
+		if (!db->ret_store && mysql_field_count(db->my) > 0) {
+			snprintf(msg, sizeof(msg), "reading result: %s", mysql_error(db->my));
+			db_finish(db, (int)mysql_errno(db->my), msg);
+			return;
+		}
+		result_append(db->res, rowset_from_result(db->my, db->ret_store));
+		if (db->ret_store)
+			mysql_free_result(db->ret_store);
+		db->ret_store = NULL;
+		db->op = OP_IDLE;
+		if (++db->cur < db->n_sql)
+			db_start_statement(db);
+		else
+			db_finish(db, 0, NULL);
+		return;
+	case OP_IDLE:
+		break;
+	}
+}
+
+/* Wait for what the library asked for, or act on a finished call. */
+static void db_step(struct db *db, int status)
+{
+	short what = 0;
+	struct timeval tv, *tvp = NULL;
+	evutil_socket_t fd;
+
+	if (status == 0) {
+		db_op_done(db);
+		return;
+	}
+	if (status & MYSQL_WAIT_READ)
+		what |= EV_READ;
+	if (status & MYSQL_WAIT_WRITE)
+		what |= EV_WRITE;
+	if (status & MYSQL_WAIT_EXCEPT)
+		what |= EV_READ;
+	if (status & MYSQL_WAIT_TIMEOUT) {
+		unsigned int ms = mysql_get_timeout_value_ms(db->my);
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+		tvp = &tv;
+	}
+	fd = (evutil_socket_t)mysql_get_socket(db->my);
+	if (db->io) {
+		event_free(db->io);
+		db->io = NULL;
+	}
+	db->io = event_new(db->base, what ? fd : -1, what, db_io_cb, db);
+	event_add(db->io, tvp);
+}
+
+static void db_io_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct db *db = arg;
+	int ev = 0, status = 0;
+
+	if (what & EV_READ)
+		ev |= MYSQL_WAIT_READ;
+	if (what & EV_WRITE)
+		ev |= MYSQL_WAIT_WRITE;
+	if (what & EV_TIMEOUT)
+		ev |= MYSQL_WAIT_TIMEOUT;
+	switch (db->op) {
+	case OP_CONNECT:
+		status = mysql_real_connect_cont(&db->ret_connect, db->my, ev);
+		break;
+	case OP_QUERY:
+		status = mysql_real_query_cont(&db->ret_query, db->my, ev);
+		break;
+	case OP_STORE:
+		status = mysql_store_result_cont(&db->ret_store, db->my, ev);
+		break;
+	case OP_IDLE:
+		return;
+	}
+	db_step(db, status);
+}
+
+static void db_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct db *db = arg;
+	char msg[300];
+
+	if (db->op == OP_CONNECT) {
+		snprintf(msg, sizeof(msg), "timed out after %d ms while connecting", db->timeout_ms);
+	} else {
+		/* Name the statement, but never a password it carries (CHANGE MASTER … PASSWORD='…'). */
+		char stmt[81];
+		char *pw;
+		strlcpy_(stmt, db->cur < db->n_sql ? db->sql[db->cur] : "", sizeof(stmt));
+		if ((pw = strcasestr(stmt, "PASSWORD")) != NULL)
+			strcpy(pw, "PASSWORD…");
+		snprintf(msg, sizeof(msg), "timed out after %d ms running \"%s\"", db->timeout_ms, stmt);
+	}
+	db_finish(db, DB_ERR_TIMEOUT, msg);
+}
+
+/* Deliver the batch's result.  A failed batch also drops the connection: after a timeout or a
+ * lost connection its state is unknown, and a fresh connection is cheap. */
+static void db_finish(struct db *db, int err, const char *msg)
+{
+	struct db_result *res = db->res;
+	db_done_fn fn = db->fn;
+	void *arg = db->arg;
+
+	res->err = err;
+	res->failed = res->n;
+	if (msg)
+		strlcpy_(res->errmsg, msg, sizeof(res->errmsg));
+	res->elapsed_us = now_mono_us() - db->started_us;
+	/* A server-side SQL error (e.g. 1290 read-only) leaves the connection usable. */
+	if (err != 0 && (err < 1000 || err >= 2000 || !db->connected))
+		db_teardown(db);
+	if (db->io) {
+		event_free(db->io);
+		db->io = NULL;
+	}
+	db->op = OP_IDLE;
+	db->res = NULL;
+	batch_free(db);
+	fn(db, res, arg);
+}

@@ -1,0 +1,132 @@
+#include "journal.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define JOURNAL_MAX_BYTES (16 * 1024 * 1024)
+
+struct journal {
+	int fd;
+	char *path;
+};
+
+static char *journal_path(const char *state_dir, const char *cluster)
+{
+	return xasprintf("%s/journal-%s.jsonl", state_dir, cluster);
+}
+
+struct journal *journal_open(const char *state_dir, const char *cluster, char *err, size_t errlen)
+{
+	struct journal *j = xcalloc(1, sizeof(*j));
+	j->path = journal_path(state_dir, cluster);
+	j->fd = open(j->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (j->fd < 0) {
+		snprintf(err, errlen, "cannot open journal %s: %s", j->path, strerror(errno));
+		free(j->path);
+		free(j);
+		return NULL;
+	}
+	return j;
+}
+
+void journal_close(struct journal *j)
+{
+	if (!j)
+		return;
+	close(j->fd);
+	free(j->path);
+	free(j);
+}
+
+int journal_append(struct journal *j, json_t *entry, bool durable)
+{
+	char ts[64], base[32];
+	int64_t us = now_real_us();
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+	char *line;
+	size_t len, off = 0;
+
+	gmtime_r(&t, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts, sizeof(ts), "%s.%06dZ", base, (int)(us % 1000000));
+	json_object_set_new(entry, "ts", json_string(ts));
+	line = json_dumps(entry, JSON_COMPACT);
+	if (!line) {
+		errno = ENOMEM;
+		return -1;
+	}
+	len = strlen(line);
+	line = xrealloc(line, len + 2);
+	line[len++] = '\n';
+	while (off < len) {
+		ssize_t n = write(j->fd, line + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(line);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	free(line);
+	if (durable && fdatasync(j->fd) < 0)
+		return -1;
+	return 0;
+}
+
+json_t *journal_read(const char *state_dir, const char *cluster)
+{
+	char *path = journal_path(state_dir, cluster);
+	char *text = read_small_file(path, JOURNAL_MAX_BYTES);
+	json_t *arr = json_array();
+	char *line, *save = NULL;
+
+	free(path);
+	if (!text)
+		return arr;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_t *e = json_loads(line, 0, NULL);
+		if (json_is_object(e))
+			json_array_append_new(arr, e);
+		else
+			json_decref(e);
+	}
+	free(text);
+	return arr;
+}
+
+json_t *journal_by_cutover(json_t *entries)
+{
+	json_t *out = json_array(), *e, *cur = NULL;
+	const char *cur_id = NULL;
+	size_t i;
+
+	json_array_foreach(entries, i, e) {
+		const char *id = json_string_value(json_object_get(e, "id"));
+		if (!id)
+			continue;
+		if (!cur_id || strcmp(cur_id, id)) {
+			size_t k;
+			json_t *x;
+			cur = NULL;
+			/* an id seen before (entries interleaved across a restart) */
+			json_array_foreach(out, k, x)
+				if (!strcmp(json_string_value(json_object_get(x, "id")), id))
+					cur = x;
+			if (!cur) {
+				cur = json_pack("{s:s, s:[]}", "id", id, "entries");
+				json_array_append_new(out, cur);
+			}
+			cur_id = id;
+		}
+		json_array_append(json_object_get(cur, "entries"), e);
+	}
+	return out;
+}

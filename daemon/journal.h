@@ -1,0 +1,26 @@
+/* The cutover journal: one JSON object per line in STATE_DIR/journal-<cluster>.jsonl, appended
+ * before each transition acts.  Entries that a recovery depends on are fsync'd; informational
+ * ones are written (they survive a killed daemon, not a lost machine).  See cutoverd(8). */
+#ifndef CUTOVER_JOURNAL_H
+#define CUTOVER_JOURNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+struct journal;
+
+/* Open (creating) the cluster's journal for appending.  NULL with a message on failure. */
+struct journal *journal_open(const char *state_dir, const char *cluster, char *err, size_t errlen);
+void journal_close(struct journal *j);
+/* Append `entry` (borrowed) with a "ts" member added; durable: fsync before returning.
+ * Returns 0, or -1 (errno set) — a cutover must not act on a transition it could not record. */
+int journal_append(struct journal *j, json_t *entry, bool durable);
+
+/* Every entry of the cluster's journal, oldest first (new reference), or an empty array.
+ * Lines that are not JSON objects (a torn last write) are skipped. */
+json_t *journal_read(const char *state_dir, const char *cluster);
+
+/* Group entries into cutovers: [{"id":…, "entries":[…]}…], oldest first (new reference). */
+json_t *journal_by_cutover(json_t *entries);
+
+#endif

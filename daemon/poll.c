@@ -1,0 +1,407 @@
+/* Polling: every poll_interval, every server and router at once, from the loop.
+ *
+ * A server poll is one or more db batches on the server's own connection:
+ *   1. when not connected: SELECT @@version (connects, tells the flavor);
+ *   2. once per connection: make sure the heartbeat table exists, locally, with sql_log_bin=0
+ *      (so a read-only replica gets the table without an errant transaction);
+ *   3. the status batch: variables, replica status, binlog status, [heartbeat write on the
+ *      primary], heartbeat read.
+ * Each batch has query_timeout as its deadline, so a hung server costs a timer.  A server that
+ * fails is retried with exponential backoff (capped), and its health changes only after
+ * `hysteresis` consecutive observations.  A cluster is evaluated once per round, when all of
+ * the round's polls are in (a poll still running from an earlier round does not hold it up). */
+#include "daemon.h"
+#include "db.h"
+#include "log.h"
+#include "router.h"
+#include "util.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 2000
+
+enum { B_VARS, B_REPLICA, B_BINLOG };   /* fixed positions in the status batch */
+
+static void poll_round(evutil_socket_t fd, short what, void *arg);
+static void poll_server(struct daemon *d, struct server *s);
+static void server_done(struct daemon *d, struct server *s);
+static void detect_done(struct db *db, struct db_result *res, void *arg);
+static void ensure_done(struct db *db, struct db_result *res, void *arg);
+static void status_done(struct db *db, struct db_result *res, void *arg);
+static void start_status(struct daemon *d, struct server *s);
+
+static struct daemon *the_daemon;   /* poll callbacks get the server; this finds the rest */
+
+void poll_start(struct daemon *d)
+{
+	struct timeval tv;
+	the_daemon = d;
+	if (d->poll_timer)
+		event_free(d->poll_timer);
+	d->poll_timer = event_new(d->base, -1, EV_PERSIST, poll_round, d);
+	tv.tv_sec = d->cfg->poll_interval_ms / 1000;
+	tv.tv_usec = (d->cfg->poll_interval_ms % 1000) * 1000;
+	event_add(d->poll_timer, &tv);
+	event_active(d->poll_timer, EV_TIMEOUT, 0);   /* the first round at once */
+}
+
+void poll_stop(struct daemon *d)
+{
+	if (d->poll_timer) {
+		event_free(d->poll_timer);
+		d->poll_timer = NULL;
+	}
+}
+
+static void fail(struct server *s, int err, const char *msg)
+{
+	struct log_ctx ctx = { s->cluster->cfg->name, s->cfg->name, NULL, NULL };
+	bool first = s->st.reachable || s->consecutive_failures == 0;
+	int64_t backoff;
+
+	if (first)
+		log_ctx(LOG_WARNING, &ctx, "poll failed: %s", msg);
+	else
+		log_ctx(LOG_DEBUG, &ctx, "poll failed again: %s", msg);
+	s->st.reachable = false;
+	s->st.last_errno = err;
+	strlcpy_(s->st.last_error, msg, sizeof(s->st.last_error));
+	s->consecutive_failures++;
+	backoff = BACKOFF_MIN_MS << (s->consecutive_failures < 6 ? s->consecutive_failures - 1 : 5);
+	if (backoff > BACKOFF_MAX_MS)
+		backoff = BACKOFF_MAX_MS;
+	s->next_attempt_ms = now_mono_ms() + backoff;
+	s->hb_pending_ts = 0;
+}
+
+static void poll_router_done(struct router *r, int err, const char *msg, void *arg)
+{
+	struct cluster *c = arg;
+	r->busy = false;
+	if (err) {
+		r->view.reachable = false;
+		strlcpy_(r->view.error, msg ? msg : "router poll failed", sizeof(r->view.error));
+	}
+	if (c->routers_outstanding > 0)
+		c->routers_outstanding--;
+}
+
+static void cluster_round(struct daemon *d, struct cluster *c)
+{
+	size_t i;
+
+	/* Close the previous round if some of its polls are still running (a hung server). */
+	if (c->outstanding > 0)
+		cluster_evaluate(d, c);
+	c->round++;
+	c->outstanding = 0;
+	for (i = 0; i < c->n_servers; i++) {
+		struct server *s = c->servers[i];
+		if (s->polling || now_mono_ms() < s->next_attempt_ms)
+			continue;
+		s->round = c->round;
+		c->outstanding++;
+		poll_server(d, s);
+	}
+	for (i = 0; i < c->n_routers; i++) {
+		struct router *r = c->routers[i];
+		if (r->busy)
+			continue;
+		r->busy = true;
+		c->routers_outstanding++;
+		r->ops->poll(r, poll_router_done, c);
+	}
+	if (c->outstanding == 0)
+		cluster_evaluate(d, c);
+}
+
+static void poll_round(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	size_t i;
+
+	for (i = 0; i < d->n_clusters; i++)
+		cluster_round(d, &d->clusters[i]);
+}
+
+void poll_cluster_now(struct daemon *d, struct cluster *c)
+{
+	cluster_round(d, c);
+}
+
+static void poll_server(struct daemon *d, struct server *s)
+{
+	s->polling = true;
+	s->poll_started_us = now_mono_us();
+	if (!db_connected(s->db) || !s->flavor) {
+		if (db_run1(s->db, SQL_DETECT, d->cfg->connect_timeout_ms + d->cfg->query_timeout_ms,
+			    detect_done, s) < 0)
+			s->polling = false;
+		return;
+	}
+	detect_done(NULL, NULL, s);
+}
+
+/* The heartbeat table's database part of "db.table". */
+static char *hb_database(const char *table)
+{
+	const char *dot = strchr(table, '.');
+	return dot ? strndup(table, (size_t)(dot - table)) : xstrdup("cutoverd");
+}
+
+static void detect_done(struct db *db, struct db_result *res, void *arg)
+{
+	struct server *s = arg;
+	struct daemon *d = the_daemon;
+
+	if (res) {
+		const char *version;
+		enum flavor_id id;
+
+		if (res->err) {
+			fail(s, res->err, res->errmsg);
+			db_result_free(res);
+			server_done(d, s);
+			return;
+		}
+		version = rowset_at(res->rs[0], 0, 0);
+		id = flavor_detect(version);
+		db_result_free(res);
+		if (id == FLAVOR_UNKNOWN) {
+			fail(s, 0, "unsupported server version (MariaDB 10.6+ or MySQL 8.0+ required)");
+			db_close(s->db);
+			server_done(d, s);
+			return;
+		}
+		s->flavor = flavor_get(id);
+		s->heartbeat_ready = false;
+	}
+	if (s->cluster->cfg->heartbeat && !s->heartbeat_ready) {
+		const struct flavor_ops *f = s->flavor;
+		const char *table = s->cluster->cfg->heartbeat_table;
+		char *dbname = hb_database(table);
+		char *q[4];
+		q[0] = xstrdup("SET SESSION sql_log_bin = 0");
+		q[1] = xasprintf(f->sql[SQL_HEARTBEAT_CREATE_DB], dbname);
+		q[2] = xasprintf(f->sql[SQL_HEARTBEAT_CREATE], table);
+		q[3] = xstrdup("SET SESSION sql_log_bin = 1");
+		free(dbname);
+		if (db_run(s->db, (const char *const *)q, 4, d->cfg->query_timeout_ms, ensure_done, s) < 0)
+			s->polling = false;
+		for (int i = 0; i < 4; i++)
+			free(q[i]);
+		return;
+	}
+	start_status(d, s);
+}
+
+static void restore_binlog_done(struct db *db, struct db_result *res, void *arg)
+{
+	struct server *s = arg;
+	struct daemon *d = the_daemon;
+
+	if (res->err) {
+		/* sql_log_bin must not stay off on a connection that may write heartbeats. */
+		db_close(s->db);
+		fail(s, res->err, res->errmsg);
+		db_result_free(res);
+		server_done(d, s);
+		return;
+	}
+	db_result_free(res);
+	start_status(d, s);
+}
+
+static void ensure_done(struct db *db, struct db_result *res, void *arg)
+{
+	struct server *s = arg;
+	struct daemon *d = the_daemon;
+	struct log_ctx ctx = { s->cluster->cfg->name, s->cfg->name, NULL, NULL };
+
+	if (res->err && !db_connected(s->db)) {
+		fail(s, res->err, res->errmsg);
+		db_result_free(res);
+		server_done(d, s);
+		return;
+	}
+	if (res->err) {
+		/* MySQL with super_read_only refuses even this; the primary's copy replicates. */
+		log_ctx(LOG_DEBUG, &ctx, "heartbeat table not created here: %s", res->errmsg);
+		db_result_free(res);
+		s->heartbeat_ready = true;
+		if (db_run1(s->db, "SET SESSION sql_log_bin = 1", d->cfg->query_timeout_ms,
+			    restore_binlog_done, s) < 0)
+			s->polling = false;
+		return;
+	}
+	s->heartbeat_ready = true;
+	db_result_free(res);
+	start_status(d, s);
+}
+
+static bool is_primary_for_heartbeat(const struct server *s)
+{
+	const struct cluster *c = s->cluster;
+	return c->cfg->heartbeat && !c->hb_paused && !c->cutover && c->topo.primary >= 0 &&
+	       c->servers[c->topo.primary] == s && s->st.read_only == 0;
+}
+
+static void start_status(struct daemon *d, struct server *s)
+{
+	const struct flavor_ops *f = s->flavor;
+	const char *table = s->cluster->cfg->heartbeat_table;
+	char *q[5];
+	size_t n = 0, i;
+
+	q[n++] = xstrdup(f->sql[SQL_VARS]);
+	q[n++] = xstrdup(f->sql[SQL_REPLICA_STATUS]);
+	q[n++] = xstrdup(f->sql[SQL_BINLOG_STATUS]);
+	s->hb_pending_ts = 0;
+	if (s->cluster->cfg->heartbeat) {
+		if (is_primary_for_heartbeat(s)) {
+			s->hb_pending_ts = now_real_us();
+			q[n++] = xasprintf(f->sql[SQL_HEARTBEAT_WRITE], table, (long long)s->hb_pending_ts);
+		}
+		q[n++] = xasprintf(f->sql[SQL_HEARTBEAT_READ], table);
+	}
+	if (db_run(s->db, (const char *const *)q, n, d->cfg->query_timeout_ms, status_done, s) < 0)
+		s->polling = false;
+	for (i = 0; i < n; i++)
+		free(q[i]);
+}
+
+/* Lag from the heartbeat: the replica has applied the primary's heartbeat `applied`.  If it
+ * also has every heartbeat acknowledged before this poll began, it is caught up (0); otherwise
+ * it lags at least by the age of the oldest such heartbeat it is missing. */
+static int64_t heartbeat_lag(const struct cluster *c, int64_t applied_ts, int64_t poll_started_mono,
+			     int64_t now_real)
+{
+	int64_t oldest_missing = 0;
+	bool any = false;
+	size_t i;
+
+	for (i = 0; i < HEARTBEAT_RING; i++) {
+		const struct heartbeat *h = &c->hb[i];
+		if (!h->ts_us || h->acked_mono_us > poll_started_mono)
+			continue;
+		any = true;
+		if (h->ts_us > applied_ts && (!oldest_missing || h->ts_us < oldest_missing))
+			oldest_missing = h->ts_us;
+	}
+	if (!any)
+		return -1;
+	if (!oldest_missing)
+		return 0;
+	return (now_real - oldest_missing) / 1000;
+}
+
+static void record_heartbeat(struct cluster *c, const struct server *s)
+{
+	if (c->hb_server_id != s->st.server_id) {
+		memset(c->hb, 0, sizeof(c->hb));
+		c->hb_next = 0;
+		c->hb_server_id = s->st.server_id;
+	}
+	c->hb[c->hb_next].ts_us = s->hb_pending_ts;
+	c->hb[c->hb_next].acked_mono_us = now_mono_us();
+	c->hb_next = (c->hb_next + 1) % HEARTBEAT_RING;
+}
+
+static void parse_heartbeat(struct server *s, const struct rowset *rs)
+{
+	struct cluster *c = s->cluster;
+	size_t r;
+
+	s->st.heartbeat_lag_ms = -1;
+	if (!rs || !c->hb_server_id)
+		return;
+	for (r = 0; r < rs->nrows; r++) {
+		long long id, ts;
+		if (!parse_ll(rowset_at(rs, r, 0), 0, LLONG_MAX, &id) ||
+		    !parse_ll(rowset_at(rs, r, 1), 0, LLONG_MAX, &ts))
+			continue;
+		if ((unsigned long long)id != c->hb_server_id)
+			continue;
+		s->st.heartbeat_ts_us = ts;
+		s->st.heartbeat_lag_ms = heartbeat_lag(c, ts, s->poll_started_us, now_real_us());
+	}
+}
+
+static void status_done(struct db *db, struct db_result *res, void *arg)
+{
+	struct server *s = arg;
+	struct daemon *d = the_daemon;
+	struct log_ctx ctx = { s->cluster->cfg->name, s->cfg->name, NULL, NULL };
+	const struct flavor_ops *f = s->flavor;
+	struct server_status st;
+	size_t hb_write = s->hb_pending_ts ? 3 : (size_t)-1;
+	size_t hb_read = s->hb_pending_ts ? 4 : 3;
+
+	if (res->err && res->failed <= B_BINLOG) {
+		fail(s, res->err, res->errmsg);
+		db_result_free(res);
+		server_done(d, s);
+		return;
+	}
+	server_status_init(&st);
+	if (f->parse_vars(res->rs[B_VARS], &st) < 0 || f->parse_replica(res->rs[B_REPLICA], &st.repl) < 0 ||
+	    f->parse_binlog(res->rs[B_BINLOG], &st) < 0) {
+		server_status_clear(&st);
+		fail(s, 0, "could not parse the server's status (unexpected result shape)");
+		db_result_free(res);
+		server_done(d, s);
+		return;
+	}
+	st.flavor = f->id;
+	st.reachable = true;
+	st.last_ok_ms = now_mono_ms();
+	st.poll_us = now_mono_us() - s->poll_started_us;
+	if (res->err) {
+		if (!s->hb_warned)
+			log_ctx(LOG_WARNING, &ctx, "heartbeat unavailable: %s", res->errmsg);
+		s->hb_warned = true;
+		s->heartbeat_ready = false;
+	} else {
+		s->hb_warned = false;
+	}
+	/* Swap the new observation in before the heartbeat bookkeeping, which reads server_id. */
+	server_status_clear(&s->st);
+	s->st = st;
+	if (hb_write < res->n && res->rs[hb_write]->affected > 0)
+		record_heartbeat(s->cluster, s);
+	if (s->cluster->topo.primary >= 0 && s->cluster->servers[s->cluster->topo.primary] == s)
+		s->st.heartbeat_lag_ms = s->st.read_only == 0 ? 0 : -1;
+	else
+		parse_heartbeat(s, hb_read < res->n ? res->rs[hb_read] : NULL);
+	if (s->consecutive_failures)
+		log_ctx(LOG_NOTICE, &ctx, "reachable again after %d failed polls", s->consecutive_failures);
+	s->consecutive_failures = 0;
+	s->next_attempt_ms = 0;
+	s->hb_pending_ts = 0;
+	db_result_free(res);
+	server_done(d, s);
+}
+
+static void server_done(struct daemon *d, struct server *s)
+{
+	struct cluster *c = s->cluster;
+	int hyst = c->cfg->hysteresis;
+
+	s->polling = false;
+	if (health_observe(&s->health, s->st.reachable, hyst, now_mono_ms())) {
+		json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "server_state", "cluster", c->cfg->name,
+				       "server", s->cfg->name, "to", health_name(s->health.state), "message", "");
+		char *msg = s->health.state == HEALTH_DOWN
+				    ? xasprintf("%s is down: %s", s->cfg->name, s->st.last_error)
+				    : xasprintf("%s is up", s->cfg->name);
+		json_object_set_new(ev, "message", json_string(msg));
+		free(msg);
+		daemon_event(d, ev);
+	}
+	if (s->round == c->round && c->outstanding > 0 && --c->outstanding == 0)
+		cluster_evaluate(d, c);
+}

@@ -1,0 +1,2112 @@
+/* The switchover state machine.
+ *
+ *   preflight → drain → catchup → fence → sync → promote → verify
+ *
+ * preflight  every go/no-go check; nothing changes (the whole of --dry-run).
+ * drain      the routers stop sending new work to the old primary.
+ * catchup    while writes still flow, wait until the candidate applies the primary's position
+ *            within catchup_lag ms: the write-blocked window then does not grow with the lag
+ *            the candidate had when the command was given.
+ * fence      the old primary becomes read-only (under a deadline; on timeout its statement is
+ *            killed and the switchover rolls back), lingering client sessions are cut, and the
+ *            fence point (the executed GTID position) is captured.
+ * sync       the candidate applies up to the fence point, and we check it holds all of it.
+ * promote    candidate: stop replicating, forget the source, writable (the point of no return),
+ *            then the routers make it the only writer; outside the window: the other replicas
+ *            and the old primary (reverse replication) follow it by GTID; routers persist.
+ * verify     a probe write through the router lands on the new primary; exactly one writable
+ *            server; every replica replicates from it; the routers agree.
+ *
+ * Before the point of no return any failure or abort rolls back everything the switchover
+ * changed.  After it, a failure is reported with the state of every server and router and the
+ * commands that finish or reverse the work.  Every transition is journaled before it acts.
+ * One function changes the phase (phase_next); every async step reports to one callback. */
+#include "api.h"
+#include "cmdtab.h"
+#include "control.h"
+#include "daemon.h"
+#include "db.h"
+#include "gtid.h"
+#include "job.h"
+#include "journal.h"
+#include "log.h"
+#include "router.h"
+#include "switchover.h"
+#include "util.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum phase { PH_PREFLIGHT, PH_DRAIN, PH_CATCHUP, PH_FENCE, PH_SYNC, PH_PROMOTE, PH_VERIFY, PH__COUNT };
+enum sw_state { SW_RUNNING, SW_PAUSED, SW_ROLLING_BACK, SW_DONE, SW_ROLLED_BACK, SW_FAILED, SW_INTERRUPTED };
+
+static const char *const phase_names[PH__COUNT] = {
+	"preflight", "drain", "catchup", "fence", "sync", "promote", "verify",
+};
+static const char *const state_names[] = {
+	"running", "paused", "rolling_back", "done", "rolled_back", "failed", "interrupted",
+};
+
+#define MAX_REPLICAS 64
+#define POLL_STEP_MS 20
+
+struct phase_rec {
+	int64_t start_us, end_us;   /* monotonic; 0 = not entered / not ended */
+	bool ok;
+};
+
+struct switchover {
+	struct daemon *d;
+	struct cluster *c;
+	char id[64];
+	char *old_name, *new_name;      /* owned; servers are looked up again after a reload */
+	struct server *old, *cand;      /* borrowed */
+	enum phase phase;
+	enum sw_state state;
+	struct phase_rec rec[PH__COUNT];
+	int64_t started_us, started_real_us;
+
+	/* options */
+	bool dry_run, reverse, allow_unreachable;
+	int max_lag_ms, drain_timeout_ms, sync_timeout_ms;
+	int pause_before;               /* phase index, -1 none */
+	bool pause_requested, abort_requested;
+
+	/* connections of our own (the pollers' are busy polling) */
+	struct db *db_old, *db_kill, *db_cand;
+	struct db *db_rep[MAX_REPLICAS];
+	struct server *reps[MAX_REPLICAS];
+	size_t n_reps;
+
+	/* what has been changed, for rollback */
+	bool drained, fence_started, fence_timed_out, fenced, cand_stopped, cand_reset, pnr, routed;
+	unsigned long fence_tid;
+	char *fence_point;              /* owned */
+	int64_t fence_start_us, writable_us, routed_us;
+
+	/* bookkeeping for parallel steps */
+	int pending, failures;
+	char *first_failure;            /* owned */
+	int64_t deadline_us;
+	struct event *timer;
+	int hook_index;
+
+	json_t *checks;                 /* preflight checks */
+	json_t *warnings;
+	json_t *next_steps;
+	char *reason;                   /* why it rolled back / failed */
+	struct journal *journal;
+	struct client *client;          /* the requester, held; NULL once gone */
+	json_t *req_id;
+	struct router_switch rsw;
+	struct server_status fresh_old, fresh_cand;   /* preflight's own reads */
+	json_t *privileged;             /* accounts read_only does not stop */
+	int64_t catchup_started_us;
+	bool verify_waiting;
+};
+
+static void phase_next(struct switchover *sw);
+static void phase_failed(struct switchover *sw, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rollback_start(struct switchover *sw);
+static void finish(struct switchover *sw, enum sw_state st);
+static void emit(struct switchover *sw, const char *status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void enter_preflight(struct switchover *sw);
+static void enter_drain(struct switchover *sw);
+static void enter_catchup(struct switchover *sw);
+static void enter_fence(struct switchover *sw);
+static void enter_sync(struct switchover *sw);
+static void enter_promote(struct switchover *sw);
+static void enter_verify(struct switchover *sw);
+
+static void (*const phase_enter[PH__COUNT])(struct switchover *) = {
+	enter_preflight, enter_drain, enter_catchup, enter_fence, enter_sync, enter_promote, enter_verify,
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* small helpers */
+
+static const struct flavor_ops *flavor_of(const struct server *s)
+{
+	return s->flavor ? s->flavor : flavor_get(FLAVOR_MARIADB);
+}
+
+static enum gtid_kind gtid_kind_of(const struct server *s)
+{
+	return flavor_of(s)->id == FLAVOR_MARIADB ? GTID_MARIADB : GTID_MYSQL;
+}
+
+static struct db *open_db(struct switchover *sw, const struct server *s)
+{
+	const struct cfg_server *cfg = s->cfg;
+	struct db_target t = {
+		.host = cfg->host, .port = cfg->port, .socket = cfg->socket, .user = cfg->user,
+		.password = cfg->secret.password, .tls_mode = cfg->tls_mode,
+		.tls_ca = cfg->tls_ca, .tls_cert = cfg->tls_cert, .tls_key = cfg->tls_key,
+	};
+	struct db *db = db_new(sw->d->base, cfg->name);
+	db_set_target(db, &t, sw->d->cfg->connect_timeout_ms);
+	return db;
+}
+
+static const struct cfg_cluster *ccfg(const struct switchover *sw)
+{
+	return sw->c->cfg;
+}
+
+static struct log_ctx lctx(const struct switchover *sw)
+{
+	struct log_ctx ctx = { sw->c->cfg->name, NULL, phase_names[sw->phase], sw->id };
+	return ctx;
+}
+
+static double ms_since(int64_t start_us)
+{
+	return (double)(now_mono_us() - start_us) / 1000.0;
+}
+
+static void set_failure(struct switchover *sw, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_failure(struct switchover *sw, const char *fmt, ...)
+{
+	va_list ap;
+	sw->failures++;
+	if (sw->first_failure)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&sw->first_failure, fmt, ap) < 0)
+		sw->first_failure = NULL;
+	va_end(ap);
+}
+
+static void clear_failures(struct switchover *sw)
+{
+	sw->failures = 0;
+	free(sw->first_failure);
+	sw->first_failure = NULL;
+}
+
+static void journal(struct switchover *sw, const char *event, bool durable, json_t *extra)
+{
+	json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", sw->id, "cluster", ccfg(sw)->name, "event", event,
+			      "old", sw->old_name, "new", sw->new_name);
+	json_object_set_new(e, "phase", json_string(phase_names[sw->phase]));
+	if (extra) {
+		json_object_update(e, extra);
+		json_decref(extra);
+	}
+	if (sw->journal && journal_append(sw->journal, e, durable) < 0) {
+		struct log_ctx ctx = lctx(sw);
+		log_ctx(LOG_ERR, &ctx, "journal write failed: %s", strerror(errno));
+	}
+	json_decref(e);
+}
+
+/* A progress line: to the requester (if still connected), to event subscribers, to the log. */
+static void emit(struct switchover *sw, const char *status, const char *fmt, ...)
+{
+	struct log_ctx ctx = lctx(sw);
+	va_list ap;
+	char msg[1024];
+	json_t *p;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	p = json_pack("{s:s, s:s, s:s, s:s, s:f, s:s}", "id", sw->id, "cluster", ccfg(sw)->name, "phase",
+		      phase_names[sw->phase], "status", status, "elapsed_ms", ms_since(sw->started_us), "message", msg);
+	log_ctx(!strcmp(status, "fail") ? LOG_ERR : !strcmp(status, "warn") ? LOG_WARNING : LOG_NOTICE, &ctx,
+		"%s", msg);
+	if (sw->client && !client_gone(sw->client))
+		client_send(sw->client, proto_stream_line(sw->req_id, "progress", json_deep_copy(p)));
+	json_object_set_new(p, "type", json_string("cutover"));
+	json_object_set_new(p, "message", json_string(msg));
+	if (sw->d->ctl)
+		control_broadcast(sw->d->ctl, p);
+	json_decref(p);
+}
+
+static void add_check(struct switchover *sw, const char *name, bool ok, bool fatal, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void add_check(struct switchover *sw, const char *name, bool ok, bool fatal, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[1024];
+	const char *result = ok ? "pass" : fatal ? "fail" : "warn";
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_array_append_new(sw->checks, json_pack("{s:s, s:s, s:s}", "check", name, "result", result, "message", msg));
+	emit(sw, ok ? "ok" : fatal ? "fail" : "warn", "check %s: %s — %s", name, result, msg);
+}
+
+static int failed_checks(const struct switchover *sw)
+{
+	size_t i;
+	json_t *c;
+	int n = 0;
+	json_array_foreach(sw->checks, i, c)
+		n += !strcmp(json_string_value(json_object_get(c, "result")), "fail");
+	return n;
+}
+
+static void timer_arm(struct switchover *sw, int ms, event_callback_fn cb)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	if (sw->timer)
+		event_free(sw->timer);
+	sw->timer = evtimer_new(sw->d->base, cb, sw);
+	evtimer_add(sw->timer, &tv);
+}
+
+static void timer_stop(struct switchover *sw)
+{
+	if (sw->timer) {
+		event_free(sw->timer);
+		sw->timer = NULL;
+	}
+}
+
+/* Routers are polled by poll.c too; a driver runs one operation at a time. */
+typedef void (*router_op_fn)(struct router *r, const struct router_switch *sw, router_cb cb, void *arg);
+
+struct router_call {
+	struct switchover *sw;
+	struct router *r;
+	router_op_fn op;
+	router_cb done;
+	struct event *retry;
+};
+
+static void router_call_start(evutil_socket_t fd, short what, void *arg);
+
+static void router_call_done(struct router *r, int err, const char *msg, void *arg)
+{
+	struct router_call *rc = arg;
+	router_cb done = rc->done;
+	struct switchover *sw = rc->sw;
+	r->busy = false;
+	if (rc->retry)
+		event_free(rc->retry);
+	free(rc);
+	done(r, err, msg, sw);
+}
+
+static void router_call_start(evutil_socket_t fd, short what, void *arg)
+{
+	struct router_call *rc = arg;
+	if (rc->r->busy) {
+		struct timeval tv = { 0, 2000 };
+		if (!rc->retry)
+			rc->retry = evtimer_new(rc->sw->d->base, router_call_start, rc);
+		evtimer_add(rc->retry, &tv);
+		return;
+	}
+	rc->r->busy = true;
+	if (rc->op)
+		rc->op(rc->r, &rc->sw->rsw, router_call_done, rc);
+	else
+		rc->r->ops->poll(rc->r, router_call_done, rc);
+}
+
+/* Run op (NULL = poll) on every router of the cluster; `done` once per router. */
+static int routers_each(struct switchover *sw, size_t op_offset, router_cb done)
+{
+	size_t i;
+	int n = 0;
+	for (i = 0; i < sw->c->n_routers; i++) {
+		struct router_call *rc = xcalloc(1, sizeof(*rc));
+		rc->sw = sw;
+		rc->r = sw->c->routers[i];
+		rc->op = op_offset ? *(router_op_fn *)((char *)rc->r->ops + op_offset) : NULL;
+		rc->done = done;
+		n++;
+		router_call_start(-1, 0, rc);
+	}
+	return n;
+}
+
+#define ROUTER_OP(field) offsetof(struct router_ops, field)
+
+/* ------------------------------------------------------------------------------------------ */
+/* the one place that changes phase */
+
+static bool should_stop(struct switchover *sw)
+{
+	if (sw->abort_requested && !sw->pnr) {
+		free(sw->reason);
+		sw->reason = xstrdup("aborted by the operator");
+		emit(sw, "fail", "abort requested: rolling back");
+		rollback_start(sw);
+		return true;
+	}
+	return false;
+}
+
+static void phase_begin(struct switchover *sw, enum phase ph)
+{
+	sw->phase = ph;
+	sw->rec[ph].start_us = now_mono_us();
+	journal(sw, "phase", ph == PH_FENCE, NULL);
+	emit(sw, "start", "%s", phase_names[ph]);
+	clear_failures(sw);
+	phase_enter[ph](sw);
+}
+
+/* The current phase succeeded: on to the next, unless paused, aborted or finished. */
+static void phase_next(struct switchover *sw)
+{
+	enum phase cur = sw->phase;
+
+	sw->rec[cur].end_us = now_mono_us();
+	sw->rec[cur].ok = true;
+	emit(sw, "ok", "%s done in %.1f ms", phase_names[cur],
+	     (double)(sw->rec[cur].end_us - sw->rec[cur].start_us) / 1000.0);
+	if (cur == PH_PREFLIGHT && sw->dry_run) {
+		finish(sw, SW_DONE);
+		return;
+	}
+	if (cur == PH_VERIFY) {
+		finish(sw, SW_DONE);
+		return;
+	}
+	if (should_stop(sw))
+		return;
+	if (!sw->pnr && ((int)cur + 1 == sw->pause_before || sw->pause_requested)) {
+		sw->pause_requested = false;
+		sw->pause_before = -1;
+		sw->state = SW_PAUSED;
+		sw->phase = cur + 1;
+		journal(sw, "paused", false, NULL);
+		emit(sw, "paused", "paused before %s; everything is prepared: `cutoverctl resume` to go on, "
+				   "`cutoverctl abort` to roll back", phase_names[cur + 1]);
+		return;
+	}
+	phase_begin(sw, cur + 1);
+}
+
+static void phase_failed(struct switchover *sw, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = xstrdup("failed");
+	va_end(ap);
+	timer_stop(sw);
+	sw->rec[sw->phase].end_us = now_mono_us();
+	sw->rec[sw->phase].ok = false;
+	emit(sw, "fail", "%s failed: %s", phase_names[sw->phase], msg);
+	free(sw->reason);
+	sw->reason = xasprintf("%s: %s", phase_names[sw->phase], msg);
+	free(msg);
+	if (sw->phase == PH_PREFLIGHT) {
+		finish(sw, SW_ROLLED_BACK);   /* nothing was changed */
+		return;
+	}
+	if (!sw->pnr) {
+		rollback_start(sw);
+		return;
+	}
+	finish(sw, SW_FAILED);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* preflight */
+
+static void preflight_hooks(struct switchover *sw);
+
+static void preflight_eval(struct switchover *sw)
+{
+	struct cluster *c = sw->c;
+	const struct topology *t = &c->topo;
+	const struct server_status *cs = &sw->fresh_cand, *os = &sw->fresh_old;
+	int cand_idx = -1, old_idx = -1;
+	size_t i;
+
+	for (i = 0; i < c->n_servers; i++) {
+		if (c->servers[i] == sw->cand)
+			cand_idx = (int)i;
+		if (c->servers[i] == sw->old)
+			old_idx = (int)i;
+	}
+	add_check(sw, "one_writable_primary", t->n_writable == 1 && t->primary == old_idx && os->read_only == 0, true,
+		  "%d writable server%s; primary %s (read_only=%d)", t->n_writable, t->n_writable == 1 ? "" : "s",
+		  sw->old_name, os->read_only);
+	add_check(sw, "no_split_brain", t->n_writable <= 1, true,
+		  t->n_writable <= 1 ? "no second writable server" : "more than one writable server");
+	{
+		bool direct = cs->repl.configured && cand_idx >= 0 &&
+			      topo_same_endpoint(cs->repl.source_host, cs->repl.source_port, sw->old->cfg->host,
+						 sw->old->cfg->port);
+		add_check(sw, "candidate_replicates_from_primary", direct, true,
+			  direct ? "%s replicates directly from %s"
+				 : cs->repl.configured ? "%s replicates from %s:%d, not from the primary"
+						       : "%s is not a replica",
+			  sw->new_name, direct ? sw->old_name : cs->repl.source_host, cs->repl.source_port);
+	}
+	add_check(sw, "candidate_threads", cs->repl.io == THREAD_YES && cs->repl.sql == THREAD_YES, true,
+		  "IO thread %s, SQL thread %s%s%s", thread_state_name(cs->repl.io), thread_state_name(cs->repl.sql),
+		  *cs->repl.last_sql_error ? "; last SQL error: " : "", cs->repl.last_sql_error);
+	{
+		int64_t lag = sw->cand->st.heartbeat_lag_ms;
+		if (lag < 0)
+			add_check(sw, "candidate_lag", false, true, "lag unknown (no heartbeat seen on %s yet); max %d ms",
+				  sw->new_name, sw->max_lag_ms);
+		else
+			add_check(sw, "candidate_lag", lag <= sw->max_lag_ms, true,
+				  "lag %lld ms (Seconds_Behind_Master %lld), max %d ms", (long long)lag,
+				  cs->repl.seconds_behind, sw->max_lag_ms);
+	}
+	add_check(sw, "candidate_binlog", cs->log_bin == 1 && cs->log_slave_updates == 1, true,
+		  "log_bin=%s, log_slave_updates=%s (the other servers must be able to follow it)",
+		  cs->log_bin == 1 ? "ON" : "OFF", cs->log_slave_updates == 1 ? "ON" : "OFF");
+	if (cs->flavor == FLAVOR_MARIADB) {
+		bool gtid_ok = cs->gtid_strict_mode == 1 && os->gtid_strict_mode == 1 &&
+			       strcasecmp(cs->repl.using_gtid, "No") != 0;
+		add_check(sw, "gtid_consistent", gtid_ok, true,
+			  "gtid_strict_mode: primary %s, candidate %s; candidate Using_Gtid=%s",
+			  os->gtid_strict_mode == 1 ? "ON" : "OFF", cs->gtid_strict_mode == 1 ? "ON" : "OFF",
+			  cs->repl.using_gtid);
+	} else {
+		bool gtid_ok = cs->gtid_mode_on == 1 && cs->enforce_gtid_consistency == 1 && os->gtid_mode_on == 1;
+		add_check(sw, "gtid_consistent", gtid_ok, true, "gtid_mode=%s, enforce_gtid_consistency=%s, %s",
+			  cs->gtid_mode_on == 1 ? "ON" : "OFF", cs->enforce_gtid_consistency == 1 ? "ON" : "OFF",
+			  cs->repl.using_gtid);
+	}
+	{
+		const char *errant = cand_idx >= 0 && (size_t)cand_idx < t->n ? t->srv[cand_idx].errant : NULL;
+		add_check(sw, "no_errant_transactions", errant && !*errant, true,
+			  !errant ? "could not compare GTID positions" : *errant ? "errant: %s" : "none", errant);
+	}
+	for (i = 0; i < c->n_servers; i++) {
+		struct server *s = c->servers[i];
+		if (s == sw->old || s == sw->cand)
+			continue;
+		add_check(sw, "replica_reachable", s->health.state == HEALTH_UP || sw->allow_unreachable,
+			  !sw->allow_unreachable, "%s is %s%s", s->cfg->name, health_name(s->health.state),
+			  s->health.state == HEALTH_UP ? ""
+			  : sw->allow_unreachable ? " (allowed: it will be left behind)"
+						  : " (pass allow_unreachable to leave it behind)");
+	}
+	for (i = 0; i < c->n_routers; i++) {
+		const struct router *r = c->routers[i];
+		const struct router_backend *w;
+		int count;
+		if (!r->view.reachable) {
+			add_check(sw, "router", false, true, "router %s unreachable: %s", r->cfg->name, r->view.error);
+			continue;
+		}
+		if (r->cfg->type == ROUTER_EXEC && r->view.n == 0) {
+			add_check(sw, "router", true, false, "router %s (exec) reports no view; not cross-checked",
+				  r->cfg->name);
+			continue;
+		}
+		w = router_writer(&r->view, &count);
+		add_check(sw, "router", count == 1 && !strcmp(w->server, sw->old_name), true,
+			  "router %s: %d writer%s%s%s", r->cfg->name, count, count == 1 ? "" : "s",
+			  count == 1 ? ", " : "", count == 1 ? (*w->server ? w->server : w->name) : "");
+		if (!router_find(&r->view, sw->new_name, true))
+			add_check(sw, "router_knows_candidate", false, true, "router %s has no backend for %s",
+				  r->cfg->name, sw->new_name);
+	}
+	add_check(sw, "replication_account", ccfg(sw)->repl_user && ccfg(sw)->repl_secret.password, true,
+		  ccfg(sw)->repl_user ? "replicas will follow the new primary as '%s'"
+				      : "no repl_user/repl_password in [cluster %s]: the replicas could not follow",
+		  ccfg(sw)->repl_user ? ccfg(sw)->repl_user : ccfg(sw)->name);
+	if (json_array_size(sw->privileged)) {
+		size_t k;
+		json_t *row;
+		char list[512] = "";
+		size_t off = 0;
+		json_array_foreach(sw->privileged, k, row)
+			if (off < sizeof(list))
+				off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", k ? ", " : "",
+							json_string_value(row));
+		add_check(sw, "privileged_accounts", false, false,
+			  "read_only does not stop these accounts on %s: %s", sw->old_name, list);
+	}
+	if (failed_checks(sw)) {
+		phase_failed(sw, "%d check%s failed", failed_checks(sw), failed_checks(sw) == 1 ? "" : "s");
+		return;
+	}
+	preflight_hooks(sw);
+}
+
+static void hook_done(struct job_result *r, void *arg)
+{
+	struct switchover *sw = arg;
+	char why[300], last[300];
+	const char *cmd;
+
+	if (sw->state != SW_RUNNING)
+		return;
+	cmd = ccfg(sw)->preflight_hooks[sw->hook_index];
+
+	add_check(sw, "preflight_hook", job_result_ok(r), true, "%s: %s%s%s", cmd,
+		  job_result_describe(r, why, sizeof(why)), *job_result_last_line(r, last, sizeof(last)) ? ": " : "",
+		  last);
+	if (!job_result_ok(r)) {
+		phase_failed(sw, "preflight hook failed: %s", cmd);
+		return;
+	}
+	sw->hook_index++;
+	preflight_hooks(sw);
+}
+
+static void preflight_hooks(struct switchover *sw)
+{
+	const struct cfg_cluster *cc = ccfg(sw);
+	char **argv;
+	struct log_ctx ctx = lctx(sw);
+
+	if (!cc->preflight_hooks || !cc->preflight_hooks[sw->hook_index]) {
+		phase_next(sw);
+		return;
+	}
+	if (job_split_argv(cc->preflight_hooks[sw->hook_index], &argv) <= 0) {
+		phase_failed(sw, "preflight hook '%s' cannot be parsed", cc->preflight_hooks[sw->hook_index]);
+		return;
+	}
+	{
+		char *env[8];
+		int n = 0;
+		env[n++] = xasprintf("CUTOVER_PHASE=preflight");
+		env[n++] = xasprintf("CUTOVER_CLUSTER=%s", cc->name);
+		env[n++] = xasprintf("CUTOVER_OLD_PRIMARY=%s", sw->old_name);
+		env[n++] = xasprintf("CUTOVER_NEW_PRIMARY=%s", sw->new_name);
+		env[n++] = xasprintf("CUTOVER_ID=%s", sw->id);
+		env[n] = NULL;
+		job_run(sw->d->base, (const char *const *)argv, (const char *const *)env, NULL, 30000, hook_done, sw, &ctx);
+		while (n--)
+			free(env[n]);
+	}
+	job_free_argv(argv);
+}
+
+static void preflight_queries_done(struct switchover *sw)
+{
+	if (sw->failures) {
+		phase_failed(sw, "%s", sw->first_failure);
+		return;
+	}
+	preflight_eval(sw);
+}
+
+static void pf_old_done(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	if (sw->state != SW_RUNNING) {
+		db_result_free(res);
+		return;
+	}
+	const struct flavor_ops *f = flavor_of(sw->old);
+
+	if (res->err && res->failed == 0) {
+		set_failure(sw, "%s: %s", sw->old_name, res->errmsg);
+	} else {
+		size_t r;
+		server_status_clear(&sw->fresh_old);
+		f->parse_vars(res->rs[0], &sw->fresh_old);
+		sw->fresh_old.flavor = f->id;
+		json_decref(sw->privileged);
+		sw->privileged = json_array();
+		for (r = 0; res->n > 1 && r < res->rs[1]->nrows; r++) {
+			const char *user = rowset_at(res->rs[1], r, 0), *host = rowset_at(res->rs[1], r, 1);
+			if (!user || !strcmp(user, sw->old->cfg->user) || !strcmp(user, "root") ||
+			    !strcmp(user, "mariadb.sys") || (ccfg(sw)->repl_user && !strcmp(user, ccfg(sw)->repl_user)))
+				continue;
+			json_array_append_new(sw->privileged, json_sprintf("'%s'@'%s' (%s)", user, host ? host : "",
+									     rowset_at(res->rs[1], r, 2)));
+		}
+	}
+	db_result_free(res);
+	if (--sw->pending == 0)
+		preflight_queries_done(sw);
+}
+
+static void pf_cand_done(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	if (sw->state != SW_RUNNING) {
+		db_result_free(res);
+		return;
+	}
+	const struct flavor_ops *f = flavor_of(sw->cand);
+
+	if (res->err) {
+		set_failure(sw, "%s: %s", sw->new_name, res->errmsg);
+	} else {
+		server_status_clear(&sw->fresh_cand);
+		f->parse_vars(res->rs[0], &sw->fresh_cand);
+		f->parse_replica(res->rs[1], &sw->fresh_cand.repl);
+		sw->fresh_cand.flavor = f->id;
+	}
+	db_result_free(res);
+	if (--sw->pending == 0)
+		preflight_queries_done(sw);
+}
+
+static void enter_preflight(struct switchover *sw)
+{
+	const struct flavor_ops *fo = flavor_of(sw->old), *fc = flavor_of(sw->cand);
+	const char *q_old[2] = { fo->sql[SQL_VARS], fo->sql[SQL_PRIVILEGED_USERS] };
+	const char *q_cand[2] = { fc->sql[SQL_VARS], fc->sql[SQL_REPLICA_STATUS] };
+	int qt = sw->d->cfg->connect_timeout_ms + sw->d->cfg->query_timeout_ms;
+
+	sw->pending = 2;
+	db_run(sw->db_old, q_old, 2, qt, pf_old_done, sw);
+	db_run(sw->db_cand, q_cand, 2, qt, pf_cand_done, sw);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* drain */
+
+static void drain_wait(evutil_socket_t fd, short what, void *arg);
+
+static int old_sessions(const struct switchover *sw)
+{
+	size_t i;
+	int n = 0;
+	for (i = 0; i < sw->c->n_routers; i++) {
+		const struct router_backend *b = router_find(&sw->c->routers[i]->view, sw->old_name, true);
+		if (b)
+			n += b->sessions;
+	}
+	return n;
+}
+
+static void drain_polled(struct router *r, int err, const char *msg, void *arg)
+{
+	struct switchover *sw = arg;
+	if (sw->state != SW_RUNNING)
+		return;
+	if (err)
+		set_failure(sw, "router %s: %s", r->cfg->name, msg ? msg : "poll failed");
+	if (--sw->pending)
+		return;
+	if (should_stop(sw))
+		return;
+	if (old_sessions(sw) == 0) {
+		emit(sw, "ok", "no session left on %s", sw->old_name);
+		phase_next(sw);
+		return;
+	}
+	if (now_mono_us() >= sw->deadline_us) {
+		emit(sw, "info", "%d session%s still open on %s after %d ms; they are cut at the fence", old_sessions(sw),
+		     old_sessions(sw) == 1 ? "" : "s", sw->old_name, sw->drain_timeout_ms);
+		phase_next(sw);
+		return;
+	}
+	timer_arm(sw, POLL_STEP_MS, drain_wait);
+}
+
+static void drain_wait(evutil_socket_t fd, short what, void *arg)
+{
+	struct switchover *sw = arg;
+	sw->pending = routers_each(sw, 0, drain_polled);
+	if (!sw->pending)
+		phase_next(sw);
+}
+
+static void drained(struct router *r, int err, const char *msg, void *arg)
+{
+	struct switchover *sw = arg;
+	if (sw->state != SW_RUNNING)
+		return;
+	if (err)
+		set_failure(sw, "router %s could not drain %s: %s", r->cfg->name, sw->old_name, msg ? msg : "?");
+	else
+		emit(sw, "ok", "router %s: %s drained", r->cfg->name, sw->old_name);
+	if (--sw->pending)
+		return;
+	if (sw->failures) {
+		phase_failed(sw, "%s", sw->first_failure);
+		return;
+	}
+	sw->deadline_us = now_mono_us() + (int64_t)sw->drain_timeout_ms * 1000;
+	drain_wait(-1, 0, sw);
+}
+
+static void enter_drain(struct switchover *sw)
+{
+	sw->drained = true;   /* from here on, rollback restores the routers */
+	sw->pending = routers_each(sw, ROUTER_OP(drain), drained);
+	if (!sw->pending)
+		phase_next(sw);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* catchup: while writes flow, wait until the candidate is within catchup_lag of the primary */
+
+static void catchup_round(struct switchover *sw);
+
+static void catchup_waited(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	if (sw->state != SW_RUNNING) {
+		db_result_free(res);
+		return;
+	}
+	const char *v = res->err ? NULL : rowset_at(res->rs[0], 0, 0);
+	double took = ms_since(sw->catchup_started_us);
+
+	if (res->err || !v || strcmp(v, "0")) {
+		bool timeout = !res->err && v && strcmp(v, "0");
+		phase_failed(sw, "%s did not catch up with %s: %s", sw->new_name, sw->old_name,
+			     timeout ? "still behind at the catch-up deadline" : res->errmsg);
+		db_result_free(res);
+		return;
+	}
+	db_result_free(res);
+	if (should_stop(sw))
+		return;
+	if (took <= ccfg(sw)->catchup_lag_ms) {
+		emit(sw, "ok", "%s reached the primary's position %.1f ms after it was read (limit %d ms)",
+		     sw->new_name, took, ccfg(sw)->catchup_lag_ms);
+		phase_next(sw);
+		return;
+	}
+	emit(sw, "info", "%s needed %.1f ms to reach the primary's position; again", sw->new_name, took);
+	catchup_round(sw);
+}
+
+static void catchup_pos(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	if (sw->state != SW_RUNNING) {
+		db_result_free(res);
+		return;
+	}
+	const struct flavor_ops *fc = flavor_of(sw->cand);
+	int64_t left_ms = (sw->deadline_us - now_mono_us()) / 1000;
+	char *q;
+
+	if (res->err) {
+		phase_failed(sw, "reading %s's position: %s", sw->old_name, res->errmsg);
+		db_result_free(res);
+		return;
+	}
+	if (left_ms <= 0) {
+		phase_failed(sw, "%s did not catch up within %d ms", sw->new_name, ccfg(sw)->catchup_timeout_ms);
+		db_result_free(res);
+		return;
+	}
+	sw->catchup_started_us = now_mono_us();
+	q = xasprintf(fc->sql[SQL_WAIT_GTID], rowset_at(res->rs[0], 0, 0) ? rowset_at(res->rs[0], 0, 0) : "",
+		      (double)left_ms / 1000.0);
+	db_result_free(res);
+	db_run1(sw->db_cand, q, (int)left_ms + 1000, catchup_waited, sw);
+	free(q);
+}
+
+static void catchup_round(struct switchover *sw)
+{
+	db_run1(sw->db_old, flavor_of(sw->old)->sql[SQL_FENCE_POINT], sw->d->cfg->query_timeout_ms, catchup_pos, sw);
+}
+
+static void enter_catchup(struct switchover *sw)
+{
+	sw->deadline_us = now_mono_us() + (int64_t)ccfg(sw)->catchup_timeout_ms * 1000;
+	catchup_round(sw);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* fence */
+
+static void sessions_killed(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	if (res->err)
+		emit(sw, "warn", "cutting sessions on %s: %s", sw->old_name, res->errmsg);
+	db_result_free(res);
+	/* The sync phase started in parallel; it does not wait for this. */
+}
+
+static void sessions_listed(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	const struct flavor_ops *fo = flavor_of(sw->old);
+	char **q = NULL;
+	size_t n = 0, r;
+	unsigned long own[2] = { db_thread_id(sw->db_old), db_thread_id(sw->db_kill) };
+
+	if (res->err) {
+		emit(sw, "warn", "listing sessions on %s: %s", sw->old_name, res->errmsg);
+		db_result_free(res);
+		return;
+	}
+	for (r = 0; r < res->rs[0]->nrows; r++) {
+		long long id;
+		const char *user = rowset_at(res->rs[0], r, 1);
+		if (!parse_ll(rowset_at(res->rs[0], r, 0), 1, LLONG_MAX, &id))
+			continue;
+		/* never our own connections, never replication threads (the SQL filters those) */
+		if ((unsigned long)id == own[0] || (unsigned long)id == own[1] ||
+		    (user && !strcmp(user, sw->old->cfg->user)))
+			continue;
+		q = xrealloc(q, (n + 1) * sizeof(char *));
+		q[n++] = xasprintf(fo->sql[SQL_KILL_SESSION], (unsigned long long)id);
+	}
+	db_result_free(res);
+	if (n) {
+		emit(sw, "info", "cutting %zu client session%s on %s", n, n == 1 ? "" : "s", sw->old_name);
+		/* A session may end by itself meanwhile: "Unknown thread id" stops the batch, so each
+		 * KILL goes alone... but one batch is cheaper; errors here only leave a session that
+		 * can no longer write anyway (read_only is on). */
+		db_run(sw->db_kill, (const char *const *)q, n, sw->d->cfg->query_timeout_ms, sessions_killed, sw);
+	}
+	for (r = 0; r < n; r++)
+		free(q[r]);
+	free(q);
+}
+
+static void fenced(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	if (sw->state != SW_RUNNING) {
+		db_result_free(res);
+		return;
+	}
+	const char *pos;
+
+	if (res->err) {
+		sw->fence_timed_out = res->err == DB_ERR_TIMEOUT;
+		phase_failed(sw, "making %s read-only: %s", sw->old_name, res->errmsg);
+		db_result_free(res);
+		return;
+	}
+	sw->fenced = true;
+	pos = rowset_at(res->rs[1], 0, 0);
+	sw->fence_point = xstrdup(pos ? pos : "");
+	db_result_free(res);
+	journal(sw, "fenced", false, json_pack("{s:s}", "fence_point", sw->fence_point));
+	emit(sw, "ok", "%s is read-only at %s (%.1f ms)", sw->old_name, sw->fence_point, ms_since(sw->fence_start_us));
+	if (ccfg(sw)->kill_sessions)
+		db_run1(sw->db_kill, flavor_of(sw->old)->sql[SQL_LIST_SESSIONS], sw->d->cfg->query_timeout_ms,
+			sessions_listed, sw);
+	if (should_stop(sw))
+		return;
+	phase_next(sw);
+}
+
+static void enter_fence(struct switchover *sw)
+{
+	const struct flavor_ops *fo = flavor_of(sw->old);
+	const char *q[2] = { fo->sql[SQL_FENCE], fo->sql[SQL_FENCE_POINT] };
+
+	sw->c->hb_paused = true;
+	sw->fence_started = true;
+	sw->fence_tid = db_thread_id(sw->db_old);
+	sw->fence_start_us = now_mono_us();
+	db_run(sw->db_old, q, 2, ccfg(sw)->fence_timeout_ms, fenced, sw);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* sync */
+
+static void synced_check(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	if (sw->state != SW_RUNNING) {
+		db_result_free(res);
+		return;
+	}
+	const char *pos = res->err ? NULL : rowset_at(res->rs[0], 0, 0);
+	int has;
+
+	if (!pos) {
+		phase_failed(sw, "reading %s's position: %s", sw->new_name, res->err ? res->errmsg : "no value");
+		db_result_free(res);
+		return;
+	}
+	has = gtid_str_contains(gtid_kind_of(sw->cand), pos, sw->fence_point);
+	if (has != 1) {
+		phase_failed(sw, "%s's position %s does not contain the fence point %s", sw->new_name, pos,
+			     sw->fence_point);
+		db_result_free(res);
+		return;
+	}
+	emit(sw, "ok", "%s has every transaction up to the fence point (%s)", sw->new_name, pos);
+	db_result_free(res);
+	if (should_stop(sw))
+		return;
+	phase_next(sw);
+}
+
+static void synced(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	if (sw->state != SW_RUNNING) {
+		db_result_free(res);
+		return;
+	}
+	const char *v = res->err ? NULL : rowset_at(res->rs[0], 0, 0);
+
+	if (!v || strcmp(v, "0")) {
+		phase_failed(sw, "%s did not reach the fence point within %d ms%s%s", sw->new_name, sw->sync_timeout_ms,
+			     res->err ? ": " : "", res->err ? res->errmsg : "");
+		db_result_free(res);
+		return;
+	}
+	db_result_free(res);
+	db_run1(sw->db_cand, flavor_of(sw->cand)->sql[SQL_FENCE_POINT], sw->d->cfg->query_timeout_ms, synced_check, sw);
+}
+
+static void enter_sync(struct switchover *sw)
+{
+	char *q = xasprintf(flavor_of(sw->cand)->sql[SQL_WAIT_GTID], sw->fence_point, sw->sync_timeout_ms / 1000.0);
+	db_run1(sw->db_cand, q, sw->sync_timeout_ms + 1000, synced, sw);
+	free(q);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* promote */
+
+static void after_routing(struct switchover *sw);
+
+static void routed(struct router *r, int err, const char *msg, void *arg)
+{
+	struct switchover *sw = arg;
+	if (sw->state != SW_RUNNING)
+		return;
+	if (err)
+		set_failure(sw, "router %s could not make %s the writer: %s", r->cfg->name, sw->new_name,
+			    msg ? msg : "?");
+	else
+		emit(sw, "ok", "router %s: writes go to %s", r->cfg->name, sw->new_name);
+	if (--sw->pending)
+		return;
+	sw->routed_us = now_mono_us();
+	if (sw->failures) {
+		phase_failed(sw, "%s", sw->first_failure);
+		return;
+	}
+	sw->routed = true;
+	emit(sw, "ok", "writes were blocked for %.1f ms (fence → %s writable and routed)",
+	     (double)(sw->routed_us - sw->fence_start_us) / 1000.0, sw->new_name);
+	journal(sw, "routed", true,
+		json_pack("{s:f}", "write_blocked_ms", (double)(sw->routed_us - sw->fence_start_us) / 1000.0));
+	after_routing(sw);
+}
+
+static void writable(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	if (sw->state != SW_RUNNING) {
+		db_result_free(res);
+		return;
+	}
+	if (res->err) {
+		/* The statement may or may not have run: look before deciding (rollback checks). */
+		phase_failed(sw, "making %s writable: %s", sw->new_name, res->errmsg);
+		db_result_free(res);
+		return;
+	}
+	db_result_free(res);
+	sw->pnr = true;
+	sw->writable_us = now_mono_us();
+	emit(sw, "ok", "%s is writable: past the point of no return", sw->new_name);
+	sw->pending = routers_each(sw, ROUTER_OP(promote), routed);
+	if (!sw->pending) {
+		sw->routed_us = now_mono_us();
+		sw->routed = true;
+		after_routing(sw);
+	}
+}
+
+static void cand_detached(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	if (sw->state != SW_RUNNING) {
+		db_result_free(res);
+		return;
+	}
+	if (res->failed > 0 || !res->err)
+		sw->cand_stopped = true;
+	if (res->failed > 1 || !res->err)
+		sw->cand_reset = true;
+	if (res->err) {
+		phase_failed(sw, "detaching %s from %s: %s", sw->new_name, sw->old_name, res->errmsg);
+		db_result_free(res);
+		return;
+	}
+	db_result_free(res);
+	if (should_stop(sw))
+		return;
+	journal(sw, "pnr", true, NULL);
+	db_run1(sw->db_cand, flavor_of(sw->cand)->sql[SQL_UNFENCE], ccfg(sw)->promote_timeout_ms, writable, sw);
+}
+
+static void enter_promote(struct switchover *sw)
+{
+	const struct flavor_ops *fc = flavor_of(sw->cand);
+	const char *q[2] = { fc->sql[SQL_STOP_REPLICA], fc->sql[SQL_RESET_REPLICA] };
+	db_run(sw->db_cand, q, 2, ccfg(sw)->promote_timeout_ms, cand_detached, sw);
+}
+
+/* Outside the window: the others follow the new primary, routers persist. */
+static void followers_done(struct switchover *sw);
+
+static void follower_done(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	if (sw->state != SW_RUNNING) {
+		db_result_free(res);
+		return;
+	}
+	size_t i;
+	const char *name = "?";
+	for (i = 0; i < sw->n_reps; i++)
+		if (sw->db_rep[i] == db)
+			name = sw->reps[i]->cfg->name;
+	if (db == sw->db_old)
+		name = sw->old_name;
+	if (res->err)
+		set_failure(sw, "%s could not follow %s: %s", name, sw->new_name, res->errmsg);
+	else
+		emit(sw, "ok", "%s replicates from %s", name, sw->new_name);
+	db_result_free(res);
+	if (--sw->pending == 0)
+		followers_done(sw);
+}
+
+static void follow(struct switchover *sw, struct db *db, const struct server *s, bool demote)
+{
+	const struct flavor_ops *f = flavor_of(s);
+	char *pw = sql_quote(ccfg(sw)->repl_secret.password ? ccfg(sw)->repl_secret.password : "");
+	char *user = sql_quote(ccfg(sw)->repl_user ? ccfg(sw)->repl_user : "");
+	char *host = sql_quote(sw->cand->cfg->host ? sw->cand->cfg->host : "127.0.0.1");
+	char *q[3];
+	size_t n = 0;
+
+	if (!demote)
+		q[n++] = xstrdup(f->sql[SQL_STOP_REPLICA]);
+	q[n++] = xasprintf(f->sql[demote ? SQL_DEMOTE_TO_REPLICA : SQL_CHANGE_SOURCE], host, sw->cand->cfg->port, user,
+			   pw, 1);
+	q[n++] = xstrdup(f->sql[SQL_START_REPLICA]);
+	sw->pending++;
+	db_run(db, (const char *const *)q, n, ccfg(sw)->promote_timeout_ms, follower_done, sw);
+	while (n)
+		free_secret(q[--n]);
+	free_secret(pw);
+	free(user);
+	free(host);
+}
+
+static void after_routing(struct switchover *sw)
+{
+	size_t i;
+	clear_failures(sw);
+	sw->pending = 1;   /* held until every follower has been started */
+	for (i = 0; i < sw->n_reps; i++)
+		if (sw->reps[i]->health.state == HEALTH_UP)
+			follow(sw, sw->db_rep[i], sw->reps[i], false);
+		else
+			emit(sw, "warn", "%s is %s: left behind; point it at %s by hand", sw->reps[i]->cfg->name,
+			     health_name(sw->reps[i]->health.state), sw->new_name);
+	if (sw->reverse)
+		follow(sw, sw->db_old, sw->old, true);
+	if (--sw->pending == 0)
+		followers_done(sw);
+}
+
+static void finalized(struct router *r, int err, const char *msg, void *arg)
+{
+	struct switchover *sw = arg;
+	if (sw->state != SW_RUNNING)
+		return;
+	if (err)
+		set_failure(sw, "router %s could not persist: %s", r->cfg->name, msg ? msg : "?");
+	if (--sw->pending)
+		return;
+	if (sw->failures) {
+		phase_failed(sw, "%s", sw->first_failure);
+		return;
+	}
+	phase_next(sw);
+}
+
+static void followers_done(struct switchover *sw)
+{
+	if (sw->failures) {
+		phase_failed(sw, "%s", sw->first_failure);
+		return;
+	}
+	sw->pending = routers_each(sw, ROUTER_OP(finalize), finalized);
+	if (!sw->pending)
+		phase_next(sw);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* verify */
+
+static void verify_round(evutil_socket_t fd, short what, void *arg);
+
+static void probe_done(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	if (sw->state != SW_RUNNING) {
+		db_result_free(res);
+		db_free(db);
+		return;
+	}
+	const char *sid = res->err || res->n < 2 ? NULL : rowset_at(res->rs[1], 0, 0);
+	long long id;
+
+	if (res->err) {
+		set_failure(sw, "probe write through the router failed: %s", res->errmsg);
+	} else if (res->rs[0]->affected < 1) {
+		set_failure(sw, "probe write through the router landed on a read-only server (server_id %s)",
+			    sid ? sid : "?");
+	} else if (!sid || !parse_ll(sid, 0, LLONG_MAX, &id) || (unsigned long long)id != sw->cand->st.server_id) {
+		set_failure(sw, "probe write landed on server_id %s, not on %s (server_id %llu)", sid ? sid : "?",
+			    sw->new_name, sw->cand->st.server_id);
+	} else {
+		emit(sw, "ok", "probe write through the router landed on %s", sw->new_name);
+	}
+	db_result_free(res);
+	db_free(db);
+	if (sw->failures) {
+		phase_failed(sw, "%s", sw->first_failure);
+		return;
+	}
+	/* Now the topology, from fresh polls. */
+	sw->verify_waiting = true;
+	sw->deadline_us = now_mono_us() + (int64_t)ccfg(sw)->promote_timeout_ms * 1000;
+	poll_cluster_now(sw->d, sw->c);
+}
+
+static void enter_verify(struct switchover *sw)
+{
+	const struct cfg_router *probe_router = NULL;
+	size_t i;
+
+	sw->c->hb_paused = false;
+	for (i = 0; i < sw->c->n_routers; i++)
+		if (sw->c->routers[i]->cfg->write_endpoint)
+			probe_router = sw->c->routers[i]->cfg;
+	if (probe_router) {
+		const char *ep = probe_router->write_endpoint;
+		const char *colon = strrchr(ep, ':');
+		char *host = colon ? strndup(ep, (size_t)(colon - ep)) : xstrdup(ep);
+		struct db_target t = {
+			.host = host, .port = colon ? atoi(colon + 1) : 3306, .user = sw->cand->cfg->user,
+			.password = sw->cand->cfg->secret.password, .tls_mode = sw->cand->cfg->tls_mode,
+			.tls_ca = sw->cand->cfg->tls_ca, .tls_cert = sw->cand->cfg->tls_cert,
+			.tls_key = sw->cand->cfg->tls_key,
+		};
+		struct db *db = db_new(sw->d->base, "probe");
+		const struct flavor_ops *f = flavor_of(sw->cand);
+		char *q[2];
+		db_set_target(db, &t, sw->d->cfg->connect_timeout_ms);
+		q[0] = xasprintf(f->sql[SQL_HEARTBEAT_WRITE], ccfg(sw)->heartbeat_table, (long long)now_real_us());
+		q[1] = xstrdup("SELECT @@server_id");
+		db_run(db, (const char *const *)q, 2, ccfg(sw)->promote_timeout_ms, probe_done, sw);
+		free(q[0]);
+		free(q[1]);
+		free(host);
+		return;
+	}
+	emit(sw, "info", "no router has write_endpoint: the probe write is skipped");
+	sw->verify_waiting = true;
+	sw->deadline_us = now_mono_us() + (int64_t)ccfg(sw)->promote_timeout_ms * 1000;
+	poll_cluster_now(sw->d, sw->c);
+}
+
+/* Is the cluster as it should be after the switchover?  NULL if so, else what is not. */
+static char *verify_problem(struct switchover *sw)
+{
+	struct cluster *c = sw->c;
+	size_t i;
+
+	if (c->topo.n_writable != 1 || c->topo.primary < 0 || c->servers[c->topo.primary] != sw->cand)
+		return xasprintf("%d writable server%s; primary %s", c->topo.n_writable,
+				 c->topo.n_writable == 1 ? "" : "s",
+				 c->topo.primary >= 0 ? c->servers[c->topo.primary]->cfg->name : "none");
+	for (i = 0; i < c->n_servers; i++) {
+		struct server *s = c->servers[i];
+		if (s == sw->cand || (s == sw->old && !sw->reverse) || s->health.state != HEALTH_UP)
+			continue;
+		if (c->topo.srv[i].source != c->topo.primary)
+			return xasprintf("%s does not replicate from %s", s->cfg->name, sw->new_name);
+		if (s->st.repl.io != THREAD_YES || s->st.repl.sql != THREAD_YES)
+			return xasprintf("%s: IO %s, SQL %s", s->cfg->name, thread_state_name(s->st.repl.io),
+					 thread_state_name(s->st.repl.sql));
+		if (s->st.read_only != 1)
+			return xasprintf("%s is writable", s->cfg->name);
+	}
+	for (i = 0; i < c->n_routers; i++) {
+		const struct router *r = c->routers[i];
+		const struct router_backend *w;
+		int count;
+		if (r->cfg->type == ROUTER_EXEC && r->view.n == 0)
+			continue;
+		w = router_writer(&r->view, &count);
+		if (count != 1 || strcmp(w->server, sw->new_name))
+			return xasprintf("router %s: %d writer%s%s%s", r->cfg->name, count, count == 1 ? "" : "s",
+					 count == 1 ? ": " : "", count == 1 ? w->server : "");
+	}
+	return NULL;
+}
+
+static void verify_round(evutil_socket_t fd, short what, void *arg)
+{
+	struct switchover *sw = arg;
+	sw->verify_waiting = true;
+	poll_cluster_now(sw->d, sw->c);
+}
+
+void switchover_on_evaluate(struct switchover *sw)
+{
+	char *problem;
+
+	if (sw->state != SW_RUNNING || sw->phase != PH_VERIFY || !sw->verify_waiting)
+		return;
+	/* the routers' polls of this round may still run; a short while later is soon enough */
+	sw->verify_waiting = false;
+	problem = verify_problem(sw);
+	if (!problem) {
+		emit(sw, "ok", "one writable server (%s); replicas follow it; routers agree", sw->new_name);
+		phase_next(sw);
+		return;
+	}
+	if (now_mono_us() >= sw->deadline_us) {
+		phase_failed(sw, "the cluster did not settle: %s", problem);
+		free(problem);
+		return;
+	}
+	free(problem);
+	timer_arm(sw, 50, verify_round);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* rollback (before the point of no return) */
+
+static void rb_routers(struct switchover *sw);
+static void rb_candidate(struct switchover *sw);
+
+static void rb_done(struct switchover *sw)
+{
+	sw->c->hb_paused = false;
+	if (sw->failures) {
+		char *r = xasprintf("%s; rollback incomplete: %s", sw->reason ? sw->reason : "failed", sw->first_failure);
+		free(sw->reason);
+		sw->reason = r;
+		finish(sw, SW_FAILED);
+		return;
+	}
+	emit(sw, "ok", "rolled back: %s is the writable primary, routers restored, %s replicating", sw->old_name,
+	     sw->new_name);
+	finish(sw, SW_ROLLED_BACK);
+}
+
+static void rb_router_done(struct router *r, int err, const char *msg, void *arg)
+{
+	struct switchover *sw = arg;
+	if (err)
+		set_failure(sw, "router %s not restored: %s", r->cfg->name, msg ? msg : "?");
+	else
+		emit(sw, "ok", "router %s restored", r->cfg->name);
+	if (--sw->pending == 0)
+		rb_done(sw);
+}
+
+static void rb_routers(struct switchover *sw)
+{
+	if (!sw->drained) {
+		rb_done(sw);
+		return;
+	}
+	sw->pending = routers_each(sw, ROUTER_OP(rollback), rb_router_done);
+	if (!sw->pending)
+		rb_done(sw);
+}
+
+static void rb_cand_done(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	if (res->err)
+		set_failure(sw, "%s does not replicate again: %s", sw->new_name, res->errmsg);
+	else
+		emit(sw, "ok", "%s replicates from %s again", sw->new_name, sw->old_name);
+	db_result_free(res);
+	rb_routers(sw);
+}
+
+static void rb_candidate(struct switchover *sw)
+{
+	const struct flavor_ops *f = flavor_of(sw->cand);
+	if (sw->cand_reset) {
+		char *pw = sql_quote(ccfg(sw)->repl_secret.password ? ccfg(sw)->repl_secret.password : "");
+		char *user = sql_quote(ccfg(sw)->repl_user ? ccfg(sw)->repl_user : "");
+		char *host = sql_quote(sw->old->cfg->host ? sw->old->cfg->host : "127.0.0.1");
+		char *q[2];
+		q[0] = xasprintf(f->sql[SQL_CHANGE_SOURCE], host, sw->old->cfg->port, user, pw, 1);
+		q[1] = xstrdup(f->sql[SQL_START_REPLICA]);
+		db_run(sw->db_cand, (const char *const *)q, 2, ccfg(sw)->promote_timeout_ms, rb_cand_done, sw);
+		free_secret(q[0]);
+		free(q[1]);
+		free_secret(pw);
+		free(user);
+		free(host);
+		return;
+	}
+	if (sw->cand_stopped) {
+		db_run1(sw->db_cand, f->sql[SQL_START_REPLICA], ccfg(sw)->promote_timeout_ms, rb_cand_done, sw);
+		return;
+	}
+	rb_routers(sw);
+}
+
+static void rb_unfenced(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	const char *ro = res->err || res->n < 2 ? NULL : rowset_at(res->rs[1], 0, 0);
+	if (res->err || !ro || strcmp(ro, "0"))
+		set_failure(sw, "%s is not writable again: %s", sw->old_name, res->err ? res->errmsg : "read_only still on");
+	else
+		emit(sw, "ok", "%s is writable again", sw->old_name);
+	db_result_free(res);
+	rb_candidate(sw);
+}
+
+static void rb_killed(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	const struct flavor_ops *f = flavor_of(sw->old);
+	const char *q[2] = { f->sql[SQL_UNFENCE], "SELECT @@global.read_only" };
+	/* "Unknown thread id" is fine: the fence statement already ended. */
+	db_result_free(res);
+	db_run(sw->db_kill, q, 2, ccfg(sw)->fence_timeout_ms, rb_unfenced, sw);
+}
+
+static void rollback_start(struct switchover *sw)
+{
+	timer_stop(sw);
+	sw->state = SW_ROLLING_BACK;
+	clear_failures(sw);
+	journal(sw, "rollback", true, json_pack("{s:s}", "reason", sw->reason ? sw->reason : ""));
+	emit(sw, "info", "rolling back: %s", sw->reason ? sw->reason : "");
+	/* Whatever is still running on our connections is abandoned; the fence statement, if it
+	 * is still waiting on the server, is killed below. */
+	db_cancel(sw->db_cand);
+	db_cancel(sw->db_old);
+	if (sw->fence_started) {
+		if (sw->fence_tid && !sw->fenced) {
+			char *q = xasprintf(flavor_of(sw->old)->sql[SQL_KILL_QUERY], (unsigned long long)sw->fence_tid);
+			db_cancel(sw->db_kill);
+			db_run1(sw->db_kill, q, sw->d->cfg->query_timeout_ms, rb_killed, sw);
+			free(q);
+			return;
+		}
+		db_cancel(sw->db_kill);
+		rb_killed(NULL, xcalloc(1, sizeof(struct db_result)), sw);
+		return;
+	}
+	rb_candidate(sw);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* the end: report, reply, journal */
+
+static json_t *phases_json(const struct switchover *sw)
+{
+	json_t *arr = json_array();
+	int i;
+	for (i = 0; i < PH__COUNT; i++) {
+		const struct phase_rec *r = &sw->rec[i];
+		if (!r->start_us)
+			continue;
+		json_array_append_new(arr, json_pack("{s:s, s:o, s:b}", "phase", phase_names[i], "ms",
+						     r->end_us ? json_real((double)(r->end_us - r->start_us) / 1000.0)
+							       : json_null(),
+						     "ok", r->ok));
+	}
+	return arr;
+}
+
+static json_t *cluster_state_json(struct switchover *sw)
+{
+	json_t *arr = json_array();
+	size_t i;
+	for (i = 0; i < sw->c->n_servers; i++) {
+		const struct server *s = sw->c->servers[i];
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:o, s:o}", "name", s->cfg->name, "state",
+						     health_name(s->health.state), "read_only",
+						     s->st.read_only < 0 ? json_null() : json_boolean(s->st.read_only),
+						     "replicates_from",
+						     s->st.repl.configured ? json_sprintf("%s:%d", s->st.repl.source_host,
+											  s->st.repl.source_port)
+									   : json_null(),
+						     "gtid", server_status_gtid(&s->st) ? json_string(server_status_gtid(&s->st))
+										      : json_null()));
+	}
+	return arr;
+}
+
+static void finish(struct switchover *sw, enum sw_state st)
+{
+	static const char *outcomes[] = { [SW_DONE] = "done", [SW_ROLLED_BACK] = "rolled_back", [SW_FAILED] = "failed" };
+	const char *outcome = sw->dry_run && st == SW_DONE ? "dry_run"
+			      : sw->phase == PH_PREFLIGHT && st == SW_ROLLED_BACK ? "refused"
+										  : outcomes[st];
+	json_t *rep;
+	struct cluster *c = sw->c;
+
+	timer_stop(sw);
+	sw->state = st;
+	sw->c->hb_paused = false;
+	rep = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", sw->id, "cluster", ccfg(sw)->name, "old_primary", sw->old_name,
+			"new_primary", sw->new_name, "outcome", outcome);
+	json_object_set_new(rep, "reason", sw->reason ? json_string(sw->reason) : json_null());
+	json_object_set(rep, "checks", sw->checks);
+	json_object_set_new(rep, "phases", phases_json(sw));
+	json_object_set_new(rep, "write_blocked_ms", sw->routed_us && sw->fence_start_us
+							     ? json_real((double)(sw->routed_us - sw->fence_start_us) / 1000.0)
+							     : json_null());
+	json_object_set_new(rep, "fence_point", sw->fence_point ? json_string(sw->fence_point) : json_null());
+	json_object_set_new(rep, "point_of_no_return_passed", json_boolean(sw->pnr));
+	json_object_set_new(rep, "total_ms", json_real(ms_since(sw->started_us)));
+	if (st == SW_FAILED) {
+		json_t *steps = json_array();
+		if (sw->pnr) {
+			json_array_append_new(steps, json_sprintf(
+				"%s is the writable primary. To finish: check each replica follows it "
+				"(CHANGE MASTER TO MASTER_HOST='%s', MASTER_PORT=%d, MASTER_USE_GTID=slave_pos; START SLAVE) "
+				"and that the router sends writes only to it.", sw->new_name,
+				sw->cand->cfg->host ? sw->cand->cfg->host : "", sw->cand->cfg->port));
+			json_array_append_new(steps, json_sprintf(
+				"To reverse once it is consistent: cutoverctl switchover --cluster %s --to %s",
+				ccfg(sw)->name, sw->old_name));
+		} else {
+			json_array_append_new(steps, json_sprintf(
+				"Rollback was incomplete. Make %s writable (SET GLOBAL read_only=0) if the router "
+				"still sends writes to it, restore the router, and START SLAVE on %s.",
+				sw->old_name, sw->new_name));
+		}
+		json_object_set_new(rep, "next_steps", steps);
+		json_object_set_new(rep, "servers", cluster_state_json(sw));
+	}
+	journal(sw, sw->dry_run ? "dry_run" : outcome, true, json_pack("{s:O}", "report", rep));
+	emit(sw, st == SW_DONE ? "ok" : "fail", "switchover %s: %s%s%s", sw->id, outcome, sw->reason ? ": " : "",
+	     sw->reason ? sw->reason : "");
+	if (sw->client) {
+		if (!client_gone(sw->client)) {
+			if (st == SW_DONE)
+				client_reply_ok(sw->client, sw->req_id, json_incref(rep));
+			else {
+				json_t *r = proto_reply_err(sw->req_id, !strcmp(outcome, "refused") ? ERR_BADSTATE : ERR_FAILED,
+							    "%s%s%s", outcome,
+							    sw->reason ? ": " : "", sw->reason ? sw->reason : "");
+				json_object_set(json_object_get(r, "error"), "report", rep);
+				client_send(sw->client, r);
+			}
+		}
+		client_release(sw->client);
+		sw->client = NULL;
+	}
+	json_decref(rep);
+	/* The cluster is free again; the record lives on in the journal (cutoverctl history). */
+	if (c->cutover == sw) {
+		c->cutover = NULL;
+		poll_cluster_now(sw->d, c);
+	}
+	switchover_free(sw);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* lifecycle */
+
+void switchover_free(struct switchover *sw)
+{
+	size_t i;
+	if (!sw)
+		return;
+	timer_stop(sw);
+	db_free(sw->db_old);
+	db_free(sw->db_kill);
+	db_free(sw->db_cand);
+	for (i = 0; i < sw->n_reps; i++)
+		db_free(sw->db_rep[i]);
+	journal_close(sw->journal);
+	json_decref(sw->checks);
+	json_decref(sw->warnings);
+	json_decref(sw->next_steps);
+	json_decref(sw->req_id);
+	json_decref(sw->privileged);
+	server_status_clear(&sw->fresh_old);
+	server_status_clear(&sw->fresh_cand);
+	free(sw->old_name);
+	free(sw->new_name);
+	free(sw->fence_point);
+	free(sw->first_failure);
+	free(sw->reason);
+	free(sw);
+}
+
+void switchover_rebind(struct switchover *sw, struct daemon *d, struct cluster *c)
+{
+	sw->d = d;
+	sw->c = c;
+	sw->old = daemon_server(d, sw->old_name);
+	sw->cand = daemon_server(d, sw->new_name);
+}
+
+void switchover_annotate(struct switchover *sw, struct topology *t)
+{
+	if (sw->state == SW_INTERRUPTED)
+		topology_add_reason(t, VERDICT_WARN,
+				    xasprintf("an interrupted switchover %s (%s → %s, phase %s) needs attention: "
+					      "cutoverctl resolve --cluster %s after checking",
+					      sw->id, sw->old_name, sw->new_name, phase_names[sw->phase], ccfg(sw)->name));
+}
+
+const char *switchover_summary(const struct switchover *sw)
+{
+	static char buf[160];
+	snprintf(buf, sizeof(buf), "switchover %s→%s: %s (%s)", sw->old_name, sw->new_name, phase_names[sw->phase],
+		 state_names[sw->state]);
+	return buf;
+}
+
+bool switchover_active(const struct switchover *sw)
+{
+	return sw && (sw->state == SW_RUNNING || sw->state == SW_PAUSED || sw->state == SW_ROLLING_BACK);
+}
+
+json_t *switchover_json(const struct switchover *sw)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "id", sw->id, "state", state_names[sw->state], "phase",
+			      phase_names[sw->phase], "old_primary", sw->old_name, "new_primary", sw->new_name,
+			      "point_of_no_return_passed", sw->pnr);
+	json_object_set_new(o, "elapsed_ms", sw->started_us ? json_real(ms_since(sw->started_us)) : json_null());
+	json_object_set_new(o, "phases", phases_json(sw));
+	return o;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* recovery after a restart */
+
+static void recovery_finish(struct switchover *sw, bool ok, const char *msg)
+{
+	struct log_ctx ctx = lctx(sw);
+	if (ok) {
+		log_ctx(LOG_NOTICE, &ctx, "interrupted switchover %s rolled back after restart: %s", sw->id, msg);
+		journal(sw, "rolled_back", true, json_pack("{s:s, s:b}", "reason", msg, "recovered", 1));
+		if (sw->c->cutover == sw)
+			sw->c->cutover = NULL;
+		switchover_free(sw);
+		return;
+	}
+	log_ctx(LOG_ERR, &ctx, "interrupted switchover %s needs attention: %s", sw->id, msg);
+	free(sw->reason);
+	sw->reason = xstrdup(msg);
+	sw->state = SW_INTERRUPTED;
+}
+
+static void rec_router_done(struct router *r, int err, const char *msg, void *arg)
+{
+	struct switchover *sw = arg;
+	if (err)
+		set_failure(sw, "router %s: %s", r->cfg->name, msg ? msg : "?");
+	if (--sw->pending)
+		return;
+	if (sw->failures)
+		recovery_finish(sw, false, sw->first_failure);
+	else
+		recovery_finish(sw, true, sw->fence_started ? "old primary writable again, routers restored"
+							    : "routers restored");
+}
+
+static void rec_routers(struct switchover *sw)
+{
+	clear_failures(sw);
+	sw->pending = routers_each(sw, ROUTER_OP(rollback), rec_router_done);
+	if (!sw->pending)
+		recovery_finish(sw, true, "nothing to restore");
+}
+
+static void rec_unfenced(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	const char *ro = res->err || res->n < 2 ? NULL : rowset_at(res->rs[1], 0, 0);
+	if (!ro || strcmp(ro, "0")) {
+		char *m = xasprintf("could not make %s writable again: %s", sw->old_name, res->err ? res->errmsg : "?");
+		db_result_free(res);
+		recovery_finish(sw, false, m);
+		free(m);
+		return;
+	}
+	db_result_free(res);
+	rec_routers(sw);
+}
+
+static void recover(struct daemon *d, struct cluster *c, json_t *entries)
+{
+	json_t *first = json_array_get(entries, 0), *last = json_array_get(entries, json_array_size(entries) - 1);
+	const char *last_event = json_string_value(json_object_get(last, "event"));
+	const char *phase = NULL;
+	struct switchover *sw;
+	struct log_ctx ctx = { c->cfg->name, NULL, NULL, NULL };
+	size_t i;
+	json_t *e;
+	bool fenced = false, promoted = false;
+	static const char *terminal[] = { "done", "rolled_back", "failed", "refused", "dry_run", "resolved" };
+
+	for (i = 0; i < ARRAY_LEN(terminal); i++)
+		if (last_event && !strcmp(last_event, terminal[i]))
+			return;
+	json_array_foreach(entries, i, e) {
+		const char *ev = json_string_value(json_object_get(e, "event"));
+		const char *ph = json_string_value(json_object_get(e, "phase"));
+		if (ev && !strcmp(ev, "phase") && ph) {
+			phase = ph;
+			if (!strcmp(ph, "fence"))
+				fenced = true;
+			if (!strcmp(ph, "promote") || !strcmp(ph, "verify"))
+				promoted = true;
+		}
+		if (ev && (!strcmp(ev, "pnr") || !strcmp(ev, "routed")))
+			promoted = true;
+	}
+	sw = xcalloc(1, sizeof(*sw));
+	sw->d = d;
+	sw->c = c;
+	strlcpy_(sw->id, json_string_value(json_object_get(first, "id")), sizeof(sw->id));
+	sw->old_name = xstrdup(json_string_value(json_object_get(first, "old")));
+	sw->new_name = xstrdup(json_string_value(json_object_get(first, "new")));
+	sw->old = daemon_server(d, sw->old_name);
+	sw->cand = daemon_server(d, sw->new_name);
+	sw->checks = json_array();
+	sw->pause_before = -1;
+	for (i = 0; i < PH__COUNT; i++)
+		if (phase && !strcmp(phase, phase_names[i]))
+			sw->phase = (enum phase)i;
+	sw->state = SW_INTERRUPTED;
+	{
+		char err[256];
+		sw->journal = journal_open(d->cfg->state_dir, c->cfg->name, err, sizeof(err));
+	}
+	c->cutover = sw;
+	log_ctx(LOG_WARNING, &ctx, "found interrupted switchover %s (%s → %s) in phase %s", sw->id, sw->old_name,
+		sw->new_name, phase ? phase : "?");
+	if (!sw->old || !sw->cand) {
+		recovery_finish(sw, false, "its servers are no longer in the configuration");
+		return;
+	}
+	sw->rsw.cluster = c->cfg->name;
+	sw->rsw.old_primary = sw->old->cfg;
+	sw->rsw.new_primary = sw->cand->cfg;
+	sw->rsw.phase = "rollback";
+	sw->rsw.id = sw->id;
+	if (promoted) {
+		recovery_finish(sw, false, "it was interrupted at or after the promotion: check which server is "
+					   "writable and where the router sends writes, then `cutoverctl resolve`");
+		return;
+	}
+	sw->state = SW_ROLLING_BACK;
+	sw->drained = true;
+	if (fenced) {
+		const struct flavor_ops *f = flavor_get(FLAVOR_MARIADB);
+		const char *q[2];
+		sw->fence_started = true;
+		sw->db_kill = open_db(sw, sw->old);
+		q[0] = f->sql[SQL_UNFENCE];
+		q[1] = "SELECT @@global.read_only";
+		/* the flavor is not known yet at start-up; both flavors' unfence make it writable,
+		 * and MySQL's needs super_read_only too */
+		if (sw->old->cfg->flavor == FLAVOR_HINT_MYSQL)
+			q[0] = flavor_get(FLAVOR_MYSQL80)->sql[SQL_UNFENCE];
+		db_run(sw->db_kill, q, 2, c->cfg->fence_timeout_ms + d->cfg->connect_timeout_ms, rec_unfenced, sw);
+		return;
+	}
+	rec_routers(sw);
+}
+
+void switchover_recover_all(struct daemon *d)
+{
+	size_t i;
+	for (i = 0; i < d->n_clusters; i++) {
+		json_t *all = journal_read(d->cfg->state_dir, d->clusters[i].cfg->name);
+		json_t *by = journal_by_cutover(all);
+		if (json_array_size(by))
+			recover(d, &d->clusters[i],
+				json_object_get(json_array_get(by, json_array_size(by) - 1), "entries"));
+		json_decref(by);
+		json_decref(all);
+	}
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* API commands */
+
+static struct cluster *pick_cluster(struct daemon *d, struct client *cl, const struct request *req)
+{
+	const char *name = json_string_value(json_object_get(req->args, "cluster"));
+	struct cluster *c;
+	if (!name) {
+		if (d->n_clusters == 1)
+			return &d->clusters[0];
+		client_reply_err(cl, req->id, ERR_INVALID, "several clusters are configured: name one with \"cluster\"");
+		return NULL;
+	}
+	c = daemon_cluster(d, name);
+	if (!c)
+		client_reply_err(cl, req->id, ERR_NOTFOUND, "no cluster named '%s'", name);
+	return c;
+}
+
+static int arg_int(const struct request *req, const char *name, int def)
+{
+	json_t *v = json_object_get(req->args, name);
+	return v ? (int)json_integer_value(v) : def;
+}
+
+static bool arg_bool(const struct request *req, const char *name, bool def)
+{
+	json_t *v = json_object_get(req->args, name);
+	return v ? json_is_true(v) : def;
+}
+
+/* The best candidate: a healthy direct replica, not `never`, least lag, most advanced. */
+static struct server *best_candidate(struct cluster *c, int max_lag_ms)
+{
+	struct server *best = NULL;
+	size_t i;
+	for (i = 0; i < c->n_servers && i < c->topo.n; i++) {
+		struct server *s = c->servers[i];
+		const struct topo_server *ts = &c->topo.srv[i];
+		if (ts->role != ROLE_REPLICA || ts->source != c->topo.primary || s->cfg->candidate == CAND_NEVER ||
+		    s->health.state != HEALTH_UP || s->st.repl.io != THREAD_YES || s->st.repl.sql != THREAD_YES ||
+		    s->st.heartbeat_lag_ms < 0 || s->st.heartbeat_lag_ms > max_lag_ms || ts->n_problems)
+			continue;
+		if (!best) {
+			best = s;
+			continue;
+		}
+		if ((s->cfg->candidate == CAND_PREFER) != (best->cfg->candidate == CAND_PREFER)) {
+			if (s->cfg->candidate == CAND_PREFER)
+				best = s;
+			continue;
+		}
+		if (s->st.heartbeat_lag_ms != best->st.heartbeat_lag_ms) {
+			if (s->st.heartbeat_lag_ms < best->st.heartbeat_lag_ms)
+				best = s;
+			continue;
+		}
+		if (server_status_gtid(&s->st) && server_status_gtid(&best->st) &&
+		    gtid_str_contains(s->flavor && s->flavor->id == FLAVOR_MARIADB ? GTID_MARIADB : GTID_MYSQL,
+				      server_status_gtid(&s->st), server_status_gtid(&best->st)) == 1 &&
+		    gtid_str_contains(s->flavor && s->flavor->id == FLAVOR_MARIADB ? GTID_MARIADB : GTID_MYSQL,
+				      server_status_gtid(&best->st), server_status_gtid(&s->st)) != 1)
+			best = s;
+	}
+	return best;
+}
+
+static void server_names(struct cluster *c, char *buf, size_t len)
+{
+	size_t i, off = 0;
+	buf[0] = '\0';
+	for (i = 0; i < c->n_servers && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", c->servers[i]->cfg->name);
+}
+
+static void cmd_switchover(struct daemon *d, struct client *cl, const struct request *req)
+{
+	struct cluster *c = pick_cluster(d, cl, req);
+	const char *to = json_string_value(json_object_get(req->args, "to"));
+	const char *pause = json_string_value(json_object_get(req->args, "pause_before"));
+	struct switchover *sw;
+	struct server *old, *cand;
+	char names[512], err[256];
+	int pause_idx = -1, i, max_lag;
+	size_t k;
+
+	if (!c)
+		return;
+	if (c->cutover) {
+		if (switchover_active(c->cutover))
+			client_reply_err(cl, req->id, ERR_BUSY, "switchover %s (%s → %s) is %s on cluster %s (phase %s)",
+					 c->cutover->id, c->cutover->old_name, c->cutover->new_name,
+					 state_names[c->cutover->state], c->cfg->name, phase_names[c->cutover->phase]);
+		else
+			client_reply_err(cl, req->id, ERR_BADSTATE,
+					 "an interrupted switchover %s on cluster %s must be resolved first: %s "
+					 "(then: cutoverctl resolve --cluster %s)",
+					 c->cutover->id, c->cfg->name, c->cutover->reason ? c->cutover->reason : "",
+					 c->cfg->name);
+		return;
+	}
+	if (pause) {
+		for (i = 1; i < PH__COUNT; i++)
+			if (!strcmp(pause, phase_names[i]))
+				pause_idx = i;
+		if (pause_idx < 0 || pause_idx > PH_PROMOTE) {
+			client_reply_err(cl, req->id, ERR_INVALID,
+					 "pause_before: '%s' is not a phase one can pause before "
+					 "(drain, catchup, fence, sync, promote)", pause);
+			return;
+		}
+	}
+	max_lag = arg_int(req, "max_lag_ms", c->cfg->max_lag_ms);
+	old = c->topo.primary >= 0 ? c->servers[c->topo.primary] : NULL;
+	if (!old || c->topo.n_writable != 1) {
+		client_reply_err(cl, req->id, ERR_BADSTATE,
+				 "cluster %s has no single writable primary (%d writable): %s", c->cfg->name,
+				 c->topo.n_writable, c->topo.n_reasons ? c->topo.reasons[0] : "not yet polled");
+		return;
+	}
+	server_names(c, names, sizeof(names));
+	if (to) {
+		cand = daemon_server(d, to);
+		if (!cand || cand->cluster != c) {
+			client_reply_err(cl, req->id, ERR_NOTFOUND, "no server named '%s' in cluster %s (servers: %s)", to,
+					 c->cfg->name, names);
+			return;
+		}
+		if (cand == old) {
+			client_reply_err(cl, req->id, ERR_INVALID, "%s is already the primary of %s", to, c->cfg->name);
+			return;
+		}
+		if (cand->cfg->candidate == CAND_NEVER) {
+			client_reply_err(cl, req->id, ERR_INVALID, "%s has candidate = never in the configuration", to);
+			return;
+		}
+	} else {
+		cand = best_candidate(c, max_lag);
+		if (!cand) {
+			client_reply_err(cl, req->id, ERR_BADSTATE,
+					 "no replica of %s qualifies as a candidate (healthy, both threads running, lag ≤ %d ms, "
+					 "candidate not 'never'); name one with \"to\" to see why",
+					 old->cfg->name, max_lag);
+			return;
+		}
+	}
+
+	sw = xcalloc(1, sizeof(*sw));
+	sw->d = d;
+	sw->c = c;
+	sw->old = old;
+	sw->cand = cand;
+	sw->old_name = xstrdup(old->cfg->name);
+	sw->new_name = xstrdup(cand->cfg->name);
+	sw->dry_run = arg_bool(req, "dry_run", false);
+	sw->reverse = arg_bool(req, "reverse", c->cfg->reverse_replication);
+	sw->allow_unreachable = arg_bool(req, "allow_unreachable", false);
+	sw->max_lag_ms = max_lag;
+	sw->drain_timeout_ms = arg_int(req, "drain_timeout_ms", c->cfg->drain_timeout_ms);
+	sw->sync_timeout_ms = arg_int(req, "sync_timeout_ms", c->cfg->sync_timeout_ms);
+	sw->pause_before = pause_idx;
+	sw->checks = json_array();
+	sw->started_us = now_mono_us();
+	sw->started_real_us = now_real_us();
+	{
+		time_t t = (time_t)(sw->started_real_us / 1000000);
+		struct tm tm;
+		char ts[32];
+		gmtime_r(&t, &tm);
+		strftime(ts, sizeof(ts), "%Y%m%dT%H%M%S", &tm);
+		snprintf(sw->id, sizeof(sw->id), "%s-%03d-%s", ts, (int)((sw->started_real_us / 1000) % 1000),
+			 c->cfg->name);
+	}
+	if (sw->max_lag_ms < 0 || sw->drain_timeout_ms < 0 || sw->sync_timeout_ms <= 0) {
+		client_reply_err(cl, req->id, ERR_INVALID, "max_lag_ms and drain_timeout_ms must be ≥ 0, sync_timeout_ms > 0");
+		switchover_free(sw);
+		return;
+	}
+	sw->journal = journal_open(d->cfg->state_dir, c->cfg->name, err, sizeof(err));
+	if (!sw->journal && !sw->dry_run) {
+		client_reply_err(cl, req->id, ERR_INTERNAL, "%s: a switchover needs its journal", err);
+		switchover_free(sw);
+		return;
+	}
+	sw->db_old = open_db(sw, old);
+	sw->db_kill = open_db(sw, old);
+	sw->db_cand = open_db(sw, cand);
+	for (k = 0; k < c->n_servers && sw->n_reps < MAX_REPLICAS; k++)
+		if (c->servers[k] != old && c->servers[k] != cand) {
+			sw->reps[sw->n_reps] = c->servers[k];
+			sw->db_rep[sw->n_reps++] = open_db(sw, c->servers[k]);
+		}
+	sw->rsw.cluster = c->cfg->name;
+	sw->rsw.old_primary = old->cfg;
+	sw->rsw.new_primary = cand->cfg;
+	sw->rsw.phase = "switchover";
+	sw->rsw.id = sw->id;
+	sw->client = cl;
+	sw->req_id = json_incref(req->id);
+	client_hold(cl);
+	c->cutover = sw;
+	if (!sw->dry_run)
+		journal(sw, "begin", true,
+			json_pack("{s:i, s:i, s:i, s:b}", "max_lag_ms", sw->max_lag_ms, "drain_timeout_ms",
+				  sw->drain_timeout_ms, "sync_timeout_ms", sw->sync_timeout_ms, "reverse", sw->reverse));
+	else {
+		journal_close(sw->journal);
+		sw->journal = NULL;
+	}
+	emit(sw, "start", "%s %s → %s on cluster %s", sw->dry_run ? "dry run of switchover" : "switchover",
+	     sw->old_name, sw->new_name, c->cfg->name);
+	phase_begin(sw, PH_PREFLIGHT);
+}
+
+static struct switchover *running(struct daemon *d, struct client *cl, const struct request *req, struct cluster **cp)
+{
+	struct cluster *c = pick_cluster(d, cl, req);
+	if (!c)
+		return NULL;
+	*cp = c;
+	if (!c->cutover || !switchover_active(c->cutover)) {
+		client_reply_err(cl, req->id, ERR_BADSTATE, "no switchover is running on cluster %s", c->cfg->name);
+		return NULL;
+	}
+	return c->cutover;
+}
+
+static void cmd_abort(struct daemon *d, struct client *cl, const struct request *req)
+{
+	struct cluster *c;
+	struct switchover *sw = running(d, cl, req, &c);
+	if (!sw)
+		return;
+	if (sw->pnr) {
+		client_reply_err(cl, req->id, ERR_BADSTATE,
+				 "switchover %s is past the point of no return (%s is writable); it cannot be aborted — "
+				 "let it finish, then switch back", sw->id, sw->new_name);
+		return;
+	}
+	if (sw->state == SW_ROLLING_BACK) {
+		client_reply_err(cl, req->id, ERR_BADSTATE, "switchover %s is already rolling back", sw->id);
+		return;
+	}
+	client_reply_ok(cl, req->id, json_pack("{s:s, s:s, s:s}", "id", sw->id, "phase", phase_names[sw->phase],
+					       "action", "rolling back"));
+	sw->abort_requested = true;
+	if (sw->state == SW_PAUSED) {
+		sw->state = SW_RUNNING;
+		should_stop(sw);
+		return;
+	}
+	/* Waits that may last (drain, catch-up, sync) are cut short; quick steps finish first. */
+	if (sw->phase == PH_DRAIN || sw->phase == PH_CATCHUP || sw->phase == PH_SYNC) {
+		if (sw->phase == PH_SYNC)
+			sw->rec[PH_SYNC].end_us = now_mono_us();
+		should_stop(sw);
+	}
+}
+
+static void cmd_pause(struct daemon *d, struct client *cl, const struct request *req)
+{
+	struct cluster *c;
+	struct switchover *sw = running(d, cl, req, &c);
+	if (!sw)
+		return;
+	if (sw->pnr || sw->phase >= PH_PROMOTE) {
+		client_reply_err(cl, req->id, ERR_BADSTATE, "switchover %s is past the last phase it can pause before", sw->id);
+		return;
+	}
+	if (sw->state == SW_PAUSED) {
+		client_reply_err(cl, req->id, ERR_BADSTATE, "switchover %s is already paused before %s", sw->id,
+				 phase_names[sw->phase]);
+		return;
+	}
+	sw->pause_requested = true;
+	client_reply_ok(cl, req->id, json_pack("{s:s, s:s}", "id", sw->id, "pausing_after", phase_names[sw->phase]));
+}
+
+static void cmd_resume(struct daemon *d, struct client *cl, const struct request *req)
+{
+	struct cluster *c;
+	struct switchover *sw = running(d, cl, req, &c);
+	if (!sw)
+		return;
+	if (sw->state != SW_PAUSED) {
+		client_reply_err(cl, req->id, ERR_BADSTATE, "switchover %s is not paused (%s)", sw->id,
+				 state_names[sw->state]);
+		return;
+	}
+	client_reply_ok(cl, req->id, json_pack("{s:s, s:s}", "id", sw->id, "resuming", phase_names[sw->phase]));
+	sw->state = SW_RUNNING;
+	journal(sw, "resumed", false, NULL);
+	phase_begin(sw, sw->phase);
+}
+
+static void cmd_resolve(struct daemon *d, struct client *cl, const struct request *req)
+{
+	struct cluster *c = pick_cluster(d, cl, req);
+	struct switchover *sw;
+	if (!c)
+		return;
+	sw = c->cutover;
+	if (!sw || sw->state != SW_INTERRUPTED) {
+		client_reply_err(cl, req->id, ERR_BADSTATE, "cluster %s has no interrupted switchover to resolve",
+				 c->cfg->name);
+		return;
+	}
+	journal(sw, "resolved", true, json_pack("{s:i}", "by_uid", (int)client_uid(cl)));
+	client_reply_ok(cl, req->id, json_pack("{s:s, s:s}", "id", sw->id, "resolved", c->cfg->name));
+	c->cutover = NULL;
+	switchover_free(sw);
+}
+
+static void cmd_history(struct daemon *d, struct client *cl, const struct request *req)
+{
+	struct cluster *c = pick_cluster(d, cl, req);
+	json_t *all, *by, *out, *x;
+	int limit = arg_int(req, "limit", 20);
+	size_t i, start;
+
+	if (!c)
+		return;
+	all = journal_read(d->cfg->state_dir, c->cfg->name);
+	by = journal_by_cutover(all);
+	out = json_array();
+	start = json_array_size(by) > (size_t)(limit > 0 ? limit : 20) ? json_array_size(by) - (size_t)limit : 0;
+	json_array_foreach(by, i, x) {
+		json_t *entries = json_object_get(x, "entries"), *e, *rep = NULL;
+		json_t *first = json_array_get(entries, 0);
+		const char *outcome = "interrupted";
+		size_t k;
+		if (i < start)
+			continue;
+		json_array_foreach(entries, k, e) {
+			const char *ev = json_string_value(json_object_get(e, "event"));
+			if (json_object_get(e, "report"))
+				rep = json_object_get(e, "report");
+			if (ev && (!strcmp(ev, "done") || !strcmp(ev, "rolled_back") || !strcmp(ev, "failed") ||
+				   !strcmp(ev, "refused") || !strcmp(ev, "resolved")))
+				outcome = ev;
+		}
+		if (c->cutover && !strcmp(c->cutover->id, json_string_value(json_object_get(x, "id"))))
+			outcome = state_names[c->cutover->state];
+		json_array_append_new(out, json_pack(
+			"{s:O, s:O, s:O, s:O, s:s, s:O, s:O, s:O}", "id", json_object_get(x, "id"), "started",
+			json_object_get(first, "ts"), "old_primary", json_object_get(first, "old"), "new_primary",
+			json_object_get(first, "new"), "outcome", outcome,
+			"phases", rep && json_object_get(rep, "phases") ? json_object_get(rep, "phases") : json_null(),
+			"write_blocked_ms", rep && json_object_get(rep, "write_blocked_ms") ? json_object_get(rep, "write_blocked_ms") : json_null(),
+			"reason", rep && json_object_get(rep, "reason") ? json_object_get(rep, "reason") : json_null()));
+	}
+	client_reply_ok(cl, req->id, json_pack("{s:s, s:o}", "cluster", c->cfg->name, "switchovers", out));
+	json_decref(by);
+	json_decref(all);
+}
+
+const struct api_handler switchover_handlers[] = {
+	{ "switchover", cmd_switchover },
+	{ "abort", cmd_abort },
+	{ "pause", cmd_pause },
+	{ "resume", cmd_resume },
+	{ "resolve", cmd_resolve },
+	{ "history", cmd_history },
+	{ NULL, NULL },
+};

@@ -1,0 +1,31 @@
+/* The switchover state machine: preflight → drain → fence → sync → promote → verify, with
+ * rollback before the point of no return, a crash-safe journal and pause/abort.  One place
+ * changes a cutover's state (switchover.c); each phase lives in its own function table entry. */
+#ifndef CUTOVER_SWITCHOVER_H
+#define CUTOVER_SWITCHOVER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+struct daemon;
+struct cluster;
+struct topology;
+struct switchover;
+
+void switchover_free(struct switchover *sw);
+/* At start: read each cluster's journal; an unfinished cutover is recovered or shown. */
+void switchover_recover_all(struct daemon *d);
+/* After a reload: the cluster and its servers were rebuilt. */
+void switchover_rebind(struct switchover *sw, struct daemon *d, struct cluster *c);
+/* Add the cutover's own reason to an evaluation ("switchover in progress: phase sync"). */
+void switchover_annotate(struct switchover *sw, struct topology *t);
+/* Called after each evaluation of the cluster (waiting phases look at fresh observations). */
+void switchover_on_evaluate(struct switchover *sw);
+/* One line for systemd STATUS ("switchover db1→db2: sync"); static buffer. */
+const char *switchover_summary(const struct switchover *sw);
+/* Running or paused (not merely an interrupted record). */
+bool switchover_active(const struct switchover *sw);
+/* The cutover as JSON for status (new reference). */
+json_t *switchover_json(const struct switchover *sw);
+
+#endif
