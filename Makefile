@@ -22,7 +22,9 @@ LDLIBS    = $(PKG_LIBS) -lm
 LIB_SRC    := $(wildcard lib/*.c)
 DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 CTL_SRC    := $(wildcard ctl/*.c)
-TEST_SRC   := $(wildcard tests/check_*.c)
+TEST_SRC   := $(filter-out tests/check_main.c,$(wildcard tests/check_*.c))
+# cutoverctl's rendering and socket code are unit-tested too
+CTL_LIB_SRC := ctl/render.c ctl/client.c
 IT_SRC     := $(wildcard tests/it_*.c)
 HDRS       := $(wildcard lib/*.h daemon/*.h ctl/*.h tests/*.h)
 
@@ -60,14 +62,14 @@ $(B)/tests/suites.h: $(TEST_SRC) | $(B)
 $(B)/tests/check_main.o: tests/check_main.c $(B)/tests/suites.h $(HDRS)
 	$(CC) $(ALL_CFLAGS) -I$(B)/tests -c $< -o $@
 
-$(B)/unit-tests: $(B)/tests/check_main.o $(TEST_SRC:%.c=$(B)/%.o) $(DAEMON_SRC:%.c=$(B)/%.o) $(LIB_SRC:%.c=$(B)/%.o)
+$(B)/unit-tests: $(B)/tests/check_main.o $(TEST_SRC:%.c=$(B)/%.o) $(DAEMON_SRC:%.c=$(B)/%.o) $(LIB_SRC:%.c=$(B)/%.o) $(CTL_LIB_SRC:%.c=$(B)/%.o)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 
 # The same unit tests, built with AddressSanitizer and UndefinedBehaviorSanitizer.
-$(SAN)/unit-tests: $(TEST_SRC) tests/check_main.c $(DAEMON_SRC) $(LIB_SRC) $(B)/tests/suites.h $(HDRS)
+$(SAN)/unit-tests: $(TEST_SRC) tests/check_main.c $(DAEMON_SRC) $(LIB_SRC) $(CTL_LIB_SRC) $(B)/tests/suites.h $(HDRS)
 	@mkdir -p $(SAN)
 	$(CC) $(ALL_CFLAGS) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
-	  -I$(B)/tests -o $@ tests/check_main.c $(TEST_SRC) $(DAEMON_SRC) $(LIB_SRC) $(LDLIBS) $(CHECK_LIBS)
+	  -I$(B)/tests -o $@ tests/check_main.c $(TEST_SRC) $(DAEMON_SRC) $(LIB_SRC) $(CTL_LIB_SRC) $(LDLIBS) $(CHECK_LIBS)
 
 # Integration tests: real mariadbd and haproxy, started and stopped by the suite itself.
 $(B)/it-tests: $(IT_SRC:%.c=$(B)/%.o) $(B)/tests/it_lib.o $(LIB_SRC:%.c=$(B)/%.o)

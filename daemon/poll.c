@@ -81,7 +81,6 @@ static void fail(struct server *s, int err, const char *msg)
 static void poll_router_done(struct router *r, int err, const char *msg, void *arg)
 {
 	struct cluster *c = arg;
-	r->busy = false;
 	if (err) {
 		r->view.reachable = false;
 		strlcpy_(r->view.error, msg ? msg : "router poll failed", sizeof(r->view.error));
@@ -109,9 +108,8 @@ static void cluster_round(struct daemon *d, struct cluster *c)
 	}
 	for (i = 0; i < c->n_routers; i++) {
 		struct router *r = c->routers[i];
-		if (r->busy)
+		if (r->busy)   /* a switchover step or the last poll still runs: the driver owns busy */
 			continue;
-		r->busy = true;
 		c->routers_outstanding++;
 		r->ops->poll(r, poll_router_done, c);
 	}

@@ -291,7 +291,6 @@ static void router_call_done(struct router *r, int err, const char *msg, void *a
 	struct router_call *rc = arg;
 	router_cb done = rc->done;
 	struct switchover *sw = rc->sw;
-	r->busy = false;
 	if (rc->retry)
 		event_free(rc->retry);
 	free(rc);
@@ -308,7 +307,6 @@ static void router_call_start(evutil_socket_t fd, short what, void *arg)
 		evtimer_add(rc->retry, &tv);
 		return;
 	}
-	rc->r->busy = true;
 	if (rc->op)
 		rc->op(rc->r, &rc->sw->rsw, router_call_done, rc);
 	else
@@ -572,6 +570,7 @@ static void preflight_hooks(struct switchover *sw)
 		return;
 	}
 	if (job_split_argv(cc->preflight_hooks[sw->hook_index], &argv) <= 0) {
+		job_free_argv(argv);
 		phase_failed(sw, "preflight hook '%s' cannot be parsed", cc->preflight_hooks[sw->hook_index]);
 		return;
 	}
@@ -815,6 +814,8 @@ static void catchup_round(struct switchover *sw)
 static void enter_catchup(struct switchover *sw)
 {
 	sw->deadline_us = now_mono_us() + (int64_t)ccfg(sw)->catchup_timeout_ms * 1000;
+	if (ccfg(sw)->catchup_timeout_ms <= 0)
+		sw->deadline_us = now_mono_us() + 60000 * 1000LL;
 	catchup_round(sw);
 }
 
