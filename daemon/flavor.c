@@ -1,0 +1,110 @@
+/* Which SQL table a server gets: the version string decides once, at connect, and everything
+ * after that goes through the chosen `const struct flavor_ops`. */
+#include "flavor.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool parse_version(const char *v, unsigned *major, unsigned *minor, unsigned *patch);
+static bool parse_part(const char **p, unsigned *out);
+
+/* One decimal component, at most 5 digits (no version number is larger; more is junk). */
+static bool parse_part(const char **p, unsigned *out)
+{
+	unsigned v = 0;
+	int digits = 0;
+
+	while (isdigit((unsigned char)**p)) {
+		if (++digits > 5)
+			return false;
+		v = v * 10 + (unsigned)(**p - '0');
+		(*p)++;
+	}
+	*out = v;
+	return digits > 0;
+}
+
+/* "major.minor.patch" at the start; whatever follows ("-log", "-MariaDB-0+deb12u1") is not ours. */
+static bool parse_version(const char *v, unsigned *major, unsigned *minor, unsigned *patch)
+{
+	const char *p = v;
+
+	if (!parse_part(&p, major) || *p++ != '.' || !parse_part(&p, minor))
+		return false;
+	*patch = 0;
+	if (*p == '.') {
+		p++;
+		if (!parse_part(&p, patch))
+			return false;
+	}
+	return *p == '\0' || *p == '-' || *p == '+' || *p == ' ' || *p == '_';
+}
+
+/* MariaDB before 10.6 is not supported (and 10.6–10.9 lack MASTER_DEMOTE_TO_SLAVE, which only
+ * the demotion step needs).  MySQL needs 8.0.23 for CHANGE REPLICATION SOURCE TO; from 8.2
+ * SHOW MASTER STATUS is deprecated in favour of SHOW BINARY LOG STATUS, so 8.2 and later,
+ * 9.x included, take the 8.4 table. */
+enum flavor_id flavor_detect(const char *version)
+{
+	unsigned major, minor, patch;
+
+	if (!version || !parse_version(version, &major, &minor, &patch))
+		return FLAVOR_UNKNOWN;
+	if (strcasestr(version, "mariadb")) {
+		if (major > 10 || (major == 10 && minor >= 6))
+			return FLAVOR_MARIADB;
+		return FLAVOR_UNKNOWN;
+	}
+	if (major > 8 || (major == 8 && minor >= 2))
+		return FLAVOR_MYSQL84;
+	if (major == 8 && (minor > 0 || patch >= 23))
+		return FLAVOR_MYSQL80;
+	return FLAVOR_UNKNOWN;
+}
+
+const struct flavor_ops *flavor_get(enum flavor_id id)
+{
+	switch (id) {
+	case FLAVOR_MARIADB:
+		return &flavor_mariadb;
+	case FLAVOR_MYSQL80:
+		return &flavor_mysql80;
+	case FLAVOR_MYSQL84:
+		return &flavor_mysql84;
+	default:
+		return NULL;
+	}
+}
+
+/* What mysql_real_escape_string() does for a single-byte character set, without a connection
+ * (it needs one only to learn the character set; NUL, which it also escapes, cannot occur in
+ * a C string).  NULL becomes "" so that a missing optional value never prints as "(null)"
+ * inside a statement. */
+char *sql_quote(const char *s)
+{
+	char *out, *o;
+
+	if (!s)
+		return xstrdup("");
+	out = o = xmalloc(strlen(s) * 2 + 1);
+	for (; *s; s++) {
+		char esc = 0;
+		switch (*s) {
+		case '\\': esc = '\\'; break;
+		case '\'': esc = '\''; break;
+		case '"': esc = '"'; break;
+		case '\n': esc = 'n'; break;
+		case '\r': esc = 'r'; break;
+		case '\032': esc = 'Z'; break;
+		}
+		if (esc) {
+			*o++ = '\\';
+			*o++ = esc;
+		} else
+			*o++ = *s;
+	}
+	*o = '\0';
+	return out;
+}
