@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Install the Debian packages cutoverd needs to build, test and (with --fuzz) fuzz.
+# Quiet and quick when everything is present.  Never leaves the distribution's own mariadb or
+# haproxy service running: the sandbox and the tests start their own instances on other ports.
+set -euo pipefail
+
+BUILD_PKGS=(gcc make pkg-config default-libmysqlclient-dev libevent-dev libjansson-dev
+	libsystemd-dev check libinih-dev)
+RUNTIME_PKGS=(mariadb-server mariadb-client haproxy socat iproute2 procps groff-base man-db)
+FUZZ_PKGS=(clang libclang-rt-14-dev)
+# Services whose packages start and enable them from their postinst: package:service.
+SERVICES=(mariadb-server:mariadb haproxy:haproxy)
+
+POLICY_RC=/usr/sbin/policy-rc.d
+OWN_POLICY=0
+
+usage() {
+	echo "usage: tests/deps.sh [--fuzz]" >&2
+	exit 2
+}
+
+is_installed() {
+	local status
+	status=$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) || return 1
+	[[ $status == "install ok installed" ]]
+}
+
+# The packages of "$@" that are not installed, one per line.
+missing_of() {
+	local p
+	for p in "$@"; do
+		is_installed "$p" || echo "$p"
+	done
+}
+
+service_running() {
+	local pidfile
+	case $1 in
+	mariadb) pidfile=/run/mysqld/mysqld.pid ;;
+	haproxy) pidfile=/run/haproxy.pid ;;
+	*) return 1 ;;
+	esac
+	[[ -s $pidfile ]] && kill -0 "$(head -n1 "$pidfile")" 2>/dev/null
+}
+
+# Keep maintainer scripts from starting services: invoke-rc.d honours exit status 101.
+install_policy() {
+	[[ -e $POLICY_RC ]] && return 0
+	printf '#!/bin/sh\n# temporary, from cutoverd tests/deps.sh\nexit 101\n' >"$POLICY_RC"
+	chmod 0755 "$POLICY_RC"
+	OWN_POLICY=1
+}
+
+remove_policy() {
+	if ((OWN_POLICY)); then
+		rm -f "$POLICY_RC"
+		OWN_POLICY=0
+	fi
+}
+
+stop_service() {
+	echo "deps: stopping the $1 service the package started" >&2
+	if [[ -d /run/systemd/system ]]; then
+		systemctl stop "$1" || true
+	elif command -v service >/dev/null; then
+		service "$1" stop || true
+	fi
+}
+
+# A freshly installed service must not start at the next boot either.
+disable_service() {
+	if command -v systemctl >/dev/null; then
+		systemctl disable --quiet "$1" 2>/dev/null || true
+	fi
+	if command -v update-rc.d >/dev/null; then
+		update-rc.d "$1" disable >/dev/null 2>&1 || true
+	fi
+}
+
+# Stop and disable the services of packages that were in "$@" (just installed).
+quiet_new_services() {
+	local entry pkg svc
+	for entry in "${SERVICES[@]}"; do
+		pkg=${entry%%:*}
+		svc=${entry#*:}
+		[[ " $* " == *" $pkg "* ]] || continue
+		disable_service "$svc"
+		service_running "$svc" && stop_service "$svc"
+	done
+	return 0
+}
+
+main() {
+	local fuzz=0 arg
+	for arg in "$@"; do
+		case $arg in
+		--fuzz) fuzz=1 ;;
+		-h | --help) usage ;;
+		*) echo "deps: unknown argument: $arg" >&2; usage ;;
+		esac
+	done
+
+	local want=("${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}")
+	# systemd-analyze (unit file checks) comes with systemd; containers often lack it.
+	command -v systemd-analyze >/dev/null || want+=(systemd)
+	((fuzz)) && want+=("${FUZZ_PKGS[@]}")
+
+	local missing
+	mapfile -t missing < <(missing_of "${want[@]}")
+	((${#missing[@]} == 0)) && return 0
+
+	if ((EUID != 0)); then
+		echo "deps: missing packages: ${missing[*]}" >&2
+		echo "deps: run as root (sudo tests/deps.sh) or install them with:" >&2
+		echo "  sudo apt-get install --no-install-recommends ${missing[*]}" >&2
+		exit 1
+	fi
+
+	echo "deps: installing ${missing[*]}" >&2
+	trap remove_policy EXIT
+	install_policy
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+	remove_policy
+	quiet_new_services "${missing[@]}"
+}
+
+main "$@"

@@ -1,0 +1,874 @@
+#!/usr/bin/env bash
+# A local sandbox for cutoverd: N MariaDB servers (db1 the primary, the others replicating from
+# it with GTID) and an HAProxy in front of them, all on 127.0.0.1 and all under one directory,
+# so that the demo, the integration tests and the benchmarks run without touching the system's
+# own services.  Everything it starts is found again through that directory: stop never touches a
+# process whose command line does not name a file inside it.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SCRIPT_PATH=$SCRIPT_DIR/$(basename "${BASH_SOURCE[0]}")
+MARKER=.cutover-sandbox
+CLUSTER=sandbox
+# Servers take long to answer only when something is wrong; these bound every wait.
+PING_TIMEOUT_S=30
+SYNC_TIMEOUT_S=30
+STOP_TIMEOUT_S=10
+
+START_DONE=0
+STEP=""
+
+usage() {
+	cat >&2 <<EOF
+usage: sandbox.sh start [--fresh] [--dir D] [--servers N] [--base-port P] [--write-port P]
+                        [--read-port P] [--poll DURATION]
+       sandbox.sh stop | status | env                      [--dir D]
+       sandbox.sh sql I "SQL"      run SQL on server I as the cutoverd user (-N -B output)
+       sandbox.sh pid I|haproxy    print the pid (exit 1 if not running)
+       sandbox.sh kill I           SIGKILL server I and wait until it is gone
+       sandbox.sh term I           SIGTERM server I (clean shutdown) and wait until it is gone
+       sandbox.sh restart I [--read-only|--writable]
+                                   start server I again with its config (stopping it first if
+                                   it runs); the flag overrides read_only in its my.cnf
+Environment: SANDBOX_DIR (default: <repo>/sandbox), SANDBOX_N (3), SANDBOX_BASE_PORT (23306),
+SANDBOX_WRITE_PORT (23300), SANDBOX_READ_PORT (write port + 1), SANDBOX_POLL (1s),
+SANDBOX_CACHE (/var/tmp/cutoverd-sandbox: initialized datadirs; empty = no cache).
+I is a server number (1..N) or name (db1..dbN).  Run as root.
+EOF
+	exit 2
+}
+
+now_us() { echo $((10#${EPOCHREALTIME//[^0-9]/})); }
+# True if $1 is a decimal integer within [$2, $3].
+int_in() {
+	[[ $1 =~ ^[0-9]{1,9}$ ]] || return 1
+	((10#$1 >= $2 && 10#$1 <= $3))
+}
+msg() { printf 'sandbox: %s\n' "$*" >&2; }
+die() {
+	msg "$*"
+	exit 1
+}
+
+default_dir() {
+	local top
+	if top=$(git -C "$SCRIPT_DIR" rev-parse --show-toplevel 2>/dev/null); then
+		echo "$top/sandbox"
+	else
+		echo "$(cd "$SCRIPT_DIR/../.." && pwd)/sandbox"
+	fi
+}
+
+# ---- layout -------------------------------------------------------------------------------
+
+srv_dir() { echo "$DIR/db$1"; }
+srv_cnf() { echo "$DIR/db$1/my.cnf"; }
+srv_sock() { echo "$DIR/db$1/mysqld.sock"; }
+srv_pidfile() { echo "$DIR/db$1/mariadbd.pid"; }
+srv_errlog() { echo "$DIR/db$1/error.log"; }
+srv_port() { echo $((BASE_PORT + $1 - 1)); }
+hap_dir() { echo "$DIR/haproxy"; }
+hap_cfg() { echo "$DIR/haproxy/haproxy.cfg"; }
+hap_sock() { echo "$DIR/haproxy/admin.sock"; }
+hap_pidfile() { echo "$DIR/haproxy/haproxy.pid"; }
+
+# ---- processes ----------------------------------------------------------------------------
+
+# True if pid $1 is a live program named $2 (not a zombie: those have no command line) with
+# the argument $3.  Builtins only: this runs for every process when a pid file is missing.
+pid_matches() {
+	local pid=$1 name=$2 arg=$3 argv a
+	[[ $pid =~ ^[0-9]+$ ]] || return 1
+	mapfile -d "" argv 2>/dev/null <"/proc/$pid/cmdline" || return 1
+	((${#argv[@]} > 0)) || return 1
+	[[ ${argv[0]##*/} == "$name" ]] || return 1
+	for a in "${argv[@]:1}"; do
+		[[ $a == "$arg" ]] && return 0
+	done
+	return 1
+}
+
+is_alive() {
+	local argv
+	mapfile -d "" argv 2>/dev/null <"/proc/$1/cmdline" || return 1
+	((${#argv[@]} > 0))
+}
+
+# The pid of the live program $2 started with argument $3, from pid file $1 or else by looking
+# at every process (one that died before writing its pid file, a stale file).
+find_pid() {
+	local pidfile=$1 name=$2 arg=$3 pid f
+	if [[ -s $pidfile ]]; then
+		read -r pid <"$pidfile" || true
+		if pid_matches "$pid" "$name" "$arg"; then
+			echo "$pid"
+			return 0
+		fi
+	fi
+	for f in /proc/[0-9]*; do
+		pid=${f#/proc/}
+		if pid_matches "$pid" "$name" "$arg"; then
+			echo "$pid"
+			return 0
+		fi
+	done
+	return 1
+}
+
+srv_pid() { find_pid "$(srv_pidfile "$1")" mariadbd "--defaults-file=$(srv_cnf "$1")"; }
+hap_pid() { find_pid "$(hap_pidfile)" haproxy "$(hap_cfg)"; }
+
+# Send the processes "$@" SIGCONT (a test may have stopped one) and SIGTERM, wait, then SIGKILL.
+terminate_pids() {
+	local pid deadline alive
+	(($# == 0)) && return 0
+	kill -CONT "$@" 2>/dev/null || true
+	kill -TERM "$@" 2>/dev/null || true
+	deadline=$((SECONDS + STOP_TIMEOUT_S))
+	while :; do
+		alive=()
+		for pid in "$@"; do
+			is_alive "$pid" && alive+=("$pid")
+		done
+		((${#alive[@]} == 0)) && return 0
+		((SECONDS >= deadline)) && break
+		sleep 0.1
+	done
+	msg "still running after ${STOP_TIMEOUT_S}s, sending SIGKILL: ${alive[*]}"
+	kill -KILL "${alive[@]}" 2>/dev/null || true
+	wait_gone "${alive[@]}"
+}
+
+# Wait (up to 5 s) until the processes "$@", already sent SIGKILL, are gone.
+wait_gone() {
+	local pid i
+	for ((i = 0; i < 50; i++)); do
+		for pid in "$@"; do
+			if is_alive "$pid"; then
+				sleep 0.1
+				continue 2
+			fi
+		done
+		return 0
+	done
+	msg "still alive 5s after SIGKILL: $*"
+}
+
+# ---- MariaDB ------------------------------------------------------------------------------
+
+# Settings every server shares (and the template datadir is created with, so InnoDB finds its
+# files as configured).  Small buffers so that twenty servers fit on a laptop; the durability
+# settings are the production ones because the tests count lost acknowledged writes.
+common_cnf() {
+	cat <<EOF
+skip_name_resolve
+bind_address = 127.0.0.1
+performance_schema = OFF
+innodb_buffer_pool_size = 8M
+innodb_log_file_size = 4M
+innodb_log_buffer_size = 1M
+innodb_read_io_threads = 1
+innodb_write_io_threads = 1
+innodb_purge_threads = 1
+key_buffer_size = 64K
+aria_pagecache_buffer_size = 1M
+query_cache_type = 0
+query_cache_size = 0
+table_open_cache = 200
+table_definition_cache = 400
+EOF
+}
+
+write_server_cnf() {
+	local i=$1 d read_only=ON
+	d=$(srv_dir "$i")
+	((i == 1)) && read_only=OFF
+	{
+		echo "# generated by tests/sandbox/sandbox.sh"
+		echo "[mariadbd]"
+		echo "datadir = $d/data"
+		echo "port = $(srv_port "$i")"
+		echo "socket = $(srv_sock "$i")"
+		echo "pid_file = $(srv_pidfile "$i")"
+		echo "log_error = $(srv_errlog "$i")"
+		common_cnf
+		cat <<EOF
+server_id = $i
+report_host = 127.0.0.1
+report_port = $(srv_port "$i")
+log_bin = mysql-bin
+relay_log = relay-bin
+binlog_format = ROW
+log_slave_updates = ON
+gtid_strict_mode = ON
+gtid_domain_id = 0
+read_only = $read_only
+sync_binlog = 1
+innodb_flush_log_at_trx_commit = 1
+max_connections = 200
+max_connect_errors = 1000000000
+slave_net_timeout = 5
+EOF
+	} >"$(srv_cnf "$i")"
+}
+
+# One mariadb-install-db for all servers: copying its datadir is much faster than running it N
+# times.  Its result is also kept in $CACHE, keyed by the server version and the settings, because
+# install-db (seconds of fsyncs on a busy disk) is most of a start.  Sets TEMPLATE.
+make_template() {
+	local key cached tmp
+	if [[ -n $CACHE ]]; then
+		key=$({ mariadbd --version; common_cnf; } | sha256sum)
+		cached=$CACHE/template-${key:0:16}
+		if [[ -f $cached/complete ]]; then
+			TEMPLATE=$cached/data
+			return 0
+		fi
+	fi
+	install_template
+	TEMPLATE=$DIR/template/data
+	[[ -n $CACHE ]] || return 0
+	# Publish with a rename so that concurrent starts never see half a copy.
+	if mkdir -p "$CACHE" && chmod 0700 "$CACHE" && tmp=$(mktemp -d "$CACHE/tmp.XXXXXX") &&
+		cp -a "$TEMPLATE" "$tmp/data" && touch "$tmp/complete" &&
+		mv -T "$tmp" "$cached" 2>/dev/null; then
+		return 0
+	fi
+	rm -rf "${tmp:?}"
+	return 0
+}
+
+install_template() {
+	local t=$DIR/template
+	mkdir -p "$t"
+	{
+		echo "[mariadbd]"
+		echo "datadir = $t/data"
+		echo "socket = $t/install.sock"
+		echo "log_error = $t/error.log"
+		common_cnf
+	} >"$t/my.cnf"
+	if ! mariadb-install-db --defaults-file="$t/my.cnf" --user=root \
+		--auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
+		>"$t/install.log" 2>&1; then
+		tail -n 20 "$t/install.log" >&2
+		[[ -f $t/error.log ]] && tail -n 20 "$t/error.log" >&2
+		die "mariadb-install-db failed (log above, in $t/install.log)"
+	fi
+}
+
+# Every server's directory, config and datadir (copies in parallel: they are most of a start).
+copy_datadirs() {
+	local i pids=() pid
+	for ((i = 1; i <= N; i++)); do
+		mkdir -p "$(srv_dir "$i")"
+		write_server_cnf "$i"
+		cp -a "$TEMPLATE" "$(srv_dir "$i")/data" &
+		pids+=("$!")
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" || die "copying $TEMPLATE failed"
+	done
+}
+
+launch_server() {
+	local i=$1
+	shift
+	rm -f "$(srv_pidfile "$i")"
+	setsid mariadbd --defaults-file="$(srv_cnf "$i")" --user=root "$@" \
+		</dev/null >>"$(srv_dir "$i")/console.log" 2>&1 &
+}
+
+# Print what server $1 said before failing: its error log and what it wrote to stderr before
+# it had opened the log.
+show_errlog() {
+	local f
+	for f in "$(srv_dir "$1")/console.log" "$(srv_errlog "$1")"; do
+		[[ -s $f ]] || continue
+		msg "last lines of $f:"
+		tail -n 15 "$f" >&2
+	done
+	return 0
+}
+
+# Wait until server $1 answers a ping (access denied counts as an answer).
+wait_server() {
+	local i=$1 deadline
+	deadline=$((SECONDS + PING_TIMEOUT_S))
+	while ! mariadb-admin --no-defaults --socket="$(srv_sock "$i")" --user=root \
+		--connect-timeout=1 ping >/dev/null 2>&1; do
+		if ((SECONDS >= deadline)); then
+			show_errlog "$i"
+			die "db$i did not answer within ${PING_TIMEOUT_S}s"
+		fi
+		if ! srv_pid "$i" >/dev/null; then
+			show_errlog "$i"
+			die "db$i exited during start-up"
+		fi
+		sleep 0.05
+	done
+}
+
+# Run SQL from stdin on server $1 as root over its socket (root exists only on the socket).
+root_sql() {
+	mariadb --no-defaults --socket="$(srv_sock "$1")" --user=root -N -B
+}
+
+new_password() {
+	local p
+	p=$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
+	echo "${p:0:24}"
+}
+
+make_secrets() {
+	local s old_umask
+	old_umask=$(umask)
+	umask 077
+	mkdir -p "$DIR/secrets"
+	for s in cutoverd repl app; do
+		new_password >"$DIR/secrets/$s.pass"
+		chmod 0600 "$DIR/secrets/$s.pass"
+	done
+	# Client option files, to keep passwords off command lines: mariadb --defaults-file=…
+	for s in cutoverd app; do
+		printf '[client]\nuser = %s\npassword = %s\n' "$s" "$(secret "$s")" >"$DIR/secrets/$s.cnf"
+	done
+	umask "$old_umask"
+}
+
+secret() { head -n1 "$DIR/secrets/$1.pass"; }
+
+# Accounts and the application table, created on db1 before the replicas start so that they
+# arrive on the replicas by replication.
+setup_primary() {
+	root_sql 1 <<EOF
+DROP USER IF EXISTS 'root'@'127.0.0.1', 'root'@'::1';
+CREATE USER 'cutoverd'@'127.0.0.1' IDENTIFIED BY '$(secret cutoverd)';
+CREATE USER 'cutoverd'@'localhost' IDENTIFIED BY '$(secret cutoverd)';
+GRANT ALL PRIVILEGES ON *.* TO 'cutoverd'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON *.* TO 'cutoverd'@'localhost';
+CREATE USER 'repl'@'127.0.0.1' IDENTIFIED BY '$(secret repl)';
+GRANT REPLICATION SLAVE ON *.* TO 'repl'@'127.0.0.1';
+CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY '$(secret app)';
+GRANT SELECT, INSERT, UPDATE, DELETE, CREATE ON app.* TO 'app'@'127.0.0.1';
+CREATE USER 'haproxy_check'@'127.0.0.1';
+CREATE DATABASE app;
+CREATE TABLE app.writes (
+	id BIGINT PRIMARY KEY,
+	client_ts BIGINT,
+	server_id INT,
+	created TIMESTAMP(6) DEFAULT CURRENT_TIMESTAMP(6)
+) ENGINE=InnoDB;
+EOF
+}
+
+setup_replica() {
+	root_sql "$1" <<EOF
+CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$(srv_port 1), MASTER_USER='repl',
+	MASTER_PASSWORD='$(secret repl)', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1;
+START SLAVE;
+EOF
+}
+
+# Wait until every replica has applied everything db1 has written.
+wait_replicas_synced() {
+	local i pos rpos deadline
+	pos=$(root_sql 1 <<<"SELECT @@gtid_binlog_pos")
+	deadline=$((SECONDS + SYNC_TIMEOUT_S))
+	for ((i = 2; i <= N; i++)); do
+		while :; do
+			rpos=$(root_sql "$i" <<<"SELECT @@gtid_slave_pos")
+			[[ $rpos == "$pos" ]] && break
+			if ((SECONDS >= deadline)); then
+				root_sql "$i" <<<"SHOW SLAVE STATUS\G" | grep -E 'Running|Last_.*Err' >&2 || true
+				die "db$i did not catch up with db1 within ${SYNC_TIMEOUT_S}s (at '$rpos', db1 at '$pos')"
+			fi
+			sleep 0.05
+		done
+	done
+}
+
+# ---- HAProxy ------------------------------------------------------------------------------
+
+write_haproxy_cfg() {
+	local i first_read=2
+	((N == 1)) && first_read=1
+	{
+		cat <<EOF
+# generated by tests/sandbox/sandbox.sh
+global
+	pidfile $(hap_pidfile)
+	stats socket $(hap_sock) mode 600 level admin expose-fd listeners
+	stats timeout 1h
+	maxconn 4096
+
+defaults
+	mode tcp
+	timeout connect 1s
+	timeout client 1h
+	timeout server 1h
+	timeout check 1s
+	# A real handshake, so that a stopped (SIGSTOP) server fails its check as a dead one would.
+	option mysql-check user haproxy_check post-41
+	default-server inter 1s fall 2 rise 2
+
+frontend mysql_write
+	bind 127.0.0.1:$WRITE_PORT
+	default_backend mysql_write
+
+# Writes go to the one server not in maintenance; cutoverd moves that role.
+backend mysql_write
+EOF
+		for ((i = 1; i <= N; i++)); do
+			if ((i == 1)); then
+				echo "	server db$i 127.0.0.1:$(srv_port "$i") check"
+			else
+				echo "	server db$i 127.0.0.1:$(srv_port "$i") check disabled"
+			fi
+		done
+		cat <<EOF
+
+frontend mysql_read
+	bind 127.0.0.1:$READ_PORT
+	default_backend mysql_read
+
+backend mysql_read
+	balance roundrobin
+EOF
+		for ((i = first_read; i <= N; i++)); do
+			echo "	server db$i 127.0.0.1:$(srv_port "$i") check"
+		done
+	} >"$(hap_cfg)"
+}
+
+hap_cmd() {
+	echo "$1" | socat -t 2 - "UNIX-CONNECT:$(hap_sock)"
+}
+
+start_haproxy() {
+	local i out
+	mkdir -p "$(hap_dir)"
+	chmod 0700 "$(hap_dir)"
+	write_haproxy_cfg
+	if ! out=$(haproxy -c -q -f "$(hap_cfg)" 2>&1); then
+		printf '%s\n' "$out" >&2
+		die "haproxy rejected $(hap_cfg)"
+	fi
+	haproxy -f "$(hap_cfg)" -D -p "$(hap_pidfile)" >"$(hap_dir)/haproxy.log" 2>&1 ||
+		{ cat "$(hap_dir)/haproxy.log" >&2; die "haproxy failed to start"; }
+	for ((i = 0; i < 100; i++)); do
+		hap_cmd "show info" 2>/dev/null | grep -q '^Name: HAProxy' && return 0
+		sleep 0.05
+	done
+	die "haproxy does not answer 'show info' on $(hap_sock)"
+}
+
+# The whole path an application takes: through the write port, as app, onto db1.
+check_write_path() {
+	local id i
+	for ((i = 0; i < 50; i++)); do
+		id=$(mariadb --defaults-file="$DIR/secrets/app.cnf" -h 127.0.0.1 -P "$WRITE_PORT" \
+			--connect-timeout=2 -N -B -e 'SELECT @@server_id' 2>/dev/null) && [[ $id == 1 ]] && return 0
+		sleep 0.1
+	done
+	die "a connection through 127.0.0.1:$WRITE_PORT as app does not reach db1 (got '${id:-nothing}')"
+}
+
+# ---- generated files ----------------------------------------------------------------------
+
+write_cutoverd_conf() {
+	local i f=$DIR/cutoverd.conf
+	(
+		umask 077
+		{
+			cat <<EOF
+# generated by tests/sandbox/sandbox.sh
+[cutoverd]
+socket = $DIR/run/cutoverd.sock
+state_dir = $DIR/state
+poll_interval = $POLL
+log_level = info
+admin_users = root
+
+[cluster $CLUSTER]
+repl_user = repl
+repl_password_file = $DIR/secrets/repl.pass
+heartbeat_table = cutoverd.heartbeat
+EOF
+			for ((i = 1; i <= N; i++)); do
+				cat <<EOF
+
+[server db$i]
+cluster = $CLUSTER
+host = 127.0.0.1
+port = $(srv_port "$i")
+user = cutoverd
+password_file = $DIR/secrets/cutoverd.pass
+EOF
+			done
+			cat <<EOF
+
+[router haproxy]
+cluster = $CLUSTER
+type = haproxy
+address = $(hap_sock)
+backend = mysql_write
+EOF
+		} >"$f"
+	)
+	chmod 0600 "$f"
+}
+
+write_env() {
+	local i ports=()
+	for ((i = 1; i <= N; i++)); do
+		ports+=("$(srv_port "$i")")
+	done
+	{
+		echo "# generated by tests/sandbox/sandbox.sh; source it"
+		printf 'export %s=%q\n' \
+			SANDBOX_DIR "$DIR" \
+			SANDBOX_N "$N" \
+			SANDBOX_BASE_PORT "$BASE_PORT" \
+			SANDBOX_POLL "$POLL" \
+			SANDBOX_SCRIPT "$SCRIPT_PATH" \
+			SANDBOX_CLUSTER "$CLUSTER" \
+			DB_PORTS "${ports[*]}" \
+			WRITE_PORT "$WRITE_PORT" \
+			READ_PORT "$READ_PORT" \
+			HAPROXY_SOCK "$(hap_sock)" \
+			HAPROXY_CFG "$(hap_cfg)" \
+			HAPROXY_PID_FILE "$(hap_pidfile)" \
+			HAPROXY_WRITE_BACKEND mysql_write \
+			HAPROXY_READ_BACKEND mysql_read \
+			APP_USER app \
+			APP_PASSWORD_FILE "$DIR/secrets/app.pass" \
+			APP_CNF "$DIR/secrets/app.cnf" \
+			CUTOVERD_USER cutoverd \
+			CUTOVERD_PASSWORD_FILE "$DIR/secrets/cutoverd.pass" \
+			CUTOVERD_CNF "$DIR/secrets/cutoverd.cnf" \
+			REPL_USER repl \
+			REPL_PASSWORD_FILE "$DIR/secrets/repl.pass" \
+			CUTOVERD_CONF "$DIR/cutoverd.conf" \
+			CUTOVERD_SOCK "$DIR/run/cutoverd.sock" \
+			CUTOVERD_STATE_DIR "$DIR/state"
+		for ((i = 1; i <= N; i++)); do
+			printf 'export %s=%q\n' \
+				"DB${i}_PORT" "$(srv_port "$i")" \
+				"DB${i}_SOCK" "$(srv_sock "$i")" \
+				"DB${i}_PID_FILE" "$(srv_pidfile "$i")" \
+				"DB${i}_ERROR_LOG" "$(srv_errlog "$i")"
+		done
+	} >"$DIR/env"
+}
+
+# ---- commands -----------------------------------------------------------------------------
+
+# Load the settings of the sandbox in $DIR, if there is one.
+load_env() {
+	[[ -f $DIR/env ]] || return 1
+	# shellcheck source=/dev/null
+	. "$DIR/env"
+	N=$SANDBOX_N
+	BASE_PORT=$SANDBOX_BASE_PORT
+	POLL=$SANDBOX_POLL
+	return 0
+}
+
+require_sandbox() {
+	load_env || die "no sandbox in $DIR (run: sandbox.sh start)"
+}
+
+require_root() {
+	((EUID == 0)) || die "run as root: the servers run as root and their files belong to it"
+}
+
+# Any process of the sandbox in $DIR still alive?
+any_running() {
+	local i
+	hap_pid >/dev/null && return 0
+	for ((i = 1; i <= N; i++)); do
+		srv_pid "$i" >/dev/null && return 0
+	done
+	return 1
+}
+
+port_in_use() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+check_start_args() {
+	local p i prog ports=("$WRITE_PORT" "$READ_PORT")
+	int_in "$N" 1 99 || die "SANDBOX_N must be 1..99 (got '$N')"
+	for p in "$BASE_PORT" "$WRITE_PORT" "$READ_PORT"; do
+		int_in "$p" 1024 $((65535 - N)) || die "bad port '$p' (1024..$((65535 - N)))"
+	done
+	for ((i = 1; i <= N; i++)); do
+		ports+=("$(srv_port "$i")")
+	done
+	for p in "${ports[@]}"; do
+		port_in_use "$p" && die "port $p on 127.0.0.1 is already in use; choose other ports" \
+			"(SANDBOX_BASE_PORT, SANDBOX_WRITE_PORT, SANDBOX_READ_PORT)"
+	done
+	# sockaddr_un holds 107 characters.
+	((${#DIR} + 25 <= 107)) || die "SANDBOX_DIR is too long for Unix socket paths: $DIR"
+	for prog in mariadbd mariadb-install-db mariadb mariadb-admin haproxy socat setsid; do
+		command -v "$prog" >/dev/null || die "$prog not found; run tests/deps.sh"
+	done
+}
+
+on_start_exit() {
+	local rc=$?
+	((START_DONE || rc == 0)) && return 0
+	msg "start failed during: $STEP; stopping what was started"
+	stop_all || true
+	exit "$rc"
+}
+
+cmd_start() {
+	local i t0 fresh=$1
+	require_root
+	t0=$(now_us)
+	if [[ -e $DIR ]]; then
+		if [[ ! -e $DIR/$MARKER ]]; then
+			[[ -z $(ls -A "$DIR") ]] || die "$DIR exists and is not a sandbox; refusing to use it"
+		elif ((fresh)); then
+			load_env || true
+			stop_all
+		elif load_env && any_running; then
+			msg "a sandbox is already running in $DIR (sandbox.sh status; start --fresh to recreate)"
+			return 0
+		else
+			msg "removing the stopped sandbox left in $DIR"
+			load_env || true
+			stop_all
+		fi
+	fi
+	# Options given now, not the ones of the sandbox just removed.
+	N=$ARG_N BASE_PORT=$ARG_BASE_PORT POLL=$ARG_POLL
+	WRITE_PORT=$ARG_WRITE_PORT READ_PORT=$ARG_READ_PORT
+	check_start_args
+
+	trap on_start_exit EXIT
+	trap 'exit 130' INT TERM
+	mkdir -p "$DIR"
+	touch "$DIR/$MARKER"
+	mkdir -p "$DIR/run" "$DIR/state"
+	chmod 0700 "$DIR/state"
+	STEP="creating secrets"
+	make_secrets
+	STEP="mariadb-install-db"
+	make_template
+	STEP="starting the servers"
+	copy_datadirs
+	for ((i = 1; i <= N; i++)); do
+		launch_server "$i"
+	done
+	rm -rf "$DIR/template"
+	for ((i = 1; i <= N; i++)); do
+		wait_server "$i"
+	done
+	STEP="creating the accounts on db1"
+	setup_primary
+	STEP="starting replication"
+	for ((i = 2; i <= N; i++)); do
+		setup_replica "$i"
+	done
+	STEP="waiting for the replicas"
+	wait_replicas_synced
+	STEP="starting haproxy"
+	start_haproxy
+	STEP="checking the write path"
+	check_write_path
+	STEP="writing cutoverd.conf"
+	write_cutoverd_conf
+	write_env
+	START_DONE=1
+	trap - EXIT INT TERM
+	t0=$(($(now_us) - t0))
+	msg "$(printf '%d servers and haproxy up in %d.%02ds: writes on 127.0.0.1:%s, reads on :%s' \
+		"$N" $((t0 / 1000000)) $((t0 / 10000 % 100)) "$WRITE_PORT" "$READ_PORT")"
+	msg "settings: . $DIR/env; cutoverd config: $DIR/cutoverd.conf"
+}
+
+# Stop every process of the sandbox in $DIR and remove it.
+stop_all() {
+	local i d pids=() pid
+	[[ -e $DIR ]] || return 0
+	[[ -e $DIR/$MARKER ]] || die "$DIR is not a sandbox (no $MARKER); not touching it"
+	pid=$(hap_pid) && pids+=("$pid")
+	# Every server directory, also those of a start that failed before writing the env file.
+	for d in "$DIR"/db*/; do
+		[[ -d $d ]] || continue
+		i=${d%/}
+		i=${i##*/db}
+		[[ $i =~ ^[0-9]+$ ]] || continue
+		pid=$(srv_pid "$i") && pids+=("$pid")
+	done
+	pid=$(find_pid /nonexistent mariadbd "--defaults-file=$DIR/template/my.cnf") && pids+=("$pid")
+	terminate_pids "${pids[@]}"
+	rm -rf "$DIR"
+}
+
+cmd_stop() {
+	require_root
+	if [[ ! -e $DIR ]]; then
+		msg "no sandbox in $DIR"
+		return 0
+	fi
+	load_env || true
+	stop_all
+	msg "stopped; removed $DIR"
+}
+
+# "running", or "paused" for a process a test stopped with SIGSTOP.
+run_state() {
+	local stat
+	read -r stat <"/proc/$1/stat" 2>/dev/null || stat=""
+	stat=${stat##*) }
+	[[ ${stat:0:1} == [Tt] ]] && echo paused || echo running
+}
+
+# One line per process; exit status 1 if any is not running.
+cmd_status() {
+	local i pid rc=0
+	require_sandbox
+	if pid=$(hap_pid); then
+		printf '%-8s %-8s pid %-8s port %s\n' haproxy "$(run_state "$pid")" "$pid" \
+			"$WRITE_PORT,$READ_PORT"
+	else
+		printf '%-8s %-8s pid %-8s port %s\n' haproxy stopped - "$WRITE_PORT,$READ_PORT"
+		rc=1
+	fi
+	for ((i = 1; i <= N; i++)); do
+		if pid=$(srv_pid "$i"); then
+			printf '%-8s %-8s pid %-8s port %s\n' "db$i" "$(run_state "$pid")" "$pid" \
+				"$(srv_port "$i")"
+		else
+			printf '%-8s %-8s pid %-8s port %s\n' "db$i" stopped - "$(srv_port "$i")"
+			rc=1
+		fi
+	done
+	return "$rc"
+}
+
+cmd_env() {
+	require_sandbox
+	cat "$DIR/env"
+}
+
+# Server number from "2" or "db2", checked against the sandbox.
+server_arg() {
+	local i=${1-}
+	i=${i#db}
+	int_in "$i" 1 "$N" || die "no server '${1-}' (1..$N or db1..db$N)"
+	echo "$((10#$i))"
+}
+
+cmd_sql() {
+	local i
+	require_sandbox
+	(($# == 2)) || usage
+	i=$(server_arg "$1")
+	mariadb --defaults-file="$DIR/secrets/cutoverd.cnf" --socket="$(srv_sock "$i")" \
+		--connect-timeout=5 -N -B -e "$2"
+}
+
+cmd_pid() {
+	local i
+	require_sandbox
+	(($# == 1)) || usage
+	if [[ $1 == haproxy ]]; then
+		hap_pid || die "haproxy is not running"
+		return 0
+	fi
+	i=$(server_arg "$1")
+	srv_pid "$i" || die "db$i is not running"
+}
+
+cmd_kill() {
+	local i pid
+	require_root
+	require_sandbox
+	(($# == 1)) || usage
+	i=$(server_arg "$1")
+	pid=$(srv_pid "$i") || die "db$i is not running"
+	kill -KILL "$pid"
+	wait_gone "$pid"
+}
+
+cmd_term() {
+	local i pid
+	require_root
+	require_sandbox
+	(($# == 1)) || usage
+	i=$(server_arg "$1")
+	pid=$(srv_pid "$i") || die "db$i is not running"
+	terminate_pids "$pid"
+}
+
+cmd_restart() {
+	local i pid extra=()
+	require_root
+	require_sandbox
+	(($# == 1 || $# == 2)) || usage
+	i=$(server_arg "$1")
+	case ${2-} in
+	"") ;;
+	--read-only) extra=(--read-only=ON) ;;
+	--writable) extra=(--read-only=OFF) ;;
+	*) usage ;;
+	esac
+	if pid=$(srv_pid "$i"); then
+		terminate_pids "$pid"
+	fi
+	launch_server "$i" "${extra[@]}"
+	wait_server "$i"
+}
+
+main() {
+	local command=${1-} fresh=0 args=()
+	[[ -n $command ]] || usage
+	shift
+	DIR=${SANDBOX_DIR:-}
+	ARG_N=${SANDBOX_N:-3}
+	ARG_BASE_PORT=${SANDBOX_BASE_PORT:-23306}
+	ARG_WRITE_PORT=${SANDBOX_WRITE_PORT:-23300}
+	ARG_READ_PORT=${SANDBOX_READ_PORT:-}
+	ARG_POLL=${SANDBOX_POLL:-1s}
+	CACHE=${SANDBOX_CACHE-/var/tmp/cutoverd-sandbox}
+	while (($#)); do
+		case $1 in
+		--fresh) fresh=1 ;;
+		--dir) DIR=${2:?--dir needs a value}; shift ;;
+		--servers | -n) ARG_N=${2:?$1 needs a value}; shift ;;
+		--base-port) ARG_BASE_PORT=${2:?--base-port needs a value}; shift ;;
+		--write-port) ARG_WRITE_PORT=${2:?--write-port needs a value}; shift ;;
+		--read-port) ARG_READ_PORT=${2:?--read-port needs a value}; shift ;;
+		--poll) ARG_POLL=${2:?--poll needs a value}; shift ;;
+		-h | --help) usage ;;
+		*) args+=("$1") ;;
+		esac
+		shift
+	done
+	[[ -n $ARG_READ_PORT ]] || ARG_READ_PORT=$((ARG_WRITE_PORT + 1))
+	[[ -n $DIR ]] || DIR=$(default_dir)
+	DIR=$(realpath -m "$DIR")
+	N=$ARG_N BASE_PORT=$ARG_BASE_PORT POLL=$ARG_POLL
+	WRITE_PORT=$ARG_WRITE_PORT READ_PORT=$ARG_READ_PORT
+
+	case $command in
+	start) ((${#args[@]} == 0)) || usage; cmd_start "$fresh" ;;
+	stop) cmd_stop ;;
+	status) cmd_status ;;
+	env) cmd_env ;;
+	sql) cmd_sql "${args[@]}" ;;
+	pid) cmd_pid "${args[@]}" ;;
+	kill) cmd_kill "${args[@]}" ;;
+	term) cmd_term "${args[@]}" ;;
+	restart) cmd_restart "${args[@]}" ;;
+	*) usage ;;
+	esac
+}
+
+main "$@"
