@@ -1,0 +1,41 @@
+/* Human output of cutoverctl: each API result rendered for people (tables, trees, event lines).
+ * Pure functions of (JSON, options) writing to a FILE *, no global state, so the unit tests
+ * render fixed documents into memory and compare lines.  A member the daemon did not send is
+ * shown as "?"; nothing here trusts the shape of the input. */
+#ifndef CUTOVER_CTL_RENDER_H
+#define CUTOVER_CTL_RENDER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Cells longer than this (MySQL gtid_executed with many UUIDs) are cut with an ellipsis. */
+#define RENDER_GTID_MAX 40
+/* The ERROR column is cut to the terminal width, but never below this. */
+#define RENDER_ERROR_MIN 16
+
+struct render_opts {
+	bool color;     /* ANSI colors (cutoverctl: stdout is a tty and NO_COLOR unset or empty) */
+	int width;      /* terminal columns, to cut the ERROR column; 0 = never cut */
+};
+
+/* Render one command's result.  0, or -1 when the result lacks what the renderer needs at
+ * the top level (e.g. no "clusters" array) — then nothing was written. */
+typedef int (*render_fn)(FILE *out, const json_t *result, const struct render_opts *o);
+
+int render_status(FILE *out, const json_t *result, const struct render_opts *o);
+int render_topology(FILE *out, const json_t *result, const struct render_opts *o);
+int render_version(FILE *out, const json_t *result, const struct render_opts *o);
+int render_config(FILE *out, const json_t *result, const struct render_opts *o);
+int render_reload(FILE *out, const json_t *result, const struct render_opts *o);
+/* Any result as indented JSON (commands without a human form). */
+int render_json(FILE *out, const json_t *result, const struct render_opts *o);
+
+/* One event object (the "event" member of a stream line) as
+ * "HH:MM:SS.mmm CLUSTER SERVER: MESSAGE" in local time. */
+int render_event(FILE *out, const json_t *event, const struct render_opts *o);
+
+/* Display width of a UTF-8 string (code points; no double-width scripts in our output). */
+size_t render_width(const char *s);
+
+#endif
