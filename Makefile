@@ -99,9 +99,10 @@ sandbox: all
 	tests/sandbox/sandbox.sh start
 
 sandbox-stop:
+	@if [ -f sandbox/cutoverd.pid ]; then kill $$(cat sandbox/cutoverd.pid) 2>/dev/null || true; rm -f sandbox/cutoverd.pid; fi
 	tests/sandbox/sandbox.sh stop
 
-demo: deps all
+demo:
 	tests/demo.sh
 
 bench: all

@@ -84,7 +84,7 @@ struct switchover {
 	size_t n_reps;
 
 	/* what has been changed, for rollback */
-	bool drained, fence_started, fence_timed_out, fenced, cand_stopped, cand_reset, pnr, routed;
+	bool drained, fence_started, fence_timed_out, fenced, promote_started, pnr, routed;
 	unsigned long fence_tid;
 	char *fence_point;              /* owned */
 	int64_t fence_start_us, writable_us, routed_us;
@@ -1006,7 +1006,8 @@ static void writable(struct db *db, struct db_result *res, void *arg)
 		return;
 	}
 	if (res->err) {
-		/* The statement may or may not have run: look before deciding (rollback checks). */
+		/* A timeout leaves it unknown whether the statement ran: rollback makes the candidate
+		 * read-only again before anything else (rb_candidate). */
 		phase_failed(sw, "making %s writable: %s", sw->new_name, res->errmsg);
 		db_result_free(res);
 		return;
@@ -1023,38 +1024,19 @@ static void writable(struct db *db, struct db_result *res, void *arg)
 	}
 }
 
-static void cand_detached(struct db *db, struct db_result *res, void *arg)
-{
-	struct switchover *sw = arg;
-	if (sw->state != SW_RUNNING) {
-		db_result_free(res);
-		return;
-	}
-	if (res->failed > 0 || !res->err)
-		sw->cand_stopped = true;
-	if (res->failed > 1 || !res->err)
-		sw->cand_reset = true;
-	if (res->err) {
-		phase_failed(sw, "detaching %s from %s: %s", sw->new_name, sw->old_name, res->errmsg);
-		db_result_free(res);
-		return;
-	}
-	db_result_free(res);
-	if (should_stop(sw))
-		return;
-	journal(sw, "pnr", true, NULL);
-	db_run1(sw->db_cand, flavor_of(sw->cand)->sql[SQL_UNFENCE], ccfg(sw)->promote_timeout_ms, writable, sw);
-}
-
+/* The candidate becomes writable while its replication threads still run: the old primary is
+ * read-only at a fence point the candidate holds (sync checked it), so nothing more arrives,
+ * and stopping the threads (several ms) happens after the routers moved, outside the window. */
 static void enter_promote(struct switchover *sw)
 {
-	const struct flavor_ops *fc = flavor_of(sw->cand);
-	const char *q[2] = { fc->sql[SQL_STOP_REPLICA], fc->sql[SQL_RESET_REPLICA] };
-	db_run(sw->db_cand, q, 2, ccfg(sw)->promote_timeout_ms, cand_detached, sw);
+	journal(sw, "pnr", true, NULL);
+	sw->promote_started = true;
+	db_run1(sw->db_cand, flavor_of(sw->cand)->sql[SQL_UNFENCE], ccfg(sw)->promote_timeout_ms, writable, sw);
 }
 
 /* Outside the window: the others follow the new primary, routers persist. */
 static void followers_done(struct switchover *sw);
+static void follow(struct switchover *sw, struct db *db, const struct server *s, bool demote);
 
 static void follower_done(struct db *db, struct db_result *res, void *arg)
 {
@@ -1102,7 +1084,7 @@ static void follow(struct switchover *sw, struct db *db, const struct server *s,
 	free(host);
 }
 
-static void after_routing(struct switchover *sw)
+static void followers_start(struct switchover *sw)
 {
 	size_t i;
 	clear_failures(sw);
@@ -1117,6 +1099,30 @@ static void after_routing(struct switchover *sw)
 		follow(sw, sw->db_old, sw->old, true);
 	if (--sw->pending == 0)
 		followers_done(sw);
+}
+
+static void cand_detached(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	if (sw->state != SW_RUNNING) {
+		db_result_free(res);
+		return;
+	}
+	if (res->err) {
+		phase_failed(sw, "detaching %s from %s: %s", sw->new_name, sw->old_name, res->errmsg);
+		db_result_free(res);
+		return;
+	}
+	db_result_free(res);
+	emit(sw, "ok", "%s no longer replicates from %s", sw->new_name, sw->old_name);
+	followers_start(sw);
+}
+
+static void after_routing(struct switchover *sw)
+{
+	const struct flavor_ops *fc = flavor_of(sw->cand);
+	const char *q[2] = { fc->sql[SQL_STOP_REPLICA], fc->sql[SQL_RESET_REPLICA] };
+	db_run(sw->db_cand, q, 2, ccfg(sw)->promote_timeout_ms, cand_detached, sw);
 }
 
 static void finalized(struct router *r, int err, const char *msg, void *arg)
@@ -1345,23 +1351,11 @@ static void rb_cand_done(struct db *db, struct db_result *res, void *arg)
 static void rb_candidate(struct switchover *sw)
 {
 	const struct flavor_ops *f = flavor_of(sw->cand);
-	if (sw->cand_reset) {
-		char *pw = sql_quote(ccfg(sw)->repl_secret.password ? ccfg(sw)->repl_secret.password : "");
-		char *user = sql_quote(ccfg(sw)->repl_user ? ccfg(sw)->repl_user : "");
-		char *host = sql_quote(sw->old->cfg->host ? sw->old->cfg->host : "127.0.0.1");
-		char *q[2];
-		q[0] = xasprintf(f->sql[SQL_CHANGE_SOURCE], host, sw->old->cfg->port, user, pw, 1);
-		q[1] = xstrdup(f->sql[SQL_START_REPLICA]);
-		db_run(sw->db_cand, (const char *const *)q, 2, ccfg(sw)->promote_timeout_ms, rb_cand_done, sw);
-		free_secret(q[0]);
-		free(q[1]);
-		free_secret(pw);
-		free(user);
-		free(host);
-		return;
-	}
-	if (sw->cand_stopped) {
-		db_run1(sw->db_cand, f->sql[SQL_START_REPLICA], ccfg(sw)->promote_timeout_ms, rb_cand_done, sw);
+	const char *q[2] = { f->sql[SQL_FENCE], f->sql[SQL_START_REPLICA] };
+	/* The statement that makes it writable may have run although we never heard back: make
+	 * sure it is read-only and replicating before the old primary takes writes again. */
+	if (sw->promote_started) {
+		db_run(sw->db_cand, q, 2, ccfg(sw)->promote_timeout_ms, rb_cand_done, sw);
 		return;
 	}
 	rb_routers(sw);
