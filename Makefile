@@ -29,6 +29,8 @@ IT_SRC     := $(wildcard tests/it_*.c)
 HDRS       := $(wildcard lib/*.h daemon/*.h ctl/*.h tests/*.h)
 
 B := build
+# Quiet by default; `make V=1` prints every command.
+Q := $(if $(filter 1,$(V)),,@)
 SAN := $(B)/san
 
 .PHONY: all check unit unit-san integration install uninstall clean deps sandbox sandbox-stop \
@@ -38,20 +40,24 @@ all: $(B)/cutoverd $(B)/cutoverctl $(B)/cutover-load
 
 $(B)/%.o: %.c $(HDRS) | $(B)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(B):
 	@mkdir -p $(B)
 
 $(B)/cutoverd: $(B)/daemon/main.o $(DAEMON_SRC:%.c=$(B)/%.o) $(LIB_SRC:%.c=$(B)/%.o)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/cutoverctl: $(CTL_SRC:%.c=$(B)/%.o) $(LIB_SRC:%.c=$(B)/%.o)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 # The write-load client used by the integration tests, the demo and the benchmarks.
 $(B)/cutover-load: $(B)/tests/load/cutover-load.o $(LIB_SRC:%.c=$(B)/%.o)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit-test runner: every tests/check_<module>.c exports Suite *<module>_suite(void).
 $(B)/tests/suites.h: $(TEST_SRC) | $(B)
@@ -60,20 +66,23 @@ $(B)/tests/suites.h: $(TEST_SRC) | $(B)
 	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
 
 $(B)/tests/check_main.o: tests/check_main.c $(B)/tests/suites.h $(HDRS)
-	$(CC) $(ALL_CFLAGS) -I$(B)/tests -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(B)/tests -c $< -o $@
 
 $(B)/unit-tests: $(B)/tests/check_main.o $(TEST_SRC:%.c=$(B)/%.o) $(DAEMON_SRC:%.c=$(B)/%.o) $(LIB_SRC:%.c=$(B)/%.o) $(CTL_LIB_SRC:%.c=$(B)/%.o)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 
 # The same unit tests, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 $(SAN)/unit-tests: $(TEST_SRC) tests/check_main.c $(DAEMON_SRC) $(LIB_SRC) $(CTL_LIB_SRC) $(B)/tests/suites.h $(HDRS)
 	@mkdir -p $(SAN)
-	$(CC) $(ALL_CFLAGS) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
+	@$(if $(Q),echo "  CC+LD   $@ (ASan+UBSan)")
+	$(Q)$(CC) $(ALL_CFLAGS) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
 	  -I$(B)/tests -o $@ tests/check_main.c $(TEST_SRC) $(DAEMON_SRC) $(LIB_SRC) $(CTL_LIB_SRC) $(LDLIBS) $(CHECK_LIBS)
 
 # Integration tests: real mariadbd and haproxy, started and stopped by the suite itself.
 $(B)/it-tests: $(IT_SRC:%.c=$(B)/%.o) $(B)/tests/it_lib.o $(LIB_SRC:%.c=$(B)/%.o)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 
 unit: $(B)/unit-tests
 	$(B)/unit-tests
