@@ -81,10 +81,10 @@ static void fail(struct server *s, int err, const char *msg)
 static void poll_router_done(struct router *r, int err, const char *msg, void *arg)
 {
 	struct cluster *c = arg;
-	if (err) {
-		r->view.reachable = false;
+	/* The driver fills view.reachable and view.error itself (a router that answered with a
+	 * problem is reachable); only a failure it did not describe is recorded here. */
+	if (err && !*r->view.error)
 		strlcpy_(r->view.error, msg ? msg : "router poll failed", sizeof(r->view.error));
-	}
 	if (c->routers_outstanding > 0)
 		c->routers_outstanding--;
 }

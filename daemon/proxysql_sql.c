@@ -1,0 +1,686 @@
+/* ProxySQL admin statements and the parsing of their answers.  See proxysql_sql.h.
+ *
+ * Choices worth knowing:
+ * - promote DELETEs the old primary's row from the writer hostgroup instead of setting it
+ *   OFFLINE_HARD.  At runtime the two are the same (ProxySQL marks servers removed from the
+ *   configuration OFFLINE_HARD), but an OFFLINE_HARD row would be saved to disk by finalize
+ *   and come back to life with the next bulk "UPDATE mysql_servers SET status='ONLINE'".
+ *   When mysql_replication_hostgroups covers the writer hostgroup, ProxySQL's monitor moves
+ *   servers between the writer and reader hostgroups by read_only, whatever we write: what
+ *   keeps the old primary out of the writer hostgroup then is the fence's read_only=1 (the
+ *   monitor moves it to the reader hostgroup), and the read-back after LOAD catches a monitor
+ *   that disagrees (a writable old primary).  Our explicit change agrees with the monitor by
+ *   the time promote runs (new primary writable, old read-only), so doing it anyway costs
+ *   nothing and makes the switch immediate instead of one monitor interval later.
+ * - finalize adds the old primary to the reader hostgroup (ONLINE) when it is not there, and
+ *   removes the new primary from it only while another ONLINE reader remains besides the old
+ *   primary (whose health we cannot vouch for right after a switch): reads stay available.
+ *   With the monitor in charge it leaves the reader hostgroup alone.
+ * - The snapshot is of mysql_servers (what LOAD reads), not runtime: a rollback writes the
+ *   configuration back and loads it. */
+#include "proxysql_sql.h"
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define SNAP_COLS "hostgroup_id, hostname, port, gtid_port, status, weight, compression, " \
+		  "max_connections, max_replication_lag, use_ssl, max_latency_ms, comment"
+
+static void errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool num(const struct rowset *rs, size_t row, int col, long long min, long long max,
+		long long *out);
+static bool status_is(const char *status, const char *want);
+static int need_cols(const struct rowset *rs, const char *table, const char *const *names,
+		     int *idx, size_t n, char *err, size_t errlen);
+static int pool_sessions(const struct rowset *pool, int hg, const struct psql_endpoint *e);
+static void fill_backend(struct router_backend *b, const struct cfg_router *cfg, int hg,
+			 const struct psql_endpoint *e, const char *status, long long weight,
+			 long long maxconn, int sessions);
+static void plan_add(struct psql_plan *p, char *sql);
+static void plan_expect(struct psql_plan *p, int hg, const struct psql_endpoint *e, const char *want);
+static void plan_load_and_read(struct psql_plan *p);
+static void plan_note(struct psql_plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *row_where(int hg, const struct psql_endpoint *e);
+static char *insert_sql(const struct psql_server *s, bool or_replace);
+static void list_hostgroup(const struct psql_snapshot *s, int hg, char *buf, size_t len);
+
+static void errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+int psql_parse_endpoint(const char *s, int default_port, struct psql_endpoint *e)
+{
+	const char *colon, *host = s;
+	size_t n;
+	long long port;
+
+	memset(e, 0, sizeof(*e));
+	if (!s || !*s)
+		return -1;
+	colon = strrchr(s, ':');
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || (close[1] != '\0' && close[1] != ':'))
+			return -1;
+		host = s + 1;
+		n = (size_t)(close - host);
+		colon = close[1] == ':' ? close + 1 : NULL;
+	} else {
+		n = colon ? (size_t)(colon - s) : strlen(s);
+	}
+	if (n == 0 || n >= sizeof(e->host))
+		return -1;
+	if (colon) {
+		if (!parse_ll(colon + 1, 1, 65535, &port))
+			return -1;
+	} else if (default_port > 0) {
+		port = default_port;
+	} else {
+		return -1;
+	}
+	memcpy(e->host, host, n);
+	e->host[n] = '\0';
+	e->port = (int)port;
+	return 0;
+}
+
+const char *psql_name_of(const struct cfg_router *cfg, const char *server)
+{
+	size_t i;
+
+	for (i = 0; server && i < cfg->n_map; i++)
+		if (!strcmp(cfg->map_server[i], server))
+			return cfg->map_router[i];
+	return NULL;
+}
+
+const char *psql_server_of(const struct cfg_router *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < cfg->n_map; i++)
+		if (!strcmp(cfg->map_router[i], name))
+			return cfg->map_server[i];
+	return NULL;
+}
+
+char *psql_literal(const char *s)
+{
+	size_t n = 0;
+	const char *p;
+	char *out, *o;
+
+	for (p = s; *p; p++)
+		n += *p == '\'' ? 2 : 1;
+	out = o = xmalloc(n + 3);
+	*o++ = '\'';
+	for (p = s; *p; p++) {
+		if (*p == '\'')
+			*o++ = '\'';
+		*o++ = *p;
+	}
+	*o++ = '\'';
+	*o = '\0';
+	return out;
+}
+
+/* A number in a column: the admin interface answers everything as strings. */
+static bool num(const struct rowset *rs, size_t row, int col, long long min, long long max,
+		long long *out)
+{
+	return col >= 0 && parse_ll(rowset_at(rs, row, (size_t)col), min, max, out);
+}
+
+static bool status_is(const char *status, const char *want)
+{
+	return status && !strcasecmp(status, want);
+}
+
+void psql_status_flags(const char *status, bool *admin_up, bool *healthy)
+{
+	*admin_up = status_is(status, "ONLINE");
+	*healthy = *admin_up || status_is(status, "OFFLINE_SOFT") || status_is(status, "OFFLINE_HARD");
+}
+
+/* Find the columns `names` of a rowset; -1 with "table: no column 'x'" if one is missing. */
+static int need_cols(const struct rowset *rs, const char *table, const char *const *names,
+		     int *idx, size_t n, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (!rs) {
+		errf(err, errlen, "%s: no result", table);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		idx[i] = rowset_col(rs, names[i]);
+		if (idx[i] < 0) {
+			errf(err, errlen, "%s: no column '%s'", table, names[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ConnUsed of a backend in the connection pool, 0 if the pool does not list it. */
+static int pool_sessions(const struct rowset *pool, int hg, const struct psql_endpoint *e)
+{
+	int c_hg = rowset_col(pool, "hostgroup"), c_host = rowset_col(pool, "srv_host");
+	int c_port = rowset_col(pool, "srv_port"), c_used = rowset_col(pool, "ConnUsed");
+	long long h, p, used;
+	size_t i;
+
+	if (!pool || c_hg < 0 || c_host < 0 || c_port < 0 || c_used < 0)
+		return 0;
+	for (i = 0; i < pool->nrows; i++) {
+		const char *host = rowset_at(pool, i, (size_t)c_host);
+
+		if (num(pool, i, c_hg, 0, 1LL << 31, &h) && h == hg && host && !strcmp(host, e->host) &&
+		    num(pool, i, c_port, 0, 65535, &p) && p == e->port)
+			return num(pool, i, c_used, 0, 1LL << 30, &used) ? (int)used : 0;
+	}
+	return 0;
+}
+
+static void fill_backend(struct router_backend *b, const struct cfg_router *cfg, int hg,
+			 const struct psql_endpoint *e, const char *status, long long weight,
+			 long long maxconn, int sessions)
+{
+	const char *server;
+
+	memset(b, 0, sizeof(*b));
+	snprintf(b->name, sizeof(b->name), "%.120s:%d", e->host, e->port);
+	server = psql_server_of(cfg, b->name);
+	strlcpy_(b->server, server ? server : "", sizeof(b->server));
+	strlcpy_(b->host, e->host, sizeof(b->host));
+	b->port = e->port;
+	b->hostgroup = hg;
+	b->writer = hg == cfg->writer_hostgroup;
+	strlcpy_(b->state, status, sizeof(b->state));
+	psql_status_flags(status, &b->admin_up, &b->healthy);
+	b->sessions = sessions;
+	b->weight = (int)weight;
+	b->max_connections = (int)maxconn;
+}
+
+int psql_parse_view(const struct rowset *servers, const struct rowset *pool,
+		    const struct rowset *repl, const struct cfg_router *cfg,
+		    struct router_view *v, char *err, size_t errlen)
+{
+	static const char *const cols[] = { "hostgroup_id", "hostname", "port", "status" };
+	int c[4], c_w = rowset_col(servers, "weight"), c_mc = rowset_col(servers, "max_connections");
+	int rc = 0;
+	size_t i;
+
+	v->n = 0;
+	v->auto_failover_hostgroups = false;
+	err[0] = '\0';
+	if (need_cols(servers, "runtime_mysql_servers", cols, c, 4, err, errlen) < 0)
+		return -1;
+	v->auto_failover_hostgroups = psql_auto_failover(repl, cfg->writer_hostgroup);
+	for (i = 0; i < servers->nrows; i++) {
+		struct psql_endpoint e;
+		const char *host = rowset_at(servers, i, (size_t)c[1]);
+		const char *status = rowset_at(servers, i, (size_t)c[3]);
+		long long hg, port, weight = 0, maxconn = -1;
+
+		if (!num(servers, i, c[0], 0, 1LL << 31, &hg) || !num(servers, i, c[2], 0, 65535, &port) ||
+		    !host || !*host || strlen(host) >= sizeof(e.host) || !status) {
+			if (rc == 0)
+				errf(err, errlen, "runtime_mysql_servers row %zu: unreadable hostgroup_id "
+				     "'%s', hostname, port '%s' or status", i + 1,
+				     rowset_at(servers, i, (size_t)c[0]) ? rowset_at(servers, i, (size_t)c[0]) : "NULL",
+				     rowset_at(servers, i, (size_t)c[2]) ? rowset_at(servers, i, (size_t)c[2]) : "NULL");
+			rc = -1;
+			continue;
+		}
+		if (hg != cfg->writer_hostgroup && (cfg->reader_hostgroup < 0 || hg != cfg->reader_hostgroup))
+			continue;
+		if (v->n == ROUTER_MAX_BACKENDS) {
+			errf(err, errlen, "more than %d servers in hostgroups %d and %d: only the first %d are shown",
+			     ROUTER_MAX_BACKENDS, cfg->writer_hostgroup, cfg->reader_hostgroup,
+			     ROUTER_MAX_BACKENDS);
+			return -1;
+		}
+		strlcpy_(e.host, host, sizeof(e.host));
+		e.port = (int)port;
+		num(servers, i, c_w, 0, 1LL << 30, &weight);
+		num(servers, i, c_mc, 0, 1LL << 30, &maxconn);
+		fill_backend(&v->be[v->n++], cfg, (int)hg, &e, status, weight, maxconn,
+			     pool_sessions(pool, (int)hg, &e));
+	}
+	return rc;
+}
+
+bool psql_auto_failover(const struct rowset *repl, int writer_hg)
+{
+	int c = rowset_col(repl, "writer_hostgroup");
+	long long w;
+	size_t i;
+
+	for (i = 0; repl && c >= 0 && i < repl->nrows; i++)
+		if (num(repl, i, c, 0, 1LL << 31, &w) && w == writer_hg)
+			return true;
+	return false;
+}
+
+char *psql_snapshot_sql(int writer_hg, int reader_hg)
+{
+	if (reader_hg >= 0)
+		return xasprintf("SELECT " SNAP_COLS " FROM mysql_servers WHERE hostgroup_id IN (%d, %d) "
+				 "ORDER BY hostgroup_id, hostname, port", writer_hg, reader_hg);
+	return xasprintf("SELECT " SNAP_COLS " FROM mysql_servers WHERE hostgroup_id = %d "
+			 "ORDER BY hostgroup_id, hostname, port", writer_hg);
+}
+
+int psql_parse_snapshot(const struct rowset *rs, struct psql_snapshot *s, char *err, size_t errlen)
+{
+	static const char *const cols[] = {
+		"hostgroup_id", "hostname", "port", "gtid_port", "status", "weight", "compression",
+		"max_connections", "max_replication_lag", "use_ssl", "max_latency_ms", "comment",
+	};
+	int c[12];
+	size_t i, k;
+
+	s->v = NULL;
+	s->n = 0;
+	if (need_cols(rs, "mysql_servers", cols, c, 12, err, errlen) < 0)
+		return -1;
+	s->v = xcalloc(rs->nrows, sizeof(*s->v));
+	for (i = 0; i < rs->nrows; i++) {
+		struct psql_server *r = &s->v[s->n];
+		const char *host = rowset_at(rs, i, (size_t)c[1]);
+		const char *status = rowset_at(rs, i, (size_t)c[4]);
+		const char *comment = rowset_at(rs, i, (size_t)c[11]);
+		long long *nums[] = { NULL, NULL, NULL, NULL, NULL, &r->weight, &r->compression,
+				      &r->max_connections, &r->max_replication_lag, &r->use_ssl,
+				      &r->max_latency_ms };
+		long long hg, port, gtid_port;
+
+		if (!num(rs, i, c[0], 0, 1LL << 31, &hg) || !num(rs, i, c[2], 0, 65535, &port) ||
+		    !num(rs, i, c[3], 0, 65535, &gtid_port)) {
+			errf(err, errlen, "mysql_servers row %zu: hostgroup_id, port or gtid_port is not a number",
+			     i + 1);
+			goto fail;
+		}
+		if (!host || !*host || strlen(host) >= sizeof(r->ep.host) || !status ||
+		    strlen(status) >= sizeof(r->status)) {
+			errf(err, errlen, "mysql_servers row %zu: hostname or status unreadable", i + 1);
+			goto fail;
+		}
+		for (k = 5; k <= 10; k++) {
+			if (!num(rs, i, c[k], 0, 1LL << 40, nums[k])) {
+				const char *val = rowset_at(rs, i, (size_t)c[k]);
+				errf(err, errlen, "mysql_servers row %zu (%s:%lld): %s '%s' is not a number",
+				     i + 1, host, port, cols[k], val ? val : "NULL");
+				goto fail;
+			}
+		}
+		r->hostgroup = (int)hg;
+		strlcpy_(r->ep.host, host, sizeof(r->ep.host));
+		r->ep.port = (int)port;
+		r->gtid_port = (int)gtid_port;
+		strlcpy_(r->status, status, sizeof(r->status));
+		r->comment = xstrdup(comment ? comment : "");
+		s->n++;
+	}
+	return 0;
+fail:
+	psql_snapshot_free(s);
+	return -1;
+}
+
+void psql_snapshot_free(struct psql_snapshot *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i].comment);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+const struct psql_server *psql_snapshot_find(const struct psql_snapshot *s, int hostgroup,
+					     const struct psql_endpoint *e)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].hostgroup == hostgroup && s->v[i].ep.port == e->port &&
+		    !strcmp(s->v[i].ep.host, e->host))
+			return &s->v[i];
+	return NULL;
+}
+
+void psql_plan_free(struct psql_plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		free(p->sql[i]);
+	free(p->sql);
+	free(p->exp);
+	memset(p, 0, sizeof(*p));
+}
+
+static void plan_add(struct psql_plan *p, char *sql)
+{
+	p->sql = xrealloc(p->sql, (p->n + 1) * sizeof(char *));
+	p->sql[p->n++] = sql;
+}
+
+static void plan_expect(struct psql_plan *p, int hg, const struct psql_endpoint *e, const char *want)
+{
+	struct psql_expect *x;
+
+	p->exp = xrealloc(p->exp, (p->nexp + 1) * sizeof(*p->exp));
+	x = &p->exp[p->nexp++];
+	x->hostgroup = hg;
+	x->ep = *e;
+	strlcpy_(x->want, want, sizeof(x->want));
+}
+
+static void plan_load_and_read(struct psql_plan *p)
+{
+	plan_add(p, xstrdup(PSQL_SQL_LOAD));
+	plan_add(p, xstrdup(PSQL_SQL_RUNTIME_SERVERS));
+}
+
+static void plan_note(struct psql_plan *p, const char *fmt, ...)
+{
+	size_t used = strlen(p->note);
+	va_list ap;
+
+	if (used && used + 2 < sizeof(p->note)) {
+		strcat(p->note, "; ");
+		used += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(p->note + used, sizeof(p->note) - used, fmt, ap);
+	va_end(ap);
+}
+
+static char *row_where(int hg, const struct psql_endpoint *e)
+{
+	char *host = psql_literal(e->host);
+	char *w = xasprintf("hostgroup_id=%d AND hostname=%s AND port=%d", hg, host, e->port);
+
+	free(host);
+	return w;
+}
+
+static char *insert_sql(const struct psql_server *s, bool or_replace)
+{
+	char *host = psql_literal(s->ep.host), *status = psql_literal(s->status);
+	char *comment = psql_literal(s->comment ? s->comment : "");
+	char *sql = xasprintf("INSERT %sINTO mysql_servers (" SNAP_COLS ") VALUES (%d, %s, %d, %d, %s, "
+			      "%lld, %lld, %lld, %lld, %lld, %lld, %s)", or_replace ? "OR REPLACE " : "",
+			      s->hostgroup, host, s->ep.port, s->gtid_port, status, s->weight,
+			      s->compression, s->max_connections, s->max_replication_lag, s->use_ssl,
+			      s->max_latency_ms, comment);
+
+	free(host);
+	free(status);
+	free(comment);
+	return sql;
+}
+
+/* "a:1 ONLINE, b:2 OFFLINE_SOFT" for messages about what a hostgroup holds. */
+static void list_hostgroup(const struct psql_snapshot *s, int hg, char *buf, size_t len)
+{
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < s->n && used + 1 < len; i++) {
+		if (s->v[i].hostgroup != hg)
+			continue;
+		used += (size_t)snprintf(buf + used, len - used, "%s%s:%d %s", used ? ", " : "",
+					 s->v[i].ep.host, s->v[i].ep.port, s->v[i].status);
+	}
+	if (!buf[0])
+		strlcpy_(buf, "empty", len);
+}
+
+int psql_check_runtime(const struct rowset *runtime, const struct psql_expect *exp, size_t n,
+		       char *msg, size_t msglen)
+{
+	static const char *const cols[] = { "hostgroup_id", "hostname", "port", "status" };
+	int c[4];
+	size_t i, used = 0;
+
+	msg[0] = '\0';
+	if (need_cols(runtime, "runtime_mysql_servers", cols, c, 4, msg, msglen) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const struct psql_expect *x = &exp[i];
+		const char *have = NULL;
+		bool ok;
+		size_t row;
+
+		for (row = 0; row < runtime->nrows && !have; row++) {
+			long long hg, port;
+			const char *host = rowset_at(runtime, row, (size_t)c[1]);
+
+			if (num(runtime, row, c[0], 0, 1LL << 31, &hg) && hg == x->hostgroup &&
+			    num(runtime, row, c[2], 0, 65535, &port) && port == x->ep.port &&
+			    host && !strcmp(host, x->ep.host))
+				have = rowset_at(runtime, row, (size_t)c[3]);
+		}
+		if (!strcmp(x->want, "ABSENT"))
+			ok = !have || status_is(have, "OFFLINE_HARD");
+		else if (!strcmp(x->want, "ONLINE"))
+			ok = have && (status_is(have, "ONLINE") || !strncasecmp(have, "SHUNNED", 7));
+		else
+			ok = have && status_is(have, x->want);
+		if (ok || used + 1 >= msglen)
+			continue;
+		used += (size_t)snprintf(msg + used, msglen - used, "%shostgroup %d %s:%d: wanted %s, runtime has %s",
+					 used ? "; " : "", x->hostgroup, x->ep.host, x->ep.port,
+					 !strcmp(x->want, "ABSENT") ? "no row" : x->want, have ? have : "no row");
+	}
+	return msg[0] ? -1 : 0;
+}
+
+int psql_plan_drain(const struct cfg_router *cfg, const struct psql_snapshot *snap,
+		    const struct psql_endpoint *old, struct psql_plan *plan, char *err, size_t errlen)
+{
+	int w = cfg->writer_hostgroup;
+	const struct psql_server *row = psql_snapshot_find(snap, w, old);
+	char have[256], *where;
+
+	memset(plan, 0, sizeof(*plan));
+	if (!row) {
+		list_hostgroup(snap, w, have, sizeof(have));
+		errf(err, errlen, "old primary %s:%d is not in writer hostgroup %d of mysql_servers (%s)",
+		     old->host, old->port, w, have);
+		return -1;
+	}
+	where = row_where(w, old);
+	plan_add(plan, xasprintf("UPDATE mysql_servers SET status='OFFLINE_SOFT' WHERE %s", where));
+	free(where);
+	plan_load_and_read(plan);
+	plan_expect(plan, w, old, "OFFLINE_SOFT");
+	plan_note(plan, "%s:%d OFFLINE_SOFT in hostgroup %d (was %s)", old->host, old->port, w, row->status);
+	return 0;
+}
+
+int psql_plan_promote(const struct cfg_router *cfg, const struct psql_snapshot *snap,
+		      const struct psql_endpoint *old, const struct psql_endpoint *new_,
+		      struct psql_plan *plan, char *err, size_t errlen)
+{
+	int w = cfg->writer_hostgroup;
+	const struct psql_server *o = psql_snapshot_find(snap, w, old), *own = NULL;
+	struct psql_server row;
+	size_t i;
+
+	memset(plan, 0, sizeof(*plan));
+	if (!strcmp(old->host, new_->host) && old->port == new_->port) {
+		errf(err, errlen, "old and new primary are the same backend %s:%d", old->host, old->port);
+		return -1;
+	}
+	/* The new primary's own row, for what belongs to the server rather than the role. */
+	if (cfg->reader_hostgroup >= 0)
+		own = psql_snapshot_find(snap, cfg->reader_hostgroup, new_);
+	for (i = 0; !own && i < snap->n; i++)
+		if (snap->v[i].ep.port == new_->port && !strcmp(snap->v[i].ep.host, new_->host))
+			own = &snap->v[i];
+
+	memset(&row, 0, sizeof(row));
+	row.hostgroup = w;
+	row.ep = *new_;
+	strlcpy_(row.status, "ONLINE", sizeof(row.status));
+	row.weight = o ? o->weight : 1;
+	row.compression = o ? o->compression : 0;
+	row.max_connections = o ? o->max_connections : 1000;
+	row.max_replication_lag = o ? o->max_replication_lag : 0;
+	row.use_ssl = o ? o->use_ssl : 0;
+	row.max_latency_ms = o ? o->max_latency_ms : 0;
+	row.gtid_port = own ? own->gtid_port : 0;
+	row.comment = own ? own->comment : o ? o->comment : NULL;
+
+	if (o) {
+		char *where = row_where(w, old);
+		plan_add(plan, xasprintf("DELETE FROM mysql_servers WHERE %s", where));
+		free(where);
+	} else {
+		plan_note(plan, "old primary %s:%d was not in hostgroup %d", old->host, old->port, w);
+	}
+	plan_add(plan, insert_sql(&row, true));
+	plan_load_and_read(plan);
+	plan_expect(plan, w, new_, "ONLINE");
+	plan_expect(plan, w, old, "ABSENT");
+	plan_note(plan, "hostgroup %d: %s:%d ONLINE, %s:%d removed", w, new_->host, new_->port,
+		  old->host, old->port);
+	return 0;
+}
+
+int psql_plan_rollback(const struct cfg_router *cfg, const struct psql_snapshot *snap,
+		       const struct psql_endpoint *new_, struct psql_plan *plan, char *err, size_t errlen)
+{
+	int w = cfg->writer_hostgroup;
+	size_t i, rows = 0;
+
+	memset(plan, 0, sizeof(*plan));
+	plan_add(plan, xasprintf("DELETE FROM mysql_servers WHERE hostgroup_id=%d", w));
+	for (i = 0; i < snap->n; i++) {
+		const struct psql_server *s = &snap->v[i];
+		const char *want = s->status;
+
+		if (s->hostgroup != w)
+			continue;
+		plan_add(plan, insert_sql(s, false));
+		/* Runtime shows health on top of our status: a SHUNNED row comes back ONLINE once
+		 * its checks pass, an OFFLINE_HARD one is as good as absent. */
+		if (status_is(want, "ONLINE") || !strncasecmp(want, "SHUNNED", 7))
+			want = "ONLINE";
+		else if (status_is(want, "OFFLINE_HARD"))
+			want = "ABSENT";
+		plan_expect(plan, w, &s->ep, want);
+		rows++;
+	}
+	if (new_ && !psql_snapshot_find(snap, w, new_))
+		plan_expect(plan, w, new_, "ABSENT");
+	plan_load_and_read(plan);
+	plan_note(plan, "hostgroup %d restored (%zu rows)", w, rows);
+	return 0;
+}
+
+int psql_plan_undrain(const struct cfg_router *cfg, const struct psql_snapshot *snap,
+		      const struct psql_endpoint *old, struct psql_plan *plan, char *err, size_t errlen)
+{
+	int w = cfg->writer_hostgroup;
+	const struct psql_server *row = psql_snapshot_find(snap, w, old);
+	char *where;
+
+	memset(plan, 0, sizeof(*plan));
+	if (!row || !status_is(row->status, "OFFLINE_SOFT")) {
+		plan_note(plan, "nothing to roll back (%s:%d is %s in hostgroup %d)", old->host, old->port,
+			  row ? row->status : "not", w);
+		return 0;
+	}
+	where = row_where(w, old);
+	plan_add(plan, xasprintf("UPDATE mysql_servers SET status='ONLINE' WHERE %s", where));
+	free(where);
+	plan_load_and_read(plan);
+	plan_expect(plan, w, old, "ONLINE");
+	plan_note(plan, "%s:%d back ONLINE in hostgroup %d (no snapshot from the drain)", old->host,
+		  old->port, w);
+	return 0;
+}
+
+int psql_plan_finalize(const struct cfg_router *cfg, const struct psql_snapshot *before,
+		       const struct psql_snapshot *now, const struct psql_endpoint *old,
+		       const struct psql_endpoint *new_, bool auto_failover,
+		       struct psql_plan *plan, char *err, size_t errlen)
+{
+	int r = cfg->reader_hostgroup;
+	const struct psql_server *old_r, *new_r;
+	size_t i, others = 0;
+	bool changed = false;
+
+	memset(plan, 0, sizeof(*plan));
+	if (auto_failover || r < 0) {
+		plan_add(plan, xstrdup(PSQL_SQL_SAVE));
+		plan_note(plan, auto_failover ? "reader hostgroup left to ProxySQL's monitor"
+					      : "no reader hostgroup");
+		return 0;
+	}
+	old_r = psql_snapshot_find(now, r, old);
+	new_r = psql_snapshot_find(now, r, new_);
+	for (i = 0; i < now->n; i++) {
+		const struct psql_server *s = &now->v[i];
+		if (s->hostgroup == r && s != old_r && s != new_r && status_is(s->status, "ONLINE"))
+			others++;
+	}
+	if (!old_r) {
+		/* Reader settings from the server that leaves the readers, else the old writer row. */
+		const struct psql_server *tmpl = new_r ? new_r : psql_snapshot_find(before, cfg->writer_hostgroup, old);
+		struct psql_server row;
+
+		memset(&row, 0, sizeof(row));
+		row.hostgroup = r;
+		row.ep = *old;
+		strlcpy_(row.status, "ONLINE", sizeof(row.status));
+		row.weight = tmpl ? tmpl->weight : 1;
+		row.compression = tmpl ? tmpl->compression : 0;
+		row.max_connections = tmpl ? tmpl->max_connections : 1000;
+		row.max_replication_lag = tmpl ? tmpl->max_replication_lag : 0;
+		row.use_ssl = tmpl ? tmpl->use_ssl : 0;
+		row.max_latency_ms = tmpl ? tmpl->max_latency_ms : 0;
+		if (tmpl && tmpl->ep.port == old->port && !strcmp(tmpl->ep.host, old->host)) {
+			row.gtid_port = tmpl->gtid_port;
+			row.comment = tmpl->comment;
+		}
+		plan_add(plan, insert_sql(&row, false));
+		plan_expect(plan, r, old, "ONLINE");
+		plan_note(plan, "%s:%d added to reader hostgroup %d", old->host, old->port, r);
+		changed = true;
+	}
+	if (new_r && others > 0) {
+		char *where = row_where(r, new_);
+		plan_add(plan, xasprintf("DELETE FROM mysql_servers WHERE %s", where));
+		free(where);
+		plan_expect(plan, r, new_, "ABSENT");
+		plan_note(plan, "%s:%d removed from reader hostgroup %d", new_->host, new_->port, r);
+		changed = true;
+	} else if (new_r) {
+		plan_note(plan, "%s:%d kept in reader hostgroup %d (no other ONLINE reader)",
+			  new_->host, new_->port, r);
+	}
+	if (changed)
+		plan_add(plan, xstrdup(PSQL_SQL_LOAD));
+	plan_add(plan, xstrdup(PSQL_SQL_SAVE));
+	if (changed)
+		plan_add(plan, xstrdup(PSQL_SQL_RUNTIME_SERVERS));
+	return 0;
+}

@@ -1,0 +1,134 @@
+/* ProxySQL's admin interface as data: the statements cutoverd sends (built here and nowhere
+ * else), the rowsets it reads back turned into router backends, and the check that runtime
+ * took a change.  No I/O: router_proxysql.c runs the plans through db.c, tests/check_proxysql.c
+ * checks them against ProxySQL 2.x's documented tables.
+ *
+ * The admin interface is SQLite behind the MySQL protocol, so string literals are escaped the
+ * SQLite way (a quote is doubled; a backslash is an ordinary character) — which is why this
+ * file does not use the MySQL-style sql_quote() of flavor.h. */
+#ifndef CUTOVER_PROXYSQL_SQL_H
+#define CUTOVER_PROXYSQL_SQL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "router.h"
+#include "rowset.h"
+
+#define PSQL_DEFAULT_PORT 6032
+
+/* Poll: one batch of three statements, parsed by psql_parse_view(). */
+#define PSQL_SQL_RUNTIME_SERVERS \
+	"SELECT hostgroup_id, hostname, port, status, weight, max_connections FROM runtime_mysql_servers"
+#define PSQL_SQL_POOL \
+	"SELECT hostgroup, srv_host, srv_port, status, ConnUsed, ConnFree FROM stats_mysql_connection_pool"
+#define PSQL_SQL_REPL_HOSTGROUPS \
+	"SELECT writer_hostgroup, reader_hostgroup, check_type FROM runtime_mysql_replication_hostgroups"
+#define PSQL_SQL_LOAD "LOAD MYSQL SERVERS TO RUNTIME"
+#define PSQL_SQL_SAVE "SAVE MYSQL SERVERS TO DISK"
+
+/* A backend address: ProxySQL's hostname and port. */
+struct psql_endpoint {
+	char host[256];
+	int port;
+};
+
+/* "host:port" or "[v6]:port"; a bare host takes default_port (0 = a port is required).
+ * 0, or -1 if malformed. */
+int psql_parse_endpoint(const char *s, int default_port, struct psql_endpoint *e);
+/* ProxySQL's "host:port" for cutoverd server `server` (the server map), and back; NULL if unmapped. */
+const char *psql_name_of(const struct cfg_router *cfg, const char *server);
+const char *psql_server_of(const struct cfg_router *cfg, const char *name);
+/* A SQLite string literal, quotes included: O'Brien → 'O''Brien'.  New string. */
+char *psql_literal(const char *s);
+
+/* Fill v->be / v->n from the poll's three rowsets: the rows of the writer and reader
+ * hostgroups, keyed by (hostgroup, host, port); sessions from the connection pool;
+ * auto_failover_hostgroups when a replication-hostgroups row has our writer hostgroup.
+ * pool and repl may be NULL.  Returns 0, or -1 with a message (a missing column, a row
+ * that does not parse); v keeps what could be read. */
+int psql_parse_view(const struct rowset *servers, const struct rowset *pool,
+		    const struct rowset *repl, const struct cfg_router *cfg,
+		    struct router_view *v, char *err, size_t errlen);
+/* Whether a runtime_mysql_replication_hostgroups rowset has a row for writer_hg: then
+ * ProxySQL's monitor moves servers between the hostgroups by read_only. */
+bool psql_auto_failover(const struct rowset *repl, int writer_hg);
+/* What a mysql_servers status means for a backend (unknown text: neither). */
+void psql_status_flags(const char *status, bool *admin_up, bool *healthy);
+
+/* One mysql_servers row, every column, so that a rollback writes back exactly what was there. */
+struct psql_server {
+	int hostgroup;
+	struct psql_endpoint ep;
+	int gtid_port;
+	char status[24];
+	long long weight, compression, max_connections, max_replication_lag, use_ssl, max_latency_ms;
+	char *comment;             /* owned */
+};
+
+struct psql_snapshot {
+	struct psql_server *v;     /* owned */
+	size_t n;
+};
+
+/* SELECT every column of mysql_servers for the writer (and reader, if >= 0) hostgroup. */
+char *psql_snapshot_sql(int writer_hg, int reader_hg);
+/* Parse that SELECT.  0, or -1 with a message (missing column, a value that is not a number). */
+int psql_parse_snapshot(const struct rowset *rs, struct psql_snapshot *s, char *err, size_t errlen);
+void psql_snapshot_free(struct psql_snapshot *s);
+const struct psql_server *psql_snapshot_find(const struct psql_snapshot *s, int hostgroup,
+					     const struct psql_endpoint *e);
+
+/* What runtime_mysql_servers must show after a LOAD.  want: "ONLINE" (SHUNNED is accepted
+ * too: that is health, not our change), "ABSENT" (no row, or OFFLINE_HARD, which is how
+ * ProxySQL shows a server on its way out), or any other status, matched exactly. */
+struct psql_expect {
+	int hostgroup;
+	struct psql_endpoint ep;
+	char want[24];
+};
+
+/* The statements of one step, in order; when the step changes mysql_servers, the last two are
+ * LOAD MYSQL SERVERS TO RUNTIME (finalize: then SAVE … TO DISK) and the read-back of runtime,
+ * whose rowset psql_check_runtime() compares with exp. */
+struct psql_plan {
+	char **sql;                /* owned */
+	size_t n;
+	struct psql_expect *exp;   /* owned */
+	size_t nexp;
+	char note[512];            /* what the plan decided, for the step's message */
+};
+
+void psql_plan_free(struct psql_plan *p);
+/* 0 when runtime matches every expectation; -1 with each mismatch described in msg. */
+int psql_check_runtime(const struct rowset *runtime, const struct psql_expect *exp, size_t n,
+		       char *msg, size_t msglen);
+
+/* drain: the old primary OFFLINE_SOFT in the writer hostgroup.  Fails when the snapshot has no
+ * such row (ProxySQL does not route writes to it: the routing is not what cutoverd believes). */
+int psql_plan_drain(const struct cfg_router *cfg, const struct psql_snapshot *snap,
+		    const struct psql_endpoint *old, struct psql_plan *plan, char *err, size_t errlen);
+/* promote: the old primary's row DELETEd from the writer hostgroup and the new primary's
+ * INSERTed ONLINE (INSERT OR REPLACE: the monitor may have put it there already) with the old
+ * row's weight, max_connections, max_replication_lag, max_latency_ms, compression and use_ssl,
+ * and the new server's own gtid_port and comment when it has a row in the snapshot. */
+int psql_plan_promote(const struct cfg_router *cfg, const struct psql_snapshot *snap,
+		      const struct psql_endpoint *old, const struct psql_endpoint *new_,
+		      struct psql_plan *plan, char *err, size_t errlen);
+/* rollback: the writer hostgroup's rows DELETEd, the snapshot's writer rows INSERTed back. */
+int psql_plan_rollback(const struct cfg_router *cfg, const struct psql_snapshot *snap,
+		       const struct psql_endpoint *new_, struct psql_plan *plan, char *err, size_t errlen);
+/* rollback without a snapshot (cutoverd restarted after a drain; recovery never rolls back a
+ * promote): the old primary back ONLINE if it is OFFLINE_SOFT in the writer hostgroup, else
+ * an empty plan (n == 0) whose note says why nothing is needed. */
+int psql_plan_undrain(const struct cfg_router *cfg, const struct psql_snapshot *snap,
+		      const struct psql_endpoint *old, struct psql_plan *plan, char *err, size_t errlen);
+/* finalize: reader hostgroup changes (see the .c file), then SAVE MYSQL SERVERS TO DISK.
+ * before = the snapshot taken at drain, now = one taken just before finalize. */
+int psql_plan_finalize(const struct cfg_router *cfg, const struct psql_snapshot *before,
+		       const struct psql_snapshot *now, const struct psql_endpoint *old,
+		       const struct psql_endpoint *new_, bool auto_failover,
+		       struct psql_plan *plan, char *err, size_t errlen);
+
+#endif

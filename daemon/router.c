@@ -1,0 +1,98 @@
+/* The generic part of the router layer: picking the driver for a [router] section and reading
+ * a router's view.  The drivers (router_haproxy.c, router_proxysql.c, router_exec.c) do the
+ * talking; see router.h for the contract every operation keeps. */
+#include "router.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct router_ops *router_ops_for(enum router_type t);
+
+static const char *const step_names[RSTEP__COUNT] = {
+	[RSTEP_STATUS] = "status",
+	[RSTEP_DRAIN] = "drain",
+	[RSTEP_PROMOTE] = "promote",
+	[RSTEP_ROLLBACK] = "rollback",
+	[RSTEP_FINALIZE] = "finalize",
+};
+
+const char *router_step_name(enum router_step s)
+{
+	if ((int)s < 0 || s >= RSTEP__COUNT)
+		return "unknown";
+	return step_names[s];
+}
+
+static const struct router_ops *router_ops_for(enum router_type t)
+{
+	switch (t) {
+	case ROUTER_HAPROXY:
+		return &router_haproxy_ops;
+	case ROUTER_PROXYSQL:
+		return &router_proxysql_ops;
+	case ROUTER_EXEC:
+		return &router_exec_ops;
+	}
+	return NULL;
+}
+
+struct router *router_new(struct event_base *base, const struct config *config,
+			  const struct cfg_router *cfg, char *err, size_t errlen)
+{
+	const struct router_ops *ops = router_ops_for(cfg->type);
+	struct router *r;
+
+	if (!ops) {
+		snprintf(err, errlen, "router '%s': unknown type %d", cfg->name, (int)cfg->type);
+		return NULL;
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->cfg = cfg;
+	r->config = config;
+	r->ops = ops;
+	r->base = base;
+	if (ops->open(r, err, errlen) < 0) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* Frees the driver state too; an operation still running is abandoned without its callback. */
+void router_free(struct router *r)
+{
+	if (!r)
+		return;
+	r->ops->close(r);
+	free(r);
+}
+
+const struct router_backend *router_writer(const struct router_view *v, int *count)
+{
+	const struct router_backend *first = NULL;
+	int n = 0;
+	size_t i;
+
+	for (i = 0; i < v->n; i++) {
+		if (!v->be[i].writer || !v->be[i].admin_up)
+			continue;
+		if (!first)
+			first = &v->be[i];
+		n++;
+	}
+	if (count)
+		*count = n;
+	return first;
+}
+
+const struct router_backend *router_find(const struct router_view *v, const char *server, bool writer)
+{
+	size_t i;
+
+	for (i = 0; server && *server && i < v->n; i++)
+		if (v->be[i].writer == writer && !strcmp(v->be[i].server, server))
+			return &v->be[i];
+	return NULL;
+}
