@@ -29,7 +29,7 @@ struct cfg_server {
 	char *name;          /* owned: from [server NAME] */
 	char *cluster;       /* owned: cluster = NAME (default "main") */
 	char *host;          /* owned: host = 127.0.0.1 (default when no socket) */
-	int port;            /* port = 3306 */
+	int port;            /* port = 3306; 0 for a server reached by socket */
 	char *socket;        /* owned: socket = PATH (instead of host/port), may be NULL */
 	char *user;          /* owned: user = NAME (required) */
 	struct cfg_secret secret;

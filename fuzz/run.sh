@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 CLANG=${CLANG:-clang}
 OUT=build/fuzz
-PKGS="jansson libsystemd inih"
+PKGS="jansson libsystemd inih libevent"
 CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
         -fno-sanitize-recover=all -D_GNU_SOURCE -DCUTOVER_VERSION=\"fuzz\" -Ilib -Idaemon
         $(pkg-config --cflags $PKGS)"
@@ -21,7 +21,7 @@ LIBS="$(pkg-config --libs $PKGS) -lm"
 
 # Each target's translation units, kept explicit and minimal: only what its parser calls.
 SRC_request="fuzz/fuzz_request.c lib/proto.c lib/cmdtab.c lib/util.c"
-SRC_config="fuzz/fuzz_config.c daemon/config.c lib/log.c lib/util.c"
+SRC_config="fuzz/fuzz_config.c daemon/config.c daemon/job.c lib/log.c lib/util.c"
 
 targets=${*:-request config}
 mkdir -p "$OUT"

@@ -125,10 +125,18 @@ bool parse_duration_ms(const char *s, long long unit_ms, long long *out_ms)
 {
 	char *end;
 	double v, mult;
+	const char *c;
 	if (!s || !*s || isspace((unsigned char)*s) || *s == '-')
+		return false;
+	/* plain decimal only: strtod would also take "nan", "1e3" and hex */
+	for (c = s; isdigit((unsigned char)*c) || *c == '.'; c++)
+		;
+	if (c == s || (*c && !isalpha((unsigned char)*c)) || *c == 'e' || *c == 'x' || *c == 'E' || *c == 'X')
 		return false;
 	errno = 0;
 	v = strtod(s, &end);
+	if (end != c)
+		return false;
 	if (errno || end == s)
 		return false;
 	if (!*end)
