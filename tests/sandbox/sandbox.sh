@@ -513,6 +513,8 @@ cluster = $CLUSTER
 type = haproxy
 address = $(hap_sock)
 backend = mysql_write
+# a switchover's verify phase sends a probe write here and checks where it lands
+write_endpoint = 127.0.0.1:$WRITE_PORT
 EOF
 		} >"$f"
 	)
