@@ -349,6 +349,18 @@ void cluster_evaluate(struct daemon *d, struct cluster *c)
 	daemon_update_sd_status(d);
 }
 
+void daemon_cutover_ended(struct daemon *d)
+{
+	size_t i;
+	if (!d->stopping)
+		return;
+	for (i = 0; i < d->n_clusters; i++)
+		if (d->clusters[i].cutover && switchover_active(d->clusters[i].cutover))
+			return;
+	log_notice("the switchover has ended: stopping");
+	event_base_loopbreak(d->base);
+}
+
 void daemon_update_sd_status(struct daemon *d)
 {
 	char buf[512];

@@ -80,6 +80,7 @@ struct daemon {
 	bool foreground;
 	int rounds;                     /* completed poll rounds */
 	int inherited_fd;               /* systemd socket, or -1 */
+	bool stopping;                  /* SIGTERM while a switchover ran: exit when it has ended */
 };
 
 /* daemon.c */
@@ -92,6 +93,9 @@ struct server *daemon_server(struct daemon *d, const char *name);
 /* Broadcast an event (stolen) to subscribers and log it. */
 void daemon_event(struct daemon *d, json_t *event);
 void daemon_update_sd_status(struct daemon *d);
+
+/* A switchover ended: if a stop was requested while it ran, stop now. */
+void daemon_cutover_ended(struct daemon *d);
 
 /* poll.c */
 void poll_start(struct daemon *d);

@@ -49,11 +49,29 @@ static void on_hup(evutil_socket_t fd, short what, void *arg)
 		free(errors);   /* already logged */
 }
 
+/* A running switchover is never abandoned half-way: before the point of no return it is
+ * rolled back, after it it is finished; then the daemon stops.  A second signal stops at once
+ * (the journal lets the next start recover). */
 static void on_term(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
-	log_notice("signal %d: stopping", (int)fd);
+	bool wait = false;
+	size_t i;
+
 	sd_stopping();
+	if (!d->stopping) {
+		d->stopping = true;
+		for (i = 0; i < d->n_clusters; i++)
+			if (d->clusters[i].cutover && switchover_stop_requested(d->clusters[i].cutover))
+				wait = true;
+		if (wait) {
+			log_notice("signal %d: stopping once the running switchover has ended "
+				   "(rolled back before the point of no return, else finished); signal again to stop now",
+				   (int)fd);
+			return;
+		}
+	}
+	log_notice("signal %d: stopping", (int)fd);
 	event_base_loopbreak(d->base);
 }
 

@@ -338,8 +338,8 @@ static int routers_each(struct switchover *sw, size_t op_offset, router_cb done)
 static bool should_stop(struct switchover *sw)
 {
 	if (sw->abort_requested && !sw->pnr) {
-		free(sw->reason);
-		sw->reason = xstrdup("aborted by the operator");
+		if (!sw->reason) 
+			sw->reason = xstrdup("aborted by the operator");
 		emit(sw, "fail", "abort requested: rolling back");
 		rollback_start(sw);
 		return true;
@@ -1510,11 +1510,32 @@ static void finish(struct switchover *sw, enum sw_state st)
 	}
 	json_decref(rep);
 	/* The cluster is free again; the record lives on in the journal (cutoverctl history). */
-	if (c->cutover == sw) {
-		c->cutover = NULL;
-		poll_cluster_now(sw->d, c);
+	{
+		struct daemon *d = sw->d;
+		if (c->cutover == sw) {
+			c->cutover = NULL;
+			poll_cluster_now(d, c);
+		}
+		switchover_free(sw);
+		daemon_cutover_ended(d);
 	}
-	switchover_free(sw);
+}
+
+bool switchover_stop_requested(struct switchover *sw)
+{
+	if (!switchover_active(sw))
+		return false;
+	if (!sw->pnr && sw->state != SW_ROLLING_BACK) {
+		free(sw->reason);
+		sw->reason = xstrdup("cutoverd is stopping");
+		sw->abort_requested = true;
+		if (sw->state == SW_PAUSED || sw->phase == PH_DRAIN || sw->phase == PH_CATCHUP || sw->phase == PH_SYNC) {
+			sw->state = SW_RUNNING;
+			emit(sw, "fail", "cutoverd is stopping: rolling back");
+			rollback_start(sw);
+		}
+	}
+	return switchover_active(sw);
 }
 
 /* ------------------------------------------------------------------------------------------ */

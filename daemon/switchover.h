@@ -23,6 +23,9 @@ void switchover_annotate(struct switchover *sw, struct topology *t);
 void switchover_on_evaluate(struct switchover *sw);
 /* One line for systemd STATUS ("switchover db1→db2: sync"); static buffer. */
 const char *switchover_summary(const struct switchover *sw);
+/* A stop was requested: roll back before the point of no return, else let it finish.
+ * Returns true if the switchover is still running (the caller waits for it). */
+bool switchover_stop_requested(struct switchover *sw);
 /* Running or paused (not merely an interrupted record). */
 bool switchover_active(const struct switchover *sw);
 /* The cutover as JSON for status (new reference). */
