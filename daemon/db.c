@@ -218,13 +218,13 @@ int db_run(struct db *db, const char *const *sql, size_t n, int timeout_ms, db_d
 	}
 	{
 		unsigned int ct = (unsigned)(db->connect_timeout_ms + 999) / 1000;
-		unsigned int rw = (unsigned)(timeout_ms + 999) / 1000;
 		my_bool yes = 1, no = 0;
 
+		/* No library read/write timeouts: they would be fixed by the batch that opened the
+		 * connection and cut a later, longer wait (MASTER_GTID_WAIT).  Every batch has its
+		 * own deadline instead (db_deadline_cb). */
 		mysql_options(db->my, MYSQL_OPT_NONBLOCK, 0);
 		mysql_options(db->my, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
-		mysql_options(db->my, MYSQL_OPT_READ_TIMEOUT, &rw);
-		mysql_options(db->my, MYSQL_OPT_WRITE_TIMEOUT, &rw);
 		mysql_options(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 		mysql_options(db->my, MYSQL_OPT_LOCAL_INFILE, &no);
 		if (db->tls_mode != TLS_DISABLED) {
