@@ -318,6 +318,8 @@ static int routers_each(struct switchover *sw, size_t op_offset, router_cb done)
 {
 	size_t i;
 	int n = 0;
+	/* exec hooks see it as CUTOVER_PHASE */
+	sw->rsw.phase = sw->state == SW_ROLLING_BACK ? "rollback" : phase_names[sw->phase];
 	for (i = 0; i < sw->c->n_routers; i++) {
 		struct router_call *rc = xcalloc(1, sizeof(*rc));
 		rc->sw = sw;
