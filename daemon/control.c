@@ -19,6 +19,7 @@
  *  - A trailing line without its newline is still answered when the peer half-closes.
  */
 #include "control.h"
+#include "stats.h"
 #include "cmdtab.h"
 #include "log.h"
 #include "util.h"
@@ -49,6 +50,7 @@
 #define ACCEPT_BACKOFF_MS 1000
 
 struct client {
+	const char *cur_cmd;         /* the command being answered (for the metrics), borrowed from cmd_table */
 	TAILQ_ENTRY(client) entry;
 	struct control *ctl;          /* borrowed; NULL once closed */
 	int fd;
@@ -725,12 +727,14 @@ static void client_handle_line(struct client *c, const char *line, size_t len)
 	char msg[1024];
 
 	/* The request owns its JSON from here on: `line` (inside c->in) is not used again. */
+	c->cur_cmd = NULL;
 	if (proto_parse_request(line, len, &req, &code, msg, sizeof(msg)) < 0) {
 		client_reply_err(c, req.id, code, "%s", msg);
 		request_free(&req);
 		client_arm_idle(c);
 		return;
 	}
+	c->cur_cmd = req.spec->name;
 	if ((req.spec->flags & CMD_MUTATING) && !c->admin) {
 		log_notice("control: DENIED '%s' to pid %d uid %u (not root or an admin user/group)",
 			   req.spec->name, (int)c->pid, (unsigned)c->uid);
@@ -778,6 +782,7 @@ void client_send(struct client *c, json_t *msg)
 
 void client_reply_ok(struct client *c, json_t *id, json_t *result)
 {
+	stats_api(c->cur_cmd, "ok");
 	client_send(c, proto_reply_ok(id, result));
 }
 
@@ -790,6 +795,7 @@ void client_reply_err(struct client *c, json_t *id, enum err_code code, const ch
 	if (vasprintf(&text, fmt, ap) < 0)
 		text = NULL;
 	va_end(ap);
+	stats_api(c->cur_cmd, err_code_name(code));
 	client_send(c, proto_reply_err(id, code, "%s", text ? text : "out of memory"));
 	free(text);
 }

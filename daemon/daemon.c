@@ -16,6 +16,34 @@
 
 static void server_setup(struct daemon *d, struct server *s, const struct cfg_server *cfg, struct cluster *c);
 
+const double wb_bounds_ms[WB_BUCKETS] = { 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 1e300 };
+
+void cluster_stats_switchover(struct cluster_stats *cs, enum sw_outcome o, double write_blocked_ms,
+			      const double *phase_ms)
+{
+	int i;
+	cs->switchovers[o]++;
+	for (i = 0; i < SW_PHASES; i++)
+		cs->last_phase_ms[i] = phase_ms[i];
+	if (write_blocked_ms < 0)
+		return;
+	cs->last_write_blocked_ms = write_blocked_ms;
+	cs->wb_sum += write_blocked_ms;
+	cs->wb_count++;
+	for (i = 0; i < WB_BUCKETS; i++)
+		if (write_blocked_ms <= wb_bounds_ms[i])
+			cs->wb_buckets[i]++;
+}
+
+static void cluster_stats_init(struct cluster_stats *cs)
+{
+	int i;
+	memset(cs, 0, sizeof(*cs));
+	cs->last_write_blocked_ms = -1;
+	for (i = 0; i < SW_PHASES; i++)
+		cs->last_phase_ms[i] = -1;
+}
+
 static void iso_time(int64_t real_us, char *buf, size_t len)
 {
 	time_t t = (time_t)(real_us / 1000000);
@@ -91,6 +119,7 @@ int daemon_setup(struct daemon *d, struct config *cfg, char *err, size_t errlen)
 	for (i = 0; i < cfg->n_clusters; i++) {
 		d->clusters[i].cfg = &cfg->clusters[i];
 		d->clusters[i].topo.primary = -1;
+		cluster_stats_init(&d->clusters[i].stats);
 	}
 	d->n_servers = cfg->n_servers;
 	d->servers = xcalloc(cfg->n_servers, sizeof(*d->servers));
@@ -155,6 +184,7 @@ static void carry_over(struct daemon *d, struct server *old_s, size_t n_old, str
 			if (!strcmp(d->clusters[i].cfg->name, old_c[k].cfg->name)) {
 				struct cluster *c = &d->clusters[i];
 				c->vstate = old_c[k].vstate;
+				c->stats = old_c[k].stats;
 				memcpy(c->hb, old_c[k].hb, sizeof(c->hb));
 				c->hb_next = old_c[k].hb_next;
 				c->hb_server_id = old_c[k].hb_server_id;
@@ -312,6 +342,10 @@ void cluster_evaluate(struct daemon *d, struct cluster *c)
 	if (c->cutover)
 		switchover_annotate(c->cutover, &c->topo);
 
+	if (c->stats.round_started_us)
+		c->stats.last_round_us = now_mono_us() - c->stats.round_started_us;
+	if (c->evaluated_once && old.primary != c->topo.primary && c->topo.primary >= 0)
+		c->stats.primary_changes++;
 	if (c->evaluated_once && old.primary != c->topo.primary) {
 		const char *was = old.primary >= 0 ? c->servers[old.primary]->cfg->name : "none";
 		daemon_event(d, cevent_new("primary", c, primary,

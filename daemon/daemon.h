@@ -44,8 +44,31 @@ struct server {
 	bool hb_warned;                 /* logged that the heartbeat table is unusable */
 };
 
+enum sw_outcome { OUTCOME_DONE, OUTCOME_ROLLED_BACK, OUTCOME_FAILED, OUTCOME_REFUSED, OUTCOME__COUNT };
+#define WB_BUCKETS 10   /* write-blocked histogram: 5 10 20 50 100 200 500 1000 5000 +Inf ms */
+#define SW_PHASES 7
+
+/* What the metrics endpoint reports per cluster; kept across reloads. */
+struct cluster_stats {
+	unsigned long long primary_changes;
+	unsigned long long switchovers[OUTCOME__COUNT];
+	double last_write_blocked_ms;       /* -1: none yet */
+	double last_phase_ms[SW_PHASES];    /* -1: phase not run */
+	unsigned long long wb_buckets[WB_BUCKETS];   /* cumulative counts per upper bound */
+	double wb_sum;
+	unsigned long long wb_count;
+	int64_t round_started_us;           /* monotonic */
+	int64_t last_round_us;              /* duration of the last complete poll round */
+};
+
+extern const double wb_bounds_ms[WB_BUCKETS];   /* upper bounds; the last is +Inf */
+/* Record a finished switchover (switchover.c). */
+void cluster_stats_switchover(struct cluster_stats *cs, enum sw_outcome o, double write_blocked_ms,
+			      const double *phase_ms);
+
 struct cluster {
 	const struct cfg_cluster *cfg;  /* borrowed from d->cfg */
+	struct cluster_stats stats;
 	struct server **servers;        /* borrowed pointers into d->servers */
 	size_t n_servers;
 	struct router **routers;        /* owned */

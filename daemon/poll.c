@@ -98,6 +98,7 @@ static void cluster_round(struct daemon *d, struct cluster *c)
 		cluster_evaluate(d, c);
 	c->round++;
 	c->outstanding = 0;
+	c->stats.round_started_us = now_mono_us();
 	for (i = 0; i < c->n_servers; i++) {
 		struct server *s = c->servers[i];
 		if (s->polling || now_mono_ms() < s->next_attempt_ms)

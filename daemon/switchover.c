@@ -31,6 +31,7 @@
 #include "journal.h"
 #include "log.h"
 #include "router.h"
+#include "stats.h"
 #include "switchover.h"
 #include "util.h"
 
@@ -48,6 +49,13 @@ enum sw_state { SW_RUNNING, SW_PAUSED, SW_ROLLING_BACK, SW_DONE, SW_ROLLED_BACK,
 static const char *const phase_names[PH__COUNT] = {
 	"preflight", "drain", "catchup", "fence", "sync", "promote", "verify",
 };
+_Static_assert(PH__COUNT == SW_PHASES, "cluster_stats keeps one duration per phase");
+
+const char *switchover_phase_name(int i)
+{
+	return i >= 0 && i < PH__COUNT ? phase_names[i] : "?";
+}
+
 static const char *const state_names[] = {
 	"running", "paused", "rolling_back", "done", "rolled_back", "failed", "interrupted",
 };
@@ -1493,6 +1501,18 @@ static void finish(struct switchover *sw, enum sw_state st)
 		json_object_set_new(rep, "servers", cluster_state_json(sw));
 	}
 	journal(sw, sw->dry_run ? "dry_run" : outcome, true, json_pack("{s:O}", "report", rep));
+	if (!sw->dry_run) {
+		double ph[SW_PHASES];
+		int i;
+		enum sw_outcome o = st == SW_DONE ? OUTCOME_DONE
+				    : !strcmp(outcome, "refused") ? OUTCOME_REFUSED
+				    : st == SW_ROLLED_BACK ? OUTCOME_ROLLED_BACK : OUTCOME_FAILED;
+		for (i = 0; i < SW_PHASES; i++)
+			ph[i] = sw->rec[i].start_us && sw->rec[i].end_us
+					? (double)(sw->rec[i].end_us - sw->rec[i].start_us) / 1000.0 : -1;
+		cluster_stats_switchover(&c->stats, o, sw->routed_us && sw->fence_start_us
+						    ? (double)(sw->routed_us - sw->fence_start_us) / 1000.0 : -1, ph);
+	}
 	emit(sw, st == SW_DONE ? "ok" : "fail", "switchover %s: %s%s%s", sw->id, outcome, sw->reason ? ": " : "",
 	     sw->reason ? sw->reason : "");
 	if (sw->client) {
@@ -1504,6 +1524,7 @@ static void finish(struct switchover *sw, enum sw_state st)
 							    "%s%s%s", outcome,
 							    sw->reason ? ": " : "", sw->reason ? sw->reason : "");
 				json_object_set(json_object_get(r, "error"), "report", rep);
+				stats_api("switchover", !strcmp(outcome, "refused") ? "BADSTATE" : "FAILED");
 				client_send(sw->client, r);
 			}
 		}

@@ -13,6 +13,8 @@ struct topology;
 struct switchover;
 
 void switchover_free(struct switchover *sw);
+/* Phase i's name ("preflight" … "verify"), for the metrics. */
+const char *switchover_phase_name(int i);
 /* At start: read each cluster's journal; an unfinished cutover is recovered or shown. */
 void switchover_recover_all(struct daemon *d);
 /* After a reload: the cluster and its servers were rebuilt. */
