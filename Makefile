@@ -24,7 +24,7 @@ DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 CTL_SRC    := $(wildcard ctl/*.c)
 TEST_SRC   := $(filter-out tests/check_main.c,$(wildcard tests/check_*.c))
 # cutoverctl's rendering and socket code are unit-tested too
-CTL_LIB_SRC := ctl/render.c ctl/client.c
+CTL_LIB_SRC := ctl/render.c ctl/client.c ctl/args.c
 IT_SRC     := $(wildcard tests/it_*.c)
 HDRS       := $(wildcard lib/*.h daemon/*.h ctl/*.h tests/*.h)
 

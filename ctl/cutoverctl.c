@@ -12,11 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
+#include "args.h"
 #include "client.h"
 #include "cmdtab.h"
 #include "proto.h"
@@ -29,6 +31,9 @@
 
 #define DEFAULT_TIMEOUT_MS 5000
 #define REQUEST_ID 1
+/* While a switchover streams, the daemon may be silent for as long as one of its phase
+ * timeouts (catchup_timeout is 60 s by default): wait at least this long for each line. */
+#define STREAM_WAIT_MS 300000
 
 enum ctl_exit {
 	EXIT_OK = 0,
@@ -36,6 +41,20 @@ enum ctl_exit {
 	EXIT_USAGE = 2,
 	EXIT_UNREACHABLE = 3,   /* no socket, refused, denied, closed or silent past --timeout */
 	EXIT_INTERRUPTED = -1,  /* internal: SIGINT/SIGTERM during `watch`; becomes 0 */
+};
+
+/* What the daemon is being waited for, which decides what a lost connection means. */
+enum wait_for {
+	WAIT_REPLY,             /* the reply to a request */
+	WAIT_EVENT,             /* the next event of a `watch` */
+	WAIT_PROGRESS,          /* the next line of a switchover the daemon has started */
+};
+
+/* How far a request got, for the messages about an interrupted or lost exchange. */
+struct xfer {
+	bool sent;              /* the request went out */
+	int progress;           /* progress lines received */
+	bool paused;            /* the last one said the switchover is paused */
 };
 
 struct ctl_opts {
@@ -48,7 +67,7 @@ struct ctl_opts {
 
 struct ctl_cmd;
 /* Put the command-line arguments (after the command name) into the request's args object.
- * 0, or -1 after printing a usage error. */
+ * 0; -1 after printing a usage error; 1 after printing the command's help (--help). */
 typedef int (*build_fn)(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc,
 			char **argv, json_t *args);
 /* Commands that do not follow the request → one reply → render shape. */
@@ -59,6 +78,8 @@ struct ctl_cmd {
 	const char *api;        /* the API command sent; NULL for local commands */
 	const char *usage;      /* the arguments, for help */
 	const char *summary;    /* NULL: the API command table's summary */
+	unsigned opts;          /* CO_* options taken after the name (build_args; see args.h) */
+	const char *help;       /* what those options do, for `help COMMAND`; NULL: nothing more */
 	build_fn build;
 	render_fn render;       /* the result for people (ignored with --json) */
 	/* Lines streamed before the reply (a switchover's "progress"), given their payload
@@ -76,30 +97,70 @@ struct reply {
 typedef void (*line_fn)(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const char *text,
 			const json_t *msg);
 
+static const char switchover_help[] =
+	"options (after the command):\n"
+	"  -C, --cluster NAME       the cluster (needed when several are configured)\n"
+	"  --to NAME                the new primary (default: the best replica)\n"
+	"  --dry-run                run the preflight checks only; nothing is changed\n"
+	"  --max-lag MS             refuse if the candidate lags more (default: max_lag)\n"
+	"  --drain-timeout MS       wait this long for sessions to leave the old primary\n"
+	"  --sync-timeout MS        how long the candidate may take to reach the fence point\n"
+	"  --no-reverse             do not make the old primary a replica of the new one\n"
+	"  --pause-before PHASE     hold before drain, catchup, fence, sync or promote until\n"
+	"                           cutoverctl resume (or abort)\n"
+	"  --allow-unreachable      go on although other replicas are unreachable\n"
+	"  -y, --yes                do not ask for confirmation\n"
+	"MS: milliseconds, or with a unit (250ms, 2s, 1m).\n"
+	"On a terminal, without --yes or --dry-run, the plan is shown first and a \"y\" is needed.\n"
+	"Exit status: 0 done (or dry run passed), 1 refused, rolled back or failed, 2 usage,\n"
+	"3 cutoverd unreachable or the connection lost (the switchover goes on in the daemon).\n";
+
+static const char resolve_help[] =
+	"options (after the command):\n"
+	"  -C, --cluster NAME       the cluster (needed when several are configured)\n"
+	"  -y, --yes                do not ask for confirmation\n"
+	"Resolve only after checking by hand which server is writable and where the routers\n"
+	"send writes: it tells cutoverd the interrupted switchover has been dealt with.\n";
+
 static int build_none(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv,
 		      json_t *args);
 static int build_cluster(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc,
 			 char **argv, json_t *args);
+static int build_args(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv,
+		      json_t *args);
 static int render_versions(FILE *out, const json_t *result, const struct render_opts *o);
 static int run_request(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv);
 static int run_watch(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv);
 static int run_raw(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv);
 static int run_help(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv);
+static int run_switchover(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv);
+static int run_resolve(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv);
 
 static const struct ctl_cmd ctl_cmds[] = {
-	{ "status", "status", "[CLUSTER]", NULL, build_cluster, render_status, NULL, NULL },
-	{ "topology", "topology", "[CLUSTER]", NULL, build_cluster, render_topology, NULL, NULL },
+	{ "status", "status", "[CLUSTER]", NULL, 0, NULL, build_cluster, render_status, NULL, NULL },
+	{ "topology", "topology", "[CLUSTER]", NULL, 0, NULL, build_cluster, render_topology, NULL, NULL },
 	{ "version", "version", "", "cutoverd's and cutoverctl's versions, the daemon's pid and uptime",
-	  build_none, render_versions, NULL, NULL },
-	{ "config", "config", "", NULL, build_none, render_config, NULL, NULL },
-	{ "reload", "reload", "", NULL, build_none, render_reload, NULL, NULL },
+	  0, NULL, build_none, render_versions, NULL, NULL },
+	{ "config", "config", "", NULL, 0, NULL, build_none, render_config, NULL, NULL },
+	{ "reload", "reload", "", NULL, 0, NULL, build_none, render_reload, NULL, NULL },
 	{ "watch", "events", "[CLUSTER]", "print state changes as they happen, until interrupted",
-	  build_cluster, NULL, render_event, run_watch },
-	/* Switchover commands (switchover, failover, …) go here: one entry each. */
+	  0, NULL, build_cluster, NULL, render_event, run_watch },
+	{ "switchover", "switchover", "[OPTIONS]", NULL, CO_SWITCHOVER, switchover_help, build_args,
+	  render_report, render_progress, run_switchover },
+	{ "abort", "abort", "[--cluster NAME]", NULL, CO_CLUSTER, NULL, build_args, render_abort, NULL,
+	  NULL },
+	{ "pause", "pause", "[--cluster NAME]", NULL, CO_CLUSTER, NULL, build_args, render_pause, NULL,
+	  NULL },
+	{ "resume", "resume", "[--cluster NAME]", NULL, CO_CLUSTER, NULL, build_args, render_resume, NULL,
+	  NULL },
+	{ "resolve", "resolve", "[--cluster NAME] [--yes]", NULL, CO_CLUSTER | CO_YES, resolve_help,
+	  build_args, render_resolve, NULL, run_resolve },
+	{ "history", "history", "[--cluster NAME] [--limit N]", NULL, CO_CLUSTER | CO_LIMIT, NULL,
+	  build_args, render_history, NULL, NULL },
 	{ "raw", NULL, "'JSON' | -", "send one request line as-is (from stdin with -), print the reply",
-	  NULL, NULL, NULL, run_raw },
-	{ "help", NULL, "[COMMAND]", "this help, or one command's", NULL, NULL, NULL, run_help },
-	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL },
+	  0, NULL, NULL, NULL, NULL, run_raw },
+	{ "help", NULL, "[COMMAND]", "this help, or one command's", 0, NULL, NULL, NULL, NULL, run_help },
+	{ NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL },
 };
 
 static volatile sig_atomic_t interrupted;
@@ -109,18 +170,35 @@ static const char *cmd_summary(const struct ctl_cmd *cmd);
 static void usage(FILE *out);
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static bool reject_options(const struct ctl_cmd *cmd, int argc, char **argv);
+static int parse_cmd_args(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv,
+			  struct cmd_args *a);
+static void command_help(const struct ctl_cmd *cmd);
 static int parse_options(int argc, char **argv, struct ctl_opts *opt);
 static void init_render(struct ctl_opts *opt);
 static int transact(struct ctl_client *c, const struct ctl_cmd *cmd, const struct ctl_opts *opt,
-		    const char *req, size_t reqlen, line_fn on_line, struct reply *rep);
+		    const char *req, size_t reqlen, line_fn on_line, struct reply *rep, struct xfer *x);
+static int64_t next_deadline(const struct ctl_opts *opt, struct xfer *x, const json_t *msg);
+static int stream_wait_ms(const struct ctl_opts *opt);
 static int read_message(struct ctl_client *c, const struct ctl_opts *opt, int64_t deadline,
-			bool replied, struct reply *out);
+			enum wait_for what, struct reply *out);
+static int read_failed(const struct ctl_opts *opt, enum wait_for what, enum ctl_io io);
 static int unreachable(const char *path, int err);
+static int call(const struct ctl_cmd *cmd, const char *api, const struct ctl_opts *opt, json_t *args,
+		line_fn on_line, const sigset_t *wait_mask, struct reply *rep, struct xfer *x);
 static int finish_reply(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const struct reply *rep);
+static const json_t *reply_report(const json_t *msg);
+static int finish_switchover(const struct ctl_opts *opt, const struct reply *rep, const struct xfer *x);
+static int confirm_switchover(const struct ctl_cmd *cmd, const struct ctl_opts *opt, json_t *args);
+static int confirm_resolve(const struct ctl_cmd *cmd, const struct ctl_opts *opt, json_t *args);
+static bool ask(FILE *out, const char *question);
+static void catch_signals(sigset_t *wait_mask);
+static void print_json_line(const json_t *v);
 static void print_error(const json_t *msg);
 static void reply_free(struct reply *rep);
 static void show_stream(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const char *text,
 			const json_t *msg);
+static void show_progress(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const char *text,
+			  const json_t *msg);
 static void show_raw(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const char *text,
 		     const json_t *msg);
 static void show_watch(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const char *text,
@@ -128,6 +206,7 @@ static void show_watch(const struct ctl_cmd *cmd, const struct ctl_opts *opt, co
 static int stdout_done(void);
 static char *request_line(const char *api, json_t *args, size_t *len);
 static char *raw_request(const char *arg);
+static int request_render(const struct ctl_cmd *cmd, const struct ctl_opts *opt, json_t *args);
 static void on_signal(int sig);
 
 int main(int argc, char **argv)
@@ -256,15 +335,19 @@ static const char *cmd_summary(const struct ctl_cmd *cmd)
 static void usage(FILE *out)
 {
 	const struct ctl_cmd *c;
-	char left[64];
+	char *left;
 
 	fprintf(out,
 		"usage: cutoverctl [--socket PATH] [--json] [--timeout MS] [--cluster NAME] COMMAND [ARGS]\n"
 		"\n"
 		"commands:\n");
 	for (c = ctl_cmds; c->name; c++) {
-		snprintf(left, sizeof(left), "%s%s%s", c->name, *c->usage ? " " : "", c->usage);
-		fprintf(out, "  %-22s %s\n", left, cmd_summary(c));
+		left = xasprintf("%s%s%s", c->name, *c->usage ? " " : "", c->usage);
+		if (strlen(left) > 24)
+			fprintf(out, "  %s\n  %-24s %s\n", left, "", cmd_summary(c));
+		else
+			fprintf(out, "  %-24s %s\n", left, cmd_summary(c));
+		free(left);
 	}
 	fprintf(out,
 		"\n"
@@ -272,12 +355,14 @@ static void usage(FILE *out)
 		"  -s, --socket PATH     control socket (default: $CUTOVERD_SOCKET, else %s)\n"
 		"  -j, --json            print the API's JSON instead of tables\n"
 		"  -t, --timeout MS      wait at most MS ms for the daemon (default %d; 2s, 1m; 0 = forever)\n"
-		"  -C, --cluster NAME    only this cluster (status, topology, watch)\n"
+		"  -C, --cluster NAME    only this cluster (status, topology, watch, and the\n"
+		"                        switchover commands, which take it after their name too)\n"
 		"  -h, --help            this help\n"
 		"  -V, --version         cutoverctl's own version\n"
 		"\n"
 		"exit status: 0 ok, 1 the command failed, 2 usage error, 3 cutoverd unreachable.\n"
-		"See cutoverctl(1).\n", DEFAULT_SOCKET_PATH, DEFAULT_TIMEOUT_MS);
+		"'cutoverctl help COMMAND' shows a command's options.  See cutoverctl(1).\n",
+		DEFAULT_SOCKET_PATH, DEFAULT_TIMEOUT_MS);
 }
 
 static void usage_error(const char *fmt, ...)
@@ -354,6 +439,38 @@ static int build_cluster(const struct ctl_cmd *cmd, const struct ctl_opts *opt, 
 	return 0;
 }
 
+/* Options after the command name, as listed in cmd->opts; see args.h. */
+static int parse_cmd_args(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv,
+			  struct cmd_args *a)
+{
+	char err[768];
+
+	if (args_parse(cmd->name, cmd->opts, argc, argv, opt->cluster, a, err, sizeof(err)) < 0) {
+		fprintf(stderr, "cutoverctl: %s\nTry 'cutoverctl help %s'.\n", err, cmd->name);
+		return -1;
+	}
+	if (a->help) {
+		command_help(cmd);
+		return 1;
+	}
+	return 0;
+}
+
+static int build_args(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv,
+		      json_t *args)
+{
+	struct cmd_args a;
+	json_t *o;
+	int r;
+
+	if ((r = parse_cmd_args(cmd, opt, argc, argv, &a)) != 0)
+		return r;
+	o = args_to_json(&a);
+	json_object_update(args, o);
+	json_decref(o);
+	return 0;
+}
+
 static int render_versions(FILE *out, const json_t *result, const struct render_opts *o)
 {
 	if (render_version(out, result, o) < 0)
@@ -366,15 +483,16 @@ static int render_versions(FILE *out, const json_t *result, const struct render_
 
 /* Connect, send req (a line with its newline), read until the reply, passing stream lines
  * that come first to on_line.  EXIT_OK with *rep filled (ok or not), or the exit code after
- * the message was printed. */
+ * the message was printed.  *x says how far it got. */
 static int transact(struct ctl_client *c, const struct ctl_cmd *cmd, const struct ctl_opts *opt,
-		    const char *req, size_t reqlen, line_fn on_line, struct reply *rep)
+		    const char *req, size_t reqlen, line_fn on_line, struct reply *rep, struct xfer *x)
 {
 	int64_t deadline = opt->timeout_ms > 0 ? now_mono_ms() + opt->timeout_ms : 0;
 	enum ctl_io io;
 	int r;
 
 	memset(rep, 0, sizeof(*rep));
+	memset(x, 0, sizeof(*x));
 	if (ctl_client_connect(c, opt->socket, opt->timeout_ms) < 0) {
 		if (errno == EINTR && interrupted)
 			return EXIT_INTERRUPTED;
@@ -391,24 +509,50 @@ static int transact(struct ctl_client *c, const struct ctl_cmd *cmd, const struc
 			return EXIT_INTERRUPTED;
 		return unreachable(opt->socket, errno);
 	}
+	x->sent = true;
 	for (;;) {
-		r = read_message(c, opt, deadline, false, rep);
+		r = read_message(c, opt, deadline, x->progress ? WAIT_PROGRESS : WAIT_REPLY, rep);
 		if (r != EXIT_OK)
 			return r;
 		if (json_object_get(rep->msg, "ok"))
 			return EXIT_OK;
 		if (on_line)
 			on_line(cmd, opt, rep->text, rep->msg);
+		deadline = next_deadline(opt, x, rep->msg);
 		reply_free(rep);
-		/* A long command proves it is alive with every line it streams. */
-		if (opt->timeout_ms > 0)
-			deadline = now_mono_ms() + opt->timeout_ms;
 	}
+}
+
+/* A long command proves it is alive with every line it streams, so the wait starts again.
+ * A paused switchover waits for a person (`cutoverctl resume`): as long as that takes. */
+static int64_t next_deadline(const struct ctl_opts *opt, struct xfer *x, const json_t *msg)
+{
+	const json_t *p = json_object_get(msg, "progress");
+	const char *status = json_string_value(json_object_get(p, "status"));
+	int wait = opt->timeout_ms;
+
+	if (json_is_object(p)) {
+		x->progress++;
+		x->paused = status && !strcmp(status, "paused");
+		if (x->paused)
+			return 0;
+		wait = stream_wait_ms(opt);
+	}
+	return wait > 0 ? now_mono_ms() + wait : 0;
+}
+
+/* The wait for each line of a running switchover: --timeout, but never less than the daemon's
+ * own silent waits may last; 0 = forever. */
+static int stream_wait_ms(const struct ctl_opts *opt)
+{
+	if (opt->timeout_ms <= 0)
+		return 0;
+	return opt->timeout_ms > STREAM_WAIT_MS ? opt->timeout_ms : STREAM_WAIT_MS;
 }
 
 /* Read and parse one line.  EXIT_OK, or an exit code after the message was printed. */
 static int read_message(struct ctl_client *c, const struct ctl_opts *opt, int64_t deadline,
-			bool replied, struct reply *out)
+			enum wait_for what, struct reply *out)
 {
 	const json_t *ok;
 	json_error_t jerr;
@@ -418,27 +562,8 @@ static int read_message(struct ctl_client *c, const struct ctl_opts *opt, int64_
 	enum ctl_io io;
 
 	io = ctl_client_read_line(c, &line, &len, deadline);
-	if (io == CTL_IO_EOF) {
-		fprintf(stderr, "cutoverctl: cutoverd at %s closed the connection%s "
-			"(see journalctl -u cutoverd)\n", opt->socket, replied ? "" : " before replying");
-		return EXIT_UNREACHABLE;
-	}
-	if (io == CTL_IO_ERR) {
-		if (errno == EINTR && interrupted)
-			return EXIT_INTERRUPTED;
-		if (errno == ETIMEDOUT) {
-			fprintf(stderr, "cutoverctl: no reply from cutoverd at %s within %d ms (is it "
-				"overloaded or stopped? see systemctl status cutoverd; --timeout "
-				"waits longer)\n", opt->socket, opt->timeout_ms);
-			return EXIT_UNREACHABLE;
-		}
-		if (errno == EMSGSIZE) {
-			fprintf(stderr, "cutoverctl: daemon sent an invalid reply (a line longer than "
-				"%u MiB)\n", CTL_MAX_LINE >> 20);
-			return EXIT_FAILED;
-		}
-		return unreachable(opt->socket, errno);
-	}
+	if (io != CTL_IO_OK)
+		return read_failed(opt, what, io);
 	out->msg = json_loadb(line, len, 0, &jerr);
 	if (!out->msg || !json_is_object(out->msg)) {
 		fprintf(stderr, "cutoverctl: daemon sent an invalid reply: %s\n",
@@ -464,6 +589,44 @@ static int read_message(struct ctl_client *c, const struct ctl_opts *opt, int64_
 			"output may be incomplete\n", (long long)json_integer_value(api), API_VERSION);
 	out->text = xstrdup(line);
 	return EXIT_OK;
+}
+
+/* The connection ended, failed or stayed silent: say what that means for what was awaited. */
+static int read_failed(const struct ctl_opts *opt, enum wait_for what, enum ctl_io io)
+{
+	int err = io == CTL_IO_EOF ? 0 : errno;
+
+	if (err == EINTR && interrupted)
+		return EXIT_INTERRUPTED;
+	if (err == EMSGSIZE) {
+		fprintf(stderr, "cutoverctl: daemon sent an invalid reply (a line longer than %u MiB)\n",
+			CTL_MAX_LINE >> 20);
+		return EXIT_FAILED;
+	}
+	/* The daemon does not stop a switchover whose client went away: tell where to follow it. */
+	if (what == WAIT_PROGRESS) {
+		if (err == ETIMEDOUT)
+			fprintf(stderr, "cutoverctl: no progress from cutoverd at %s for %d ms; the "
+				"switchover continues in the daemon: `cutoverctl status` shows its progress "
+				"(--timeout 0 waits forever)\n", opt->socket, stream_wait_ms(opt));
+		else
+			fprintf(stderr, "cutoverctl: connection lost during the switchover; it continues in "
+				"the daemon: `cutoverctl status` shows its progress\n");
+		return EXIT_UNREACHABLE;
+	}
+	if (io == CTL_IO_EOF) {
+		fprintf(stderr, "cutoverctl: cutoverd at %s closed the connection%s "
+			"(see journalctl -u cutoverd)\n", opt->socket,
+			what == WAIT_EVENT ? "" : " before replying");
+		return EXIT_UNREACHABLE;
+	}
+	if (err == ETIMEDOUT) {
+		fprintf(stderr, "cutoverctl: no reply from cutoverd at %s within %d ms (is it "
+			"overloaded or stopped? see systemctl status cutoverd; --timeout "
+			"waits longer)\n", opt->socket, opt->timeout_ms);
+		return EXIT_UNREACHABLE;
+	}
+	return unreachable(opt->socket, err);
 }
 
 static int unreachable(const char *path, int err)
@@ -495,6 +658,58 @@ static int finish_reply(const struct ctl_cmd *cmd, const struct ctl_opts *opt, c
 	if (cmd->render(stdout, result, &opt->ro) < 0) {
 		fprintf(stderr, "cutoverctl: daemon sent a %s result this cutoverctl cannot show "
 			"(see it with cutoverctl --json %s)\n", cmd->name, cmd->name);
+		return EXIT_FAILED;
+	}
+	return EXIT_OK;
+}
+
+/* A switchover's report: the result when it succeeded, the error's "report" when it was
+ * refused, rolled back or failed; NULL for an error that came before it started. */
+static const json_t *reply_report(const json_t *msg)
+{
+	const json_t *r;
+
+	if (json_is_true(json_object_get(msg, "ok")))
+		r = json_object_get(msg, "result");
+	else
+		r = json_object_get(json_object_get(msg, "error"), "report");
+	return json_is_object(r) ? r : NULL;
+}
+
+/* The end of a switchover: the report for its audience; 0 only when it was done (or the dry
+ * run passed). */
+static int finish_switchover(const struct ctl_opts *opt, const struct reply *rep, const struct xfer *x)
+{
+	const json_t *report = reply_report(rep->msg);
+	const char *outcome = json_string_value(json_object_get(report, "outcome"));
+	bool ok = json_is_true(json_object_get(rep->msg, "ok"));
+
+	if (opt->json) {
+		if (report)
+			print_json_line(report);
+		else
+			printf("%s\n", rep->text);
+	} else if (report) {
+		if (x->progress)
+			putchar('\n');
+		if (render_report(stdout, report, &opt->ro) < 0) {
+			fprintf(stderr, "cutoverctl: daemon sent a switchover report this cutoverctl cannot "
+				"show (see it with cutoverctl --json switchover)\n");
+			return EXIT_FAILED;
+		}
+	} else if (ok) {
+		fprintf(stderr, "cutoverctl: daemon sent a switchover result without a report "
+			"(see it with cutoverctl --json switchover)\n");
+		return EXIT_FAILED;
+	}
+	fflush(stdout);
+	if (!ok) {
+		print_error(rep->msg);
+		return EXIT_FAILED;
+	}
+	if (!outcome || (strcmp(outcome, "done") && strcmp(outcome, "dry_run"))) {
+		fprintf(stderr, "cutoverctl: the switchover ended with outcome %s\n",
+			outcome ? outcome : "(none)");
 		return EXIT_FAILED;
 	}
 	return EXIT_OK;
@@ -549,6 +764,30 @@ static void show_raw(const struct ctl_cmd *cmd, const struct ctl_opts *opt, cons
 	fflush(stdout);
 }
 
+/* A switchover's progress: a line for people, or the progress object as one JSON line. */
+static void show_progress(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const char *text,
+			  const json_t *msg)
+{
+	const json_t *p = json_object_get(msg, "progress");
+
+	if (!p)
+		return;
+	if (opt->json)
+		print_json_line(p);
+	else
+		render_progress(stdout, p, &opt->ro);
+	fflush(stdout);
+}
+
+static void print_json_line(const json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	if (s)
+		printf("%s\n", s);
+	free(s);
+}
+
 /* Flush stdout; a closed pipe (cutoverctl … | head) is not an error, a full disk is. */
 static int stdout_done(void)
 {
@@ -581,33 +820,55 @@ static char *request_line(const char *api, json_t *args, size_t *len)
 	return line;
 }
 
-/* The ordinary command: one request, maybe progress lines, one reply, rendered. */
-static int run_request(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv)
+/* Send api's request with args, pass the stream lines before the reply to on_line, and wait
+ * for the reply (*rep, when EXIT_OK).  The connection is closed before returning. */
+static int call(const struct ctl_cmd *cmd, const char *api, const struct ctl_opts *opt, json_t *args,
+		line_fn on_line, const sigset_t *wait_mask, struct reply *rep, struct xfer *x)
 {
 	struct ctl_client c;
-	struct reply rep;
-	json_t *args = json_object();
 	char *line;
 	size_t len;
 	int r;
 
-	if (cmd->build(cmd, opt, argc, argv, args) < 0) {
-		json_decref(args);
-		return EXIT_USAGE;
-	}
-	line = request_line(cmd->api, args, &len);
-	json_decref(args);
+	memset(rep, 0, sizeof(*rep));
+	memset(x, 0, sizeof(*x));
+	line = request_line(api, args, &len);
 	if (!line) {
 		fprintf(stderr, "cutoverctl: cannot encode the request\n");
 		return EXIT_FAILED;
 	}
-	ctl_client_init(&c, NULL);
-	r = transact(&c, cmd, opt, line, len, show_stream, &rep);
+	ctl_client_init(&c, wait_mask);
+	r = transact(&c, cmd, opt, line, len, on_line, rep, x);
 	free(line);
+	ctl_client_close(&c);
+	return r;
+}
+
+/* The ordinary command: one request, maybe progress lines, one reply, rendered. */
+static int run_request(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv)
+{
+	json_t *args = json_object();
+	int r;
+
+	r = cmd->build(cmd, opt, argc, argv, args);
+	if (r == 0)
+		r = request_render(cmd, opt, args);
+	else
+		r = r < 0 ? EXIT_USAGE : EXIT_OK;
+	json_decref(args);
+	return r;
+}
+
+static int request_render(const struct ctl_cmd *cmd, const struct ctl_opts *opt, json_t *args)
+{
+	struct reply rep;
+	struct xfer x;
+	int r;
+
+	r = call(cmd, cmd->api, opt, args, show_stream, NULL, &rep, &x);
 	if (r == EXIT_OK)
 		r = finish_reply(cmd, opt, &rep);
 	reply_free(&rep);
-	ctl_client_close(&c);
 	return r;
 }
 
@@ -616,28 +877,12 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
-/* Subscribe to events and print them until SIGINT/SIGTERM (exit 0) or the daemon goes away
- * (exit 3).  The signals are blocked except inside ppoll(2), so one arriving between two
- * reads cannot be missed. */
-static int run_watch(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv)
+/* Catch SIGINT and SIGTERM in a flag, and block them except inside ppoll(2) with *wait_mask,
+ * so that one arriving between two reads cannot be missed. */
+static void catch_signals(sigset_t *wait_mask)
 {
 	struct sigaction sa;
-	sigset_t block, wait_mask;
-	struct ctl_client c;
-	struct reply rep;
-	json_t *args = json_object();
-	char *line;
-	size_t len;
-	int r;
-
-	if (cmd->build(cmd, opt, argc, argv, args) < 0) {
-		json_decref(args);
-		return EXIT_USAGE;
-	}
-	line = request_line(cmd->api, args, &len);
-	json_decref(args);
-	if (!line)
-		return EXIT_FAILED;
+	sigset_t block;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;     /* no SA_RESTART: the wait must return */
@@ -647,12 +892,37 @@ static int run_watch(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int 
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &wait_mask);
-	sigdelset(&wait_mask, SIGINT);
-	sigdelset(&wait_mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, wait_mask);
+	sigdelset(wait_mask, SIGINT);
+	sigdelset(wait_mask, SIGTERM);
+}
 
+/* Subscribe to events and print them until SIGINT/SIGTERM (exit 0) or the daemon goes away
+ * (exit 3). */
+static int run_watch(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv)
+{
+	sigset_t wait_mask;
+	struct ctl_client c;
+	struct reply rep;
+	struct xfer x;
+	json_t *args = json_object();
+	char *line;
+	size_t len;
+	int r;
+
+	r = cmd->build(cmd, opt, argc, argv, args);
+	if (r != 0) {
+		json_decref(args);
+		return r < 0 ? EXIT_USAGE : EXIT_OK;
+	}
+	line = request_line(cmd->api, args, &len);
+	json_decref(args);
+	if (!line)
+		return EXIT_FAILED;
+
+	catch_signals(&wait_mask);
 	ctl_client_init(&c, &wait_mask);
-	r = transact(&c, cmd, opt, line, len, show_watch, &rep);
+	r = transact(&c, cmd, opt, line, len, show_watch, &rep, &x);
 	free(line);
 	if (r == EXIT_OK) {
 		if (!json_is_true(json_object_get(rep.msg, "ok")))
@@ -660,7 +930,7 @@ static int run_watch(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int 
 		reply_free(&rep);
 	}
 	while (r == EXIT_OK) {
-		r = read_message(&c, opt, 0, true, &rep);
+		r = read_message(&c, opt, 0, WAIT_EVENT, &rep);
 		if (r != EXIT_OK)
 			break;
 		show_watch(cmd, opt, rep.text, rep.msg);
@@ -669,6 +939,197 @@ static int run_watch(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int 
 			r = errno == EPIPE ? EXIT_INTERRUPTED : EXIT_FAILED;
 	}
 	ctl_client_close(&c);
+	return r;
+}
+
+/* switchover: on a terminal, show the plan (a dry run) and ask first; then print its progress
+ * as it comes and the report at the end.  SIGINT and SIGTERM leave it running in the daemon:
+ * stopping a switchover half-way is `abort`'s job (a rollback), never a side effect of a
+ * stray ^C or a closed terminal. */
+static int run_switchover(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv)
+{
+	sigset_t wait_mask;
+	struct cmd_args a;
+	struct reply rep;
+	struct xfer x;
+	json_t *args;
+	int r;
+
+	if ((r = parse_cmd_args(cmd, opt, argc, argv, &a)) != 0)
+		return r < 0 ? EXIT_USAGE : EXIT_OK;
+	args = args_to_json(&a);
+	if (!a.yes && !a.dry_run && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		r = confirm_switchover(cmd, opt, args);
+		if (r != EXIT_OK) {
+			json_decref(args);
+			return r;
+		}
+	}
+	catch_signals(&wait_mask);
+	r = call(cmd, cmd->api, opt, args, show_progress, &wait_mask, &rep, &x);
+	json_decref(args);
+	if (r == EXIT_INTERRUPTED) {
+		fflush(stdout);
+		if (isatty(STDERR_FILENO))
+			fputc('\n', stderr);
+		if (!x.sent)
+			fprintf(stderr, "cutoverctl: interrupted before the request was sent; nothing was "
+				"changed\n");
+		else if (a.dry_run)
+			fprintf(stderr, "cutoverctl: interrupted; a dry run changes nothing\n");
+		else
+			fprintf(stderr, "cutoverctl: switchover continues in the daemon; use `cutoverctl "
+				"abort` to roll it back (`cutoverctl status` shows its progress)\n");
+		r = EXIT_FAILED;
+	} else if (r == EXIT_OK)
+		r = finish_switchover(opt, &rep, &x);
+	reply_free(&rep);
+	return r;
+}
+
+/* Show what the switchover would do (a dry run with the same arguments) and ask.  The cluster
+ * and candidate the person agreed to are then pinned in args: the best replica may be another
+ * one a second later. */
+static int confirm_switchover(const struct ctl_cmd *cmd, const struct ctl_opts *opt, json_t *args)
+{
+	FILE *out = opt->json ? stderr : stdout;
+	const json_t *report;
+	const char *outcome, *cluster, *from, *to;
+	json_t *dry = json_deep_copy(args);
+	struct reply rep;
+	struct xfer x;
+	char *q;
+	int r;
+
+	json_object_set_new(dry, "dry_run", json_true());
+	r = call(cmd, cmd->api, opt, dry, NULL, NULL, &rep, &x);
+	json_decref(dry);
+	if (r != EXIT_OK) {
+		reply_free(&rep);
+		return r;
+	}
+	report = reply_report(rep.msg);
+	outcome = json_string_value(json_object_get(report, "outcome"));
+	cluster = json_string_value(json_object_get(report, "cluster"));
+	from = json_string_value(json_object_get(report, "old_primary"));
+	to = json_string_value(json_object_get(report, "new_primary"));
+	if (!json_is_true(json_object_get(rep.msg, "ok")) || !outcome || strcmp(outcome, "dry_run") ||
+	    !cluster || !from || !to) {
+		/* Refused, or an error before any check: nothing to ask about. */
+		r = finish_switchover(opt, &rep, &x);
+		reply_free(&rep);
+		if (r == EXIT_OK)
+			fprintf(stderr, "cutoverctl: the dry run's report does not name the cluster and both "
+				"servers; not asking (see it with cutoverctl --json switchover --dry-run)\n");
+		return r == EXIT_OK ? EXIT_FAILED : r;
+	}
+	render_plan(out, report, args, &opt->ro);
+	fputc('\n', out);
+	q = xasprintf("Proceed with the switchover of %s from %s to %s? [y/N] ", cluster, from, to);
+	if (!ask(out, q)) {
+		fprintf(stderr, "cutoverctl: not confirmed; nothing was changed\n");
+		r = EXIT_FAILED;
+	} else {
+		json_object_set_new(args, "cluster", json_string(cluster));
+		json_object_set_new(args, "to", json_string(to));
+		fputc('\n', out);
+	}
+	free(q);
+	reply_free(&rep);
+	return r;
+}
+
+/* Ask on the terminal; only "y" or "yes" (in any case) is a yes, end of input is a no. */
+static bool ask(FILE *out, const char *question)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	bool yes;
+
+	fputs(question, out);
+	fflush(out);
+	if (getline(&line, &cap, stdin) < 0) {
+		fputc('\n', out);
+		free(line);
+		return false;
+	}
+	trim(line);
+	yes = !strcasecmp(line, "y") || !strcasecmp(line, "yes");
+	free(line);
+	return yes;
+}
+
+/* resolve tells the daemon that a person has dealt with an interrupted switchover; on a
+ * terminal it asks first. */
+static int run_resolve(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv)
+{
+	struct cmd_args a;
+	json_t *args;
+	int r;
+
+	if ((r = parse_cmd_args(cmd, opt, argc, argv, &a)) != 0)
+		return r < 0 ? EXIT_USAGE : EXIT_OK;
+	args = args_to_json(&a);
+	r = EXIT_OK;
+	if (!a.yes && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+		r = confirm_resolve(cmd, opt, args);
+	if (r == EXIT_OK)
+		r = request_render(cmd, opt, args);
+	json_decref(args);
+	return r;
+}
+
+/* Find the interrupted switchover in status and ask about it by name.  When there is none
+ * (or several, and no --cluster) there is nothing to ask: the daemon's answer to resolve says
+ * what is wrong. */
+static int confirm_resolve(const struct ctl_cmd *cmd, const struct ctl_opts *opt, json_t *args)
+{
+	FILE *out = opt->json ? stderr : stdout;
+	const json_t *clusters, *cl, *co, *found = NULL, *found_cl = NULL;
+	const char *state, *name;
+	json_t *sargs = json_object();
+	struct reply rep;
+	struct xfer x;
+	size_t i, n = 0;
+	char *q;
+	int r;
+
+	if (json_object_get(args, "cluster"))
+		json_object_set(sargs, "cluster", json_object_get(args, "cluster"));
+	r = call(cmd, "status", opt, sargs, NULL, NULL, &rep, &x);
+	json_decref(sargs);
+	if (r != EXIT_OK || !json_is_true(json_object_get(rep.msg, "ok"))) {
+		reply_free(&rep);
+		return r;       /* an error reply: let resolve's own answer speak */
+	}
+	clusters = json_object_get(json_object_get(rep.msg, "result"), "clusters");
+	json_array_foreach(clusters, i, cl) {
+		co = json_object_get(cl, "cutover");
+		state = json_string_value(json_object_get(co, "state"));
+		if (state && !strcmp(state, "interrupted")) {
+			found = co;
+			found_cl = cl;
+			n++;
+		}
+	}
+	name = json_string_value(json_object_get(found_cl, "name"));
+	if (n != 1 || !name) {
+		reply_free(&rep);
+		return EXIT_OK;
+	}
+	fprintf(out, "cluster %s: ", name);
+	render_cutover_line(out, found, &opt->ro);
+	fputs("Resolving tells cutoverd that this switchover has been dealt with by hand: check first\n"
+	      "which server is writable, that the others replicate from it, and where the routers\n"
+	      "send writes.\n\n", out);
+	q = xasprintf("Mark the interrupted switchover on cluster %s as resolved? [y/N] ", name);
+	if (!ask(out, q)) {
+		fprintf(stderr, "cutoverctl: not confirmed; nothing was changed\n");
+		r = EXIT_FAILED;
+	} else
+		json_object_set_new(args, "cluster", json_string(name));
+	free(q);
+	reply_free(&rep);
 	return r;
 }
 
@@ -704,6 +1165,7 @@ static int run_raw(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int ar
 {
 	struct ctl_client c;
 	struct reply rep;
+	struct xfer x;
 	char *req, *line;
 	int r;
 
@@ -721,7 +1183,7 @@ static int run_raw(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int ar
 	line = xasprintf("%s\n", req);
 	free(req);
 	ctl_client_init(&c, NULL);
-	r = transact(&c, cmd, opt, line, strlen(line), show_raw, &rep);
+	r = transact(&c, cmd, opt, line, strlen(line), show_raw, &rep, &x);
 	free(line);
 	if (r == EXIT_OK) {
 		printf("%s\n", rep.text);
@@ -738,8 +1200,6 @@ static int run_raw(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int ar
 static int run_help(const struct ctl_cmd *self, const struct ctl_opts *opt, int argc, char **argv)
 {
 	const struct ctl_cmd *cmd;
-	const struct cmd_spec *spec;
-	const struct arg_spec *a;
 
 	if (argc == 0) {
 		usage(stdout);
@@ -754,8 +1214,20 @@ static int run_help(const struct ctl_cmd *self, const struct ctl_opts *opt, int 
 		usage_error("unknown command '%s'", argv[0]);
 		return EXIT_USAGE;
 	}
-	printf("usage: cutoverctl [OPTIONS] %s%s%s\n\n%s\n", cmd->name, *cmd->usage ? " " : "",
+	command_help(cmd);
+	return EXIT_OK;
+}
+
+/* One command's usage, its options, and the API arguments it sends. */
+static void command_help(const struct ctl_cmd *cmd)
+{
+	const struct cmd_spec *spec;
+	const struct arg_spec *a;
+
+	printf("usage: cutoverctl [GLOBAL OPTIONS] %s%s%s\n\n%s\n", cmd->name, *cmd->usage ? " " : "",
 	       cmd->usage, cmd_summary(cmd));
+	if (cmd->help)
+		printf("\n%s", cmd->help);
 	spec = cmd->api ? cmd_find(cmd->api) : NULL;
 	if (spec) {
 		printf("\nAPI command \"%s\"%s%s\n", spec->name,
@@ -765,5 +1237,4 @@ static int run_help(const struct ctl_cmd *self, const struct ctl_opts *opt, int 
 			printf("  %s (%s%s): %s\n", a->name, arg_type_name(a->type),
 			       a->required ? ", required" : "", a->help);
 	}
-	return EXIT_OK;
 }

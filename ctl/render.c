@@ -43,6 +43,16 @@ struct st_row {
 	const char *color[ST_COLS];   /* static ANSI sequence or NULL */
 };
 
+/* A table of any shape (the switchover report's phases, checks and servers, history): column
+ * widths follow the content, the last column is cut to the terminal. */
+struct table {
+	size_t ncols;
+	size_t nrows;
+	char **cell;                  /* nrows * ncols, owned, cleaned; NULL = empty */
+	const char **color;           /* nrows * ncols: static ANSI sequence or NULL */
+	unsigned right;               /* bit c set: column c is right-aligned */
+};
+
 static void sb_add(struct sbuf *b, const char *s);
 static void sb_addn(struct sbuf *b, const char *s, size_t n);
 static void sb_pad(struct sbuf *b, size_t n);
@@ -60,7 +70,7 @@ static const char *state_color(const char *state);
 static void cluster_header(FILE *out, const json_t *cl, const struct render_opts *o);
 
 static void status_cluster(FILE *out, const json_t *cl, const struct render_opts *o);
-static void status_cutover(FILE *out, const json_t *cl);
+static void status_cutover(FILE *out, const json_t *cl, const struct render_opts *o);
 static void status_table(FILE *out, const json_t *servers, const struct render_opts *o);
 static void status_row(struct st_row *r, const json_t *srv);
 static char *lag_cell(const json_t *srv);
@@ -78,8 +88,33 @@ static void topo_node(FILE *out, const json_t *node, const char *lead, const cha
 		      bool root, int depth, const struct render_opts *o);
 static void topo_describe(struct sbuf *b, const json_t *node, bool root, const struct render_opts *o);
 
+static void table_init(struct table *t, size_t ncols, unsigned right);
+static void table_row(struct table *t);
+static void table_set(struct table *t, size_t col, char *owned, const char *color);
+static void table_print(FILE *out, const struct table *t, const char *indent, const struct render_opts *o);
+static void table_free(struct table *t);
+
+static const char *outcome_label(const char *outcome);
+static const char *outcome_color(const char *outcome);
+static const char *progress_color(const char *status);
+static const char *check_color(const char *result);
+static char *ms_cell(const json_t *v);
+static void report_header(FILE *out, const json_t *rep, const char *label, const char *color,
+			  const struct render_opts *o);
+static void report_checks(FILE *out, const json_t *checks, bool all, const struct render_opts *o);
+static void report_phases(FILE *out, const json_t *phases, const struct render_opts *o);
+static void report_blocked(FILE *out, const json_t *rep, const char *outcome);
+static void report_servers(FILE *out, const json_t *servers, const struct render_opts *o);
+static void report_next_steps(FILE *out, const json_t *rep, const char *outcome);
+static void plan_options(FILE *out, const json_t *rep, const json_t *args, const struct render_opts *o);
+static void plan_option(struct table *t, const char *name, char *value);
+static void history_row(struct table *t, const json_t *sw, const struct render_opts *o);
+static double phases_total(const json_t *phases, bool *any);
+
+static bool parse_iso_utc(const char *iso, time_t *t, int *ms);
 static void format_uptime(char *buf, size_t len, double s);
 static void format_ts(char *buf, size_t len, const char *iso);
+static void format_date(char *buf, size_t len, const char *iso);
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
@@ -266,7 +301,7 @@ static void status_cluster(FILE *out, const json_t *cl, const struct render_opts
 	size_t i;
 
 	cluster_header(out, cl, o);
-	status_cutover(out, cl);
+	status_cutover(out, cl, o);
 	status_table(out, jget(cl, "servers"), o);
 	if (json_is_array(routers))
 		json_array_foreach(routers, i, rt)
@@ -275,23 +310,53 @@ static void status_cluster(FILE *out, const json_t *cl, const struct render_opts
 	status_verdict(out, cl, o);
 }
 
-/* A switchover in progress matters more than anything else in the block: right under the header. */
-static void status_cutover(FILE *out, const json_t *cl)
+/* A switchover in progress matters more than anything else in the block: right under the header.
+ * An interrupted one blocks every new switchover until someone resolves it, so it says how. */
+static void status_cutover(FILE *out, const json_t *cl, const struct render_opts *o)
 {
 	const json_t *co = jget(cl, "cutover");
-	char *id, *state, *phase, *target;
+	const char *state = jstr(co, "state"), *red = paint(o, ANSI_RED), *yellow = paint(o, ANSI_YELLOW);
+	char *name;
 
 	if (!json_is_object(co))
 		return;
+	fputs("  ", out);
+	render_cutover_line(out, co, o);
+	name = clean(or_q(jstr(cl, "name")));
+	if (state && !strcmp(state, "interrupted"))
+		fprintf(out, "  %s! INTERRUPTED: cutoverd stopped during this switchover and could neither "
+			"finish nor undo it; new switchovers are refused until it is resolved.%s\n"
+			"  %s! Check which server is writable and where the routers send writes, then run: "
+			"cutoverctl resolve --cluster %s%s\n", red ? red : "", red ? ANSI_RESET : "",
+			red ? red : "", name, red ? ANSI_RESET : "");
+	else if (state && !strcmp(state, "paused"))
+		fprintf(out, "  %spaused:%s cutoverctl resume --cluster %s goes on, cutoverctl abort "
+			"--cluster %s rolls back\n", yellow ? yellow : "", yellow ? ANSI_RESET : "", name, name);
+	free(name);
+}
+
+int render_cutover_line(FILE *out, const json_t *co, const struct render_opts *o)
+{
+	const char *state = jstr(co, "state");
+	const char *col = paint(o, state && !strcmp(state, "interrupted") ? ANSI_RED :
+			       state && !strcmp(state, "paused") ? ANSI_YELLOW : NULL);
+	char *id, *from, *to, *phase, *st;
+
+	if (!json_is_object(co))
+		return -1;
 	id = clean(or_q(jstr(co, "id")));
-	state = clean(or_q(jstr(co, "state")));
+	from = clean(or_q(jstr(co, "old_primary")));
+	to = clean(or_q(jstr(co, "new_primary")));
 	phase = clean(or_q(jstr(co, "phase")));
-	target = clean(or_q(jstr(co, "target")));
-	fprintf(out, "  cutover %s: %s, phase %s, target %s\n", id, state, phase, target);
+	st = clean(or_q(state));
+	fprintf(out, "%sswitchover %s: %s " ARROW " %s, phase %s (state %s)%s\n", col ? col : "", id, from,
+		to, phase, st, col ? ANSI_RESET : "");
 	free(id);
-	free(state);
+	free(from);
+	free(to);
 	free(phase);
-	free(target);
+	free(st);
+	return 0;
 }
 
 static void status_table(FILE *out, const json_t *servers, const struct render_opts *o)
@@ -749,6 +814,597 @@ int render_reload(FILE *out, const json_t *result, const struct render_opts *o)
 	return 0;
 }
 
+/* ---- generic tables --------------------------------------------------------------------- */
+
+static void table_init(struct table *t, size_t ncols, unsigned right)
+{
+	memset(t, 0, sizeof(*t));
+	t->ncols = ncols;
+	t->right = right;
+}
+
+/* Append an empty row; table_set fills the last row. */
+static void table_row(struct table *t)
+{
+	size_t n = (t->nrows + 1) * t->ncols;
+
+	t->cell = xrealloc(t->cell, n * sizeof(*t->cell));
+	t->color = xrealloc(t->color, n * sizeof(*t->color));
+	memset(t->cell + t->nrows * t->ncols, 0, t->ncols * sizeof(*t->cell));
+	memset(t->color + t->nrows * t->ncols, 0, t->ncols * sizeof(*t->color));
+	t->nrows++;
+}
+
+/* Set a cell of the last row; owned is cleaned of control characters and taken over. */
+static void table_set(struct table *t, size_t col, char *owned, const char *color)
+{
+	size_t i = (t->nrows - 1) * t->ncols + col;
+	char *p;
+
+	for (p = owned; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	free(t->cell[i]);
+	t->cell[i] = owned;
+	t->color[i] = color;
+}
+
+static void table_print(FILE *out, const struct table *t, const char *indent, const struct render_opts *o)
+{
+	size_t *w = xcalloc(t->ncols, sizeof(*w)), r, c, tw, start, max = 0;
+	struct sbuf b = { 0 };
+	const char *cell, *col;
+	char *cutc;
+
+	for (r = 0; r < t->nrows; r++)
+		for (c = 0; c < t->ncols; c++) {
+			cell = t->cell[r * t->ncols + c];
+			if (cell && render_width(cell) > w[c])
+				w[c] = render_width(cell);
+		}
+	/* Only the last column (a message, a reason) is cut: the others identify the row. */
+	if (o->width > 0) {
+		start = render_width(indent);
+		for (c = 0; c + 1 < t->ncols; c++)
+			start += w[c] + 2;
+		max = (size_t)o->width > start + RENDER_ERROR_MIN ? (size_t)o->width - start
+								   : RENDER_ERROR_MIN;
+	}
+	for (r = 0; r < t->nrows; r++) {
+		sb_add(&b, indent);
+		for (c = 0; c < t->ncols; c++) {
+			cell = t->cell[r * t->ncols + c];
+			cutc = NULL;
+			if (!cell)
+				cell = "";
+			if (c + 1 == t->ncols && max)
+				cell = cutc = cut(cell, max);
+			tw = render_width(cell);
+			col = *cell ? paint(o, t->color[r * t->ncols + c]) : NULL;
+			if (t->right & (1u << c))
+				sb_pad(&b, w[c] - tw);
+			if (col)
+				sb_add(&b, col);
+			sb_add(&b, cell);
+			if (col)
+				sb_add(&b, ANSI_RESET);
+			if (c + 1 < t->ncols) {
+				if (!(t->right & (1u << c)))
+					sb_pad(&b, w[c] - tw);
+				sb_add(&b, "  ");
+			}
+			free(cutc);
+		}
+		sb_flush_line(&b, out);
+	}
+	free(b.s);
+	free(w);
+}
+
+static void table_free(struct table *t)
+{
+	size_t i;
+	for (i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cell[i]);
+	free(t->cell);
+	free(t->color);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ---- switchover: progress, report, plan ------------------------------------------------- */
+
+static const char *outcome_label(const char *outcome)
+{
+	static const struct {
+		const char *outcome, *label;
+	} labels[] = {
+		{ "done", "DONE" }, { "dry_run", "DRY RUN OK" }, { "refused", "REFUSED" },
+		{ "rolled_back", "ROLLED BACK" }, { "failed", "FAILED" },
+	};
+	size_t i;
+
+	for (i = 0; outcome && i < ARRAY_LEN(labels); i++)
+		if (!strcmp(outcome, labels[i].outcome))
+			return labels[i].label;
+	return NULL;
+}
+
+/* Green: it happened as asked.  Yellow: nothing changed for good.  Red: someone must look. */
+static const char *outcome_color(const char *outcome)
+{
+	if (!outcome)
+		return ANSI_MAGENTA;
+	if (!strcmp(outcome, "done") || !strcmp(outcome, "dry_run") || !strcmp(outcome, "resolved"))
+		return ANSI_GREEN;
+	if (!strcmp(outcome, "refused") || !strcmp(outcome, "rolled_back") || !strcmp(outcome, "running") ||
+	    !strcmp(outcome, "paused") || !strcmp(outcome, "rolling_back"))
+		return ANSI_YELLOW;
+	return ANSI_RED;
+}
+
+static const char *progress_color(const char *status)
+{
+	if (!status)
+		return NULL;
+	if (!strcmp(status, "ok"))
+		return ANSI_GREEN;
+	if (!strcmp(status, "fail"))
+		return ANSI_RED;
+	if (!strcmp(status, "warn"))
+		return ANSI_YELLOW;
+	if (!strcmp(status, "paused"))
+		return ANSI_MAGENTA;
+	return NULL;
+}
+
+static const char *check_color(const char *result)
+{
+	if (!result)
+		return ANSI_MAGENTA;
+	if (!strcmp(result, "pass"))
+		return ANSI_GREEN;
+	if (!strcmp(result, "warn"))
+		return ANSI_YELLOW;
+	return ANSI_RED;
+}
+
+/* "210.5", or "-" for a duration that was not measured (a phase that did not end). */
+static char *ms_cell(const json_t *v)
+{
+	if (json_is_number(v))
+		return xasprintf("%.1f", json_number_value(v));
+	return xstrdup("-");
+}
+
+int render_progress(FILE *out, const json_t *p, const struct render_opts *o)
+{
+	const json_t *el = jget(p, "elapsed_ms");
+	const char *status = jstr(p, "status"), *col;
+	struct sbuf b = { 0 };
+	char elapsed[32], *phase, *st, *msg;
+	size_t w;
+
+	if (!json_is_object(p))
+		return -1;
+	if (json_is_number(el) && fabs(json_number_value(el)) < 1e12)
+		snprintf(elapsed, sizeof(elapsed), "+%.1f", json_number_value(el));
+	else
+		snprintf(elapsed, sizeof(elapsed), "?");
+	phase = clean(or_q(jstr(p, "phase")));
+	st = clean(or_q(status));
+	msg = clean(or_q(jstr(p, "message")));
+	/* Right-aligned time, so that the phase column stays put up to +9999.9 ms. */
+	sb_printf(&b, "%7s ms  ", elapsed);
+	sb_add(&b, phase);
+	sb_pad(&b, (w = render_width(phase)) < 9 ? 9 - w : 0);
+	sb_add(&b, "  ");
+	col = paint(o, progress_color(status));
+	if (col)
+		sb_add(&b, col);
+	sb_add(&b, st);
+	if (col)
+		sb_add(&b, ANSI_RESET);
+	sb_pad(&b, (w = render_width(st)) < 5 ? 5 - w : 0);
+	sb_printf(&b, " %s", msg);
+	sb_flush_line(&b, out);
+	free(b.s);
+	free(phase);
+	free(st);
+	free(msg);
+	return 0;
+}
+
+int render_report(FILE *out, const json_t *rep, const struct render_opts *o)
+{
+	const char *outcome = jstr(rep, "outcome"), *label = outcome_label(outcome);
+	const char *reason = jstr(rep, "reason");
+	const json_t *pnr = jget(rep, "point_of_no_return_passed");
+	char *s, *upper = NULL;
+
+	if (!json_is_object(rep))
+		return -1;
+	if (!label) {
+		s = clean(or_q(outcome));
+		label = upper = xasprintf("OUTCOME %s", s);
+		free(s);
+	}
+	report_header(out, rep, label, outcome_color(outcome), o);
+	free(upper);
+	if (reason && *reason) {
+		s = clean(reason);
+		fprintf(out, "  reason: %s\n", s);
+		free(s);
+	}
+	report_checks(out, jget(rep, "checks"), false, o);
+	report_phases(out, jget(rep, "phases"), o);
+	report_blocked(out, rep, outcome);
+	if (json_is_number(jget(rep, "total_ms")))
+		fprintf(out, "  total: %.1f ms\n", json_number_value(jget(rep, "total_ms")));
+	if (outcome && (!strcmp(outcome, "failed") || !strcmp(outcome, "rolled_back")) && json_is_boolean(pnr))
+		fprintf(out, "  point of no return: %s\n", json_is_true(pnr) ?
+			"passed (the new primary was made writable)" : "not passed");
+	report_servers(out, jget(rep, "servers"), o);
+	report_next_steps(out, rep, outcome);
+	return 0;
+}
+
+/* "DONE: switchover ID, cluster C: OLD → NEW" */
+static void report_header(FILE *out, const json_t *rep, const char *label, const char *color,
+			  const struct render_opts *o)
+{
+	const char *col = paint(o, color);
+	char *id = clean(or_q(jstr(rep, "id"))), *cl = clean(or_q(jstr(rep, "cluster")));
+	char *from = clean(or_q(jstr(rep, "old_primary"))), *to = clean(or_q(jstr(rep, "new_primary")));
+
+	fprintf(out, "%s%s%s: switchover %s, cluster %s: %s " ARROW " %s\n", col ? col : "", label,
+		col ? ANSI_RESET : "", id, cl, from, to);
+	free(id);
+	free(cl);
+	free(from);
+	free(to);
+}
+
+/* The plan shows every check; a report counts them and lists those that did not pass (for a
+ * refusal, the reasons): each one was already printed as a progress line. */
+static void report_checks(FILE *out, const json_t *checks, bool all, const struct render_opts *o)
+{
+	struct table t;
+	const json_t *c;
+	const char *res;
+	size_t i, pass = 0, fail = 0, warn = 0;
+
+	table_init(&t, 3, 0);
+	json_array_foreach(checks, i, c) {
+		res = jstr(c, "result");
+		if (res && !strcmp(res, "pass"))
+			pass++;
+		else if (res && !strcmp(res, "warn"))
+			warn++;
+		else
+			fail++;
+		if (!all && res && !strcmp(res, "pass"))
+			continue;
+		table_row(&t);
+		table_set(&t, 0, xstrdup(or_q(res)), check_color(res));
+		table_set(&t, 1, xstrdup(or_q(jstr(c, "check"))), NULL);
+		table_set(&t, 2, xstrdup(or_q(jstr(c, "message"))), NULL);
+	}
+	if (!all && json_array_size(checks))
+		fprintf(out, "  checks: %zu passed, %zu failed, %zu warning%s%s\n", pass, fail, warn,
+			warn == 1 ? "" : "s", t.nrows ? ":" : "");
+	else if (all && t.nrows)
+		fputs("  checks:\n", out);
+	if (t.nrows)
+		table_print(out, &t, "    ", o);
+	table_free(&t);
+}
+
+static void report_phases(FILE *out, const json_t *phases, const struct render_opts *o)
+{
+	struct table t;
+	const json_t *ph, *ok;
+	size_t i;
+
+	if (!json_array_size(phases))
+		return;
+	table_init(&t, 3, 1u << 1);
+	table_row(&t);
+	table_set(&t, 0, xstrdup("PHASE"), NULL);
+	table_set(&t, 1, xstrdup("MS"), NULL);
+	table_set(&t, 2, xstrdup("OK"), NULL);
+	json_array_foreach(phases, i, ph) {
+		ok = jget(ph, "ok");
+		table_row(&t);
+		table_set(&t, 0, xstrdup(or_q(jstr(ph, "phase"))), NULL);
+		table_set(&t, 1, ms_cell(jget(ph, "ms")), NULL);
+		table_set(&t, 2, xstrdup(json_is_true(ok) ? "yes" : json_is_false(ok) ? "no" : "?"),
+			  json_is_true(ok) ? NULL : ANSI_RED);
+	}
+	table_print(out, &t, "  ", o);
+	table_free(&t);
+}
+
+/* The number people ask about first: from the fence until writes went to the new primary.
+ * Nothing was blocked by a dry run, a refusal, or anything that ended before the fence; a
+ * fence that was rolled back has no such end to measure to. */
+static void report_blocked(FILE *out, const json_t *rep, const char *outcome)
+{
+	const json_t *wb = jget(rep, "write_blocked_ms");
+	const char *fp = jstr(rep, "fence_point");
+	char *s;
+
+	if (json_is_number(wb))
+		fprintf(out, "  writes blocked: %.1f ms\n", json_number_value(wb));
+	else if (outcome && (!strcmp(outcome, "dry_run") || !strcmp(outcome, "refused")))
+		;
+	else if (!fp)
+		fputs("  writes blocked: no (the old primary was not fenced)\n", out);
+	else
+		fputs("  writes blocked: not measured (writes were not switched to the new primary)\n", out);
+	if (fp) {
+		s = clean(fp);
+		fprintf(out, "  fence point: %s\n", s);
+		free(s);
+	}
+}
+
+static void report_servers(FILE *out, const json_t *servers, const struct render_opts *o)
+{
+	static const char *const head[] = { "SERVER", "STATE", "RO", "REPLICATES FROM", "GTID" };
+	struct table t;
+	const json_t *srv, *ro;
+	const char *state, *from, *g;
+	size_t i;
+
+	if (!json_array_size(servers))
+		return;
+	fputs("  servers now:\n", out);
+	table_init(&t, ARRAY_LEN(head), 0);
+	table_row(&t);
+	for (i = 0; i < ARRAY_LEN(head); i++)
+		table_set(&t, i, xstrdup(head[i]), NULL);
+	json_array_foreach(servers, i, srv) {
+		state = jstr(srv, "state");
+		ro = jget(srv, "read_only");
+		from = jstr(srv, "replicates_from");
+		g = jstr(srv, "gtid");
+		table_row(&t);
+		table_set(&t, 0, xstrdup(or_q(jstr(srv, "name"))), NULL);
+		table_set(&t, 1, xstrdup(or_q(state)), state_color(state));
+		table_set(&t, 2, xstrdup(json_is_true(ro) ? "yes" : json_is_false(ro) ? "no" : "?"), NULL);
+		table_set(&t, 3, xstrdup(from ? from : json_is_null(jget(srv, "replicates_from")) ? "-" : "?"), NULL);
+		table_set(&t, 4, g ? cut(g, RENDER_GTID_MAX) : xstrdup("?"), NULL);
+	}
+	table_print(out, &t, "    ", o);
+	table_free(&t);
+}
+
+/* The daemon's steps when it gave some; otherwise what a person does next is clear from the
+ * outcome, and saying it saves a look at the manual. */
+static void report_next_steps(FILE *out, const json_t *rep, const char *outcome)
+{
+	const json_t *steps = jget(rep, "next_steps"), *st;
+	char *s, *old;
+	size_t i, n = 0;
+
+	if (json_array_size(steps)) {
+		fputs("  next steps:\n", out);
+		json_array_foreach(steps, i, st) {
+			if (!json_is_string(st))
+				continue;
+			s = clean(json_string_value(st));
+			fprintf(out, "    %zu. %s\n", ++n, s);
+			free(s);
+		}
+		return;
+	}
+	if (!outcome)
+		return;
+	old = clean(or_q(jstr(rep, "old_primary")));
+	if (!strcmp(outcome, "refused"))
+		fputs("  nothing was changed: deal with the checks above, then try again "
+		      "(--dry-run runs the checks alone)\n", out);
+	else if (!strcmp(outcome, "rolled_back"))
+		fprintf(out, "  rolled back: %s is the primary again; see cutoverctl status, deal with "
+			"the reason above, then try again\n", old);
+	free(old);
+}
+
+int render_plan(FILE *out, const json_t *rep, const json_t *args, const struct render_opts *o)
+{
+	char *cl, *from, *to;
+
+	if (!json_is_object(rep))
+		return -1;
+	cl = clean(or_q(jstr(rep, "cluster")));
+	from = clean(or_q(jstr(rep, "old_primary")));
+	to = clean(or_q(jstr(rep, "new_primary")));
+	fprintf(out, "switchover plan for cluster %s: %s " ARROW " %s\n", cl, from, to);
+	free(cl);
+	free(from);
+	free(to);
+	report_checks(out, jget(rep, "checks"), true, o);
+	plan_options(out, rep, args, o);
+	return 0;
+}
+
+/* What the switchover will be sent with; anything not given is the cluster's setting in
+ * cutoverd.conf, named so it can be looked up. */
+static void plan_options(FILE *out, const json_t *rep, const json_t *args, const struct render_opts *o)
+{
+	const json_t *v;
+	const char *pause = jstr(args, "pause_before");
+	char *from = clean(or_q(jstr(rep, "old_primary"))), *to = clean(or_q(jstr(rep, "new_primary")));
+	struct table t;
+
+	table_init(&t, 2, 0);
+	plan_option(&t, "candidate", jstr(args, "to") ? xasprintf("%s (--to)", to) :
+		    xasprintf("%s (the best replica, chosen by cutoverd)", to));
+	v = jget(args, "max_lag_ms");
+	plan_option(&t, "max lag", json_is_integer(v) ? xasprintf("%lld ms", (long long)json_integer_value(v)) :
+		    xstrdup("the cluster's max_lag"));
+	v = jget(args, "drain_timeout_ms");
+	plan_option(&t, "drain timeout", json_is_integer(v) ?
+		    xasprintf("%lld ms", (long long)json_integer_value(v)) :
+		    xstrdup("the cluster's drain_timeout"));
+	v = jget(args, "sync_timeout_ms");
+	plan_option(&t, "sync timeout", json_is_integer(v) ?
+		    xasprintf("%lld ms", (long long)json_integer_value(v)) :
+		    xstrdup("the cluster's sync_timeout"));
+	v = jget(args, "reverse");
+	plan_option(&t, "reverse", json_is_false(v) ?
+		    xasprintf("no: %s stays read-only and replicates from nothing", from) :
+		    json_is_true(v) ? xasprintf("yes: %s becomes a replica of %s", from, to) :
+		    xasprintf("the cluster's reverse_replication (when on: %s becomes a replica of %s)", from, to));
+	plan_option(&t, "pause before", pause ? clean(pause) : xstrdup("none"));
+	plan_option(&t, "unreachable", json_is_true(jget(args, "allow_unreachable")) ?
+		    xstrdup("go on although other replicas are unreachable (--allow-unreachable)") :
+		    xstrdup("refuse when another replica is unreachable"));
+	fputs("  options:\n", out);
+	table_print(out, &t, "    ", o);
+	table_free(&t);
+	free(from);
+	free(to);
+}
+
+static void plan_option(struct table *t, const char *name, char *value)
+{
+	table_row(t);
+	table_set(t, 0, xstrdup(name), NULL);
+	table_set(t, 1, value, NULL);
+}
+
+/* ---- history ---------------------------------------------------------------------------- */
+
+int render_history(FILE *out, const json_t *result, const struct render_opts *o)
+{
+	static const char *const head[] = { "STARTED", "ID", "OLD " ARROW " NEW", "OUTCOME", "BLOCKED(ms)",
+					     "PHASES(ms)", "REASON" };
+	const json_t *list = jget(result, "switchovers"), *sw;
+	char *cl;
+	struct table t;
+	size_t i;
+
+	if (!json_is_array(list))
+		return -1;
+	cl = clean(or_q(jstr(result, "cluster")));
+	if (json_array_size(list) == 0) {
+		fprintf(out, "no switchovers on cluster %s\n", cl);
+		free(cl);
+		return 0;
+	}
+	fprintf(out, "cluster %s: %zu switchover%s, oldest first\n", cl, json_array_size(list),
+		json_array_size(list) == 1 ? "" : "s");
+	free(cl);
+	table_init(&t, ARRAY_LEN(head), (1u << 4) | (1u << 5));
+	table_row(&t);
+	for (i = 0; i < ARRAY_LEN(head); i++)
+		table_set(&t, i, xstrdup(head[i]), NULL);
+	json_array_foreach(list, i, sw)
+		history_row(&t, sw, o);
+	table_print(out, &t, "  ", o);
+	table_free(&t);
+	return 0;
+}
+
+static void history_row(struct table *t, const json_t *sw, const struct render_opts *o)
+{
+	const char *outcome = jstr(sw, "outcome"), *reason = jstr(sw, "reason");
+	char when[64];
+	double total;
+	bool any;
+
+	format_date(when, sizeof(when), jstr(sw, "started"));
+	table_row(t);
+	table_set(t, 0, xstrdup(when), NULL);
+	table_set(t, 1, xstrdup(or_q(jstr(sw, "id"))), NULL);
+	table_set(t, 2, xasprintf("%s " ARROW " %s", or_q(jstr(sw, "old_primary")),
+				  or_q(jstr(sw, "new_primary"))), NULL);
+	table_set(t, 3, xstrdup(or_q(outcome)), outcome_color(outcome));
+	table_set(t, 4, ms_cell(jget(sw, "write_blocked_ms")), NULL);
+	total = phases_total(jget(sw, "phases"), &any);
+	table_set(t, 5, any ? xasprintf("%.1f", total) : xstrdup("-"), NULL);
+	table_set(t, 6, xstrdup(reason ? reason : ""), NULL);
+}
+
+/* The sum of the phases that have a duration; *any is false when none has. */
+static double phases_total(const json_t *phases, bool *any)
+{
+	const json_t *ph, *ms;
+	double sum = 0;
+	size_t i;
+
+	*any = false;
+	json_array_foreach(phases, i, ph) {
+		ms = jget(ph, "ms");
+		if (json_is_number(ms)) {
+			sum += json_number_value(ms);
+			*any = true;
+		}
+	}
+	return sum;
+}
+
+/* ---- abort, pause, resume, resolve ------------------------------------------------------ */
+
+int render_abort(FILE *out, const json_t *result, const struct render_opts *o)
+{
+	char *id, *phase;
+
+	if (!json_is_object(result))
+		return -1;
+	id = clean(or_q(jstr(result, "id")));
+	phase = clean(or_q(jstr(result, "phase")));
+	fprintf(out, "switchover %s is rolling back (it was in phase %s); cutoverctl status shows "
+		"when it is done\n", id, phase);
+	free(id);
+	free(phase);
+	return 0;
+}
+
+int render_pause(FILE *out, const json_t *result, const struct render_opts *o)
+{
+	char *id, *phase;
+
+	if (!json_is_object(result))
+		return -1;
+	id = clean(or_q(jstr(result, "id")));
+	phase = clean(or_q(jstr(result, "pausing_after")));
+	fprintf(out, "switchover %s pauses once phase %s is done; then cutoverctl resume goes on, "
+		"cutoverctl abort rolls back\n", id, phase);
+	free(id);
+	free(phase);
+	return 0;
+}
+
+int render_resume(FILE *out, const json_t *result, const struct render_opts *o)
+{
+	char *id, *phase;
+
+	if (!json_is_object(result))
+		return -1;
+	id = clean(or_q(jstr(result, "id")));
+	phase = clean(or_q(jstr(result, "resuming")));
+	fprintf(out, "switchover %s resumes with phase %s\n", id, phase);
+	free(id);
+	free(phase);
+	return 0;
+}
+
+int render_resolve(FILE *out, const json_t *result, const struct render_opts *o)
+{
+	char *id, *cl;
+
+	if (!json_is_object(result))
+		return -1;
+	id = clean(or_q(jstr(result, "id")));
+	cl = clean(or_q(jstr(result, "resolved")));
+	fprintf(out, "switchover %s on cluster %s is resolved; new switchovers are allowed again\n", id, cl);
+	free(id);
+	free(cl);
+	return 0;
+}
+
 /* ---- events ----------------------------------------------------------------------------- */
 
 int render_event(FILE *out, const json_t *event, const struct render_opts *o)
@@ -789,41 +1445,72 @@ int render_event(FILE *out, const json_t *event, const struct render_opts *o)
 	return 0;
 }
 
+/* "2026-11-21T13:47:00.123Z" (UTC, any number of fraction digits) into seconds and the first
+ * three fraction digits as milliseconds.  false when it is not that shape. */
+static bool parse_iso_utc(const char *iso, time_t *t, int *ms)
+{
+	struct tm tm;
+	int used = 0, digits = 0;
+	const char *frac;
+
+	*ms = 0;
+	if (!iso)
+		return false;
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) != 6 || used == 0)
+		return false;
+	frac = iso + used;
+	if (*frac == '.')
+		for (frac++; *frac >= '0' && *frac <= '9'; frac++)
+			if (digits++ < 3)
+				*ms = *ms * 10 + (*frac - '0');
+	while (digits > 0 && digits < 3) {
+		*ms *= 10;
+		digits++;
+	}
+	if (strcmp(frac, "Z"))
+		return false;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*t = timegm(&tm);
+	return *t != (time_t)-1;
+}
+
 /* "2026-11-21T13:47:00.123Z" (UTC) → "14:47:00.123" in local time; shown as sent when it does
  * not parse. */
 static void format_ts(char *buf, size_t len, const char *iso)
 {
-	struct tm tm, lt;
-	int ms = 0, used = 0, digits = 0;
-	const char *frac;
+	struct tm lt;
 	time_t t;
+	int ms;
 
 	if (!iso) {
 		snprintf(buf, len, "??:??:??.???");
 		return;
 	}
-	memset(&tm, 0, sizeof(tm));
-	if (sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) != 6 || used == 0)
-		goto raw;
-	frac = iso + used;
-	if (*frac == '.')
-		for (frac++; *frac >= '0' && *frac <= '9'; frac++)
-			if (digits++ < 3)
-				ms = ms * 10 + (*frac - '0');
-	while (digits > 0 && digits < 3) {
-		ms *= 10;
-		digits++;
+	if (!parse_iso_utc(iso, &t, &ms) || !localtime_r(&t, &lt)) {
+		snprintf(buf, len, "%s", iso);
+		return;
 	}
-	if (strcmp(frac, "Z"))
-		goto raw;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	t = timegm(&tm);
-	if (t == (time_t)-1 || !localtime_r(&t, &lt))
-		goto raw;
 	snprintf(buf, len, "%02d:%02d:%02d.%03d", lt.tm_hour, lt.tm_min, lt.tm_sec, ms);
-	return;
-raw:
-	snprintf(buf, len, "%s", iso);
+}
+
+/* The same as a local date and time to the second, for history's STARTED column. */
+static void format_date(char *buf, size_t len, const char *iso)
+{
+	struct tm lt;
+	time_t t;
+	int ms;
+
+	if (!iso) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	if (!parse_iso_utc(iso, &t, &ms) || !localtime_r(&t, &lt)) {
+		snprintf(buf, len, "%s", iso);
+		return;
+	}
+	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d", lt.tm_year + 1900, lt.tm_mon + 1,
+		 lt.tm_mday, lt.tm_hour, lt.tm_min, lt.tm_sec);
 }

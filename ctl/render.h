@@ -35,6 +35,28 @@ int render_json(FILE *out, const json_t *result, const struct render_opts *o);
  * "HH:MM:SS.mmm CLUSTER SERVER: MESSAGE" in local time. */
 int render_event(FILE *out, const json_t *event, const struct render_opts *o);
 
+/* ---- switchover commands ---- */
+
+/* One progress object (the "progress" member of a switchover's stream line) as
+ * "  +12.3 ms  fence      ok    MESSAGE": elapsed time, phase, status, message. */
+int render_progress(FILE *out, const json_t *progress, const struct render_opts *o);
+/* A switchover's final report (the reply's result, or its error's "report"): the outcome
+ * (DONE, DRY RUN OK, REFUSED, ROLLED BACK, FAILED), the reason, the checks that matter, the
+ * phase table, how long writes were blocked, and when present the servers and next steps. */
+int render_report(FILE *out, const json_t *report, const struct render_opts *o);
+/* What a switchover is about to do, from a dry run's report and the arguments the switchover
+ * will be sent with: cluster, old and new primary, every check, the options in effect. */
+int render_plan(FILE *out, const json_t *report, const json_t *args, const struct render_opts *o);
+/* The result of history: one row per switchover, oldest first. */
+int render_history(FILE *out, const json_t *result, const struct render_opts *o);
+/* The one-line confirmations of abort, pause, resume and resolve. */
+int render_abort(FILE *out, const json_t *result, const struct render_opts *o);
+int render_pause(FILE *out, const json_t *result, const struct render_opts *o);
+int render_resume(FILE *out, const json_t *result, const struct render_opts *o);
+int render_resolve(FILE *out, const json_t *result, const struct render_opts *o);
+/* "switchover ID: OLD → NEW, phase P (state S)" for a status "cutover" object. */
+int render_cutover_line(FILE *out, const json_t *cutover, const struct render_opts *o);
+
 /* Display width of a UTF-8 string (code points; no double-width scripts in our output). */
 size_t render_width(const char *s);
 

@@ -101,7 +101,7 @@ json_t *api_server_json(const struct cluster *c, size_t idx)
 	return o;
 }
 
-static json_t *router_json(const struct router *r, const char *primary)
+static json_t *router_json(const struct cluster *c, const struct router *r, const char *primary)
 {
 	json_t *o = json_object(), *arr = json_array();
 	const struct router_backend *w;
@@ -117,6 +117,15 @@ static json_t *router_json(const struct router *r, const char *primary)
 	json_object_set_new(o, "writers", json_integer(count));
 	json_object_set_new(o, "writer_matches_primary",
 			    w && count == 1 && primary ? json_boolean(!strcmp(w->server, primary)) : json_null());
+	{
+		json_t *ro = json_null();
+		for (i = 0; w && count == 1 && i < c->n_servers; i++)
+			if (!strcmp(c->servers[i]->cfg->name, w->server) && c->servers[i]->st.read_only >= 0) {
+				json_decref(ro);
+				ro = json_boolean(c->servers[i]->st.read_only);
+			}
+		json_object_set_new(o, "writer_read_only", ro);
+	}
 	if (r->cfg->type == ROUTER_PROXYSQL)
 		json_object_set_new(o, "replication_hostgroups", json_boolean(r->view.auto_failover_hostgroups));
 	for (i = 0; i < r->view.n; i++) {
@@ -151,7 +160,7 @@ static json_t *cluster_json(const struct cluster *c)
 	json_object_set_new(o, "servers", arr);
 	arr = json_array();
 	for (i = 0; i < c->n_routers; i++)
-		json_array_append_new(arr, router_json(c->routers[i], primary));
+		json_array_append_new(arr, router_json(c, c->routers[i], primary));
 	json_object_set_new(o, "routers", arr);
 	return o;
 }

@@ -1809,6 +1809,21 @@ static int arg_int(const struct request *req, const char *name, int def)
 	return v ? (int)json_integer_value(v) : def;
 }
 
+/* Integer arguments are durations or counts: refuse what would wrap or make no sense. */
+static bool args_in_range(struct client *cl, const struct request *req, const char *const *names, long long min,
+			  long long max)
+{
+	for (; *names; names++) {
+		json_t *v = json_object_get(req->args, *names);
+		if (v && (json_integer_value(v) < min || json_integer_value(v) > max)) {
+			client_reply_err(cl, req->id, ERR_INVALID, "%s: %lld is out of range (%lld to %lld)", *names,
+					 (long long)json_integer_value(v), min, max);
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool arg_bool(const struct request *req, const char *name, bool def)
 {
 	json_t *v = json_object_get(req->args, name);
@@ -1872,6 +1887,11 @@ static void cmd_switchover(struct daemon *d, struct client *cl, const struct req
 
 	if (!c)
 		return;
+	{
+		static const char *const ms_args[] = { "max_lag_ms", "drain_timeout_ms", "sync_timeout_ms", NULL };
+		if (!args_in_range(cl, req, ms_args, 0, 86400000))
+			return;
+	}
 	if (c->cutover) {
 		if (switchover_active(c->cutover))
 			client_reply_err(cl, req->id, ERR_BUSY, "switchover %s (%s → %s) is %s on cluster %s (phase %s)",
@@ -2106,6 +2126,11 @@ static void cmd_history(struct daemon *d, struct client *cl, const struct reques
 
 	if (!c)
 		return;
+	{
+		static const char *const limit_arg[] = { "limit", NULL };
+		if (!args_in_range(cl, req, limit_arg, 1, 100000))
+			return;
+	}
 	all = journal_read(d->cfg->state_dir, c->cfg->name);
 	by = journal_by_cutover(all);
 	out = json_array();

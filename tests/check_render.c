@@ -2,11 +2,13 @@
  * read (a cluster's header, a server's row, the verdict) are compared exactly. */
 #include <check.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "../ctl/args.h"
 #include "../ctl/render.h"
 
 Suite *render_suite(void);
@@ -16,6 +18,10 @@ static char *render_plain(render_fn fn, const char *json);
 static bool has_line(const char *out, const char *line);
 static char *line_with(const char *out, const char *needle);
 static size_t count_lines(const char *out);
+static int render_plan_fixture(FILE *out, const json_t *report, const struct render_opts *o);
+static int parse_words(unsigned allowed, const char *global, struct cmd_args *a, char *err, size_t errlen,
+		       const char *cmd, ...);
+static void assert_args_json(const struct cmd_args *a, const char *expect);
 
 static const struct render_opts plain = { false, 0 };
 
@@ -185,7 +191,7 @@ START_TEST(test_status_missing_members)
 	ck_assert_line(out, "  ?       ?     ?      ?         ?  ?   ?    ?");
 	ck_assert_line(out, "  router ? (?): writer ? \xe2\x80\x94 matches primary ?");
 	ck_assert_line(out, "  alarm ? (?) since ?: ?");
-	ck_assert_line(out, "  cutover ?: ?, phase ?, target ?");
+	ck_assert_line(out, "  switchover ?: ? \xe2\x86\x92 ?, phase ? (state ?)");
 	ck_assert_line(out, "  verdict: ? \xe2\x80\x94 r1");
 	free(out);
 
@@ -322,7 +328,8 @@ START_TEST(test_status_routers_alarms_cutover)
 {
 	const char *doc =
 		"{\"clusters\":[{\"name\":\"m\",\"verdict\":\"CRIT\",\"primary\":\"db1\",\"servers\":[],"
-		"\"cutover\":{\"id\":\"c-17\",\"state\":\"running\",\"phase\":\"sync\",\"target\":\"db2\"},"
+		"\"cutover\":{\"id\":\"c-17\",\"state\":\"running\",\"phase\":\"sync\",\"old_primary\":\"db1\","
+		"\"new_primary\":\"db2\",\"point_of_no_return_passed\":false,\"elapsed_ms\":12.5,\"phases\":[]},"
 		"\"alarms\":[{\"name\":\"split_brain\",\"severity\":\"CRIT\",\"since\":\"2026-11-21T13:47:00Z\","
 		"\"message\":\"db1 and db2 are both writable\"}],"
 		"\"routers\":[{\"name\":\"proxysql\",\"type\":\"proxysql\",\"reachable\":true,\"writer\":\"db2\","
@@ -331,7 +338,10 @@ START_TEST(test_status_routers_alarms_cutover)
 		"{\"name\":\"h3\",\"type\":\"haproxy\",\"reachable\":true,\"writer\":null}]}]}";
 	char *out = render_plain(render_status, doc);
 
-	ck_assert_line(out, "  cutover c-17: running, phase sync, target db2");
+	ck_assert_line(out, "  switchover c-17: db1 \xe2\x86\x92 db2, phase sync (state running)");
+	/* A running switchover needs no hint; only paused and interrupted ones do. */
+	ck_assert_ptr_null(strstr(out, "resolve"));
+	ck_assert_ptr_null(strstr(out, "resume"));
 	ck_assert_line(out, "  router proxysql (proxysql): writer db2 \xe2\x80\x94 does NOT match primary db1; "
 		       "writer is read-only");
 	ck_assert_line(out, "  router h2 (haproxy): unreachable: connect: No such file");
@@ -515,6 +525,583 @@ START_TEST(test_width)
 }
 END_TEST
 
+/* ---- switchover: progress lines, reports, plan ------------------------------------------ */
+
+#define ARROW_S " \xe2\x86\x92 "
+
+#define DONE_REPORT \
+	"{\"id\":\"20261121T134700-123-main\",\"cluster\":\"main\",\"old_primary\":\"db1\",\"new_primary\":\"db2\"," \
+	"\"outcome\":\"done\",\"reason\":null,\"checks\":[" \
+	" {\"check\":\"candidate_lag\",\"result\":\"pass\",\"message\":\"lag 0 ms\"}," \
+	" {\"check\":\"replica_reachable\",\"result\":\"warn\",\"message\":\"db3 is down\"}]," \
+	"\"phases\":[{\"phase\":\"preflight\",\"ms\":2.1,\"ok\":true},{\"phase\":\"drain\",\"ms\":210.5,\"ok\":true}," \
+	" {\"phase\":\"fence\",\"ms\":2.7,\"ok\":true},{\"phase\":\"promote\",\"ms\":15.3,\"ok\":true}]," \
+	"\"write_blocked_ms\":14.8,\"fence_point\":\"0-1-3644\",\"point_of_no_return_passed\":true,\"total_ms\":335.5}"
+
+#define ROLLED_BACK_REPORT \
+	"{\"id\":\"r-1\",\"cluster\":\"main\",\"old_primary\":\"db1\",\"new_primary\":\"db2\",\"outcome\":\"rolled_back\"," \
+	"\"reason\":\"sync: db2 did not reach 0-1-3644 within 5000 ms\",\"checks\":[" \
+	" {\"check\":\"candidate_lag\",\"result\":\"pass\",\"message\":\"lag 0 ms\"}]," \
+	"\"phases\":[{\"phase\":\"preflight\",\"ms\":2.0,\"ok\":true},{\"phase\":\"fence\",\"ms\":3.0,\"ok\":true}," \
+	" {\"phase\":\"sync\",\"ms\":5000.4,\"ok\":false}]," \
+	"\"write_blocked_ms\":null,\"fence_point\":\"0-1-3644\",\"point_of_no_return_passed\":false,\"total_ms\":5020.0," \
+	"\"next_steps\":[\"Check why db2 lags: SHOW SLAVE STATUS on db2.\"," \
+	" \"Run it again: cutoverctl switchover --cluster main --to db2\"]," \
+	"\"servers\":[{\"name\":\"db1\",\"state\":\"up\",\"read_only\":false,\"replicates_from\":null,\"gtid\":\"0-1-3644\"}," \
+	" {\"name\":\"db2\",\"state\":\"up\",\"read_only\":true,\"replicates_from\":\"127.0.0.1:3306\",\"gtid\":\"0-1-3600\"}]}"
+
+#define REFUSED_REPORT \
+	"{\"id\":\"x\",\"cluster\":\"main\",\"old_primary\":\"db1\",\"new_primary\":\"db3\",\"outcome\":\"refused\"," \
+	"\"reason\":\"preflight: 2 checks failed\",\"checks\":[" \
+	" {\"check\":\"one_writable_primary\",\"result\":\"pass\",\"message\":\"1 writable server\"}," \
+	" {\"check\":\"candidate_lag\",\"result\":\"fail\",\"message\":\"lag 4500 ms > max 1000 ms\"}," \
+	" {\"check\":\"candidate_threads\",\"result\":\"fail\",\"message\":\"SQL thread No\"}," \
+	" {\"check\":\"router\",\"result\":\"warn\",\"message\":\"router h2 unreachable\"}]," \
+	"\"phases\":[{\"phase\":\"preflight\",\"ms\":1.5,\"ok\":false}],\"write_blocked_ms\":null," \
+	"\"fence_point\":null,\"point_of_no_return_passed\":false,\"total_ms\":1.6}"
+
+#define DRY_RUN_REPORT \
+	"{\"id\":\"d-1\",\"cluster\":\"main\",\"old_primary\":\"db1\",\"new_primary\":\"db2\",\"outcome\":\"dry_run\"," \
+	"\"reason\":null,\"checks\":[{\"check\":\"candidate_lag\",\"result\":\"pass\",\"message\":\"lag 0 ms\"}," \
+	" {\"check\":\"router\",\"result\":\"warn\",\"message\":\"router h2 unreachable\"}]," \
+	"\"phases\":[{\"phase\":\"preflight\",\"ms\":1.2,\"ok\":true}],\"write_blocked_ms\":null," \
+	"\"fence_point\":null,\"point_of_no_return_passed\":false,\"total_ms\":1.3}"
+
+/* render_plan takes the arguments too: a two-argument render_fn for render_doc. */
+static const char *plan_args;
+
+static int render_plan_fixture(FILE *out, const json_t *report, const struct render_opts *o)
+{
+	json_t *args = json_loads(plan_args, 0, NULL);
+	int rc;
+
+	ck_assert_ptr_nonnull(args);
+	rc = render_plan(out, report, args, o);
+	json_decref(args);
+	return rc;
+}
+
+START_TEST(test_progress_line)
+{
+	const struct render_opts color = { true, 0 };
+	char *out;
+	int rc;
+
+	out = render_plain(render_progress, "{\"id\":\"x\",\"cluster\":\"main\",\"phase\":\"fence\",\"status\":\"ok\","
+			   "\"elapsed_ms\":12.3,\"message\":\"db1 is read-only at 0-1-3644 (2.7 ms)\"}");
+	ck_assert_str_eq(out, "  +12.3 ms  fence      ok    db1 is read-only at 0-1-3644 (2.7 ms)\n");
+	free(out);
+
+	/* The time is right-aligned, so the phase column stays put as the switchover goes on. */
+	out = render_plain(render_progress, "{\"phase\":\"promote\",\"status\":\"start\",\"elapsed_ms\":1234.56,"
+			   "\"message\":\"promote\"}");
+	ck_assert_str_eq(out, "+1234.6 ms  promote    start promote\n");
+	free(out);
+	out = render_plain(render_progress, "{\"phase\":\"sync\",\"status\":\"paused\",\"elapsed_ms\":2.8,"
+			   "\"message\":\"paused before sync\"}");
+	ck_assert_str_eq(out, "   +2.8 ms  sync       paused paused before sync\n");
+	free(out);
+
+	out = render_plain(render_progress, "{\"phase\":\"sync\",\"status\":\"fail\",\"elapsed_ms\":1,"
+			   "\"message\":\"line one\\nline two\\u001b[2J\"}");
+	ck_assert_str_eq(out, "   +1.0 ms  sync       fail  line one line two [2J\n");
+	free(out);
+
+	out = render_plain(render_progress, "{}");
+	ck_assert_str_eq(out, "      ? ms  ?          ?     ?\n");
+	free(out);
+
+	out = render_doc(render_progress, "{\"phase\":\"fence\",\"status\":\"ok\",\"elapsed_ms\":12.3,"
+			 "\"message\":\"m\"}", &color, &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_str_eq(out, "  +12.3 ms  fence      \033[32mok\033[0m    m\n");
+	free(out);
+	out = render_doc(render_progress, "{\"phase\":\"sync\",\"status\":\"fail\",\"elapsed_ms\":1,"
+			 "\"message\":\"m\"}", &color, &rc);
+	ck_assert_ptr_nonnull(strstr(out, "\033[1;31mfail\033[0m  m"));
+	free(out);
+
+	out = render_doc(render_progress, "[]", &plain, &rc);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_str_eq(out, "");
+	free(out);
+}
+END_TEST
+
+START_TEST(test_report_done)
+{
+	char *out = render_plain(render_report, DONE_REPORT);
+
+	ck_assert_line(out, "DONE: switchover 20261121T134700-123-main, cluster main: db1" ARROW_S "db2");
+	ck_assert_line(out, "  checks: 1 passed, 0 failed, 1 warning:");
+	ck_assert_line(out, "    warn  replica_reachable  db3 is down");
+	ck_assert_line(out, "  PHASE         MS  OK");
+	ck_assert_line(out, "  preflight    2.1  yes");
+	ck_assert_line(out, "  drain      210.5  yes");
+	ck_assert_line(out, "  promote     15.3  yes");
+	ck_assert_line(out, "  writes blocked: 14.8 ms");
+	ck_assert_line(out, "  fence point: 0-1-3644");
+	ck_assert_line(out, "  total: 335.5 ms");
+	/* Passed checks were progress lines already; a finished switchover needs no next steps. */
+	ck_assert_ptr_null(strstr(out, "candidate_lag"));
+	ck_assert_ptr_null(strstr(out, "next steps"));
+	ck_assert_ptr_null(strstr(out, "point of no return"));
+	ck_assert_ptr_null(strchr(out, '\033'));
+	free(out);
+}
+END_TEST
+
+START_TEST(test_report_rolled_back)
+{
+	const struct render_opts color = { true, 0 };
+	char *out = render_plain(render_report, ROLLED_BACK_REPORT);
+	int rc;
+
+	ck_assert_line(out, "ROLLED BACK: switchover r-1, cluster main: db1" ARROW_S "db2");
+	ck_assert_line(out, "  reason: sync: db2 did not reach 0-1-3644 within 5000 ms");
+	ck_assert_line(out, "  checks: 1 passed, 0 failed, 0 warnings");
+	ck_assert_line(out, "  sync       5000.4  no");
+	ck_assert_line(out, "  writes blocked: not measured (writes were not switched to the new primary)");
+	ck_assert_line(out, "  point of no return: not passed");
+	ck_assert_line(out, "  servers now:");
+	ck_assert_line(out, "    SERVER  STATE  RO   REPLICATES FROM  GTID");
+	ck_assert_line(out, "    db1     up     no   -                0-1-3644");
+	ck_assert_line(out, "    db2     up     yes  127.0.0.1:3306   0-1-3600");
+	ck_assert_line(out, "  next steps:");
+	ck_assert_line(out, "    1. Check why db2 lags: SHOW SLAVE STATUS on db2.");
+	ck_assert_line(out, "    2. Run it again: cutoverctl switchover --cluster main --to db2");
+	/* The daemon's steps replace the generic hint. */
+	ck_assert_ptr_null(strstr(out, "is the primary again"));
+	/* Next steps come last, after the servers they talk about. */
+	ck_assert_ptr_nonnull(strstr(strstr(out, "servers now:"), "next steps:"));
+	free(out);
+
+	out = render_doc(render_report, ROLLED_BACK_REPORT, &color, &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_ptr_nonnull(strstr(out, "\033[33mROLLED BACK\033[0m: switchover r-1"));
+	ck_assert_ptr_nonnull(strstr(out, "5000.4  \033[1;31mno\033[0m"));
+	free(out);
+
+	/* Without steps from the daemon, and rolled back before the fence. */
+	out = render_plain(render_report, "{\"id\":\"r-2\",\"cluster\":\"main\",\"old_primary\":\"db1\","
+			   "\"new_primary\":\"db2\",\"outcome\":\"rolled_back\",\"reason\":\"aborted by the operator\","
+			   "\"checks\":[],\"phases\":[],\"write_blocked_ms\":null,\"fence_point\":null,"
+			   "\"point_of_no_return_passed\":false,\"total_ms\":2007.2}");
+	ck_assert_line(out, "  writes blocked: no (the old primary was not fenced)");
+	ck_assert_line(out, "  rolled back: db1 is the primary again; see cutoverctl status, deal with the "
+		       "reason above, then try again");
+	ck_assert_ptr_null(strstr(out, "PHASE"));
+	free(out);
+}
+END_TEST
+
+START_TEST(test_report_failed)
+{
+	char *out = render_plain(render_report, "{\"id\":\"f-1\",\"cluster\":\"main\",\"old_primary\":\"db1\","
+				 "\"new_primary\":\"db2\",\"outcome\":\"failed\",\"reason\":\"verify: db3 follows db1\","
+				 "\"phases\":[{\"phase\":\"verify\",\"ms\":null,\"ok\":false}],\"write_blocked_ms\":9.5,"
+				 "\"point_of_no_return_passed\":true,\"next_steps\":[\"db2 is the writable primary.\", 7],"
+				 "\"servers\":[{\"name\":\"db3\",\"state\":\"down\",\"read_only\":null}]}");
+
+	ck_assert_line(out, "FAILED: switchover f-1, cluster main: db1" ARROW_S "db2");
+	ck_assert_line(out, "  verify   -  no");
+	ck_assert_line(out, "  point of no return: passed (the new primary was made writable)");
+	ck_assert_line(out, "    db3     down   ?   ?                ?");
+	ck_assert_line(out, "    1. db2 is the writable primary.");
+	ck_assert_ptr_null(strstr(out, "    2."));
+	free(out);
+}
+END_TEST
+
+START_TEST(test_report_refused)
+{
+	char *out = render_plain(render_report, REFUSED_REPORT);
+
+	ck_assert_line(out, "REFUSED: switchover x, cluster main: db1" ARROW_S "db3");
+	ck_assert_line(out, "  reason: preflight: 2 checks failed");
+	ck_assert_line(out, "  checks: 1 passed, 2 failed, 1 warning:");
+	ck_assert_line(out, "    fail  candidate_lag      lag 4500 ms > max 1000 ms");
+	ck_assert_line(out, "    fail  candidate_threads  SQL thread No");
+	ck_assert_line(out, "    warn  router             router h2 unreachable");
+	ck_assert_line(out, "  preflight  1.5  no");
+	ck_assert_line(out, "  nothing was changed: deal with the checks above, then try again "
+		       "(--dry-run runs the checks alone)");
+	ck_assert_ptr_null(strstr(out, "one_writable_primary"));
+	/* Nothing was touched: no claim about blocked writes either way. */
+	ck_assert_ptr_null(strstr(out, "writes blocked"));
+	free(out);
+}
+END_TEST
+
+START_TEST(test_report_dry_run_and_missing)
+{
+	char *out;
+	int rc;
+
+	out = render_plain(render_report, DRY_RUN_REPORT);
+	ck_assert_line(out, "DRY RUN OK: switchover d-1, cluster main: db1" ARROW_S "db2");
+	ck_assert_line(out, "  checks: 1 passed, 0 failed, 1 warning:");
+	ck_assert_line(out, "  total: 1.3 ms");
+	ck_assert_ptr_null(strstr(out, "writes blocked"));
+	ck_assert_ptr_null(strstr(out, "next steps"));
+	free(out);
+
+	out = render_plain(render_report, "{\"outcome\":\"sideways\",\"checks\":[{}],\"phases\":[{}]}");
+	ck_assert_line(out, "OUTCOME sideways: switchover ?, cluster ?: ?" ARROW_S "?");
+	ck_assert_line(out, "  checks: 0 passed, 1 failed, 0 warnings:");
+	ck_assert_line(out, "    ?  ?  ?");
+	ck_assert_line(out, "  ?       -  ?");
+	free(out);
+
+	out = render_doc(render_report, "\"done\"", &plain, &rc);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_str_eq(out, "");
+	free(out);
+}
+END_TEST
+
+START_TEST(test_plan)
+{
+	char *out;
+	int rc;
+
+	plan_args = "{\"to\":\"db2\",\"max_lag_ms\":500,\"reverse\":false,\"pause_before\":\"sync\"}";
+	out = render_plain(render_plan_fixture, DRY_RUN_REPORT);
+	ck_assert_line(out, "switchover plan for cluster main: db1" ARROW_S "db2");
+	ck_assert_line(out, "  checks:");
+	/* Every check, the passed ones too: this is what the person is asked to approve. */
+	ck_assert_line(out, "    pass  candidate_lag  lag 0 ms");
+	ck_assert_line(out, "    warn  router         router h2 unreachable");
+	ck_assert_line(out, "  options:");
+	ck_assert_line(out, "    candidate      db2 (--to)");
+	ck_assert_line(out, "    max lag        500 ms");
+	ck_assert_line(out, "    drain timeout  the cluster's drain_timeout");
+	ck_assert_line(out, "    sync timeout   the cluster's sync_timeout");
+	ck_assert_line(out, "    reverse        no: db1 stays read-only and replicates from nothing");
+	ck_assert_line(out, "    pause before   sync");
+	ck_assert_line(out, "    unreachable    refuse when another replica is unreachable");
+	free(out);
+
+	plan_args = "{\"drain_timeout_ms\":2000,\"sync_timeout_ms\":1500,\"allow_unreachable\":true}";
+	out = render_plain(render_plan_fixture, DRY_RUN_REPORT);
+	ck_assert_line(out, "    candidate      db2 (the best replica, chosen by cutoverd)");
+	ck_assert_line(out, "    max lag        the cluster's max_lag");
+	ck_assert_line(out, "    drain timeout  2000 ms");
+	ck_assert_line(out, "    sync timeout   1500 ms");
+	ck_assert_line(out, "    reverse        the cluster's reverse_replication (when on: db1 becomes a "
+		       "replica of db2)");
+	ck_assert_line(out, "    pause before   none");
+	ck_assert_line(out, "    unreachable    go on although other replicas are unreachable "
+		       "(--allow-unreachable)");
+	free(out);
+
+	out = render_doc(render_plan_fixture, "null", &plain, &rc);
+	ck_assert_int_eq(rc, -1);
+	free(out);
+}
+END_TEST
+
+/* ---- render_history --------------------------------------------------------------------- */
+
+START_TEST(test_history_table)
+{
+	const char *doc =
+		"{\"cluster\":\"main\",\"switchovers\":["
+		"{\"id\":\"s-1\",\"started\":\"2026-11-21T13:47:00.123456Z\",\"old_primary\":\"db1\",\"new_primary\":\"db2\","
+		" \"outcome\":\"done\",\"phases\":[{\"phase\":\"preflight\",\"ms\":2.0,\"ok\":true},"
+		" {\"phase\":\"drain\",\"ms\":210.5,\"ok\":true},{\"phase\":\"promote\",\"ms\":20.0,\"ok\":true}],"
+		" \"write_blocked_ms\":14.8,\"reason\":null},"
+		"{\"id\":\"s-2\",\"started\":\"2026-11-22T08:00:01Z\",\"old_primary\":\"db2\",\"new_primary\":\"db1\","
+		" \"outcome\":\"rolled_back\",\"phases\":[{\"phase\":\"sync\",\"ms\":null,\"ok\":false}],"
+		" \"write_blocked_ms\":null,\"reason\":\"aborted by the operator\"},"
+		"{\"id\":\"s-3\",\"started\":\"bad\",\"old_primary\":\"db1\",\"new_primary\":\"db3\","
+		" \"outcome\":\"interrupted\",\"phases\":null,\"write_blocked_ms\":null,\"reason\":null}]}";
+	char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL, *out, *head, *row;
+	int rc;
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	out = render_plain(render_history, doc);
+	ck_assert_line(out, "cluster main: 3 switchovers, oldest first");
+	ck_assert_line(out, "  STARTED              ID   OLD" ARROW_S "NEW  OUTCOME      BLOCKED(ms)  PHASES(ms)  REASON");
+	ck_assert_line(out, "  2026-11-21 13:47:00  s-1  db1" ARROW_S "db2  done                14.8       232.5");
+	ck_assert_line(out, "  2026-11-22 08:00:01  s-2  db2" ARROW_S "db1  rolled_back            -           -  "
+		       "aborted by the operator");
+	ck_assert_line(out, "  bad                  s-3  db1" ARROW_S "db3  interrupted            -           -");
+	ck_assert_int_eq(count_lines(out), 5);
+	/* The numbers are right-aligned under their headers. */
+	head = line_with(out, "STARTED");
+	row = line_with(out, "s-1");
+	ck_assert_int_eq(strstr(head, "BLOCKED(ms)") - head + 11, strstr(row, "14.8") - row + 4);
+	free(head);
+	free(row);
+	free(out);
+
+	out = render_plain(render_history, "{\"cluster\":\"main\",\"switchovers\":[]}");
+	ck_assert_str_eq(out, "no switchovers on cluster main\n");
+	free(out);
+
+	out = render_doc(render_history, "{\"cluster\":\"main\"}", &plain, &rc);
+	ck_assert_int_eq(rc, -1);
+	free(out);
+
+	if (old) {
+		setenv("TZ", old, 1);
+		free(old);
+	} else
+		unsetenv("TZ");
+	tzset();
+}
+END_TEST
+
+/* ---- status with a switchover, and the control commands --------------------------------- */
+
+START_TEST(test_status_interrupted_cutover)
+{
+	const struct render_opts color = { true, 0 };
+	const char *doc =
+		"{\"clusters\":[{\"name\":\"main\",\"verdict\":\"WARN\",\"primary\":\"db2\",\"reasons\":[\"r\"],"
+		"\"cutover\":{\"id\":\"s-9\",\"state\":\"interrupted\",\"phase\":\"promote\",\"old_primary\":\"db1\","
+		"\"new_primary\":\"db2\",\"point_of_no_return_passed\":true,\"elapsed_ms\":null,\"phases\":[]},"
+		"\"servers\":[],\"routers\":[]}]}";
+	char *out = render_plain(render_status, doc), *second;
+	int rc;
+
+	ck_assert_line(out, "  switchover s-9: db1" ARROW_S "db2, phase promote (state interrupted)");
+	ck_assert_line(out, "  ! INTERRUPTED: cutoverd stopped during this switchover and could neither finish nor "
+		       "undo it; new switchovers are refused until it is resolved.");
+	ck_assert_line(out, "  ! Check which server is writable and where the routers send writes, then run: "
+		       "cutoverctl resolve --cluster main");
+	/* Right under the cluster's header, before the servers. */
+	second = strchr(out, '\n') + 1;
+	ck_assert_int_eq(strncmp(second, "  switchover s-9:", 17), 0);
+	ck_assert_ptr_nonnull(strstr(strstr(out, "INTERRUPTED"), "no servers"));
+	free(out);
+
+	out = render_doc(render_status, doc, &color, &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_ptr_nonnull(strstr(out, "  \033[1;31mswitchover s-9:"));
+	ck_assert_ptr_nonnull(strstr(out, "  \033[1;31m! INTERRUPTED:"));
+	free(out);
+
+	out = render_plain(render_status, "{\"clusters\":[{\"name\":\"main\",\"cutover\":{\"id\":\"s-8\","
+			   "\"state\":\"paused\",\"phase\":\"sync\",\"old_primary\":\"db1\",\"new_primary\":\"db2\"}}]}");
+	ck_assert_line(out, "  switchover s-8: db1" ARROW_S "db2, phase sync (state paused)");
+	ck_assert_line(out, "  paused: cutoverctl resume --cluster main goes on, cutoverctl abort --cluster main "
+		       "rolls back");
+	ck_assert_ptr_null(strstr(out, "resolve"));
+	free(out);
+}
+END_TEST
+
+START_TEST(test_control_replies)
+{
+	char *out;
+	int rc;
+
+	out = render_plain(render_abort, "{\"id\":\"s-1\",\"phase\":\"sync\",\"action\":\"rolling back\"}");
+	ck_assert_str_eq(out, "switchover s-1 is rolling back (it was in phase sync); cutoverctl status shows "
+			 "when it is done\n");
+	free(out);
+	out = render_plain(render_pause, "{\"id\":\"s-1\",\"pausing_after\":\"drain\"}");
+	ck_assert_str_eq(out, "switchover s-1 pauses once phase drain is done; then cutoverctl resume goes on, "
+			 "cutoverctl abort rolls back\n");
+	free(out);
+	out = render_plain(render_resume, "{\"id\":\"s-1\",\"resuming\":\"sync\"}");
+	ck_assert_str_eq(out, "switchover s-1 resumes with phase sync\n");
+	free(out);
+	out = render_plain(render_resolve, "{\"id\":\"s-1\",\"resolved\":\"main\"}");
+	ck_assert_str_eq(out, "switchover s-1 on cluster main is resolved; new switchovers are allowed again\n");
+	free(out);
+	out = render_plain(render_resume, "{}");
+	ck_assert_str_eq(out, "switchover ? resumes with phase ?\n");
+	free(out);
+	out = render_doc(render_abort, "[]", &plain, &rc);
+	ck_assert_int_eq(rc, -1);
+	free(out);
+}
+END_TEST
+
+/* ---- args_parse (ctl/args.c) ------------------------------------------------------------ */
+
+static int parse_words(unsigned allowed, const char *global, struct cmd_args *a, char *err, size_t errlen,
+		       const char *cmd, ...)
+{
+	char *argv[32];
+	const char *w;
+	va_list ap;
+	int argc = 0;
+
+	va_start(ap, cmd);
+	while ((w = va_arg(ap, const char *)) && argc < 32)
+		argv[argc++] = (char *)w;
+	va_end(ap);
+	return args_parse(cmd, allowed, argc, argv, global, a, err, errlen);
+}
+
+#define PARSE_OK(allowed, global, a, ...) do { \
+		char e_[512]; \
+		int r_ = parse_words((allowed), (global), (a), e_, sizeof(e_), __VA_ARGS__, (const char *)NULL); \
+		ck_assert_msg(r_ == 0, "unexpected error: %s", e_); \
+	} while (0)
+
+/* The parse must fail with a message that holds `needle`. */
+#define PARSE_ERR(allowed, global, needle, ...) do { \
+		struct cmd_args a_; \
+		char e_[512]; \
+		int r_ = parse_words((allowed), (global), &a_, e_, sizeof(e_), __VA_ARGS__, (const char *)NULL); \
+		ck_assert_int_eq(r_, -1); \
+		ck_assert_msg(strstr(e_, (needle)) != NULL, "message \"%s\" lacks \"%s\"", e_, (needle)); \
+	} while (0)
+
+static void assert_args_json(const struct cmd_args *a, const char *expect)
+{
+	json_t *got = args_to_json(a), *want = json_loads(expect, 0, NULL);
+	char *g = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS);
+
+	ck_assert_ptr_nonnull(want);
+	ck_assert_msg(json_equal(got, want), "args %s, expected %s", g, expect);
+	free(g);
+	json_decref(got);
+	json_decref(want);
+}
+
+START_TEST(test_args_switchover_all)
+{
+	struct cmd_args a;
+
+	PARSE_OK(CO_SWITCHOVER, NULL, &a, "switchover", "--cluster", "main", "--to=db2", "--dry-run",
+		 "--max-lag", "250ms", "--drain-timeout", "2s", "--sync-timeout", "1500", "--no-reverse",
+		 "--pause-before", "sync", "--allow-unreachable", "-y");
+	ck_assert_str_eq(a.cluster, "main");
+	ck_assert_str_eq(a.to, "db2");
+	ck_assert(a.dry_run && a.no_reverse && a.allow_unreachable && a.yes && !a.help);
+	ck_assert_int_eq(a.max_lag_ms, 250);
+	ck_assert_int_eq(a.drain_timeout_ms, 2000);
+	ck_assert_int_eq(a.sync_timeout_ms, 1500);
+	ck_assert_str_eq(a.pause_before, "sync");
+	/* --yes is the client's business: it is not sent. */
+	assert_args_json(&a, "{\"cluster\":\"main\",\"to\":\"db2\",\"dry_run\":true,\"max_lag_ms\":250,"
+			 "\"drain_timeout_ms\":2000,\"sync_timeout_ms\":1500,\"reverse\":false,"
+			 "\"pause_before\":\"sync\",\"allow_unreachable\":true}");
+
+	/* Nothing given: nothing sent, the daemon applies the cluster's settings. */
+	PARSE_OK(CO_SWITCHOVER, NULL, &a, "switchover");
+	ck_assert_ptr_null(a.cluster);
+	ck_assert_int_eq(a.max_lag_ms, -1);
+	ck_assert(!a.yes && !a.dry_run);
+	assert_args_json(&a, "{}");
+
+	PARSE_OK(CO_SWITCHOVER, NULL, &a, "switchover", "-C", "main", "--to", "db3", "--yes");
+	assert_args_json(&a, "{\"cluster\":\"main\",\"to\":\"db3\"}");
+	ck_assert(a.yes);
+	PARSE_OK(CO_SWITCHOVER, NULL, &a, "switchover", "-Cmain");
+	ck_assert_str_eq(a.cluster, "main");
+	/* Names that look like options need the = form. */
+	PARSE_OK(CO_SWITCHOVER, NULL, &a, "switchover", "--to=-odd");
+	ck_assert_str_eq(a.to, "-odd");
+}
+END_TEST
+
+START_TEST(test_args_durations)
+{
+	struct cmd_args a;
+
+	PARSE_OK(CO_SWITCHOVER, NULL, &a, "switchover", "--max-lag", "0", "--drain-timeout", "1.5s",
+		 "--sync-timeout", "1m");
+	ck_assert_int_eq(a.max_lag_ms, 0);
+	ck_assert_int_eq(a.drain_timeout_ms, 1500);
+	ck_assert_int_eq(a.sync_timeout_ms, 60000);
+	assert_args_json(&a, "{\"max_lag_ms\":0,\"drain_timeout_ms\":1500,\"sync_timeout_ms\":60000}");
+	PARSE_OK(CO_SWITCHOVER, NULL, &a, "switchover", "--drain-timeout=24h");
+	ck_assert_int_eq(a.drain_timeout_ms, 86400000);
+
+	PARSE_ERR(CO_SWITCHOVER, NULL, "--max-lag 5x: not a duration", "switchover", "--max-lag", "5x");
+	PARSE_ERR(CO_SWITCHOVER, NULL, "--max-lag needs a value", "switchover", "--max-lag", "-5");
+	PARSE_ERR(CO_SWITCHOVER, NULL, "--max-lag -5: not a duration", "switchover", "--max-lag=-5");
+	PARSE_ERR(CO_SWITCHOVER, NULL, "--drain-timeout 25h: more than a day", "switchover",
+		  "--drain-timeout", "25h");
+	PARSE_ERR(CO_SWITCHOVER, NULL, "--sync-timeout must be more than 0", "switchover", "--sync-timeout", "0");
+	PARSE_ERR(CO_SWITCHOVER, NULL, "--sync-timeout  : not a duration", "switchover", "--sync-timeout", " ");
+}
+END_TEST
+
+START_TEST(test_args_errors)
+{
+	PARSE_ERR(CO_SWITCHOVER, NULL, "switchover: unknown option --bogus (it takes --cluster NAME, --to NAME, "
+		  "--dry-run", "switchover", "--bogus");
+	PARSE_ERR(CO_SWITCHOVER, NULL, "switchover: --json is a global option: put it before the command "
+		  "(cutoverctl --json switchover ...)", "switchover", "--json");
+	PARSE_ERR(CO_SWITCHOVER, NULL, "-t is a global option", "switchover", "-t", "5s");
+	PARSE_ERR(CO_CLUSTER, NULL, "abort: --to does not apply to abort (it takes --cluster NAME)", "abort",
+		  "--to", "db2");
+	PARSE_ERR(CO_CLUSTER, NULL, "-y does not apply to abort", "abort", "-y");
+	PARSE_ERR(CO_SWITCHOVER, NULL, "--to given twice", "switchover", "--to", "db2", "--to", "db3");
+	PARSE_ERR(CO_SWITCHOVER, NULL, "--dry-run given twice", "switchover", "--dry-run", "--dry-run");
+	PARSE_ERR(CO_SWITCHOVER, NULL, "--to needs a value", "switchover", "--to");
+	PARSE_ERR(CO_SWITCHOVER, NULL, "--to needs a value (got the option --dry-run;", "switchover", "--to",
+		  "--dry-run");
+	PARSE_ERR(CO_SWITCHOVER, NULL, "--dry-run takes no value", "switchover", "--dry-run=yes");
+	PARSE_ERR(CO_SWITCHOVER, NULL, "unexpected argument 'db2' (the candidate is given with --to db2",
+		  "switchover", "db2");
+	PARSE_ERR(CO_CLUSTER, NULL, "unexpected argument 'main' (give the cluster with --cluster main)", "pause",
+		  "main");
+	PARSE_ERR(CO_SWITCHOVER, NULL, "unexpected argument 'x'", "switchover", "--", "x");
+	PARSE_ERR(CO_SWITCHOVER, NULL, "--pause-before verify: not a phase a switchover can pause before "
+		  "(drain, catchup, fence, sync, promote)", "switchover", "--pause-before", "verify");
+	PARSE_ERR(CO_SWITCHOVER, NULL, "--to '': not a server name", "switchover", "--to=");
+	PARSE_ERR(CO_SWITCHOVER, NULL, "--cluster '\xff': not a cluster name", "switchover", "--cluster", "\xff");
+	PARSE_ERR(CO_SWITCHOVER, NULL, "unknown option -yC (options are given one per word)", "switchover", "-yC");
+	PARSE_ERR(CO_CLUSTER | CO_LIMIT, NULL, "--limit 0: not a whole number from 1 to 100000", "history",
+		  "--limit", "0");
+	PARSE_ERR(CO_CLUSTER | CO_LIMIT, NULL, "--limit ten: not a whole number", "history", "--limit", "ten");
+
+	/* A message longer than the buffer is cut, not overflowed. */
+	{
+		struct cmd_args a;
+		char small[16];
+		ck_assert_int_eq(parse_words(CO_SWITCHOVER, NULL, &a, small, sizeof(small), "switchover",
+					     "--bogus", (const char *)NULL), -1);
+		ck_assert_str_eq(small, "switchover: unk");
+	}
+}
+END_TEST
+
+START_TEST(test_args_global_cluster)
+{
+	struct cmd_args a;
+
+	/* --cluster before the command counts for it, and may be repeated after it if the same. */
+	PARSE_OK(CO_CLUSTER, "main", &a, "abort");
+	ck_assert_str_eq(a.cluster, "main");
+	ck_assert(a.given & CO_CLUSTER);
+	assert_args_json(&a, "{\"cluster\":\"main\"}");
+	PARSE_OK(CO_SWITCHOVER, "main", &a, "switchover", "--cluster", "main", "--to", "db2");
+	assert_args_json(&a, "{\"cluster\":\"main\",\"to\":\"db2\"}");
+	PARSE_ERR(CO_SWITCHOVER, "a", "--cluster a before the command and --cluster b after it name different "
+		  "clusters", "switchover", "--cluster", "b");
+	PARSE_ERR(CO_YES, "main", "--cluster does not apply to frob", "frob");
+	PARSE_ERR(CO_CLUSTER, "", "--cluster '': not a cluster name", "abort");
+}
+END_TEST
+
+START_TEST(test_args_history_and_help)
+{
+	struct cmd_args a;
+
+	PARSE_OK(CO_CLUSTER | CO_LIMIT, NULL, &a, "history", "--limit", "5", "--cluster", "main");
+	ck_assert_int_eq(a.limit, 5);
+	assert_args_json(&a, "{\"cluster\":\"main\",\"limit\":5}");
+
+	/* --help wins over anything after it, and every command takes it. */
+	PARSE_OK(CO_CLUSTER, NULL, &a, "abort", "--help", "--bogus");
+	ck_assert(a.help);
+	PARSE_OK(CO_SWITCHOVER, NULL, &a, "switchover", "--to", "db2", "-h");
+	ck_assert(a.help);
+	PARSE_ERR(CO_SWITCHOVER, NULL, "unknown option --bogus", "switchover", "--bogus", "--help");
+}
+END_TEST
+
 Suite *render_suite(void)
 {
 	Suite *s = suite_create("render");
@@ -533,6 +1120,7 @@ Suite *render_suite(void)
 	tcase_add_test(tc, test_status_hostile_text);
 	tcase_add_test(tc, test_status_replication_error);
 	tcase_add_test(tc, test_status_routers_alarms_cutover);
+	tcase_add_test(tc, test_status_interrupted_cutover);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("render_topology");
@@ -559,6 +1147,38 @@ Suite *render_suite(void)
 
 	tc = tcase_create("render_width");
 	tcase_add_test(tc, test_width);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("render_progress");
+	tcase_add_test(tc, test_progress_line);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("render_report");
+	tcase_add_test(tc, test_report_done);
+	tcase_add_test(tc, test_report_rolled_back);
+	tcase_add_test(tc, test_report_failed);
+	tcase_add_test(tc, test_report_refused);
+	tcase_add_test(tc, test_report_dry_run_and_missing);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("render_plan");
+	tcase_add_test(tc, test_plan);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("render_history");
+	tcase_add_test(tc, test_history_table);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("render_control");
+	tcase_add_test(tc, test_control_replies);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("args_parse");
+	tcase_add_test(tc, test_args_switchover_all);
+	tcase_add_test(tc, test_args_durations);
+	tcase_add_test(tc, test_args_errors);
+	tcase_add_test(tc, test_args_global_cluster);
+	tcase_add_test(tc, test_args_history_and_help);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,69 @@
+/* The options cutoverctl's commands take after their name ("cutoverctl [global options]
+ * switchover --to db2 --dry-run"), parsed by one pure function so that the unit tests can feed
+ * it argv vectors, and turned into the API request's "args" object.
+ *
+ * One table describes every command option; a command says which of them it accepts with a
+ * mask of CO_* bits. */
+#ifndef CUTOVER_CTL_ARGS_H
+#define CUTOVER_CTL_ARGS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+enum cmd_opt {
+	CO_CLUSTER = 1u << 0,            /* --cluster NAME, -C NAME */
+	CO_TO = 1u << 1,                 /* --to NAME */
+	CO_DRY_RUN = 1u << 2,            /* --dry-run */
+	CO_MAX_LAG = 1u << 3,            /* --max-lag DURATION */
+	CO_DRAIN_TIMEOUT = 1u << 4,      /* --drain-timeout DURATION */
+	CO_SYNC_TIMEOUT = 1u << 5,       /* --sync-timeout DURATION */
+	CO_NO_REVERSE = 1u << 6,         /* --no-reverse */
+	CO_PAUSE_BEFORE = 1u << 7,       /* --pause-before PHASE */
+	CO_ALLOW_UNREACHABLE = 1u << 8,  /* --allow-unreachable */
+	CO_YES = 1u << 9,                /* --yes, -y: no confirmation question */
+	CO_LIMIT = 1u << 10,             /* --limit N */
+	CO_HELP = 1u << 11,              /* --help, -h: always accepted */
+};
+
+#define CO_SWITCHOVER (CO_CLUSTER | CO_TO | CO_DRY_RUN | CO_MAX_LAG | CO_DRAIN_TIMEOUT | \
+		       CO_SYNC_TIMEOUT | CO_NO_REVERSE | CO_PAUSE_BEFORE | CO_ALLOW_UNREACHABLE | CO_YES)
+
+/* Durations above this are refused: the API takes them as 32-bit integers, and a day is
+ * already far beyond any sensible switchover step. */
+#define ARGS_MAX_DURATION_MS 86400000LL
+#define ARGS_MAX_LIMIT 100000LL
+
+/* What was given.  Strings are borrowed from argv; NULL, -1 and false mean "not given" (the
+ * daemon then applies the cluster's configured default). */
+struct cmd_args {
+	unsigned given;                 /* CO_* bits of the options present */
+	const char *cluster;            /* after the command, or the global --cluster */
+	const char *to;
+	const char *pause_before;
+	long long max_lag_ms;
+	long long drain_timeout_ms;
+	long long sync_timeout_ms;
+	long long limit;
+	bool dry_run;
+	bool no_reverse;
+	bool allow_unreachable;
+	bool yes;
+	bool help;
+};
+
+/* Parse argv[0..argc) (the words after the command name `cmd`), accepting the options of
+ * `allowed` (CO_* bits).  Values follow as the next word or after '=' ("--to=db2").
+ * global_cluster is the --cluster given before the command (NULL if none): both may be given
+ * when they agree.  0, or -1 with a message naming the option in err (without a trailing
+ * newline or the program name). */
+int args_parse(const char *cmd, unsigned allowed, int argc, char **argv, const char *global_cluster,
+	       struct cmd_args *a, char *err, size_t errlen);
+
+/* The request's "args" object for what was given (a new reference; empty when nothing was). */
+json_t *args_to_json(const struct cmd_args *a);
+
+/* The phases a switchover can pause before, in order, NULL-terminated. */
+extern const char *const args_pause_phases[];
+
+#endif
