@@ -227,7 +227,12 @@ static const struct key_def cluster_keys[] = {
 	BOOL("kill_sessions", cfg_cluster, kill_sessions),
 	{ .name = "preflight_hook", .type = KT_HOOK_LIST, .off = OFF(cfg_cluster, preflight_hooks) },
 	ENUM("split_brain", cfg_cluster, splitbrain, splitbrain_names),
-	{ .name = NULL }
+	{ .name = "stonith_hook", .type = KT_HOOK, .off = OFF(cfg_cluster, stonith_hook) },
+	{ .name = "fence_hook", .type = KT_HOOK, .off = OFF(cfg_cluster, fence_hook) },
+	DUR("hook_timeout", cfg_cluster, hook_timeout_ms, 100, 10 * MIN),
+	BOOL("auto_failover", cfg_cluster, auto_failover),
+	INT("failover_after", cfg_cluster, failover_after, 1, 100),
+	DUR("failover_block", cfg_cluster, failover_block_ms, 0, 7 * 24 * 60 * MIN),
 };
 
 static const struct key_def server_keys[] = {
@@ -658,6 +663,9 @@ static size_t add_cluster(struct config *c, const char *name, int line)
 	cl->reverse_replication = true;
 	cl->kill_sessions = true;
 	cl->splitbrain = SB_ALERT;
+	cl->hook_timeout_ms = 30000;
+	cl->failover_after = 3;
+	cl->failover_block_ms = 3600000;
 	cl->line = line;
 	return c->n_clusters++;
 }
@@ -1538,9 +1546,10 @@ static void check_clusters(struct parser *p)
 			continue;
 		for (j = 0; j < c->n_servers; j++) {
 			const struct cfg_server *s = &c->servers[j];
-			if (!strcmp(s->cluster, cl->name) && !s->stonith_hook)
+			if (!strcmp(s->cluster, cl->name) && !s->stonith_hook && !cl->stonith_hook)
 				perr(p, key_line(sec, "split_brain"), "split_brain", "stonith needs a "
-				     "stonith_hook in [server %s] (line %d)", s->name, s->line);
+				     "stonith_hook in [cluster %s] or in [server %s] (line %d)", cl->name, s->name,
+				     s->line);
 		}
 	}
 }
@@ -1869,6 +1878,8 @@ static void free_cluster(struct cfg_cluster *cl)
 
 	free(cl->name);
 	free(cl->heartbeat_table);
+	free(cl->stonith_hook);
+	free(cl->fence_hook);
 	free(cl->repl_user);
 	free_secret_src(&cl->repl_secret);
 	for (i = 0; cl->preflight_hooks && cl->preflight_hooks[i]; i++)

@@ -91,6 +91,12 @@ struct cfg_cluster {
 	bool kill_sessions;       /* kill_sessions = yes (after read_only) */
 	char **preflight_hooks;   /* owned NULL-terminated array of command strings, may be NULL */
 	enum splitbrain_policy splitbrain;   /* split_brain = alert|fence|stonith */
+	char *stonith_hook;       /* owned, may be NULL: the default for servers without their own */
+	char *fence_hook;         /* owned, may be NULL: likewise */
+	int hook_timeout_ms;      /* hook_timeout = 30s: STONITH and fence hooks */
+	bool auto_failover;       /* auto_failover = no */
+	int failover_after;       /* failover_after = 3 (consecutive polls the primary is unreachable) */
+	int failover_block_ms;    /* failover_block = 1h: no second automatic failover within this */
 	int line;
 };
 

@@ -761,7 +761,23 @@ START_TEST(test_cross_checks)
 	load_owned(lines("[cluster main]", "split_brain = stonith", "repl_password = x", SERVER,
 			 NULL));
 	ck_error(1, "repl_user", "a replication password is set");
-	ck_error(2, "split_brain", "stonith needs a stonith_hook in [server db1]");
+	ck_error(2, "split_brain", "stonith needs a stonith_hook in [cluster main] or in [server db1]");
+
+	/* A cluster-wide stonith_hook serves every server that has none of its own. */
+	{
+		char *line = xasprintf("stonith_hook = %s", make_hook("stonith", 0755));
+		load_owned(lines("[cluster main]", "split_brain = stonith", line, "auto_failover = yes",
+				 "failover_after = 5", "failover_block = 30m", "hook_timeout = 5s", SERVER, NULL));
+		free(line);
+		ck_clean();
+		ck_assert_ptr_nonnull(config_cluster(cfg, "main")->stonith_hook);
+		ck_assert(config_cluster(cfg, "main")->auto_failover);
+		ck_assert_int_eq(config_cluster(cfg, "main")->failover_after, 5);
+		ck_assert_int_eq(config_cluster(cfg, "main")->failover_block_ms, 30 * 60 * 1000);
+		ck_assert_int_eq(config_cluster(cfg, "main")->hook_timeout_ms, 5000);
+	}
+	load_owned(lines("[cluster main]", "failover_after = 0", SERVER, NULL));
+	ck_error(2, "failover_after", "");
 
 	/* A cluster named by a server comes into being with defaults. */
 	load_owned(lines("[server a]", "user = u", "cluster = blue", "[server b]", "user = u",
