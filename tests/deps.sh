@@ -6,7 +6,7 @@ set -euo pipefail
 
 BUILD_PKGS=(gcc make pkg-config default-libmysqlclient-dev libevent-dev libjansson-dev
 	libsystemd-dev check libinih-dev)
-RUNTIME_PKGS=(mariadb-server mariadb-client haproxy socat iproute2 procps groff-base man-db)
+RUNTIME_PKGS=(mariadb-server mariadb-client haproxy socat jq iproute2 procps groff-base man-db)
 FUZZ_PKGS=(clang libclang-rt-14-dev)
 # Services whose packages start and enable them from their postinst: package:service.
 SERVICES=(mariadb-server:mariadb haproxy:haproxy)
