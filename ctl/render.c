@@ -580,9 +580,13 @@ static void status_alarms(FILE *out, const json_t *cl, const struct render_opts 
 	if (!json_is_array(alarms))
 		return;
 	json_array_foreach(alarms, i, a) {
+		const char *state = jstr(a, "state");
+		/* pending alarms are not raised yet; cleared ones are history (the JSON keeps them) */
+		if (state && strcmp(state, "active"))
+			continue;
 		name = clean(or_q(jstr(a, "name")));
 		sev = clean(or_q(jstr(a, "severity")));
-		since = clean(or_q(jstr(a, "since")));
+		since = clean(or_q(jstr(a, "raised") ? jstr(a, "raised") : jstr(a, "since")));
 		msg = clean(or_q(jstr(a, "message")));
 		col = paint(o, verdict_color(jstr(a, "severity")));
 		fprintf(out, "  alarm %s (%s%s%s) since %s: %s\n", name, col ? col : "", sev,

@@ -8,6 +8,7 @@
 #include "router.h"
 #include "switchover.h"
 #include "util.h"
+#include "watchdog.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -73,8 +74,11 @@ json_t *api_server_json(const struct cluster *c, size_t idx)
 	json_object_set_new(o, "version", seen ? json_string(st->version) : json_null());
 	json_object_set_new(o, "flavor", json_string(flavor_name(st->flavor)));
 	json_object_set_new(o, "server_id", seen ? json_integer((json_int_t)st->server_id) : json_null());
-	json_object_set_new(o, "read_only", tristate_json(st->read_only));
-	json_object_set_new(o, "super_read_only", tristate_json(st->super_read_only));
+	/* What an unreachable server said last is kept (gtid, version, …), but not presented as
+	 * its current read_only or lag: those are null until it answers again. */
+	json_object_set_new(o, "stale", json_boolean(seen && !st->reachable));
+	json_object_set_new(o, "read_only", st->reachable ? tristate_json(st->read_only) : json_null());
+	json_object_set_new(o, "super_read_only", st->reachable ? tristate_json(st->super_read_only) : json_null());
 	json_object_set_new(o, "log_bin", tristate_json(st->log_bin));
 	json_object_set_new(o, "log_slave_updates", tristate_json(st->log_slave_updates));
 	json_object_set_new(o, "gtid_strict_mode", tristate_json(st->gtid_strict_mode));
@@ -88,8 +92,9 @@ json_t *api_server_json(const struct cluster *c, size_t idx)
 	json_object_set_new(o, "binlog", *st->binlog_file ? json_pack("{s:s, s:I}", "file", st->binlog_file, "pos",
 								    (json_int_t)st->binlog_pos)
 							 : json_null());
-	json_object_set_new(o, "lag_ms", st->heartbeat_lag_ms >= 0 ? json_integer(st->heartbeat_lag_ms) : json_null());
-	json_object_set_new(o, "seconds_behind_master", st->repl.configured && st->repl.seconds_behind >= 0
+	json_object_set_new(o, "lag_ms", st->reachable && st->heartbeat_lag_ms >= 0 ? json_integer(st->heartbeat_lag_ms)
+									     : json_null());
+	json_object_set_new(o, "seconds_behind_master", st->reachable && st->repl.configured && st->repl.seconds_behind >= 0
 								? json_integer(st->repl.seconds_behind)
 								: json_null());
 	json_object_set_new(o, "replication", replication_json(c, s, ts));
@@ -154,6 +159,8 @@ static json_t *cluster_json(const struct cluster *c)
 	json_object_set_new(o, "reasons", arr);
 	json_object_set_new(o, "primary", str_or_null(primary));
 	json_object_set_new(o, "cutover", c->cutover ? switchover_json(c->cutover) : json_null());
+	json_object_set_new(o, "authority", str_or_null(c->authority));
+	json_object_set_new(o, "alarms", watchdog_alarms_json(c));
 	arr = json_array();
 	for (i = 0; i < c->n_servers; i++)
 		json_array_append_new(arr, api_server_json(c, i));
@@ -412,10 +419,15 @@ void api_dispatch(void *arg, struct client *c, const struct request *req)
 			handlers[i].fn(d, c, req);
 			return;
 		}
-	for (i = 0; switchover_handlers[i].name; i++)
-		if (!strcmp(switchover_handlers[i].name, req->cmd)) {
-			switchover_handlers[i].fn(d, c, req);
-			return;
-		}
+	{
+		const struct api_handler *const tables[] = { switchover_handlers, failover_handlers, watchdog_handlers };
+		size_t t;
+		for (t = 0; t < ARRAY_LEN(tables); t++)
+			for (i = 0; tables[t][i].name; i++)
+				if (!strcmp(tables[t][i].name, req->cmd)) {
+					tables[t][i].fn(d, c, req);
+					return;
+				}
+	}
 	client_reply_err(c, req->id, ERR_INTERNAL, "command '%s' is in the table but has no handler", req->cmd);
 }

@@ -3,11 +3,14 @@
 #include "daemon.h"
 #include "control.h"
 #include "db.h"
+#include "event_hooks.h"
 #include "log.h"
+#include "metrics.h"
 #include "router.h"
 #include "sdnotify.h"
 #include "switchover.h"
 #include "util.h"
+#include "watchdog.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +21,14 @@ static void server_setup(struct daemon *d, struct server *s, const struct cfg_se
 
 const double wb_bounds_ms[WB_BUCKETS] = { 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 1e300 };
 
-void cluster_stats_switchover(struct cluster_stats *cs, enum sw_outcome o, double write_blocked_ms,
+void cluster_stats_switchover(struct cluster_stats *cs, bool failover, enum sw_outcome o, double write_blocked_ms,
 			      const double *phase_ms)
 {
 	int i;
-	cs->switchovers[o]++;
+	if (failover)
+		cs->failovers[o]++;
+	else
+		cs->switchovers[o]++;
 	for (i = 0; i < SW_PHASES; i++)
 		cs->last_phase_ms[i] = phase_ms[i];
 	if (write_blocked_ms < 0)
@@ -69,6 +75,7 @@ void daemon_event(struct daemon *d, json_t *event)
 	json_object_set_new(event, "ts", json_string(ts));
 	if (msg && *msg)
 		log_ctx(LOG_NOTICE, &ctx, "%s", msg);
+	event_hooks_fire(d, event);
 	if (d->ctl)
 		control_broadcast(d->ctl, event);
 	json_decref(event);
@@ -154,6 +161,7 @@ static void clusters_free(struct daemon *d)
 		free(c->servers);
 		topology_free(&c->topo);
 		switchover_free(c->cutover);
+		watchdog_cluster_free(c);
 	}
 	free(d->clusters);
 	d->clusters = NULL;
@@ -185,6 +193,7 @@ static void carry_over(struct daemon *d, struct server *old_s, size_t n_old, str
 				struct cluster *c = &d->clusters[i];
 				c->vstate = old_c[k].vstate;
 				c->stats = old_c[k].stats;
+				watchdog_carry_over(c, &old_c[k]);
 				memcpy(c->hb, old_c[k].hb, sizeof(c->hb));
 				c->hb_next = old_c[k].hb_next;
 				c->hb_server_id = old_c[k].hb_server_id;
@@ -261,6 +270,7 @@ int daemon_reload(struct daemon *d, char **errors_out)
 		};
 		control_update(d->ctl, &o);
 	}
+	metrics_reload(d);
 	poll_start(d);
 	log_notice("configuration reloaded from %s", d->config_path);
 	daemon_event(d, json_pack("{s:s, s:s}", "type", "config_reloaded", "message", "configuration reloaded"));
@@ -369,6 +379,7 @@ void cluster_evaluate(struct daemon *d, struct cluster *c)
 	c->evaluated_once = true;
 	if (c->cutover)
 		switchover_on_evaluate(c->cutover);
+	watchdog_evaluate(d, c);
 
 	if (!d->ready_sent) {
 		bool all = true;
@@ -406,11 +417,22 @@ void daemon_update_sd_status(struct daemon *d)
 		int up = 0;
 		for (k = 0; k < c->n_servers; k++)
 			up += c->servers[k]->health.state == HEALTH_UP;
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s: %s, primary %s, %d/%zu up%s%s",
-					i ? "; " : "", c->cfg->name, verdict_name(c->vstate.shown),
+		int alarms = watchdog_active_alarms(c);
+		size_t a;
+		bool first = true;
+
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s: %s, primary %s, %d/%zu up", i ? "; " : "",
+					c->cfg->name, verdict_name(c->vstate.shown),
 					c->topo.primary >= 0 ? c->servers[c->topo.primary]->cfg->name : "none", up,
-					c->n_servers, c->cutover ? ", " : "",
-					c->cutover ? switchover_summary(c->cutover) : "");
+					c->n_servers);
+		for (a = 0; alarms && a < c->n_alarms && off < sizeof(buf); a++)
+			if (c->alarms[a].state == ALARM_ACTIVE) {
+				off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s", first ? ", ALARM " : " ",
+							c->alarms[a].name);
+				first = false;
+			}
+		if (c->cutover && off < sizeof(buf))
+			off += (size_t)snprintf(buf + off, sizeof(buf) - off, ", %s", switchover_summary(c->cutover));
 	}
 	sd_status("%s", buf);
 }

@@ -52,6 +52,7 @@ enum sw_outcome { OUTCOME_DONE, OUTCOME_ROLLED_BACK, OUTCOME_FAILED, OUTCOME_REF
 struct cluster_stats {
 	unsigned long long primary_changes;
 	unsigned long long switchovers[OUTCOME__COUNT];
+	unsigned long long failovers[OUTCOME__COUNT];
 	double last_write_blocked_ms;       /* -1: none yet */
 	double last_phase_ms[SW_PHASES];    /* -1: phase not run */
 	unsigned long long wb_buckets[WB_BUCKETS];   /* cumulative counts per upper bound */
@@ -63,7 +64,7 @@ struct cluster_stats {
 
 extern const double wb_bounds_ms[WB_BUCKETS];   /* upper bounds; the last is +Inf */
 /* Record a finished switchover (switchover.c). */
-void cluster_stats_switchover(struct cluster_stats *cs, enum sw_outcome o, double write_blocked_ms,
+void cluster_stats_switchover(struct cluster_stats *cs, bool failover, enum sw_outcome o, double write_blocked_ms,
 			      const double *phase_ms);
 
 struct cluster {
@@ -80,6 +81,13 @@ struct cluster {
 	unsigned long long hb_server_id;   /* server_id of the primary the ring refers to */
 	struct switchover *cutover;     /* the running or interrupted cutover, NULL if none */
 	bool hb_paused;                 /* a cutover is fencing: no heartbeat writes */
+	struct alarm *alarms;           /* owned: watchdog.c */
+	size_t n_alarms;
+	char *authority;                /* owned: the last primary recorded in the journal, NULL unknown */
+	int primary_fail_evals;         /* evaluations in a row the authority was unreachable */
+	int64_t last_auto_failover_us;  /* wall clock; 0 never */
+	int64_t last_sb_action_us;      /* monotonic: when the split-brain policy last acted */
+	int actions_running;            /* fence/STONITH actions in flight */
 	unsigned round;                 /* poll round counter */
 	int outstanding;                /* polls of this round still running */
 	int routers_outstanding;

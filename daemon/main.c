@@ -3,9 +3,12 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "event_hooks.h"
 #include "log.h"
+#include "metrics.h"
 #include "sdnotify.h"
 #include "switchover.h"
+#include "watchdog.h"
 #include "util.h"
 
 #include <errno.h>
@@ -192,6 +195,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	metrics_start(&d);
 	d.sig_hup = evsignal_new(d.base, SIGHUP, on_hup, &d);
 	d.sig_term = evsignal_new(d.base, SIGTERM, on_term, &d);
 	d.sig_int = evsignal_new(d.base, SIGINT, on_term, &d);
@@ -199,6 +203,7 @@ int main(int argc, char **argv)
 	evsignal_add(d.sig_term, NULL);
 	evsignal_add(d.sig_int, NULL);
 	sd_watchdog_start(d.base);
+	watchdog_load(&d);
 	switchover_recover_all(&d);
 	poll_start(&d);
 	log_notice("cutoverd %s started: %zu server%s in %zu cluster%s, socket %s%s", CUTOVER_VERSION, d.n_servers,
@@ -209,6 +214,8 @@ int main(int argc, char **argv)
 		rc = 1;
 
 	poll_stop(&d);
+	metrics_stop();
+	event_hooks_stop();
 	control_free(d.ctl);
 	event_free(d.sig_hup);
 	event_free(d.sig_term);

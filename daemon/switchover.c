@@ -26,6 +26,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "db.h"
+#include "event_hooks.h"
 #include "gtid.h"
 #include "job.h"
 #include "journal.h"
@@ -33,7 +34,9 @@
 #include "router.h"
 #include "stats.h"
 #include "switchover.h"
+#include "switchover_impl.h"
 #include "util.h"
+#include "watchdog.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -43,10 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum phase { PH_PREFLIGHT, PH_DRAIN, PH_CATCHUP, PH_FENCE, PH_SYNC, PH_PROMOTE, PH_VERIFY, PH__COUNT };
-enum sw_state { SW_RUNNING, SW_PAUSED, SW_ROLLING_BACK, SW_DONE, SW_ROLLED_BACK, SW_FAILED, SW_INTERRUPTED };
-
-static const char *const phase_names[PH__COUNT] = {
+const char *const phase_names[PH__COUNT] = {
 	"preflight", "drain", "catchup", "fence", "sync", "promote", "verify",
 };
 _Static_assert(PH__COUNT == SW_PHASES, "cluster_stats keeps one duration per phase");
@@ -56,74 +56,10 @@ const char *switchover_phase_name(int i)
 	return i >= 0 && i < PH__COUNT ? phase_names[i] : "?";
 }
 
-static const char *const state_names[] = {
+const char *const state_names[] = {
 	"running", "paused", "rolling_back", "done", "rolled_back", "failed", "interrupted",
 };
 
-#define MAX_REPLICAS 64
-#define POLL_STEP_MS 20
-
-struct phase_rec {
-	int64_t start_us, end_us;   /* monotonic; 0 = not entered / not ended */
-	bool ok;
-};
-
-struct switchover {
-	struct daemon *d;
-	struct cluster *c;
-	char id[64];
-	char *old_name, *new_name;      /* owned; servers are looked up again after a reload */
-	struct server *old, *cand;      /* borrowed */
-	enum phase phase;
-	enum sw_state state;
-	struct phase_rec rec[PH__COUNT];
-	int64_t started_us, started_real_us;
-
-	/* options */
-	bool dry_run, reverse, allow_unreachable;
-	int max_lag_ms, drain_timeout_ms, sync_timeout_ms;
-	int pause_before;               /* phase index, -1 none */
-	bool pause_requested, abort_requested;
-
-	/* connections of our own (the pollers' are busy polling) */
-	struct db *db_old, *db_kill, *db_cand;
-	struct db *db_rep[MAX_REPLICAS];
-	struct server *reps[MAX_REPLICAS];
-	size_t n_reps;
-
-	/* what has been changed, for rollback */
-	bool drained, fence_started, fence_timed_out, fenced, promote_started, pnr, routed;
-	unsigned long fence_tid;
-	char *fence_point;              /* owned */
-	int64_t fence_start_us, writable_us, routed_us;
-
-	/* bookkeeping for parallel steps */
-	int pending, failures;
-	char *first_failure;            /* owned */
-	int64_t deadline_us;
-	struct event *timer;
-	int hook_index;
-
-	json_t *checks;                 /* preflight checks */
-	json_t *warnings;
-	json_t *next_steps;
-	char *reason;                   /* why it rolled back / failed */
-	struct journal *journal;
-	struct client *client;          /* the requester, held; NULL once gone */
-	json_t *req_id;
-	struct router_switch rsw;
-	struct server_status fresh_old, fresh_cand;   /* preflight's own reads */
-	json_t *privileged;             /* accounts read_only does not stop */
-	int64_t catchup_started_us;
-	bool verify_waiting;
-};
-
-static void phase_next(struct switchover *sw);
-static void phase_failed(struct switchover *sw, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void rollback_start(struct switchover *sw);
-static void finish(struct switchover *sw, enum sw_state st);
-static void emit(struct switchover *sw, const char *status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 static void enter_preflight(struct switchover *sw);
 static void enter_drain(struct switchover *sw);
@@ -140,17 +76,17 @@ static void (*const phase_enter[PH__COUNT])(struct switchover *) = {
 /* ------------------------------------------------------------------------------------------ */
 /* small helpers */
 
-static const struct flavor_ops *flavor_of(const struct server *s)
+const struct flavor_ops *sw_flavor_of(const struct server *s)
 {
 	return s->flavor ? s->flavor : flavor_get(FLAVOR_MARIADB);
 }
 
-static enum gtid_kind gtid_kind_of(const struct server *s)
+enum gtid_kind sw_gtid_kind_of(const struct server *s)
 {
-	return flavor_of(s)->id == FLAVOR_MARIADB ? GTID_MARIADB : GTID_MYSQL;
+	return sw_flavor_of(s)->id == FLAVOR_MARIADB ? GTID_MARIADB : GTID_MYSQL;
 }
 
-static struct db *open_db(struct switchover *sw, const struct server *s)
+struct db *sw_open_db(struct switchover *sw, const struct server *s)
 {
 	const struct cfg_server *cfg = s->cfg;
 	struct db_target t = {
@@ -163,24 +99,23 @@ static struct db *open_db(struct switchover *sw, const struct server *s)
 	return db;
 }
 
-static const struct cfg_cluster *ccfg(const struct switchover *sw)
+const struct cfg_cluster *sw_ccfg(const struct switchover *sw)
 {
 	return sw->c->cfg;
 }
 
-static struct log_ctx lctx(const struct switchover *sw)
+struct log_ctx sw_lctx(const struct switchover *sw)
 {
 	struct log_ctx ctx = { sw->c->cfg->name, NULL, phase_names[sw->phase], sw->id };
 	return ctx;
 }
 
-static double ms_since(int64_t start_us)
+double sw_ms_since(int64_t start_us)
 {
 	return (double)(now_mono_us() - start_us) / 1000.0;
 }
 
-static void set_failure(struct switchover *sw, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_failure(struct switchover *sw, const char *fmt, ...)
+void sw_set_failure(struct switchover *sw, const char *fmt, ...)
 {
 	va_list ap;
 	sw->failures++;
@@ -192,16 +127,16 @@ static void set_failure(struct switchover *sw, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void clear_failures(struct switchover *sw)
+void sw_clear_failures(struct switchover *sw)
 {
 	sw->failures = 0;
 	free(sw->first_failure);
 	sw->first_failure = NULL;
 }
 
-static void journal(struct switchover *sw, const char *event, bool durable, json_t *extra)
+void sw_journal(struct switchover *sw, const char *event, bool durable, json_t *extra)
 {
-	json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", sw->id, "cluster", ccfg(sw)->name, "event", event,
+	json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", sw->id, "cluster", sw_ccfg(sw)->name, "event", event,
 			      "old", sw->old_name, "new", sw->new_name);
 	json_object_set_new(e, "phase", json_string(phase_names[sw->phase]));
 	if (extra) {
@@ -209,16 +144,16 @@ static void journal(struct switchover *sw, const char *event, bool durable, json
 		json_decref(extra);
 	}
 	if (sw->journal && journal_append(sw->journal, e, durable) < 0) {
-		struct log_ctx ctx = lctx(sw);
+		struct log_ctx ctx = sw_lctx(sw);
 		log_ctx(LOG_ERR, &ctx, "journal write failed: %s", strerror(errno));
 	}
 	json_decref(e);
 }
 
 /* A progress line: to the requester (if still connected), to event subscribers, to the log. */
-static void emit(struct switchover *sw, const char *status, const char *fmt, ...)
+void sw_emit(struct switchover *sw, const char *status, const char *fmt, ...)
 {
-	struct log_ctx ctx = lctx(sw);
+	struct log_ctx ctx = sw_lctx(sw);
 	va_list ap;
 	char msg[1024];
 	json_t *p;
@@ -226,22 +161,21 @@ static void emit(struct switchover *sw, const char *status, const char *fmt, ...
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	p = json_pack("{s:s, s:s, s:s, s:s, s:f, s:s}", "id", sw->id, "cluster", ccfg(sw)->name, "phase",
-		      phase_names[sw->phase], "status", status, "elapsed_ms", ms_since(sw->started_us), "message", msg);
+	p = json_pack("{s:s, s:s, s:s, s:s, s:f, s:s}", "id", sw->id, "cluster", sw_ccfg(sw)->name, "phase",
+		      phase_names[sw->phase], "status", status, "elapsed_ms", sw_ms_since(sw->started_us), "message", msg);
 	log_ctx(!strcmp(status, "fail") ? LOG_ERR : !strcmp(status, "warn") ? LOG_WARNING : LOG_NOTICE, &ctx,
 		"%s", msg);
 	if (sw->client && !client_gone(sw->client))
 		client_send(sw->client, proto_stream_line(sw->req_id, "progress", json_deep_copy(p)));
 	json_object_set_new(p, "type", json_string("cutover"));
 	json_object_set_new(p, "message", json_string(msg));
+	event_hooks_fire(sw->d, p);
 	if (sw->d->ctl)
 		control_broadcast(sw->d->ctl, p);
 	json_decref(p);
 }
 
-static void add_check(struct switchover *sw, const char *name, bool ok, bool fatal, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-static void add_check(struct switchover *sw, const char *name, bool ok, bool fatal, const char *fmt, ...)
+void sw_add_check(struct switchover *sw, const char *name, bool ok, bool fatal, const char *fmt, ...)
 {
 	va_list ap;
 	char msg[1024];
@@ -251,10 +185,10 @@ static void add_check(struct switchover *sw, const char *name, bool ok, bool fat
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	json_array_append_new(sw->checks, json_pack("{s:s, s:s, s:s}", "check", name, "result", result, "message", msg));
-	emit(sw, ok ? "ok" : fatal ? "fail" : "warn", "check %s: %s — %s", name, result, msg);
+	sw_emit(sw, ok ? "ok" : fatal ? "fail" : "warn", "check %s: %s — %s", name, result, msg);
 }
 
-static int failed_checks(const struct switchover *sw)
+int sw_failed_checks(const struct switchover *sw)
 {
 	size_t i;
 	json_t *c;
@@ -264,7 +198,7 @@ static int failed_checks(const struct switchover *sw)
 	return n;
 }
 
-static void timer_arm(struct switchover *sw, int ms, event_callback_fn cb)
+void sw_timer_arm(struct switchover *sw, int ms, event_callback_fn cb)
 {
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 	if (sw->timer)
@@ -273,7 +207,7 @@ static void timer_arm(struct switchover *sw, int ms, event_callback_fn cb)
 	evtimer_add(sw->timer, &tv);
 }
 
-static void timer_stop(struct switchover *sw)
+void sw_timer_stop(struct switchover *sw)
 {
 	if (sw->timer) {
 		event_free(sw->timer);
@@ -322,7 +256,7 @@ static void router_call_start(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Run op (NULL = poll) on every router of the cluster; `done` once per router. */
-static int routers_each(struct switchover *sw, size_t op_offset, router_cb done)
+int sw_routers_each(struct switchover *sw, size_t op_offset, router_cb done)
 {
 	size_t i;
 	int n = 0;
@@ -340,66 +274,79 @@ static int routers_each(struct switchover *sw, size_t op_offset, router_cb done)
 	return n;
 }
 
-#define ROUTER_OP(field) offsetof(struct router_ops, field)
 
 /* ------------------------------------------------------------------------------------------ */
 /* the one place that changes phase */
 
-static bool should_stop(struct switchover *sw)
+bool sw_should_stop(struct switchover *sw)
 {
 	if (sw->abort_requested && !sw->pnr) {
 		if (!sw->reason) 
 			sw->reason = xstrdup("aborted by the operator");
-		emit(sw, "fail", "abort requested: rolling back");
-		rollback_start(sw);
+		sw_emit(sw, "fail", "abort requested: rolling back");
+		sw_rollback_start(sw);
 		return true;
 	}
 	return false;
 }
 
-static void phase_begin(struct switchover *sw, enum phase ph)
+void sw_phase_begin(struct switchover *sw, enum phase ph)
 {
 	sw->phase = ph;
 	sw->rec[ph].start_us = now_mono_us();
-	journal(sw, "phase", ph == PH_FENCE, NULL);
-	emit(sw, "start", "%s", phase_names[ph]);
-	clear_failures(sw);
-	phase_enter[ph](sw);
+	sw_journal(sw, "phase", ph == PH_FENCE, NULL);
+	sw_emit(sw, "start", "%s", phase_names[ph]);
+	sw_clear_failures(sw);
+	if (sw->failover && failover_enter[ph])
+		failover_enter[ph](sw);
+	else
+		phase_enter[ph](sw);
+}
+
+/* A failover has no old primary to drain or catch up with. */
+enum phase sw_next_phase(const struct switchover *sw, enum phase cur)
+{
+	enum phase next = cur + 1;
+	if (sw->failover)
+		while (next == PH_DRAIN || next == PH_CATCHUP)
+			next++;
+	return next;
 }
 
 /* The current phase succeeded: on to the next, unless paused, aborted or finished. */
-static void phase_next(struct switchover *sw)
+void sw_phase_next(struct switchover *sw)
 {
-	enum phase cur = sw->phase;
+	enum phase cur = sw->phase, next;
 
 	sw->rec[cur].end_us = now_mono_us();
 	sw->rec[cur].ok = true;
-	emit(sw, "ok", "%s done in %.1f ms", phase_names[cur],
+	sw_emit(sw, "ok", "%s done in %.1f ms", phase_names[cur],
 	     (double)(sw->rec[cur].end_us - sw->rec[cur].start_us) / 1000.0);
 	if (cur == PH_PREFLIGHT && sw->dry_run) {
-		finish(sw, SW_DONE);
+		sw_finish(sw, SW_DONE);
 		return;
 	}
 	if (cur == PH_VERIFY) {
-		finish(sw, SW_DONE);
+		sw_finish(sw, SW_DONE);
 		return;
 	}
-	if (should_stop(sw))
+	if (sw_should_stop(sw))
 		return;
-	if (!sw->pnr && ((int)cur + 1 == sw->pause_before || sw->pause_requested)) {
+	next = sw_next_phase(sw, cur);
+	if (!sw->pnr && ((int)next == sw->pause_before || sw->pause_requested)) {
 		sw->pause_requested = false;
 		sw->pause_before = -1;
 		sw->state = SW_PAUSED;
-		sw->phase = cur + 1;
-		journal(sw, "paused", false, NULL);
-		emit(sw, "paused", "paused before %s; everything is prepared: `cutoverctl resume` to go on, "
-				   "`cutoverctl abort` to roll back", phase_names[cur + 1]);
+		sw->phase = next;
+		sw_journal(sw, "paused", false, NULL);
+		sw_emit(sw, "paused", "paused before %s; everything is prepared: `cutoverctl resume` to go on, "
+				   "`cutoverctl abort` to roll back", phase_names[next]);
 		return;
 	}
-	phase_begin(sw, cur + 1);
+	sw_phase_begin(sw, next);
 }
 
-static void phase_failed(struct switchover *sw, const char *fmt, ...)
+void sw_phase_failed(struct switchover *sw, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
@@ -408,22 +355,22 @@ static void phase_failed(struct switchover *sw, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = xstrdup("failed");
 	va_end(ap);
-	timer_stop(sw);
+	sw_timer_stop(sw);
 	sw->rec[sw->phase].end_us = now_mono_us();
 	sw->rec[sw->phase].ok = false;
-	emit(sw, "fail", "%s failed: %s", phase_names[sw->phase], msg);
+	sw_emit(sw, "fail", "%s failed: %s", phase_names[sw->phase], msg);
 	free(sw->reason);
 	sw->reason = xasprintf("%s: %s", phase_names[sw->phase], msg);
 	free(msg);
 	if (sw->phase == PH_PREFLIGHT) {
-		finish(sw, SW_ROLLED_BACK);   /* nothing was changed */
+		sw_finish(sw, SW_ROLLED_BACK);   /* nothing was changed */
 		return;
 	}
 	if (!sw->pnr) {
-		rollback_start(sw);
+		sw_rollback_start(sw);
 		return;
 	}
-	finish(sw, SW_FAILED);
+	sw_finish(sw, SW_FAILED);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -445,60 +392,60 @@ static void preflight_eval(struct switchover *sw)
 		if (c->servers[i] == sw->old)
 			old_idx = (int)i;
 	}
-	add_check(sw, "one_writable_primary", t->n_writable == 1 && t->primary == old_idx && os->read_only == 0, true,
+	sw_add_check(sw, "one_writable_primary", t->n_writable == 1 && t->primary == old_idx && os->read_only == 0, true,
 		  "%d writable server%s; primary %s (read_only=%d)", t->n_writable, t->n_writable == 1 ? "" : "s",
 		  sw->old_name, os->read_only);
-	add_check(sw, "no_split_brain", t->n_writable <= 1, true,
+	sw_add_check(sw, "no_split_brain", t->n_writable <= 1, true,
 		  t->n_writable <= 1 ? "no second writable server" : "more than one writable server");
 	{
 		bool direct = cs->repl.configured && cand_idx >= 0 &&
 			      topo_same_endpoint(cs->repl.source_host, cs->repl.source_port, sw->old->cfg->host,
 						 sw->old->cfg->port);
-		add_check(sw, "candidate_replicates_from_primary", direct, true,
+		sw_add_check(sw, "candidate_replicates_from_primary", direct, true,
 			  direct ? "%s replicates directly from %s"
 				 : cs->repl.configured ? "%s replicates from %s:%d, not from the primary"
 						       : "%s is not a replica",
 			  sw->new_name, direct ? sw->old_name : cs->repl.source_host, cs->repl.source_port);
 	}
-	add_check(sw, "candidate_threads", cs->repl.io == THREAD_YES && cs->repl.sql == THREAD_YES, true,
+	sw_add_check(sw, "candidate_threads", cs->repl.io == THREAD_YES && cs->repl.sql == THREAD_YES, true,
 		  "IO thread %s, SQL thread %s%s%s", thread_state_name(cs->repl.io), thread_state_name(cs->repl.sql),
 		  *cs->repl.last_sql_error ? "; last SQL error: " : "", cs->repl.last_sql_error);
 	{
 		int64_t lag = sw->cand->st.heartbeat_lag_ms;
 		if (lag < 0)
-			add_check(sw, "candidate_lag", false, true, "lag unknown (no heartbeat seen on %s yet); max %d ms",
+			sw_add_check(sw, "candidate_lag", false, true, "lag unknown (no heartbeat seen on %s yet); max %d ms",
 				  sw->new_name, sw->max_lag_ms);
 		else
-			add_check(sw, "candidate_lag", lag <= sw->max_lag_ms, true,
+			sw_add_check(sw, "candidate_lag", lag <= sw->max_lag_ms, true,
 				  "lag %lld ms (Seconds_Behind_Master %lld), max %d ms", (long long)lag,
 				  cs->repl.seconds_behind, sw->max_lag_ms);
 	}
-	add_check(sw, "candidate_binlog", cs->log_bin == 1 && cs->log_slave_updates == 1, true,
+	sw_add_check(sw, "candidate_binlog", cs->log_bin == 1 && cs->log_slave_updates == 1, true,
 		  "log_bin=%s, log_slave_updates=%s (the other servers must be able to follow it)",
 		  cs->log_bin == 1 ? "ON" : "OFF", cs->log_slave_updates == 1 ? "ON" : "OFF");
 	if (cs->flavor == FLAVOR_MARIADB) {
 		bool gtid_ok = cs->gtid_strict_mode == 1 && os->gtid_strict_mode == 1 &&
 			       strcasecmp(cs->repl.using_gtid, "No") != 0;
-		add_check(sw, "gtid_consistent", gtid_ok, true,
+		sw_add_check(sw, "gtid_consistent", gtid_ok, true,
 			  "gtid_strict_mode: primary %s, candidate %s; candidate Using_Gtid=%s",
 			  os->gtid_strict_mode == 1 ? "ON" : "OFF", cs->gtid_strict_mode == 1 ? "ON" : "OFF",
 			  cs->repl.using_gtid);
 	} else {
 		bool gtid_ok = cs->gtid_mode_on == 1 && cs->enforce_gtid_consistency == 1 && os->gtid_mode_on == 1;
-		add_check(sw, "gtid_consistent", gtid_ok, true, "gtid_mode=%s, enforce_gtid_consistency=%s, %s",
+		sw_add_check(sw, "gtid_consistent", gtid_ok, true, "gtid_mode=%s, enforce_gtid_consistency=%s, %s",
 			  cs->gtid_mode_on == 1 ? "ON" : "OFF", cs->enforce_gtid_consistency == 1 ? "ON" : "OFF",
 			  cs->repl.using_gtid);
 	}
 	{
 		const char *errant = cand_idx >= 0 && (size_t)cand_idx < t->n ? t->srv[cand_idx].errant : NULL;
-		add_check(sw, "no_errant_transactions", errant && !*errant, true,
+		sw_add_check(sw, "no_errant_transactions", errant && !*errant, true,
 			  !errant ? "could not compare GTID positions" : *errant ? "errant: %s" : "none", errant);
 	}
 	for (i = 0; i < c->n_servers; i++) {
 		struct server *s = c->servers[i];
 		if (s == sw->old || s == sw->cand)
 			continue;
-		add_check(sw, "replica_reachable", s->health.state == HEALTH_UP || sw->allow_unreachable,
+		sw_add_check(sw, "replica_reachable", s->health.state == HEALTH_UP || sw->allow_unreachable,
 			  !sw->allow_unreachable, "%s is %s%s", s->cfg->name, health_name(s->health.state),
 			  s->health.state == HEALTH_UP ? ""
 			  : sw->allow_unreachable ? " (allowed: it will be left behind)"
@@ -509,26 +456,26 @@ static void preflight_eval(struct switchover *sw)
 		const struct router_backend *w;
 		int count;
 		if (!r->view.reachable) {
-			add_check(sw, "router", false, true, "router %s unreachable: %s", r->cfg->name, r->view.error);
+			sw_add_check(sw, "router", false, true, "router %s unreachable: %s", r->cfg->name, r->view.error);
 			continue;
 		}
 		if (r->cfg->type == ROUTER_EXEC && r->view.n == 0) {
-			add_check(sw, "router", true, false, "router %s (exec) reports no view; not cross-checked",
+			sw_add_check(sw, "router", true, false, "router %s (exec) reports no view; not cross-checked",
 				  r->cfg->name);
 			continue;
 		}
 		w = router_writer(&r->view, &count);
-		add_check(sw, "router", count == 1 && !strcmp(w->server, sw->old_name), true,
+		sw_add_check(sw, "router", count == 1 && !strcmp(w->server, sw->old_name), true,
 			  "router %s: %d writer%s%s%s", r->cfg->name, count, count == 1 ? "" : "s",
 			  count == 1 ? ", " : "", count == 1 ? (*w->server ? w->server : w->name) : "");
 		if (!router_find(&r->view, sw->new_name, true))
-			add_check(sw, "router_knows_candidate", false, true, "router %s has no backend for %s",
+			sw_add_check(sw, "router_knows_candidate", false, true, "router %s has no backend for %s",
 				  r->cfg->name, sw->new_name);
 	}
-	add_check(sw, "replication_account", ccfg(sw)->repl_user && ccfg(sw)->repl_secret.password, true,
-		  ccfg(sw)->repl_user ? "replicas will follow the new primary as '%s'"
+	sw_add_check(sw, "replication_account", sw_ccfg(sw)->repl_user && sw_ccfg(sw)->repl_secret.password, true,
+		  sw_ccfg(sw)->repl_user ? "replicas will follow the new primary as '%s'"
 				      : "no repl_user/repl_password in [cluster %s]: the replicas could not follow",
-		  ccfg(sw)->repl_user ? ccfg(sw)->repl_user : ccfg(sw)->name);
+		  sw_ccfg(sw)->repl_user ? sw_ccfg(sw)->repl_user : sw_ccfg(sw)->name);
 	if (json_array_size(sw->privileged)) {
 		size_t k;
 		json_t *row;
@@ -538,11 +485,11 @@ static void preflight_eval(struct switchover *sw)
 			if (off < sizeof(list))
 				off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", k ? ", " : "",
 							json_string_value(row));
-		add_check(sw, "privileged_accounts", false, false,
+		sw_add_check(sw, "privileged_accounts", false, false,
 			  "read_only does not stop these accounts on %s: %s", sw->old_name, list);
 	}
-	if (failed_checks(sw)) {
-		phase_failed(sw, "%d check%s failed", failed_checks(sw), failed_checks(sw) == 1 ? "" : "s");
+	if (sw_failed_checks(sw)) {
+		sw_phase_failed(sw, "%d check%s failed", sw_failed_checks(sw), sw_failed_checks(sw) == 1 ? "" : "s");
 		return;
 	}
 	preflight_hooks(sw);
@@ -556,13 +503,13 @@ static void hook_done(struct job_result *r, void *arg)
 
 	if (sw->state != SW_RUNNING)
 		return;
-	cmd = ccfg(sw)->preflight_hooks[sw->hook_index];
+	cmd = sw_ccfg(sw)->preflight_hooks[sw->hook_index];
 
-	add_check(sw, "preflight_hook", job_result_ok(r), true, "%s: %s%s%s", cmd,
+	sw_add_check(sw, "preflight_hook", job_result_ok(r), true, "%s: %s%s%s", cmd,
 		  job_result_describe(r, why, sizeof(why)), *job_result_last_line(r, last, sizeof(last)) ? ": " : "",
 		  last);
 	if (!job_result_ok(r)) {
-		phase_failed(sw, "preflight hook failed: %s", cmd);
+		sw_phase_failed(sw, "preflight hook failed: %s", cmd);
 		return;
 	}
 	sw->hook_index++;
@@ -571,17 +518,17 @@ static void hook_done(struct job_result *r, void *arg)
 
 static void preflight_hooks(struct switchover *sw)
 {
-	const struct cfg_cluster *cc = ccfg(sw);
+	const struct cfg_cluster *cc = sw_ccfg(sw);
 	char **argv;
-	struct log_ctx ctx = lctx(sw);
+	struct log_ctx ctx = sw_lctx(sw);
 
 	if (!cc->preflight_hooks || !cc->preflight_hooks[sw->hook_index]) {
-		phase_next(sw);
+		sw_phase_next(sw);
 		return;
 	}
 	if (job_split_argv(cc->preflight_hooks[sw->hook_index], &argv) <= 0) {
 		job_free_argv(argv);
-		phase_failed(sw, "preflight hook '%s' cannot be parsed", cc->preflight_hooks[sw->hook_index]);
+		sw_phase_failed(sw, "preflight hook '%s' cannot be parsed", cc->preflight_hooks[sw->hook_index]);
 		return;
 	}
 	{
@@ -603,7 +550,7 @@ static void preflight_hooks(struct switchover *sw)
 static void preflight_queries_done(struct switchover *sw)
 {
 	if (sw->failures) {
-		phase_failed(sw, "%s", sw->first_failure);
+		sw_phase_failed(sw, "%s", sw->first_failure);
 		return;
 	}
 	preflight_eval(sw);
@@ -616,10 +563,10 @@ static void pf_old_done(struct db *db, struct db_result *res, void *arg)
 		db_result_free(res);
 		return;
 	}
-	const struct flavor_ops *f = flavor_of(sw->old);
+	const struct flavor_ops *f = sw_flavor_of(sw->old);
 
 	if (res->err && res->failed == 0) {
-		set_failure(sw, "%s: %s", sw->old_name, res->errmsg);
+		sw_set_failure(sw, "%s: %s", sw->old_name, res->errmsg);
 	} else {
 		size_t r;
 		server_status_clear(&sw->fresh_old);
@@ -630,7 +577,7 @@ static void pf_old_done(struct db *db, struct db_result *res, void *arg)
 		for (r = 0; res->n > 1 && r < res->rs[1]->nrows; r++) {
 			const char *user = rowset_at(res->rs[1], r, 0), *host = rowset_at(res->rs[1], r, 1);
 			if (!user || !strcmp(user, sw->old->cfg->user) || !strcmp(user, "root") ||
-			    !strcmp(user, "mariadb.sys") || (ccfg(sw)->repl_user && !strcmp(user, ccfg(sw)->repl_user)))
+			    !strcmp(user, "mariadb.sys") || (sw_ccfg(sw)->repl_user && !strcmp(user, sw_ccfg(sw)->repl_user)))
 				continue;
 			json_array_append_new(sw->privileged, json_sprintf("'%s'@'%s' (%s)", user, host ? host : "",
 									     rowset_at(res->rs[1], r, 2)));
@@ -648,10 +595,10 @@ static void pf_cand_done(struct db *db, struct db_result *res, void *arg)
 		db_result_free(res);
 		return;
 	}
-	const struct flavor_ops *f = flavor_of(sw->cand);
+	const struct flavor_ops *f = sw_flavor_of(sw->cand);
 
 	if (res->err) {
-		set_failure(sw, "%s: %s", sw->new_name, res->errmsg);
+		sw_set_failure(sw, "%s: %s", sw->new_name, res->errmsg);
 	} else {
 		server_status_clear(&sw->fresh_cand);
 		f->parse_vars(res->rs[0], &sw->fresh_cand);
@@ -665,7 +612,7 @@ static void pf_cand_done(struct db *db, struct db_result *res, void *arg)
 
 static void enter_preflight(struct switchover *sw)
 {
-	const struct flavor_ops *fo = flavor_of(sw->old), *fc = flavor_of(sw->cand);
+	const struct flavor_ops *fo = sw_flavor_of(sw->old), *fc = sw_flavor_of(sw->cand);
 	const char *q_old[2] = { fo->sql[SQL_VARS], fo->sql[SQL_PRIVILEGED_USERS] };
 	const char *q_cand[2] = { fc->sql[SQL_VARS], fc->sql[SQL_REPLICA_STATUS] };
 	int qt = sw->d->cfg->connect_timeout_ms + sw->d->cfg->query_timeout_ms;
@@ -698,31 +645,31 @@ static void drain_polled(struct router *r, int err, const char *msg, void *arg)
 	if (sw->state != SW_RUNNING)
 		return;
 	if (err)
-		set_failure(sw, "router %s: %s", r->cfg->name, msg ? msg : "poll failed");
+		sw_set_failure(sw, "router %s: %s", r->cfg->name, msg ? msg : "poll failed");
 	if (--sw->pending)
 		return;
-	if (should_stop(sw))
+	if (sw_should_stop(sw))
 		return;
 	if (old_sessions(sw) == 0) {
-		emit(sw, "ok", "no session left on %s", sw->old_name);
-		phase_next(sw);
+		sw_emit(sw, "ok", "no session left on %s", sw->old_name);
+		sw_phase_next(sw);
 		return;
 	}
 	if (now_mono_us() >= sw->deadline_us) {
-		emit(sw, "info", "%d session%s still open on %s after %d ms; they are cut at the fence", old_sessions(sw),
+		sw_emit(sw, "info", "%d session%s still open on %s after %d ms; they are cut at the fence", old_sessions(sw),
 		     old_sessions(sw) == 1 ? "" : "s", sw->old_name, sw->drain_timeout_ms);
-		phase_next(sw);
+		sw_phase_next(sw);
 		return;
 	}
-	timer_arm(sw, POLL_STEP_MS, drain_wait);
+	sw_timer_arm(sw, POLL_STEP_MS, drain_wait);
 }
 
 static void drain_wait(evutil_socket_t fd, short what, void *arg)
 {
 	struct switchover *sw = arg;
-	sw->pending = routers_each(sw, 0, drain_polled);
+	sw->pending = sw_routers_each(sw, 0, drain_polled);
 	if (!sw->pending)
-		phase_next(sw);
+		sw_phase_next(sw);
 }
 
 static void drained(struct router *r, int err, const char *msg, void *arg)
@@ -731,13 +678,13 @@ static void drained(struct router *r, int err, const char *msg, void *arg)
 	if (sw->state != SW_RUNNING)
 		return;
 	if (err)
-		set_failure(sw, "router %s could not drain %s: %s", r->cfg->name, sw->old_name, msg ? msg : "?");
+		sw_set_failure(sw, "router %s could not drain %s: %s", r->cfg->name, sw->old_name, msg ? msg : "?");
 	else
-		emit(sw, "ok", "router %s: %s drained", r->cfg->name, sw->old_name);
+		sw_emit(sw, "ok", "router %s: %s drained", r->cfg->name, sw->old_name);
 	if (--sw->pending)
 		return;
 	if (sw->failures) {
-		phase_failed(sw, "%s", sw->first_failure);
+		sw_phase_failed(sw, "%s", sw->first_failure);
 		return;
 	}
 	sw->deadline_us = now_mono_us() + (int64_t)sw->drain_timeout_ms * 1000;
@@ -747,9 +694,9 @@ static void drained(struct router *r, int err, const char *msg, void *arg)
 static void enter_drain(struct switchover *sw)
 {
 	sw->drained = true;   /* from here on, rollback restores the routers */
-	sw->pending = routers_each(sw, ROUTER_OP(drain), drained);
+	sw->pending = sw_routers_each(sw, ROUTER_OP(drain), drained);
 	if (!sw->pending)
-		phase_next(sw);
+		sw_phase_next(sw);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -765,25 +712,25 @@ static void catchup_waited(struct db *db, struct db_result *res, void *arg)
 		return;
 	}
 	const char *v = res->err ? NULL : rowset_at(res->rs[0], 0, 0);
-	double took = ms_since(sw->catchup_started_us);
+	double took = sw_ms_since(sw->catchup_started_us);
 
 	if (res->err || !v || strcmp(v, "0")) {
 		bool timeout = !res->err && v && strcmp(v, "0");
-		phase_failed(sw, "%s did not catch up with %s: %s", sw->new_name, sw->old_name,
+		sw_phase_failed(sw, "%s did not catch up with %s: %s", sw->new_name, sw->old_name,
 			     timeout ? "still behind at the catch-up deadline" : res->errmsg);
 		db_result_free(res);
 		return;
 	}
 	db_result_free(res);
-	if (should_stop(sw))
+	if (sw_should_stop(sw))
 		return;
-	if (took <= ccfg(sw)->catchup_lag_ms) {
-		emit(sw, "ok", "%s reached the primary's position %.1f ms after it was read (limit %d ms)",
-		     sw->new_name, took, ccfg(sw)->catchup_lag_ms);
-		phase_next(sw);
+	if (took <= sw_ccfg(sw)->catchup_lag_ms) {
+		sw_emit(sw, "ok", "%s reached the primary's position %.1f ms after it was read (limit %d ms)",
+		     sw->new_name, took, sw_ccfg(sw)->catchup_lag_ms);
+		sw_phase_next(sw);
 		return;
 	}
-	emit(sw, "info", "%s needed %.1f ms to reach the primary's position; again", sw->new_name, took);
+	sw_emit(sw, "info", "%s needed %.1f ms to reach the primary's position; again", sw->new_name, took);
 	catchup_round(sw);
 }
 
@@ -794,17 +741,17 @@ static void catchup_pos(struct db *db, struct db_result *res, void *arg)
 		db_result_free(res);
 		return;
 	}
-	const struct flavor_ops *fc = flavor_of(sw->cand);
+	const struct flavor_ops *fc = sw_flavor_of(sw->cand);
 	int64_t left_ms = (sw->deadline_us - now_mono_us()) / 1000;
 	char *q;
 
 	if (res->err) {
-		phase_failed(sw, "reading %s's position: %s", sw->old_name, res->errmsg);
+		sw_phase_failed(sw, "reading %s's position: %s", sw->old_name, res->errmsg);
 		db_result_free(res);
 		return;
 	}
 	if (left_ms <= 0) {
-		phase_failed(sw, "%s did not catch up within %d ms", sw->new_name, ccfg(sw)->catchup_timeout_ms);
+		sw_phase_failed(sw, "%s did not catch up within %d ms", sw->new_name, sw_ccfg(sw)->catchup_timeout_ms);
 		db_result_free(res);
 		return;
 	}
@@ -818,13 +765,13 @@ static void catchup_pos(struct db *db, struct db_result *res, void *arg)
 
 static void catchup_round(struct switchover *sw)
 {
-	db_run1(sw->db_old, flavor_of(sw->old)->sql[SQL_FENCE_POINT], sw->d->cfg->query_timeout_ms, catchup_pos, sw);
+	db_run1(sw->db_old, sw_flavor_of(sw->old)->sql[SQL_FENCE_POINT], sw->d->cfg->query_timeout_ms, catchup_pos, sw);
 }
 
 static void enter_catchup(struct switchover *sw)
 {
-	sw->deadline_us = now_mono_us() + (int64_t)ccfg(sw)->catchup_timeout_ms * 1000;
-	if (ccfg(sw)->catchup_timeout_ms <= 0)
+	sw->deadline_us = now_mono_us() + (int64_t)sw_ccfg(sw)->catchup_timeout_ms * 1000;
+	if (sw_ccfg(sw)->catchup_timeout_ms <= 0)
 		sw->deadline_us = now_mono_us() + 60000 * 1000LL;
 	catchup_round(sw);
 }
@@ -836,7 +783,7 @@ static void sessions_killed(struct db *db, struct db_result *res, void *arg)
 {
 	struct switchover *sw = arg;
 	if (res->err)
-		emit(sw, "warn", "cutting sessions on %s: %s", sw->old_name, res->errmsg);
+		sw_emit(sw, "warn", "cutting sessions on %s: %s", sw->old_name, res->errmsg);
 	db_result_free(res);
 	/* The sync phase started in parallel; it does not wait for this. */
 }
@@ -844,13 +791,13 @@ static void sessions_killed(struct db *db, struct db_result *res, void *arg)
 static void sessions_listed(struct db *db, struct db_result *res, void *arg)
 {
 	struct switchover *sw = arg;
-	const struct flavor_ops *fo = flavor_of(sw->old);
+	const struct flavor_ops *fo = sw_flavor_of(sw->old);
 	char **q = NULL;
 	size_t n = 0, r;
 	unsigned long own[2] = { db_thread_id(sw->db_old), db_thread_id(sw->db_kill) };
 
 	if (res->err) {
-		emit(sw, "warn", "listing sessions on %s: %s", sw->old_name, res->errmsg);
+		sw_emit(sw, "warn", "listing sessions on %s: %s", sw->old_name, res->errmsg);
 		db_result_free(res);
 		return;
 	}
@@ -868,7 +815,7 @@ static void sessions_listed(struct db *db, struct db_result *res, void *arg)
 	}
 	db_result_free(res);
 	if (n) {
-		emit(sw, "info", "cutting %zu client session%s on %s", n, n == 1 ? "" : "s", sw->old_name);
+		sw_emit(sw, "info", "cutting %zu client session%s on %s", n, n == 1 ? "" : "s", sw->old_name);
 		/* A session may end by itself meanwhile: "Unknown thread id" stops the batch, so each
 		 * KILL goes alone... but one batch is cheaper; errors here only leave a session that
 		 * can no longer write anyway (read_only is on). */
@@ -890,7 +837,7 @@ static void fenced(struct db *db, struct db_result *res, void *arg)
 
 	if (res->err) {
 		sw->fence_timed_out = res->err == DB_ERR_TIMEOUT;
-		phase_failed(sw, "making %s read-only: %s", sw->old_name, res->errmsg);
+		sw_phase_failed(sw, "making %s read-only: %s", sw->old_name, res->errmsg);
 		db_result_free(res);
 		return;
 	}
@@ -898,26 +845,26 @@ static void fenced(struct db *db, struct db_result *res, void *arg)
 	pos = rowset_at(res->rs[1], 0, 0);
 	sw->fence_point = xstrdup(pos ? pos : "");
 	db_result_free(res);
-	journal(sw, "fenced", false, json_pack("{s:s}", "fence_point", sw->fence_point));
-	emit(sw, "ok", "%s is read-only at %s (%.1f ms)", sw->old_name, sw->fence_point, ms_since(sw->fence_start_us));
-	if (ccfg(sw)->kill_sessions)
-		db_run1(sw->db_kill, flavor_of(sw->old)->sql[SQL_LIST_SESSIONS], sw->d->cfg->query_timeout_ms,
+	sw_journal(sw, "fenced", false, json_pack("{s:s}", "fence_point", sw->fence_point));
+	sw_emit(sw, "ok", "%s is read-only at %s (%.1f ms)", sw->old_name, sw->fence_point, sw_ms_since(sw->fence_start_us));
+	if (sw_ccfg(sw)->kill_sessions)
+		db_run1(sw->db_kill, sw_flavor_of(sw->old)->sql[SQL_LIST_SESSIONS], sw->d->cfg->query_timeout_ms,
 			sessions_listed, sw);
-	if (should_stop(sw))
+	if (sw_should_stop(sw))
 		return;
-	phase_next(sw);
+	sw_phase_next(sw);
 }
 
 static void enter_fence(struct switchover *sw)
 {
-	const struct flavor_ops *fo = flavor_of(sw->old);
+	const struct flavor_ops *fo = sw_flavor_of(sw->old);
 	const char *q[2] = { fo->sql[SQL_FENCE], fo->sql[SQL_FENCE_POINT] };
 
 	sw->c->hb_paused = true;
 	sw->fence_started = true;
 	sw->fence_tid = db_thread_id(sw->db_old);
 	sw->fence_start_us = now_mono_us();
-	db_run(sw->db_old, q, 2, ccfg(sw)->fence_timeout_ms, fenced, sw);
+	db_run(sw->db_old, q, 2, sw_ccfg(sw)->fence_timeout_ms, fenced, sw);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -934,22 +881,22 @@ static void synced_check(struct db *db, struct db_result *res, void *arg)
 	int has;
 
 	if (!pos) {
-		phase_failed(sw, "reading %s's position: %s", sw->new_name, res->err ? res->errmsg : "no value");
+		sw_phase_failed(sw, "reading %s's position: %s", sw->new_name, res->err ? res->errmsg : "no value");
 		db_result_free(res);
 		return;
 	}
-	has = gtid_str_contains(gtid_kind_of(sw->cand), pos, sw->fence_point);
+	has = gtid_str_contains(sw_gtid_kind_of(sw->cand), pos, sw->fence_point);
 	if (has != 1) {
-		phase_failed(sw, "%s's position %s does not contain the fence point %s", sw->new_name, pos,
+		sw_phase_failed(sw, "%s's position %s does not contain the fence point %s", sw->new_name, pos,
 			     sw->fence_point);
 		db_result_free(res);
 		return;
 	}
-	emit(sw, "ok", "%s has every transaction up to the fence point (%s)", sw->new_name, pos);
+	sw_emit(sw, "ok", "%s has every transaction up to the fence point (%s)", sw->new_name, pos);
 	db_result_free(res);
-	if (should_stop(sw))
+	if (sw_should_stop(sw))
 		return;
-	phase_next(sw);
+	sw_phase_next(sw);
 }
 
 static void synced(struct db *db, struct db_result *res, void *arg)
@@ -962,18 +909,18 @@ static void synced(struct db *db, struct db_result *res, void *arg)
 	const char *v = res->err ? NULL : rowset_at(res->rs[0], 0, 0);
 
 	if (!v || strcmp(v, "0")) {
-		phase_failed(sw, "%s did not reach the fence point within %d ms%s%s", sw->new_name, sw->sync_timeout_ms,
+		sw_phase_failed(sw, "%s did not reach the fence point within %d ms%s%s", sw->new_name, sw->sync_timeout_ms,
 			     res->err ? ": " : "", res->err ? res->errmsg : "");
 		db_result_free(res);
 		return;
 	}
 	db_result_free(res);
-	db_run1(sw->db_cand, flavor_of(sw->cand)->sql[SQL_FENCE_POINT], sw->d->cfg->query_timeout_ms, synced_check, sw);
+	db_run1(sw->db_cand, sw_flavor_of(sw->cand)->sql[SQL_FENCE_POINT], sw->d->cfg->query_timeout_ms, synced_check, sw);
 }
 
 static void enter_sync(struct switchover *sw)
 {
-	char *q = xasprintf(flavor_of(sw->cand)->sql[SQL_WAIT_GTID], sw->fence_point, sw->sync_timeout_ms / 1000.0);
+	char *q = xasprintf(sw_flavor_of(sw->cand)->sql[SQL_WAIT_GTID], sw->fence_point, sw->sync_timeout_ms / 1000.0);
 	db_run1(sw->db_cand, q, sw->sync_timeout_ms + 1000, synced, sw);
 	free(q);
 }
@@ -989,21 +936,21 @@ static void routed(struct router *r, int err, const char *msg, void *arg)
 	if (sw->state != SW_RUNNING)
 		return;
 	if (err)
-		set_failure(sw, "router %s could not make %s the writer: %s", r->cfg->name, sw->new_name,
+		sw_set_failure(sw, "router %s could not make %s the writer: %s", r->cfg->name, sw->new_name,
 			    msg ? msg : "?");
 	else
-		emit(sw, "ok", "router %s: writes go to %s", r->cfg->name, sw->new_name);
+		sw_emit(sw, "ok", "router %s: writes go to %s", r->cfg->name, sw->new_name);
 	if (--sw->pending)
 		return;
 	sw->routed_us = now_mono_us();
 	if (sw->failures) {
-		phase_failed(sw, "%s", sw->first_failure);
+		sw_phase_failed(sw, "%s", sw->first_failure);
 		return;
 	}
 	sw->routed = true;
-	emit(sw, "ok", "writes were blocked for %.1f ms (fence → %s writable and routed)",
+	sw_emit(sw, "ok", "writes were blocked for %.1f ms (fence → %s writable and routed)",
 	     (double)(sw->routed_us - sw->fence_start_us) / 1000.0, sw->new_name);
-	journal(sw, "routed", true,
+	sw_journal(sw, "routed", true,
 		json_pack("{s:f}", "write_blocked_ms", (double)(sw->routed_us - sw->fence_start_us) / 1000.0));
 	after_routing(sw);
 }
@@ -1018,15 +965,15 @@ static void writable(struct db *db, struct db_result *res, void *arg)
 	if (res->err) {
 		/* A timeout leaves it unknown whether the statement ran: rollback makes the candidate
 		 * read-only again before anything else (rb_candidate). */
-		phase_failed(sw, "making %s writable: %s", sw->new_name, res->errmsg);
+		sw_phase_failed(sw, "making %s writable: %s", sw->new_name, res->errmsg);
 		db_result_free(res);
 		return;
 	}
 	db_result_free(res);
 	sw->pnr = true;
 	sw->writable_us = now_mono_us();
-	emit(sw, "ok", "%s is writable: past the point of no return", sw->new_name);
-	sw->pending = routers_each(sw, ROUTER_OP(promote), routed);
+	sw_emit(sw, "ok", "%s is writable: past the point of no return", sw->new_name);
+	sw->pending = sw_routers_each(sw, ROUTER_OP(promote), routed);
 	if (!sw->pending) {
 		sw->routed_us = now_mono_us();
 		sw->routed = true;
@@ -1039,14 +986,13 @@ static void writable(struct db *db, struct db_result *res, void *arg)
  * and stopping the threads (several ms) happens after the routers moved, outside the window. */
 static void enter_promote(struct switchover *sw)
 {
-	journal(sw, "pnr", true, NULL);
+	sw_journal(sw, "pnr", true, NULL);
 	sw->promote_started = true;
-	db_run1(sw->db_cand, flavor_of(sw->cand)->sql[SQL_UNFENCE], ccfg(sw)->promote_timeout_ms, writable, sw);
+	db_run1(sw->db_cand, sw_flavor_of(sw->cand)->sql[SQL_UNFENCE], sw_ccfg(sw)->promote_timeout_ms, writable, sw);
 }
 
 /* Outside the window: the others follow the new primary, routers persist. */
 static void followers_done(struct switchover *sw);
-static void follow(struct switchover *sw, struct db *db, const struct server *s, bool demote);
 
 static void follower_done(struct db *db, struct db_result *res, void *arg)
 {
@@ -1063,19 +1009,24 @@ static void follower_done(struct db *db, struct db_result *res, void *arg)
 	if (db == sw->db_old)
 		name = sw->old_name;
 	if (res->err)
-		set_failure(sw, "%s could not follow %s: %s", name, sw->new_name, res->errmsg);
+		sw_set_failure(sw, "%s could not follow %s: %s", name, sw->new_name, res->errmsg);
 	else
-		emit(sw, "ok", "%s replicates from %s", name, sw->new_name);
+		sw_emit(sw, "ok", "%s replicates from %s", name, sw->new_name);
 	db_result_free(res);
+	sw_follower_finished(sw);
+}
+
+void sw_follower_finished(struct switchover *sw)
+{
 	if (--sw->pending == 0)
 		followers_done(sw);
 }
 
-static void follow(struct switchover *sw, struct db *db, const struct server *s, bool demote)
+void sw_follow(struct switchover *sw, struct db *db, const struct server *s, bool demote)
 {
-	const struct flavor_ops *f = flavor_of(s);
-	char *pw = sql_quote(ccfg(sw)->repl_secret.password ? ccfg(sw)->repl_secret.password : "");
-	char *user = sql_quote(ccfg(sw)->repl_user ? ccfg(sw)->repl_user : "");
+	const struct flavor_ops *f = sw_flavor_of(s);
+	char *pw = sql_quote(sw_ccfg(sw)->repl_secret.password ? sw_ccfg(sw)->repl_secret.password : "");
+	char *user = sql_quote(sw_ccfg(sw)->repl_user ? sw_ccfg(sw)->repl_user : "");
 	char *host = sql_quote(sw->cand->cfg->host ? sw->cand->cfg->host : "127.0.0.1");
 	char *q[3];
 	size_t n = 0;
@@ -1086,7 +1037,7 @@ static void follow(struct switchover *sw, struct db *db, const struct server *s,
 			   pw, 1);
 	q[n++] = xstrdup(f->sql[SQL_START_REPLICA]);
 	sw->pending++;
-	db_run(db, (const char *const *)q, n, ccfg(sw)->promote_timeout_ms, follower_done, sw);
+	db_run(db, (const char *const *)q, n, sw_ccfg(sw)->promote_timeout_ms, follower_done, sw);
 	while (n)
 		free_secret(q[--n]);
 	free_secret(pw);
@@ -1097,16 +1048,16 @@ static void follow(struct switchover *sw, struct db *db, const struct server *s,
 static void followers_start(struct switchover *sw)
 {
 	size_t i;
-	clear_failures(sw);
+	sw_clear_failures(sw);
 	sw->pending = 1;   /* held until every follower has been started */
 	for (i = 0; i < sw->n_reps; i++)
 		if (sw->reps[i]->health.state == HEALTH_UP)
-			follow(sw, sw->db_rep[i], sw->reps[i], false);
+			(sw->failover ? f_follow : sw_follow)(sw, sw->db_rep[i], sw->reps[i], false);
 		else
-			emit(sw, "warn", "%s is %s: left behind; point it at %s by hand", sw->reps[i]->cfg->name,
+			sw_emit(sw, "warn", "%s is %s: left behind; point it at %s by hand", sw->reps[i]->cfg->name,
 			     health_name(sw->reps[i]->health.state), sw->new_name);
 	if (sw->reverse)
-		follow(sw, sw->db_old, sw->old, true);
+		sw_follow(sw, sw->db_old, sw->old, true);
 	if (--sw->pending == 0)
 		followers_done(sw);
 }
@@ -1119,20 +1070,20 @@ static void cand_detached(struct db *db, struct db_result *res, void *arg)
 		return;
 	}
 	if (res->err) {
-		phase_failed(sw, "detaching %s from %s: %s", sw->new_name, sw->old_name, res->errmsg);
+		sw_phase_failed(sw, "detaching %s from %s: %s", sw->new_name, sw->old_name, res->errmsg);
 		db_result_free(res);
 		return;
 	}
 	db_result_free(res);
-	emit(sw, "ok", "%s no longer replicates from %s", sw->new_name, sw->old_name);
+	sw_emit(sw, "ok", "%s no longer replicates from %s", sw->new_name, sw->old_name);
 	followers_start(sw);
 }
 
 static void after_routing(struct switchover *sw)
 {
-	const struct flavor_ops *fc = flavor_of(sw->cand);
+	const struct flavor_ops *fc = sw_flavor_of(sw->cand);
 	const char *q[2] = { fc->sql[SQL_STOP_REPLICA], fc->sql[SQL_RESET_REPLICA] };
-	db_run(sw->db_cand, q, 2, ccfg(sw)->promote_timeout_ms, cand_detached, sw);
+	db_run(sw->db_cand, q, 2, sw_ccfg(sw)->promote_timeout_ms, cand_detached, sw);
 }
 
 static void finalized(struct router *r, int err, const char *msg, void *arg)
@@ -1141,25 +1092,25 @@ static void finalized(struct router *r, int err, const char *msg, void *arg)
 	if (sw->state != SW_RUNNING)
 		return;
 	if (err)
-		set_failure(sw, "router %s could not persist: %s", r->cfg->name, msg ? msg : "?");
+		sw_set_failure(sw, "router %s could not persist: %s", r->cfg->name, msg ? msg : "?");
 	if (--sw->pending)
 		return;
 	if (sw->failures) {
-		phase_failed(sw, "%s", sw->first_failure);
+		sw_phase_failed(sw, "%s", sw->first_failure);
 		return;
 	}
-	phase_next(sw);
+	sw_phase_next(sw);
 }
 
 static void followers_done(struct switchover *sw)
 {
 	if (sw->failures) {
-		phase_failed(sw, "%s", sw->first_failure);
+		sw_phase_failed(sw, "%s", sw->first_failure);
 		return;
 	}
-	sw->pending = routers_each(sw, ROUTER_OP(finalize), finalized);
+	sw->pending = sw_routers_each(sw, ROUTER_OP(finalize), finalized);
 	if (!sw->pending)
-		phase_next(sw);
+		sw_phase_next(sw);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1179,25 +1130,25 @@ static void probe_done(struct db *db, struct db_result *res, void *arg)
 	long long id;
 
 	if (res->err) {
-		set_failure(sw, "probe write through the router failed: %s", res->errmsg);
+		sw_set_failure(sw, "probe write through the router failed: %s", res->errmsg);
 	} else if (res->rs[0]->affected < 1) {
-		set_failure(sw, "probe write through the router landed on a read-only server (server_id %s)",
+		sw_set_failure(sw, "probe write through the router landed on a read-only server (server_id %s)",
 			    sid ? sid : "?");
 	} else if (!sid || !parse_ll(sid, 0, LLONG_MAX, &id) || (unsigned long long)id != sw->cand->st.server_id) {
-		set_failure(sw, "probe write landed on server_id %s, not on %s (server_id %llu)", sid ? sid : "?",
+		sw_set_failure(sw, "probe write landed on server_id %s, not on %s (server_id %llu)", sid ? sid : "?",
 			    sw->new_name, sw->cand->st.server_id);
 	} else {
-		emit(sw, "ok", "probe write through the router landed on %s", sw->new_name);
+		sw_emit(sw, "ok", "probe write through the router landed on %s", sw->new_name);
 	}
 	db_result_free(res);
 	db_free(db);
 	if (sw->failures) {
-		phase_failed(sw, "%s", sw->first_failure);
+		sw_phase_failed(sw, "%s", sw->first_failure);
 		return;
 	}
 	/* Now the topology, from fresh polls. */
 	sw->verify_waiting = true;
-	sw->deadline_us = now_mono_us() + (int64_t)ccfg(sw)->promote_timeout_ms * 1000;
+	sw->deadline_us = now_mono_us() + (int64_t)sw_ccfg(sw)->promote_timeout_ms * 1000;
 	poll_cluster_now(sw->d, sw->c);
 }
 
@@ -1221,20 +1172,20 @@ static void enter_verify(struct switchover *sw)
 			.tls_key = sw->cand->cfg->tls_key,
 		};
 		struct db *db = db_new(sw->d->base, "probe");
-		const struct flavor_ops *f = flavor_of(sw->cand);
+		const struct flavor_ops *f = sw_flavor_of(sw->cand);
 		char *q[2];
 		db_set_target(db, &t, sw->d->cfg->connect_timeout_ms);
-		q[0] = xasprintf(f->sql[SQL_HEARTBEAT_WRITE], ccfg(sw)->heartbeat_table, (long long)now_real_us());
+		q[0] = xasprintf(f->sql[SQL_HEARTBEAT_WRITE], sw_ccfg(sw)->heartbeat_table, (long long)now_real_us());
 		q[1] = xstrdup("SELECT @@server_id");
-		db_run(db, (const char *const *)q, 2, ccfg(sw)->promote_timeout_ms, probe_done, sw);
+		db_run(db, (const char *const *)q, 2, sw_ccfg(sw)->promote_timeout_ms, probe_done, sw);
 		free(q[0]);
 		free(q[1]);
 		free(host);
 		return;
 	}
-	emit(sw, "info", "no router has write_endpoint: the probe write is skipped");
+	sw_emit(sw, "info", "no router has write_endpoint: the probe write is skipped");
 	sw->verify_waiting = true;
-	sw->deadline_us = now_mono_us() + (int64_t)ccfg(sw)->promote_timeout_ms * 1000;
+	sw->deadline_us = now_mono_us() + (int64_t)sw_ccfg(sw)->promote_timeout_ms * 1000;
 	poll_cluster_now(sw->d, sw->c);
 }
 
@@ -1244,7 +1195,8 @@ static char *verify_problem(struct switchover *sw)
 	struct cluster *c = sw->c;
 	size_t i;
 
-	if (c->topo.n_writable != 1 || c->topo.primary < 0 || c->servers[c->topo.primary] != sw->cand)
+	if (c->topo.n_writable != 1 || c->topo.primary < 0 || c->servers[c->topo.primary] != sw->cand ||
+	    (sw->failover && sw->old->st.reachable && sw->old->st.read_only == 0))
 		return xasprintf("%d writable server%s; primary %s", c->topo.n_writable,
 				 c->topo.n_writable == 1 ? "" : "s",
 				 c->topo.primary >= 0 ? c->servers[c->topo.primary]->cfg->name : "none");
@@ -1252,6 +1204,15 @@ static char *verify_problem(struct switchover *sw)
 		struct server *s = c->servers[i];
 		if (s == sw->cand || (s == sw->old && !sw->reverse) || s->health.state != HEALTH_UP)
 			continue;
+		if (sw->failover) {
+			size_t e;
+			json_t *x;
+			bool left = false;
+			json_array_foreach(sw->errant, e, x)
+				left |= !strcmp(json_string_value(json_object_get(x, "server")), s->cfg->name);
+			if (left)
+				continue;
+		}
 		if (c->topo.srv[i].source != c->topo.primary)
 			return xasprintf("%s does not replicate from %s", s->cfg->name, sw->new_name);
 		if (s->st.repl.io != THREAD_YES || s->st.repl.sql != THREAD_YES)
@@ -1291,17 +1252,17 @@ void switchover_on_evaluate(struct switchover *sw)
 	sw->verify_waiting = false;
 	problem = verify_problem(sw);
 	if (!problem) {
-		emit(sw, "ok", "one writable server (%s); replicas follow it; routers agree", sw->new_name);
-		phase_next(sw);
+		sw_emit(sw, "ok", "one writable server (%s); replicas follow it; routers agree", sw->new_name);
+		sw_phase_next(sw);
 		return;
 	}
 	if (now_mono_us() >= sw->deadline_us) {
-		phase_failed(sw, "the cluster did not settle: %s", problem);
+		sw_phase_failed(sw, "the cluster did not settle: %s", problem);
 		free(problem);
 		return;
 	}
 	free(problem);
-	timer_arm(sw, 50, verify_round);
+	sw_timer_arm(sw, 50, verify_round);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1317,21 +1278,24 @@ static void rb_done(struct switchover *sw)
 		char *r = xasprintf("%s; rollback incomplete: %s", sw->reason ? sw->reason : "failed", sw->first_failure);
 		free(sw->reason);
 		sw->reason = r;
-		finish(sw, SW_FAILED);
+		sw_finish(sw, SW_FAILED);
 		return;
 	}
-	emit(sw, "ok", "rolled back: %s is the writable primary, routers restored, %s replicating", sw->old_name,
-	     sw->new_name);
-	finish(sw, SW_ROLLED_BACK);
+	if (sw->failover)
+		sw_emit(sw, "ok", "rolled back: nothing was promoted; %s replicates as before", sw->new_name);
+	else
+		sw_emit(sw, "ok", "rolled back: %s is the writable primary, routers restored, %s replicating",
+			sw->old_name, sw->new_name);
+	sw_finish(sw, SW_ROLLED_BACK);
 }
 
 static void rb_router_done(struct router *r, int err, const char *msg, void *arg)
 {
 	struct switchover *sw = arg;
 	if (err)
-		set_failure(sw, "router %s not restored: %s", r->cfg->name, msg ? msg : "?");
+		sw_set_failure(sw, "router %s not restored: %s", r->cfg->name, msg ? msg : "?");
 	else
-		emit(sw, "ok", "router %s restored", r->cfg->name);
+		sw_emit(sw, "ok", "router %s restored", r->cfg->name);
 	if (--sw->pending == 0)
 		rb_done(sw);
 }
@@ -1342,7 +1306,7 @@ static void rb_routers(struct switchover *sw)
 		rb_done(sw);
 		return;
 	}
-	sw->pending = routers_each(sw, ROUTER_OP(rollback), rb_router_done);
+	sw->pending = sw_routers_each(sw, ROUTER_OP(rollback), rb_router_done);
 	if (!sw->pending)
 		rb_done(sw);
 }
@@ -1351,21 +1315,25 @@ static void rb_cand_done(struct db *db, struct db_result *res, void *arg)
 {
 	struct switchover *sw = arg;
 	if (res->err)
-		set_failure(sw, "%s does not replicate again: %s", sw->new_name, res->errmsg);
+		sw_set_failure(sw, "%s does not replicate again: %s", sw->new_name, res->errmsg);
 	else
-		emit(sw, "ok", "%s replicates from %s again", sw->new_name, sw->old_name);
+		sw_emit(sw, "ok", "%s replicates from %s again", sw->new_name, sw->old_name);
 	db_result_free(res);
 	rb_routers(sw);
 }
 
 static void rb_candidate(struct switchover *sw)
 {
-	const struct flavor_ops *f = flavor_of(sw->cand);
+	const struct flavor_ops *f = sw_flavor_of(sw->cand);
 	const char *q[2] = { f->sql[SQL_FENCE], f->sql[SQL_START_REPLICA] };
 	/* The statement that makes it writable may have run although we never heard back: make
 	 * sure it is read-only and replicating before the old primary takes writes again. */
 	if (sw->promote_started) {
-		db_run(sw->db_cand, q, 2, ccfg(sw)->promote_timeout_ms, rb_cand_done, sw);
+		db_run(sw->db_cand, q, 2, sw_ccfg(sw)->promote_timeout_ms, rb_cand_done, sw);
+		return;
+	}
+	if (sw->cand_io_stopped) {   /* a failover stopped its IO thread */
+		db_run1(sw->db_cand, f->sql[SQL_START_REPLICA], sw_ccfg(sw)->promote_timeout_ms, rb_cand_done, sw);
 		return;
 	}
 	rb_routers(sw);
@@ -1376,9 +1344,9 @@ static void rb_unfenced(struct db *db, struct db_result *res, void *arg)
 	struct switchover *sw = arg;
 	const char *ro = res->err || res->n < 2 ? NULL : rowset_at(res->rs[1], 0, 0);
 	if (res->err || !ro || strcmp(ro, "0"))
-		set_failure(sw, "%s is not writable again: %s", sw->old_name, res->err ? res->errmsg : "read_only still on");
+		sw_set_failure(sw, "%s is not writable again: %s", sw->old_name, res->err ? res->errmsg : "read_only still on");
 	else
-		emit(sw, "ok", "%s is writable again", sw->old_name);
+		sw_emit(sw, "ok", "%s is writable again", sw->old_name);
 	db_result_free(res);
 	rb_candidate(sw);
 }
@@ -1386,27 +1354,27 @@ static void rb_unfenced(struct db *db, struct db_result *res, void *arg)
 static void rb_killed(struct db *db, struct db_result *res, void *arg)
 {
 	struct switchover *sw = arg;
-	const struct flavor_ops *f = flavor_of(sw->old);
+	const struct flavor_ops *f = sw_flavor_of(sw->old);
 	const char *q[2] = { f->sql[SQL_UNFENCE], "SELECT @@global.read_only" };
 	/* "Unknown thread id" is fine: the fence statement already ended. */
 	db_result_free(res);
-	db_run(sw->db_kill, q, 2, ccfg(sw)->fence_timeout_ms, rb_unfenced, sw);
+	db_run(sw->db_kill, q, 2, sw_ccfg(sw)->fence_timeout_ms, rb_unfenced, sw);
 }
 
-static void rollback_start(struct switchover *sw)
+void sw_rollback_start(struct switchover *sw)
 {
-	timer_stop(sw);
+	sw_timer_stop(sw);
 	sw->state = SW_ROLLING_BACK;
-	clear_failures(sw);
-	journal(sw, "rollback", true, json_pack("{s:s}", "reason", sw->reason ? sw->reason : ""));
-	emit(sw, "info", "rolling back: %s", sw->reason ? sw->reason : "");
+	sw_clear_failures(sw);
+	sw_journal(sw, "rollback", true, json_pack("{s:s}", "reason", sw->reason ? sw->reason : ""));
+	sw_emit(sw, "info", "rolling back: %s", sw->reason ? sw->reason : "");
 	/* Whatever is still running on our connections is abandoned; the fence statement, if it
 	 * is still waiting on the server, is killed below. */
 	db_cancel(sw->db_cand);
 	db_cancel(sw->db_old);
 	if (sw->fence_started) {
 		if (sw->fence_tid && !sw->fenced) {
-			char *q = xasprintf(flavor_of(sw->old)->sql[SQL_KILL_QUERY], (unsigned long long)sw->fence_tid);
+			char *q = xasprintf(sw_flavor_of(sw->old)->sql[SQL_KILL_QUERY], (unsigned long long)sw->fence_tid);
 			db_cancel(sw->db_kill);
 			db_run1(sw->db_kill, q, sw->d->cfg->query_timeout_ms, rb_killed, sw);
 			free(q);
@@ -1457,7 +1425,7 @@ static json_t *cluster_state_json(struct switchover *sw)
 	return arr;
 }
 
-static void finish(struct switchover *sw, enum sw_state st)
+void sw_finish(struct switchover *sw, enum sw_state st)
 {
 	static const char *outcomes[] = { [SW_DONE] = "done", [SW_ROLLED_BACK] = "rolled_back", [SW_FAILED] = "failed" };
 	const char *outcome = sw->dry_run && st == SW_DONE ? "dry_run"
@@ -1466,10 +1434,10 @@ static void finish(struct switchover *sw, enum sw_state st)
 	json_t *rep;
 	struct cluster *c = sw->c;
 
-	timer_stop(sw);
+	sw_timer_stop(sw);
 	sw->state = st;
 	sw->c->hb_paused = false;
-	rep = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", sw->id, "cluster", ccfg(sw)->name, "old_primary", sw->old_name,
+	rep = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", sw->id, "cluster", sw_ccfg(sw)->name, "old_primary", sw->old_name,
 			"new_primary", sw->new_name, "outcome", outcome);
 	json_object_set_new(rep, "reason", sw->reason ? json_string(sw->reason) : json_null());
 	json_object_set(rep, "checks", sw->checks);
@@ -1479,7 +1447,12 @@ static void finish(struct switchover *sw, enum sw_state st)
 							     : json_null());
 	json_object_set_new(rep, "fence_point", sw->fence_point ? json_string(sw->fence_point) : json_null());
 	json_object_set_new(rep, "point_of_no_return_passed", json_boolean(sw->pnr));
-	json_object_set_new(rep, "total_ms", json_real(ms_since(sw->started_us)));
+	json_object_set_new(rep, "kind", json_string(sw->failover ? "failover" : "switchover"));
+	if (sw->failover) {
+		json_object_set_new(rep, "automatic", json_boolean(sw->automatic));
+		json_object_set(rep, "errant", sw->errant);
+	}
+	json_object_set_new(rep, "total_ms", json_real(sw_ms_since(sw->started_us)));
 	if (st == SW_FAILED) {
 		json_t *steps = json_array();
 		if (sw->pnr) {
@@ -1490,7 +1463,7 @@ static void finish(struct switchover *sw, enum sw_state st)
 				sw->cand->cfg->host ? sw->cand->cfg->host : "", sw->cand->cfg->port));
 			json_array_append_new(steps, json_sprintf(
 				"To reverse once it is consistent: cutoverctl switchover --cluster %s --to %s",
-				ccfg(sw)->name, sw->old_name));
+				sw_ccfg(sw)->name, sw->old_name));
 		} else {
 			json_array_append_new(steps, json_sprintf(
 				"Rollback was incomplete. Make %s writable (SET GLOBAL read_only=0) if the router "
@@ -1500,7 +1473,9 @@ static void finish(struct switchover *sw, enum sw_state st)
 		json_object_set_new(rep, "next_steps", steps);
 		json_object_set_new(rep, "servers", cluster_state_json(sw));
 	}
-	journal(sw, sw->dry_run ? "dry_run" : outcome, true, json_pack("{s:O}", "report", rep));
+	sw_journal(sw, sw->dry_run ? "dry_run" : outcome, true, json_pack("{s:O}", "report", rep));
+	if (st == SW_DONE && !sw->dry_run)
+		watchdog_set_authority(sw->d, c, sw->new_name, sw->failover ? "failover" : "switchover");
 	if (!sw->dry_run) {
 		double ph[SW_PHASES];
 		int i;
@@ -1510,10 +1485,11 @@ static void finish(struct switchover *sw, enum sw_state st)
 		for (i = 0; i < SW_PHASES; i++)
 			ph[i] = sw->rec[i].start_us && sw->rec[i].end_us
 					? (double)(sw->rec[i].end_us - sw->rec[i].start_us) / 1000.0 : -1;
-		cluster_stats_switchover(&c->stats, o, sw->routed_us && sw->fence_start_us
+		cluster_stats_switchover(&c->stats, sw->failover, o, sw->routed_us && sw->fence_start_us
 						    ? (double)(sw->routed_us - sw->fence_start_us) / 1000.0 : -1, ph);
 	}
-	emit(sw, st == SW_DONE ? "ok" : "fail", "switchover %s: %s%s%s", sw->id, outcome, sw->reason ? ": " : "",
+	sw_emit(sw, st == SW_DONE ? "ok" : "fail", "%s %s: %s%s%s", sw->failover ? "failover" : "switchover", sw->id,
+		outcome, sw->reason ? ": " : "",
 	     sw->reason ? sw->reason : "");
 	if (sw->client) {
 		if (!client_gone(sw->client)) {
@@ -1554,8 +1530,8 @@ bool switchover_stop_requested(struct switchover *sw)
 		sw->abort_requested = true;
 		if (sw->state == SW_PAUSED || sw->phase == PH_DRAIN || sw->phase == PH_CATCHUP || sw->phase == PH_SYNC) {
 			sw->state = SW_RUNNING;
-			emit(sw, "fail", "cutoverd is stopping: rolling back");
-			rollback_start(sw);
+			sw_emit(sw, "fail", "cutoverd is stopping: rolling back");
+			sw_rollback_start(sw);
 		}
 	}
 	return switchover_active(sw);
@@ -1569,7 +1545,7 @@ void switchover_free(struct switchover *sw)
 	size_t i;
 	if (!sw)
 		return;
-	timer_stop(sw);
+	sw_timer_stop(sw);
 	db_free(sw->db_old);
 	db_free(sw->db_kill);
 	db_free(sw->db_cand);
@@ -1581,6 +1557,9 @@ void switchover_free(struct switchover *sw)
 	json_decref(sw->next_steps);
 	json_decref(sw->req_id);
 	json_decref(sw->privileged);
+	json_decref(sw->errant);
+	if (sw->job)
+		job_cancel(sw->job);
 	server_status_clear(&sw->fresh_old);
 	server_status_clear(&sw->fresh_cand);
 	free(sw->old_name);
@@ -1605,7 +1584,7 @@ void switchover_annotate(struct switchover *sw, struct topology *t)
 		topology_add_reason(t, VERDICT_WARN,
 				    xasprintf("an interrupted switchover %s (%s → %s, phase %s) needs attention: "
 					      "cutoverctl resolve --cluster %s after checking",
-					      sw->id, sw->old_name, sw->new_name, phase_names[sw->phase], ccfg(sw)->name));
+					      sw->id, sw->old_name, sw->new_name, phase_names[sw->phase], sw_ccfg(sw)->name));
 }
 
 const char *switchover_summary(const struct switchover *sw)
@@ -1626,7 +1605,7 @@ json_t *switchover_json(const struct switchover *sw)
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "id", sw->id, "state", state_names[sw->state], "phase",
 			      phase_names[sw->phase], "old_primary", sw->old_name, "new_primary", sw->new_name,
 			      "point_of_no_return_passed", sw->pnr);
-	json_object_set_new(o, "elapsed_ms", sw->started_us ? json_real(ms_since(sw->started_us)) : json_null());
+	json_object_set_new(o, "elapsed_ms", sw->started_us ? json_real(sw_ms_since(sw->started_us)) : json_null());
 	json_object_set_new(o, "phases", phases_json(sw));
 	return o;
 }
@@ -1636,10 +1615,10 @@ json_t *switchover_json(const struct switchover *sw)
 
 static void recovery_finish(struct switchover *sw, bool ok, const char *msg)
 {
-	struct log_ctx ctx = lctx(sw);
+	struct log_ctx ctx = sw_lctx(sw);
 	if (ok) {
 		log_ctx(LOG_NOTICE, &ctx, "interrupted switchover %s rolled back after restart: %s", sw->id, msg);
-		journal(sw, "rolled_back", true, json_pack("{s:s, s:b}", "reason", msg, "recovered", 1));
+		sw_journal(sw, "rolled_back", true, json_pack("{s:s, s:b}", "reason", msg, "recovered", 1));
 		if (sw->c->cutover == sw)
 			sw->c->cutover = NULL;
 		switchover_free(sw);
@@ -1655,7 +1634,7 @@ static void rec_router_done(struct router *r, int err, const char *msg, void *ar
 {
 	struct switchover *sw = arg;
 	if (err)
-		set_failure(sw, "router %s: %s", r->cfg->name, msg ? msg : "?");
+		sw_set_failure(sw, "router %s: %s", r->cfg->name, msg ? msg : "?");
 	if (--sw->pending)
 		return;
 	if (sw->failures)
@@ -1667,8 +1646,8 @@ static void rec_router_done(struct router *r, int err, const char *msg, void *ar
 
 static void rec_routers(struct switchover *sw)
 {
-	clear_failures(sw);
-	sw->pending = routers_each(sw, ROUTER_OP(rollback), rec_router_done);
+	sw_clear_failures(sw);
+	sw->pending = sw_routers_each(sw, ROUTER_OP(rollback), rec_router_done);
 	if (!sw->pending)
 		recovery_finish(sw, true, "nothing to restore");
 }
@@ -1746,6 +1725,13 @@ static void recover(struct daemon *d, struct cluster *c, json_t *entries)
 	sw->rsw.new_primary = sw->cand->cfg;
 	sw->rsw.phase = "rollback";
 	sw->rsw.id = sw->id;
+	if (json_string_value(json_object_get(first, "kind")) &&
+	    !strcmp(json_string_value(json_object_get(first, "kind")), "failover")) {
+		sw->failover = true;
+		recovery_finish(sw, false, "an interrupted failover: check which server is writable and where the "
+					   "routers send writes, then `cutoverctl resolve`");
+		return;
+	}
 	if (promoted) {
 		recovery_finish(sw, false, "it was interrupted at or after the promotion: check which server is "
 					   "writable and where the router sends writes, then `cutoverctl resolve`");
@@ -1757,7 +1743,7 @@ static void recover(struct daemon *d, struct cluster *c, json_t *entries)
 		const struct flavor_ops *f = flavor_get(FLAVOR_MARIADB);
 		const char *q[2];
 		sw->fence_started = true;
-		sw->db_kill = open_db(sw, sw->old);
+		sw->db_kill = sw_open_db(sw, sw->old);
 		q[0] = f->sql[SQL_UNFENCE];
 		q[1] = "SELECT @@global.read_only";
 		/* the flavor is not known yet at start-up; both flavors' unfence make it writable,
@@ -1883,7 +1869,6 @@ static void cmd_switchover(struct daemon *d, struct client *cl, const struct req
 	struct server *old, *cand;
 	char names[512], err[256];
 	int pause_idx = -1, i, max_lag;
-	size_t k;
 
 	if (!c)
 		return;
@@ -1951,20 +1936,46 @@ static void cmd_switchover(struct daemon *d, struct client *cl, const struct req
 		}
 	}
 
-	sw = xcalloc(1, sizeof(*sw));
-	sw->d = d;
-	sw->c = c;
-	sw->old = old;
-	sw->cand = cand;
-	sw->old_name = xstrdup(old->cfg->name);
-	sw->new_name = xstrdup(cand->cfg->name);
+	sw = sw_new(d, c, old, cand, err, sizeof(err));
+	if (!sw) {
+		client_reply_err(cl, req->id, ERR_INTERNAL, "%s", err);
+		return;
+	}
 	sw->dry_run = arg_bool(req, "dry_run", false);
 	sw->reverse = arg_bool(req, "reverse", c->cfg->reverse_replication);
 	sw->allow_unreachable = arg_bool(req, "allow_unreachable", false);
 	sw->max_lag_ms = max_lag;
 	sw->drain_timeout_ms = arg_int(req, "drain_timeout_ms", c->cfg->drain_timeout_ms);
 	sw->sync_timeout_ms = arg_int(req, "sync_timeout_ms", c->cfg->sync_timeout_ms);
+	if (sw->sync_timeout_ms <= 0) {
+		client_reply_err(cl, req->id, ERR_INVALID, "sync_timeout_ms must be > 0");
+		switchover_free(sw);
+		return;
+	}
 	sw->pause_before = pause_idx;
+	sw_start(sw, cl, req->id,
+		 json_pack("{s:s, s:i, s:i, s:i, s:b}", "kind", "switchover", "max_lag_ms", sw->max_lag_ms,
+			   "drain_timeout_ms", sw->drain_timeout_ms, "sync_timeout_ms", sw->sync_timeout_ms, "reverse",
+			   sw->reverse));
+}
+
+struct switchover *sw_new(struct daemon *d, struct cluster *c, struct server *old, struct server *cand,
+			  char *err, size_t errlen)
+{
+	struct switchover *sw = xcalloc(1, sizeof(*sw));
+	size_t k;
+
+	sw->d = d;
+	sw->c = c;
+	sw->old = old;
+	sw->cand = cand;
+	sw->old_name = xstrdup(old->cfg->name);
+	sw->new_name = xstrdup(cand->cfg->name);
+	sw->reverse = c->cfg->reverse_replication;
+	sw->max_lag_ms = c->cfg->max_lag_ms;
+	sw->drain_timeout_ms = c->cfg->drain_timeout_ms;
+	sw->sync_timeout_ms = c->cfg->sync_timeout_ms;
+	sw->pause_before = -1;
 	sw->checks = json_array();
 	sw->started_us = now_mono_us();
 	sw->started_real_us = now_real_us();
@@ -1977,45 +1988,49 @@ static void cmd_switchover(struct daemon *d, struct client *cl, const struct req
 		snprintf(sw->id, sizeof(sw->id), "%s-%03d-%s", ts, (int)((sw->started_real_us / 1000) % 1000),
 			 c->cfg->name);
 	}
-	if (sw->max_lag_ms < 0 || sw->drain_timeout_ms < 0 || sw->sync_timeout_ms <= 0) {
-		client_reply_err(cl, req->id, ERR_INVALID, "max_lag_ms and drain_timeout_ms must be ≥ 0, sync_timeout_ms > 0");
+	sw->journal = journal_open(d->cfg->state_dir, c->cfg->name, err, errlen);
+	if (!sw->journal) {
+		size_t l = strlen(err);
+		snprintf(err + l, errlen - l, ": a switchover needs its journal");
 		switchover_free(sw);
-		return;
+		return NULL;
 	}
-	sw->journal = journal_open(d->cfg->state_dir, c->cfg->name, err, sizeof(err));
-	if (!sw->journal && !sw->dry_run) {
-		client_reply_err(cl, req->id, ERR_INTERNAL, "%s: a switchover needs its journal", err);
-		switchover_free(sw);
-		return;
-	}
-	sw->db_old = open_db(sw, old);
-	sw->db_kill = open_db(sw, old);
-	sw->db_cand = open_db(sw, cand);
+	sw->db_old = sw_open_db(sw, old);
+	sw->db_kill = sw_open_db(sw, old);
+	sw->db_cand = sw_open_db(sw, cand);
 	for (k = 0; k < c->n_servers && sw->n_reps < MAX_REPLICAS; k++)
 		if (c->servers[k] != old && c->servers[k] != cand) {
 			sw->reps[sw->n_reps] = c->servers[k];
-			sw->db_rep[sw->n_reps++] = open_db(sw, c->servers[k]);
+			sw->db_rep[sw->n_reps++] = sw_open_db(sw, c->servers[k]);
 		}
 	sw->rsw.cluster = c->cfg->name;
 	sw->rsw.old_primary = old->cfg;
 	sw->rsw.new_primary = cand->cfg;
-	sw->rsw.phase = "switchover";
+	sw->rsw.phase = "preflight";
 	sw->rsw.id = sw->id;
-	sw->client = cl;
-	sw->req_id = json_incref(req->id);
-	client_hold(cl);
-	c->cutover = sw;
-	if (!sw->dry_run)
-		journal(sw, "begin", true,
-			json_pack("{s:i, s:i, s:i, s:b}", "max_lag_ms", sw->max_lag_ms, "drain_timeout_ms",
-				  sw->drain_timeout_ms, "sync_timeout_ms", sw->sync_timeout_ms, "reverse", sw->reverse));
-	else {
+	return sw;
+}
+
+void sw_start(struct switchover *sw, struct client *cl, json_t *req_id, json_t *begin_extra)
+{
+	const char *kind = sw->failover ? "failover" : "switchover";
+
+	if (cl) {
+		sw->client = cl;
+		sw->req_id = json_incref(req_id);
+		client_hold(cl);
+	}
+	sw->c->cutover = sw;
+	if (!sw->dry_run) {
+		sw_journal(sw, "begin", true, begin_extra);
+	} else {
+		json_decref(begin_extra);
 		journal_close(sw->journal);
 		sw->journal = NULL;
 	}
-	emit(sw, "start", "%s %s → %s on cluster %s", sw->dry_run ? "dry run of switchover" : "switchover",
-	     sw->old_name, sw->new_name, c->cfg->name);
-	phase_begin(sw, PH_PREFLIGHT);
+	sw_emit(sw, "start", "%s%s %s → %s on cluster %s%s", sw->dry_run ? "dry run of " : "", kind, sw->old_name,
+		sw->new_name, sw->c->cfg->name, sw->automatic ? " (automatic)" : "");
+	sw_phase_begin(sw, PH_PREFLIGHT);
 }
 
 static struct switchover *running(struct daemon *d, struct client *cl, const struct request *req, struct cluster **cp)
@@ -2052,14 +2067,14 @@ static void cmd_abort(struct daemon *d, struct client *cl, const struct request 
 	sw->abort_requested = true;
 	if (sw->state == SW_PAUSED) {
 		sw->state = SW_RUNNING;
-		should_stop(sw);
+		sw_should_stop(sw);
 		return;
 	}
 	/* Waits that may last (drain, catch-up, sync) are cut short; quick steps finish first. */
 	if (sw->phase == PH_DRAIN || sw->phase == PH_CATCHUP || sw->phase == PH_SYNC) {
 		if (sw->phase == PH_SYNC)
 			sw->rec[PH_SYNC].end_us = now_mono_us();
-		should_stop(sw);
+		sw_should_stop(sw);
 	}
 }
 
@@ -2095,8 +2110,8 @@ static void cmd_resume(struct daemon *d, struct client *cl, const struct request
 	}
 	client_reply_ok(cl, req->id, json_pack("{s:s, s:s}", "id", sw->id, "resuming", phase_names[sw->phase]));
 	sw->state = SW_RUNNING;
-	journal(sw, "resumed", false, NULL);
-	phase_begin(sw, sw->phase);
+	sw_journal(sw, "resumed", false, NULL);
+	sw_phase_begin(sw, sw->phase);
 }
 
 static void cmd_resolve(struct daemon *d, struct client *cl, const struct request *req)
@@ -2111,7 +2126,7 @@ static void cmd_resolve(struct daemon *d, struct client *cl, const struct reques
 				 c->cfg->name);
 		return;
 	}
-	journal(sw, "resolved", true, json_pack("{s:i}", "by_uid", (int)client_uid(cl)));
+	sw_journal(sw, "resolved", true, json_pack("{s:i}", "by_uid", (int)client_uid(cl)));
 	client_reply_ok(cl, req->id, json_pack("{s:s, s:s}", "id", sw->id, "resolved", c->cfg->name));
 	c->cutover = NULL;
 	switchover_free(sw);

@@ -28,6 +28,18 @@ const char *switchover_summary(const struct switchover *sw);
 /* A stop was requested: roll back before the point of no return, else let it finish.
  * Returns true if the switchover is still running (the caller waits for it). */
 bool switchover_stop_requested(struct switchover *sw);
+struct client;
+struct failover_opts {
+	const char *to;           /* NULL: the replica that received the most */
+	bool assume_fenced;       /* the operator vouches the old primary cannot take writes */
+	bool automatic;           /* decided by the watchdog */
+	bool dry_run;
+	int sync_timeout_ms;      /* 0: the cluster's */
+};
+/* Fail over from the cluster's recorded primary, which is dead (failover.c).  cl may be NULL.
+ * -1 with a message when it cannot even start. */
+int switchover_start_failover(struct daemon *d, struct cluster *c, struct client *cl, json_t *req_id,
+			      const struct failover_opts *o, char *err, size_t errlen);
 /* Running or paused (not merely an interrupted record). */
 bool switchover_active(const struct switchover *sw);
 /* The cutover as JSON for status (new reference). */

@@ -33,6 +33,26 @@ static const struct arg_spec history_args[] = {
 	{ NULL, 0, false, NULL },
 };
 
+static const struct arg_spec failover_args[] = {
+	{ "cluster", ARG_STRING, false, "the cluster (required when several are configured)" },
+	{ "to", ARG_STRING, false, "the new primary; default: the replica that received the most" },
+	{ "assume_fenced", ARG_BOOL, false, "the operator vouches that the old primary cannot take writes" },
+	{ "dry_run", ARG_BOOL, false, "run the preflight checks only" },
+	{ "sync_timeout_ms", ARG_INT, false, "how long the new primary may take to apply its relay log" },
+	{ NULL, 0, false, NULL },
+};
+
+static const struct arg_spec fence_args[] = {
+	{ "server", ARG_STRING, true, "the server" },
+	{ "force", ARG_BOOL, false, "even if it is the only writable server" },
+	{ NULL, 0, false, NULL },
+};
+
+static const struct arg_spec unfence_args[] = {
+	{ "server", ARG_STRING, true, "the server" },
+	{ NULL, 0, false, NULL },
+};
+
 const struct cmd_spec cmd_table[] = {
 	{ "version", CMD_READONLY, no_args, "daemon and API version" },
 	{ "status", CMD_READONLY, cluster_arg, "every server's state, each cluster's verdict, the routers' view" },
@@ -47,6 +67,11 @@ const struct cmd_spec cmd_table[] = {
 	{ "resume", CMD_MUTATING, cluster_arg, "continue a paused switchover" },
 	{ "resolve", CMD_MUTATING, cluster_arg, "mark an interrupted switchover as dealt with" },
 	{ "history", CMD_READONLY, history_args, "past switchovers with their phases and durations" },
+	{ "failover", CMD_MUTATING | CMD_STREAM, failover_args,
+	  "emergency failover from a dead primary: preflight, fence (SQL or STONITH), sync, promote, verify" },
+	{ "fence", CMD_MUTATING, fence_args, "make a server read-only (and record it)" },
+	{ "unfence", CMD_MUTATING, unfence_args, "make a fenced server writable again, unless another one is" },
+	{ "stonith", CMD_MUTATING, fence_args, "run a server's STONITH hook" },
 	{ NULL, 0, NULL, NULL },
 };
 

@@ -347,6 +347,19 @@ START_TEST(test_status_routers_alarms_cutover)
 	ck_assert_line(out, "  router h2 (haproxy): unreachable: connect: No such file");
 	ck_assert_line(out, "  router h3 (haproxy): no writer");
 	ck_assert_line(out, "  alarm split_brain (CRIT) since 2026-11-21T13:47:00Z: db1 and db2 are both writable");
+	free(out);
+
+	/* the daemon's own shape: only active alarms are shown, since their raising */
+	out = render_plain(render_status,
+		"{\"clusters\":[{\"name\":\"main\",\"verdict\":\"CRIT\",\"reasons\":[],\"servers\":[],"
+		"\"alarms\":[{\"name\":\"no_primary\",\"severity\":\"CRIT\",\"state\":\"active\","
+		"\"first_seen\":\"2026-11-21T14:00:00.000Z\",\"raised\":\"2026-11-21T14:00:01.000Z\","
+		"\"cleared\":null,\"message\":\"no writable primary\"},"
+		"{\"name\":\"split_brain\",\"severity\":\"CRIT\",\"state\":\"cleared\",\"message\":\"old\"},"
+		"{\"name\":\"wrong_source\",\"severity\":\"CRIT\",\"state\":\"pending\",\"message\":\"soon\"}]}]}");
+	ck_assert_line(out, "  alarm no_primary (CRIT) since 2026-11-21T14:00:01.000Z: no writable primary");
+	ck_assert_ptr_null(strstr(out, "split_brain"));
+	ck_assert_ptr_null(strstr(out, "wrong_source"));
 	ck_assert_line(out, "  verdict: CRIT");
 	free(out);
 }

@@ -1,0 +1,747 @@
+/* The watchdog: alarms, the split-brain policy, manual fencing and the automatic-failover
+ * decision.  See watchdog.h. */
+#include "watchdog.h"
+#include "api.h"
+#include "control.h"
+#include "daemon.h"
+#include "db.h"
+#include "job.h"
+#include "journal.h"
+#include "log.h"
+#include "router.h"
+#include "switchover.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CLEARED_KEPT 16            /* cleared alarms shown in status, newest first */
+#define SB_RETRY_MS 10000          /* the split-brain policy acts again at most this often */
+
+static void iso(int64_t us, char *buf, size_t len)
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+	char base[32];
+	gmtime_r(&t, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03dZ", base, (int)((us / 1000) % 1000));
+}
+
+/* Append a watchdog entry (no "id": it is not a switchover) to the cluster's journal. */
+static void wd_journal(struct daemon *d, struct cluster *c, const char *event, json_t *extra)
+{
+	char err[256];
+	struct journal *j = journal_open(d->cfg->state_dir, c->cfg->name, err, sizeof(err));
+	json_t *e = json_pack("{s:s, s:s}", "cluster", c->cfg->name, "event", event);
+	struct log_ctx ctx = { c->cfg->name, NULL, NULL, NULL };
+
+	if (extra) {
+		json_object_update(e, extra);
+		json_decref(extra);
+	}
+	if (!j || journal_append(j, e, true) < 0)
+		log_ctx(LOG_ERR, &ctx, "journal: cannot record %s: %s", event, j ? strerror(errno) : err);
+	journal_close(j);
+	json_decref(e);
+}
+
+static void wd_event(struct daemon *d, struct cluster *c, const char *type, const char *subject,
+		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void wd_event(struct daemon *d, struct cluster *c, const char *type, const char *subject,
+		     const char *fmt, ...)
+{
+	va_list ap;
+	char msg[1024];
+	json_t *ev;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ev = json_pack("{s:s, s:s, s:s}", "type", type, "cluster", c->cfg->name, "message", msg);
+	if (subject)
+		json_object_set_new(ev, "server", json_string(subject));
+	daemon_event(d, ev);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* alarms */
+
+static struct alarm *alarm_find(struct cluster *c, const char *name, const char *subject)
+{
+	size_t i;
+	for (i = 0; i < c->n_alarms; i++) {
+		struct alarm *a = &c->alarms[i];
+		if (a->state != ALARM_CLEARED && !strcmp(a->name, name) &&
+		    ((!a->subject && !subject) || (a->subject && subject && !strcmp(a->subject, subject))))
+			return a;
+	}
+	return NULL;
+}
+
+static void observe(struct cluster *c, const char *name, const char *subject, enum verdict sev, char *msg)
+{
+	struct alarm *a = alarm_find(c, name, subject);
+	if (!a) {
+		c->alarms = xrealloc(c->alarms, (c->n_alarms + 1) * sizeof(*c->alarms));
+		a = &c->alarms[c->n_alarms++];
+		memset(a, 0, sizeof(*a));
+		a->name = xstrdup(name);
+		a->subject = xstrdup(subject);
+		a->state = ALARM_PENDING;
+		a->first_seen_us = now_real_us();
+	}
+	free(a->message);
+	a->message = msg;
+	a->severity = sev;
+	a->seen = true;
+}
+
+static void alarm_free(struct alarm *a)
+{
+	free(a->name);
+	free(a->subject);
+	free(a->message);
+}
+
+/* Apply hysteresis to this evaluation's observations; announce what changed. */
+static void alarms_settle(struct daemon *d, struct cluster *c)
+{
+	int n = c->cfg->hysteresis > 0 ? c->cfg->hysteresis : 1;
+	size_t i, kept = 0, cleared = 0;
+
+	for (i = 0; i < c->n_alarms; i++) {
+		struct alarm *a = &c->alarms[i];
+		if (a->state == ALARM_CLEARED)
+			continue;
+		if (a->seen) {
+			if (a->state == ALARM_PENDING && ++a->count >= n) {
+				a->state = ALARM_ACTIVE;
+				a->count = 0;
+				a->raised_us = now_real_us();
+				wd_event(d, c, "alarm_raised", a->subject, "alarm %s%s%s raised: %s", a->name,
+					 a->subject ? " on " : "", a->subject ? a->subject : "", a->message);
+				wd_journal(d, c, "alarm_raised", json_pack("{s:s, s:s?, s:s}", "alarm", a->name,
+									   "subject", a->subject, "message", a->message));
+			} else if (a->state == ALARM_ACTIVE) {
+				a->count = 0;
+			}
+		} else if (a->state == ALARM_PENDING) {
+			a->state = ALARM_CLEARED;   /* never raised: forget it below */
+			a->raised_us = -1;
+		} else if (++a->count >= n) {
+			a->state = ALARM_CLEARED;
+			a->cleared_us = now_real_us();
+			wd_event(d, c, "alarm_cleared", a->subject, "alarm %s%s%s cleared", a->name,
+				 a->subject ? " on " : "", a->subject ? a->subject : "");
+			wd_journal(d, c, "alarm_cleared", json_pack("{s:s, s:s?}", "alarm", a->name, "subject", a->subject));
+		}
+		a->seen = false;
+	}
+	/* Keep the active and pending ones and the newest cleared ones. */
+	for (i = c->n_alarms; i-- > 0;) {
+		struct alarm *a = &c->alarms[i];
+		if (a->state == ALARM_CLEARED && (a->raised_us < 0 || ++cleared > CLEARED_KEPT)) {
+			alarm_free(a);
+			a->name = NULL;
+		}
+	}
+	for (i = 0; i < c->n_alarms; i++)
+		if (c->alarms[i].name)
+			c->alarms[kept++] = c->alarms[i];
+	c->n_alarms = kept;
+}
+
+int watchdog_active_alarms(const struct cluster *c)
+{
+	size_t i;
+	int n = 0;
+	for (i = 0; i < c->n_alarms; i++)
+		n += c->alarms[i].state == ALARM_ACTIVE;
+	return n;
+}
+
+json_t *watchdog_alarms_json(const struct cluster *c)
+{
+	json_t *arr = json_array();
+	static const char *states[] = { "pending", "active", "cleared" };
+	size_t i;
+
+	for (i = 0; i < c->n_alarms; i++) {
+		const struct alarm *a = &c->alarms[i];
+		char first[40], raised[40], cleared[40];
+		iso(a->first_seen_us, first, sizeof(first));
+		iso(a->raised_us, raised, sizeof(raised));
+		iso(a->cleared_us, cleared, sizeof(cleared));
+		json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:o, s:o}", "name", a->name,
+			"subject", a->subject ? json_string(a->subject) : json_null(), "severity",
+			verdict_name(a->severity), "state", states[a->state], "message", a->message ? a->message : "",
+			"first_seen", first, "raised", a->raised_us > 0 ? json_string(raised) : json_null(),
+			"cleared", a->cleared_us > 0 ? json_string(cleared) : json_null()));
+	}
+	return arr;
+}
+
+void watchdog_cluster_free(struct cluster *c)
+{
+	size_t i;
+	for (i = 0; i < c->n_alarms; i++)
+		alarm_free(&c->alarms[i]);
+	free(c->alarms);
+	c->alarms = NULL;
+	c->n_alarms = 0;
+	free(c->authority);
+	c->authority = NULL;
+}
+
+void watchdog_carry_over(struct cluster *to, struct cluster *from)
+{
+	to->alarms = from->alarms;
+	to->n_alarms = from->n_alarms;
+	to->authority = from->authority;
+	to->primary_fail_evals = from->primary_fail_evals;
+	to->last_auto_failover_us = from->last_auto_failover_us;
+	to->last_sb_action_us = from->last_sb_action_us;
+	from->alarms = NULL;
+	from->n_alarms = 0;
+	from->authority = NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* the authoritative primary */
+
+void watchdog_set_authority(struct daemon *d, struct cluster *c, const char *name, const char *why)
+{
+	if (!name || (c->authority && !strcmp(c->authority, name)))
+		return;
+	wd_journal(d, c, "primary", json_pack("{s:s, s:s?, s:s}", "primary", name, "previous", c->authority,
+					      "why", why));
+	free(c->authority);
+	c->authority = xstrdup(name);
+}
+
+void watchdog_load(struct daemon *d)
+{
+	size_t i, k;
+	for (i = 0; i < d->n_clusters; i++) {
+		struct cluster *c = &d->clusters[i];
+		json_t *all = journal_read(d->cfg->state_dir, c->cfg->name), *e;
+		json_array_foreach(all, k, e) {
+			const char *ev = json_string_value(json_object_get(e, "event"));
+			if (!ev)
+				continue;
+			if (!strcmp(ev, "primary") && json_string_value(json_object_get(e, "primary"))) {
+				free(c->authority);
+				c->authority = xstrdup(json_string_value(json_object_get(e, "primary")));
+			} else if (!strcmp(ev, "auto_failover")) {
+				c->last_auto_failover_us = (int64_t)json_integer_value(json_object_get(e, "at_us"));
+			}
+		}
+		json_decref(all);
+	}
+}
+
+/* Is every router that reports a writer sending writes to `name`?  Fills why otherwise. */
+static bool routers_agree(const struct cluster *c, const char *name, char *why, size_t len)
+{
+	size_t i;
+	for (i = 0; i < c->n_routers; i++) {
+		const struct router *r = c->routers[i];
+		const struct router_backend *w;
+		int count;
+		if (r->cfg->type == ROUTER_EXEC && r->view.n == 0)
+			continue;
+		if (!r->view.reachable) {
+			snprintf(why, len, "router %s is unreachable", r->cfg->name);
+			return false;
+		}
+		w = router_writer(&r->view, &count);
+		if (count != 1 || strcmp(w->server, name)) {
+			snprintf(why, len, "router %s writes to %s", r->cfg->name,
+				 count == 1 ? w->server : count ? "several servers" : "nothing");
+			return false;
+		}
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* actions: SQL on a server, hooks */
+
+struct action {
+	struct daemon *d;
+	struct cluster *c;
+	char *server;                 /* owned: target's name */
+	char *what;                   /* owned: "fence", "unfence", "stonith" */
+	char *reason;                 /* owned */
+	struct client *client;        /* held, may be NULL */
+	json_t *req_id;
+	struct db *db;
+	bool then_fence;              /* stonith: fence by SQL afterwards if still reachable */
+	void (*done)(struct action *a, bool ok, const char *msg);
+};
+
+static void action_free(struct action *a)
+{
+	if (a->client)
+		client_release(a->client);
+	json_decref(a->req_id);
+	if (a->db)
+		db_free(a->db);
+	if (a->c->actions_running > 0)
+		a->c->actions_running--;
+	free(a->server);
+	free(a->what);
+	free(a->reason);
+	free(a);
+}
+
+static struct action *action_new(struct daemon *d, struct cluster *c, const char *server, const char *what,
+				 const char *reason)
+{
+	struct action *a = xcalloc(1, sizeof(*a));
+	a->d = d;
+	a->c = c;
+	a->server = xstrdup(server);
+	a->what = xstrdup(what);
+	a->reason = xstrdup(reason);
+	c->actions_running++;
+	return a;
+}
+
+static void action_finish(struct action *a, bool ok, const char *msg)
+{
+	struct log_ctx ctx = { a->c->cfg->name, a->server, NULL, NULL };
+	log_ctx(ok ? LOG_NOTICE : LOG_ERR, &ctx, "%s %s: %s", a->what, a->server, msg);
+	wd_journal(a->d, a->c, a->what, json_pack("{s:s, s:b, s:s, s:s}", "target", a->server, "ok", ok, "result", msg,
+						  "reason", a->reason ? a->reason : ""));
+	wd_event(a->d, a->c, a->what, a->server, "%s %s %s: %s", a->what, a->server, ok ? "succeeded" : "FAILED", msg);
+	if (a->done)
+		a->done(a, ok, msg);
+	if (a->client && !client_gone(a->client)) {
+		if (ok)
+			client_reply_ok(a->client, a->req_id, json_pack("{s:s, s:s, s:s}", "action", a->what, "server",
+									a->server, "result", msg));
+		else
+			client_reply_err(a->client, a->req_id, ERR_FAILED, "%s %s failed: %s", a->what, a->server, msg);
+	}
+	/* a poll soon shows the effect */
+	poll_cluster_now(a->d, a->c);
+	action_free(a);
+}
+
+static const struct flavor_ops *server_flavor(const struct server *s)
+{
+	if (s->flavor)
+		return s->flavor;
+	return flavor_get(s->cfg->flavor == FLAVOR_HINT_MYSQL ? FLAVOR_MYSQL80 : FLAVOR_MARIADB);
+}
+
+static void sql_done(struct db *db, struct db_result *res, void *arg)
+{
+	struct action *a = arg;
+	const char *ro = res->err || res->n < 2 ? NULL : rowset_at(res->rs[1], 0, 0);
+	bool want_ro = strcmp(a->what, "unfence") != 0;
+	char msg[600];
+
+	if (res->err)
+		snprintf(msg, sizeof(msg), "%s", res->errmsg);
+	else
+		snprintf(msg, sizeof(msg), "read_only is now %s", ro ? ro : "?");
+	action_finish(a, !res->err && ro && !strcmp(ro, want_ro ? "1" : "0"), msg);
+	db_result_free(res);
+}
+
+/* Fence (read_only on) or unfence a server by SQL, verifying the result. */
+static void action_sql(struct action *a)
+{
+	struct server *s = daemon_server(a->d, a->server);
+	const struct cfg_server *cfg = s->cfg;
+	const struct flavor_ops *f = server_flavor(s);
+	struct db_target t = {
+		.host = cfg->host, .port = cfg->port, .socket = cfg->socket, .user = cfg->user,
+		.password = cfg->secret.password, .tls_mode = cfg->tls_mode,
+		.tls_ca = cfg->tls_ca, .tls_cert = cfg->tls_cert, .tls_key = cfg->tls_key,
+	};
+	const char *q[2] = { f->sql[strcmp(a->what, "unfence") ? SQL_FENCE : SQL_UNFENCE], "SELECT @@global.read_only" };
+
+	a->db = db_new(a->d->base, cfg->name);
+	db_set_target(a->db, &t, a->d->cfg->connect_timeout_ms);
+	db_run(a->db, q, 2, a->d->cfg->connect_timeout_ms + a->c->cfg->fence_timeout_ms, sql_done, a);
+}
+
+static void hook_done(struct job_result *r, void *arg)
+{
+	struct action *a = arg;
+	char why[300], last[300], msg[700];
+	bool ok = job_result_ok(r);
+
+	job_result_last_line(r, last, sizeof(last));
+	snprintf(msg, sizeof(msg), "hook %s%s%s", job_result_describe(r, why, sizeof(why)), *last ? ": " : "", last);
+	if (ok && a->then_fence) {
+		struct server *s = daemon_server(a->d, a->server);
+		/* the hook says it is fenced; if the server still answers, make it read-only too */
+		if (s && s->st.reachable) {
+			struct log_ctx ctx = { a->c->cfg->name, a->server, NULL, NULL };
+			log_ctx(LOG_NOTICE, &ctx, "STONITH hook succeeded (%s); %s still answered: fencing it by SQL too",
+				msg, a->server);
+			wd_journal(a->d, a->c, "stonith", json_pack("{s:s, s:b, s:s}", "target", a->server, "ok", 1, "result", msg));
+			free(a->what);
+			a->what = xstrdup("fence");
+			action_sql(a);
+			return;
+		}
+	}
+	action_finish(a, ok, msg);
+}
+
+static const char *hook_for(const struct cluster *c, const struct server *s, bool stonith)
+{
+	const char *own = stonith ? s->cfg->stonith_hook : s->cfg->fence_hook;
+	return own ? own : stonith ? c->cfg->stonith_hook : c->cfg->fence_hook;
+}
+
+/* Run the server's STONITH (or fence) hook with the documented environment. */
+static bool action_hook(struct action *a, bool stonith)
+{
+	struct server *s = daemon_server(a->d, a->server);
+	const char *cmd = hook_for(a->c, s, stonith);
+	char **argv, *env[8];
+	int n = 0;
+	struct log_ctx ctx = { a->c->cfg->name, a->server, NULL, NULL };
+
+	if (!cmd || job_split_argv(cmd, &argv) <= 0)
+		return false;
+	env[n++] = xasprintf("CUTOVER_EVENT=%s", stonith ? "stonith" : "fence");
+	env[n++] = xasprintf("CUTOVER_CLUSTER=%s", a->c->cfg->name);
+	env[n++] = xasprintf("CUTOVER_TARGET=%s", a->server);
+	env[n++] = xasprintf("CUTOVER_TARGET_HOST=%s", s->cfg->host ? s->cfg->host : s->cfg->socket);
+	env[n++] = xasprintf("CUTOVER_TARGET_PORT=%d", s->cfg->port);
+	env[n++] = xasprintf("CUTOVER_REASON=%s", a->reason ? a->reason : "");
+	env[n] = NULL;
+	job_run(a->d->base, (const char *const *)argv, (const char *const *)env, NULL, a->c->cfg->hook_timeout_ms,
+		hook_done, a, &ctx);
+	while (n--)
+		free(env[n]);
+	job_free_argv(argv);
+	return true;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* split-brain policy */
+
+static void split_brain_act(struct daemon *d, struct cluster *c)
+{
+	const struct topology *t = &c->topo;
+	struct server *auth = c->authority ? daemon_server(d, c->authority) : NULL;
+	char why[300] = "";
+	size_t i;
+	int auth_idx = -1;
+
+	if (c->cfg->splitbrain == SB_ALERT || c->cutover || c->actions_running)
+		return;
+	if (c->last_sb_action_us && now_mono_us() - c->last_sb_action_us < SB_RETRY_MS * 1000LL)
+		return;
+	for (i = 0; auth && i < c->n_servers; i++)
+		if (c->servers[i] == auth)
+			auth_idx = (int)i;
+	if (!auth || auth_idx < 0)
+		snprintf(why, sizeof(why), "no primary recorded in the journal");
+	else if (auth->health.state != HEALTH_UP || auth->st.read_only != 0)
+		snprintf(why, sizeof(why), "the recorded primary %s is not a writable, reachable server", auth->cfg->name);
+	else
+		routers_agree(c, auth->cfg->name, why, sizeof(why));
+	if (*why) {
+		observe(c, "split_brain_unresolved", NULL, VERDICT_CRIT,
+			xasprintf("authority unclear (%s): nothing fenced; decide which server is the primary "
+				  "and `cutoverctl fence` the others", why));
+		return;
+	}
+	c->last_sb_action_us = now_mono_us();
+	for (i = 0; i < c->n_servers && i < t->n; i++) {
+		struct server *s = c->servers[i];
+		struct action *a;
+		char *reason;
+		if (s == auth || s->st.read_only != 0 || !s->st.reachable)
+			continue;
+		reason = xasprintf("split-brain: %s is writable but %s is the primary", s->cfg->name, auth->cfg->name);
+		a = action_new(d, c, s->cfg->name, c->cfg->splitbrain == SB_STONITH ? "stonith" : "fence", reason);
+		free(reason);
+		if (c->cfg->splitbrain == SB_STONITH) {
+			a->then_fence = true;
+			if (action_hook(a, true))
+				continue;
+			free(a->what);
+			a->what = xstrdup("fence");
+		}
+		action_sql(a);
+	}
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* the evaluation */
+
+static void auto_failover_check(struct daemon *d, struct cluster *c);
+
+void watchdog_evaluate(struct daemon *d, struct cluster *c)
+{
+	const struct topology *t = &c->topo;
+	size_t i;
+
+	if (t->n_writable == 1 && t->primary >= 0 && !c->cutover)
+		watchdog_set_authority(d, c, c->servers[t->primary]->cfg->name, "observed as the only writable server");
+
+	if (t->n_writable > 1) {
+		char list[400] = "";
+		size_t off = 0;
+		for (i = 0; i < c->n_servers && off < sizeof(list); i++)
+			if (c->servers[i]->st.reachable && c->servers[i]->st.read_only == 0)
+				off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", off ? ", " : "",
+							c->servers[i]->cfg->name);
+		observe(c, "split_brain", NULL, VERDICT_CRIT, xasprintf("%d writable servers: %s", t->n_writable, list));
+	}
+	if (t->n_writable == 0 && !c->cutover)
+		observe(c, "no_primary", NULL, VERDICT_CRIT, xstrdup(t->n_reasons ? t->reasons[0] : "no writable primary"));
+	if (c->authority) {
+		struct server *p = daemon_server(d, c->authority);
+		if (p && p->health.state == HEALTH_DOWN)
+			observe(c, "primary_unreachable", p->cfg->name, VERDICT_CRIT,
+				xasprintf("the primary %s is unreachable: %s", p->cfg->name, p->st.last_error));
+	}
+	for (i = 0; i < c->n_servers && i < t->n; i++) {
+		const struct server *s = c->servers[i];
+		const struct topo_server *ts = &t->srv[i];
+		if (ts->role != ROLE_REPLICA || c->cutover)
+			continue;
+		if (t->primary >= 0 && ts->source != t->primary)
+			observe(c, "wrong_source", s->cfg->name, VERDICT_CRIT,
+				xasprintf("%s replicates from %s:%d, not from the primary %s", s->cfg->name,
+					  s->st.repl.source_host, s->st.repl.source_port, c->servers[t->primary]->cfg->name));
+		if (ts->errant && *ts->errant)
+			observe(c, "errant_gtid", s->cfg->name, VERDICT_CRIT,
+				xasprintf("%s has transactions the primary lacks: %s", s->cfg->name, ts->errant));
+		if (s->st.repl.io != THREAD_YES || s->st.repl.sql != THREAD_YES)
+			observe(c, "replication_broken", s->cfg->name, VERDICT_WARN,
+				xasprintf("%s: IO %s, SQL %s%s%s", s->cfg->name, thread_state_name(s->st.repl.io),
+					  thread_state_name(s->st.repl.sql),
+					  *s->st.repl.last_io_error ? "; " : "", s->st.repl.last_io_error));
+	}
+	for (i = 0; i < c->n_routers && !c->cutover; i++) {
+		const struct router *r = c->routers[i];
+		const struct router_backend *w;
+		int count;
+		if (!r->view.reachable || (r->cfg->type == ROUTER_EXEC && r->view.n == 0) || t->primary < 0)
+			continue;
+		w = router_writer(&r->view, &count);
+		if (count != 1 || strcmp(w->server, c->servers[t->primary]->cfg->name))
+			observe(c, "router_writer", r->cfg->name, VERDICT_CRIT,
+				xasprintf("router %s writes to %s, not to the primary %s", r->cfg->name,
+					  count == 1 ? w->server : count ? "several servers" : "nothing",
+					  c->servers[t->primary]->cfg->name));
+		else if (c->servers[t->primary]->st.read_only == 1)
+			observe(c, "router_writer", r->cfg->name, VERDICT_CRIT,
+				xasprintf("router %s writes to %s, which is read-only", r->cfg->name, w->server));
+	}
+	auto_failover_check(d, c);
+	alarms_settle(d, c);
+	{
+		struct alarm *sb = alarm_find(c, "split_brain", NULL);
+		if (sb && sb->state == ALARM_ACTIVE)
+			split_brain_act(d, c);
+	}
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* automatic failover */
+
+static void auto_failover_check(struct daemon *d, struct cluster *c)
+{
+	struct server *p = c->authority ? daemon_server(d, c->authority) : NULL;
+	char evidence[800];
+	size_t off = 0, i;
+	int followers = 0, disconnected = 0;
+	struct log_ctx ctx = { c->cfg->name, NULL, NULL, NULL };
+
+	if (!p || p->cluster != c)
+		return;
+	/* Counted from the first failed poll (not from the health hysteresis): failover_after is
+	 * "consecutive polls that could not reach it". */
+	if (p->st.reachable) {
+		c->primary_fail_evals = 0;
+		return;
+	}
+	c->primary_fail_evals++;
+	if (!c->cfg->auto_failover || c->cutover || c->primary_fail_evals < c->cfg->failover_after)
+		return;
+	/* Independent confirmation: the replicas themselves must have lost the primary. */
+	evidence[0] = '\0';
+	for (i = 0; i < c->n_servers; i++) {
+		const struct server *s = c->servers[i];
+		if (s == p || !s->st.reachable || !s->st.repl.configured ||
+		    !topo_same_endpoint(s->st.repl.source_host, s->st.repl.source_port, p->cfg->host, p->cfg->port))
+			continue;
+		followers++;
+		disconnected += s->st.repl.io != THREAD_YES;
+		if (off < sizeof(evidence))
+			off += (size_t)snprintf(evidence + off, sizeof(evidence) - off, "%s%s IO %s%s%s", off ? "; " : "",
+						s->cfg->name, thread_state_name(s->st.repl.io),
+						s->st.repl.last_io_errno ? " " : "", s->st.repl.last_io_error);
+	}
+	if (followers == 0) {
+		observe(c, "primary_isolated", p->cfg->name, VERDICT_CRIT,
+			xasprintf("%s unreachable for %d polls and no reachable replica follows it: no automatic failover",
+				  p->cfg->name, c->primary_fail_evals));
+		return;
+	}
+	if (disconnected < followers) {
+		observe(c, "primary_isolated", p->cfg->name, VERDICT_CRIT,
+			xasprintf("cutoverd cannot reach %s, but its replicas still do (%s): no failover", p->cfg->name,
+				  evidence));
+		return;
+	}
+	if (c->last_auto_failover_us &&
+	    now_real_us() - c->last_auto_failover_us < (int64_t)c->cfg->failover_block_ms * 1000) {
+		observe(c, "auto_failover_blocked", p->cfg->name, VERDICT_CRIT,
+			xasprintf("%s is dead (%s), but an automatic failover already happened %lld s ago "
+				  "(failover_block %d s): fail over by hand (cutoverctl failover)", p->cfg->name, evidence,
+				  (long long)((now_real_us() - c->last_auto_failover_us) / 1000000),
+				  c->cfg->failover_block_ms / 1000));
+		return;
+	}
+	{
+		char err[512];
+		log_ctx(LOG_WARNING, &ctx, "primary %s declared dead: unreachable for %d polls and its replicas "
+					   "lost it too (%s): automatic failover", p->cfg->name, c->primary_fail_evals, evidence);
+		c->last_auto_failover_us = now_real_us();
+		wd_journal(d, c, "auto_failover", json_pack("{s:s, s:i, s:s, s:I}", "dead_primary", p->cfg->name,
+							    "failed_polls", c->primary_fail_evals, "evidence", evidence,
+							    "at_us", (json_int_t)c->last_auto_failover_us));
+		wd_event(d, c, "auto_failover", p->cfg->name, "primary %s declared dead (%s): starting automatic failover",
+			 p->cfg->name, evidence);
+		struct failover_opts o = { .automatic = true };
+		if (switchover_start_failover(d, c, NULL, NULL, &o, err, sizeof(err)) < 0) {
+			observe(c, "auto_failover_failed", p->cfg->name, VERDICT_CRIT,
+				xasprintf("automatic failover could not start: %s", err));
+			log_ctx(LOG_ERR, &ctx, "automatic failover could not start: %s", err);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* manual commands: fence, unfence, stonith */
+
+static struct server *target(struct daemon *d, struct client *cl, const struct request *req, struct cluster **cp)
+{
+	const char *name = json_string_value(json_object_get(req->args, "server"));
+	struct server *s = daemon_server(d, name);
+	if (!s) {
+		char names[512] = "";
+		size_t i, off = 0;
+		for (i = 0; i < d->n_servers && off < sizeof(names); i++)
+			off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", i ? ", " : "",
+						d->servers[i].cfg->name);
+		client_reply_err(cl, req->id, ERR_NOTFOUND, "no server named '%s' (servers: %s)", name ? name : "", names);
+		return NULL;
+	}
+	*cp = s->cluster;
+	if (s->cluster->cutover && switchover_active(s->cluster->cutover)) {
+		client_reply_err(cl, req->id, ERR_BUSY, "a switchover is running on cluster %s", s->cluster->cfg->name);
+		return NULL;
+	}
+	return s;
+}
+
+static int writable_others(const struct cluster *c, const struct server *except)
+{
+	size_t i;
+	int n = 0;
+	for (i = 0; i < c->n_servers; i++)
+		n += c->servers[i] != except && c->servers[i]->st.reachable && c->servers[i]->st.read_only == 0;
+	return n;
+}
+
+static void start_manual(struct daemon *d, struct client *cl, const struct request *req, struct cluster *c,
+			 struct server *s, const char *what)
+{
+	char *reason = xasprintf("%s by uid %u", what, (unsigned)client_uid(cl));
+	struct action *a = action_new(d, c, s->cfg->name, what, reason);
+	free(reason);
+	a->client = cl;
+	a->req_id = json_incref(req->id);
+	client_hold(cl);
+	if (!strcmp(what, "stonith")) {
+		a->then_fence = false;
+		action_hook(a, true);
+		return;
+	}
+	action_sql(a);
+}
+
+static void cmd_fence(struct daemon *d, struct client *cl, const struct request *req)
+{
+	struct cluster *c;
+	struct server *s = target(d, cl, req, &c);
+	bool force = json_is_true(json_object_get(req->args, "force"));
+	if (!s)
+		return;
+	if (s->st.reachable && s->st.read_only == 0 && writable_others(c, s) == 0 && !force) {
+		client_reply_err(cl, req->id, ERR_BADSTATE,
+				 "%s is the only writable server of %s: fencing it stops every write. "
+				 "Pass force to do it anyway", s->cfg->name, c->cfg->name);
+		return;
+	}
+	start_manual(d, cl, req, c, s, "fence");
+}
+
+static void cmd_unfence(struct daemon *d, struct client *cl, const struct request *req)
+{
+	struct cluster *c;
+	struct server *s = target(d, cl, req, &c);
+	if (!s)
+		return;
+	if (writable_others(c, s) > 0) {
+		client_reply_err(cl, req->id, ERR_BADSTATE,
+				 "another server of %s is writable: making %s writable too would be a split-brain. "
+				 "Fence the other one first", c->cfg->name, s->cfg->name);
+		return;
+	}
+	if (s->st.repl.configured && s->st.repl.io == THREAD_YES) {
+		client_reply_err(cl, req->id, ERR_BADSTATE,
+				 "%s is replicating from %s:%d: a writable replica takes writes the others never see. "
+				 "Use switchover to promote it", s->cfg->name, s->st.repl.source_host, s->st.repl.source_port);
+		return;
+	}
+	start_manual(d, cl, req, c, s, "unfence");
+}
+
+static void cmd_stonith(struct daemon *d, struct client *cl, const struct request *req)
+{
+	struct cluster *c;
+	struct server *s = target(d, cl, req, &c);
+	bool force = json_is_true(json_object_get(req->args, "force"));
+	if (!s)
+		return;
+	if (!hook_for(c, s, true)) {
+		client_reply_err(cl, req->id, ERR_BADSTATE, "no stonith_hook for %s (set one in [server %s] or [cluster %s])",
+				 s->cfg->name, s->cfg->name, c->cfg->name);
+		return;
+	}
+	if (s->st.reachable && s->st.read_only == 0 && writable_others(c, s) == 0 && !force) {
+		client_reply_err(cl, req->id, ERR_BADSTATE,
+				 "%s is the only writable server of %s: shooting it stops every write. "
+				 "Pass force to do it anyway", s->cfg->name, c->cfg->name);
+		return;
+	}
+	start_manual(d, cl, req, c, s, "stonith");
+}
+
+const struct api_handler watchdog_handlers[] = {
+	{ "fence", cmd_fence },
+	{ "unfence", cmd_unfence },
+	{ "stonith", cmd_stonith },
+	{ NULL, NULL },
+};

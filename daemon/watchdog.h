@@ -1,0 +1,48 @@
+/* The watchdog: between switchovers, every evaluation of a cluster looks for conditions that
+ * need a person or an action — split-brain, a router writing to the wrong server, replicas
+ * following the wrong source or holding errant transactions, a dead primary, broken
+ * replication — and keeps each as a named alarm with hysteresis (raised after `hysteresis`
+ * observations in a row, cleared likewise).  It acts exactly as configured: the split-brain
+ * policy (alert | fence | stonith) and automatic failover, each decision journaled. */
+#ifndef CUTOVER_WATCHDOG_H
+#define CUTOVER_WATCHDOG_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "topology.h"
+
+struct daemon;
+struct cluster;
+
+enum alarm_state { ALARM_PENDING, ALARM_ACTIVE, ALARM_CLEARED };
+
+struct alarm {
+	char *name;               /* owned: split_brain, no_primary, primary_unreachable, router_writer,
+	                             wrong_source, errant_gtid, replication_broken, auto_failover_blocked,
+	                             split_brain_unresolved, primary_isolated */
+	char *subject;            /* owned, may be NULL: the server or router it is about */
+	char *message;            /* owned: the latest observation */
+	enum verdict severity;
+	enum alarm_state state;
+	int count;                /* consecutive observations toward the next state change */
+	bool seen;                /* observed in the evaluation being processed */
+	int64_t first_seen_us;    /* wall clock (µs) */
+	int64_t raised_us;        /* 0 while pending */
+	int64_t cleared_us;       /* 0 unless cleared */
+};
+
+/* After each evaluation of the cluster (daemon.c). */
+void watchdog_evaluate(struct daemon *d, struct cluster *c);
+/* At start-up: the authoritative primary and the last automatic failover from each journal. */
+void watchdog_load(struct daemon *d);
+void watchdog_cluster_free(struct cluster *c);
+/* Move what the watchdog knows of a cluster across a reload. */
+void watchdog_carry_over(struct cluster *to, struct cluster *from);
+json_t *watchdog_alarms_json(const struct cluster *c);
+int watchdog_active_alarms(const struct cluster *c);
+/* A switchover or failover made `name` the primary: it is now the authority. */
+void watchdog_set_authority(struct daemon *d, struct cluster *c, const char *name, const char *why);
+
+#endif
