@@ -323,11 +323,11 @@ print_runs() {
 	local kind=$1
 	if [[ $kind == lag ]]; then
 		printf '%-4s %-9s %-11s %8s %8s %8s %8s %7s %8s %6s %6s %7s %7s %8s %4s %4s %4s %8s %6s %7s %4s\n' \
-			run from>to outcome window gap blocked preflt drain catchup fence sync promote verify \
+			run 'from>to' outcome window gap blocked preflt drain catchup fence sync promote verify \
 			total err lost ebc rows exec_s lag_ms sbm
 	else
 		printf '%-4s %-9s %-11s %8s %8s %8s %8s %7s %8s %6s %6s %7s %7s %8s %4s %4s %4s\n' \
-			run from>to outcome window gap blocked preflt drain catchup fence sync promote verify \
+			run 'from>to' outcome window gap blocked preflt drain catchup fence sync promote verify \
 			total err lost ebc
 	fi
 	awk -F'\t' -v kind="$kind" '$1 == kind {
