@@ -74,9 +74,10 @@ const char *role_name(enum server_role r)
 	return names[r];
 }
 
+/* Every address of 127.0.0.0/8 is this host's loopback, like localhost and ::1. */
 static bool is_loopback(const char *h)
 {
-	return !strcasecmp(h, "localhost") || !strcmp(h, "127.0.0.1") || !strcmp(h, "::1");
+	return !strcasecmp(h, "localhost") || !strncmp(h, "127.", 4) || !strcmp(h, "::1");
 }
 
 bool topo_same_endpoint(const char *host_a, int port_a, const char *host_b, int port_b)

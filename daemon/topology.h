@@ -80,7 +80,7 @@ const char *health_name(enum health_state h);
 const char *role_name(enum server_role r);
 
 /* Does host:port (as a replica reports its source) denote the configured host:port?
- * "localhost", "127.0.0.1" and "::1" are the same host. */
+ * "localhost", any 127.x.y.z and "::1" are the same host. */
 bool topo_same_endpoint(const char *host_a, int port_a, const char *host_b, int port_b);
 
 #endif

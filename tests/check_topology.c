@@ -243,6 +243,7 @@ START_TEST(test_loopback_endpoints)
 {
 	ck_assert(topo_same_endpoint("localhost", 3306, "127.0.0.1", 3306));
 	ck_assert(topo_same_endpoint("::1", 3306, "localhost", 3306));
+	ck_assert(topo_same_endpoint("127.0.0.2", 3306, "127.0.0.1", 3306));
 	ck_assert(topo_same_endpoint("DB1.example", 3306, "db1.example", 3306));
 	ck_assert(!topo_same_endpoint("127.0.0.1", 3306, "127.0.0.1", 3307));
 	ck_assert(!topo_same_endpoint("10.0.0.1", 3306, "127.0.0.1", 3306));
