@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#define JOURNAL_MAX_BYTES (16 * 1024 * 1024)
+#define JOURNAL_MAX_BYTES (16 * 1024 * 1024)   /* never read more than this of one file */
+#define JOURNAL_ROTATE_BYTES (4 * 1024 * 1024)  /* rotated at the start of a cutover past this */
 
 struct journal {
 	int fd;
@@ -81,16 +83,26 @@ int journal_append(struct journal *j, json_t *entry, bool durable)
 	return 0;
 }
 
-json_t *journal_read(const char *state_dir, const char *cluster)
+void journal_rotate_if_large(const char *state_dir, const char *cluster)
 {
 	char *path = journal_path(state_dir, cluster);
+	char *old = xasprintf("%s.1", path);
+	struct stat st;
+
+	/* Only between cutovers (the caller starts one): recovery reads the current file. */
+	if (stat(path, &st) == 0 && st.st_size > JOURNAL_ROTATE_BYTES)
+		(void)rename(path, old);
+	free(old);
+	free(path);
+}
+
+static void read_into(json_t *arr, const char *path)
+{
 	char *text = read_small_file(path, JOURNAL_MAX_BYTES);
-	json_t *arr = json_array();
 	char *line, *save = NULL;
 
-	free(path);
 	if (!text)
-		return arr;
+		return;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		json_t *e = json_loads(line, 0, NULL);
 		if (json_is_object(e))
@@ -99,6 +111,18 @@ json_t *journal_read(const char *state_dir, const char *cluster)
 			json_decref(e);
 	}
 	free(text);
+}
+
+json_t *journal_read(const char *state_dir, const char *cluster)
+{
+	char *path = journal_path(state_dir, cluster);
+	char *old = xasprintf("%s.1", path);
+	json_t *arr = json_array();
+
+	read_into(arr, old);
+	read_into(arr, path);
+	free(old);
+	free(path);
 	return arr;
 }
 

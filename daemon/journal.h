@@ -16,7 +16,11 @@ void journal_close(struct journal *j);
  * Returns 0, or -1 (errno set) — a cutover must not act on a transition it could not record. */
 int journal_append(struct journal *j, json_t *entry, bool durable);
 
-/* Every entry of the cluster's journal, oldest first (new reference), or an empty array.
+/* Move a journal past its size limit aside (to .1, replacing an older one): called only when
+ * a cutover begins, so an unfinished cutover is always in the current file. */
+void journal_rotate_if_large(const char *state_dir, const char *cluster);
+
+/* Every entry of the cluster's journal (the rotated file, then the current one), oldest first (new reference), or an empty array.
  * Lines that are not JSON objects (a torn last write) are skipped. */
 json_t *journal_read(const char *state_dir, const char *cluster);
 

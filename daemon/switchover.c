@@ -1988,6 +1988,7 @@ struct switchover *sw_new(struct daemon *d, struct cluster *c, struct server *ol
 		snprintf(sw->id, sizeof(sw->id), "%s-%03d-%s", ts, (int)((sw->started_real_us / 1000) % 1000),
 			 c->cfg->name);
 	}
+	journal_rotate_if_large(d->cfg->state_dir, c->cfg->name);
 	sw->journal = journal_open(d->cfg->state_dir, c->cfg->name, err, errlen);
 	if (!sw->journal) {
 		size_t l = strlen(err);
