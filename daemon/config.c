@@ -19,11 +19,13 @@
 #include "router.h"
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <ini.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -177,6 +179,7 @@ static void set_host(struct parser *, void *, const struct key_def *, const char
 static void set_address(struct parser *, void *, const struct key_def *, const char *);
 static void set_server_map(struct parser *, void *, const struct key_def *, const char *);
 static void set_write_endpoint(struct parser *, void *, const struct key_def *, const char *);
+static void set_metrics_address(struct parser *, void *, const struct key_def *, const char *);
 
 #define OFF(st, f) offsetof(struct st, f)
 #define DUR(n, st, f, lo, hi) { .name = n, .type = KT_DURATION, .off = OFF(st, f), .min = lo, .max = hi }
@@ -206,6 +209,10 @@ static const struct key_def global_keys[] = {
 	FUNC("log_level", set_log_level),
 	INT("max_clients", config, max_clients, 1, 4096),
 	DUR("idle_timeout", config, idle_timeout_ms, 1 * SEC, 24 * 60 * MIN),
+	FUNC("metrics_address", set_metrics_address),
+	{ .name = "event_hook", .type = KT_HOOK_LIST, .off = OFF(config, event_hooks) },
+	DUR("event_hook_timeout", config, event_hook_timeout_ms, 100, 10 * MIN),
+	INT("event_hook_rate", config, event_hook_rate, 1, 600),
 	{ .name = NULL }
 };
 
@@ -233,6 +240,8 @@ static const struct key_def cluster_keys[] = {
 	BOOL("auto_failover", cfg_cluster, auto_failover),
 	INT("failover_after", cfg_cluster, failover_after, 1, 100),
 	DUR("failover_block", cfg_cluster, failover_block_ms, 0, 7 * 24 * 60 * MIN),
+	{ .name = "event_hook", .type = KT_HOOK_LIST, .off = OFF(cfg_cluster, event_hooks) },
+	{ .name = NULL }
 };
 
 static const struct key_def server_keys[] = {
@@ -1392,6 +1401,42 @@ static void set_write_endpoint(struct parser *p, void *obj, const struct key_def
 		set_string(&r->write_endpoint, v);
 }
 
+/* ADDRESS:PORT or [ADDRESS]:PORT with a numeric address: the listener binds it from the loop,
+ * where a DNS lookup could block. */
+static void set_metrics_address(struct parser *p, void *obj, const struct key_def *def,
+				const char *v)
+{
+	struct config *c = obj;
+	const char *colon = strrchr(v, ':'), *h = v;
+	unsigned char addr[sizeof(struct in6_addr)];
+	char host[INET6_ADDRSTRLEN + 1];
+	int family = AF_INET;
+	long long port;
+	size_t hl;
+
+	if (!colon || !parse_ll(colon + 1, 1, 65535, &port))
+		goto bad;
+	hl = (size_t)(colon - v);
+	if (v[0] == '[') {
+		if (hl < 3 || colon[-1] != ']')
+			goto bad;
+		h = v + 1;
+		hl -= 2;
+		family = AF_INET6;
+	}
+	if (hl == 0 || hl >= sizeof(host))
+		goto bad;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if (inet_pton(family, host, addr) != 1)
+		goto bad;
+	set_string(&c->metrics_address, v);
+	return;
+bad:
+	perr(p, p->line, def->name, "'%s' is not ADDRESS:PORT with a numeric address (e.g. "
+	     "127.0.0.1:9571, 0.0.0.0:9571 or [::1]:9571; host names are not looked up)", v);
+}
+
 static bool map_name_ok(const char *s)
 {
 	return *s && strlen(s) <= CFG_MAP_NAME_MAX && !has_space(s) && !strchr(s, '=');
@@ -1711,6 +1756,8 @@ static struct config *config_new(const char *path)
 	c->log_level = LOG_INFO;
 	c->max_clients = 64;
 	c->idle_timeout_ms = 300000;
+	c->event_hook_timeout_ms = 10000;
+	c->event_hook_rate = 30;
 	return c;
 }
 
@@ -1872,6 +1919,15 @@ static void free_router(struct cfg_router *r)
 		free(r->exec_cmd[i]);
 }
 
+static void free_strv(char **v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
 static void free_cluster(struct cfg_cluster *cl)
 {
 	size_t i;
@@ -1885,6 +1941,7 @@ static void free_cluster(struct cfg_cluster *cl)
 	for (i = 0; cl->preflight_hooks && cl->preflight_hooks[i]; i++)
 		free(cl->preflight_hooks[i]);
 	free(cl->preflight_hooks);
+	free_strv(cl->event_hooks);
 }
 
 void config_free(struct config *c)
@@ -1906,6 +1963,8 @@ void config_free(struct config *c)
 	free(c->socket_path);
 	free(c->socket_group);
 	free(c->state_dir);
+	free(c->metrics_address);
+	free_strv(c->event_hooks);
 	free(c);
 }
 

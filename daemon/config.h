@@ -91,6 +91,7 @@ struct cfg_cluster {
 	bool kill_sessions;       /* kill_sessions = yes (after read_only) */
 	char **preflight_hooks;   /* owned NULL-terminated array of command strings, may be NULL */
 	enum splitbrain_policy splitbrain;   /* split_brain = alert|fence|stonith */
+	char **event_hooks;       /* owned NULL-terminated: event_hook in [cluster]: this cluster's events */
 	char *stonith_hook;       /* owned, may be NULL: the default for servers without their own */
 	char *fence_hook;         /* owned, may be NULL: likewise */
 	int hook_timeout_ms;      /* hook_timeout = 30s: STONITH and fence hooks */
@@ -118,6 +119,14 @@ struct config {
 	int log_level;            /* log_level = info (LOG_* from syslog.h) */
 	int max_clients;          /* max_clients = 64 */
 	int idle_timeout_ms;      /* idle_timeout = 300s */
+	/* metrics_address = 127.0.0.1:9571: where /metrics and /healthz are served (metrics.c);
+	 * a numeric IPv4 address or [IPv6] and a port, never a host name.  NULL = off. */
+	char *metrics_address;
+	/* event_hook = /path args: run on every event of every cluster (event_hooks.c).  Owned
+	 * NULL-terminated array of command strings, may be NULL. */
+	char **event_hooks;
+	int event_hook_timeout_ms;   /* event_hook_timeout = 10s */
+	int event_hook_rate;      /* event_hook_rate = 30: at most this many runs of one hook per minute */
 	int watchdog_ms;          /* from WATCHDOG_USEC at run time; not a config key */
 
 	struct cfg_server *servers;   /* owned array */

@@ -254,6 +254,9 @@ int daemon_reload(struct daemon *d, char **errors_out)
 		return -1;
 	}
 	carry_over(d, old.servers, old.n_servers, old.clusters, old.n_clusters);
+	/* the topology is known at once from what was carried over, not a poll later */
+	for (i = 0; i < d->n_clusters; i++)
+		cluster_evaluate(d, &d->clusters[i]);
 	{
 		struct daemon tmp = old;
 		clusters_free(&tmp);

@@ -962,6 +962,101 @@ START_TEST(test_secrets_env)
 }
 END_TEST
 
+/* metrics_address: a numeric address (no DNS from the loop) and a port. */
+START_TEST(test_metrics_address)
+{
+	static const char *const good[] = { "127.0.0.1:9571", "0.0.0.0:1", "[::1]:9571", "[::]:65535",
+					    "[fe80::1]:80" };
+	static const char *const bad[] = { "localhost:9571", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536",
+					   "::1:9571", "[::1]9571", "[::1:9571", "[]:9571", ":9571", "1.2.3:80",
+					   "127.0.0.1:95x", "[127.0.0.1]:80", "metrics.example.com:9571" };
+	size_t i;
+
+	load_owned(lines(SERVER, NULL));
+	ck_clean();
+	ck_assert_ptr_null(cfg->metrics_address);   /* off by default */
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char *l = xasprintf("metrics_address = %s", good[i]);
+		load_owned(lines("[cutoverd]", l, SERVER, NULL));
+		free(l);
+		ck_clean();
+		ck_assert_str_eq(cfg->metrics_address, good[i]);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *l = xasprintf("metrics_address = %s", bad[i]);
+		load_owned(lines("[cutoverd]", l, SERVER, NULL));
+		free(l);
+		ck_assert_msg(cfg == NULL, "'%s' accepted", bad[i]);
+		ck_error(2, "metrics_address", "is not ADDRESS:PORT with a numeric address");
+		ck_assert_msg(errs.n == 1, "'%s' got:%s", bad[i], all_errors());
+	}
+	load_owned(lines("[cluster main]", "metrics_address = 127.0.0.1:9571", SERVER, NULL));
+	ck_error(2, "metrics_address", "belongs in [cutoverd]");
+}
+END_TEST
+
+/* event_hook in [cutoverd] and in [cluster NAME], repeatable, checked like every hook;
+ * event_hook_timeout and event_hook_rate with their ranges and defaults. */
+START_TEST(test_event_hooks)
+{
+	const char *a = make_hook("notify", 0755);
+	const char *b = make_hook("page", 0700);
+	const char *gw = make_hook("groupw", 0775);
+	char *t;
+
+	load_owned(lines(SERVER, NULL));
+	ck_clean();
+	ck_assert_ptr_null(cfg->event_hooks);
+	ck_assert_ptr_null(config_cluster(cfg, "main")->event_hooks);
+	ck_assert_int_eq(cfg->event_hook_timeout_ms, 10000);
+	ck_assert_int_eq(cfg->event_hook_rate, 30);
+
+	t = xasprintf("[cutoverd]\n"
+		      "event_hook = %s /etc/cutoverd/chat.url\n"
+		      "event_hook = \"%s\" --all\n"
+		      "event_hook_timeout = 2500ms\n"
+		      "event_hook_rate = 5\n"
+		      "[cluster main]\n"
+		      "event_hook = %s main\n"
+		      "[server db1]\nuser = u\n", a, b, b);
+	load(t);
+	free(t);
+	ck_clean();
+	ck_assert_ptr_nonnull(cfg->event_hooks);
+	ck_assert(strstr(cfg->event_hooks[0], "/notify /etc/cutoverd/chat.url") != NULL);
+	ck_assert(strstr(cfg->event_hooks[1], "/page\" --all") != NULL);
+	ck_assert_ptr_null(cfg->event_hooks[2]);
+	ck_assert(strstr(config_cluster(cfg, "main")->event_hooks[0], "/page main") != NULL);
+	ck_assert_ptr_null(config_cluster(cfg, "main")->event_hooks[1]);
+	ck_assert_int_eq(cfg->event_hook_timeout_ms, 2500);
+	ck_assert_int_eq(cfg->event_hook_rate, 5);
+
+	t = xasprintf("[cutoverd]\n"                      /* 1 */
+		      "event_hook = notify\n"             /* 2 */
+		      "event_hook = %s\n"                 /* 3 */
+		      "event_hook_timeout = 50ms\n"       /* 4 */
+		      "event_hook_rate = 0\n"             /* 5 */
+		      "[cluster main]\n"                  /* 6 */
+		      "event_hook = %s/missing\n"         /* 7 */
+		      "event_hook_rate = 10\n"            /* 8 */
+		      "[server db1]\nuser = u\n", gw, tmpdir);
+	load(t);
+	free(t);
+	ck_assert_ptr_null(cfg);
+	ck_error(2, "event_hook", "'notify' is not an absolute path");
+	ck_error(3, "event_hook", "is writable by group or others");
+	ck_error(4, "event_hook_timeout", "out of range (between 100ms and 10m)");
+	ck_error(5, "event_hook_rate", "out of range (between 1 and 600)");
+	ck_error(7, "event_hook", "missing: No such file or directory");
+	ck_error(8, "event_hook_rate", "belongs in [cutoverd]");
+	ck_assert_msg(errs.n == 6, "got:%s", all_errors());
+	load_owned(lines("[cutoverd]", "event_hook_rate = 601", SERVER, NULL));
+	ck_error(2, "event_hook_rate", "out of range");
+	load_owned(lines("[cutoverd]", "event_hook_timeout = 11m", SERVER, NULL));
+	ck_error(2, "event_hook_timeout", "out of range");
+}
+END_TEST
+
 START_TEST(test_hooks)
 {
 	const char *good = make_hook("good", 0755);
@@ -1381,6 +1476,8 @@ Suite *config_suite(void)
 	tcase_add_test(tc, test_server_map);
 	tcase_add_test(tc, test_secrets_env);
 	tcase_add_test(tc, test_hooks);
+	tcase_add_test(tc, test_metrics_address);
+	tcase_add_test(tc, test_event_hooks);
 	tcase_add_test(tc, test_admin_ids);
 	suite_add_tcase(s, tc);
 
