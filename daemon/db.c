@@ -297,7 +297,12 @@ static void db_op_done(struct db *db)
 	switch (db->op) {
 	case OP_CONNECT:
 		if (!db->ret_connect) {
-			snprintf(msg, sizeof(msg), "connect: %s", mysql_error(db->my));
+			/* The library reports its own connect timeout as "system error: 11" (EAGAIN). */
+			if (strstr(mysql_error(db->my), "system error: 11"))
+				snprintf(msg, sizeof(msg), "connect: timed out after %d ms (the server accepted the "
+					 "connection but did not answer)", db->connect_timeout_ms);
+			else
+				snprintf(msg, sizeof(msg), "connect: %s", mysql_error(db->my));
 			db_finish(db, (int)mysql_errno(db->my), msg);
 			return;
 		}

@@ -64,7 +64,10 @@ static void f_preflight_eval(struct switchover *sw)
 				     r->cfg->name, sw->new_name, rp, cp);
 	}
 	if (sw_failed_checks(sw)) {
-		sw_phase_failed(sw, "%d check%s failed", sw_failed_checks(sw), sw_failed_checks(sw) == 1 ? "" : "s");
+		char *list = sw_failed_list(sw);
+		sw_phase_failed(sw, "%d check%s failed: %s", sw_failed_checks(sw), sw_failed_checks(sw) == 1 ? "" : "s",
+				list);
+		free(list);
 		return;
 	}
 	sw_phase_next(sw);

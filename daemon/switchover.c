@@ -188,6 +188,24 @@ void sw_add_check(struct switchover *sw, const char *name, bool ok, bool fatal, 
 	sw_emit(sw, ok ? "ok" : fatal ? "fail" : "warn", "check %s: %s — %s", name, result, msg);
 }
 
+/* "candidate_lag (lag 1500 ms, max 1000 ms); …" for the failed checks. */
+char *sw_failed_list(const struct switchover *sw)
+{
+	char *out = xstrdup("");
+	size_t i;
+	json_t *c;
+	json_array_foreach(sw->checks, i, c) {
+		char *n;
+		if (strcmp(json_string_value(json_object_get(c, "result")), "fail"))
+			continue;
+		n = xasprintf("%s%s%s (%s)", out, *out ? "; " : "", json_string_value(json_object_get(c, "check")),
+			      json_string_value(json_object_get(c, "message")));
+		free(out);
+		out = n;
+	}
+	return out;
+}
+
 int sw_failed_checks(const struct switchover *sw)
 {
 	size_t i;
@@ -412,7 +430,15 @@ static void preflight_eval(struct switchover *sw)
 		  *cs->repl.last_sql_error ? "; last SQL error: " : "", cs->repl.last_sql_error);
 	{
 		int64_t lag = sw->cand->st.heartbeat_lag_ms;
-		if (lag < 0)
+		const char *pp = os->flavor == FLAVOR_MARIADB ? os->gtid_binlog_pos : os->gtid_executed;
+		/* Right after a switchover no heartbeat of the new primary has reached the replicas
+		 * yet; the GTID positions read just now tell whether the candidate is caught up. */
+		if (lag < 0 && pp && server_status_gtid(cs) &&
+		    gtid_str_contains(sw_gtid_kind_of(sw->cand), server_status_gtid(cs), pp) == 1)
+			sw_add_check(sw, "candidate_lag", true, true,
+				     "no heartbeat lag yet, but %s already has everything %s had when read (%s)",
+				     sw->new_name, sw->old_name, pp);
+		else if (lag < 0)
 			sw_add_check(sw, "candidate_lag", false, true, "lag unknown (no heartbeat seen on %s yet); max %d ms",
 				  sw->new_name, sw->max_lag_ms);
 		else
@@ -489,7 +515,10 @@ static void preflight_eval(struct switchover *sw)
 			  "read_only does not stop these accounts on %s: %s", sw->old_name, list);
 	}
 	if (sw_failed_checks(sw)) {
-		sw_phase_failed(sw, "%d check%s failed", sw_failed_checks(sw), sw_failed_checks(sw) == 1 ? "" : "s");
+		char *list = sw_failed_list(sw);
+		sw_phase_failed(sw, "%d check%s failed: %s", sw_failed_checks(sw), sw_failed_checks(sw) == 1 ? "" : "s",
+				list);
+		free(list);
 		return;
 	}
 	preflight_hooks(sw);
@@ -921,7 +950,8 @@ static void synced(struct db *db, struct db_result *res, void *arg)
 static void enter_sync(struct switchover *sw)
 {
 	char *q = xasprintf(sw_flavor_of(sw->cand)->sql[SQL_WAIT_GTID], sw->fence_point, sw->sync_timeout_ms / 1000.0);
-	db_run1(sw->db_cand, q, sw->sync_timeout_ms + 1000, synced, sw);
+	/* the server answers -1 at its own timeout; ours is a little later, for a hung server */
+	db_run1(sw->db_cand, q, sw->sync_timeout_ms + 100 + sw->sync_timeout_ms / 10, synced, sw);
 	free(q);
 }
 
@@ -1246,6 +1276,10 @@ void switchover_on_evaluate(struct switchover *sw)
 {
 	char *problem;
 
+	if (sw->awaiting_fresh) {
+		sw_finish(sw, SW_FAILED);
+		return;
+	}
 	if (sw->state != SW_RUNNING || sw->phase != PH_VERIFY || !sw->verify_waiting)
 		return;
 	/* the routers' polls of this round may still run; a short while later is soon enough */
@@ -1311,32 +1345,50 @@ static void rb_routers(struct switchover *sw)
 		rb_done(sw);
 }
 
+/* Rollback runs in this order: the candidate is made safe (read-only, replicating), then the
+ * old primary is made writable again, then the routers are restored.  The old primary is only
+ * unfenced once the candidate has confirmed it is read-only: a candidate that hung while being
+ * made writable may still run that statement when it wakes up, and two writable servers are
+ * worse than none. */
+static void rb_old_primary(struct switchover *sw);
+
 static void rb_cand_done(struct db *db, struct db_result *res, void *arg)
 {
 	struct switchover *sw = arg;
-	if (res->err)
+	const char *ro = res->err || res->n < 2 ? NULL : rowset_at(res->rs[1], 0, 0);
+
+	if (sw->promote_started) {
+		sw->cand_safe = ro && !strcmp(ro, "1");
+		if (!sw->cand_safe)
+			sw_set_failure(sw, "%s did not confirm it is read-only (%s): %s stays read-only so that two "
+					   "servers can never take writes; when %s answers, check SELECT @@read_only on it",
+				       sw->new_name, res->err ? res->errmsg : "read_only still off", sw->old_name,
+				       sw->new_name);
+	}
+	if (res->err && sw->cand_safe)
 		sw_set_failure(sw, "%s does not replicate again: %s", sw->new_name, res->errmsg);
-	else
-		sw_emit(sw, "ok", "%s replicates from %s again", sw->new_name, sw->old_name);
+	else if (!res->err)
+		sw_emit(sw, "ok", "%s is read-only and replicates from %s again", sw->new_name, sw->old_name);
 	db_result_free(res);
-	rb_routers(sw);
+	rb_old_primary(sw);
 }
 
 static void rb_candidate(struct switchover *sw)
 {
 	const struct flavor_ops *f = sw_flavor_of(sw->cand);
-	const char *q[2] = { f->sql[SQL_FENCE], f->sql[SQL_START_REPLICA] };
-	/* The statement that makes it writable may have run although we never heard back: make
-	 * sure it is read-only and replicating before the old primary takes writes again. */
+	const char *q[3] = { f->sql[SQL_FENCE], "SELECT @@global.read_only", f->sql[SQL_START_REPLICA] };
+
+	sw->cand_safe = true;
 	if (sw->promote_started) {
-		db_run(sw->db_cand, q, 2, sw_ccfg(sw)->promote_timeout_ms, rb_cand_done, sw);
+		/* The statement that makes it writable may have run although we never heard back. */
+		db_run(sw->db_cand, q, 3, sw_ccfg(sw)->promote_timeout_ms, rb_cand_done, sw);
 		return;
 	}
 	if (sw->cand_io_stopped) {   /* a failover stopped its IO thread */
 		db_run1(sw->db_cand, f->sql[SQL_START_REPLICA], sw_ccfg(sw)->promote_timeout_ms, rb_cand_done, sw);
 		return;
 	}
-	rb_routers(sw);
+	rb_old_primary(sw);
 }
 
 static void rb_unfenced(struct db *db, struct db_result *res, void *arg)
@@ -1348,7 +1400,7 @@ static void rb_unfenced(struct db *db, struct db_result *res, void *arg)
 	else
 		sw_emit(sw, "ok", "%s is writable again", sw->old_name);
 	db_result_free(res);
-	rb_candidate(sw);
+	rb_routers(sw);
 }
 
 static void rb_killed(struct db *db, struct db_result *res, void *arg)
@@ -1361,6 +1413,25 @@ static void rb_killed(struct db *db, struct db_result *res, void *arg)
 	db_run(sw->db_kill, q, 2, sw_ccfg(sw)->fence_timeout_ms, rb_unfenced, sw);
 }
 
+static void rb_old_primary(struct switchover *sw)
+{
+	if (!sw->fence_started || sw->failover || !sw->cand_safe) {
+		rb_routers(sw);
+		return;
+	}
+	if (sw->fence_tid && !sw->fenced) {
+		/* the fence statement may still be waiting on the server: kill it first, so that it
+		 * cannot make the old primary read-only after we made it writable */
+		char *q = xasprintf(sw_flavor_of(sw->old)->sql[SQL_KILL_QUERY], (unsigned long long)sw->fence_tid);
+		db_cancel(sw->db_kill);
+		db_run1(sw->db_kill, q, sw->d->cfg->query_timeout_ms, rb_killed, sw);
+		free(q);
+		return;
+	}
+	db_cancel(sw->db_kill);
+	rb_killed(NULL, xcalloc(1, sizeof(struct db_result)), sw);
+}
+
 void sw_rollback_start(struct switchover *sw)
 {
 	sw_timer_stop(sw);
@@ -1368,22 +1439,10 @@ void sw_rollback_start(struct switchover *sw)
 	sw_clear_failures(sw);
 	sw_journal(sw, "rollback", true, json_pack("{s:s}", "reason", sw->reason ? sw->reason : ""));
 	sw_emit(sw, "info", "rolling back: %s", sw->reason ? sw->reason : "");
-	/* Whatever is still running on our connections is abandoned; the fence statement, if it
-	 * is still waiting on the server, is killed below. */
+	/* Whatever is still running on our connections is abandoned; a fence statement still
+	 * waiting on the old primary is killed before it is made writable again. */
 	db_cancel(sw->db_cand);
 	db_cancel(sw->db_old);
-	if (sw->fence_started) {
-		if (sw->fence_tid && !sw->fenced) {
-			char *q = xasprintf(sw_flavor_of(sw->old)->sql[SQL_KILL_QUERY], (unsigned long long)sw->fence_tid);
-			db_cancel(sw->db_kill);
-			db_run1(sw->db_kill, q, sw->d->cfg->query_timeout_ms, rb_killed, sw);
-			free(q);
-			return;
-		}
-		db_cancel(sw->db_kill);
-		rb_killed(NULL, xcalloc(1, sizeof(struct db_result)), sw);
-		return;
-	}
 	rb_candidate(sw);
 }
 
@@ -1425,6 +1484,11 @@ static json_t *cluster_state_json(struct switchover *sw)
 	return arr;
 }
 
+static void fresh_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	sw_finish(arg, SW_FAILED);
+}
+
 void sw_finish(struct switchover *sw, enum sw_state st)
 {
 	static const char *outcomes[] = { [SW_DONE] = "done", [SW_ROLLED_BACK] = "rolled_back", [SW_FAILED] = "failed" };
@@ -1433,6 +1497,18 @@ void sw_finish(struct switchover *sw, enum sw_state st)
 										  : outcomes[st];
 	json_t *rep;
 	struct cluster *c = sw->c;
+
+	/* A failure is reported with the state of every server as it is now, not as the pollers
+	 * last saw it before the switchover: one fresh poll first (bounded by a timer). */
+	if (st == SW_FAILED && !sw->fresh_polled) {
+		sw->fresh_polled = true;
+		sw->awaiting_fresh = true;
+		sw->state = SW_FAILED;
+		sw_timer_arm(sw, sw->d->cfg->poll_interval_ms + sw->d->cfg->query_timeout_ms + 500, fresh_timeout);
+		poll_cluster_now(sw->d, c);
+		return;
+	}
+	sw->awaiting_fresh = false;
 
 	sw_timer_stop(sw);
 	sw->state = st;
@@ -1464,6 +1540,13 @@ void sw_finish(struct switchover *sw, enum sw_state st)
 			json_array_append_new(steps, json_sprintf(
 				"To reverse once it is consistent: cutoverctl switchover --cluster %s --to %s",
 				sw_ccfg(sw)->name, sw->old_name));
+		} else if (sw->promote_started && !sw->cand_safe) {
+			json_array_append_new(steps, json_sprintf(
+				"%s did not answer while being made writable and may still become writable when it does; "
+				"%s was left read-only on purpose. When %s answers: SELECT @@read_only on it. If it is "
+				"writable, it is the primary now: point the router at it and the others to it "
+				"(or fence it: cutoverctl fence %s, then cutoverctl unfence %s).",
+				sw->new_name, sw->old_name, sw->new_name, sw->new_name, sw->old_name));
 		} else {
 			json_array_append_new(steps, json_sprintf(
 				"Rollback was incomplete. Make %s writable (SET GLOBAL read_only=0) if the router "
@@ -1597,7 +1680,7 @@ const char *switchover_summary(const struct switchover *sw)
 
 bool switchover_active(const struct switchover *sw)
 {
-	return sw && (sw->state == SW_RUNNING || sw->state == SW_PAUSED || sw->state == SW_ROLLING_BACK);
+	return sw && (sw->awaiting_fresh || sw->state == SW_RUNNING || sw->state == SW_PAUSED || sw->state == SW_ROLLING_BACK);
 }
 
 json_t *switchover_json(const struct switchover *sw)
@@ -2162,6 +2245,8 @@ static void cmd_history(struct daemon *d, struct client *cl, const struct reques
 			const char *ev = json_string_value(json_object_get(e, "event"));
 			if (json_object_get(e, "report"))
 				rep = json_object_get(e, "report");
+			else if (json_object_get(e, "reason") && ev && (!strcmp(ev, "rolled_back") || !strcmp(ev, "failed")))
+				rep = e;   /* a recovery's entry: its reason, no phases */
 			if (ev && (!strcmp(ev, "done") || !strcmp(ev, "rolled_back") || !strcmp(ev, "failed") ||
 				   !strcmp(ev, "refused") || !strcmp(ev, "resolved")))
 				outcome = ev;

@@ -84,6 +84,8 @@ struct switchover {
 	/* failover (failover.c): the old primary is dead */
 	bool failover, automatic, assume_fenced;
 	bool cand_io_stopped;           /* STOP SLAVE IO_THREAD ran on the candidate */
+	bool cand_safe;                 /* rollback: the candidate confirmed it is read-only */
+	bool fresh_polled, awaiting_fresh;   /* a failure waits for one fresh poll before its report */
 	json_t *errant;                 /* replicas left alone because they hold transactions the new primary lacks */
 	struct job *job;                /* a running STONITH hook */
 };
@@ -107,6 +109,7 @@ void sw_emit(struct switchover *sw, const char *status, const char *fmt, ...) __
 void sw_add_check(struct switchover *sw, const char *name, bool ok, bool fatal, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 int sw_failed_checks(const struct switchover *sw);
+char *sw_failed_list(const struct switchover *sw);
 void sw_journal(struct switchover *sw, const char *event, bool durable, json_t *extra);
 struct db *sw_open_db(struct switchover *sw, const struct server *s);
 const struct flavor_ops *sw_flavor_of(const struct server *s);
