@@ -25,7 +25,7 @@ CTL_SRC    := $(wildcard ctl/*.c)
 TEST_SRC   := $(filter-out tests/check_main.c,$(wildcard tests/check_*.c))
 # cutoverctl's rendering and socket code are unit-tested too
 CTL_LIB_SRC := ctl/render.c ctl/client.c ctl/args.c
-IT_SRC     := $(wildcard tests/it_*.c)
+IT_SRC     := $(filter-out tests/it_lib.c,$(wildcard tests/it_*.c))
 HDRS       := $(wildcard lib/*.h daemon/*.h ctl/*.h tests/*.h)
 
 B := build
@@ -34,7 +34,7 @@ Q := $(if $(filter 1,$(V)),,@)
 SAN := $(B)/san
 
 .PHONY: all check unit unit-san integration install uninstall clean deps sandbox sandbox-stop \
-        demo bench fuzz help man-check units-check
+        demo bench fuzz help man-check units-check metrics-check
 
 all: $(B)/cutoverd $(B)/cutoverctl $(B)/cutover-load
 
@@ -99,7 +99,10 @@ units-check:
 man-check:
 	tests/man-check.sh
 
-check: all unit unit-san man-check units-check integration
+metrics-check:
+	tests/metrics-check.sh
+
+check: all unit unit-san man-check units-check metrics-check integration
 
 deps:
 	@tests/deps.sh

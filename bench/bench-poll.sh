@@ -10,7 +10,7 @@
 # Environment: BENCH_POLL_SECONDS (30), BENCH_POLL_QUIET_SECONDS (half of it: the window without
 # status requests measured first), BENCH_RTT_REQUESTS (500), BENCH_POLL_CONFIGS
 # ("3:100ms 20:500ms", servers:poll_interval), BENCH_DIR (/tmp/bench), BENCH_OUT
-# (/tmp/bench-out), BENCH_BASE_PORT (55306), BENCH_WRITE_PORT (55300), BENCH_READ_PORT (55301).
+# (/tmp/bench-out), BENCH_BASE_PORT (25306), BENCH_WRITE_PORT (25300), BENCH_READ_PORT (25301).
 # Exit status: 0 when the figures were taken, 1 when the benchmark could not run (why on stderr).
 set -euo pipefail
 
@@ -25,9 +25,9 @@ QUIET_S=${BENCH_POLL_QUIET_SECONDS:-}     # default set in main, once WINDOW_S i
 CONFIGS=${BENCH_POLL_CONFIGS:-"3:100ms 20:500ms"}
 PREFIX=${BENCH_DIR:-/tmp/bench}
 OUT=${BENCH_OUT:-/tmp/bench-out}
-BASE_PORT=${BENCH_BASE_PORT:-55306}
-WRITE_PORT=${BENCH_WRITE_PORT:-55300}
-READ_PORT=${BENCH_READ_PORT:-55301}
+BASE_PORT=${BENCH_BASE_PORT:-25306}
+WRITE_PORT=${BENCH_WRITE_PORT:-25300}
+READ_PORT=${BENCH_READ_PORT:-25301}
 READY_TIMEOUT_S=60
 # Targets printed next to the figures, never asserted.
 TARGET_CPU_PCT=2

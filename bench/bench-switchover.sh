@@ -15,7 +15,7 @@
 # first lagging transaction; later runs scale it towards BENCH_LAG_TARGET_S, 3 s of work),
 # BENCH_LAG_TRIGGER_MS (1000), BENCH_SW_POLL (1s: cutoverd's poll_interval), BENCH_LOAD_INTERVAL_US
 # (1000), BENCH_DRAIN_TIMEOUT_MS (200), BENCH_DIR (/tmp/bench), BENCH_OUT (/tmp/bench-out),
-# BENCH_BASE_PORT (55306), BENCH_WRITE_PORT (55300), BENCH_READ_PORT (55301).
+# BENCH_BASE_PORT (25306), BENCH_WRITE_PORT (25300), BENCH_READ_PORT (25301).
 # Exit status: 0 when the runs were made (failed switchovers are counted, not fatal), 1 when the
 # benchmark could not run (why on stderr).
 set -euo pipefail
@@ -34,9 +34,9 @@ LOAD_INTERVAL_US=${BENCH_LOAD_INTERVAL_US:-1000}
 DRAIN_MS=${BENCH_DRAIN_TIMEOUT_MS:-200}
 PREFIX=${BENCH_DIR:-/tmp/bench}
 OUT=${BENCH_OUT:-/tmp/bench-out}
-BASE_PORT=${BENCH_BASE_PORT:-55306}
-WRITE_PORT=${BENCH_WRITE_PORT:-55300}
-READ_PORT=${BENCH_READ_PORT:-55301}
+BASE_PORT=${BENCH_BASE_PORT:-25306}
+WRITE_PORT=${BENCH_WRITE_PORT:-25300}
+READ_PORT=${BENCH_READ_PORT:-25301}
 SB_DIR=$PREFIX-sw
 READY_TIMEOUT_S=60
 HEALTH_TIMEOUT_S=30

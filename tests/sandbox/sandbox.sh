@@ -271,12 +271,17 @@ copy_datadirs() {
 	done
 }
 
+declare -a LAUNCHED=()
+
 launch_server() {
 	local i=$1
 	shift
 	rm -f "$(srv_pidfile "$i")"
 	setsid mariadbd --defaults-file="$(srv_cnf "$i")" --user=root "$@" \
 		</dev/null >>"$(srv_dir "$i")/console.log" 2>&1 &
+	# setsid execs mariadbd in this child (no fork: it is not a group leader), so this is the
+	# server's pid before it has written its pid file
+	LAUNCHED[i]=$!
 }
 
 # Print what server $1 said before failing: its error log and what it wrote to stderr before
@@ -301,7 +306,8 @@ wait_server() {
 			show_errlog "$i"
 			die "db$i did not answer within ${PING_TIMEOUT_S}s"
 		fi
-		if ! srv_pid "$i" >/dev/null; then
+		# the pid file appears only once InnoDB is up: until then, ask the launched process
+		if ! srv_pid "$i" >/dev/null && ! kill -0 "${LAUNCHED[i]:-0}" 2>/dev/null; then
 			show_errlog "$i"
 			die "db$i exited during start-up"
 		fi

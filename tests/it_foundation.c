@@ -1,0 +1,695 @@
+/* Acceptance tests of the "foundation" issue against real servers: what `status` reports is what
+ * the servers say, failures show within a few polls, a hung server does not hang the API, bad
+ * requests get typed errors, access control, reload, cutoverctl and events.  Each test starts
+ * from the baseline (it_lib.h) and puts back what it changed. */
+#include "it_lib.h"
+
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SLACK_MS 1000           /* scheduling slack on a busy 2-core machine */
+#define CONNECT_TIMEOUT_MS 1000 /* cutoverd's default connect_timeout */
+
+Suite *it_foundation_suite(void);
+
+static json_t *db3_status(json_t **st);
+static void expect_error(struct it_conn *c, const char *line, const char *code, const char *what);
+struct gtid_seen;
+static void gtid_sample(struct gtid_seen *g, int i);
+static bool gtid_was_seen(const struct gtid_seen *g, const char *v);
+static bool server_matches(json_t *st, int i, struct gtid_seen *g, char *why, size_t len);
+static bool server_matches_now(int i, struct gtid_seen *g, char *why, size_t len, char *note, size_t note_len);
+static bool replicas_have_lag(void);
+static bool db3_replication_stopped(void);
+static bool db3_threads_running(void);
+static bool verdict_is(const char *verdict);
+static bool db3_unreachable_timed_out(void);
+static bool db3_state_is(const char *state);
+static int config_poll_ms(void);
+static int line_of(const char *text, const char *needle);
+static char *config_with(const char *from, const char *to);
+static int run_as_nobody(const char **lines, size_t n, char ***replies);
+
+static void status_matches_servers(void);
+static void stopped_replication_warns(void);
+static void stopped_server_does_not_block(void);
+static void killed_server_comes_back(void);
+static void bad_requests_typed_errors(void);
+static void non_admin_denied(void);
+static void reload_config(void);
+static void cutoverctl_output(void);
+static void events_on_kill(void);
+
+/* ------------------------------------------------------------------------------------------ */
+/* helpers */
+
+static json_t *db3_status(json_t **st)
+{
+	*st = it_status();
+	return it_server(*st, "db3");
+}
+
+/* GTID positions a server was seen at (most recent last). */
+struct gtid_seen {
+	char v[16][128];
+	size_t n;
+};
+
+static void gtid_sample(struct gtid_seen *g, int i)
+{
+	char *v = it_sql1(i, "SELECT @@global.gtid_current_pos");
+
+	if (v && (g->n == 0 || strcmp(g->v[(g->n - 1) % 16], v)))
+		snprintf(g->v[g->n++ % 16], sizeof(g->v[0]), "%s", v);
+	free(v);
+}
+
+static bool gtid_was_seen(const struct gtid_seen *g, const char *v)
+{
+	size_t k;
+
+	for (k = 0; v && k < g->n && k < 16; k++)
+		if (!strcmp(g->v[k], v))
+			return true;
+	return false;
+}
+
+/* One server's entry in `st` against what the server itself says.  Every poll moves the GTID
+ * (cutoverd's heartbeat), so the GTID must be one the server was seen at around the status
+ * request (sampled into *g); the rest must be equal. */
+static bool server_matches(json_t *st, int i, struct gtid_seen *g, char *why, size_t len)
+{
+	char name[16];
+	json_t *s, *repl;
+	struct it_rows *r, *ss;
+	const char *ro, *sid;
+	bool ok = true;
+
+	snprintf(name, sizeof(name), "db%d", i);
+	s = it_server(st, name);
+	r = it_query(i, "SELECT @@global.read_only AS ro, @@server_id AS sid");
+	ss = it_query(i, "SHOW SLAVE STATUS");
+	if (!s || !r || !ss) {
+		snprintf(why, len, "%s: %s", name, !s ? "not in status" : it_sql_error());
+		it_rows_free(r);
+		it_rows_free(ss);
+		return false;
+	}
+	ro = it_rows_get(r, 0, "ro");
+	sid = it_rows_get(r, 0, "sid");
+	repl = json_object_get(s, "replication");
+	if (!json_is_boolean(json_object_get(s, "read_only")) ||
+	    json_is_true(json_object_get(s, "read_only")) != !strcmp(ro ?: "", "1")) {
+		snprintf(why, len, "%s: read_only %s in status, %s on the server", name,
+			 it_json_str(json_object_get(s, "read_only")), ro ?: "?");
+		ok = false;
+	} else if (json_integer_value(json_object_get(s, "server_id")) != atoll(sid ?: "-1")) {
+		snprintf(why, len, "%s: server_id %s in status, %s on the server", name,
+			 it_json_str(json_object_get(s, "server_id")), sid ?: "?");
+		ok = false;
+	} else if (!gtid_was_seen(g, it_get_str(s, "gtid"))) {
+		snprintf(why, len, "%s: gtid %s in status; the server was seen at %s (latest of %zu)", name,
+			 it_get_str(s, "gtid") ?: "null", g->n ? g->v[(g->n - 1) % 16] : "?", g->n);
+		ok = false;
+	} else if (ss->nrows == 0 && !json_is_null(repl)) {
+		snprintf(why, len, "%s: not a replica, but status has replication %s", name, it_json_str(repl));
+		ok = false;
+	} else if (ss->nrows > 0 &&
+		   (!json_is_object(repl) ||
+		    strcmp(it_get_str(repl, "source_host") ?: "", it_rows_get(ss, 0, "Master_Host") ?: "?") ||
+		    json_integer_value(json_object_get(repl, "source_port")) !=
+			    atoll(it_rows_get(ss, 0, "Master_Port") ?: "-1") ||
+		    strcmp(it_get_str(repl, "io_running") ?: "", it_rows_get(ss, 0, "Slave_IO_Running") ?: "?") ||
+		    strcmp(it_get_str(repl, "sql_running") ?: "", it_rows_get(ss, 0, "Slave_SQL_Running") ?: "?"))) {
+		snprintf(why, len, "%s: replication %s in status; server: %s:%s IO %s SQL %s", name, it_json_str(repl),
+			 it_rows_get(ss, 0, "Master_Host") ?: "?", it_rows_get(ss, 0, "Master_Port") ?: "?",
+			 it_rows_get(ss, 0, "Slave_IO_Running") ?: "?", it_rows_get(ss, 0, "Slave_SQL_Running") ?: "?");
+		ok = false;
+	}
+	it_rows_free(r);
+	it_rows_free(ss);
+	return ok;
+}
+
+/* Sample the server's GTID, ask for status, sample again: the status must match. */
+static bool server_matches_now(int i, struct gtid_seen *g, char *why, size_t len, char *note, size_t note_len)
+{
+	char name[16];
+	json_t *st;
+	bool ok;
+
+	snprintf(name, sizeof(name), "db%d", i);
+	gtid_sample(g, i);
+	st = it_status();
+	gtid_sample(g, i);
+	if (!st) {
+		snprintf(why, len, "no status");
+		return false;
+	}
+	ok = server_matches(st, i, g, why, len);
+	if (ok)
+		snprintf(note, note_len, "%s: status gtid %s, server now at %s", name,
+			 it_get_str(it_server(st, name), "gtid"), g->v[(g->n - 1) % 16]);
+	json_decref(st);
+	return ok;
+}
+
+static bool replicas_have_lag(void)
+{
+	json_t *st = it_status();
+	bool ok = st && json_is_integer(json_object_get(it_server(st, "db2"), "lag_ms")) &&
+		  json_is_integer(json_object_get(it_server(st, "db3"), "lag_ms"));
+	json_decref(st);
+	return ok;
+}
+
+static bool db3_replication_stopped(void)
+{
+	json_t *st, *s = db3_status(&st);
+	bool ok = s && !strcmp(it_get_str(s, "replication.sql_running") ?: "", "No") &&
+		  !strcmp(it_get_str(s, "replication.io_running") ?: "", "No") &&
+		  json_array_size(json_object_get(s, "problems")) > 0;
+	json_decref(st);
+	return ok;
+}
+
+static bool db3_threads_running(void)
+{
+	json_t *st, *s = db3_status(&st);
+	bool ok = s && !strcmp(it_get_str(s, "state") ?: "", "up") &&
+		  !strcmp(it_get_str(s, "replication.sql_running") ?: "", "Yes") &&
+		  !strcmp(it_get_str(s, "replication.io_running") ?: "", "Yes") &&
+		  !strcmp(it_get_str(s, "replication.source") ?: "", "db1");
+	json_decref(st);
+	return ok;
+}
+
+static bool verdict_is(const char *verdict)
+{
+	json_t *st = it_status();
+	bool ok = st && !strcmp(it_get_str(st, "clusters.0.verdict") ?: "", verdict);
+	json_decref(st);
+	return ok;
+}
+
+static bool db3_unreachable_timed_out(void)
+{
+	json_t *st, *s = db3_status(&st);
+	const char *err = it_get_str(s, "last_error");
+	bool ok = s && json_is_false(json_object_get(s, "reachable")) && err && strcasestr(err, "timed out");
+	json_decref(st);
+	return ok;
+}
+
+static bool db3_state_is(const char *state)
+{
+	json_t *st, *s = db3_status(&st);
+	bool ok = s && !strcmp(it_get_str(s, "state") ?: "", state);
+	json_decref(st);
+	return ok;
+}
+
+static int config_poll_ms(void)
+{
+	json_t *cfg = it_call_result("config", NULL);
+	int ms = cfg ? (int)json_integer_value(it_get(cfg, "global.poll_interval_ms")) : -1;
+	json_decref(cfg);
+	return ms;
+}
+
+/* 1-based line of the first line containing needle, 0 if none. */
+static int line_of(const char *text, const char *needle)
+{
+	const char *hit = strstr(text, needle), *p;
+	int line = 1;
+
+	if (!hit)
+		return 0;
+	for (p = text; p < hit; p++)
+		line += *p == '\n';
+	return line;
+}
+
+/* The base config with its first `from` replaced by `to`; new string. */
+static char *config_with(const char *from, const char *to)
+{
+	char *base = it_config_text(NULL), *hit = strstr(base, from), *out = NULL;
+
+	if (hit && asprintf(&out, "%.*s%s%s", (int)(hit - base), base, to, hit + strlen(from)) < 0)
+		out = NULL;
+	free(base);
+	return out;
+}
+
+/* Send `lines` on one connection as uid/gid 65534 (nobody) from a child process; the replies
+ * as strings in *replies (n of them, NULL where none came).  The child's exit status. */
+static int run_as_nobody(const char **lines, size_t n, char ***replies)
+{
+	int p[2], status;
+	size_t i;
+	pid_t pid;
+	FILE *f;
+
+	*replies = calloc(n, sizeof(char *));
+	if (pipe(p) < 0)
+		return -1;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct it_conn *c;
+		close(p[0]);
+		if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+			_exit(10);
+		c = it_connect(it.sock);
+		if (!c)
+			_exit(11);
+		for (i = 0; i < n; i++) {
+			json_t *r;
+			char *s;
+			if (it_conn_send(c, lines[i]) < 0)
+				_exit(12);
+			r = it_conn_recv(c, 5000);
+			s = r ? json_dumps(r, JSON_COMPACT) : strdup("null");
+			dprintf(p[1], "%s\n", s);
+			free(s);
+			json_decref(r);
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return -1;
+	}
+	f = fdopen(p[0], "r");
+	for (i = 0; i < n; i++) {
+		char *line = NULL;
+		size_t cap = 0;
+		if (getline(&line, &cap, f) < 0) {
+			free(line);
+			break;
+		}
+		(*replies)[i] = line;
+	}
+	fclose(f);
+	if (waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* tests */
+
+/* 1. status matches the real servers. */
+static void status_matches_servers(void)
+{
+	char why[1024] = "", note[300];
+	json_t *st;
+	int i;
+
+	for (i = 1; i <= IT_SERVERS; i++) {
+		struct gtid_seen g = { .n = 0 };
+		ck_assert_msg(IT_WAIT_UNTIL(5000, server_matches_now(i, &g, why, sizeof(why), note, sizeof(note))),
+			      "status does not match: %s", why);
+		it_note("%s (cutoverd's heartbeat moves it every poll)", note);
+	}
+	ck_assert_msg(IT_WAIT_UNTIL(3 * IT_POLL_MS + 2000, replicas_have_lag()), "lag_ms is not a number on the replicas");
+	st = it_status();
+	ck_assert_ptr_nonnull(st);
+	ck_assert_str_eq(it_get_str(st, "clusters.0.verdict"), "OK");
+	ck_assert_str_eq(it_get_str(st, "clusters.0.primary"), "db1");
+	ck_assert_str_eq(it_get_str(it_server(st, "db1"), "role"), "primary");
+	ck_assert_str_eq(it_get_str(it_server(st, "db2"), "role"), "replica");
+	ck_assert_str_eq(it_get_str(it_server(st, "db3"), "role"), "replica");
+	ck_assert_str_eq(it_get_str(it_server(st, "db2"), "replication.source"), "db1");
+	ck_assert_str_eq(it_get_str(it_router(st, "haproxy"), "writer"), "db1");
+	for (i = 1; i <= IT_SERVERS; i++) {
+		char name[16];
+		json_t *s;
+		snprintf(name, sizeof(name), "db%d", i);
+		s = it_server(st, name);
+		it_note("%s: role %s read_only %s server_id %lld gtid %s lag_ms %s source %s", name,
+			it_get_str(s, "role"), json_is_true(json_object_get(s, "read_only")) ? "true" : "false",
+			json_integer_value(json_object_get(s, "server_id")), it_get_str(s, "gtid"),
+			it_json_str(json_object_get(s, "lag_ms")), it_get_str(s, "replication.source") ?: "-");
+	}
+	it_note("verdict %s, router writer %s", it_get_str(st, "clusters.0.verdict"),
+		it_get_str(it_router(st, "haproxy"), "writer"));
+	json_decref(st);
+}
+
+/* 2. STOP SLAVE shows within two polls, WARN within hysteresis + 1 polls, START SLAVE → OK. */
+static void stopped_replication_warns(void)
+{
+	int64_t t0, t_seen, t_warn, t_ok;
+	json_t *st;
+
+	ck_assert_msg(it_sql_exec(3, "STOP SLAVE") == 0, "%s", it_sql_error());
+	t0 = it_now_ms();
+	ck_assert_msg(IT_WAIT_UNTIL(2 * IT_POLL_MS + SLACK_MS, db3_replication_stopped()),
+		      "db3's stopped threads not in status within two polls (+%d ms slack)", SLACK_MS);
+	t_seen = it_now_ms() - t0;
+	ck_assert_msg(IT_WAIT_UNTIL((IT_HYSTERESIS + 1) * IT_POLL_MS + SLACK_MS, verdict_is("WARN")),
+		      "verdict not WARN within hysteresis+1 polls (+%d ms slack)", SLACK_MS);
+	t_warn = it_now_ms() - t0;
+	st = it_status();
+	it_note("STOP SLAVE on db3: threads No in status after %lld ms, WARN after %lld ms (poll %d ms); "
+		"problems %s; reasons %s", (long long)t_seen, (long long)t_warn, IT_POLL_MS,
+		it_json_str(json_object_get(it_server(st, "db3"), "problems")), it_json_str(it_get(st, "clusters.0.reasons")));
+	ck_assert_int_gt(json_array_size(it_get(st, "clusters.0.reasons")), 0);
+	json_decref(st);
+
+	ck_assert_msg(it_sql_exec(3, "START SLAVE") == 0, "%s", it_sql_error());
+	t0 = it_now_ms();
+	ck_assert_msg(IT_WAIT_UNTIL(10000, db3_threads_running() && verdict_is("OK")),
+		      "not back to OK after START SLAVE");
+	t_ok = it_now_ms() - t0;
+	it_note("START SLAVE: OK again after %lld ms", (long long)t_ok);
+}
+
+/* 3. A SIGSTOPped replica does not slow other answers; it shows down; SIGCONT → up. */
+static void stopped_server_does_not_block(void)
+{
+	int64_t t0, worst = 0, t_unreach, t_down, t_up;
+	long long db1_age_max = 0;
+	json_t *st, *s;
+	int i;
+
+	ck_assert_int_eq(it_server_stop(3), 0);
+	t0 = it_now_ms();
+	for (i = 0; i < 20; i++) {
+		int64_t t = it_now_ms(), dt;
+		st = it_status();
+		dt = it_now_ms() - t;
+		ck_assert_msg(st != NULL, "status request %d got no answer", i + 1);
+		ck_assert_msg(dt < 1000, "status request %d took %lld ms while db3 is stopped", i + 1, (long long)dt);
+		worst = dt > worst ? dt : worst;
+		s = it_server(st, "db1");
+		if (json_integer_value(json_object_get(s, "last_ok_age_ms")) > db1_age_max)
+			db1_age_max = json_integer_value(json_object_get(s, "last_ok_age_ms"));
+		json_decref(st);
+		it_sleep_ms(50);
+	}
+	it_note("20 status requests while db3 is stopped: slowest %lld ms; db1 last_ok_age_ms up to %lld ms",
+		(long long)worst, db1_age_max);
+	ck_assert_msg(IT_WAIT_UNTIL(IT_QUERY_TIMEOUT_MS + 2 * IT_POLL_MS + 2 * SLACK_MS - (it_now_ms() - t0),
+				    db3_unreachable_timed_out()),
+		      "db3 not unreachable with a 'timed out' error within query_timeout + 2 polls");
+	t_unreach = it_now_ms() - t0;
+	/* Down takes a second failed poll: the reconnect to a stopped server, bounded by
+	 * connect_timeout (1 s by default). */
+	ck_assert_msg(IT_WAIT_UNTIL(IT_QUERY_TIMEOUT_MS + CONNECT_TIMEOUT_MS + 2 * IT_POLL_MS + 2 * SLACK_MS -
+					    (it_now_ms() - t0),
+				    db3_state_is("down")),
+		      "db3 not shown down within query_timeout + connect_timeout + 2 polls");
+	t_down = it_now_ms() - t0;
+	st = it_status();
+	it_note("db3 SIGSTOPped: reachable=false after %lld ms, state down after %lld ms (query_timeout %d ms, "
+		"poll %d ms); last_error: %s", (long long)t_unreach, (long long)t_down, IT_QUERY_TIMEOUT_MS,
+		IT_POLL_MS, it_get_str(it_server(st, "db3"), "last_error") ?: "null");
+	json_decref(st);
+
+	ck_assert_int_eq(it_server_signal(3, SIGCONT), 0);
+	t0 = it_now_ms();
+	ck_assert_msg(IT_WAIT_UNTIL(20000, db3_threads_running()), "db3 not up and replicating after SIGCONT");
+	t_up = it_now_ms() - t0;
+	it_note("SIGCONT: db3 up and replicating after %lld ms", (long long)t_up);
+}
+
+/* 4. A killed server shows down; after a restart it is up and replicating. */
+static void killed_server_comes_back(void)
+{
+	int64_t t0, t_down, t_up;
+	json_t *st;
+
+	t0 = it_now_ms();
+	ck_assert_int_eq(it_sandbox("kill", "3", NULL), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(10000, db3_state_is("down")), "db3 not shown down after kill -9");
+	t_down = it_now_ms() - t0;
+	st = it_status();
+	ck_assert(json_is_false(json_object_get(it_server(st, "db3"), "reachable")));
+	it_note("db3 killed: down after %lld ms; last_error: %s", (long long)t_down,
+		it_get_str(it_server(st, "db3"), "last_error") ?: "null");
+	json_decref(st);
+
+	t0 = it_now_ms();
+	ck_assert_int_eq(it_server_restart(3), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(20000, db3_threads_running()), "db3 not up and replicating after restart");
+	t_up = it_now_ms() - t0;
+	it_note("db3 restarted: up and replicating from db1 after %lld ms", (long long)t_up);
+}
+
+static void expect_error(struct it_conn *c, const char *line, const char *code, const char *what)
+{
+	json_t *r;
+
+	ck_assert_int_eq(it_conn_send(c, line), 0);
+	r = it_conn_recv(c, 5000);
+	ck_assert_msg(r != NULL, "%s: no reply", what);
+	ck_assert_msg(json_is_false(json_object_get(r, "ok")), "%s: not ok:false: %s", what, it_json_str(r));
+	ck_assert_msg(!strcmp(it_err_code(r) ?: "", code), "%s: code %s, wanted %s: %s", what, it_err_code(r) ?: "none",
+		      code, it_json_str(r));
+	ck_assert_msg(json_integer_value(json_object_get(r, "api")) == 1, "%s: no api version: %s", what, it_json_str(r));
+	it_note("%s → %s: %s", what, code, it_get_str(r, "error.message") ?: "");
+	json_decref(r);
+}
+
+/* 5. Bad requests get typed errors and the daemon stays up. */
+static void bad_requests_typed_errors(void)
+{
+	struct it_conn *c = it_connect(it.sock);
+	size_t big = 70 * 1024;
+	char *line;
+	json_t *r;
+
+	ck_assert_ptr_nonnull(c);
+	expect_error(c, "{\"cmd\": \"status\", ", "INVALID", "malformed JSON");
+	expect_error(c, "{\"id\": 7, \"cmd\": \"frobnicate\"}", "INVALID", "unknown command");
+	expect_error(c, "{\"cmd\": \"status\", \"args\": {\"cluster\": 5}}", "INVALID", "wrong argument type");
+	expect_error(c, "{\"cmd\": \"status\", \"args\": {\"cluster\": \"nosuch\"}}", "NOTFOUND", "unknown cluster");
+	/* The request id comes back even on an error. */
+	ck_assert_int_eq(it_conn_send(c, "{\"id\": 7, \"cmd\": \"frobnicate\"}"), 0);
+	r = it_conn_recv(c, 5000);
+	ck_assert_msg(r && json_integer_value(json_object_get(r, "id")) == 7, "id not echoed: %s", it_json_str(r));
+	json_decref(r);
+	it_conn_close(c);
+
+	c = it_connect(it.sock);
+	ck_assert_ptr_nonnull(c);
+	line = malloc(big + 1);
+	memset(line, 'x', big);
+	line[0] = '"';
+	line[big] = '\0';
+	it_conn_send(c, line);      /* the daemon may close before it has read it all */
+	free(line);
+	r = it_conn_recv(c, 5000);
+	ck_assert_msg(r != NULL, "no reply to a 70 KiB line");
+	ck_assert_msg(!strcmp(it_err_code(r) ?: "", "INVALID"), "70 KiB line: %s", it_json_str(r));
+	it_note("70 KiB line → INVALID: %s", it_get_str(r, "error.message") ?: "");
+	json_decref(r);
+	ck_assert_msg(it_conn_wait_closed(c, 5000), "the connection stays open after an oversized line");
+	it_conn_close(c);
+
+	r = it_call_result("version", NULL);
+	ck_assert_msg(r != NULL, "version does not answer on a new connection after the bad requests");
+	ck_assert(it_daemon_alive());
+	it_note("afterwards: version %s answers, daemon pid %lld alive", it_get_str(r, "version") ?: "?",
+		json_integer_value(json_object_get(r, "pid")));
+	json_decref(r);
+}
+
+/* 6. reload from a non-admin uid is DENIED; status from the same uid works. */
+static void non_admin_denied(void)
+{
+	const char *lines[] = { "{\"cmd\": \"reload\"}", "{\"cmd\": \"status\"}" };
+	char **replies;
+	json_t *denied, *status;
+	int rc;
+
+	rc = run_as_nobody(lines, 2, &replies);
+	ck_assert_msg(rc == 0, "the uid-65534 child failed (exit %d; 10 setresuid, 11 connect, 12 send)", rc);
+	denied = replies[0] ? json_loads(replies[0], 0, NULL) : NULL;
+	status = replies[1] ? json_loads(replies[1], 0, NULL) : NULL;
+	ck_assert_msg(denied != NULL, "no reply to reload as uid 65534");
+	ck_assert_msg(!strcmp(it_err_code(denied) ?: "", "DENIED"), "reload as uid 65534: %s", it_json_str(denied));
+	ck_assert_msg(status && json_is_true(json_object_get(status, "ok")) &&
+			      json_array_size(it_get(status, "result.clusters")) == 1,
+		      "status as uid 65534: %s", it_json_str(status));
+	it_note("uid 65534: reload → DENIED (%s); status → ok", it_get_str(denied, "error.message") ?: "");
+	json_decref(denied);
+	json_decref(status);
+	free(replies[0]);
+	free(replies[1]);
+	free(replies);
+}
+
+/* 7. A config with a typo is refused with file:line and the old one stays; a fixed one is
+ * applied; the same through SIGHUP. */
+static void reload_config(void)
+{
+	char *typo = config_with("poll_interval = 200ms", "poll_intervall = 300ms");
+	char *fixed = config_with("poll_interval = 200ms", "poll_interval = 300ms");
+	char *hup = config_with("poll_interval = 200ms", "poll_interval = 250ms");
+	char *hup_typo = config_with("poll_interval = 200ms", "poll_intervall = 400ms");
+	char *base = it_config_text(NULL), where[400];
+	const char *msg;
+	long mark;
+	json_t *r;
+
+	ck_assert(typo && fixed && hup && hup_typo);
+	snprintf(where, sizeof(where), "%s:%d", it.conf, line_of(typo, "poll_intervall"));
+	ck_assert_int_eq(it_config_write(typo), 0);
+	r = it_call("reload", NULL, 10000);
+	ck_assert_msg(!strcmp(it_err_code(r) ?: "", "INVALID"), "reload of a config with a typo: %s", it_json_str(r));
+	msg = it_get_str(r, "error.message") ?: "";
+	ck_assert_msg(strstr(msg, where) != NULL, "the error does not name %s: %s", where, msg);
+	ck_assert_msg(strstr(msg, "poll_intervall") != NULL, "the error does not name the key: %s", msg);
+	it_note("typo refused: %s", msg);
+	json_decref(r);
+	ck_assert_int_eq(config_poll_ms(), IT_POLL_MS);
+	ck_assert(it_daemon_alive());
+
+	ck_assert_int_eq(it_config_write(fixed), 0);
+	r = it_call("reload", NULL, 10000);
+	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "reload of the fixed config: %s", it_json_str(r));
+	json_decref(r);
+	ck_assert_int_eq(config_poll_ms(), 300);
+	it_note("fixed config applied: poll_interval_ms 300");
+
+	ck_assert_int_eq(it_config_write(hup), 0);
+	ck_assert_int_eq(kill(it.daemon, SIGHUP), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(5000, config_poll_ms() == 250), "SIGHUP did not apply poll_interval = 250ms");
+	it_note("SIGHUP applied poll_interval_ms 250");
+
+	ck_assert_int_eq(it_config_write(hup_typo), 0);
+	mark = it_daemon_log_mark();
+	ck_assert_int_eq(kill(it.daemon, SIGHUP), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(5000, it_daemon_log_since(mark, where)),
+		      "no error naming %s in the log after SIGHUP", where);
+	ck_assert_int_eq(config_poll_ms(), 250);
+	ck_assert(it_daemon_alive());
+	it_note("SIGHUP with a typo: refused (logged), poll_interval_ms stays 250");
+
+	ck_assert_int_eq(it_config_write(base), 0);
+	r = it_call("reload", NULL, 10000);
+	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "reload of the base config: %s", it_json_str(r));
+	json_decref(r);
+	ck_assert_int_eq(config_poll_ms(), IT_POLL_MS);
+	free(typo);
+	free(fixed);
+	free(hup);
+	free(hup_typo);
+	free(base);
+}
+
+/* 8. cutoverctl: JSON for scripts, a table for people, exit 3 without a daemon. */
+static void cutoverctl_output(void)
+{
+	char ctl[600], missing[400], *out = NULL;
+	const char *json_argv[] = { ctl, "--socket", it.sock, "--json", "status", NULL };
+	const char *human_argv[] = { ctl, "--socket", it.sock, "status", NULL };
+	const char *missing_argv[] = { ctl, "--socket", missing, "status", NULL };
+	json_t *j, *s;
+	size_t i;
+	int rc;
+
+	snprintf(ctl, sizeof(ctl), "%s/cutoverctl", it.build);
+	snprintf(missing, sizeof(missing), "%s/run/no-such.sock", it.dir);
+	rc = it_run(json_argv, false, &out, 10000);
+	ck_assert_msg(rc == 0, "cutoverctl --json status exited %d: %s", rc, out);
+	j = json_loads(out, 0, NULL);
+	ck_assert_msg(j != NULL, "cutoverctl --json status is not JSON: %.300s", out);
+	free(out);
+	ck_assert_int_eq(json_array_size(it_get(j, "clusters.0.servers")), IT_SERVERS);
+	json_array_foreach(it_get(j, "clusters.0.servers"), i, s) {
+		ck_assert_msg(json_is_boolean(json_object_get(s, "read_only")), "no read_only: %s", it_json_str(s));
+		ck_assert_msg(json_is_integer(json_object_get(s, "lag_ms")), "lag_ms not a number: %s", it_json_str(s));
+		ck_assert_msg(json_is_string(json_object_get(s, "gtid")), "no gtid: %s", it_json_str(s));
+	}
+	it_note("cutoverctl --json status: %zu servers with read_only, lag_ms, gtid", i);
+	json_decref(j);
+
+	rc = it_run(human_argv, false, &out, 10000);
+	ck_assert_msg(rc == 0, "cutoverctl status exited %d", rc);
+	ck_assert_msg(strstr(out, "db1") && strstr(out, "db2") && strstr(out, "db3"), "server names missing: %s", out);
+	ck_assert_msg(strstr(out, "OK") != NULL, "verdict missing: %s", out);
+	it_note("cutoverctl status (human):\n%s", out);
+	free(out);
+
+	rc = it_run(missing_argv, true, &out, 10000);
+	ck_assert_msg(rc == 3, "cutoverctl with a missing socket exited %d, wanted 3: %s", rc, out);
+	it_note("missing socket → exit 3: %s", strtok(out, "\n") ?: "");
+	free(out);
+}
+
+/* 9. A subscriber receives a server_state event when a replica is killed. */
+static void events_on_kill(void)
+{
+	struct it_conn *c = it_connect(it.sock);
+	json_t *r, *ev = NULL;
+	int64_t t0, end;
+	int seen_up = 0;
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(it_conn_request(c, "events", NULL), 0);
+	r = it_conn_recv(c, 5000);
+	ck_assert_msg(r && json_is_true(it_get(r, "result.subscribed")), "events: %s", it_json_str(r));
+	json_decref(r);
+
+	t0 = it_now_ms();
+	ck_assert_int_eq(it_sandbox("kill", "3", NULL), 0);
+	end = it_now_ms() + 15000;
+	while (!ev && it_now_ms() < end) {
+		r = it_conn_recv(c, (int)(end - it_now_ms()));
+		if (!r)
+			break;
+		if (!strcmp(it_get_str(r, "event.type") ?: "", "server_state") &&
+		    !strcmp(it_get_str(r, "event.server") ?: "", "db3") &&
+		    !strcmp(it_get_str(r, "event.to") ?: "", "down"))
+			ev = r;
+		else
+			json_decref(r);
+	}
+	ck_assert_msg(ev != NULL, "no server_state event for db3 going down within 15 s");
+	it_note("event %lld ms after the kill: %s", (long long)(it_now_ms() - t0), it_json_str(json_object_get(ev, "event")));
+	json_decref(ev);
+
+	ck_assert_int_eq(it_server_restart(3), 0);
+	end = it_now_ms() + 20000;
+	while (!seen_up && it_now_ms() < end) {
+		r = it_conn_recv(c, (int)(end - it_now_ms()));
+		if (!r)
+			break;
+		seen_up = !strcmp(it_get_str(r, "event.type") ?: "", "server_state") &&
+			  !strcmp(it_get_str(r, "event.server") ?: "", "db3") &&
+			  !strcmp(it_get_str(r, "event.to") ?: "", "up");
+		json_decref(r);
+	}
+	ck_assert_msg(seen_up, "no server_state event for db3 coming back up");
+	it_note("db3 restarted: server_state up event received");
+	it_conn_close(c);
+	ck_assert_msg(IT_WAIT_UNTIL(20000, db3_threads_running()), "db3 not replicating after restart");
+}
+
+static const struct it_case cases[] = {
+	{ "status_matches_servers", status_matches_servers },
+	{ "stopped_replication_warns", stopped_replication_warns },
+	{ "stopped_server_does_not_block", stopped_server_does_not_block },
+	{ "killed_server_comes_back", killed_server_comes_back },
+	{ "bad_requests_typed_errors", bad_requests_typed_errors },
+	{ "non_admin_denied", non_admin_denied },
+	{ "reload_config", reload_config },
+	{ "cutoverctl_output", cutoverctl_output },
+	{ "events_on_kill", events_on_kill },
+};
+
+Suite *it_foundation_suite(void)
+{
+	static const struct it_suite_def def = { "foundation", cases, sizeof(cases) / sizeof(cases[0]) };
+	return it_suite_build(&def);
+}

@@ -1,0 +1,32 @@
+/* The integration-test runner: the suites of tests/it_*.c against a real sandbox (see it_lib.h).
+ * Suites are listed here, not collected by the Makefile: it_lib.c and this file match the same
+ * wildcard.  CK_RUN_SUITE / CK_RUN_CASE pick tests.  Tests always run in this process (CK_NOFORK):
+ * the sandbox, the daemon and the cluster's state outlive a single test.  IT_TIME_LIMIT_S (600)
+ * bounds the whole run; past it everything started is stopped and the run fails. */
+#include "it_lib.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+Suite *it_foundation_suite(void);
+Suite *it_switchover_suite(void);
+Suite *it_metrics_suite(void);
+
+int main(void)
+{
+	const char *limit = getenv("IT_TIME_LIMIT_S");
+	SRunner *sr;
+	int failed;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	it_install_guards(limit && atoi(limit) > 0 ? atoi(limit) : 600);
+	sr = srunner_create(it_foundation_suite());
+	srunner_add_suite(sr, it_switchover_suite());
+	srunner_add_suite(sr, it_metrics_suite());
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_ENV);
+	it_shutdown();
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
