@@ -32,6 +32,8 @@ static const struct opt_def opt_defs[] = {
 	{ "no-reverse", 0, CO_NO_REVERSE, OK_FLAG, NULL },
 	{ "pause-before", 0, CO_PAUSE_BEFORE, OK_PHASE, "PHASE" },
 	{ "allow-unreachable", 0, CO_ALLOW_UNREACHABLE, OK_FLAG, NULL },
+	{ "assume-fenced", 0, CO_ASSUME_FENCED, OK_FLAG, NULL },
+	{ "force", 0, CO_FORCE, OK_FLAG, NULL },
 	{ "yes", 'y', CO_YES, OK_FLAG, NULL },
 	{ "limit", 0, CO_LIMIT, OK_COUNT, "N" },
 	{ "help", 'h', CO_HELP, OK_FLAG, NULL },
@@ -68,7 +70,7 @@ static int take_name(struct parser *p, const struct opt_def *d, const char *show
 static int take_duration(struct parser *p, const struct opt_def *d, const char *shown,
 			 const char *value, struct cmd_args *a);
 static bool is_pause_phase(const char *s);
-static int positional(struct parser *p, const char *word);
+static int positional(struct parser *p, const char *word, struct cmd_args *a);
 
 int args_parse(const char *cmd, unsigned allowed, int argc, char **argv, const char *global_cluster,
 	       struct cmd_args *a, char *err, size_t errlen)
@@ -86,12 +88,17 @@ int args_parse(const char *cmd, unsigned allowed, int argc, char **argv, const c
 	for (i = 0; i < argc; i++) {
 		word = argv[i];
 		if (!strcmp(word, "--")) {
-			if (i + 1 < argc)
-				return positional(&p, argv[i + 1]);
+			/* Everything after it is a name, even one that starts with '-'. */
+			while (++i < argc)
+				if (positional(&p, argv[i], a) < 0)
+					return -1;
 			break;
 		}
-		if (word[0] != '-' || word[1] == '\0')
-			return positional(&p, word);
+		if (word[0] != '-' || word[1] == '\0') {
+			if (positional(&p, word, a) < 0)
+				return -1;
+			continue;
+		}
 		value = NULL;
 		if (word[1] == '-') {
 			name = word + 2;
@@ -143,6 +150,8 @@ int args_parse(const char *cmd, unsigned allowed, int argc, char **argv, const c
 			return -1;
 		a->given |= CO_CLUSTER;
 	}
+	if ((p.allowed & CO_SERVER) && !a->server)
+		return fail(&p, "which server? (cutoverctl %s NAME)", cmd);
 	return 0;
 }
 
@@ -232,6 +241,10 @@ static int take(struct parser *p, const struct opt_def *d, const char *shown, co
 			a->no_reverse = true;
 		else if (d->bit == CO_ALLOW_UNREACHABLE)
 			a->allow_unreachable = true;
+		else if (d->bit == CO_ASSUME_FENCED)
+			a->assume_fenced = true;
+		else if (d->bit == CO_FORCE)
+			a->force = true;
 		else if (d->bit == CO_YES)
 			a->yes = true;
 		else if (d->bit == CO_HELP)
@@ -305,8 +318,23 @@ static bool is_pause_phase(const char *s)
 	return false;
 }
 
-static int positional(struct parser *p, const char *word)
+/* A word that is not an option: the server of fence, unfence and stonith, else a mistake
+ * whose message says how the thing it probably names is given. */
+static int positional(struct parser *p, const char *word, struct cmd_args *a)
 {
+	json_t *probe;
+
+	if (p->allowed & CO_SERVER) {
+		if (a->server)
+			return fail(p, "one server at a time ('%s' and '%s' given)", a->server, word);
+		probe = *word ? json_string(word) : NULL;
+		if (!probe)
+			return fail(p, "'%s': not a server name (empty or not UTF-8)", word);
+		json_decref(probe);
+		a->server = word;
+		a->given |= CO_SERVER;
+		return 0;
+	}
 	if (p->allowed & CO_TO)
 		return fail(p, "unexpected argument '%s' (the candidate is given with --to %s, the "
 			    "cluster with --cluster)", word, word);
@@ -337,7 +365,30 @@ json_t *args_to_json(const struct cmd_args *a)
 		json_object_set_new(o, "pause_before", json_string(a->pause_before));
 	if (a->allow_unreachable)
 		json_object_set_new(o, "allow_unreachable", json_true());
+	if (a->server)
+		json_object_set_new(o, "server", json_string(a->server));
+	if (a->assume_fenced)
+		json_object_set_new(o, "assume_fenced", json_true());
+	if (a->force)
+		json_object_set_new(o, "force", json_true());
 	if (a->limit >= 0)
 		json_object_set_new(o, "limit", json_integer(a->limit));
 	return o;
+}
+
+bool confirm_name(const char *typed, const char *expected)
+{
+	const char *end;
+	size_t len;
+
+	if (!typed || !expected || !*expected)
+		return false;
+	while (*typed == ' ' || *typed == '\t')
+		typed++;
+	len = strlen(typed);
+	end = typed + len;
+	while (end > typed && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	len = (size_t)(end - typed);
+	return len == strlen(expected) && !memcmp(typed, expected, len);
 }

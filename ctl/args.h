@@ -24,10 +24,16 @@ enum cmd_opt {
 	CO_YES = 1u << 9,                /* --yes, -y: no confirmation question */
 	CO_LIMIT = 1u << 10,             /* --limit N */
 	CO_HELP = 1u << 11,              /* --help, -h: always accepted */
+	CO_ASSUME_FENCED = 1u << 12,     /* --assume-fenced */
+	CO_FORCE = 1u << 13,             /* --force */
+	CO_SERVER = 1u << 14,            /* one positional word, required: the server */
 };
 
 #define CO_SWITCHOVER (CO_CLUSTER | CO_TO | CO_DRY_RUN | CO_MAX_LAG | CO_DRAIN_TIMEOUT | \
 		       CO_SYNC_TIMEOUT | CO_NO_REVERSE | CO_PAUSE_BEFORE | CO_ALLOW_UNREACHABLE | CO_YES)
+#define CO_FAILOVER (CO_CLUSTER | CO_TO | CO_ASSUME_FENCED | CO_DRY_RUN | CO_SYNC_TIMEOUT | CO_YES)
+/* fence and stonith; unfence takes no --force */
+#define CO_FENCE (CO_SERVER | CO_FORCE | CO_YES)
 
 /* Durations above this are refused: the API takes them as 32-bit integers, and a day is
  * already far beyond any sensible switchover step. */
@@ -41,6 +47,7 @@ struct cmd_args {
 	const char *cluster;            /* after the command, or the global --cluster */
 	const char *to;
 	const char *pause_before;
+	const char *server;             /* the positional NAME of fence, unfence, stonith */
 	long long max_lag_ms;
 	long long drain_timeout_ms;
 	long long sync_timeout_ms;
@@ -48,12 +55,16 @@ struct cmd_args {
 	bool dry_run;
 	bool no_reverse;
 	bool allow_unreachable;
+	bool assume_fenced;
+	bool force;
 	bool yes;
 	bool help;
 };
 
 /* Parse argv[0..argc) (the words after the command name `cmd`), accepting the options of
  * `allowed` (CO_* bits).  Values follow as the next word or after '=' ("--to=db2").
+ * With CO_SERVER, exactly one word that is not an option is the server's name (after "--"
+ * it may start with '-').
  * global_cluster is the --cluster given before the command (NULL if none): both may be given
  * when they agree.  0, or -1 with a message naming the option in err (without a trailing
  * newline or the program name). */
@@ -62,6 +73,11 @@ int args_parse(const char *cmd, unsigned allowed, int argc, char **argv, const c
 
 /* The request's "args" object for what was given (a new reference; empty when nothing was). */
 json_t *args_to_json(const struct cmd_args *a);
+
+/* The answer to "type the server's name to confirm": true only when typed, without the
+ * white space around it (the line's newline), is exactly expected (case matters: db1 and DB1
+ * may be two servers).  An empty expected name never matches. */
+bool confirm_name(const char *typed, const char *expected);
 
 /* The phases a switchover can pause before, in order, NULL-terminated. */
 extern const char *const args_pause_phases[];

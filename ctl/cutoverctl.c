@@ -72,6 +72,10 @@ typedef int (*build_fn)(const struct ctl_cmd *cmd, const struct ctl_opts *opt, i
 			char **argv, json_t *args);
 /* Commands that do not follow the request → one reply → render shape. */
 typedef int (*run_fn)(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv);
+/* Ask a person on a terminal before a command changes something; may pin in args what was
+ * agreed to.  EXIT_OK to go on, else the exit code (after saying why). */
+typedef int (*confirm_fn)(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const struct cmd_args *a,
+			  json_t *args);
 
 struct ctl_cmd {
 	const char *name;
@@ -86,6 +90,9 @@ struct ctl_cmd {
 	 * object; NULL = not shown.  Not called with --json. */
 	render_fn stream;
 	run_fn run;             /* NULL: run_request */
+	/* run_switchover, run_confirmed: the question asked on a terminal unless --yes; NULL:
+	 * none */
+	confirm_fn confirm;
 };
 
 /* A reply line: the parsed object and the text as received (printed as-is by --json and raw). */
@@ -115,6 +122,41 @@ static const char switchover_help[] =
 	"Exit status: 0 done (or dry run passed), 1 refused, rolled back or failed, 2 usage,\n"
 	"3 cutoverd unreachable or the connection lost (the switchover goes on in the daemon).\n";
 
+static const char failover_help[] =
+	"options (after the command):\n"
+	"  -C, --cluster NAME       the cluster (needed when several are configured)\n"
+	"  --to NAME                the new primary (default: the replica that received the most)\n"
+	"  --assume-fenced          you state that the old primary cannot take writes any more\n"
+	"                           (powered off, network cut): go on even if neither SQL nor its\n"
+	"                           STONITH hook can fence it\n"
+	"  --dry-run                run the preflight checks only; nothing is changed\n"
+	"  --sync-timeout MS        how long the new primary may take to apply its relay log\n"
+	"  -y, --yes                do not ask for confirmation\n"
+	"MS: milliseconds, or with a unit (250ms, 2s, 1m).\n"
+	"For a dead primary: a reachable, writable one is refused (use switchover).  On a terminal,\n"
+	"without --yes or --dry-run, the plan is shown first and a \"y\" is needed; with\n"
+	"--assume-fenced, also the old primary's name, typed out.\n"
+	"Exit status: 0 done (or dry run passed), 1 refused, rolled back or failed, 2 usage,\n"
+	"3 cutoverd unreachable or the connection lost (the failover goes on in the daemon).\n";
+
+static const char fence_help[] =
+	"options (after the command):\n"
+	"  --force                  even if NAME is the only writable server (every write stops)\n"
+	"  -y, --yes                do not ask for confirmation\n"
+	"Turns read_only on (MySQL: super_read_only) and checks it took; recorded in the journal.\n";
+
+static const char unfence_help[] =
+	"options (after the command):\n"
+	"  -y, --yes                do not ask for confirmation\n"
+	"Turns read_only off again; refused while another server of the cluster is writable, or\n"
+	"while NAME replicates (use switchover to promote a replica).\n";
+
+static const char stonith_help[] =
+	"options (after the command):\n"
+	"  --force                  even if NAME is the only writable server (every write stops)\n"
+	"  -y, --yes                do not ask for confirmation\n"
+	"Runs NAME's stonith_hook (cutoverd.conf(5)); exit status 0 means it is fenced.\n";
+
 static const char resolve_help[] =
 	"options (after the command):\n"
 	"  -C, --cluster NAME       the cluster (needed when several are configured)\n"
@@ -134,33 +176,50 @@ static int run_watch(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int 
 static int run_raw(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv);
 static int run_help(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv);
 static int run_switchover(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv);
-static int run_resolve(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv);
+static int run_confirmed(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv);
+static int confirm_switchover(const struct ctl_cmd *cmd, const struct ctl_opts *opt,
+			      const struct cmd_args *a, json_t *args);
+static int confirm_failover(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const struct cmd_args *a,
+			    json_t *args);
+static int confirm_resolve(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const struct cmd_args *a,
+			   json_t *args);
+static int confirm_action(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const struct cmd_args *a,
+			  json_t *args);
 
 static const struct ctl_cmd ctl_cmds[] = {
-	{ "status", "status", "[CLUSTER]", NULL, 0, NULL, build_cluster, render_status, NULL, NULL },
-	{ "topology", "topology", "[CLUSTER]", NULL, 0, NULL, build_cluster, render_topology, NULL, NULL },
+	{ "status", "status", "[CLUSTER]", NULL, 0, NULL, build_cluster, render_status, NULL, NULL, NULL },
+	{ "topology", "topology", "[CLUSTER]", NULL, 0, NULL, build_cluster, render_topology, NULL, NULL,
+	  NULL },
 	{ "version", "version", "", "cutoverd's and cutoverctl's versions, the daemon's pid and uptime",
-	  0, NULL, build_none, render_versions, NULL, NULL },
-	{ "config", "config", "", NULL, 0, NULL, build_none, render_config, NULL, NULL },
-	{ "reload", "reload", "", NULL, 0, NULL, build_none, render_reload, NULL, NULL },
+	  0, NULL, build_none, render_versions, NULL, NULL, NULL },
+	{ "config", "config", "", NULL, 0, NULL, build_none, render_config, NULL, NULL, NULL },
+	{ "reload", "reload", "", NULL, 0, NULL, build_none, render_reload, NULL, NULL, NULL },
 	{ "watch", "events", "[CLUSTER]", "print state changes as they happen, until interrupted",
-	  0, NULL, build_cluster, NULL, render_event, run_watch },
+	  0, NULL, build_cluster, NULL, render_event, run_watch, NULL },
 	{ "switchover", "switchover", "[OPTIONS]", NULL, CO_SWITCHOVER, switchover_help, build_args,
-	  render_report, render_progress, run_switchover },
+	  render_report, render_progress, run_switchover, confirm_switchover },
 	{ "abort", "abort", "[--cluster NAME]", NULL, CO_CLUSTER, NULL, build_args, render_abort, NULL,
-	  NULL },
+	  NULL, NULL },
 	{ "pause", "pause", "[--cluster NAME]", NULL, CO_CLUSTER, NULL, build_args, render_pause, NULL,
-	  NULL },
+	  NULL, NULL },
 	{ "resume", "resume", "[--cluster NAME]", NULL, CO_CLUSTER, NULL, build_args, render_resume, NULL,
-	  NULL },
+	  NULL, NULL },
 	{ "resolve", "resolve", "[--cluster NAME] [--yes]", NULL, CO_CLUSTER | CO_YES, resolve_help,
-	  build_args, render_resolve, NULL, run_resolve },
+	  build_args, render_resolve, NULL, run_confirmed, confirm_resolve },
 	{ "history", "history", "[--cluster NAME] [--limit N]", NULL, CO_CLUSTER | CO_LIMIT, NULL,
-	  build_args, render_history, NULL, NULL },
+	  build_args, render_history, NULL, NULL, NULL },
+	{ "failover", "failover", "[OPTIONS]", NULL, CO_FAILOVER, failover_help, build_args, render_report,
+	  render_progress, run_switchover, confirm_failover },
+	{ "fence", "fence", "NAME [--force] [--yes]", NULL, CO_FENCE, fence_help, build_args, render_action,
+	  NULL, run_confirmed, confirm_action },
+	{ "unfence", "unfence", "NAME [--yes]", NULL, CO_SERVER | CO_YES, unfence_help, build_args,
+	  render_action, NULL, run_confirmed, confirm_action },
+	{ "stonith", "stonith", "NAME [--force] [--yes]", NULL, CO_FENCE, stonith_help, build_args,
+	  render_action, NULL, run_confirmed, confirm_action },
 	{ "raw", NULL, "'JSON' | -", "send one request line as-is (from stdin with -), print the reply",
-	  0, NULL, NULL, NULL, NULL, run_raw },
-	{ "help", NULL, "[COMMAND]", "this help, or one command's", 0, NULL, NULL, NULL, NULL, run_help },
-	{ NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL },
+	  0, NULL, NULL, NULL, NULL, run_raw, NULL },
+	{ "help", NULL, "[COMMAND]", "this help, or one command's", 0, NULL, NULL, NULL, NULL, run_help, NULL },
+	{ NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
 static volatile sig_atomic_t interrupted;
@@ -180,16 +239,18 @@ static int transact(struct ctl_client *c, const struct ctl_cmd *cmd, const struc
 static int64_t next_deadline(const struct ctl_opts *opt, struct xfer *x, const json_t *msg);
 static int stream_wait_ms(const struct ctl_opts *opt);
 static int read_message(struct ctl_client *c, const struct ctl_opts *opt, int64_t deadline,
-			enum wait_for what, struct reply *out);
-static int read_failed(const struct ctl_opts *opt, enum wait_for what, enum ctl_io io);
+			enum wait_for what, const char *op, struct reply *out);
+static int read_failed(const struct ctl_opts *opt, enum wait_for what, const char *op, enum ctl_io io);
 static int unreachable(const char *path, int err);
 static int call(const struct ctl_cmd *cmd, const char *api, const struct ctl_opts *opt, json_t *args,
 		line_fn on_line, const sigset_t *wait_mask, struct reply *rep, struct xfer *x);
 static int finish_reply(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const struct reply *rep);
 static const json_t *reply_report(const json_t *msg);
-static int finish_switchover(const struct ctl_opts *opt, const struct reply *rep, const struct xfer *x);
-static int confirm_switchover(const struct ctl_cmd *cmd, const struct ctl_opts *opt, json_t *args);
-static int confirm_resolve(const struct ctl_cmd *cmd, const struct ctl_opts *opt, json_t *args);
+static int finish_switchover(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const struct reply *rep,
+			     const struct xfer *x);
+static int show_plan(const struct ctl_cmd *cmd, const struct ctl_opts *opt, json_t *args, struct reply *rep,
+		     const char **cluster, const char **from, const char **to);
+static char *ask_line(FILE *out, const char *question);
 static bool ask(FILE *out, const char *question);
 static void catch_signals(sigset_t *wait_mask);
 static void print_json_line(const json_t *v);
@@ -511,7 +572,8 @@ static int transact(struct ctl_client *c, const struct ctl_cmd *cmd, const struc
 	}
 	x->sent = true;
 	for (;;) {
-		r = read_message(c, opt, deadline, x->progress ? WAIT_PROGRESS : WAIT_REPLY, rep);
+		r = read_message(c, opt, deadline, x->progress ? WAIT_PROGRESS : WAIT_REPLY,
+				 cmd->api ? cmd->api : "operation", rep);
 		if (r != EXIT_OK)
 			return r;
 		if (json_object_get(rep->msg, "ok"))
@@ -551,8 +613,9 @@ static int stream_wait_ms(const struct ctl_opts *opt)
 }
 
 /* Read and parse one line.  EXIT_OK, or an exit code after the message was printed. */
+/* op names what a stream's progress is about ("switchover", "failover"), for the messages. */
 static int read_message(struct ctl_client *c, const struct ctl_opts *opt, int64_t deadline,
-			enum wait_for what, struct reply *out)
+			enum wait_for what, const char *op, struct reply *out)
 {
 	const json_t *ok;
 	json_error_t jerr;
@@ -563,7 +626,7 @@ static int read_message(struct ctl_client *c, const struct ctl_opts *opt, int64_
 
 	io = ctl_client_read_line(c, &line, &len, deadline);
 	if (io != CTL_IO_OK)
-		return read_failed(opt, what, io);
+		return read_failed(opt, what, op, io);
 	out->msg = json_loadb(line, len, 0, &jerr);
 	if (!out->msg || !json_is_object(out->msg)) {
 		fprintf(stderr, "cutoverctl: daemon sent an invalid reply: %s\n",
@@ -592,7 +655,7 @@ static int read_message(struct ctl_client *c, const struct ctl_opts *opt, int64_
 }
 
 /* The connection ended, failed or stayed silent: say what that means for what was awaited. */
-static int read_failed(const struct ctl_opts *opt, enum wait_for what, enum ctl_io io)
+static int read_failed(const struct ctl_opts *opt, enum wait_for what, const char *op, enum ctl_io io)
 {
 	int err = io == CTL_IO_EOF ? 0 : errno;
 
@@ -607,11 +670,11 @@ static int read_failed(const struct ctl_opts *opt, enum wait_for what, enum ctl_
 	if (what == WAIT_PROGRESS) {
 		if (err == ETIMEDOUT)
 			fprintf(stderr, "cutoverctl: no progress from cutoverd at %s for %d ms; the "
-				"switchover continues in the daemon: `cutoverctl status` shows its progress "
-				"(--timeout 0 waits forever)\n", opt->socket, stream_wait_ms(opt));
+				"%s continues in the daemon: `cutoverctl status` shows its progress "
+				"(--timeout 0 waits forever)\n", opt->socket, stream_wait_ms(opt), op);
 		else
-			fprintf(stderr, "cutoverctl: connection lost during the switchover; it continues in "
-				"the daemon: `cutoverctl status` shows its progress\n");
+			fprintf(stderr, "cutoverctl: connection lost during the %s; it continues in "
+				"the daemon: `cutoverctl status` shows its progress\n", op);
 		return EXIT_UNREACHABLE;
 	}
 	if (io == CTL_IO_EOF) {
@@ -676,9 +739,10 @@ static const json_t *reply_report(const json_t *msg)
 	return json_is_object(r) ? r : NULL;
 }
 
-/* The end of a switchover: the report for its audience; 0 only when it was done (or the dry
- * run passed). */
-static int finish_switchover(const struct ctl_opts *opt, const struct reply *rep, const struct xfer *x)
+/* The end of a switchover or failover: the report for its audience; 0 only when it was done
+ * (or the dry run passed). */
+static int finish_switchover(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const struct reply *rep,
+			     const struct xfer *x)
 {
 	const json_t *report = reply_report(rep->msg);
 	const char *outcome = json_string_value(json_object_get(report, "outcome"));
@@ -693,13 +757,13 @@ static int finish_switchover(const struct ctl_opts *opt, const struct reply *rep
 		if (x->progress)
 			putchar('\n');
 		if (render_report(stdout, report, &opt->ro) < 0) {
-			fprintf(stderr, "cutoverctl: daemon sent a switchover report this cutoverctl cannot "
-				"show (see it with cutoverctl --json switchover)\n");
+			fprintf(stderr, "cutoverctl: daemon sent a %s report this cutoverctl cannot "
+				"show (see it with cutoverctl --json %s)\n", cmd->name, cmd->name);
 			return EXIT_FAILED;
 		}
 	} else if (ok) {
-		fprintf(stderr, "cutoverctl: daemon sent a switchover result without a report "
-			"(see it with cutoverctl --json switchover)\n");
+		fprintf(stderr, "cutoverctl: daemon sent a %s result without a report "
+			"(see it with cutoverctl --json %s)\n", cmd->name, cmd->name);
 		return EXIT_FAILED;
 	}
 	fflush(stdout);
@@ -708,7 +772,7 @@ static int finish_switchover(const struct ctl_opts *opt, const struct reply *rep
 		return EXIT_FAILED;
 	}
 	if (!outcome || (strcmp(outcome, "done") && strcmp(outcome, "dry_run"))) {
-		fprintf(stderr, "cutoverctl: the switchover ended with outcome %s\n",
+		fprintf(stderr, "cutoverctl: the %s ended with outcome %s\n", cmd->name,
 			outcome ? outcome : "(none)");
 		return EXIT_FAILED;
 	}
@@ -930,7 +994,7 @@ static int run_watch(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int 
 		reply_free(&rep);
 	}
 	while (r == EXIT_OK) {
-		r = read_message(&c, opt, 0, WAIT_EVENT, &rep);
+		r = read_message(&c, opt, 0, WAIT_EVENT, cmd->api, &rep);
 		if (r != EXIT_OK)
 			break;
 		show_watch(cmd, opt, rep.text, rep.msg);
@@ -942,9 +1006,9 @@ static int run_watch(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int 
 	return r;
 }
 
-/* switchover: on a terminal, show the plan (a dry run) and ask first; then print its progress
- * as it comes and the report at the end.  SIGINT and SIGTERM leave it running in the daemon:
- * stopping a switchover half-way is `abort`'s job (a rollback), never a side effect of a
+/* switchover and failover: on a terminal, show the plan (a dry run) and ask first; then print
+ * its progress as it comes and the report at the end.  SIGINT and SIGTERM leave it running in
+ * the daemon: stopping one half-way is `abort`'s job (a rollback), never a side effect of a
  * stray ^C or a closed terminal. */
 static int run_switchover(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv)
 {
@@ -958,8 +1022,8 @@ static int run_switchover(const struct ctl_cmd *cmd, const struct ctl_opts *opt,
 	if ((r = parse_cmd_args(cmd, opt, argc, argv, &a)) != 0)
 		return r < 0 ? EXIT_USAGE : EXIT_OK;
 	args = args_to_json(&a);
-	if (!a.yes && !a.dry_run && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
-		r = confirm_switchover(cmd, opt, args);
+	if (!a.yes && !a.dry_run && cmd->confirm && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		r = cmd->confirm(cmd, opt, &a, args);
 		if (r != EXIT_OK) {
 			json_decref(args);
 			return r;
@@ -978,53 +1042,68 @@ static int run_switchover(const struct ctl_cmd *cmd, const struct ctl_opts *opt,
 		else if (a.dry_run)
 			fprintf(stderr, "cutoverctl: interrupted; a dry run changes nothing\n");
 		else
-			fprintf(stderr, "cutoverctl: switchover continues in the daemon; use `cutoverctl "
-				"abort` to roll it back (`cutoverctl status` shows its progress)\n");
+			fprintf(stderr, "cutoverctl: %s continues in the daemon; use `cutoverctl "
+				"abort` to roll it back (`cutoverctl status` shows its progress)\n", cmd->name);
 		r = EXIT_FAILED;
 	} else if (r == EXIT_OK)
-		r = finish_switchover(opt, &rep, &x);
+		r = finish_switchover(cmd, opt, &rep, &x);
 	reply_free(&rep);
 	return r;
 }
 
-/* Show what the switchover would do (a dry run with the same arguments) and ask.  The cluster
- * and candidate the person agreed to are then pinned in args: the best replica may be another
- * one a second later. */
-static int confirm_switchover(const struct ctl_cmd *cmd, const struct ctl_opts *opt, json_t *args)
+/* The plan: a dry run with the same arguments, rendered.  EXIT_OK with *rep held (the caller
+ * frees it) and the cluster and both servers it names; otherwise the refusal or error was
+ * printed and there is nothing to ask about. */
+static int show_plan(const struct ctl_cmd *cmd, const struct ctl_opts *opt, json_t *args, struct reply *rep,
+		     const char **cluster, const char **from, const char **to)
 {
 	FILE *out = opt->json ? stderr : stdout;
 	const json_t *report;
-	const char *outcome, *cluster, *from, *to;
+	const char *outcome;
 	json_t *dry = json_deep_copy(args);
-	struct reply rep;
 	struct xfer x;
-	char *q;
 	int r;
 
 	json_object_set_new(dry, "dry_run", json_true());
-	r = call(cmd, cmd->api, opt, dry, NULL, NULL, &rep, &x);
+	r = call(cmd, cmd->api, opt, dry, NULL, NULL, rep, &x);
 	json_decref(dry);
 	if (r != EXIT_OK) {
-		reply_free(&rep);
+		reply_free(rep);
 		return r;
 	}
-	report = reply_report(rep.msg);
+	report = reply_report(rep->msg);
 	outcome = json_string_value(json_object_get(report, "outcome"));
-	cluster = json_string_value(json_object_get(report, "cluster"));
-	from = json_string_value(json_object_get(report, "old_primary"));
-	to = json_string_value(json_object_get(report, "new_primary"));
-	if (!json_is_true(json_object_get(rep.msg, "ok")) || !outcome || strcmp(outcome, "dry_run") ||
-	    !cluster || !from || !to) {
+	*cluster = json_string_value(json_object_get(report, "cluster"));
+	*from = json_string_value(json_object_get(report, "old_primary"));
+	*to = json_string_value(json_object_get(report, "new_primary"));
+	if (!json_is_true(json_object_get(rep->msg, "ok")) || !outcome || strcmp(outcome, "dry_run") ||
+	    !*cluster || !*from || !*to) {
 		/* Refused, or an error before any check: nothing to ask about. */
-		r = finish_switchover(opt, &rep, &x);
-		reply_free(&rep);
+		r = finish_switchover(cmd, opt, rep, &x);
+		reply_free(rep);
 		if (r == EXIT_OK)
 			fprintf(stderr, "cutoverctl: the dry run's report does not name the cluster and both "
-				"servers; not asking (see it with cutoverctl --json switchover --dry-run)\n");
+				"servers; not asking (see it with cutoverctl --json %s --dry-run)\n", cmd->name);
 		return r == EXIT_OK ? EXIT_FAILED : r;
 	}
 	render_plan(out, report, args, &opt->ro);
 	fputc('\n', out);
+	return EXIT_OK;
+}
+
+/* Show what the switchover would do and ask.  The cluster and candidate the person agreed to
+ * are then pinned in args: the best replica may be another one a second later. */
+static int confirm_switchover(const struct ctl_cmd *cmd, const struct ctl_opts *opt,
+			      const struct cmd_args *a, json_t *args)
+{
+	FILE *out = opt->json ? stderr : stdout;
+	const char *cluster, *from, *to;
+	struct reply rep;
+	char *q;
+	int r;
+
+	if ((r = show_plan(cmd, opt, args, &rep, &cluster, &from, &to)) != EXIT_OK)
+		return r;
 	q = xasprintf("Proceed with the switchover of %s from %s to %s? [y/N] ", cluster, from, to);
 	if (!ask(out, q)) {
 		fprintf(stderr, "cutoverctl: not confirmed; nothing was changed\n");
@@ -1039,29 +1118,80 @@ static int confirm_switchover(const struct ctl_cmd *cmd, const struct ctl_opts *
 	return r;
 }
 
-/* Ask on the terminal; only "y" or "yes" (in any case) is a yes, end of input is a no. */
-static bool ask(FILE *out, const char *question)
+/* As for a switchover, and with --assume-fenced the old primary's name typed out: that flag
+ * is the person's word that it cannot take writes, and a wrong word is a split brain.  A "y"
+ * typed out of habit should not be enough for that. */
+static int confirm_failover(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const struct cmd_args *a,
+			    json_t *args)
+{
+	FILE *out = opt->json ? stderr : stdout;
+	const char *cluster, *from, *to;
+	struct reply rep;
+	char *q, *typed = NULL;
+	int r;
+
+	if ((r = show_plan(cmd, opt, args, &rep, &cluster, &from, &to)) != EXIT_OK)
+		return r;
+	q = xasprintf("Fail over cluster %s from %s (dead) to %s? [y/N] ", cluster, from, to);
+	if (!ask(out, q)) {
+		fprintf(stderr, "cutoverctl: not confirmed; nothing was changed\n");
+		r = EXIT_FAILED;
+	} else if (a->assume_fenced) {
+		free(q);
+		fprintf(out, "\n--assume-fenced: if neither SQL nor a STONITH hook can fence %s, the failover "
+			"goes on anyway.\nIf %s can still take writes, the cluster splits in two.\n", from, from);
+		q = xasprintf("You state that %s cannot take writes any more (powered off, network cut). "
+			      "Type the server's name to confirm: ", from);
+		typed = ask_line(out, q);
+		if (!confirm_name(typed, from)) {
+			fprintf(stderr, "cutoverctl: that is not \"%s\"; not confirmed, nothing was changed\n", from);
+			r = EXIT_FAILED;
+		}
+	}
+	if (r == EXIT_OK) {
+		json_object_set_new(args, "cluster", json_string(cluster));
+		json_object_set_new(args, "to", json_string(to));
+		fputc('\n', out);
+	}
+	free(typed);
+	free(q);
+	reply_free(&rep);
+	return r;
+}
+
+/* The line typed in answer (with its newline), or NULL at the end of input. */
+static char *ask_line(FILE *out, const char *question)
 {
 	char *line = NULL;
 	size_t cap = 0;
-	bool yes;
 
 	fputs(question, out);
 	fflush(out);
 	if (getline(&line, &cap, stdin) < 0) {
 		fputc('\n', out);
 		free(line);
-		return false;
+		return NULL;
 	}
+	return line;
+}
+
+/* Ask on the terminal; only "y" or "yes" (in any case) is a yes, end of input is a no. */
+static bool ask(FILE *out, const char *question)
+{
+	char *line = ask_line(out, question);
+	bool yes;
+
+	if (!line)
+		return false;
 	trim(line);
 	yes = !strcasecmp(line, "y") || !strcasecmp(line, "yes");
 	free(line);
 	return yes;
 }
 
-/* resolve tells the daemon that a person has dealt with an interrupted switchover; on a
- * terminal it asks first. */
-static int run_resolve(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv)
+/* resolve, fence, unfence, stonith: one request and its reply, asked about first on a
+ * terminal unless --yes. */
+static int run_confirmed(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv)
 {
 	struct cmd_args a;
 	json_t *args;
@@ -1071,18 +1201,46 @@ static int run_resolve(const struct ctl_cmd *cmd, const struct ctl_opts *opt, in
 		return r < 0 ? EXIT_USAGE : EXIT_OK;
 	args = args_to_json(&a);
 	r = EXIT_OK;
-	if (!a.yes && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
-		r = confirm_resolve(cmd, opt, args);
+	if (!a.yes && cmd->confirm && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+		r = cmd->confirm(cmd, opt, &a, args);
 	if (r == EXIT_OK)
 		r = request_render(cmd, opt, args);
 	json_decref(args);
 	return r;
 }
 
+/* fence, unfence, stonith name the server and say what will happen to it. */
+static int confirm_action(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const struct cmd_args *a,
+			  json_t *args)
+{
+	FILE *out = opt->json ? stderr : stdout;
+	char *q;
+	int r = EXIT_OK;
+
+	if (a->force)
+		fprintf(out, "--force: this goes ahead even if %s is the only writable server; then every "
+			"write stops.\n", a->server);
+	if (!strcmp(cmd->name, "fence"))
+		q = xasprintf("Make %s read-only? [y/N] ", a->server);
+	else if (!strcmp(cmd->name, "unfence"))
+		q = xasprintf("Make %s writable again? [y/N] ", a->server);
+	else if (!strcmp(cmd->name, "stonith"))
+		q = xasprintf("Run the STONITH hook against %s? [y/N] ", a->server);
+	else
+		q = xasprintf("Run %s against %s? [y/N] ", cmd->name, a->server);
+	if (!ask(out, q)) {
+		fprintf(stderr, "cutoverctl: not confirmed; nothing was changed\n");
+		r = EXIT_FAILED;
+	}
+	free(q);
+	return r;
+}
+
 /* Find the interrupted switchover in status and ask about it by name.  When there is none
  * (or several, and no --cluster) there is nothing to ask: the daemon's answer to resolve says
  * what is wrong. */
-static int confirm_resolve(const struct ctl_cmd *cmd, const struct ctl_opts *opt, json_t *args)
+static int confirm_resolve(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const struct cmd_args *a,
+			   json_t *args)
 {
 	FILE *out = opt->json ? stderr : stdout;
 	const json_t *clusters, *cl, *co, *found = NULL, *found_cl = NULL;

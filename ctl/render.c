@@ -79,7 +79,8 @@ static char *repl_cell(const json_t *srv, const char *key);
 static char *gtid_cell(const json_t *srv);
 static char *error_cell(const json_t *srv);
 static void emit_row(FILE *out, const struct st_row *r, const size_t *w, const struct render_opts *o);
-static void status_router(FILE *out, const json_t *rt, const char *primary, const struct render_opts *o);
+static void status_router(FILE *out, const json_t *rt, const json_t *primary_v, const struct render_opts *o);
+static void status_authority(FILE *out, const json_t *cl);
 static void status_alarms(FILE *out, const json_t *cl, const struct render_opts *o);
 static void status_verdict(FILE *out, const json_t *cl, const struct render_opts *o);
 
@@ -103,10 +104,15 @@ static void report_header(FILE *out, const json_t *rep, const char *label, const
 			  const struct render_opts *o);
 static void report_checks(FILE *out, const json_t *checks, bool all, const struct render_opts *o);
 static void report_phases(FILE *out, const json_t *phases, const struct render_opts *o);
+static bool is_failover(const json_t *rep);
 static void report_blocked(FILE *out, const json_t *rep, const char *outcome);
+static void report_failover_blocked(FILE *out, const json_t *rep);
+static void report_errant(FILE *out, const json_t *rep, const struct render_opts *o);
 static void report_servers(FILE *out, const json_t *servers, const struct render_opts *o);
 static void report_next_steps(FILE *out, const json_t *rep, const char *outcome);
 static void plan_options(FILE *out, const json_t *rep, const json_t *args, const struct render_opts *o);
+static void plan_failover_options(FILE *out, const json_t *rep, const json_t *args,
+				  const struct render_opts *o);
 static void plan_option(struct table *t, const char *name, char *value);
 static void history_row(struct table *t, const json_t *sw, const struct render_opts *o);
 static double phases_total(const json_t *phases, bool *any);
@@ -305,7 +311,8 @@ static void status_cluster(FILE *out, const json_t *cl, const struct render_opts
 	status_table(out, jget(cl, "servers"), o);
 	if (json_is_array(routers))
 		json_array_foreach(routers, i, rt)
-			status_router(out, rt, jstr(cl, "primary"), o);
+			status_router(out, rt, jget(cl, "primary"), o);
+	status_authority(out, cl);
 	status_alarms(out, cl, o);
 	status_verdict(out, cl, o);
 }
@@ -349,8 +356,8 @@ int render_cutover_line(FILE *out, const json_t *co, const struct render_opts *o
 	to = clean(or_q(jstr(co, "new_primary")));
 	phase = clean(or_q(jstr(co, "phase")));
 	st = clean(or_q(state));
-	fprintf(out, "%sswitchover %s: %s " ARROW " %s, phase %s (state %s)%s\n", col ? col : "", id, from,
-		to, phase, st, col ? ANSI_RESET : "");
+	fprintf(out, "%s%s %s: %s " ARROW " %s, phase %s (state %s)%s\n", col ? col : "",
+		is_failover(co) ? "failover" : "switchover", id, from, to, phase, st, col ? ANSI_RESET : "");
 	free(id);
 	free(from);
 	free(to);
@@ -403,18 +410,21 @@ static void status_table(FILE *out, const json_t *servers, const struct render_o
 	free(rows);
 }
 
+/* A stale server (not answering now) keeps its last GTID and error in the row, but its
+ * read_only, lag and threads are not known: "?", whatever the daemon still remembers. */
 static void status_row(struct st_row *r, const json_t *srv)
 {
 	const char *state = jstr(srv, "state");
+	bool stale = json_is_true(jget(srv, "stale"));
 
 	r->cell[C_SERVER] = clean(or_q(jstr(srv, "name")));
 	r->cell[C_ROLE] = clean(or_q(jstr(srv, "role")));
 	r->cell[C_STATE] = clean(or_q(state));
 	r->color[C_STATE] = state_color(state);
-	r->cell[C_RO] = bool_cell(jget(srv, "read_only"));
-	r->cell[C_LAG] = lag_cell(srv);
-	r->cell[C_IO] = repl_cell(srv, "io_running");
-	r->cell[C_SQL] = repl_cell(srv, "sql_running");
+	r->cell[C_RO] = stale ? xstrdup("?") : bool_cell(jget(srv, "read_only"));
+	r->cell[C_LAG] = stale ? xstrdup("?") : lag_cell(srv);
+	r->cell[C_IO] = stale ? xstrdup("?") : repl_cell(srv, "io_running");
+	r->cell[C_SQL] = stale ? xstrdup("?") : repl_cell(srv, "sql_running");
 	if (strcmp(r->cell[C_IO], "-") && strcmp(r->cell[C_IO], "?") && strcmp(r->cell[C_IO], "Yes"))
 		r->color[C_IO] = ANSI_RED;
 	if (strcmp(r->cell[C_SQL], "-") && strcmp(r->cell[C_SQL], "?") && strcmp(r->cell[C_SQL], "Yes"))
@@ -535,8 +545,10 @@ static void emit_row(FILE *out, const struct st_row *r, const size_t *w, const s
 	free(b.s);
 }
 
-static void status_router(FILE *out, const json_t *rt, const char *primary, const struct render_opts *o)
+/* primary_v: the cluster's "primary" member (a name, null when it has none, or missing). */
+static void status_router(FILE *out, const json_t *rt, const json_t *primary_v, const struct render_opts *o)
 {
+	const char *primary = json_string_value(primary_v);
 	struct sbuf b = { 0 };
 	const json_t *writer = jget(rt, "writer"), *matches = jget(rt, "writer_matches_primary");
 	const char *err = jstr(rt, "error"), *red = paint(o, ANSI_RED);
@@ -559,7 +571,9 @@ static void status_router(FILE *out, const json_t *rt, const char *primary, cons
 			s = clean(primary ? primary : "(none)");
 			sb_printf(&b, "%sdoes NOT match primary %s%s", red ? red : "", s, red ? ANSI_RESET : "");
 			free(s);
-		} else
+		} else if (json_is_null(primary_v))
+			sb_add(&b, "the cluster has no primary");
+		else
 			sb_add(&b, "matches primary ?");
 		if (json_is_true(jget(rt, "writer_read_only")))
 			sb_printf(&b, "; %swriter is read-only%s", red ? red : "", red ? ANSI_RESET : "");
@@ -568,6 +582,22 @@ static void status_router(FILE *out, const json_t *rt, const char *primary, cons
 	free(b.s);
 	free(name);
 	free(type);
+}
+
+/* The primary the journal holds decides a split brain and is the one a failover starts from:
+ * worth a line only when the servers say otherwise (another primary, or none). */
+static void status_authority(FILE *out, const json_t *cl)
+{
+	const char *auth = jstr(cl, "authority"), *primary = jstr(cl, "primary");
+	char *a, *p;
+
+	if (!auth || (primary && !strcmp(auth, primary)))
+		return;
+	a = clean(auth);
+	p = clean(primary ? primary : "none");
+	fprintf(out, "  authority: %s (the last primary recorded in the journal; primary now: %s)\n", a, p);
+	free(a);
+	free(p);
 }
 
 static void status_alarms(FILE *out, const json_t *cl, const struct render_opts *o)
@@ -1034,6 +1064,8 @@ int render_report(FILE *out, const json_t *rep, const struct render_opts *o)
 	}
 	report_header(out, rep, label, outcome_color(outcome), o);
 	free(upper);
+	if (is_failover(rep) && json_is_true(jget(rep, "automatic")))
+		fputs("  started by cutoverd itself: the primary was declared dead (auto_failover)\n", out);
 	if (reason && *reason) {
 		s = clean(reason);
 		fprintf(out, "  reason: %s\n", s);
@@ -1041,18 +1073,29 @@ int render_report(FILE *out, const json_t *rep, const struct render_opts *o)
 	}
 	report_checks(out, jget(rep, "checks"), false, o);
 	report_phases(out, jget(rep, "phases"), o);
-	report_blocked(out, rep, outcome);
+	if (is_failover(rep))
+		report_failover_blocked(out, rep);
+	else
+		report_blocked(out, rep, outcome);
 	if (json_is_number(jget(rep, "total_ms")))
 		fprintf(out, "  total: %.1f ms\n", json_number_value(jget(rep, "total_ms")));
 	if (outcome && (!strcmp(outcome, "failed") || !strcmp(outcome, "rolled_back")) && json_is_boolean(pnr))
 		fprintf(out, "  point of no return: %s\n", json_is_true(pnr) ?
 			"passed (the new primary was made writable)" : "not passed");
+	report_errant(out, rep, o);
 	report_servers(out, jget(rep, "servers"), o);
 	report_next_steps(out, rep, outcome);
 	return 0;
 }
 
-/* "DONE: switchover ID, cluster C: OLD → NEW" */
+static bool is_failover(const json_t *rep)
+{
+	const char *kind = jstr(rep, "kind");
+	return kind && !strcmp(kind, "failover");
+}
+
+/* "DONE: switchover ID, cluster C: OLD → NEW"; a failover says FAILOVER, in capitals: the
+ * old primary was lost, which is not the routine it looks like otherwise. */
 static void report_header(FILE *out, const json_t *rep, const char *label, const char *color,
 			  const struct render_opts *o)
 {
@@ -1060,8 +1103,8 @@ static void report_header(FILE *out, const json_t *rep, const char *label, const
 	char *id = clean(or_q(jstr(rep, "id"))), *cl = clean(or_q(jstr(rep, "cluster")));
 	char *from = clean(or_q(jstr(rep, "old_primary"))), *to = clean(or_q(jstr(rep, "new_primary")));
 
-	fprintf(out, "%s%s%s: switchover %s, cluster %s: %s " ARROW " %s\n", col ? col : "", label,
-		col ? ANSI_RESET : "", id, cl, from, to);
+	fprintf(out, "%s%s%s: %s %s, cluster %s: %s " ARROW " %s\n", col ? col : "", label,
+		col ? ANSI_RESET : "", is_failover(rep) ? "FAILOVER" : "switchover", id, cl, from, to);
 	free(id);
 	free(cl);
 	free(from);
@@ -1152,6 +1195,53 @@ static void report_blocked(FILE *out, const json_t *rep, const char *outcome)
 	}
 }
 
+/* A failover's writes stopped when the primary died, which nobody measured: what is known is
+ * the time from the fence to the new primary taking writes.  Its "fence point" is where the
+ * new primary starts from (everything it applied), not a position of the old one. */
+static void report_failover_blocked(FILE *out, const json_t *rep)
+{
+	const json_t *wb = jget(rep, "write_blocked_ms");
+	const char *fp = jstr(rep, "fence_point");
+	char *s, *to;
+
+	if (json_is_number(wb)) {
+		to = clean(or_q(jstr(rep, "new_primary")));
+		fprintf(out, "  writes routed to %s %.1f ms after the fence began\n", to, json_number_value(wb));
+		free(to);
+	}
+	if (fp) {
+		s = clean(fp);
+		fprintf(out, "  new primary starts from: %s\n", s);
+		free(s);
+	}
+}
+
+/* Replicas that received transactions the new primary never did: repointing them would fail
+ * or keep those transactions on one server only, so the failover left them alone. */
+static void report_errant(FILE *out, const json_t *rep, const struct render_opts *o)
+{
+	const json_t *errant = jget(rep, "errant"), *e;
+	const char *col = paint(o, ANSI_YELLOW);
+	char *srv, *gtids, *to;
+	size_t i, n = 0;
+
+	if (!json_array_size(errant))
+		return;
+	to = clean(or_q(jstr(rep, "new_primary")));
+	json_array_foreach(errant, i, e) {
+		srv = clean(or_q(jstr(e, "server")));
+		gtids = clean(or_q(jstr(e, "gtids")));
+		fprintf(out, "  %s%s holds transactions %s lacks: %s " EM_DASH " left stopped, not repointed%s\n",
+			col ? col : "", srv, to, gtids, col ? ANSI_RESET : "");
+		free(srv);
+		free(gtids);
+		n++;
+	}
+	fprintf(out, "  reconcile %s by hand (keep or discard those transactions), then make %s replicate "
+		"from %s\n", n == 1 ? "it" : "them", n == 1 ? "it" : "them", to);
+	free(to);
+}
+
 static void report_servers(FILE *out, const json_t *servers, const struct render_opts *o)
 {
 	static const char *const head[] = { "SERVER", "STATE", "RO", "REPLICATES FROM", "GTID" };
@@ -1208,7 +1298,12 @@ static void report_next_steps(FILE *out, const json_t *rep, const char *outcome)
 	if (!strcmp(outcome, "refused"))
 		fputs("  nothing was changed: deal with the checks above, then try again "
 		      "(--dry-run runs the checks alone)\n", out);
-	else if (!strcmp(outcome, "rolled_back"))
+	else if (!strcmp(outcome, "rolled_back") && is_failover(rep)) {
+		char *to = clean(or_q(jstr(rep, "new_primary")));
+		fprintf(out, "  rolled back: nothing was promoted, %s replicates as before and %s is still the "
+			"recorded primary; deal with the reason above, then try again\n", to, old);
+		free(to);
+	} else if (!strcmp(outcome, "rolled_back"))
 		fprintf(out, "  rolled back: %s is the primary again; see cutoverctl status, deal with "
 			"the reason above, then try again\n", old);
 	free(old);
@@ -1223,13 +1318,49 @@ int render_plan(FILE *out, const json_t *rep, const json_t *args, const struct r
 	cl = clean(or_q(jstr(rep, "cluster")));
 	from = clean(or_q(jstr(rep, "old_primary")));
 	to = clean(or_q(jstr(rep, "new_primary")));
-	fprintf(out, "switchover plan for cluster %s: %s " ARROW " %s\n", cl, from, to);
+	if (is_failover(rep))
+		fprintf(out, "failover plan for cluster %s: %s (dead) " ARROW " %s\n", cl, from, to);
+	else
+		fprintf(out, "switchover plan for cluster %s: %s " ARROW " %s\n", cl, from, to);
 	free(cl);
 	free(from);
 	free(to);
 	report_checks(out, jget(rep, "checks"), true, o);
-	plan_options(out, rep, args, o);
+	if (is_failover(rep))
+		plan_failover_options(out, rep, args, o);
+	else
+		plan_options(out, rep, args, o);
 	return 0;
+}
+
+/* A failover has no drain, catch-up or reverse replication; what matters is how the dead
+ * primary is kept from taking writes, and what happens to replicas that got more than the
+ * new primary. */
+static void plan_failover_options(FILE *out, const json_t *rep, const json_t *args,
+				  const struct render_opts *o)
+{
+	const json_t *v = jget(args, "sync_timeout_ms");
+	char *from = clean(or_q(jstr(rep, "old_primary"))), *to = clean(or_q(jstr(rep, "new_primary")));
+	struct table t;
+
+	table_init(&t, 2, 0);
+	plan_option(&t, "new primary", jstr(args, "to") ? xasprintf("%s (--to)", to) :
+		    xasprintf("%s (the replica that received the most, chosen by cutoverd)", to));
+	plan_option(&t, "sync timeout", json_is_integer(v) ?
+		    xasprintf("%lld ms", (long long)json_integer_value(v)) :
+		    xstrdup("the cluster's sync_timeout"));
+	plan_option(&t, "fencing", json_is_true(jget(args, "assume_fenced")) ?
+		    xasprintf("read_only on %s if it answers, else its STONITH hook; if both fail, go on "
+			      "anyway (--assume-fenced: you state %s cannot take writes)", from, from) :
+		    xasprintf("read_only on %s if it answers, else its STONITH hook; if both fail, nothing "
+			      "is changed", from));
+	plan_option(&t, "replicas", xasprintf("follow %s; one holding transactions %s lacks is left "
+					      "stopped and reported", to, to));
+	fputs("  options:\n", out);
+	table_print(out, &t, "    ", o);
+	table_free(&t);
+	free(from);
+	free(to);
 }
 
 /* What the switchover will be sent with; anything not given is the cluster's setting in
@@ -1322,8 +1453,8 @@ static void history_row(struct table *t, const json_t *sw, const struct render_o
 	table_row(t);
 	table_set(t, 0, xstrdup(when), NULL);
 	table_set(t, 1, xstrdup(or_q(jstr(sw, "id"))), NULL);
-	table_set(t, 2, xasprintf("%s " ARROW " %s", or_q(jstr(sw, "old_primary")),
-				  or_q(jstr(sw, "new_primary"))), NULL);
+	table_set(t, 2, xasprintf("%s " ARROW " %s%s", or_q(jstr(sw, "old_primary")),
+				  or_q(jstr(sw, "new_primary")), is_failover(sw) ? " (failover)" : ""), NULL);
 	table_set(t, 3, xstrdup(or_q(outcome)), outcome_color(outcome));
 	table_set(t, 4, ms_cell(jget(sw, "write_blocked_ms")), NULL);
 	total = phases_total(jget(sw, "phases"), &any);
@@ -1406,6 +1537,33 @@ int render_resolve(FILE *out, const json_t *result, const struct render_opts *o)
 	fprintf(out, "switchover %s on cluster %s is resolved; new switchovers are allowed again\n", id, cl);
 	free(id);
 	free(cl);
+	return 0;
+}
+
+/* ---- fence, unfence, stonith ------------------------------------------------------------ */
+
+int render_action(FILE *out, const json_t *result, const struct render_opts *o)
+{
+	const char *action = jstr(result, "action");
+	char *srv, *res, *act;
+
+	if (!json_is_object(result))
+		return -1;
+	srv = clean(or_q(jstr(result, "server")));
+	res = clean(or_q(jstr(result, "result")));
+	if (action && !strcmp(action, "fence"))
+		fprintf(out, "%s fenced: %s\n", srv, res);
+	else if (action && !strcmp(action, "unfence"))
+		fprintf(out, "%s unfenced: %s\n", srv, res);
+	else if (action && !strcmp(action, "stonith"))
+		fprintf(out, "STONITH hook against %s succeeded: %s\n", srv, res);
+	else {
+		act = clean(or_q(action));
+		fprintf(out, "%s %s: %s\n", act, srv, res);
+		free(act);
+	}
+	free(srv);
+	free(res);
 	return 0;
 }
 

@@ -42,10 +42,14 @@ int render_event(FILE *out, const json_t *event, const struct render_opts *o);
 int render_progress(FILE *out, const json_t *progress, const struct render_opts *o);
 /* A switchover's final report (the reply's result, or its error's "report"): the outcome
  * (DONE, DRY RUN OK, REFUSED, ROLLED BACK, FAILED), the reason, the checks that matter, the
- * phase table, how long writes were blocked, and when present the servers and next steps. */
+ * phase table, how long writes were blocked, and when present the servers and next steps.
+ * A failover's report ("kind":"failover") says FAILOVER, whether cutoverd started it on its
+ * own, and lists the replicas left alone because they hold transactions the new primary
+ * lacks ("errant"). */
 int render_report(FILE *out, const json_t *report, const struct render_opts *o);
-/* What a switchover is about to do, from a dry run's report and the arguments the switchover
- * will be sent with: cluster, old and new primary, every check, the options in effect. */
+/* What a switchover (or a failover, by the report's "kind") is about to do, from a dry run's
+ * report and the arguments it will be sent with: cluster, old and new primary, every check,
+ * the options in effect. */
 int render_plan(FILE *out, const json_t *report, const json_t *args, const struct render_opts *o);
 /* The result of history: one row per switchover, oldest first. */
 int render_history(FILE *out, const json_t *result, const struct render_opts *o);
@@ -54,6 +58,8 @@ int render_abort(FILE *out, const json_t *result, const struct render_opts *o);
 int render_pause(FILE *out, const json_t *result, const struct render_opts *o);
 int render_resume(FILE *out, const json_t *result, const struct render_opts *o);
 int render_resolve(FILE *out, const json_t *result, const struct render_opts *o);
+/* The result of fence, unfence and stonith: "db3 fenced: read_only is now 1". */
+int render_action(FILE *out, const json_t *result, const struct render_opts *o);
 /* "switchover ID: OLD → NEW, phase P (state S)" for a status "cutover" object. */
 int render_cutover_line(FILE *out, const json_t *cutover, const struct render_opts *o);
 

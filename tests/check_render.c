@@ -189,10 +189,16 @@ START_TEST(test_status_missing_members)
 			   "\"alarms\":[{}],\"cutover\":{}}]}");
 	ck_assert_line(out, "cluster x \xe2\x80\x94 ? \xe2\x80\x94 no primary");
 	ck_assert_line(out, "  ?       ?     ?      ?         ?  ?   ?    ?");
-	ck_assert_line(out, "  router ? (?): writer ? \xe2\x80\x94 matches primary ?");
+	/* A writer is not compared with a primary the cluster does not have. */
+	ck_assert_line(out, "  router ? (?): writer ? \xe2\x80\x94 the cluster has no primary");
 	ck_assert_line(out, "  alarm ? (?) since ?: ?");
 	ck_assert_line(out, "  switchover ?: ? \xe2\x86\x92 ?, phase ? (state ?)");
 	ck_assert_line(out, "  verdict: ? \xe2\x80\x94 r1");
+	free(out);
+
+	/* No "primary" member at all: not known, so not compared either. */
+	out = render_plain(render_status, "{\"clusters\":[{\"name\":\"y\",\"routers\":[{\"writer\":\"db1\"}]}]}");
+	ck_assert_line(out, "  router ? (?): writer db1 \xe2\x80\x94 matches primary ?");
 	free(out);
 
 	out = render_plain(render_status, "{\"clusters\":[5, \"x\", null]}");
@@ -850,6 +856,13 @@ START_TEST(test_history_table)
 	free(row);
 	free(out);
 
+	/* A failover is marked as one, when the daemon says so. */
+	out = render_plain(render_history, "{\"cluster\":\"main\",\"switchovers\":[{\"id\":\"f-1\","
+			   "\"started\":\"2026-11-21T13:47:00Z\",\"old_primary\":\"db1\",\"new_primary\":\"db2\","
+			   "\"kind\":\"failover\",\"outcome\":\"done\",\"phases\":[],\"write_blocked_ms\":5.2}]}");
+	ck_assert_line(out, "  2026-11-21 13:47:00  f-1  db1" ARROW_S "db2 (failover)  done             5.2           -");
+	free(out);
+
 	out = render_plain(render_history, "{\"cluster\":\"main\",\"switchovers\":[]}");
 	ck_assert_str_eq(out, "no switchovers on cluster main\n");
 	free(out);
@@ -931,6 +944,207 @@ START_TEST(test_control_replies)
 	free(out);
 	out = render_doc(render_abort, "[]", &plain, &rc);
 	ck_assert_int_eq(rc, -1);
+	free(out);
+}
+END_TEST
+
+
+/* ---- the watchdog: failover reports, fence/unfence/stonith, authority, stale servers ------ */
+
+#define FAILOVER_REPORT \
+	"{\"id\":\"f-7\",\"cluster\":\"main\",\"old_primary\":\"db1\",\"new_primary\":\"db2\",\"outcome\":\"done\"," \
+	"\"reason\":null,\"kind\":\"failover\",\"automatic\":false," \
+	"\"checks\":[{\"check\":\"primary_down\",\"result\":\"pass\",\"message\":\"db1 is unreachable\"}," \
+	" {\"check\":\"most_advanced\",\"result\":\"warn\",\"message\":\"db3 received more\"}]," \
+	"\"phases\":[{\"phase\":\"preflight\",\"ms\":1.0,\"ok\":true},{\"phase\":\"fence\",\"ms\":17.1,\"ok\":true}," \
+	" {\"phase\":\"sync\",\"ms\":1.3,\"ok\":true},{\"phase\":\"promote\",\"ms\":3.4,\"ok\":true}," \
+	" {\"phase\":\"verify\",\"ms\":1.9,\"ok\":true}]," \
+	"\"write_blocked_ms\":19.2,\"fence_point\":\"0-1-42\",\"point_of_no_return_passed\":true," \
+	"\"errant\":[{\"server\":\"db3\",\"gtids\":\"0-3-5\"},{\"server\":\"db4\",\"gtids\":\"9-4-1,9-4-2\"}]," \
+	"\"total_ms\":25.1}"
+
+START_TEST(test_report_failover)
+{
+	const struct render_opts color = { true, 0 };
+	char *out = render_plain(render_report, FAILOVER_REPORT), *line;
+	int rc;
+
+	ck_assert_line(out, "DONE: FAILOVER f-7, cluster main: db1" ARROW_S "db2");
+	ck_assert_line(out, "  checks: 1 passed, 0 failed, 1 warning:");
+	ck_assert_line(out, "    warn  most_advanced  db3 received more");
+	ck_assert_line(out, "  fence      17.1  yes");
+	/* Writes stopped when db1 died: the report cannot claim to know for how long. */
+	ck_assert_line(out, "  writes routed to db2 19.2 ms after the fence began");
+	ck_assert_line(out, "  new primary starts from: 0-1-42");
+	ck_assert_ptr_null(strstr(out, "writes blocked"));
+	ck_assert_ptr_null(strstr(out, "fence point"));
+	ck_assert_line(out, "  db3 holds transactions db2 lacks: 0-3-5 \xe2\x80\x94 left stopped, not repointed");
+	ck_assert_line(out, "  db4 holds transactions db2 lacks: 9-4-1,9-4-2 \xe2\x80\x94 left stopped, not repointed");
+	ck_assert_line(out, "  reconcile them by hand (keep or discard those transactions), then make them "
+		       "replicate from db2");
+	/* Started by a person: no word about cutoverd deciding on its own. */
+	ck_assert_ptr_null(strstr(out, "auto_failover"));
+	/* The errant replicas come after the timings, before anything else. */
+	ck_assert_ptr_nonnull(strstr(strstr(out, "total: 25.1 ms"), "db3 holds"));
+	free(out);
+
+	out = render_doc(render_report, FAILOVER_REPORT, &color, &rc);
+	ck_assert_int_eq(rc, 0);
+	line = line_with(out, "db3 holds");
+	ck_assert_str_eq(line, "  \033[33mdb3 holds transactions db2 lacks: 0-3-5 \xe2\x80\x94 left stopped, "
+			 "not repointed\033[0m");
+	free(line);
+	free(out);
+
+	/* Automatic, one errant replica, nothing measured; a failover's rollback promoted nothing. */
+	out = render_plain(render_report, "{\"id\":\"f-8\",\"cluster\":\"main\",\"old_primary\":\"db1\","
+			   "\"new_primary\":\"db2\",\"outcome\":\"rolled_back\",\"kind\":\"failover\",\"automatic\":true,"
+			   "\"reason\":\"fence: db1 could not be fenced\",\"phases\":[],\"write_blocked_ms\":null,"
+			   "\"fence_point\":null,\"point_of_no_return_passed\":false,"
+			   "\"errant\":[{\"server\":\"db3\",\"gtids\":\"0-3-5\"}]}");
+	ck_assert_line(out, "ROLLED BACK: FAILOVER f-8, cluster main: db1" ARROW_S "db2");
+	ck_assert_line(out, "  started by cutoverd itself: the primary was declared dead (auto_failover)");
+	ck_assert_line(out, "  reconcile it by hand (keep or discard those transactions), then make it replicate "
+		       "from db2");
+	ck_assert_line(out, "  rolled back: nothing was promoted, db2 replicates as before and db1 is still the "
+		       "recorded primary; deal with the reason above, then try again");
+	ck_assert_ptr_null(strstr(out, "is the primary again"));
+	ck_assert_ptr_null(strstr(out, "writes"));
+	ck_assert_ptr_null(strstr(out, "starts from"));
+	free(out);
+
+	/* No errant replicas, a hostile GTID text, and a switchover report that says so. */
+	out = render_plain(render_report, "{\"id\":\"f-9\",\"outcome\":\"done\",\"kind\":\"failover\","
+			   "\"errant\":[],\"new_primary\":\"db2\"}");
+	ck_assert_ptr_null(strstr(out, "holds transactions"));
+	ck_assert_ptr_null(strstr(out, "reconcile"));
+	free(out);
+	out = render_plain(render_report, "{\"id\":\"f-10\",\"outcome\":\"done\",\"kind\":\"failover\","
+			   "\"errant\":[{\"server\":\"db3\",\"gtids\":\"0-3-5\\n\\u001b[2J\"},{}]}");
+	ck_assert_line(out, "  db3 holds transactions ? lacks: 0-3-5  [2J \xe2\x80\x94 left stopped, not repointed");
+	ck_assert_line(out, "  ? holds transactions ? lacks: ? \xe2\x80\x94 left stopped, not repointed");
+	free(out);
+	out = render_plain(render_report, "{\"id\":\"s-1\",\"outcome\":\"done\",\"kind\":\"switchover\","
+			   "\"old_primary\":\"db1\",\"new_primary\":\"db2\",\"write_blocked_ms\":3.5}");
+	ck_assert_line(out, "DONE: switchover s-1, cluster ?: db1" ARROW_S "db2");
+	ck_assert_line(out, "  writes blocked: 3.5 ms");
+	free(out);
+}
+END_TEST
+
+START_TEST(test_plan_failover)
+{
+	const char *report =
+		"{\"id\":\"d-2\",\"cluster\":\"main\",\"old_primary\":\"db1\",\"new_primary\":\"db2\","
+		"\"outcome\":\"dry_run\",\"kind\":\"failover\",\"automatic\":false,\"errant\":[],"
+		"\"checks\":[{\"check\":\"primary_down\",\"result\":\"pass\",\"message\":\"db1 is unreachable\"}]}";
+	char *out;
+	int rc;
+
+	plan_args = "{}";
+	out = render_doc(render_plan_fixture, report, &plain, &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_line(out, "failover plan for cluster main: db1 (dead)" ARROW_S "db2");
+	ck_assert_line(out, "    pass  primary_down  db1 is unreachable");
+	ck_assert_line(out, "    new primary   db2 (the replica that received the most, chosen by cutoverd)");
+	ck_assert_line(out, "    sync timeout  the cluster's sync_timeout");
+	ck_assert_line(out, "    fencing       read_only on db1 if it answers, else its STONITH hook; if both "
+		       "fail, nothing is changed");
+	ck_assert_line(out, "    replicas      follow db2; one holding transactions db2 lacks is left stopped "
+		       "and reported");
+	/* What a switchover would do does not apply. */
+	ck_assert_ptr_null(strstr(out, "drain"));
+	ck_assert_ptr_null(strstr(out, "reverse"));
+	ck_assert_ptr_null(strstr(out, "switchover"));
+	free(out);
+
+	plan_args = "{\"to\":\"db2\",\"assume_fenced\":true,\"sync_timeout_ms\":9000}";
+	out = render_doc(render_plan_fixture, report, &plain, &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_line(out, "    new primary   db2 (--to)");
+	ck_assert_line(out, "    sync timeout  9000 ms");
+	ck_assert_line(out, "    fencing       read_only on db1 if it answers, else its STONITH hook; if both "
+		       "fail, go on anyway (--assume-fenced: you state db1 cannot take writes)");
+	free(out);
+}
+END_TEST
+
+START_TEST(test_action_replies)
+{
+	char *out;
+	int rc;
+
+	out = render_plain(render_action, "{\"action\":\"fence\",\"server\":\"db3\",\"result\":\"read_only is now 1\"}");
+	ck_assert_str_eq(out, "db3 fenced: read_only is now 1\n");
+	free(out);
+	out = render_plain(render_action, "{\"action\":\"unfence\",\"server\":\"db3\",\"result\":\"read_only is now 0\"}");
+	ck_assert_str_eq(out, "db3 unfenced: read_only is now 0\n");
+	free(out);
+	out = render_plain(render_action, "{\"action\":\"stonith\",\"server\":\"db1\","
+			   "\"result\":\"hook exit status 0: powered off db1\"}");
+	ck_assert_str_eq(out, "STONITH hook against db1 succeeded: hook exit status 0: powered off db1\n");
+	free(out);
+	/* An action this cutoverctl does not know is shown as sent, and nothing is trusted. */
+	out = render_plain(render_action, "{\"action\":\"zap\",\"server\":\"db1\\u001b[2J\",\"result\":\"ok\"}");
+	ck_assert_str_eq(out, "zap db1 [2J: ok\n");
+	free(out);
+	out = render_plain(render_action, "{}");
+	ck_assert_str_eq(out, "? ?: ?\n");
+	free(out);
+	out = render_doc(render_action, "\"fenced\"", &plain, &rc);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_str_eq(out, "");
+	free(out);
+}
+END_TEST
+
+START_TEST(test_status_authority_and_stale)
+{
+	const char *doc =
+		"{\"clusters\":[{\"name\":\"main\",\"verdict\":\"CRIT\",\"primary\":null,\"authority\":\"db1\","
+		"\"reasons\":[],\"alarms\":[],\"servers\":["
+		"{\"name\":\"db1\",\"role\":\"primary\",\"state\":\"up\",\"reachable\":false,\"stale\":true,"
+		" \"last_error\":\"connect: refused\",\"read_only\":null,\"lag_ms\":null,\"gtid\":\"0-1-41\","
+		" \"replication\":null},"
+		"{\"name\":\"db2\",\"role\":\"unknown\",\"state\":\"down\",\"reachable\":false,\"stale\":true,"
+		" \"read_only\":false,\"lag_ms\":7,\"gtid\":\"0-1-40\",\"replication\":{\"io_running\":\"Yes\","
+		" \"sql_running\":\"Yes\"}},"
+		"{\"name\":\"db3\",\"role\":\"replica\",\"state\":\"up\",\"reachable\":true,\"stale\":false,"
+		" \"read_only\":true,\"lag_ms\":0,\"gtid\":\"0-1-41\",\"replication\":{\"io_running\":\"Connecting\","
+		" \"sql_running\":\"Yes\"}}],"
+		"\"routers\":[{\"name\":\"haproxy\",\"type\":\"haproxy\",\"reachable\":true,\"writer\":\"db1\","
+		"\"writer_matches_primary\":null}]}]}";
+	char *out = render_plain(render_status, doc);
+
+	ck_assert_line(out, "cluster main \xe2\x80\x94 CRIT \xe2\x80\x94 no primary");
+	/* Stale: what it said last is not what it is now, whatever the document still holds. */
+	ck_assert_line(out, "  db1     primary  up     ?          ?  ?           ?    0-1-41  connect: refused");
+	ck_assert_line(out, "  db2     unknown  down   ?          ?  ?           ?    0-1-40");
+	ck_assert_line(out, "  db3     replica  up     yes        0  Connecting  Yes  0-1-41");
+	ck_assert_line(out, "  authority: db1 (the last primary recorded in the journal; primary now: none)");
+	ck_assert_line(out, "  router haproxy (haproxy): writer db1 \xe2\x80\x94 the cluster has no primary");
+	/* Before the alarms and the verdict, after the routers. */
+	ck_assert_ptr_nonnull(strstr(strstr(out, "router haproxy"), "authority:"));
+	ck_assert_ptr_nonnull(strstr(strstr(out, "authority:"), "verdict:"));
+	free(out);
+
+	/* The same primary, or none recorded: nothing to say. */
+	out = render_plain(render_status, HEALTHY);
+	ck_assert_ptr_null(strstr(out, "authority"));
+	free(out);
+	out = render_plain(render_status, "{\"clusters\":[{\"name\":\"m\",\"primary\":\"db1\",\"authority\":\"db1\"},"
+			   "{\"name\":\"n\",\"primary\":null,\"authority\":null},"
+			   "{\"name\":\"o\",\"primary\":\"db2\",\"authority\":\"db1\"}]}");
+	ck_assert_int_eq(strstr(out, "authority") - out, strstr(out, "  authority: db1 (the last primary recorded "
+								"in the journal; primary now: db2)") - out + 2);
+	ck_assert_ptr_null(strstr(strstr(out, "authority") + 1, "authority"));
+	free(out);
+
+	/* A failover in progress says so. */
+	out = render_plain(render_status, "{\"clusters\":[{\"name\":\"main\",\"cutover\":{\"id\":\"f-1\","
+			   "\"kind\":\"failover\",\"state\":\"running\",\"phase\":\"fence\",\"old_primary\":\"db1\","
+			   "\"new_primary\":\"db2\"}}]}");
+	ck_assert_line(out, "  failover f-1: db1" ARROW_S "db2, phase fence (state running)");
 	free(out);
 }
 END_TEST
@@ -1115,6 +1329,100 @@ START_TEST(test_args_history_and_help)
 }
 END_TEST
 
+
+START_TEST(test_args_failover)
+{
+	struct cmd_args a;
+
+	PARSE_OK(CO_FAILOVER, NULL, &a, "failover", "--cluster", "main", "--to", "db2", "--assume-fenced",
+		 "--dry-run", "--sync-timeout", "2s", "-y");
+	ck_assert(a.assume_fenced && a.dry_run && a.yes && !a.force);
+	ck_assert_int_eq(a.sync_timeout_ms, 2000);
+	/* The API's names: assume_fenced, sync_timeout_ms; --yes stays in the client. */
+	assert_args_json(&a, "{\"cluster\":\"main\",\"to\":\"db2\",\"assume_fenced\":true,\"dry_run\":true,"
+			 "\"sync_timeout_ms\":2000}");
+	PARSE_OK(CO_FAILOVER, NULL, &a, "failover");
+	ck_assert(!a.assume_fenced);
+	assert_args_json(&a, "{}");
+	PARSE_OK(CO_FAILOVER, "main", &a, "failover", "--assume-fenced");
+	assert_args_json(&a, "{\"cluster\":\"main\",\"assume_fenced\":true}");
+
+	/* What only a switchover does is refused by name, with what failover takes. */
+	PARSE_ERR(CO_FAILOVER, NULL, "failover: --no-reverse does not apply to failover (it takes --cluster NAME, "
+		  "--to NAME, --dry-run, --sync-timeout MS, --assume-fenced, --yes)", "failover", "--no-reverse");
+	PARSE_ERR(CO_FAILOVER, NULL, "--max-lag does not apply to failover", "failover", "--max-lag", "5");
+	PARSE_ERR(CO_FAILOVER, NULL, "--pause-before does not apply", "failover", "--pause-before", "sync");
+	PARSE_ERR(CO_FAILOVER, NULL, "--force does not apply", "failover", "--force");
+	PARSE_ERR(CO_FAILOVER, NULL, "--assume-fenced takes no value", "failover", "--assume-fenced=yes");
+	PARSE_ERR(CO_FAILOVER, NULL, "--assume-fenced given twice", "failover", "--assume-fenced", "--assume-fenced");
+	PARSE_ERR(CO_FAILOVER, NULL, "--sync-timeout must be more than 0", "failover", "--sync-timeout", "0");
+	PARSE_ERR(CO_FAILOVER, NULL, "unexpected argument 'db2' (the candidate is given with --to db2", "failover",
+		  "db2");
+	/* --assume-fenced is no switchover option either. */
+	PARSE_ERR(CO_SWITCHOVER, NULL, "--assume-fenced does not apply to switchover", "switchover",
+		  "--assume-fenced");
+}
+END_TEST
+
+START_TEST(test_args_server)
+{
+	struct cmd_args a;
+
+	PARSE_OK(CO_FENCE, NULL, &a, "fence", "db3");
+	ck_assert_str_eq(a.server, "db3");
+	ck_assert(!a.force && !a.yes);
+	assert_args_json(&a, "{\"server\":\"db3\"}");
+	/* Options before or after the name. */
+	PARSE_OK(CO_FENCE, NULL, &a, "stonith", "--force", "db1", "-y");
+	ck_assert_str_eq(a.server, "db1");
+	ck_assert(a.force && a.yes);
+	assert_args_json(&a, "{\"server\":\"db1\",\"force\":true}");
+	PARSE_OK(CO_SERVER | CO_YES, NULL, &a, "unfence", "--yes", "db3");
+	assert_args_json(&a, "{\"server\":\"db3\"}");
+	/* A name that starts with '-' after "--". */
+	PARSE_OK(CO_FENCE, NULL, &a, "fence", "--force", "--", "-odd");
+	ck_assert_str_eq(a.server, "-odd");
+	/* --help needs no name. */
+	PARSE_OK(CO_FENCE, NULL, &a, "fence", "--help");
+	ck_assert(a.help);
+
+	PARSE_ERR(CO_FENCE, NULL, "fence: which server? (cutoverctl fence NAME)", "fence");
+	PARSE_ERR(CO_FENCE, NULL, "fence: which server?", "fence", "--force", "-y");
+	PARSE_ERR(CO_FENCE, NULL, "one server at a time ('db1' and 'db2' given)", "fence", "db1", "db2");
+	PARSE_ERR(CO_FENCE, NULL, "one server at a time", "fence", "db1", "--", "db2");
+	PARSE_ERR(CO_FENCE, NULL, "'': not a server name", "fence", "");
+	PARSE_ERR(CO_FENCE, NULL, "'\xff': not a server name", "fence", "\xff");
+	PARSE_ERR(CO_SERVER | CO_YES, NULL, "unfence: --force does not apply to unfence (it takes --yes)", "unfence",
+		  "db3", "--force");
+	PARSE_ERR(CO_FENCE, NULL, "--to does not apply to fence", "fence", "--to", "db3");
+	/* The API's fence has no cluster: the server's name is unique across clusters. */
+	PARSE_ERR(CO_FENCE, "main", "--cluster does not apply to fence", "fence", "db3");
+	/* Commands without a server keep refusing words. */
+	PARSE_ERR(CO_CLUSTER, NULL, "unexpected argument 'db3'", "abort", "db3");
+}
+END_TEST
+
+START_TEST(test_confirm_name)
+{
+	ck_assert(confirm_name("db1", "db1"));
+	ck_assert(confirm_name("db1\n", "db1"));
+	ck_assert(confirm_name("  db1 \r\n", "db1"));
+	ck_assert(confirm_name("\tdb-east-1\t\n", "db-east-1"));
+	/* Exactly the name: case, prefixes and extensions are other servers. */
+	ck_assert(!confirm_name("DB1\n", "db1"));
+	ck_assert(!confirm_name("db\n", "db1"));
+	ck_assert(!confirm_name("db11\n", "db1"));
+	ck_assert(!confirm_name("db1 db1\n", "db1"));
+	ck_assert(!confirm_name("y\n", "db1"));
+	ck_assert(!confirm_name("yes\n", "db1"));
+	/* Nothing typed (end of input), or nothing to match. */
+	ck_assert(!confirm_name(NULL, "db1"));
+	ck_assert(!confirm_name("\n", "db1"));
+	ck_assert(!confirm_name("", ""));
+	ck_assert(!confirm_name("db1", NULL));
+}
+END_TEST
+
 Suite *render_suite(void)
 {
 	Suite *s = suite_create("render");
@@ -1134,6 +1442,7 @@ Suite *render_suite(void)
 	tcase_add_test(tc, test_status_replication_error);
 	tcase_add_test(tc, test_status_routers_alarms_cutover);
 	tcase_add_test(tc, test_status_interrupted_cutover);
+	tcase_add_test(tc, test_status_authority_and_stale);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("render_topology");
@@ -1172,10 +1481,12 @@ Suite *render_suite(void)
 	tcase_add_test(tc, test_report_failed);
 	tcase_add_test(tc, test_report_refused);
 	tcase_add_test(tc, test_report_dry_run_and_missing);
+	tcase_add_test(tc, test_report_failover);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("render_plan");
 	tcase_add_test(tc, test_plan);
+	tcase_add_test(tc, test_plan_failover);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("render_history");
@@ -1186,12 +1497,22 @@ Suite *render_suite(void)
 	tcase_add_test(tc, test_control_replies);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("render_action");
+	tcase_add_test(tc, test_action_replies);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("args_parse");
 	tcase_add_test(tc, test_args_switchover_all);
 	tcase_add_test(tc, test_args_durations);
 	tcase_add_test(tc, test_args_errors);
 	tcase_add_test(tc, test_args_global_cluster);
 	tcase_add_test(tc, test_args_history_and_help);
+	tcase_add_test(tc, test_args_failover);
+	tcase_add_test(tc, test_args_server);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("confirm_name");
+	tcase_add_test(tc, test_confirm_name);
 	suite_add_tcase(s, tc);
 	return s;
 }
