@@ -50,7 +50,7 @@ static void cluster_stats_init(struct cluster_stats *cs)
 		cs->last_phase_ms[i] = -1;
 }
 
-static void iso_time(int64_t real_us, char *buf, size_t len)
+void iso_time(int64_t real_us, char *buf, size_t len)
 {
 	time_t t = (time_t)(real_us / 1000000);
 	struct tm tm;

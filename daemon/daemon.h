@@ -86,6 +86,8 @@ struct cluster {
 	char *authority;                /* owned: the last primary recorded in the journal, NULL unknown */
 	int primary_fail_evals;         /* evaluations in a row the authority was unreachable */
 	int64_t last_auto_failover_us;  /* wall clock; 0 never */
+	int64_t prev_auto_failover_us;  /* the one before (restored if an attempt changed nothing) */
+	int64_t auto_retry_after_us;    /* wall clock: no new attempt before this after one that did not go through */
 	int64_t last_sb_action_us;      /* monotonic: when the split-brain policy last acted */
 	int actions_running;            /* fence/STONITH actions in flight */
 	unsigned round;                 /* poll round counter */
@@ -115,6 +117,8 @@ struct daemon {
 };
 
 /* daemon.c */
+/* "2026-11-21T13:47:00.123Z" for a wall-clock time in µs. */
+void iso_time(int64_t real_us, char *buf, size_t len);
 int daemon_setup(struct daemon *d, struct config *cfg, char *err, size_t errlen);
 void daemon_teardown(struct daemon *d);
 /* Load and swap in the config file; on errors keep the old one and return them as a message. */

@@ -105,6 +105,9 @@ static void f_enter_preflight(struct switchover *sw)
 /* ------------------------------------------------------------------------------------------ */
 /* fence the dead primary */
 
+static void f_fence_unfenced(struct switchover *sw);
+static bool f_run_hook(struct switchover *sw, bool stonith);
+
 static void f_fence_hook_done(struct job_result *r, void *arg)
 {
 	struct switchover *sw = arg;
@@ -116,31 +119,28 @@ static void f_fence_hook_done(struct job_result *r, void *arg)
 	job_result_last_line(r, last, sizeof(last));
 	if (job_result_ok(r)) {
 		sw->fenced = true;
-		sw_journal(sw, "fenced", true, json_pack("{s:s}", "by", "stonith"));
-		sw_emit(sw, "ok", "STONITH hook fenced %s: %s%s%s", sw->old_name, job_result_describe(r, why, sizeof(why)),
-			*last ? ": " : "", last);
-		sw_phase_next(sw);
-		return;
-	}
-	if (sw->assume_fenced) {
-		sw_emit(sw, "warn", "STONITH hook failed (%s); going on because the operator said %s cannot take writes",
-			job_result_describe(r, why, sizeof(why)), sw->old_name);
-		sw_journal(sw, "fenced", true, json_pack("{s:s}", "by", "operator"));
-		sw_phase_next(sw);
-		return;
-	}
-	sw_phase_failed(sw, "%s could not be fenced: SQL failed and the STONITH hook failed (%s%s%s)", sw->old_name,
+		sw_journal(sw, "fenced", true, json_pack("{s:s}", "by", sw->hook_is_stonith ? "stonith" : "fence_hook"));
+		sw_emit(sw, "ok", "%s hook fenced %s: %s%s%s", sw->hook_is_stonith ? "STONITH" : "fence", sw->old_name,
 			job_result_describe(r, why, sizeof(why)), *last ? ": " : "", last);
+		sw_phase_next(sw);
+		return;
+	}
+	sw->hooks_failed = true;
+	sw_emit(sw, "warn", "%s hook failed: %s%s%s", sw->hook_is_stonith ? "STONITH" : "fence",
+		job_result_describe(r, why, sizeof(why)), *last ? ": " : "", last);
+	/* a failed fence hook: STONITH is the last resort */
+	if (!sw->hook_is_stonith && f_run_hook(sw, true))
+		return;
+	f_fence_unfenced(sw);
 }
+
+static bool f_run_hook(struct switchover *sw, bool stonith);
 
 static void f_fence_sql_done(struct db *db, struct db_result *res, void *arg)
 {
 	struct switchover *sw = arg;
-	const struct server *old = sw->old;
-	const char *cmd = old->cfg->stonith_hook ? old->cfg->stonith_hook : sw_ccfg(sw)->stonith_hook;
 	const char *ro = res->err || res->n < 2 ? NULL : rowset_at(res->rs[1], 0, 0);
 	char sqlerr[512];
-	char **argv;
 
 	if (sw->state != SW_RUNNING) {
 		db_result_free(res);
@@ -157,11 +157,30 @@ static void f_fence_sql_done(struct db *db, struct db_result *res, void *arg)
 	snprintf(sqlerr, sizeof(sqlerr), "%s", res->err ? res->errmsg : "read_only did not turn on");
 	db_result_free(res);
 	sw_emit(sw, "info", "SQL fence of %s failed: %s", sw->old_name, sqlerr);
-	if (cmd && job_split_argv(cmd, &argv) > 0) {
+	free(sw->fence_sql_error);
+	sw->fence_sql_error = xstrdup(sqlerr);
+	/* then the fence hook (a network cut), then STONITH */
+	if (f_run_hook(sw, false) || f_run_hook(sw, true))
+		return;
+	f_fence_unfenced(sw);
+}
+
+/* Start the server's fence or STONITH hook (its own, else the cluster's); false if none. */
+static bool f_run_hook(struct switchover *sw, bool stonith)
+{
+	const struct server *old = sw->old;
+	const char *cmd = stonith ? (old->cfg->stonith_hook ? old->cfg->stonith_hook : sw_ccfg(sw)->stonith_hook)
+				  : (old->cfg->fence_hook ? old->cfg->fence_hook : sw_ccfg(sw)->fence_hook);
+	char **argv;
+
+	if (!cmd || job_split_argv(cmd, &argv) <= 0)
+		return false;
+	sw->hook_is_stonith = stonith;
+	{
 		struct log_ctx ctx = sw_lctx(sw);
 		char *env[8];
 		int n = 0;
-		env[n++] = xasprintf("CUTOVER_EVENT=stonith");
+		env[n++] = xasprintf("CUTOVER_EVENT=%s", stonith ? "stonith" : "fence");
 		env[n++] = xasprintf("CUTOVER_CLUSTER=%s", sw_ccfg(sw)->name);
 		env[n++] = xasprintf("CUTOVER_TARGET=%s", sw->old_name);
 		env[n++] = xasprintf("CUTOVER_TARGET_HOST=%s", old->cfg->host ? old->cfg->host : old->cfg->socket);
@@ -169,24 +188,30 @@ static void f_fence_sql_done(struct db *db, struct db_result *res, void *arg)
 		env[n++] = xasprintf("CUTOVER_REASON=%s failover of %s to %s", sw->automatic ? "automatic" : "emergency",
 				     sw->old_name, sw->new_name);
 		env[n] = NULL;
-		sw_emit(sw, "info", "running the STONITH hook against %s", sw->old_name);
+		sw_emit(sw, "info", "running the %s hook against %s", stonith ? "STONITH" : "fence", sw->old_name);
 		sw->job = job_run(sw->d->base, (const char *const *)argv, (const char *const *)env, NULL,
 				  sw_ccfg(sw)->hook_timeout_ms, f_fence_hook_done, sw, &ctx);
 		while (n--)
 			free(env[n]);
-		job_free_argv(argv);
-		return;
 	}
+	job_free_argv(argv);
+	return true;
+}
+
+/* Nothing could fence it: only the operator's word lets the failover go on. */
+static void f_fence_unfenced(struct switchover *sw)
+{
 	if (sw->assume_fenced) {
-		sw_emit(sw, "warn", "no STONITH hook for %s; going on because the operator said it cannot take writes",
-			sw->old_name);
+		sw_emit(sw, "warn", "%s could not be fenced by cutoverd; going on because the operator said it cannot "
+				    "take writes", sw->old_name);
 		sw_journal(sw, "fenced", true, json_pack("{s:s}", "by", "operator"));
 		sw_phase_next(sw);
 		return;
 	}
-	sw_phase_failed(sw, "%s could not be fenced (SQL: %s; no stonith_hook). Fence it yourself and pass "
-			    "assume_fenced (cutoverctl failover --assume-fenced) if it cannot take writes",
-			sw->old_name, sqlerr);
+	sw_phase_failed(sw, "%s could not be fenced (SQL: %s; %s). Fence it yourself and pass assume_fenced "
+			    "(cutoverctl failover --assume-fenced) if it cannot take writes", sw->old_name,
+			sw->fence_sql_error ? sw->fence_sql_error : "?",
+			sw->hooks_failed ? "the hooks failed" : "no fence_hook or stonith_hook");
 }
 
 static void f_enter_fence(struct switchover *sw)

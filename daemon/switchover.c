@@ -161,8 +161,13 @@ void sw_emit(struct switchover *sw, const char *status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	p = json_pack("{s:s, s:s, s:s, s:s, s:f, s:s}", "id", sw->id, "cluster", sw_ccfg(sw)->name, "phase",
-		      phase_names[sw->phase], "status", status, "elapsed_ms", sw_ms_since(sw->started_us), "message", msg);
+	{
+		char ts[40];
+		iso_time(now_real_us(), ts, sizeof(ts));
+		p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:s}", "ts", ts, "id", sw->id, "cluster", sw_ccfg(sw)->name,
+			      "phase", phase_names[sw->phase], "status", status, "elapsed_ms",
+			      sw_ms_since(sw->started_us), "message", msg);
+	}
 	log_ctx(!strcmp(status, "fail") ? LOG_ERR : !strcmp(status, "warn") ? LOG_WARNING : LOG_NOTICE, &ctx,
 		"%s", msg);
 	if (sw->client && !client_gone(sw->client))
@@ -978,8 +983,12 @@ static void routed(struct router *r, int err, const char *msg, void *arg)
 		return;
 	}
 	sw->routed = true;
-	sw_emit(sw, "ok", "writes were blocked for %.1f ms (fence → %s writable and routed)",
-	     (double)(sw->routed_us - sw->fence_start_us) / 1000.0, sw->new_name);
+	if (sw->failover)
+		sw_emit(sw, "ok", "%s writable and routed %.1f ms after the fence", sw->new_name,
+			(double)(sw->routed_us - sw->fence_start_us) / 1000.0);
+	else
+		sw_emit(sw, "ok", "writes were blocked for %.1f ms (fence → %s writable and routed)",
+			(double)(sw->routed_us - sw->fence_start_us) / 1000.0, sw->new_name);
 	sw_journal(sw, "routed", true,
 		json_pack("{s:f}", "write_blocked_ms", (double)(sw->routed_us - sw->fence_start_us) / 1000.0));
 	after_routing(sw);
@@ -1559,6 +1568,12 @@ void sw_finish(struct switchover *sw, enum sw_state st)
 	sw_journal(sw, sw->dry_run ? "dry_run" : outcome, true, json_pack("{s:O}", "report", rep));
 	if (st == SW_DONE && !sw->dry_run)
 		watchdog_set_authority(sw->d, c, sw->new_name, sw->failover ? "failover" : "switchover");
+	/* An automatic failover that changed nothing is not a failover: it does not start
+	 * failover_block, but the next attempt waits a minute. */
+	if (sw->automatic && st != SW_DONE && !sw->pnr) {
+		c->last_auto_failover_us = c->prev_auto_failover_us;
+		c->auto_retry_after_us = now_real_us() + 60 * 1000000LL;
+	}
 	if (!sw->dry_run) {
 		double ph[SW_PHASES];
 		int i;
@@ -1641,6 +1656,7 @@ void switchover_free(struct switchover *sw)
 	json_decref(sw->req_id);
 	json_decref(sw->privileged);
 	json_decref(sw->errant);
+	free(sw->fence_sql_error);
 	if (sw->job)
 		job_cancel(sw->job);
 	server_status_clear(&sw->fresh_old);
@@ -1685,7 +1701,8 @@ bool switchover_active(const struct switchover *sw)
 
 json_t *switchover_json(const struct switchover *sw)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "id", sw->id, "state", state_names[sw->state], "phase",
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "kind", sw->failover ? "failover" : "switchover",
+			      "id", sw->id, "state", state_names[sw->state], "phase",
 			      phase_names[sw->phase], "old_primary", sw->old_name, "new_primary", sw->new_name,
 			      "point_of_no_return_passed", sw->pnr);
 	json_object_set_new(o, "elapsed_ms", sw->started_us ? json_real(sw_ms_since(sw->started_us)) : json_null());
@@ -2254,7 +2271,10 @@ static void cmd_history(struct daemon *d, struct client *cl, const struct reques
 		if (c->cutover && !strcmp(c->cutover->id, json_string_value(json_object_get(x, "id"))))
 			outcome = state_names[c->cutover->state];
 		json_array_append_new(out, json_pack(
-			"{s:O, s:O, s:O, s:O, s:s, s:O, s:O, s:O}", "id", json_object_get(x, "id"), "started",
+			"{s:s, s:O, s:O, s:O, s:O, s:s, s:O, s:O, s:O}", "kind",
+			json_string_value(json_object_get(first, "kind")) ? json_string_value(json_object_get(first, "kind"))
+									 : "switchover",
+			"id", json_object_get(x, "id"), "started",
 			json_object_get(first, "ts"), "old_primary", json_object_get(first, "old"), "new_primary",
 			json_object_get(first, "new"), "outcome", outcome,
 			"phases", rep && json_object_get(rep, "phases") ? json_object_get(rep, "phases") : json_null(),

@@ -87,7 +87,9 @@ struct switchover {
 	bool cand_safe;                 /* rollback: the candidate confirmed it is read-only */
 	bool fresh_polled, awaiting_fresh;   /* a failure waits for one fresh poll before its report */
 	json_t *errant;                 /* replicas left alone because they hold transactions the new primary lacks */
-	struct job *job;                /* a running STONITH hook */
+	struct job *job;                /* a running fence or STONITH hook */
+	bool hook_is_stonith, hooks_failed;
+	char *fence_sql_error;          /* owned: why the SQL fence of the dead primary failed */
 };
 
 

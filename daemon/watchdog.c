@@ -22,15 +22,6 @@
 #define CLEARED_KEPT 16            /* cleared alarms shown in status, newest first */
 #define SB_RETRY_MS 10000          /* the split-brain policy acts again at most this often */
 
-static void iso(int64_t us, char *buf, size_t len)
-{
-	time_t t = (time_t)(us / 1000000);
-	struct tm tm;
-	char base[32];
-	gmtime_r(&t, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%03dZ", base, (int)((us / 1000) % 1000));
-}
 
 /* Append a watchdog entry (no "id": it is not a switchover) to the cluster's journal. */
 static void wd_journal(struct daemon *d, struct cluster *c, const char *event, json_t *extra)
@@ -113,11 +104,19 @@ static void alarms_settle(struct daemon *d, struct cluster *c)
 {
 	int n = c->cfg->hysteresis > 0 ? c->cfg->hysteresis : 1;
 	size_t i, kept = 0, cleared = 0;
+	int64_t now = now_mono_ms();
 
 	for (i = 0; i < c->n_alarms; i++) {
 		struct alarm *a = &c->alarms[i];
 		if (a->state == ALARM_CLEARED)
 			continue;
+		/* Extra evaluations (after a fence, a switchover, a reload) come milliseconds apart:
+		 * an observation counts toward hysteresis only half a poll interval after the last. */
+		if (a->count_ms && now - a->count_ms < d->cfg->poll_interval_ms / 2) {
+			a->seen = false;
+			continue;
+		}
+		a->count_ms = now;
 		if (a->seen) {
 			if (a->state == ALARM_PENDING && ++a->count >= n) {
 				a->state = ALARM_ACTIVE;
@@ -174,9 +173,9 @@ json_t *watchdog_alarms_json(const struct cluster *c)
 	for (i = 0; i < c->n_alarms; i++) {
 		const struct alarm *a = &c->alarms[i];
 		char first[40], raised[40], cleared[40];
-		iso(a->first_seen_us, first, sizeof(first));
-		iso(a->raised_us, raised, sizeof(raised));
-		iso(a->cleared_us, cleared, sizeof(cleared));
+		iso_time(a->first_seen_us, first, sizeof(first));
+		iso_time(a->raised_us, raised, sizeof(raised));
+		iso_time(a->cleared_us, cleared, sizeof(cleared));
 		json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:o, s:o}", "name", a->name,
 			"subject", a->subject ? json_string(a->subject) : json_null(), "severity",
 			verdict_name(a->severity), "state", states[a->state], "message", a->message ? a->message : "",
@@ -282,6 +281,7 @@ struct action {
 	json_t *req_id;
 	struct db *db;
 	bool then_fence;              /* stonith: fence by SQL afterwards if still reachable */
+	bool hook_tried;              /* the fence hook already ran (no second try) */
 	void (*done)(struct action *a, bool ok, const char *msg);
 };
 
@@ -341,19 +341,33 @@ static const struct flavor_ops *server_flavor(const struct server *s)
 	return flavor_get(s->cfg->flavor == FLAVOR_HINT_MYSQL ? FLAVOR_MYSQL80 : FLAVOR_MARIADB);
 }
 
+static bool action_hook(struct action *a, bool stonith);
+
 static void sql_done(struct db *db, struct db_result *res, void *arg)
 {
 	struct action *a = arg;
 	const char *ro = res->err || res->n < 2 ? NULL : rowset_at(res->rs[1], 0, 0);
 	bool want_ro = strcmp(a->what, "unfence") != 0;
+	bool ok = !res->err && ro && !strcmp(ro, want_ro ? "1" : "0");
 	char msg[600];
 
 	if (res->err)
 		snprintf(msg, sizeof(msg), "%s", res->errmsg);
 	else
 		snprintf(msg, sizeof(msg), "read_only is now %s", ro ? ro : "?");
-	action_finish(a, !res->err && ro && !strcmp(ro, want_ro ? "1" : "0"), msg);
 	db_result_free(res);
+	/* SQL could not fence it: the fence hook (network cut, …) is the next means */
+	if (!ok && want_ro && !a->hook_tried) {
+		struct log_ctx ctx = { a->c->cfg->name, a->server, NULL, NULL };
+		a->hook_tried = true;
+		db_free(a->db);
+		a->db = NULL;
+		if (action_hook(a, false)) {
+			log_ctx(LOG_NOTICE, &ctx, "SQL fence failed (%s): running the fence hook", msg);
+			return;
+		}
+	}
+	action_finish(a, ok, msg);
 }
 
 /* Fence (read_only on) or unfence a server by SQL, verifying the result. */
@@ -382,6 +396,7 @@ static void hook_done(struct job_result *r, void *arg)
 
 	job_result_last_line(r, last, sizeof(last));
 	snprintf(msg, sizeof(msg), "hook %s%s%s", job_result_describe(r, why, sizeof(why)), *last ? ": " : "", last);
+	a->hook_tried = true;
 	if (ok && a->then_fence) {
 		struct server *s = daemon_server(a->d, a->server);
 		/* the hook says it is fenced; if the server still answers, make it read-only too */
@@ -568,13 +583,13 @@ static void auto_failover_check(struct daemon *d, struct cluster *c)
 
 	if (!p || p->cluster != c)
 		return;
-	/* Counted from the first failed poll (not from the health hysteresis): failover_after is
-	 * "consecutive polls that could not reach it". */
+	/* failover_after counts the poller's consecutive failed polls of the primary (real
+	 * connection attempts, spaced by its backoff), not evaluations, which extra rounds add. */
 	if (p->st.reachable) {
 		c->primary_fail_evals = 0;
 		return;
 	}
-	c->primary_fail_evals++;
+	c->primary_fail_evals = p->consecutive_failures;
 	if (!c->cfg->auto_failover || c->cutover || c->primary_fail_evals < c->cfg->failover_after)
 		return;
 	/* Independent confirmation: the replicas themselves must have lost the primary. */
@@ -603,6 +618,13 @@ static void auto_failover_check(struct daemon *d, struct cluster *c)
 				  evidence));
 		return;
 	}
+	if (c->auto_retry_after_us && now_real_us() < c->auto_retry_after_us) {
+		observe(c, "auto_failover_failed", p->cfg->name, VERDICT_CRIT,
+			xasprintf("%s is dead, and the last automatic failover attempt did not go through; "
+				  "trying again in %lld s (or fail over by hand: cutoverctl failover)", p->cfg->name,
+				  (long long)((c->auto_retry_after_us - now_real_us()) / 1000000)));
+		return;
+	}
 	if (c->last_auto_failover_us &&
 	    now_real_us() - c->last_auto_failover_us < (int64_t)c->cfg->failover_block_ms * 1000) {
 		observe(c, "auto_failover_blocked", p->cfg->name, VERDICT_CRIT,
@@ -616,6 +638,7 @@ static void auto_failover_check(struct daemon *d, struct cluster *c)
 		char err[512];
 		log_ctx(LOG_WARNING, &ctx, "primary %s declared dead: unreachable for %d polls and its replicas "
 					   "lost it too (%s): automatic failover", p->cfg->name, c->primary_fail_evals, evidence);
+		c->prev_auto_failover_us = c->last_auto_failover_us;
 		c->last_auto_failover_us = now_real_us();
 		wd_journal(d, c, "auto_failover", json_pack("{s:s, s:i, s:s, s:I}", "dead_primary", p->cfg->name,
 							    "failed_polls", c->primary_fail_evals, "evidence", evidence,

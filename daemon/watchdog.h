@@ -27,6 +27,7 @@ struct alarm {
 	enum verdict severity;
 	enum alarm_state state;
 	int count;                /* consecutive observations toward the next state change */
+	int64_t count_ms;         /* monotonic time of the last counted observation */
 	bool seen;                /* observed in the evaluation being processed */
 	int64_t first_seen_us;    /* wall clock (µs) */
 	int64_t raised_us;        /* 0 while pending */
