@@ -21,6 +21,7 @@
 #include "switchover.h"
 #include "switchover_impl.h"
 #include "util.h"
+#include "watchdog.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,30 +77,23 @@ static void f_preflight_eval(struct switchover *sw)
 static void f_pf_cand_done(struct db *db, struct db_result *res, void *arg)
 {
 	struct switchover *sw = arg;
-	const struct flavor_ops *f = sw_flavor_of(sw->cand);
 
 	if (sw->state != SW_RUNNING) {
 		db_result_free(res);
 		return;
 	}
-	if (res->err) {
+	if (!sw_take_cand_status(sw, res)) {
 		sw_phase_failed(sw, "%s: %s", sw->new_name, res->errmsg);
 		db_result_free(res);
 		return;
 	}
-	server_status_clear(&sw->fresh_cand);
-	f->parse_vars(res->rs[0], &sw->fresh_cand);
-	f->parse_replica(res->rs[1], &sw->fresh_cand.repl);
-	sw->fresh_cand.flavor = f->id;
 	db_result_free(res);
 	f_preflight_eval(sw);
 }
 
 static void f_enter_preflight(struct switchover *sw)
 {
-	const struct flavor_ops *fc = sw_flavor_of(sw->cand);
-	const char *q[2] = { fc->sql[SQL_VARS], fc->sql[SQL_REPLICA_STATUS] };
-	db_run(sw->db_cand, q, 2, sw->d->cfg->connect_timeout_ms + sw->d->cfg->query_timeout_ms, f_pf_cand_done, sw);
+	sw_run_cand_status(sw, f_pf_cand_done);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -165,37 +159,17 @@ static void f_fence_sql_done(struct db *db, struct db_result *res, void *arg)
 	f_fence_unfenced(sw);
 }
 
-/* Start the server's fence or STONITH hook (its own, else the cluster's); false if none. */
+/* Start the old primary's fence or STONITH hook; false if it has none. */
 static bool f_run_hook(struct switchover *sw, bool stonith)
 {
-	const struct server *old = sw->old;
-	const char *cmd = stonith ? (old->cfg->stonith_hook ? old->cfg->stonith_hook : sw_ccfg(sw)->stonith_hook)
-				  : (old->cfg->fence_hook ? old->cfg->fence_hook : sw_ccfg(sw)->fence_hook);
-	char **argv;
-
-	if (!cmd || job_split_argv(cmd, &argv) <= 0)
-		return false;
+	char *reason = xasprintf("%s failover of %s to %s", sw->automatic ? "automatic" : "emergency", sw->old_name,
+				 sw->new_name);
 	sw->hook_is_stonith = stonith;
-	{
-		struct log_ctx ctx = sw_lctx(sw);
-		char *env[8];
-		int n = 0;
-		env[n++] = xasprintf("CUTOVER_EVENT=%s", stonith ? "stonith" : "fence");
-		env[n++] = xasprintf("CUTOVER_CLUSTER=%s", sw_ccfg(sw)->name);
-		env[n++] = xasprintf("CUTOVER_TARGET=%s", sw->old_name);
-		env[n++] = xasprintf("CUTOVER_TARGET_HOST=%s", old->cfg->host ? old->cfg->host : old->cfg->socket);
-		env[n++] = xasprintf("CUTOVER_TARGET_PORT=%d", old->cfg->port);
-		env[n++] = xasprintf("CUTOVER_REASON=%s failover of %s to %s", sw->automatic ? "automatic" : "emergency",
-				     sw->old_name, sw->new_name);
-		env[n] = NULL;
+	sw->job = fence_hook_run(sw->d, sw->c, sw->old, stonith, reason, f_fence_hook_done, sw);
+	free(reason);
+	if (sw->job)
 		sw_emit(sw, "info", "running the %s hook against %s", stonith ? "STONITH" : "fence", sw->old_name);
-		sw->job = job_run(sw->d->base, (const char *const *)argv, (const char *const *)env, NULL,
-				  sw_ccfg(sw)->hook_timeout_ms, f_fence_hook_done, sw, &ctx);
-		while (n--)
-			free(env[n]);
-	}
-	job_free_argv(argv);
-	return true;
+	return sw->job != NULL;
 }
 
 /* Nothing could fence it: only the operator's word lets the failover go on. */

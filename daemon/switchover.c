@@ -622,6 +622,26 @@ static void pf_old_done(struct db *db, struct db_result *res, void *arg)
 		preflight_queries_done(sw);
 }
 
+/* The candidate's variables and replica status, read by preflight (both kinds). */
+void sw_run_cand_status(struct switchover *sw, db_done_fn fn)
+{
+	const struct flavor_ops *fc = sw_flavor_of(sw->cand);
+	const char *q[2] = { fc->sql[SQL_VARS], fc->sql[SQL_REPLICA_STATUS] };
+	db_run(sw->db_cand, q, 2, sw->d->cfg->connect_timeout_ms + sw->d->cfg->query_timeout_ms, fn, sw);
+}
+
+bool sw_take_cand_status(struct switchover *sw, const struct db_result *res)
+{
+	const struct flavor_ops *f = sw_flavor_of(sw->cand);
+	if (res->err)
+		return false;
+	server_status_clear(&sw->fresh_cand);
+	f->parse_vars(res->rs[0], &sw->fresh_cand);
+	f->parse_replica(res->rs[1], &sw->fresh_cand.repl);
+	sw->fresh_cand.flavor = f->id;
+	return true;
+}
+
 static void pf_cand_done(struct db *db, struct db_result *res, void *arg)
 {
 	struct switchover *sw = arg;
@@ -629,16 +649,8 @@ static void pf_cand_done(struct db *db, struct db_result *res, void *arg)
 		db_result_free(res);
 		return;
 	}
-	const struct flavor_ops *f = sw_flavor_of(sw->cand);
-
-	if (res->err) {
+	if (!sw_take_cand_status(sw, res))
 		sw_set_failure(sw, "%s: %s", sw->new_name, res->errmsg);
-	} else {
-		server_status_clear(&sw->fresh_cand);
-		f->parse_vars(res->rs[0], &sw->fresh_cand);
-		f->parse_replica(res->rs[1], &sw->fresh_cand.repl);
-		sw->fresh_cand.flavor = f->id;
-	}
 	db_result_free(res);
 	if (--sw->pending == 0)
 		preflight_queries_done(sw);
@@ -646,14 +658,13 @@ static void pf_cand_done(struct db *db, struct db_result *res, void *arg)
 
 static void enter_preflight(struct switchover *sw)
 {
-	const struct flavor_ops *fo = sw_flavor_of(sw->old), *fc = sw_flavor_of(sw->cand);
+	const struct flavor_ops *fo = sw_flavor_of(sw->old);
 	const char *q_old[2] = { fo->sql[SQL_VARS], fo->sql[SQL_PRIVILEGED_USERS] };
-	const char *q_cand[2] = { fc->sql[SQL_VARS], fc->sql[SQL_REPLICA_STATUS] };
 	int qt = sw->d->cfg->connect_timeout_ms + sw->d->cfg->query_timeout_ms;
 
 	sw->pending = 2;
 	db_run(sw->db_old, q_old, 2, qt, pf_old_done, sw);
-	db_run(sw->db_cand, q_cand, 2, qt, pf_cand_done, sw);
+	sw_run_cand_status(sw, pf_cand_done);
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -131,6 +131,9 @@ int sw_routers_each(struct switchover *sw, size_t op_offset, router_cb done);
 void sw_follow(struct switchover *sw, struct db *db, const struct server *s, bool demote);
 void sw_follower_finished(struct switchover *sw);
 void f_follow(struct switchover *sw, struct db *db, const struct server *s, bool demote);
+/* Preflight's fresh read of the candidate (variables, replica status), for both kinds. */
+void sw_run_cand_status(struct switchover *sw, void (*fn)(struct db *, struct db_result *, void *));
+bool sw_take_cand_status(struct switchover *sw, const struct db_result *res);
 /* A new switchover record on cluster c (not yet started): ids, connections, journal. */
 struct switchover *sw_new(struct daemon *d, struct cluster *c, struct server *old, struct server *cand,
 			  char *err, size_t errlen);

@@ -414,36 +414,43 @@ static void hook_done(struct job_result *r, void *arg)
 	action_finish(a, ok, msg);
 }
 
-static const char *hook_for(const struct cluster *c, const struct server *s, bool stonith)
+const char *hook_for(const struct cluster *c, const struct server *s, bool stonith)
 {
 	const char *own = stonith ? s->cfg->stonith_hook : s->cfg->fence_hook;
 	return own ? own : stonith ? c->cfg->stonith_hook : c->cfg->fence_hook;
 }
 
-/* Run the server's STONITH (or fence) hook with the documented environment. */
-static bool action_hook(struct action *a, bool stonith)
+struct job *fence_hook_run(struct daemon *d, struct cluster *c, const struct server *s, bool stonith,
+			   const char *reason, job_done_fn cb, void *arg)
 {
-	struct server *s = daemon_server(a->d, a->server);
-	const char *cmd = hook_for(a->c, s, stonith);
+	const char *cmd = hook_for(c, s, stonith);
+	struct log_ctx ctx = { c->cfg->name, s->cfg->name, NULL, NULL };
+	struct job *job;
 	char **argv, *env[8];
 	int n = 0;
-	struct log_ctx ctx = { a->c->cfg->name, a->server, NULL, NULL };
 
 	if (!cmd || job_split_argv(cmd, &argv) <= 0)
-		return false;
+		return NULL;
 	env[n++] = xasprintf("CUTOVER_EVENT=%s", stonith ? "stonith" : "fence");
-	env[n++] = xasprintf("CUTOVER_CLUSTER=%s", a->c->cfg->name);
-	env[n++] = xasprintf("CUTOVER_TARGET=%s", a->server);
+	env[n++] = xasprintf("CUTOVER_CLUSTER=%s", c->cfg->name);
+	env[n++] = xasprintf("CUTOVER_TARGET=%s", s->cfg->name);
 	env[n++] = xasprintf("CUTOVER_TARGET_HOST=%s", s->cfg->host ? s->cfg->host : s->cfg->socket);
 	env[n++] = xasprintf("CUTOVER_TARGET_PORT=%d", s->cfg->port);
-	env[n++] = xasprintf("CUTOVER_REASON=%s", a->reason ? a->reason : "");
+	env[n++] = xasprintf("CUTOVER_REASON=%s", reason ? reason : "");
 	env[n] = NULL;
-	job_run(a->d->base, (const char *const *)argv, (const char *const *)env, NULL, a->c->cfg->hook_timeout_ms,
-		hook_done, a, &ctx);
+	job = job_run(d->base, (const char *const *)argv, (const char *const *)env, NULL, c->cfg->hook_timeout_ms, cb,
+		      arg, &ctx);
 	while (n--)
 		free(env[n]);
 	job_free_argv(argv);
-	return true;
+	return job;
+}
+
+/* Run the server's STONITH (or fence) hook for an action; false if it has none. */
+static bool action_hook(struct action *a, bool stonith)
+{
+	struct server *s = daemon_server(a->d, a->server);
+	return fence_hook_run(a->d, a->c, s, stonith, a->reason, hook_done, a) != NULL;
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -43,6 +43,15 @@ void watchdog_cluster_free(struct cluster *c);
 void watchdog_carry_over(struct cluster *to, struct cluster *from);
 json_t *watchdog_alarms_json(const struct cluster *c);
 int watchdog_active_alarms(const struct cluster *c);
+struct server;
+struct job;
+struct job_result;
+/* The server's STONITH or fence hook (its own, else the cluster's), NULL if none. */
+const char *hook_for(const struct cluster *c, const struct server *s, bool stonith);
+/* Run it with the documented environment (CUTOVER_EVENT, _CLUSTER, _TARGET, _TARGET_HOST,
+ * _TARGET_PORT, _REASON) under hook_timeout; NULL if the server has no such hook. */
+struct job *fence_hook_run(struct daemon *d, struct cluster *c, const struct server *s, bool stonith,
+			   const char *reason, void (*cb)(struct job_result *r, void *arg), void *arg);
 /* A switchover or failover made `name` the primary: it is now the authority. */
 void watchdog_set_authority(struct daemon *d, struct cluster *c, const char *name, const char *why);
 
