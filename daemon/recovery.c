@@ -1,0 +1,187 @@
+/* Recovery of a cutover interrupted by a daemon that died (kill -9, a crash, a reboot): at
+ * start-up the last cutover in each cluster's journal is looked at, and where it is provably
+ * safe — before the fence (restore the routers) or after it and before the promotion (make the
+ * old primary writable again, restore the routers) — it is rolled back; otherwise it is shown
+ * as interrupted until a person runs `cutoverctl resolve`. */
+#include "api.h"
+#include "cmdtab.h"
+#include "control.h"
+#include "daemon.h"
+#include "db.h"
+#include "event_hooks.h"
+#include "gtid.h"
+#include "job.h"
+#include "journal.h"
+#include "log.h"
+#include "router.h"
+#include "stats.h"
+#include "switchover.h"
+#include "switchover_impl.h"
+#include "util.h"
+#include "watchdog.h"
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+static void recovery_finish(struct switchover *sw, bool ok, const char *msg)
+{
+	struct log_ctx ctx = sw_lctx(sw);
+	if (ok) {
+		log_ctx(LOG_NOTICE, &ctx, "interrupted switchover %s rolled back after restart: %s", sw->id, msg);
+		sw_journal(sw, "rolled_back", true, json_pack("{s:s, s:b}", "reason", msg, "recovered", 1));
+		if (sw->c->cutover == sw)
+			sw->c->cutover = NULL;
+		switchover_free(sw);
+		return;
+	}
+	log_ctx(LOG_ERR, &ctx, "interrupted switchover %s needs attention: %s", sw->id, msg);
+	free(sw->reason);
+	sw->reason = xstrdup(msg);
+	sw->state = SW_INTERRUPTED;
+}
+
+static void rec_router_done(struct router *r, int err, const char *msg, void *arg)
+{
+	struct switchover *sw = arg;
+	if (err)
+		sw_set_failure(sw, "router %s: %s", r->cfg->name, msg ? msg : "?");
+	if (--sw->pending)
+		return;
+	if (sw->failures)
+		recovery_finish(sw, false, sw->first_failure);
+	else
+		recovery_finish(sw, true, sw->fence_started ? "old primary writable again, routers restored"
+							    : "routers restored");
+}
+
+static void rec_routers(struct switchover *sw)
+{
+	sw_clear_failures(sw);
+	sw->pending = sw_routers_each(sw, ROUTER_OP(rollback), rec_router_done);
+	if (!sw->pending)
+		recovery_finish(sw, true, "nothing to restore");
+}
+
+static void rec_unfenced(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	const char *ro = res->err || res->n < 2 ? NULL : rowset_at(res->rs[1], 0, 0);
+	if (!ro || strcmp(ro, "0")) {
+		char *m = xasprintf("could not make %s writable again: %s", sw->old_name, res->err ? res->errmsg : "?");
+		db_result_free(res);
+		recovery_finish(sw, false, m);
+		free(m);
+		return;
+	}
+	db_result_free(res);
+	rec_routers(sw);
+}
+
+static void recover(struct daemon *d, struct cluster *c, json_t *entries)
+{
+	json_t *first = json_array_get(entries, 0), *last = json_array_get(entries, json_array_size(entries) - 1);
+	const char *last_event = json_string_value(json_object_get(last, "event"));
+	const char *phase = NULL;
+	struct switchover *sw;
+	struct log_ctx ctx = { c->cfg->name, NULL, NULL, NULL };
+	size_t i;
+	json_t *e;
+	bool fenced = false, promoted = false;
+	static const char *terminal[] = { "done", "rolled_back", "failed", "refused", "dry_run", "resolved" };
+
+	for (i = 0; i < ARRAY_LEN(terminal); i++)
+		if (last_event && !strcmp(last_event, terminal[i]))
+			return;
+	json_array_foreach(entries, i, e) {
+		const char *ev = json_string_value(json_object_get(e, "event"));
+		const char *ph = json_string_value(json_object_get(e, "phase"));
+		if (ev && !strcmp(ev, "phase") && ph) {
+			phase = ph;
+			if (!strcmp(ph, "fence"))
+				fenced = true;
+			if (!strcmp(ph, "promote") || !strcmp(ph, "verify"))
+				promoted = true;
+		}
+		if (ev && (!strcmp(ev, "pnr") || !strcmp(ev, "routed")))
+			promoted = true;
+	}
+	sw = xcalloc(1, sizeof(*sw));
+	sw->d = d;
+	sw->c = c;
+	strlcpy_(sw->id, json_string_value(json_object_get(first, "id")), sizeof(sw->id));
+	sw->old_name = xstrdup(json_string_value(json_object_get(first, "old")));
+	sw->new_name = xstrdup(json_string_value(json_object_get(first, "new")));
+	sw->old = daemon_server(d, sw->old_name);
+	sw->cand = daemon_server(d, sw->new_name);
+	sw->checks = json_array();
+	sw->pause_before = -1;
+	for (i = 0; i < PH__COUNT; i++)
+		if (phase && !strcmp(phase, phase_names[i]))
+			sw->phase = (enum phase)i;
+	sw->state = SW_INTERRUPTED;
+	{
+		char err[256];
+		sw->journal = journal_open(d->cfg->state_dir, c->cfg->name, err, sizeof(err));
+	}
+	c->cutover = sw;
+	log_ctx(LOG_WARNING, &ctx, "found interrupted switchover %s (%s → %s) in phase %s", sw->id, sw->old_name,
+		sw->new_name, phase ? phase : "?");
+	if (!sw->old || !sw->cand) {
+		recovery_finish(sw, false, "its servers are no longer in the configuration");
+		return;
+	}
+	sw->rsw.cluster = c->cfg->name;
+	sw->rsw.old_primary = sw->old->cfg;
+	sw->rsw.new_primary = sw->cand->cfg;
+	sw->rsw.phase = "rollback";
+	sw->rsw.id = sw->id;
+	if (json_string_value(json_object_get(first, "kind")) &&
+	    !strcmp(json_string_value(json_object_get(first, "kind")), "failover")) {
+		sw->failover = true;
+		recovery_finish(sw, false, "an interrupted failover: check which server is writable and where the "
+					   "routers send writes, then `cutoverctl resolve`");
+		return;
+	}
+	if (promoted) {
+		recovery_finish(sw, false, "it was interrupted at or after the promotion: check which server is "
+					   "writable and where the router sends writes, then `cutoverctl resolve`");
+		return;
+	}
+	sw->state = SW_ROLLING_BACK;
+	sw->drained = true;
+	if (fenced) {
+		const struct flavor_ops *f = flavor_get(FLAVOR_MARIADB);
+		const char *q[2];
+		sw->fence_started = true;
+		sw->db_kill = sw_open_db(sw, sw->old);
+		q[0] = f->sql[SQL_UNFENCE];
+		q[1] = "SELECT @@global.read_only";
+		/* the flavor is not known yet at start-up; both flavors' unfence make it writable,
+		 * and MySQL's needs super_read_only too */
+		if (sw->old->cfg->flavor == FLAVOR_HINT_MYSQL)
+			q[0] = flavor_get(FLAVOR_MYSQL80)->sql[SQL_UNFENCE];
+		db_run(sw->db_kill, q, 2, c->cfg->fence_timeout_ms + d->cfg->connect_timeout_ms, rec_unfenced, sw);
+		return;
+	}
+	rec_routers(sw);
+}
+
+void switchover_recover_all(struct daemon *d)
+{
+	size_t i;
+	for (i = 0; i < d->n_clusters; i++) {
+		json_t *all = journal_read(d->cfg->state_dir, d->clusters[i].cfg->name);
+		json_t *by = journal_by_cutover(all);
+		if (json_array_size(by))
+			recover(d, &d->clusters[i],
+				json_object_get(json_array_get(by, json_array_size(by) - 1), "entries"));
+		json_decref(by);
+		json_decref(all);
+	}
+}
+

@@ -1,0 +1,449 @@
+/* The API commands of switchovers: switchover, abort, pause, resume, resolve, history.  They
+ * check the request against the cluster's state, then hand over to the engine (switchover.c). */
+#include "api.h"
+#include "cmdtab.h"
+#include "control.h"
+#include "daemon.h"
+#include "db.h"
+#include "event_hooks.h"
+#include "gtid.h"
+#include "job.h"
+#include "journal.h"
+#include "log.h"
+#include "router.h"
+#include "stats.h"
+#include "switchover.h"
+#include "switchover_impl.h"
+#include "util.h"
+#include "watchdog.h"
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+static struct cluster *pick_cluster(struct daemon *d, struct client *cl, const struct request *req)
+{
+	const char *name = json_string_value(json_object_get(req->args, "cluster"));
+	struct cluster *c;
+	if (!name) {
+		if (d->n_clusters == 1)
+			return &d->clusters[0];
+		client_reply_err(cl, req->id, ERR_INVALID, "several clusters are configured: name one with \"cluster\"");
+		return NULL;
+	}
+	c = daemon_cluster(d, name);
+	if (!c)
+		client_reply_err(cl, req->id, ERR_NOTFOUND, "no cluster named '%s'", name);
+	return c;
+}
+
+static int arg_int(const struct request *req, const char *name, int def)
+{
+	json_t *v = json_object_get(req->args, name);
+	return v ? (int)json_integer_value(v) : def;
+}
+
+/* Integer arguments are durations or counts: refuse what would wrap or make no sense. */
+static bool args_in_range(struct client *cl, const struct request *req, const char *const *names, long long min,
+			  long long max)
+{
+	for (; *names; names++) {
+		json_t *v = json_object_get(req->args, *names);
+		if (v && (json_integer_value(v) < min || json_integer_value(v) > max)) {
+			client_reply_err(cl, req->id, ERR_INVALID, "%s: %lld is out of range (%lld to %lld)", *names,
+					 (long long)json_integer_value(v), min, max);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool arg_bool(const struct request *req, const char *name, bool def)
+{
+	json_t *v = json_object_get(req->args, name);
+	return v ? json_is_true(v) : def;
+}
+
+/* The best candidate: a healthy direct replica, not `never`, least lag, most advanced. */
+static struct server *best_candidate(struct cluster *c, int max_lag_ms)
+{
+	struct server *best = NULL;
+	size_t i;
+	for (i = 0; i < c->n_servers && i < c->topo.n; i++) {
+		struct server *s = c->servers[i];
+		const struct topo_server *ts = &c->topo.srv[i];
+		if (ts->role != ROLE_REPLICA || ts->source != c->topo.primary || s->cfg->candidate == CAND_NEVER ||
+		    s->health.state != HEALTH_UP || s->st.repl.io != THREAD_YES || s->st.repl.sql != THREAD_YES ||
+		    s->st.heartbeat_lag_ms < 0 || s->st.heartbeat_lag_ms > max_lag_ms || ts->n_problems)
+			continue;
+		if (!best) {
+			best = s;
+			continue;
+		}
+		if ((s->cfg->candidate == CAND_PREFER) != (best->cfg->candidate == CAND_PREFER)) {
+			if (s->cfg->candidate == CAND_PREFER)
+				best = s;
+			continue;
+		}
+		if (s->st.heartbeat_lag_ms != best->st.heartbeat_lag_ms) {
+			if (s->st.heartbeat_lag_ms < best->st.heartbeat_lag_ms)
+				best = s;
+			continue;
+		}
+		if (server_status_gtid(&s->st) && server_status_gtid(&best->st) &&
+		    gtid_str_contains(s->flavor && s->flavor->id == FLAVOR_MARIADB ? GTID_MARIADB : GTID_MYSQL,
+				      server_status_gtid(&s->st), server_status_gtid(&best->st)) == 1 &&
+		    gtid_str_contains(s->flavor && s->flavor->id == FLAVOR_MARIADB ? GTID_MARIADB : GTID_MYSQL,
+				      server_status_gtid(&best->st), server_status_gtid(&s->st)) != 1)
+			best = s;
+	}
+	return best;
+}
+
+static void server_names(struct cluster *c, char *buf, size_t len)
+{
+	size_t i, off = 0;
+	buf[0] = '\0';
+	for (i = 0; i < c->n_servers && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", c->servers[i]->cfg->name);
+}
+
+static void cmd_switchover(struct daemon *d, struct client *cl, const struct request *req)
+{
+	struct cluster *c = pick_cluster(d, cl, req);
+	const char *to = json_string_value(json_object_get(req->args, "to"));
+	const char *pause = json_string_value(json_object_get(req->args, "pause_before"));
+	struct switchover *sw;
+	struct server *old, *cand;
+	char names[512], err[256];
+	int pause_idx = -1, i, max_lag;
+
+	if (!c)
+		return;
+	{
+		static const char *const ms_args[] = { "max_lag_ms", "drain_timeout_ms", "sync_timeout_ms", NULL };
+		if (!args_in_range(cl, req, ms_args, 0, 86400000))
+			return;
+	}
+	if (c->cutover) {
+		if (switchover_active(c->cutover))
+			client_reply_err(cl, req->id, ERR_BUSY, "switchover %s (%s → %s) is %s on cluster %s (phase %s)",
+					 c->cutover->id, c->cutover->old_name, c->cutover->new_name,
+					 state_names[c->cutover->state], c->cfg->name, phase_names[c->cutover->phase]);
+		else
+			client_reply_err(cl, req->id, ERR_BADSTATE,
+					 "an interrupted switchover %s on cluster %s must be resolved first: %s "
+					 "(then: cutoverctl resolve --cluster %s)",
+					 c->cutover->id, c->cfg->name, c->cutover->reason ? c->cutover->reason : "",
+					 c->cfg->name);
+		return;
+	}
+	if (pause) {
+		for (i = 1; i < PH__COUNT; i++)
+			if (!strcmp(pause, phase_names[i]))
+				pause_idx = i;
+		if (pause_idx < 0 || pause_idx > PH_PROMOTE) {
+			client_reply_err(cl, req->id, ERR_INVALID,
+					 "pause_before: '%s' is not a phase one can pause before "
+					 "(drain, catchup, fence, sync, promote)", pause);
+			return;
+		}
+	}
+	max_lag = arg_int(req, "max_lag_ms", c->cfg->max_lag_ms);
+	old = c->topo.primary >= 0 ? c->servers[c->topo.primary] : NULL;
+	if (!old || c->topo.n_writable != 1) {
+		client_reply_err(cl, req->id, ERR_BADSTATE,
+				 "cluster %s has no single writable primary (%d writable): %s", c->cfg->name,
+				 c->topo.n_writable, c->topo.n_reasons ? c->topo.reasons[0] : "not yet polled");
+		return;
+	}
+	server_names(c, names, sizeof(names));
+	if (to) {
+		cand = daemon_server(d, to);
+		if (!cand || cand->cluster != c) {
+			client_reply_err(cl, req->id, ERR_NOTFOUND, "no server named '%s' in cluster %s (servers: %s)", to,
+					 c->cfg->name, names);
+			return;
+		}
+		if (cand == old) {
+			client_reply_err(cl, req->id, ERR_INVALID, "%s is already the primary of %s", to, c->cfg->name);
+			return;
+		}
+		if (cand->cfg->candidate == CAND_NEVER) {
+			client_reply_err(cl, req->id, ERR_INVALID, "%s has candidate = never in the configuration", to);
+			return;
+		}
+	} else {
+		cand = best_candidate(c, max_lag);
+		if (!cand) {
+			client_reply_err(cl, req->id, ERR_BADSTATE,
+					 "no replica of %s qualifies as a candidate (healthy, both threads running, lag ≤ %d ms, "
+					 "candidate not 'never'); name one with \"to\" to see why",
+					 old->cfg->name, max_lag);
+			return;
+		}
+	}
+
+	sw = sw_new(d, c, old, cand, err, sizeof(err));
+	if (!sw) {
+		client_reply_err(cl, req->id, ERR_INTERNAL, "%s", err);
+		return;
+	}
+	sw->dry_run = arg_bool(req, "dry_run", false);
+	sw->reverse = arg_bool(req, "reverse", c->cfg->reverse_replication);
+	sw->allow_unreachable = arg_bool(req, "allow_unreachable", false);
+	sw->max_lag_ms = max_lag;
+	sw->drain_timeout_ms = arg_int(req, "drain_timeout_ms", c->cfg->drain_timeout_ms);
+	sw->sync_timeout_ms = arg_int(req, "sync_timeout_ms", c->cfg->sync_timeout_ms);
+	if (sw->sync_timeout_ms <= 0) {
+		client_reply_err(cl, req->id, ERR_INVALID, "sync_timeout_ms must be > 0");
+		switchover_free(sw);
+		return;
+	}
+	sw->pause_before = pause_idx;
+	sw_start(sw, cl, req->id,
+		 json_pack("{s:s, s:i, s:i, s:i, s:b}", "kind", "switchover", "max_lag_ms", sw->max_lag_ms,
+			   "drain_timeout_ms", sw->drain_timeout_ms, "sync_timeout_ms", sw->sync_timeout_ms, "reverse",
+			   sw->reverse));
+}
+
+struct switchover *sw_new(struct daemon *d, struct cluster *c, struct server *old, struct server *cand,
+			  char *err, size_t errlen)
+{
+	struct switchover *sw = xcalloc(1, sizeof(*sw));
+	size_t k;
+
+	sw->d = d;
+	sw->c = c;
+	sw->old = old;
+	sw->cand = cand;
+	sw->old_name = xstrdup(old->cfg->name);
+	sw->new_name = xstrdup(cand->cfg->name);
+	sw->reverse = c->cfg->reverse_replication;
+	sw->max_lag_ms = c->cfg->max_lag_ms;
+	sw->drain_timeout_ms = c->cfg->drain_timeout_ms;
+	sw->sync_timeout_ms = c->cfg->sync_timeout_ms;
+	sw->pause_before = -1;
+	sw->checks = json_array();
+	sw->started_us = now_mono_us();
+	sw->started_real_us = now_real_us();
+	{
+		time_t t = (time_t)(sw->started_real_us / 1000000);
+		struct tm tm;
+		char ts[32];
+		gmtime_r(&t, &tm);
+		strftime(ts, sizeof(ts), "%Y%m%dT%H%M%S", &tm);
+		snprintf(sw->id, sizeof(sw->id), "%s-%03d-%s", ts, (int)((sw->started_real_us / 1000) % 1000),
+			 c->cfg->name);
+	}
+	journal_rotate_if_large(d->cfg->state_dir, c->cfg->name);
+	sw->journal = journal_open(d->cfg->state_dir, c->cfg->name, err, errlen);
+	if (!sw->journal) {
+		size_t l = strlen(err);
+		snprintf(err + l, errlen - l, ": a switchover needs its journal");
+		switchover_free(sw);
+		return NULL;
+	}
+	sw->db_old = sw_open_db(sw, old);
+	sw->db_kill = sw_open_db(sw, old);
+	sw->db_cand = sw_open_db(sw, cand);
+	for (k = 0; k < c->n_servers && sw->n_reps < MAX_REPLICAS; k++)
+		if (c->servers[k] != old && c->servers[k] != cand) {
+			sw->reps[sw->n_reps] = c->servers[k];
+			sw->db_rep[sw->n_reps++] = sw_open_db(sw, c->servers[k]);
+		}
+	sw->rsw.cluster = c->cfg->name;
+	sw->rsw.old_primary = old->cfg;
+	sw->rsw.new_primary = cand->cfg;
+	sw->rsw.phase = "preflight";
+	sw->rsw.id = sw->id;
+	return sw;
+}
+
+void sw_start(struct switchover *sw, struct client *cl, json_t *req_id, json_t *begin_extra)
+{
+	const char *kind = sw->failover ? "failover" : "switchover";
+
+	if (cl) {
+		sw->client = cl;
+		sw->req_id = json_incref(req_id);
+		client_hold(cl);
+	}
+	sw->c->cutover = sw;
+	if (!sw->dry_run) {
+		sw_journal(sw, "begin", true, begin_extra);
+	} else {
+		json_decref(begin_extra);
+		journal_close(sw->journal);
+		sw->journal = NULL;
+	}
+	sw_emit(sw, "start", "%s%s %s → %s on cluster %s%s", sw->dry_run ? "dry run of " : "", kind, sw->old_name,
+		sw->new_name, sw->c->cfg->name, sw->automatic ? " (automatic)" : "");
+	sw_phase_begin(sw, PH_PREFLIGHT);
+}
+
+static struct switchover *running(struct daemon *d, struct client *cl, const struct request *req, struct cluster **cp)
+{
+	struct cluster *c = pick_cluster(d, cl, req);
+	if (!c)
+		return NULL;
+	*cp = c;
+	if (!c->cutover || !switchover_active(c->cutover)) {
+		client_reply_err(cl, req->id, ERR_BADSTATE, "no switchover is running on cluster %s", c->cfg->name);
+		return NULL;
+	}
+	return c->cutover;
+}
+
+static void cmd_abort(struct daemon *d, struct client *cl, const struct request *req)
+{
+	struct cluster *c;
+	struct switchover *sw = running(d, cl, req, &c);
+	if (!sw)
+		return;
+	if (sw->pnr) {
+		client_reply_err(cl, req->id, ERR_BADSTATE,
+				 "switchover %s is past the point of no return (%s is writable); it cannot be aborted — "
+				 "let it finish, then switch back", sw->id, sw->new_name);
+		return;
+	}
+	if (sw->state == SW_ROLLING_BACK) {
+		client_reply_err(cl, req->id, ERR_BADSTATE, "switchover %s is already rolling back", sw->id);
+		return;
+	}
+	client_reply_ok(cl, req->id, json_pack("{s:s, s:s, s:s}", "id", sw->id, "phase", phase_names[sw->phase],
+					       "action", "rolling back"));
+	sw->abort_requested = true;
+	if (sw->state == SW_PAUSED) {
+		sw->state = SW_RUNNING;
+		sw_should_stop(sw);
+		return;
+	}
+	/* Waits that may last (drain, catch-up, sync) are cut short; quick steps finish first. */
+	if (sw->phase == PH_DRAIN || sw->phase == PH_CATCHUP || sw->phase == PH_SYNC) {
+		if (sw->phase == PH_SYNC)
+			sw->rec[PH_SYNC].end_us = now_mono_us();
+		sw_should_stop(sw);
+	}
+}
+
+static void cmd_pause(struct daemon *d, struct client *cl, const struct request *req)
+{
+	struct cluster *c;
+	struct switchover *sw = running(d, cl, req, &c);
+	if (!sw)
+		return;
+	if (sw->pnr || sw->phase >= PH_PROMOTE) {
+		client_reply_err(cl, req->id, ERR_BADSTATE, "switchover %s is past the last phase it can pause before", sw->id);
+		return;
+	}
+	if (sw->state == SW_PAUSED) {
+		client_reply_err(cl, req->id, ERR_BADSTATE, "switchover %s is already paused before %s", sw->id,
+				 phase_names[sw->phase]);
+		return;
+	}
+	sw->pause_requested = true;
+	client_reply_ok(cl, req->id, json_pack("{s:s, s:s}", "id", sw->id, "pausing_after", phase_names[sw->phase]));
+}
+
+static void cmd_resume(struct daemon *d, struct client *cl, const struct request *req)
+{
+	struct cluster *c;
+	struct switchover *sw = running(d, cl, req, &c);
+	if (!sw)
+		return;
+	if (sw->state != SW_PAUSED) {
+		client_reply_err(cl, req->id, ERR_BADSTATE, "switchover %s is not paused (%s)", sw->id,
+				 state_names[sw->state]);
+		return;
+	}
+	client_reply_ok(cl, req->id, json_pack("{s:s, s:s}", "id", sw->id, "resuming", phase_names[sw->phase]));
+	sw->state = SW_RUNNING;
+	sw_journal(sw, "resumed", false, NULL);
+	sw_phase_begin(sw, sw->phase);
+}
+
+static void cmd_resolve(struct daemon *d, struct client *cl, const struct request *req)
+{
+	struct cluster *c = pick_cluster(d, cl, req);
+	struct switchover *sw;
+	if (!c)
+		return;
+	sw = c->cutover;
+	if (!sw || sw->state != SW_INTERRUPTED) {
+		client_reply_err(cl, req->id, ERR_BADSTATE, "cluster %s has no interrupted switchover to resolve",
+				 c->cfg->name);
+		return;
+	}
+	sw_journal(sw, "resolved", true, json_pack("{s:i}", "by_uid", (int)client_uid(cl)));
+	client_reply_ok(cl, req->id, json_pack("{s:s, s:s}", "id", sw->id, "resolved", c->cfg->name));
+	c->cutover = NULL;
+	switchover_free(sw);
+}
+
+static void cmd_history(struct daemon *d, struct client *cl, const struct request *req)
+{
+	struct cluster *c = pick_cluster(d, cl, req);
+	json_t *all, *by, *out, *x;
+	int limit = arg_int(req, "limit", 20);
+	size_t i, start;
+
+	if (!c)
+		return;
+	{
+		static const char *const limit_arg[] = { "limit", NULL };
+		if (!args_in_range(cl, req, limit_arg, 1, 100000))
+			return;
+	}
+	all = journal_read(d->cfg->state_dir, c->cfg->name);
+	by = journal_by_cutover(all);
+	out = json_array();
+	start = json_array_size(by) > (size_t)(limit > 0 ? limit : 20) ? json_array_size(by) - (size_t)limit : 0;
+	json_array_foreach(by, i, x) {
+		json_t *entries = json_object_get(x, "entries"), *e, *rep = NULL;
+		json_t *first = json_array_get(entries, 0);
+		const char *outcome = "interrupted";
+		size_t k;
+		if (i < start)
+			continue;
+		json_array_foreach(entries, k, e) {
+			const char *ev = json_string_value(json_object_get(e, "event"));
+			if (json_object_get(e, "report"))
+				rep = json_object_get(e, "report");
+			else if (json_object_get(e, "reason") && ev && (!strcmp(ev, "rolled_back") || !strcmp(ev, "failed")))
+				rep = e;   /* a recovery's entry: its reason, no phases */
+			if (ev && (!strcmp(ev, "done") || !strcmp(ev, "rolled_back") || !strcmp(ev, "failed") ||
+				   !strcmp(ev, "refused") || !strcmp(ev, "resolved")))
+				outcome = ev;
+		}
+		if (c->cutover && !strcmp(c->cutover->id, json_string_value(json_object_get(x, "id"))))
+			outcome = state_names[c->cutover->state];
+		json_array_append_new(out, json_pack(
+			"{s:s, s:O, s:O, s:O, s:O, s:s, s:O, s:O, s:O}", "kind",
+			json_string_value(json_object_get(first, "kind")) ? json_string_value(json_object_get(first, "kind"))
+									 : "switchover",
+			"id", json_object_get(x, "id"), "started",
+			json_object_get(first, "ts"), "old_primary", json_object_get(first, "old"), "new_primary",
+			json_object_get(first, "new"), "outcome", outcome,
+			"phases", rep && json_object_get(rep, "phases") ? json_object_get(rep, "phases") : json_null(),
+			"write_blocked_ms", rep && json_object_get(rep, "write_blocked_ms") ? json_object_get(rep, "write_blocked_ms") : json_null(),
+			"reason", rep && json_object_get(rep, "reason") ? json_object_get(rep, "reason") : json_null()));
+	}
+	client_reply_ok(cl, req->id, json_pack("{s:s, s:o}", "cluster", c->cfg->name, "switchovers", out));
+	json_decref(by);
+	json_decref(all);
+}
+
+const struct api_handler switchover_handlers[] = {
+	{ "switchover", cmd_switchover },
+	{ "abort", cmd_abort },
+	{ "pause", cmd_pause },
+	{ "resume", cmd_resume },
+	{ "resolve", cmd_resolve },
+	{ "history", cmd_history },
+	{ NULL, NULL },
+};
