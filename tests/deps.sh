@@ -7,6 +7,8 @@ set -euo pipefail
 BUILD_PKGS=(gcc make pkg-config default-libmysqlclient-dev libevent-dev libjansson-dev
 	libsystemd-dev check libinih-dev)
 RUNTIME_PKGS=(mariadb-server mariadb-client haproxy socat jq iproute2 procps groff-base man-db)
+# Only for the integration tests: the watchdog suite cuts one TCP path with nft.
+TEST_PKGS=(nftables)
 FUZZ_PKGS=(clang libclang-rt-14-dev)
 # Services whose packages start and enable them from their postinst: package:service.
 SERVICES=(mariadb-server:mariadb haproxy:haproxy)
@@ -100,7 +102,7 @@ main() {
 		esac
 	done
 
-	local want=("${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}")
+	local want=("${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}")
 	# systemd-analyze (unit file checks) comes with systemd; containers often lack it.
 	command -v systemd-analyze >/dev/null || want+=(systemd)
 	((fuzz)) && want+=("${FUZZ_PKGS[@]}")

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <mysql.h>
 #include <poll.h>
@@ -33,6 +34,9 @@
 #define BASELINE_WAIT_MS 20000
 #define SANDBOX_TIMEOUT_MS 180000
 #define SQL_TIMEOUT_S 10
+#define MAX_SANDBOX_ENV 8
+#define MAX_CLEANUPS 8
+#define CLEANUP_ARGS 16
 
 struct it_env it;
 
@@ -58,6 +62,8 @@ static void case_teardown(void);
 static bool baseline_ok(char *why, size_t len);
 static bool baseline_wait(char *why, size_t len, int timeout_ms);
 static bool sandbox_start(void);
+static void sandbox_env_apply(bool set);
+static void cleanups_fatal(void);
 static int wait_child(pid_t pid, int timeout_ms);
 static char *read_file(const char *path, size_t max);
 static char *read_secret(const char *name);
@@ -94,6 +100,15 @@ static bool mysql_ready;
 /* For the fatal-signal handler: prepared in advance, it may only fork and exec. */
 static char *fatal_argv[5];
 static char fatal_dir[256];
+/* Environment for `sandbox.sh start`, per suite. */
+static struct {
+	const char *suite;
+	char *assignment;           /* owned: NAME=VALUE */
+} sandbox_env[MAX_SANDBOX_ENV];
+static int n_sandbox_env;
+/* Registered cleanup commands: NULL-terminated argv copies (owned); slot free when [0] is NULL.
+ * The fatal-signal handler runs them too, so they are complete before [0] is set. */
+static char *cleanups[MAX_CLEANUPS][CLEANUP_ARGS];
 
 /* ------------------------------------------------------------------------------------------ */
 /* time and notes */
@@ -371,11 +386,43 @@ static bool sandbox_start(void)
 	snprintf(base, sizeof(base), "%d", it.base_port);
 	snprintf(wr, sizeof(wr), "%d", it.write_port);
 	snprintf(rd, sizeof(rd), "%d", it.read_port);
+	sandbox_env_apply(true);
 	rc = it_run(argv, true, &out, SANDBOX_TIMEOUT_MS);
+	sandbox_env_apply(false);
 	if (rc != 0)
 		printf("it: sandbox.sh start failed (exit %d):\n%s\n", rc, out ? out : "");
 	free(out);
 	return rc == 0;
+}
+
+void it_suite_sandbox_env(const char *suite, const char *assignment)
+{
+	if (n_sandbox_env >= MAX_SANDBOX_ENV || !strchr(assignment, '=')) {
+		fprintf(stderr, "it: sandbox environment '%s' for %s ignored\n", assignment, suite);
+		return;
+	}
+	sandbox_env[n_sandbox_env].suite = suite;
+	sandbox_env[n_sandbox_env].assignment = strdup(assignment);
+	n_sandbox_env++;
+}
+
+/* Set (or remove again) the running suite's assignments in our environment, which the
+ * `sandbox.sh start` child inherits; nothing else started by the run sees them. */
+static void sandbox_env_apply(bool set)
+{
+	int i;
+
+	for (i = 0; i < n_sandbox_env; i++) {
+		const char *a = sandbox_env[i].assignment, *eq = strchr(a, '=');
+		char name[128];
+		if (!it.suite || strcmp(sandbox_env[i].suite, it.suite) || !eq || (size_t)(eq - a) >= sizeof(name))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - a), a);
+		if (set)
+			setenv(name, eq + 1, 1);
+		else
+			unsetenv(name);
+	}
 }
 
 pid_t it_server_pid(int server)
@@ -518,6 +565,26 @@ char *it_config_text(const char *extra)
 	return text;
 }
 
+char *it_config_text_cluster(const char *cluster_extra, const char *extra)
+{
+	char *base = it_config_text(extra), *sect, *end, *out = NULL;
+	char header[64];
+	size_t len;
+
+	if (!cluster_extra || !*cluster_extra)
+		return base;
+	snprintf(header, sizeof(header), "\n[cluster %s]\n", IT_CLUSTER);
+	sect = strstr(base, header);
+	/* The section ends at the blank line before the next one. */
+	end = sect ? strstr(sect + 1, "\n\n[") : NULL;
+	len = strlen(cluster_extra);
+	if (end && asprintf(&out, "%.*s%s%s%s", (int)(end + 1 - base), base, cluster_extra,
+			    cluster_extra[len - 1] == '\n' ? "" : "\n", end + 1) < 0)
+		out = NULL;
+	free(base);
+	return out;
+}
+
 int it_config_write(const char *text)
 {
 	return write_file(it.conf, text, 0600);
@@ -608,6 +675,20 @@ void it_daemon_kill9(void)
 	kill(it.daemon, SIGKILL);
 	wait_child(it.daemon, 5000);
 	it.daemon = 0;
+}
+
+int it_daemon_restart(const char *text)
+{
+	char *base = text ? NULL : it_config_text(NULL);
+	int rc = it_config_write(text ? text : base);
+
+	if (rc < 0)
+		it_note("cannot write %s: %s", it.conf, strerror(errno));
+	free(base);
+	if (rc < 0)
+		return -1;
+	it_daemon_stop();
+	return it_daemon_start();
 }
 
 void it_daemon_log_tail(int lines)
@@ -866,6 +947,61 @@ static void conns_close_all(void)
 {
 	while (!LIST_EMPTY(&conns))
 		it_conn_close(LIST_FIRST(&conns));
+}
+
+int it_requests_as_nobody(const char *const *lines, size_t n, char ***replies)
+{
+	int p[2];
+	size_t i;
+	pid_t pid;
+	FILE *f;
+
+	*replies = calloc(n, sizeof(char *));
+	if (!*replies || pipe(p) < 0)
+		return -1;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct it_conn *c;
+		close(p[0]);
+		if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+			_exit(10);
+		c = it_connect(it.sock);
+		if (!c)
+			_exit(11);
+		for (i = 0; i < n; i++) {
+			json_t *r;
+			char *s;
+			if (it_conn_send(c, lines[i]) < 0)
+				_exit(12);
+			r = it_conn_recv(c, 5000);
+			s = r ? json_dumps(r, JSON_COMPACT) : strdup("null");
+			dprintf(p[1], "%s\n", s);
+			free(s);
+			json_decref(r);
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return -1;
+	}
+	f = fdopen(p[0], "r");
+	for (i = 0; f && i < n; i++) {
+		char *line = NULL;
+		size_t cap = 0;
+		if (getline(&line, &cap, f) < 0) {
+			free(line);
+			break;
+		}
+		(*replies)[i] = line;
+	}
+	if (f)
+		fclose(f);
+	else
+		close(p[0]);
+	return wait_child(pid, 30000);
 }
 
 json_t *it_call(const char *cmd, json_t *args, int timeout_ms)
@@ -1650,6 +1786,7 @@ static void leave_suite(void)
 
 void it_shutdown(void)
 {
+	it_cleanup_run();
 	cur = NULL;
 	leave_suite();
 }
@@ -1674,6 +1811,7 @@ static void case_teardown(void)
 {
 	if (!cur)
 		return;
+	it_cleanup_run();
 	conns_close_all();
 	loads_kill_all();
 	it_cont_all();
@@ -1702,6 +1840,63 @@ Suite *it_suite_build(const struct it_suite_def *def)
 		n_reg++;
 	}
 	return s;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* cleanup commands */
+
+int it_cleanup_add(const char *const *argv)
+{
+	int i, k;
+
+	for (i = 0; i < MAX_CLEANUPS && cleanups[i][0]; i++)
+		;
+	if (i == MAX_CLEANUPS || !argv[0])
+		return -1;
+	/* [0] last: the signal handler only runs complete slots */
+	for (k = 1; k < CLEANUP_ARGS - 1 && argv[k]; k++)
+		cleanups[i][k] = strdup(argv[k]);
+	cleanups[i][k] = NULL;
+	cleanups[i][0] = strdup(argv[0]);
+	return 0;
+}
+
+void it_cleanup_run(void)
+{
+	int i, k, rc;
+
+	for (i = 0; i < MAX_CLEANUPS; i++) {
+		char *argv[CLEANUP_ARGS], *out = NULL;
+		if (!cleanups[i][0])
+			continue;
+		memcpy(argv, cleanups[i], sizeof(argv));
+		cleanups[i][0] = NULL;   /* the signal handler no longer runs it */
+		rc = it_run((const char *const *)argv, true, &out, 10000);
+		if (rc != 0)
+			it_note("cleanup %s %s exited %d: %s", argv[0], argv[1] ? argv[1] : "", rc, out ? out : "");
+		free(out);
+		for (k = 0; k < CLEANUP_ARGS && argv[k]; k++)
+			free(argv[k]);
+	}
+}
+
+/* From the fatal-signal handler: fork and exec only. */
+static void cleanups_fatal(void)
+{
+	pid_t pid;
+	int i;
+
+	for (i = 0; i < MAX_CLEANUPS; i++) {
+		if (!cleanups[i][0])
+			continue;
+		pid = fork();
+		if (pid == 0) {
+			execv(cleanups[i][0], cleanups[i]);
+			_exit(127);
+		}
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+	}
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1734,6 +1929,7 @@ static void on_fatal(int sig)
 	for (i = 0; i < MAX_LOADS; i++)
 		if (loads[i] > 0)
 			kill(loads[i], SIGKILL);
+	cleanups_fatal();
 	if (it.suite && fatal_argv[0]) {
 		pid = fork();
 		if (pid == 0) {

@@ -96,14 +96,31 @@ void it_cont_all(void);
 /* Make sure the cluster is at the baseline; rebuild the sandbox when `force` or when it is
  * not.  false (with a note) when even a rebuild did not get there. */
 bool it_restore_baseline(bool force, const char *why);
+/* An environment assignment ("NAME=VALUE", e.g. "SANDBOX_EXTRA_BIND=127.0.0.2") given to
+ * `sandbox.sh start` whenever it builds this suite's sandbox; call it from the suite's
+ * constructor, before the run.  At most 8 in all. */
+void it_suite_sandbox_env(const char *suite, const char *assignment);
+/* A command run when the current test ends (passed or failed), when the run ends, and by the
+ * fatal-signal handler — for what must never outlive a test, like a firewall rule.  argv[0] an
+ * absolute path, at most 15 arguments; copied.  0, or -1 when 8 are already registered. */
+int it_cleanup_add(const char *const *argv);
+/* Run the registered cleanup commands now (a test that is done with what they undo) and forget
+ * them; each one's failure is noted. */
+void it_cleanup_run(void);
 
 /* ---- cutoverd ---- */
 /* The base test config, plus `extra` appended (may be NULL); new string. */
 char *it_config_text(const char *extra);
+/* The base test config with `cluster_extra` (lines such as "split_brain = fence\n") added to its
+ * [cluster] section and `extra` appended; either may be NULL.  New string. */
+char *it_config_text_cluster(const char *cluster_extra, const char *extra);
 int it_config_write(const char *text);            /* to it.conf; 0 / -1 */
 int it_daemon_start(void);                        /* waits until `version` answers; 0 / -1 */
 void it_daemon_stop(void);
 void it_daemon_kill9(void);
+/* Write `text` (NULL: the base config) to it.conf and restart cutoverd with it (what a reload
+ * would carry over starts afresh); 0 / -1. */
+int it_daemon_restart(const char *text);
 bool it_daemon_alive(void);
 void it_daemon_log_tail(int lines);
 /* The log's current size, and whether what was written after such a mark contains needle. */
@@ -130,6 +147,10 @@ json_t *it_conn_reply(struct it_conn *c, int timeout_ms, json_t *progress);
 json_t *it_conn_progress_until(struct it_conn *c, const char *status, int timeout_ms, json_t **final);
 void it_conn_close(struct it_conn *c);
 
+/* Send `lines` on one connection as uid/gid 65534 (nobody) from a child process; the replies
+ * as strings in *replies (n of them, NULL where none came; free each and the array).  The
+ * child's exit status (10 setresuid failed, 11 connect, 12 send). */
+int it_requests_as_nobody(const char *const *lines, size_t n, char ***replies);
 /* One request on a new connection: the whole reply line, NULL if none came in timeout_ms. */
 json_t *it_call(const char *cmd, json_t *args, int timeout_ms);
 /* The "result" of an ok reply (new reference), NULL otherwise. */

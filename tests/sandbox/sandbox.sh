@@ -32,7 +32,9 @@ usage: sandbox.sh start [--fresh] [--dir D] [--servers N] [--base-port P] [--wri
                                    it runs); the flag overrides read_only in its my.cnf
 Environment: SANDBOX_DIR (default: <repo>/sandbox), SANDBOX_N (3), SANDBOX_BASE_PORT (23306),
 SANDBOX_WRITE_PORT (23300), SANDBOX_READ_PORT (write port + 1), SANDBOX_POLL (1s),
-SANDBOX_CACHE (/var/tmp/cutoverd-sandbox: initialized datadirs; empty = no cache).
+SANDBOX_CACHE (/var/tmp/cutoverd-sandbox: initialized datadirs; empty = no cache),
+SANDBOX_EXTRA_BIND (start: addresses every server listens on besides 127.0.0.1, comma-separated,
+e.g. 127.0.0.2, so that a test can cut one client's path to a server and not the others').
 I is a server number (1..N) or name (db1..dbN).  Run as root.
 EOF
 	exit 2
@@ -192,6 +194,8 @@ write_server_cnf() {
 		echo "pid_file = $(srv_pidfile "$i")"
 		echo "log_error = $(srv_errlog "$i")"
 		common_cnf
+		# After common_cnf's bind_address, so that this one wins (the template's key stays the same).
+		[[ -z $EXTRA_BIND ]] || echo "bind_address = 127.0.0.1,$EXTRA_BIND"
 		cat <<EOF
 server_id = $i
 report_host = 127.0.0.1
@@ -608,6 +612,8 @@ port_in_use() {
 check_start_args() {
 	local p i prog ports=("$WRITE_PORT" "$READ_PORT")
 	int_in "$N" 1 99 || die "SANDBOX_N must be 1..99 (got '$N')"
+	[[ -z $EXTRA_BIND || $EXTRA_BIND =~ ^[0-9a-fA-F.:]+(,[0-9a-fA-F.:]+)*$ ]] ||
+		die "SANDBOX_EXTRA_BIND must be comma-separated IP addresses (got '$EXTRA_BIND')"
 	for p in "$BASE_PORT" "$WRITE_PORT" "$READ_PORT"; do
 		int_in "$p" 1024 $((65535 - N)) || die "bad port '$p' (1024..$((65535 - N)))"
 	done
@@ -845,6 +851,7 @@ main() {
 	ARG_READ_PORT=${SANDBOX_READ_PORT:-}
 	ARG_POLL=${SANDBOX_POLL:-1s}
 	CACHE=${SANDBOX_CACHE-/var/tmp/cutoverd-sandbox}
+	EXTRA_BIND=${SANDBOX_EXTRA_BIND:-}
 	while (($#)); do
 		case $1 in
 		--fresh) fresh=1 ;;
