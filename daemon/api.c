@@ -375,16 +375,10 @@ static void cmd_config(struct daemon *d, struct client *c, const struct request 
 static void cmd_reload(struct daemon *d, struct client *c, const struct request *req)
 {
 	char *errors;
-	size_t i;
+	int rc = daemon_reload(d, &errors);
 
-	for (i = 0; i < d->n_clusters; i++)
-		if (d->clusters[i].cutover && switchover_active(d->clusters[i].cutover)) {
-			client_reply_err(c, req->id, ERR_BUSY, "a switchover is running on cluster %s; reload after it ends",
-					 d->clusters[i].cfg->name);
-			return;
-		}
-	if (daemon_reload(d, &errors) < 0) {
-		client_reply_err(c, req->id, ERR_INVALID, "%s", errors);
+	if (rc < 0) {
+		client_reply_err(c, req->id, rc == -2 ? ERR_BUSY : ERR_INVALID, "%s", errors);
 		free(errors);
 		return;
 	}

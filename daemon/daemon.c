@@ -213,6 +213,18 @@ int daemon_reload(struct daemon *d, char **errors_out)
 	size_t i;
 
 	*errors_out = NULL;
+	/* Whatever acts on the servers holds pointers into the running configuration's clusters:
+	 * a switchover or failover, a fence or STONITH action.  Reload once they have ended. */
+	for (i = 0; i < d->n_clusters; i++) {
+		struct cluster *c = &d->clusters[i];
+		if ((c->cutover && switchover_active(c->cutover)) || c->actions_running) {
+			*errors_out = xasprintf("a %s is running on cluster %s; reload again once it has ended",
+						c->actions_running ? "fence or STONITH action" : "switchover",
+						c->cfg->name);
+			log_warn("reload refused: %s", *errors_out);
+			return -2;
+		}
+	}
 	sd_reloading();
 	ncfg = config_load(d->config_path, &errs);
 	if (!ncfg) {

@@ -121,7 +121,8 @@ struct daemon {
 void iso_time(int64_t real_us, char *buf, size_t len);
 int daemon_setup(struct daemon *d, struct config *cfg, char *err, size_t errlen);
 void daemon_teardown(struct daemon *d);
-/* Load and swap in the config file; on errors keep the old one and return them as a message. */
+/* Load and swap in the config file; on errors keep the old one and return them as a message
+ * (-1), or refuse while a switchover or a fence/STONITH action runs (-2). */
 int daemon_reload(struct daemon *d, char **errors_out);
 struct cluster *daemon_cluster(struct daemon *d, const char *name);
 struct server *daemon_server(struct daemon *d, const char *name);

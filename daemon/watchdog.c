@@ -205,6 +205,8 @@ void watchdog_carry_over(struct cluster *to, struct cluster *from)
 	to->primary_fail_evals = from->primary_fail_evals;
 	to->last_auto_failover_us = from->last_auto_failover_us;
 	to->last_sb_action_us = from->last_sb_action_us;
+	to->prev_auto_failover_us = from->prev_auto_failover_us;
+	to->auto_retry_after_us = from->auto_retry_after_us;
 	from->alarms = NULL;
 	from->n_alarms = 0;
 	from->authority = NULL;
