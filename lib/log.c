@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <stdlib.h>
+#include <sys/uio.h>
 #include <systemd/sd-journal.h>
 
 static enum log_target target = LOG_TO_STDERR;
@@ -72,16 +74,32 @@ static void log_stderr(int prio, const struct log_ctx *ctx, const char *msg)
 
 static void log_journal(int prio, const struct log_ctx *ctx, const char *msg)
 {
-	const char *c = ctx && ctx->cluster ? ctx->cluster : "";
-	const char *s = ctx && ctx->server ? ctx->server : "";
-	const char *p = ctx && ctx->phase ? ctx->phase : "";
-	const char *i = ctx && ctx->id ? ctx->id : "";
+	/* Only the fields that are set, so `journalctl CUTOVER_SERVER=db2` never matches "". */
+	static const char *const names[] = { "CUTOVER_CLUSTER=", "CUTOVER_SERVER=", "CUTOVER_PHASE=", "CUTOVER_ID=" };
+	const char *vals[4] = { NULL, NULL, NULL, NULL };
+	char *fields[7];
+	struct iovec iov[7];
+	int n = 0, i;
 
-	/* Empty fields are sent as empty values; journalctl FIELD=value matches only real ones. */
-	sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio,
-			"CUTOVER_CLUSTER=%s", c, "CUTOVER_SERVER=%s", s,
-			"CUTOVER_PHASE=%s", p, "CUTOVER_ID=%s", i,
-			"SYSLOG_IDENTIFIER=cutoverd", NULL);
+	if (ctx) {
+		vals[0] = ctx->cluster;
+		vals[1] = ctx->server;
+		vals[2] = ctx->phase;
+		vals[3] = ctx->id;
+	}
+	fields[n++] = xasprintf("MESSAGE=%s", msg);
+	fields[n++] = xasprintf("PRIORITY=%d", prio);
+	fields[n++] = xstrdup("SYSLOG_IDENTIFIER=cutoverd");
+	for (i = 0; i < 4; i++)
+		if (vals[i] && *vals[i])
+			fields[n++] = xasprintf("%s%s", names[i], vals[i]);
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = fields[i];
+		iov[i].iov_len = strlen(fields[i]);
+	}
+	sd_journal_sendv(iov, n);
+	for (i = 0; i < n; i++)
+		free(fields[i]);
 }
 
 void log_ctx(int prio, const struct log_ctx *ctx, const char *fmt, ...)
