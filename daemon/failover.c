@@ -64,13 +64,8 @@ static void f_preflight_eval(struct switchover *sw)
 				     "%s received transactions %s did not (%s vs %s): they will be reported as errant",
 				     r->cfg->name, sw->new_name, rp, cp);
 	}
-	if (sw_failed_checks(sw)) {
-		char *list = sw_failed_list(sw);
-		sw_phase_failed(sw, "%d check%s failed: %s", sw_failed_checks(sw), sw_failed_checks(sw) == 1 ? "" : "s",
-				list);
-		free(list);
+	if (sw_refused(sw))
 		return;
-	}
 	sw_phase_next(sw);
 }
 

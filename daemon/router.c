@@ -96,3 +96,26 @@ const struct router_backend *router_find(const struct router_view *v, const char
 			return &v->be[i];
 	return NULL;
 }
+
+bool routers_write_to(struct router *const *routers, size_t n, const char *server, char *why, size_t len)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		const struct router *r = routers[i];
+		const struct router_backend *w;
+		int count;
+		if (r->cfg->type == ROUTER_EXEC && r->view.n == 0)
+			continue;
+		if (!r->view.reachable) {
+			snprintf(why, len, "router %s is unreachable", r->cfg->name);
+			return false;
+		}
+		w = router_writer(&r->view, &count);
+		if (count != 1 || strcmp(w->server, server)) {
+			snprintf(why, len, "router %s writes to %s", r->cfg->name,
+				 count == 1 ? (*w->server ? w->server : w->name) : count ? "several servers" : "nothing");
+			return false;
+		}
+	}
+	return true;
+}

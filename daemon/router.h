@@ -95,5 +95,8 @@ void router_free(struct router *r);
  * *count gets how many there are. */
 const struct router_backend *router_writer(const struct router_view *v, int *count);
 const struct router_backend *router_find(const struct router_view *v, const char *server, bool writer);
+/* Does every router that has a view (an exec router without exec_status has none) send writes
+ * to `server` alone?  If not, says which does not and why. */
+bool routers_write_to(struct router *const *routers, size_t n, const char *server, char *why, size_t len);
 
 #endif

@@ -193,6 +193,19 @@ void sw_add_check(struct switchover *sw, const char *name, bool ok, bool fatal, 
 	sw_emit(sw, ok ? "ok" : fatal ? "fail" : "warn", "check %s: %s — %s", name, result, msg);
 }
 
+/* If a preflight check failed, fail the phase naming them all; true if so. */
+bool sw_refused(struct switchover *sw)
+{
+	char *list;
+	int n = sw_failed_checks(sw);
+	if (!n)
+		return false;
+	list = sw_failed_list(sw);
+	sw_phase_failed(sw, "%d check%s failed: %s", n, n == 1 ? "" : "s", list);
+	free(list);
+	return true;
+}
+
 /* "candidate_lag (lag 1500 ms, max 1000 ms); …" for the failed checks. */
 char *sw_failed_list(const struct switchover *sw)
 {
@@ -519,13 +532,8 @@ static void preflight_eval(struct switchover *sw)
 		sw_add_check(sw, "privileged_accounts", false, false,
 			  "read_only does not stop these accounts on %s: %s", sw->old_name, list);
 	}
-	if (sw_failed_checks(sw)) {
-		char *list = sw_failed_list(sw);
-		sw_phase_failed(sw, "%d check%s failed: %s", sw_failed_checks(sw), sw_failed_checks(sw) == 1 ? "" : "s",
-				list);
-		free(list);
+	if (sw_refused(sw))
 		return;
-	}
 	preflight_hooks(sw);
 }
 
@@ -1271,16 +1279,10 @@ static char *verify_problem(struct switchover *sw)
 		if (s->st.read_only != 1)
 			return xasprintf("%s is writable", s->cfg->name);
 	}
-	for (i = 0; i < c->n_routers; i++) {
-		const struct router *r = c->routers[i];
-		const struct router_backend *w;
-		int count;
-		if (r->cfg->type == ROUTER_EXEC && r->view.n == 0)
-			continue;
-		w = router_writer(&r->view, &count);
-		if (count != 1 || strcmp(w->server, sw->new_name))
-			return xasprintf("router %s: %d writer%s%s%s", r->cfg->name, count, count == 1 ? "" : "s",
-					 count == 1 ? ": " : "", count == 1 ? w->server : "");
+	{
+		char why[300];
+		if (!routers_write_to(c->routers, c->n_routers, sw->new_name, why, sizeof(why)))
+			return xstrdup(why);
 	}
 	return NULL;
 }

@@ -112,6 +112,7 @@ void sw_add_check(struct switchover *sw, const char *name, bool ok, bool fatal, 
 	__attribute__((format(printf, 5, 6)));
 int sw_failed_checks(const struct switchover *sw);
 char *sw_failed_list(const struct switchover *sw);
+bool sw_refused(struct switchover *sw);
 void sw_journal(struct switchover *sw, const char *event, bool durable, json_t *extra);
 struct db *sw_open_db(struct switchover *sw, const struct server *s);
 const struct flavor_ops *sw_flavor_of(const struct server *s);

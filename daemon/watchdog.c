@@ -246,30 +246,6 @@ void watchdog_load(struct daemon *d)
 	}
 }
 
-/* Is every router that reports a writer sending writes to `name`?  Fills why otherwise. */
-static bool routers_agree(const struct cluster *c, const char *name, char *why, size_t len)
-{
-	size_t i;
-	for (i = 0; i < c->n_routers; i++) {
-		const struct router *r = c->routers[i];
-		const struct router_backend *w;
-		int count;
-		if (r->cfg->type == ROUTER_EXEC && r->view.n == 0)
-			continue;
-		if (!r->view.reachable) {
-			snprintf(why, len, "router %s is unreachable", r->cfg->name);
-			return false;
-		}
-		w = router_writer(&r->view, &count);
-		if (count != 1 || strcmp(w->server, name)) {
-			snprintf(why, len, "router %s writes to %s", r->cfg->name,
-				 count == 1 ? w->server : count ? "several servers" : "nothing");
-			return false;
-		}
-	}
-	return true;
-}
-
 /* ------------------------------------------------------------------------------------------ */
 /* actions: SQL on a server, hooks */
 
@@ -478,7 +454,7 @@ static void split_brain_act(struct daemon *d, struct cluster *c)
 	else if (auth->health.state != HEALTH_UP || auth->st.read_only != 0)
 		snprintf(why, sizeof(why), "the recorded primary %s is not a writable, reachable server", auth->cfg->name);
 	else
-		routers_agree(c, auth->cfg->name, why, sizeof(why));
+		routers_write_to(c->routers, c->n_routers, auth->cfg->name, why, sizeof(why));
 	if (*why) {
 		observe(c, "split_brain_unresolved", NULL, VERDICT_CRIT,
 			xasprintf("authority unclear (%s): nothing fenced; decide which server is the primary "
