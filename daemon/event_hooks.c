@@ -129,14 +129,17 @@ static bool starts_with(const char *s, const char *prefix)
 	return !strncmp(s, prefix, strlen(prefix));
 }
 
-/* switchover.c words its progress lines in a fixed way; these are the shapes of the lines
- * that mark a step of the whole (checks, waits and router steps in between are not). */
+/* The lines that mark a step of the whole (checks, waits and router steps in between are not):
+ * switchover.c says so in a "milestone" member; lines without it are recognised by their
+ * fixed wording. */
 const char *event_hooks_milestone(const json_t *event)
 {
 	const char *status = str_field(event, "status"), *msg = str_field(event, "message");
 	const char *phase = str_field(event, "phase"), *id = str_field(event, "id");
 	size_t pl = phase ? strlen(phase) : 0;
 
+	if (str_field(event, "milestone"))
+		return str_field(event, "milestone");
 	if (!status || !msg)
 		return NULL;
 	if (id && *id && starts_with(msg, "switchover ") && starts_with(msg + 11, id) &&

@@ -167,6 +167,12 @@ void sw_emit(struct switchover *sw, const char *status, const char *fmt, ...)
 		p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:s}", "ts", ts, "id", sw->id, "cluster", sw_ccfg(sw)->name,
 			      "phase", phase_names[sw->phase], "status", status, "elapsed_ms",
 			      sw_ms_since(sw->started_us), "message", msg);
+		/* the steps of the whole that event hooks are told about */
+		if (sw->milestone) {
+			json_object_set_new(p, "milestone", json_string(sw->milestone));
+			json_object_set_new(p, "kind", json_string(sw->failover ? "failover" : "switchover"));
+			sw->milestone = NULL;
+		}
 	}
 	log_ctx(!strcmp(status, "fail") ? LOG_ERR : !strcmp(status, "warn") ? LOG_WARNING : LOG_NOTICE, &ctx,
 		"%s", msg);
@@ -356,6 +362,7 @@ void sw_phase_next(struct switchover *sw)
 
 	sw->rec[cur].end_us = now_mono_us();
 	sw->rec[cur].ok = true;
+	sw->milestone = "phase_ok";
 	sw_emit(sw, "ok", "%s done in %.1f ms", phase_names[cur],
 	     (double)(sw->rec[cur].end_us - sw->rec[cur].start_us) / 1000.0);
 	if (cur == PH_PREFLIGHT && sw->dry_run) {
@@ -394,6 +401,7 @@ void sw_phase_failed(struct switchover *sw, const char *fmt, ...)
 	sw_timer_stop(sw);
 	sw->rec[sw->phase].end_us = now_mono_us();
 	sw->rec[sw->phase].ok = false;
+	sw->milestone = "phase_fail";
 	sw_emit(sw, "fail", "%s failed: %s", phase_names[sw->phase], msg);
 	free(sw->reason);
 	sw->reason = xasprintf("%s: %s", phase_names[sw->phase], msg);
@@ -1337,6 +1345,7 @@ static void rb_done(struct switchover *sw)
 		sw_finish(sw, SW_FAILED);
 		return;
 	}
+	sw->milestone = "rolled_back";
 	if (sw->failover)
 		sw_emit(sw, "ok", "rolled back: nothing was promoted; %s replicates as before", sw->new_name);
 	else
@@ -1599,6 +1608,7 @@ void sw_finish(struct switchover *sw, enum sw_state st)
 		cluster_stats_switchover(&c->stats, sw->failover, o, sw->routed_us && sw->fence_start_us
 						    ? (double)(sw->routed_us - sw->fence_start_us) / 1000.0 : -1, ph);
 	}
+	sw->milestone = "finished";
 	sw_emit(sw, st == SW_DONE ? "ok" : "fail", "%s %s: %s%s%s", sw->failover ? "failover" : "switchover", sw->id,
 		outcome, sw->reason ? ": " : "",
 	     sw->reason ? sw->reason : "");

@@ -86,6 +86,7 @@ struct switchover {
 	bool cand_io_stopped;           /* STOP SLAVE IO_THREAD ran on the candidate */
 	bool cand_safe;                 /* rollback: the candidate confirmed it is read-only */
 	bool fresh_polled, awaiting_fresh;   /* a failure waits for one fresh poll before its report */
+	const char *milestone;          /* static: set right before the sw_emit that marks a step of the whole */
 	json_t *errant;                 /* replicas left alone because they hold transactions the new primary lacks */
 	struct job *job;                /* a running fence or STONITH hook */
 	bool hook_is_stonith, hooks_failed;
