@@ -64,6 +64,17 @@ enum flavor_id flavor_detect(const char *version)
 	return FLAVOR_UNKNOWN;
 }
 
+bool flavor_has_demote(const char *version)
+{
+	unsigned major, minor, patch;
+
+	if (!version || !strcasestr(version, "mariadb"))
+		return true;   /* MySQL's demote statement is its ordinary CHANGE REPLICATION SOURCE */
+	if (!parse_version(version, &major, &minor, &patch))
+		return false;
+	return major > 10 || (major == 10 && minor >= 10);
+}
+
 const struct flavor_ops *flavor_get(enum flavor_id id)
 {
 	switch (id) {

@@ -9,6 +9,8 @@
 #include "rowset.h"
 #include "status.h"
 
+#include <stdbool.h>
+
 enum sql_id {
 	/* Polling. */
 	SQL_VARS,              /* one row: version, server_id, read_only, … (see parse_vars) */
@@ -63,6 +65,11 @@ extern const struct flavor_ops flavor_mysql84;
  * "8.0.36" → MySQL 8.0; "8.4.0", "9.1.0" → MySQL 8.4 rules.  MySQL before 8.0 is unknown. */
 enum flavor_id flavor_detect(const char *version);
 const struct flavor_ops *flavor_get(enum flavor_id id);
+/* Does this server take SQL_DEMOTE_TO_REPLICA?  MariaDB's MASTER_DEMOTE_TO_SLAVE came in 10.10;
+ * before it, the old primary's binlog position is copied into gtid_slave_pos by hand
+ * (SQL_DEMOTE_PREPARE) and SQL_CHANGE_SOURCE follows. */
+bool flavor_has_demote(const char *version);
+#define SQL_DEMOTE_PREPARE "SET GLOBAL gtid_slave_pos = @@global.gtid_binlog_pos"
 
 /* Escape a string for a single-quoted SQL literal (backslash and quote), into a new string. */
 char *sql_quote(const char *s);

@@ -1096,11 +1096,14 @@ void sw_follow(struct switchover *sw, struct db *db, const struct server *s, boo
 	char *host = sql_quote(sw->cand->cfg->host ? sw->cand->cfg->host : "127.0.0.1");
 	char *q[3];
 	size_t n = 0;
+	bool old_mariadb = demote && !flavor_has_demote(s->st.version);
 
 	if (!demote)
 		q[n++] = xstrdup(f->sql[SQL_STOP_REPLICA]);
-	q[n++] = xasprintf(f->sql[demote ? SQL_DEMOTE_TO_REPLICA : SQL_CHANGE_SOURCE], host, sw->cand->cfg->port, user,
-			   pw, 1);
+	else if (old_mariadb)   /* before 10.10: what MASTER_DEMOTE_TO_SLAVE=1 does, by hand */
+		q[n++] = xstrdup(SQL_DEMOTE_PREPARE);
+	q[n++] = xasprintf(f->sql[demote && !old_mariadb ? SQL_DEMOTE_TO_REPLICA : SQL_CHANGE_SOURCE], host,
+			   sw->cand->cfg->port, user, pw, 1);
 	q[n++] = xstrdup(f->sql[SQL_START_REPLICA]);
 	sw->pending++;
 	db_run(db, (const char *const *)q, n, sw_ccfg(sw)->promote_timeout_ms, follower_done, sw);

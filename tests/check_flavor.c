@@ -772,6 +772,25 @@ START_TEST(quote)
 }
 END_TEST
 
+START_TEST(test_has_demote)
+{
+	/* MASTER_DEMOTE_TO_SLAVE arrived in MariaDB 10.10 */
+	ck_assert(!flavor_has_demote("10.6.16-MariaDB-log"));
+	ck_assert(!flavor_has_demote("10.9.8-MariaDB"));
+	ck_assert(flavor_has_demote("10.10.2-MariaDB"));
+	ck_assert(flavor_has_demote("10.11.19-MariaDB-0+deb12u1"));
+	ck_assert(flavor_has_demote("11.4.2-MariaDB"));
+	/* MySQL's demote is its ordinary CHANGE REPLICATION SOURCE */
+	ck_assert(flavor_has_demote("8.0.36"));
+	ck_assert(flavor_has_demote("8.4.0"));
+	ck_assert(flavor_has_demote(NULL));
+	ck_assert(!flavor_has_demote("garbage-MariaDB"));
+	/* the by-hand preparation is one statement, usable before a plain CHANGE MASTER */
+	ck_assert_ptr_nonnull(strstr(SQL_DEMOTE_PREPARE, "gtid_slave_pos"));
+	ck_assert_ptr_null(strchr(SQL_DEMOTE_PREPARE, ';'));
+}
+END_TEST
+
 Suite *flavor_suite(void)
 {
 	Suite *s = suite_create("flavor");
@@ -818,6 +837,9 @@ Suite *flavor_suite(void)
 
 	tc = tcase_create("sql_quote");
 	tcase_add_test(tc, quote);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("flavor_has_demote");
+	tcase_add_test(tc, test_has_demote);
 	suite_add_tcase(s, tc);
 	return s;
 }
