@@ -246,6 +246,14 @@ static json_t *topology_json(struct daemon *d, const char *cluster)
 	return o;
 }
 
+static json_t *strv_json(char *const *v)
+{
+	json_t *arr = json_array();
+	for (; v && *v; v++)
+		json_array_append_new(arr, json_string(*v));
+	return arr;
+}
+
 static json_t *secret_json(const struct cfg_secret *s)
 {
 	if (s->password || s->file || s->env || s->inline_set)
@@ -277,15 +285,17 @@ static json_t *config_json(const struct config *cfg)
 	json_object_set_new(g, "log_level", json_string(log_level_name(cfg->log_level)));
 	json_object_set_new(g, "max_clients", json_integer(cfg->max_clients));
 	json_object_set_new(g, "idle_timeout_ms", json_integer(cfg->idle_timeout_ms));
+	json_object_set_new(g, "metrics_address", str_or_null(cfg->metrics_address));
+	json_object_set_new(g, "event_hooks", strv_json(cfg->event_hooks));
+	json_object_set_new(g, "event_hook_timeout_ms", json_integer(cfg->event_hook_timeout_ms));
+	json_object_set_new(g, "event_hook_rate", json_integer(cfg->event_hook_rate));
 	json_object_set_new(o, "global", g);
 
 	arr = json_array();
 	for (i = 0; i < cfg->n_clusters; i++) {
 		const struct cfg_cluster *c = &cfg->clusters[i];
-		json_t *hooks = json_array();
-		for (k = 0; c->preflight_hooks && c->preflight_hooks[k]; k++)
-			json_array_append_new(hooks, json_string(c->preflight_hooks[k]));
-		json_array_append_new(arr, json_pack(
+		json_t *hooks = strv_json(c->preflight_hooks), *co;
+		json_array_append_new(arr, co = json_pack(
 			"{s:s, s:i, s:i, s:b, s:s, s:o, s:o, s:i, s:i, s:i, s:i, s:i, s:i, s:b, s:b, s:o, s:s}",
 			"name", c->name, "lag_warn_ms", c->lag_warn_ms, "hysteresis", c->hysteresis,
 			"heartbeat", c->heartbeat, "heartbeat_table", c->heartbeat_table,
@@ -295,6 +305,14 @@ static json_t *config_json(const struct config *cfg)
 			"sync_timeout_ms", c->sync_timeout_ms, "promote_timeout_ms", c->promote_timeout_ms,
 			"reverse_replication", c->reverse_replication, "kill_sessions", c->kill_sessions,
 			"preflight_hooks", hooks, "split_brain", splitbrain_name(c->splitbrain)));
+		json_object_set_new(co, "stonith_hook", str_or_null(c->stonith_hook));
+		json_object_set_new(co, "fence_hook", str_or_null(c->fence_hook));
+		json_object_set_new(co, "hook_timeout_ms", json_integer(c->hook_timeout_ms));
+		json_object_set_new(co, "auto_failover", json_boolean(c->auto_failover));
+		json_object_set_new(co, "failover_after", json_integer(c->failover_after));
+		json_object_set_new(co, "failover_block_ms", json_integer(c->failover_block_ms));
+		json_object_set_new(co, "catchup_timeout_ms", json_integer(c->catchup_timeout_ms));
+		json_object_set_new(co, "event_hooks", strv_json(c->event_hooks));
 	}
 	json_object_set_new(o, "clusters", arr);
 
@@ -324,6 +342,8 @@ static json_t *config_json(const struct config *cfg)
 			"password", secret_json(&r->secret), "backend", str_or_null(r->backend),
 			"writer_hostgroup", r->writer_hostgroup, "reader_hostgroup", r->reader_hostgroup,
 			"server_map", map, "timeout_ms", r->timeout_ms));
+		json_object_set_new(json_array_get(arr, json_array_size(arr) - 1), "write_endpoint",
+				    str_or_null(r->write_endpoint));
 	}
 	json_object_set_new(o, "routers", arr);
 	return o;
