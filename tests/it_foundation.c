@@ -3,12 +3,15 @@
  * requests get typed errors, access control, reload, cutoverctl and events.  Each test starts
  * from the baseline (it_lib.h) and puts back what it changed. */
 #include "it_lib.h"
+#include "util.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +47,7 @@ static void non_admin_denied(void);
 static void reload_config(void);
 static void cutoverctl_output(void);
 static void events_on_kill(void);
+static void socket_activation(void);
 
 /* ------------------------------------------------------------------------------------------ */
 /* helpers */
@@ -686,7 +690,58 @@ static const struct it_case cases[] = {
 	{ "reload_config", reload_config },
 	{ "cutoverctl_output", cutoverctl_output },
 	{ "events_on_kill", events_on_kill },
+	{ "socket_activation", socket_activation },
 };
+/* 10. Socket activation (cutoverd.socket): given a listening socket the way systemd passes it
+ * (systemd-socket-activate sets LISTEN_FDS/LISTEN_PID and execs the daemon in place), cutoverd
+ * serves on it, and at exit leaves its path alone: it is systemd's.  The baseline daemon (which
+ * binds the socket itself) is the fallback, exercised by every other test. */
+static void socket_activation(void)
+{
+	const char *tool = "/usr/bin/systemd-socket-activate";
+	char prog[600], log[400];
+	pid_t pid;
+	json_t *r;
+	struct stat st;
+	char *text;
+	int status = 0;
+
+	ck_assert_msg(access(tool, X_OK) == 0, "%s is missing (Debian's systemd package provides it)", tool);
+	it_daemon_stop();
+	unlink(it.sock);
+	snprintf(prog, sizeof(prog), "%s/cutoverd", it.build);
+	snprintf(log, sizeof(log), "%s.socket-activation.log", it.log);
+	unlink(log);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(tool, tool, "-l", it.sock, prog, "-f", "-c", it.conf, (char *)NULL);
+		_exit(127);
+	}
+	/* the first connection makes it exec the daemon, which then accepts it */
+	ck_assert_msg(IT_WAIT_UNTIL(5000, access(it.sock, F_OK) == 0), "systemd-socket-activate did not listen");
+	r = it_call("version", NULL, 10000);
+	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "version over the passed socket: %s", it_json_str(r));
+	ck_assert_int_eq((int)json_integer_value(json_object_get(json_object_get(r, "result"), "pid")), (int)pid);
+	json_decref(r);
+	text = read_small_file(log, 1 << 20);
+	ck_assert_msg(text && strstr(text, "passed by systemd"), "the daemon did not say it uses the passed socket: %s",
+		      text ? text : "(no log)");
+	free(text);
+	it_note("served version on the socket systemd-socket-activate passed (pid %d)", (int)pid);
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
+	ck_assert_msg(stat(it.sock, &st) == 0 && S_ISSOCK(st.st_mode), "the inherited socket's path was removed at exit");
+	it_note("exited 0 and left the inherited socket in place");
+	unlink(it.sock);
+	ck_assert_int_eq(it_daemon_start(), 0);   /* back to the baseline: the daemon binds itself */
+}
 
 Suite *it_foundation_suite(void)
 {
