@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,6 +50,7 @@ static void reload_config(void);
 static void cutoverctl_output(void);
 static void events_on_kill(void);
 static void socket_activation(void);
+static void sd_notify_protocol(void);
 
 /* ------------------------------------------------------------------------------------------ */
 /* helpers */
@@ -691,6 +694,7 @@ static const struct it_case cases[] = {
 	{ "cutoverctl_output", cutoverctl_output },
 	{ "events_on_kill", events_on_kill },
 	{ "socket_activation", socket_activation },
+	{ "sd_notify_protocol", sd_notify_protocol },
 };
 /* 10. Socket activation (cutoverd.socket): given a listening socket the way systemd passes it
  * (systemd-socket-activate sets LISTEN_FDS/LISTEN_PID and execs the daemon in place), cutoverd
@@ -741,6 +745,82 @@ static void socket_activation(void)
 	it_note("exited 0 and left the inherited socket in place");
 	unlink(it.sock);
 	ck_assert_int_eq(it_daemon_start(), 0);   /* back to the baseline: the daemon binds itself */
+}
+
+/* Collect what the daemon sends to NOTIFY_SOCKET until `want` shows up (or the deadline). */
+static bool notify_wait(int fd, char *all, size_t len, const char *want, int ms)
+{
+	int64_t end = it_now_ms() + ms;
+	while (!strstr(all, want) && it_now_ms() < end) {
+		char buf[1024];
+		ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		if (n <= 0) {
+			it_sleep_ms(20);
+			continue;
+		}
+		buf[n] = '\0';
+		strncat(all, buf, len - strlen(all) - 2);
+		strcat(all, "\n");
+	}
+	return strstr(all, want) != NULL;
+}
+
+/* 11. The systemd notify protocol (Type=notify), received on a datagram socket as systemd
+ * does: READY=1 only once the first poll round is in, a STATUS= summary, WATCHDOG=1 when
+ * WATCHDOG_USEC asks for it, RELOADING=1 with MONOTONIC_USEC and READY=1 again on SIGHUP,
+ * STOPPING=1 at the end. */
+static void sd_notify_protocol(void)
+{
+	char path[300], prog[600], env_sock[400], all[16384] = "", *ready, *status;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	pid_t pid;
+	int st = 0;
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(path, sizeof(path), "%s/notify.sock", it.dir);
+	unlink(path);
+	strlcpy_(sa.sun_path, path, sizeof(sa.sun_path));
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	it_daemon_stop();
+	snprintf(prog, sizeof(prog), "%s/cutoverd", it.build);
+	snprintf(env_sock, sizeof(env_sock), "NOTIFY_SOCKET=%s", path);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char env_pid[64], log[400];
+		char *envp[] = { env_sock, env_pid, "WATCHDOG_USEC=400000", "PATH=/usr/bin:/bin", NULL };
+		int lfd;
+		snprintf(log, sizeof(log), "%s.notify.log", it.log);
+		lfd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (lfd >= 0)
+			dup2(lfd, 2);
+		snprintf(env_pid, sizeof(env_pid), "WATCHDOG_PID=%d", (int)getpid());
+		execle(prog, prog, "-f", "-c", it.conf, (char *)NULL, envp);
+		_exit(127);
+	}
+	ck_assert_msg(notify_wait(fd, all, sizeof(all), "READY=1", 10000), "no READY=1: %s", all);
+	ready = strstr(all, "READY=1");
+	/* READY comes after the first poll: by then a STATUS names the cluster's state */
+	ck_assert_msg(notify_wait(fd, all, sizeof(all), "STATUS=sandbox: ", 5000), "no STATUS: %s", all);
+	ck_assert_msg(notify_wait(fd, all, sizeof(all), "WATCHDOG=1", 3000), "no WATCHDOG=1 with WATCHDOG_USEC set");
+	ck_assert_msg(notify_wait(fd, all, sizeof(all), "primary db1", 5000), "STATUS does not name the primary: %s", all);
+	status = strstr(all, "STATUS=sandbox: ");
+	it_note("READY at offset %ld, first STATUS: %.80s", (long)(ready - all), status);
+	all[0] = '\0';
+	ck_assert_int_eq(kill(pid, SIGHUP), 0);
+	ck_assert_msg(notify_wait(fd, all, sizeof(all), "RELOADING=1", 5000), "no RELOADING=1 on SIGHUP: %s", all);
+	ck_assert_msg(strstr(all, "MONOTONIC_USEC="), "RELOADING=1 without MONOTONIC_USEC: %s", all);
+	ck_assert_msg(notify_wait(fd, all, sizeof(all), "READY=1", 5000), "no READY=1 after the reload: %s", all);
+	all[0] = '\0';
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert_msg(notify_wait(fd, all, sizeof(all), "STOPPING=1", 5000), "no STOPPING=1 at SIGTERM: %s", all);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status %d", st);
+	close(fd);
+	unlink(path);
+	it_note("RELOADING=1+MONOTONIC_USEC and READY=1 on SIGHUP; STOPPING=1 and exit 0 on SIGTERM");
+	ck_assert_int_eq(it_daemon_start(), 0);
 }
 
 Suite *it_foundation_suite(void)
