@@ -8,6 +8,9 @@
 #include "log.h"
 #include "util.h"
 
+#include <arpa/inet.h>
+#include <event2/dns.h>
+#include <event2/util.h>
 #include <mysql.h>
 #include <errmsg.h>
 #include <stdio.h>
@@ -15,7 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-enum db_op { OP_IDLE, OP_CONNECT, OP_QUERY, OP_STORE };
+enum db_op { OP_IDLE, OP_RESOLVE, OP_CONNECT, OP_QUERY, OP_STORE };
 
 struct db {
 	struct event_base *base;
@@ -27,6 +30,7 @@ struct db {
 	int connect_timeout_ms;
 
 	MYSQL *my;                    /* owned; NULL when not connected */
+	struct evdns_getaddrinfo_request *dns;   /* a name being resolved, NULL otherwise */
 	bool connected;
 	enum db_op op;
 	struct event *io;             /* on the connection's socket */
@@ -52,6 +56,10 @@ static void db_deadline_cb(evutil_socket_t fd, short what, void *arg);
 static void db_start_statement(struct db *db);
 static void db_finish(struct db *db, int err, const char *msg);
 static void db_teardown(struct db *db);
+static void db_connect_to(struct db *db, const char *host);
+static void db_resolved(int err, struct evutil_addrinfo *ai, void *arg);
+static struct evdns_base *dns_base(struct event_base *base);
+static bool is_numeric(const char *host);
 
 struct db *db_new(struct event_base *base, const char *label)
 {
@@ -114,6 +122,11 @@ unsigned long db_thread_id(const struct db *db)
  * COM_QUIT mysql_close() sends cannot block on a peer that stopped reading. */
 static void db_teardown(struct db *db)
 {
+	if (db->dns) {
+		struct evdns_getaddrinfo_request *r = db->dns;
+		db->dns = NULL;
+		evdns_getaddrinfo_cancel(r);
+	}
 	if (db->io) {
 		event_free(db->io);
 		db->io = NULL;
@@ -211,10 +224,90 @@ int db_run(struct db *db, const char *const *sql, size_t n, int timeout_ms, db_d
 		return 0;
 	}
 	db->res->connected_now = true;
+	if (db->socket || is_numeric(db->host) || db->tls_mode == TLS_VERIFY_IDENTITY) {
+		/* verify_identity checks the certificate against the name, so the library gets the
+		 * name and resolves it itself (blocking: see cutoverd.conf(5), tls_mode) */
+		db_connect_to(db, db->host);
+		return 0;
+	}
+	{
+		struct evutil_addrinfo hints;
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
+		db->op = OP_RESOLVE;
+		/* the callback may run before this returns (cached, /etc/hosts): it sets db->dns */
+		db->dns = (struct evdns_getaddrinfo_request *)1;
+		db->dns = evdns_getaddrinfo(dns_base(db->base), db->host, NULL, &hints, db_resolved, db);
+	}
+	return 0;
+}
+
+/* Host names are resolved here, asynchronously, and the library gets an address: its own
+ * lookup (getaddrinfo) would block the loop for as long as DNS takes. */
+static struct evdns_base *dnsb;
+
+static struct evdns_base *dns_base(struct event_base *base)
+{
+	if (!dnsb)
+		dnsb = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	if (!dnsb)   /* no usable resolv.conf: /etc/hosts and literal addresses still work */
+		dnsb = evdns_base_new(base, 0);
+	return dnsb;
+}
+
+void db_shutdown(void)
+{
+	if (dnsb)
+		evdns_base_free(dnsb, 0);
+	dnsb = NULL;
+}
+
+static bool is_numeric(const char *host)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	return !host || inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+static void db_resolved(int err, struct evutil_addrinfo *ai, void *arg)
+{
+	struct db *db = arg;
+	char addr[INET6_ADDRSTRLEN] = "", msg[400];
+
+	if (err == EVUTIL_EAI_CANCEL)   /* db_cancel or the deadline: nothing to do */
+		return;
+	db->dns = NULL;
+	if (err || !ai) {
+		snprintf(msg, sizeof(msg), "connect: cannot resolve '%s': %s", db->host, evutil_gai_strerror(err));
+		if (ai)
+			evutil_freeaddrinfo(ai);
+		db_finish(db, DB_ERR_CONNECT, msg);
+		return;
+	}
+	{
+		/* IPv4 first when there is one: servers often listen on it alone (bind_address) */
+		const struct evutil_addrinfo *p, *pick = ai;
+		for (p = ai; p; p = p->ai_next)
+			if (p->ai_family == AF_INET) {
+				pick = p;
+				break;
+			}
+		if (pick->ai_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)pick->ai_addr)->sin6_addr, addr, sizeof(addr));
+		else
+			inet_ntop(AF_INET, &((struct sockaddr_in *)pick->ai_addr)->sin_addr, addr, sizeof(addr));
+	}
+	evutil_freeaddrinfo(ai);
+	db_connect_to(db, addr);
+}
+
+static void db_connect_to(struct db *db, const char *host)
+{
 	db->my = mysql_init(NULL);
 	if (!db->my) {
 		db_finish(db, DB_ERR_CONNECT, "mysql_init failed (out of memory?)");
-		return 0;
+		return;
 	}
 	{
 		unsigned int ct = (unsigned)(db->connect_timeout_ms + 999) / 1000;
@@ -238,10 +331,9 @@ int db_run(struct db *db, const char *const *sql, size_t n, int timeout_ms, db_d
 		}
 	}
 	db->op = OP_CONNECT;
-	db_step(db, mysql_real_connect_start(&db->ret_connect, db->my, db->socket ? NULL : db->host,
+	db_step(db, mysql_real_connect_start(&db->ret_connect, db->my, db->socket ? NULL : host,
 					     db->user, db->password, db->database,
 					     db->socket ? 0 : (unsigned)db->port, db->socket, 0));
-	return 0;
 }
 
 static void db_start_statement(struct db *db)
@@ -318,6 +410,8 @@ static void db_op_done(struct db *db)
 		db->op = OP_STORE;
 		db_step(db, mysql_store_result_start(&db->ret_store, db->my));
 		return;
+	case OP_RESOLVE:   /* db_resolved carries on */
+		return;
 	case OP_STORE:
 		if (!db->ret_store && mysql_field_count(db->my) > 0) {
 			snprintf(msg, sizeof(msg), "reading result: %s", mysql_error(db->my));
@@ -393,6 +487,7 @@ static void db_io_cb(evutil_socket_t fd, short what, void *arg)
 		status = mysql_store_result_cont(&db->ret_store, db->my, ev);
 		break;
 	case OP_IDLE:
+	case OP_RESOLVE:
 		return;
 	}
 	db_step(db, status);
@@ -403,7 +498,9 @@ static void db_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	struct db *db = arg;
 	char msg[300];
 
-	if (db->op == OP_CONNECT) {
+	if (db->op == OP_RESOLVE) {
+		snprintf(msg, sizeof(msg), "timed out after %d ms resolving '%s'", db->timeout_ms, db->host);
+	} else if (db->op == OP_CONNECT) {
 		snprintf(msg, sizeof(msg), "timed out after %d ms while connecting", db->timeout_ms);
 	} else {
 		/* Name the statement, but never a password it carries (CHANGE MASTER … PASSWORD='…'). */

@@ -62,5 +62,7 @@ void db_free(struct db *db);
 /* The server's id for this connection (CONNECTION_ID()), 0 if not connected. */
 unsigned long db_thread_id(const struct db *db);
 void db_result_free(struct db_result *r);
+/* Free what the module keeps for the whole run (the DNS resolver), before the event base. */
+void db_shutdown(void);
 
 #endif

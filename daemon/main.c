@@ -3,6 +3,7 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "db.h"
 #include "event_hooks.h"
 #include "log.h"
 #include "metrics.h"
@@ -222,6 +223,7 @@ int main(int argc, char **argv)
 	event_free(d.sig_int);
 	daemon_teardown(&d);
 	sd_watchdog_stop();
+	db_shutdown();
 	event_base_free(d.base);
 	free(d.config_path);
 	log_notice("stopped");
