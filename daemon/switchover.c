@@ -840,21 +840,38 @@ static void enter_catchup(struct switchover *sw)
 /* ------------------------------------------------------------------------------------------ */
 /* fence */
 
+static void kill_from(struct switchover *sw, size_t first);
+
+/* One batch of KILLs stops at its first error; a session that ended by itself meanwhile
+ * ("Unknown thread id", 1094) must not spare the ones after it. */
 static void sessions_killed(struct db *db, struct db_result *res, void *arg)
 {
 	struct switchover *sw = arg;
-	if (res->err)
+	size_t next = sw->kill_next + res->failed + 1;
+
+	if (res->err && res->err != 1094)
 		sw_emit(sw, "warn", "cutting sessions on %s: %s", sw->old_name, res->errmsg);
+	if (res->err && next < sw->n_kills && db_connected(sw->db_kill)) {
+		db_result_free(res);
+		kill_from(sw, next);
+		return;
+	}
 	db_result_free(res);
 	/* The sync phase started in parallel; it does not wait for this. */
+}
+
+static void kill_from(struct switchover *sw, size_t first)
+{
+	sw->kill_next = first;
+	db_run(sw->db_kill, (const char *const *)sw->kills + first, sw->n_kills - first, sw->d->cfg->query_timeout_ms,
+	       sessions_killed, sw);
 }
 
 static void sessions_listed(struct db *db, struct db_result *res, void *arg)
 {
 	struct switchover *sw = arg;
 	const struct flavor_ops *fo = sw_flavor_of(sw->old);
-	char **q = NULL;
-	size_t n = 0, r;
+	size_t r;
 	unsigned long own[2] = { db_thread_id(sw->db_old), db_thread_id(sw->db_kill) };
 
 	if (res->err) {
@@ -871,20 +888,15 @@ static void sessions_listed(struct db *db, struct db_result *res, void *arg)
 		if ((unsigned long)id == own[0] || (unsigned long)id == own[1] ||
 		    (user && !strcmp(user, sw->old->cfg->user)))
 			continue;
-		q = xrealloc(q, (n + 1) * sizeof(char *));
-		q[n++] = xasprintf(fo->sql[SQL_KILL_SESSION], (unsigned long long)id);
+		sw->kills = xrealloc(sw->kills, (sw->n_kills + 1) * sizeof(char *));
+		sw->kills[sw->n_kills++] = xasprintf(fo->sql[SQL_KILL_SESSION], (unsigned long long)id);
 	}
 	db_result_free(res);
-	if (n) {
-		sw_emit(sw, "info", "cutting %zu client session%s on %s", n, n == 1 ? "" : "s", sw->old_name);
-		/* A session may end by itself meanwhile: "Unknown thread id" stops the batch, so each
-		 * KILL goes alone... but one batch is cheaper; errors here only leave a session that
-		 * can no longer write anyway (read_only is on). */
-		db_run(sw->db_kill, (const char *const *)q, n, sw->d->cfg->query_timeout_ms, sessions_killed, sw);
+	if (sw->n_kills) {
+		sw_emit(sw, "info", "cutting %zu client session%s on %s", sw->n_kills, sw->n_kills == 1 ? "" : "s",
+			sw->old_name);
+		kill_from(sw, 0);
 	}
-	for (r = 0; r < n; r++)
-		free(q[r]);
-	free(q);
 }
 
 static void fenced(struct db *db, struct db_result *res, void *arg)
@@ -1683,6 +1695,9 @@ void switchover_free(struct switchover *sw)
 	json_decref(sw->privileged);
 	json_decref(sw->errant);
 	free(sw->fence_sql_error);
+	for (i = 0; i < sw->n_kills; i++)
+		free(sw->kills[i]);
+	free(sw->kills);
 	if (sw->job)
 		job_cancel(sw->job);
 	server_status_clear(&sw->fresh_old);
