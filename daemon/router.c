@@ -4,6 +4,7 @@
 #include "router.h"
 #include "util.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,10 +62,13 @@ struct router *router_new(struct event_base *base, const struct config *config,
 }
 
 /* Frees the driver state too; an operation still running is abandoned without its callback. */
+static void later_drop_all(struct router *r);
+
 void router_free(struct router *r)
 {
 	if (!r)
 		return;
+	later_drop_all(r);
 	r->ops->close(r);
 	free(r);
 }
@@ -118,4 +122,61 @@ bool routers_write_to(struct router *const *routers, size_t n, const char *serve
 		}
 	}
 	return true;
+}
+
+/* A report that must wait for the loop: an operation refused because another one runs. */
+struct router_later {
+	struct event *ev;
+	struct router *r;
+	router_cb cb;
+	void *arg;
+	char msg[256];
+	struct router_later *next;
+};
+
+static void later_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct router_later *l = arg, **pp;
+	struct router *r = l->r;
+	router_cb cb = l->cb;
+	void *cbarg = l->arg;
+	char msg[sizeof(l->msg)];
+
+	memcpy(msg, l->msg, sizeof(msg));
+	for (pp = &r->later; *pp; pp = &(*pp)->next)
+		if (*pp == l) {
+			*pp = l->next;
+			break;
+		}
+	event_free(l->ev);
+	free(l);
+	cb(r, 1, msg, cbarg);
+}
+
+void router_refuse_later(struct router *r, router_cb cb, void *arg, const char *fmt, ...)
+{
+	static const struct timeval now = { 0, 0 };
+	struct router_later *l = xcalloc(1, sizeof(*l));
+	va_list ap;
+
+	l->r = r;
+	l->cb = cb;
+	l->arg = arg;
+	va_start(ap, fmt);
+	vsnprintf(l->msg, sizeof(l->msg), fmt, ap);
+	va_end(ap);
+	l->ev = evtimer_new(r->base, later_cb, l);
+	l->next = r->later;
+	r->later = l;
+	evtimer_add(l->ev, &now);
+}
+
+static void later_drop_all(struct router *r)
+{
+	while (r->later) {
+		struct router_later *l = r->later;
+		r->later = l->next;
+		event_free(l->ev);
+		free(l);
+	}
 }

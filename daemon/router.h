@@ -81,6 +81,7 @@ struct router {
 	struct router_view view;
 	void *priv;                        /* driver state, owned by the driver */
 	bool busy;                         /* an operation is running */
+	struct router_later *later;        /* refusals waiting to be reported (router.c) */
 };
 
 extern const struct router_ops router_haproxy_ops;
@@ -91,6 +92,10 @@ extern const struct router_ops router_exec_ops;
 struct router *router_new(struct event_base *base, const struct config *config,
 			  const struct cfg_router *cfg, char *err, size_t errlen);
 void router_free(struct router *r);
+/* For drivers: refuse an operation (another one runs), reporting cb(r, 1, msg) from the loop,
+ * never from inside the call.  Pending refusals are dropped by router_free. */
+void router_refuse_later(struct router *r, router_cb cb, void *arg, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* The backend of the write endpoint that takes new work (admin_up && writer), or NULL if none;
  * *count gets how many there are. */
 const struct router_backend *router_writer(const struct router_view *v, int *count);

@@ -35,16 +35,6 @@ enum hx_stage { HX_IDLE, HX_KICK_SEND, HX_KICK_DONE, HX_CONNECTING, HX_WRITING, 
 /* What to do with the reply of one line: reply is NULL when the line failed, with ioerr. */
 typedef void (*hx_next_fn)(struct router *r, const char *reply, const char *ioerr);
 
-/* A report that must wait for the loop: an operation refused because another one runs. */
-struct hx_later {
-	struct event *ev;
-	struct router *r;
-	router_cb cb;
-	void *arg;
-	char msg[256];
-	LIST_ENTRY(hx_later) entry;
-};
-
 struct hx_priv {
 	/* The line on the wire. */
 	enum hx_stage stage;
@@ -75,7 +65,6 @@ struct hx_priv {
 	char mem_old_word[8], mem_new_word[8];
 	char undrain_was[32];       /* rollback without memory: the old primary's status */
 
-	LIST_HEAD(, hx_later) later;
 };
 
 static int hx_open(struct router *r, char *err, size_t errlen);
@@ -93,7 +82,6 @@ static void hx_done(struct router *r, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void hx_defer_done(struct router *r, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void hx_later_cb(evutil_socket_t fd, short what, void *arg);
 static void hx_send(struct router *r, const char *line, hx_next_fn next);
 static void hx_timer_cb(evutil_socket_t fd, short what, void *arg);
 static void hx_connect(struct router *r);
@@ -202,7 +190,6 @@ static int hx_open(struct router *r, char *err, size_t errlen)
 	p = xcalloc(1, sizeof(*p));
 	p->fd = -1;
 	p->timer = evtimer_new(r->base, hx_timer_cb, r);
-	LIST_INIT(&p->later);
 	r->priv = p;
 	return 0;
 }
@@ -210,18 +197,12 @@ static int hx_open(struct router *r, char *err, size_t errlen)
 static void hx_close(struct router *r)
 {
 	struct hx_priv *p = r->priv;
-	struct hx_later *l;
 
 	if (!p)
 		return;
 	hx_io_reset(p);
 	free(p->line);
 	event_free(p->timer);
-	while ((l = LIST_FIRST(&p->later)) != NULL) {
-		LIST_REMOVE(l, entry);
-		event_free(l->ev);
-		free(l);
-	}
 	free(p);
 	r->priv = NULL;
 }
@@ -230,8 +211,6 @@ static void hx_close(struct router *r)
 static bool hx_begin(struct router *r, enum router_step step, router_cb cb, void *arg)
 {
 	struct hx_priv *p = r->priv;
-	struct hx_later *l;
-	static const struct timeval now = { 0, 0 };
 
 	if (!r->busy) {
 		r->busy = true;
@@ -240,31 +219,9 @@ static bool hx_begin(struct router *r, enum router_step step, router_cb cb, void
 		p->step = step;
 		return true;
 	}
-	l = xcalloc(1, sizeof(*l));
-	l->r = r;
-	l->cb = cb;
-	l->arg = arg;
-	snprintf(l->msg, sizeof(l->msg), "haproxy router '%s': cannot %s, a %s is still running",
-		 r->cfg->name, router_step_name(step), router_step_name(p->step));
-	l->ev = evtimer_new(r->base, hx_later_cb, l);
-	LIST_INSERT_HEAD(&p->later, l, entry);
-	evtimer_add(l->ev, &now);
+	router_refuse_later(r, cb, arg, "haproxy router '%s': cannot %s, a %s is still running", r->cfg->name,
+			    router_step_name(step), router_step_name(p->step));
 	return false;
-}
-
-static void hx_later_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct hx_later *l = arg;
-	struct router *r = l->r;
-	router_cb cb = l->cb;
-	void *cbarg = l->arg;
-	char msg[sizeof(l->msg)];
-
-	memcpy(msg, l->msg, sizeof(msg));
-	LIST_REMOVE(l, entry);
-	event_free(l->ev);
-	free(l);
-	cb(r, 1, msg, cbarg);
 }
 
 /* End the operation: the driver is idle again before the callback runs, so the callback may

@@ -28,16 +28,6 @@
 typedef void (*ps_fn)(struct router *r);
 typedef void (*ps_next_fn)(struct router *r, const struct db_result *res);
 
-/* A report that must wait for the loop: an operation refused because another one runs. */
-struct ps_later {
-	struct event *ev;
-	struct router *r;
-	router_cb cb;
-	void *arg;
-	char msg[256];
-	LIST_ENTRY(ps_later) entry;
-};
-
 struct ps_priv {
 	struct db *db;
 	char label[160];
@@ -69,7 +59,6 @@ struct ps_priv {
 	struct psql_endpoint snap_old, snap_new;
 	char snap_id[64];
 
-	LIST_HEAD(, ps_later) later;
 };
 
 static int ps_open(struct router *r, char *err, size_t errlen);
@@ -82,7 +71,6 @@ static void ps_finalize(struct router *r, const struct router_switch *sw, router
 
 static void ps_target(struct router *r);
 static bool ps_begin(struct router *r, enum router_step step, router_cb cb, void *arg, ps_fn start);
-static void ps_later_cb(evutil_socket_t fd, short what, void *arg);
 static void ps_kick_cb(evutil_socket_t fd, short what, void *arg);
 static void ps_done(struct router *r, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -138,7 +126,6 @@ static int ps_open(struct router *r, char *err, size_t errlen)
 	snprintf(p->label, sizeof(p->label), "proxysql router '%s'", r->cfg->name);
 	p->db = db_new(r->base, p->label);
 	p->kick = evtimer_new(r->base, ps_kick_cb, r);
-	LIST_INIT(&p->later);
 	r->priv = p;
 	ps_target(r);
 	return 0;
@@ -147,18 +134,12 @@ static int ps_open(struct router *r, char *err, size_t errlen)
 static void ps_close(struct router *r)
 {
 	struct ps_priv *p = r->priv;
-	struct ps_later *l;
 	size_t i;
 
 	if (!p)
 		return;
 	db_free(p->db);
 	event_free(p->kick);
-	while ((l = LIST_FIRST(&p->later)) != NULL) {
-		LIST_REMOVE(l, entry);
-		event_free(l->ev);
-		free(l);
-	}
 	for (i = 0; i < p->nbatch; i++)
 		free(p->batch[i]);
 	free(p->batch);
@@ -206,7 +187,6 @@ static bool ps_begin(struct router *r, enum router_step step, router_cb cb, void
 {
 	struct ps_priv *p = r->priv;
 	static const struct timeval now = { 0, 0 };
-	struct ps_later *l;
 
 	if (!r->busy) {
 		r->busy = true;
@@ -220,31 +200,9 @@ static bool ps_begin(struct router *r, enum router_step step, router_cb cb, void
 		evtimer_add(p->kick, &now);
 		return true;
 	}
-	l = xcalloc(1, sizeof(*l));
-	l->r = r;
-	l->cb = cb;
-	l->arg = arg;
-	snprintf(l->msg, sizeof(l->msg), "proxysql router '%s': cannot %s, a %s is still running",
-		 r->cfg->name, router_step_name(step), router_step_name(p->step));
-	l->ev = evtimer_new(r->base, ps_later_cb, l);
-	LIST_INSERT_HEAD(&p->later, l, entry);
-	evtimer_add(l->ev, &now);
+	router_refuse_later(r, cb, arg, "proxysql router '%s': cannot %s, a %s is still running", r->cfg->name,
+			    router_step_name(step), router_step_name(p->step));
 	return false;
-}
-
-static void ps_later_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct ps_later *l = arg;
-	struct router *r = l->r;
-	router_cb cb = l->cb;
-	void *cbarg = l->arg;
-	char msg[sizeof(l->msg)];
-
-	memcpy(msg, l->msg, sizeof(msg));
-	LIST_REMOVE(l, entry);
-	event_free(l->ev);
-	free(l);
-	cb(r, 1, msg, cbarg);
 }
 
 static void ps_kick_cb(evutil_socket_t fd, short what, void *arg)

@@ -38,7 +38,6 @@ static bool db3_state_is(const char *state);
 static int config_poll_ms(void);
 static int line_of(const char *text, const char *needle);
 static char *config_with(const char *from, const char *to);
-static int run_as_nobody(const char **lines, size_t n, char ***replies);
 
 static void status_matches_servers(void);
 static void stopped_replication_warns(void);
@@ -253,61 +252,6 @@ static char *config_with(const char *from, const char *to)
 	return out;
 }
 
-/* Send `lines` on one connection as uid/gid 65534 (nobody) from a child process; the replies
- * as strings in *replies (n of them, NULL where none came).  The child's exit status. */
-static int run_as_nobody(const char **lines, size_t n, char ***replies)
-{
-	int p[2], status;
-	size_t i;
-	pid_t pid;
-	FILE *f;
-
-	*replies = calloc(n, sizeof(char *));
-	if (pipe(p) < 0)
-		return -1;
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		struct it_conn *c;
-		close(p[0]);
-		if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
-			_exit(10);
-		c = it_connect(it.sock);
-		if (!c)
-			_exit(11);
-		for (i = 0; i < n; i++) {
-			json_t *r;
-			char *s;
-			if (it_conn_send(c, lines[i]) < 0)
-				_exit(12);
-			r = it_conn_recv(c, 5000);
-			s = r ? json_dumps(r, JSON_COMPACT) : strdup("null");
-			dprintf(p[1], "%s\n", s);
-			free(s);
-			json_decref(r);
-		}
-		_exit(0);
-	}
-	close(p[1]);
-	if (pid < 0) {
-		close(p[0]);
-		return -1;
-	}
-	f = fdopen(p[0], "r");
-	for (i = 0; i < n; i++) {
-		char *line = NULL;
-		size_t cap = 0;
-		if (getline(&line, &cap, f) < 0) {
-			free(line);
-			break;
-		}
-		(*replies)[i] = line;
-	}
-	fclose(f);
-	if (waitpid(pid, &status, 0) < 0)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* tests */
@@ -518,7 +462,7 @@ static void non_admin_denied(void)
 	json_t *denied, *status;
 	int rc;
 
-	rc = run_as_nobody(lines, 2, &replies);
+	rc = it_requests_as_nobody(lines, 2, &replies);
 	ck_assert_msg(rc == 0, "the uid-65534 child failed (exit %d; 10 setresuid, 11 connect, 12 send)", rc);
 	denied = replies[0] ? json_loads(replies[0], 0, NULL) : NULL;
 	status = replies[1] ? json_loads(replies[1], 0, NULL) : NULL;
