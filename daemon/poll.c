@@ -2,8 +2,8 @@
  *
  * A server poll is one or more db batches on the server's own connection:
  *   1. when not connected: SELECT @@version (connects, tells the flavor);
- *   2. once per connection: make sure the heartbeat table exists, locally, with sql_log_bin=0
- *      (so a read-only replica gets the table without an errant transaction);
+ *   2. on the primary, once per connection: create the heartbeat table if it is missing (with
+ *      binary logging on, so it reaches the replicas by replication);
  *   3. the status batch: variables, replica status, binlog status, [heartbeat write on the
  *      primary], heartbeat read.
  * Each batch has query_timeout as its deadline, so a hung server costs a timer.  A server that
@@ -30,7 +30,8 @@ static void poll_round(evutil_socket_t fd, short what, void *arg);
 static void poll_server(struct daemon *d, struct server *s);
 static void server_done(struct daemon *d, struct server *s);
 static void detect_done(struct db *db, struct db_result *res, void *arg);
-static void ensure_done(struct db *db, struct db_result *res, void *arg);
+static void start_status_batch(struct daemon *d, struct server *s);
+static bool is_primary_for_heartbeat(const struct server *s);
 static void status_done(struct db *db, struct db_result *res, void *arg);
 static void start_status(struct daemon *d, struct server *s);
 
@@ -179,43 +180,15 @@ static void detect_done(struct db *db, struct db_result *res, void *arg)
 		s->flavor = flavor_get(id);
 		s->heartbeat_ready = false;
 	}
-	if (s->cluster->cfg->heartbeat && !s->heartbeat_ready) {
-		const struct flavor_ops *f = s->flavor;
-		const char *table = s->cluster->cfg->heartbeat_table;
-		char *dbname = hb_database(table);
-		char *q[4];
-		q[0] = xstrdup("SET SESSION sql_log_bin = 0");
-		q[1] = xasprintf(f->sql[SQL_HEARTBEAT_CREATE_DB], dbname);
-		q[2] = xasprintf(f->sql[SQL_HEARTBEAT_CREATE], table);
-		q[3] = xstrdup("SET SESSION sql_log_bin = 1");
-		free(dbname);
-		if (db_run(s->db, (const char *const *)q, 4, d->cfg->query_timeout_ms, ensure_done, s) < 0)
-			s->polling = false;
-		for (int i = 0; i < 4; i++)
-			free(q[i]);
-		return;
-	}
 	start_status(d, s);
 }
 
-static void restore_binlog_done(struct db *db, struct db_result *res, void *arg)
-{
-	struct server *s = arg;
-	struct daemon *d = the_daemon;
-
-	if (res->err) {
-		/* sql_log_bin must not stay off on a connection that may write heartbeats. */
-		db_close(s->db);
-		fail(s, res->err, res->errmsg);
-		db_result_free(res);
-		server_done(d, s);
-		return;
-	}
-	db_result_free(res);
-	start_status(d, s);
-}
-
-static void ensure_done(struct db *db, struct db_result *res, void *arg)
+/* The heartbeat table is created on the writable primary only, with binary logging on, so it
+ * reaches every replica the way any table does (as pt-heartbeat does).  Creating it locally on
+ * each server with sql_log_bin=0 would fail on MySQL replicas (super_read_only), and the
+ * primary's heartbeat writes would then break their replication.  It is created only when
+ * missing, so reconnecting leaves no transaction behind. */
+static void hb_created(struct db *db, struct db_result *res, void *arg)
 {
 	struct server *s = arg;
 	struct daemon *d = the_daemon;
@@ -227,19 +200,60 @@ static void ensure_done(struct db *db, struct db_result *res, void *arg)
 		server_done(d, s);
 		return;
 	}
-	if (res->err) {
-		/* MySQL with super_read_only refuses even this; the primary's copy replicates. */
-		log_ctx(LOG_DEBUG, &ctx, "heartbeat table not created here: %s", res->errmsg);
+	if (res->err)
+		log_ctx(LOG_WARNING, &ctx, "cannot create the heartbeat table %s: %s (lag is then unknown)",
+			s->cluster->cfg->heartbeat_table, res->errmsg);
+	else
+		log_ctx(LOG_NOTICE, &ctx, "created the heartbeat table %s", s->cluster->cfg->heartbeat_table);
+	s->heartbeat_ready = !res->err;
+	db_result_free(res);
+	start_status_batch(d, s);
+}
+
+static void hb_checked(struct db *db, struct db_result *res, void *arg)
+{
+	struct server *s = arg;
+	struct daemon *d = the_daemon;
+	const struct flavor_ops *f = s->flavor;
+	const char *table = s->cluster->cfg->heartbeat_table;
+	const char *n = res->err ? NULL : rowset_at(res->rs[0], 0, 0);
+	char *dbname, *q[2];
+
+	if (res->err && !db_connected(s->db)) {
+		fail(s, res->err, res->errmsg);
 		db_result_free(res);
-		s->heartbeat_ready = true;
-		if (db_run1(s->db, "SET SESSION sql_log_bin = 1", d->cfg->query_timeout_ms,
-			    restore_binlog_done, s) < 0)
-			s->polling = false;
+		server_done(d, s);
 		return;
 	}
-	s->heartbeat_ready = true;
+	if (res->err || (n && strcmp(n, "0"))) {   /* there (or cannot tell): carry on */
+		s->heartbeat_ready = true;
+		db_result_free(res);
+		start_status_batch(d, s);
+		return;
+	}
 	db_result_free(res);
-	start_status(d, s);
+	dbname = hb_database(table);
+	q[0] = xasprintf(f->sql[SQL_HEARTBEAT_CREATE_DB], dbname);
+	q[1] = xasprintf(f->sql[SQL_HEARTBEAT_CREATE], table);
+	free(dbname);
+	if (db_run(s->db, (const char *const *)q, 2, d->cfg->query_timeout_ms, hb_created, s) < 0)
+		s->polling = false;
+	free(q[0]);
+	free(q[1]);
+}
+
+/* SELECT whether db.table exists, as one row with a count. */
+static char *hb_exists_sql(const char *table)
+{
+	const char *dot = strchr(table, '.');
+	char *db = hb_database(table);
+	char *qdb = sql_quote(db), *qt = sql_quote(dot ? dot + 1 : table);
+	char *q = xasprintf("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '%s' "
+			    "AND TABLE_NAME = '%s'", qdb, qt);
+	free(db);
+	free(qdb);
+	free(qt);
+	return q;
 }
 
 static bool is_primary_for_heartbeat(const struct server *s)
@@ -250,6 +264,18 @@ static bool is_primary_for_heartbeat(const struct server *s)
 }
 
 static void start_status(struct daemon *d, struct server *s)
+{
+	if (is_primary_for_heartbeat(s) && !s->heartbeat_ready) {
+		char *q = hb_exists_sql(s->cluster->cfg->heartbeat_table);
+		if (db_run1(s->db, q, d->cfg->query_timeout_ms, hb_checked, s) < 0)
+			s->polling = false;
+		free(q);
+		return;
+	}
+	start_status_batch(d, s);
+}
+
+static void start_status_batch(struct daemon *d, struct server *s)
 {
 	const struct flavor_ops *f = s->flavor;
 	const char *table = s->cluster->cfg->heartbeat_table;
@@ -360,7 +386,10 @@ static void status_done(struct db *db, struct db_result *res, void *arg)
 	st.last_ok_ms = now_mono_ms();
 	st.poll_us = now_mono_us() - s->poll_started_us;
 	if (res->err) {
-		if (!s->hb_warned)
+		if (!s->hb_warned && res->err == 1146)   /* ER_NO_SUCH_TABLE */
+			log_ctx(LOG_NOTICE, &ctx, "no heartbeat table here yet (cutoverd creates it on the primary, "
+						  "and it replicates): lag unknown until then");
+		else if (!s->hb_warned)
 			log_ctx(LOG_WARNING, &ctx, "heartbeat unavailable: %s", res->errmsg);
 		s->hb_warned = true;
 		s->heartbeat_ready = false;
