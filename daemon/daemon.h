@@ -35,7 +35,8 @@ struct server {
 	struct server_status st;        /* the latest observation (owned strings) */
 	struct health health;           /* hysteresis state (topology.h) */
 	bool polling;
-	int64_t poll_started_us;        /* monotonic */
+	int64_t poll_started_us;        /* monotonic: the poll running now (or last) */
+	int64_t observed_us;            /* monotonic: when the poll behind `st` (or its failure) started */
 	int consecutive_failures;
 	int64_t next_attempt_ms;        /* reconnect backoff: no poll before this (monotonic) */
 	bool heartbeat_ready;           /* the heartbeat table was ensured on this connection */

@@ -420,6 +420,7 @@ static void server_done(struct daemon *d, struct server *s)
 	int hyst = c->cfg->hysteresis;
 
 	s->polling = false;
+	s->observed_us = s->poll_started_us;
 	if (health_observe(&s->health, s->st.reachable, hyst, now_mono_ms())) {
 		json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "server_state", "cluster", c->cfg->name,
 				       "server", s->cfg->name, "to", health_name(s->health.state), "message", "");

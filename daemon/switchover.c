@@ -1230,6 +1230,7 @@ static void probe_done(struct db *db, struct db_result *res, void *arg)
 	/* Now the topology, from fresh polls. */
 	sw->verify_waiting = true;
 	sw->deadline_us = now_mono_us() + (int64_t)sw_ccfg(sw)->promote_timeout_ms * 1000;
+	sw->fresh_since_us = now_mono_us();
 	poll_cluster_now(sw->d, sw->c);
 }
 
@@ -1267,7 +1268,31 @@ static void enter_verify(struct switchover *sw)
 	sw_emit(sw, "info", "no router has write_endpoint: the probe write is skipped");
 	sw->verify_waiting = true;
 	sw->deadline_us = now_mono_us() + (int64_t)sw_ccfg(sw)->promote_timeout_ms * 1000;
+	sw->fresh_since_us = now_mono_us();
 	poll_cluster_now(sw->d, sw->c);
+}
+
+static void verify_repoll(evutil_socket_t fd, short what, void *arg)
+{
+	struct switchover *sw = arg;
+	sw->verify_waiting = true;
+	poll_cluster_now(sw->d, sw->c);
+}
+
+/* Has every server been observed by a poll that started at or after `t`?  (A poll still in
+ * flight when a round starts is skipped by that round, so "the next round" is not enough.)
+ * Servers known down may be skipped: their backoff can space polls by seconds. */
+static bool observed_since(const struct cluster *c, int64_t t, bool skip_down)
+{
+	size_t i;
+	for (i = 0; i < c->n_servers; i++) {
+		const struct server *s = c->servers[i];
+		if (skip_down && s->health.state == HEALTH_DOWN)
+			continue;
+		if (s->observed_us < t)
+			return false;
+	}
+	return true;
 }
 
 /* Is the cluster as it should be after the switchover?  NULL if so, else what is not. */
@@ -1314,6 +1339,7 @@ static void verify_round(evutil_socket_t fd, short what, void *arg)
 {
 	struct switchover *sw = arg;
 	sw->verify_waiting = true;
+	sw->fresh_since_us = now_mono_us();
 	poll_cluster_now(sw->d, sw->c);
 }
 
@@ -1322,11 +1348,18 @@ void switchover_on_evaluate(struct switchover *sw)
 	char *problem;
 
 	if (sw->awaiting_fresh) {
-		sw_finish(sw, SW_FAILED);
+		if (observed_since(sw->c, sw->fresh_since_us, false))
+			sw_finish(sw, SW_FAILED);
 		return;
 	}
 	if (sw->state != SW_RUNNING || sw->phase != PH_VERIFY || !sw->verify_waiting)
 		return;
+	if (!observed_since(sw->c, sw->fresh_since_us, true)) {
+		/* a poll that was in flight when the round began: ask again in a moment */
+		sw->verify_waiting = false;
+		sw_timer_arm(sw, 20, verify_repoll);
+		return;
+	}
 	/* the routers' polls of this round may still run; a short while later is soon enough */
 	sw->verify_waiting = false;
 	problem = verify_problem(sw);
@@ -1551,6 +1584,7 @@ void sw_finish(struct switchover *sw, enum sw_state st)
 		sw->awaiting_fresh = true;
 		sw->state = SW_FAILED;
 		sw_timer_arm(sw, sw->d->cfg->poll_interval_ms + sw->d->cfg->query_timeout_ms + 500, fresh_timeout);
+		sw->fresh_since_us = now_mono_us();
 		poll_cluster_now(sw->d, c);
 		return;
 	}

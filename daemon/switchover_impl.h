@@ -86,6 +86,7 @@ struct switchover {
 	bool cand_io_stopped;           /* STOP SLAVE IO_THREAD ran on the candidate */
 	bool cand_safe;                 /* rollback: the candidate confirmed it is read-only */
 	bool fresh_polled, awaiting_fresh;   /* a failure waits for one fresh poll before its report */
+	int64_t fresh_since_us;         /* monotonic: observations must come from polls started since */
 	char **kills;                   /* owned: KILL statements for the old primary's client sessions */
 	size_t n_kills, kill_next;
 	const char *milestone;          /* static: set right before the sw_emit that marks a step of the whole */

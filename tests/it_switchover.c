@@ -5,6 +5,7 @@
  * router pointing at it; a second switchover request gets BUSY.  Timings are reported, never
  * asserted. */
 #include "it_lib.h"
+#include "gtid.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@ static void abort_during_drain(void);
 static void exec_hook_failures(void);
 static void daemon_killed_after_fence(void);
 static void concurrent_request_busy(void);
+static void lagging_candidate_fenced_late(void);
 
 /* ------------------------------------------------------------------------------------------ */
 /* helpers */
@@ -747,6 +749,74 @@ static void concurrent_request_busy(void)
 	assert_unchanged("after the abort", true, true);
 }
 
+/* 9. A candidate seconds behind when the switchover is asked for (orchestrator #1482): the old
+ * primary is never made read-only while the candidate is still applying the old primary's
+ * transactions; it waits in catch-up with writes flowing, then fences.  Sampled every few
+ * milliseconds: whenever db1 is read-only, db2 already holds the big transaction. */
+static void lagging_candidate_fenced_late(void)
+{
+	struct it_conn *c;
+	json_t *m, *report = NULL, *progress = json_array();
+	char *big_pos, *pos2, *ro;
+	int samples = 0, fenced_samples = 0, early = 0, rounds = 0;
+	size_t k;
+	json_t *p;
+
+	ck_assert_msg(it_sql_exec(1, "CREATE TABLE IF NOT EXISTS app.lagfill (id INT PRIMARY KEY, pad CHAR(200)) "
+				     "ENGINE=InnoDB") == 0, "%s", it_sql_error());
+	ck_assert_msg(it_sql_exec(1, "INSERT INTO app.lagfill SELECT seq, REPEAT('x', 200) FROM app.seq_1_to_300000") == 0,
+		      "%s", it_sql_error());
+	big_pos = it_sql1(1, "SELECT @@gtid_binlog_pos");
+	ck_assert_ptr_nonnull(big_pos);
+	pos2 = it_sql1(2, "SELECT @@gtid_slave_pos");
+	it_note("the big transaction is %s on db1; db2 is at %s", big_pos, pos2 ? pos2 : "?");
+	ck_assert_msg(pos2 && gtid_str_contains(GTID_MARIADB, pos2, big_pos) != 1,
+		      "db2 already applied the big transaction: nothing to wait for");
+	free(pos2);
+
+	c = it_connect(it.sock);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(it_conn_request(c, "switchover", json_pack("{s:s, s:i, s:i}", "to", "db2", "max_lag_ms", 60000,
+								   "drain_timeout_ms", 100)), 0);
+	for (;;) {
+		m = it_conn_recv(c, 5);
+		if (m && json_object_get(m, "progress")) {
+			json_array_append(progress, json_object_get(m, "progress"));
+			json_decref(m);
+		} else if (m) {
+			report = m;
+			break;
+		} else if (it_conn_eof(c)) {
+			break;
+		}
+		ro = it_sql1(1, "SELECT @@global.read_only");
+		pos2 = it_sql1(2, "SELECT @@gtid_slave_pos");
+		if (ro && pos2) {
+			samples++;
+			if (!strcmp(ro, "1")) {
+				fenced_samples++;
+				early += gtid_str_contains(GTID_MARIADB, pos2, big_pos) != 1;
+			}
+		}
+		free(ro);
+		free(pos2);
+	}
+	ck_assert_msg(report != NULL, "no final reply");
+	ck_assert_msg(json_is_true(json_object_get(report, "ok")), "the switchover failed: %s", it_json_str(report));
+	json_array_foreach(progress, k, p)
+		rounds += strstr(it_get_str(p, "message") ?: "", "to reach the primary's position; again") != NULL;
+	it_note("%d samples; db1 read-only in %d of them; %d catch-up rounds before the fence; write_blocked %.1f ms",
+		samples, fenced_samples, rounds + 1,
+		json_real_value(json_object_get(it_report(report), "write_blocked_ms")));
+	ck_assert_msg(early == 0, "db1 was read-only in %d samples while db2 had not applied %s yet", early, big_pos);
+	ck_assert_msg(samples > 10, "too few samples (%d) to tell", samples);
+	json_decref(report);
+	json_decref(progress);
+	it_conn_close(c);
+	free(big_pos);
+	ck_assert_msg(switchover_to(1, "back to db1"), "the switchover back to db1 failed");
+}
+
 static const struct it_case cases[] = {
 	{ "ten_switchovers_under_load", ten_switchovers_under_load },
 	{ "refusals_change_nothing", refusals_change_nothing },
@@ -756,6 +826,7 @@ static const struct it_case cases[] = {
 	{ "exec_hook_failures", exec_hook_failures },
 	{ "daemon_killed_after_fence", daemon_killed_after_fence },
 	{ "concurrent_request_busy", concurrent_request_busy },
+	{ "lagging_candidate_fenced_late", lagging_candidate_fenced_late },
 };
 
 Suite *it_switchover_suite(void)
