@@ -93,7 +93,6 @@ struct cluster {
 	int actions_running;            /* fence/STONITH actions in flight */
 	unsigned round;                 /* poll round counter */
 	int outstanding;                /* polls of this round still running */
-	int routers_outstanding;
 	bool evaluated_once;
 };
 
@@ -112,7 +111,6 @@ struct daemon {
 	int64_t started_mono_us;
 	bool ready_sent;                /* READY=1 after the first complete poll */
 	bool foreground;
-	int rounds;                     /* completed poll rounds */
 	int inherited_fd;               /* systemd socket, or -1 */
 	bool stopping;                  /* SIGTERM while a switchover ran: exit when it has ended */
 };

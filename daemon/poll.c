@@ -81,13 +81,10 @@ static void fail(struct server *s, int err, const char *msg)
 
 static void poll_router_done(struct router *r, int err, const char *msg, void *arg)
 {
-	struct cluster *c = arg;
 	/* The driver fills view.reachable and view.error itself (a router that answered with a
 	 * problem is reachable); only a failure it did not describe is recorded here. */
 	if (err && !*r->view.error)
 		strlcpy_(r->view.error, msg ? msg : "router poll failed", sizeof(r->view.error));
-	if (c->routers_outstanding > 0)
-		c->routers_outstanding--;
 }
 
 static void cluster_round(struct daemon *d, struct cluster *c)
@@ -112,7 +109,6 @@ static void cluster_round(struct daemon *d, struct cluster *c)
 		struct router *r = c->routers[i];
 		if (r->busy)   /* a switchover step or the last poll still runs: the driver owns busy */
 			continue;
-		c->routers_outstanding++;
 		r->ops->poll(r, poll_router_done, c);
 	}
 	if (c->outstanding == 0)

@@ -242,6 +242,20 @@ static void ps_deferred_done(struct router *r)
 	ps_done(r, p->defer_err, "%s", p->defer_msg);
 }
 
+static int ps_endpoints(struct router *r, const struct router_switch *sw);
+
+/* The switch's endpoints, or the operation fails (reported from the loop); false then. */
+static bool ps_endpoints_or_fail(struct router *r, const struct router_switch *sw)
+{
+	struct ps_priv *p = r->priv;
+
+	if (ps_endpoints(r, sw) == 0)
+		return true;
+	p->defer_err = 1;
+	p->kick_fn = ps_deferred_done;
+	return false;
+}
+
 /* ProxySQL's "host:port" of the switch's servers, into p->old / p->new_. */
 static int ps_endpoints(struct router *r, const struct router_switch *sw)
 {
@@ -469,11 +483,8 @@ static void ps_drain(struct router *r, const struct router_switch *sw, router_cb
 
 	if (!ps_begin(r, RSTEP_DRAIN, cb, arg, NULL))
 		return;
-	if (ps_endpoints(r, sw) < 0) {
-		p->defer_err = 1;
-		p->kick_fn = ps_deferred_done;
+	if (!ps_endpoints_or_fail(r, sw))
 		return;
-	}
 	p->kick_fn = NULL;
 	ps_snapshot(r, ps_drain_snap);
 }
@@ -504,11 +515,8 @@ static void ps_promote(struct router *r, const struct router_switch *sw, router_
 
 	if (!ps_begin(r, RSTEP_PROMOTE, cb, arg, NULL))
 		return;
-	if (ps_endpoints(r, sw) < 0) {
-		p->defer_err = 1;
-		p->kick_fn = ps_deferred_done;
+	if (!ps_endpoints_or_fail(r, sw))
 		return;
-	}
 	if (ps_same_pair(p)) {
 		p->kick_fn = ps_promote_plan;
 		return;
@@ -551,11 +559,8 @@ static void ps_rollback(struct router *r, const struct router_switch *sw, router
 	}
 	/* No restore point: nothing ran here, or cutoverd restarted after a drain (recovery rolls
 	 * back only switchovers interrupted before promote).  Look, and undo a drain. */
-	if (ps_endpoints(r, sw) < 0) {
-		p->defer_err = 1;
-		p->kick_fn = ps_deferred_done;
+	if (!ps_endpoints_or_fail(r, sw))
 		return;
-	}
 	p->kick_fn = NULL;
 	ps_snapshot(r, ps_undrain_snap);
 }
@@ -596,11 +601,8 @@ static void ps_finalize(struct router *r, const struct router_switch *sw, router
 
 	if (!ps_begin(r, RSTEP_FINALIZE, cb, arg, NULL))
 		return;
-	if (ps_endpoints(r, sw) < 0) {
-		p->defer_err = 1;
-		p->kick_fn = ps_deferred_done;
+	if (!ps_endpoints_or_fail(r, sw))
 		return;
-	}
 	p->kick_fn = NULL;
 	ps_snapshot(r, ps_finalize_snap);
 }

@@ -909,7 +909,6 @@ static void fenced(struct db *db, struct db_result *res, void *arg)
 	const char *pos;
 
 	if (res->err) {
-		sw->fence_timed_out = res->err == DB_ERR_TIMEOUT;
 		sw_phase_failed(sw, "making %s read-only: %s", sw->old_name, res->errmsg);
 		db_result_free(res);
 		return;
@@ -1049,7 +1048,6 @@ static void writable(struct db *db, struct db_result *res, void *arg)
 	}
 	db_result_free(res);
 	sw->pnr = true;
-	sw->writable_us = now_mono_us();
 	sw_emit(sw, "ok", "%s is writable: past the point of no return", sw->new_name);
 	sw->pending = sw_routers_each(sw, ROUTER_OP(promote), routed);
 	if (!sw->pending) {
@@ -1723,8 +1721,6 @@ void switchover_free(struct switchover *sw)
 		db_free(sw->db_rep[i]);
 	journal_close(sw->journal);
 	json_decref(sw->checks);
-	json_decref(sw->warnings);
-	json_decref(sw->next_steps);
 	json_decref(sw->req_id);
 	json_decref(sw->privileged);
 	json_decref(sw->errant);

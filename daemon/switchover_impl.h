@@ -56,10 +56,10 @@ struct switchover {
 	size_t n_reps;
 
 	/* what has been changed, for rollback */
-	bool drained, fence_started, fence_timed_out, fenced, promote_started, pnr, routed;
+	bool drained, fence_started, fenced, promote_started, pnr, routed;
 	unsigned long fence_tid;
 	char *fence_point;              /* owned */
-	int64_t fence_start_us, writable_us, routed_us;
+	int64_t fence_start_us, routed_us;
 
 	/* bookkeeping for parallel steps */
 	int pending, failures;
@@ -69,8 +69,6 @@ struct switchover {
 	int hook_index;
 
 	json_t *checks;                 /* preflight checks */
-	json_t *warnings;
-	json_t *next_steps;
 	char *reason;                   /* why it rolled back / failed */
 	struct journal *journal;
 	struct client *client;          /* the requester, held; NULL once gone */
