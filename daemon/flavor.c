@@ -75,6 +75,11 @@ bool flavor_has_demote(const char *version)
 	return major > 10 || (major == 10 && minor >= 10);
 }
 
+bool flavor_sql_optional(enum sql_id id)
+{
+	return id == SQL_HOLD_START || id == SQL_HOLD_COMMITS || id == SQL_HOLD_RELEASE;
+}
+
 const struct flavor_ops *flavor_get(enum flavor_id id)
 {
 	switch (id) {

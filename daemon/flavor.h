@@ -32,11 +32,19 @@ enum sql_id {
 	/* %s host, %d port, %s user, %s password (escaped), %d connect retry seconds */
 	SQL_CHANGE_SOURCE,     /* a replica follows a new source by GTID */
 	SQL_DEMOTE_TO_REPLICA, /* the old primary follows the new one (MariaDB: MASTER_DEMOTE_TO_SLAVE=1) */
-	SQL_LIST_SESSIONS,     /* rows (id, user, host, command, time, info): client sessions to cut */
+	SQL_LIST_SESSIONS,     /* rows (id, user, host, command, time, info, state): client sessions to cut */
 	SQL_KILL_SESSION,      /* %llu = connection id */
 	SQL_KILL_QUERY,        /* %llu = connection id */
 	SQL_PRIVILEGED_USERS,  /* rows (user, host, privilege): accounts read_only does not stop */
 	SQL_VAR_SET_SESSION_TIMEOUT, /* %d = seconds: lock_wait_timeout for our session */
+	/* Holding every commit on the fenced primary, for the accounts read_only does not stop:
+	 * taken by the fencing session after read_only, before the fence point is read, and
+	 * released once the new primary takes the writes (or at rollback; a dropped session
+	 * releases it too).  Empty where the fence already stops every account (MySQL's
+	 * super_read_only): such an entry is skipped, never sent. */
+	SQL_HOLD_START,
+	SQL_HOLD_COMMITS,
+	SQL_HOLD_RELEASE,
 	SQL_MAX
 };
 
@@ -53,6 +61,9 @@ struct flavor_ops {
 	/* Fill binlog_file/pos from SQL_BINLOG_STATUS (no row: empty). */
 	int (*parse_binlog)(const struct rowset *rs, struct server_status *st);
 };
+
+/* The entries a flavor may leave empty ("" = this flavor needs no such step). */
+bool flavor_sql_optional(enum sql_id id);
 
 extern const struct flavor_ops flavor_mariadb;
 extern const struct flavor_ops flavor_mysql80;

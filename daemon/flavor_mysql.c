@@ -73,7 +73,7 @@ static int mysql_parse_binlog(const struct rowset *rs, struct server_status *st)
 	 * primary already holds its own writes: nothing to move. */		\
 	[SQL_DEMOTE_TO_REPLICA] = MYSQL_CHANGE_SOURCE,				\
 	[SQL_LIST_SESSIONS] =							\
-	    "SELECT id, user, host, command, time, info FROM information_schema.processlist" \
+	    "SELECT id, user, host, command, time, info, state FROM information_schema.processlist" \
 	    " WHERE id <> CONNECTION_ID()"					\
 	    " AND command NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon')"	\
 	    " AND user NOT IN ('system user', 'event_scheduler')"		\
@@ -84,7 +84,9 @@ static int mysql_parse_binlog(const struct rowset *rs, struct server_status *st)
 	 * to report.  The same columns as elsewhere, no rows. */		\
 	[SQL_PRIVILEGED_USERS] =						\
 	    "SELECT '' AS user, '' AS host, '' AS privilege FROM DUAL WHERE FALSE", \
-	[SQL_VAR_SET_SESSION_TIMEOUT] = "SET SESSION lock_wait_timeout = %d"
+	[SQL_VAR_SET_SESSION_TIMEOUT] = "SET SESSION lock_wait_timeout = %d",	\
+	/* super_read_only already stops every commit: nothing to hold. */	\
+	[SQL_HOLD_START] = "", [SQL_HOLD_COMMITS] = "", [SQL_HOLD_RELEASE] = ""
 
 /* log_slave_updates, not log_replica_updates: the new name only exists from 8.0.26. */
 const struct flavor_ops flavor_mysql80 = {
