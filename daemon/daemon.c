@@ -90,6 +90,21 @@ struct cluster *daemon_cluster(struct daemon *d, const char *name)
 	return NULL;
 }
 
+const char *cluster_busy(const struct cluster *c)
+{
+	static char buf[300];
+
+	if (c->cutover && switchover_active(c->cutover)) {
+		snprintf(buf, sizeof(buf), "%s", switchover_summary(c->cutover));
+		return buf;
+	}
+	if (c->actions_running) {
+		snprintf(buf, sizeof(buf), "%s", c->action_desc[0] ? c->action_desc : "a fence or STONITH action");
+		return buf;
+	}
+	return NULL;
+}
+
 struct server *daemon_server(struct daemon *d, const char *name)
 {
 	size_t i;

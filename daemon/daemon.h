@@ -91,6 +91,7 @@ struct cluster {
 	int64_t auto_retry_after_us;    /* wall clock: no new attempt before this after one that did not go through */
 	int64_t last_sb_action_us;      /* monotonic: when the split-brain policy last acted */
 	int actions_running;            /* fence/STONITH actions in flight */
+	char action_desc[160];          /* what the running action is ("stonith db3 (by uid 0)") */
 	unsigned round;                 /* poll round counter */
 	int outstanding;                /* polls of this round still running */
 	bool evaluated_once;
@@ -125,6 +126,10 @@ void daemon_teardown(struct daemon *d);
 int daemon_reload(struct daemon *d, char **errors_out);
 struct cluster *daemon_cluster(struct daemon *d, const char *name);
 struct server *daemon_server(struct daemon *d, const char *name);
+/* One action at a time per cluster — a switchover, a failover, a fence, unfence or STONITH
+ * (the operator's or the watchdog's): NULL when the cluster is free, else what runs there
+ * (a static buffer), for a BUSY reply that names it. */
+const char *cluster_busy(const struct cluster *c);
 /* Broadcast an event (stolen) to subscribers and log it. */
 void daemon_event(struct daemon *d, json_t *event);
 void daemon_update_sd_status(struct daemon *d);

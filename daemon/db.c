@@ -61,6 +61,11 @@ static void db_resolved(int err, struct evutil_addrinfo *ai, void *arg);
 static struct evdns_base *dns_base(struct event_base *base);
 static bool is_numeric(const char *host);
 
+const char *db_label(const struct db *db)
+{
+	return db->label;
+}
+
 struct db *db_new(struct event_base *base, const char *label)
 {
 	struct db *db = xcalloc(1, sizeof(*db));

@@ -47,6 +47,7 @@ typedef void (*db_done_fn)(struct db *db, struct db_result *res, void *arg);
 
 /* `label` names the connection in logs (borrowed for the db's life). */
 struct db *db_new(struct event_base *base, const char *label);
+const char *db_label(const struct db *db);
 /* Copy the target (takes effect on the next connect; closes an idle open connection). */
 void db_set_target(struct db *db, const struct db_target *t, int connect_timeout_ms);
 /* Run n statements (copied) within timeout_ms.  Returns 0, or -1 if a batch is already running.

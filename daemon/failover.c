@@ -52,6 +52,18 @@ static void f_preflight_eval(struct switchover *sw)
 		     cs->log_slave_updates == 1 ? "ON" : "OFF");
 	sw_add_check(sw, "replication_account", sw_ccfg(sw)->repl_user && sw_ccfg(sw)->repl_secret.password, true,
 		     "replicas follow the new primary as '%s'", sw_ccfg(sw)->repl_user ? sw_ccfg(sw)->repl_user : "?");
+	/* A router that cannot be reached now cannot be pointed at the new primary either: that is
+	 * known before anything changes, so it refuses unless the operator says to go on. */
+	for (i = 0; i < sw->c->n_routers; i++) {
+		const struct router *r = sw->c->routers[i];
+		if (r->view.reachable)
+			continue;
+		sw_add_check(sw, "router_reachable", sw->without_routers, !sw->without_routers,
+			     "router %s unreachable: %s%s", r->cfg->name, r->view.error,
+			     sw->without_routers ? " (without_routers: it is left as it is; point it at the new primary "
+						   "by hand)"
+						 : "; fix it, or pass without_routers to fail over without it");
+	}
 	/* Warn when another replica received more than the candidate. */
 	for (i = 0; i < sw->n_reps; i++) {
 		const struct server *r = sw->reps[i];
@@ -108,7 +120,7 @@ static void f_fence_hook_done(struct job_result *r, void *arg)
 	job_result_last_line(r, last, sizeof(last));
 	if (job_result_ok(r)) {
 		sw->fenced = true;
-		sw_journal(sw, "fenced", true, json_pack("{s:s}", "by", sw->hook_is_stonith ? "stonith" : "fence_hook"));
+		sw_journal(sw, JE_FENCED, true, json_pack("{s:s}", "by", sw->hook_is_stonith ? "stonith" : "fence_hook"));
 		sw_emit(sw, "ok", "%s hook fenced %s: %s%s%s", sw->hook_is_stonith ? "STONITH" : "fence", sw->old_name,
 			job_result_describe(r, why, sizeof(why)), *last ? ": " : "", last);
 		sw_phase_next(sw);
@@ -138,7 +150,7 @@ static void f_fence_sql_done(struct db *db, struct db_result *res, void *arg)
 	if (ro && !strcmp(ro, "1")) {
 		db_result_free(res);
 		sw->fenced = true;
-		sw_journal(sw, "fenced", true, json_pack("{s:s}", "by", "sql"));
+		sw_journal(sw, JE_FENCED, true, json_pack("{s:s}", "by", "sql"));
 		sw_emit(sw, "ok", "%s answered and is read-only now", sw->old_name);
 		sw_phase_next(sw);
 		return;
@@ -173,7 +185,7 @@ static void f_fence_unfenced(struct switchover *sw)
 	if (sw->assume_fenced) {
 		sw_emit(sw, "warn", "%s could not be fenced by cutoverd; going on because the operator said it cannot "
 				    "take writes", sw->old_name);
-		sw_journal(sw, "fenced", true, json_pack("{s:s}", "by", "operator"));
+		sw_journal(sw, JE_FENCED, true, json_pack("{s:s}", "by", "operator"));
 		sw_phase_next(sw);
 		return;
 	}
@@ -396,6 +408,10 @@ int switchover_start_failover(struct daemon *d, struct cluster *c, struct client
 			 c->cutover->id, state_names[c->cutover->state], c->cfg->name);
 		return -1;
 	}
+	if (cluster_busy(c)) {
+		snprintf(err, errlen, "cluster %s is busy: %s", c->cfg->name, cluster_busy(c));
+		return -1;
+	}
 	if (!old || old->cluster != c) {
 		snprintf(err, errlen, "cluster %s has no recorded primary to fail over from", c->cfg->name);
 		return -1;
@@ -423,6 +439,7 @@ int switchover_start_failover(struct daemon *d, struct cluster *c, struct client
 	sw->failover = true;
 	sw->automatic = o->automatic;
 	sw->assume_fenced = o->assume_fenced;
+	sw->without_routers = o->without_routers;
 	sw->dry_run = o->dry_run;
 	if (o->sync_timeout_ms > 0)
 		sw->sync_timeout_ms = o->sync_timeout_ms;
@@ -448,6 +465,11 @@ static void cmd_failover(struct daemon *d, struct client *cl, const struct reque
 			client_reply_err(cl, req->id, ERR_INVALID, "several clusters are configured: name one with \"cluster\"");
 		return;
 	}
+	if (!c->cutover && cluster_busy(c)) {
+		client_reply_err(cl, req->id, ERR_BUSY, "cluster %s is busy: %s; try again when it ends", c->cfg->name,
+				 cluster_busy(c));
+		return;
+	}
 	if (c->cutover) {
 		client_reply_err(cl, req->id, switchover_active(c->cutover) ? ERR_BUSY : ERR_BADSTATE,
 				 "%s %s is %s on cluster %s", c->cutover->failover ? "failover" : "switchover", c->cutover->id,
@@ -463,6 +485,7 @@ static void cmd_failover(struct daemon *d, struct client *cl, const struct reque
 		struct failover_opts o = {
 			.to = json_string_value(json_object_get(req->args, "to")),
 			.assume_fenced = json_is_true(json_object_get(req->args, "assume_fenced")),
+			.without_routers = json_is_true(json_object_get(req->args, "without_routers")),
 			.dry_run = json_is_true(json_object_get(req->args, "dry_run")),
 			.sync_timeout_ms = st ? (int)json_integer_value(st) : 0,
 		};

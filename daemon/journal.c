@@ -18,6 +18,32 @@ struct journal {
 	char *path;
 };
 
+static const char *const event_names[JE__COUNT] = {
+	[JE_BEGIN] = "begin", [JE_PHASE] = "phase", [JE_PAUSED] = "paused", [JE_RESUMED] = "resumed",
+	[JE_FENCED] = "fenced", [JE_PNR] = "pnr", [JE_ROUTED] = "routed", [JE_ROLLBACK] = "rollback",
+	[JE_DONE] = "done", [JE_ROLLED_BACK] = "rolled_back", [JE_FAILED] = "failed", [JE_REFUSED] = "refused",
+	[JE_DRY_RUN] = "dry_run", [JE_RESOLVED] = "resolved",
+};
+
+const char *journal_event_name(enum journal_event ev)
+{
+	return ev >= 0 && ev < JE__COUNT ? event_names[ev] : "?";
+}
+
+int journal_event_parse(const char *name)
+{
+	int i;
+	for (i = 0; name && i < JE__COUNT; i++)
+		if (!strcmp(name, event_names[i]))
+			return i;
+	return -1;
+}
+
+bool journal_event_finished(const char *name)
+{
+	return journal_event_parse(name) >= JE_FIRST_FINISHED;
+}
+
 static char *journal_path(const char *state_dir, const char *cluster)
 {
 	return xasprintf("%s/journal-%s.jsonl", state_dir, cluster);

@@ -9,6 +9,33 @@
 
 struct journal;
 
+/* What a cutover's journal entry records ("event").  Recovery reads them back by name. */
+enum journal_event {
+	JE_BEGIN,        /* a cutover starts (kind, options) */
+	JE_PHASE,        /* a phase begins ("phase") */
+	JE_PAUSED,
+	JE_RESUMED,
+	JE_FENCED,       /* the old primary is fenced ("fence_point", or "by" for a failover) */
+	JE_PNR,          /* about to pass the point of no return: the candidate is made writable */
+	JE_ROUTED,       /* the routers send writes to the new primary */
+	JE_ROLLBACK,     /* the undo chain starts ("reason") */
+	/* the finished ones: a cutover whose last entry is one of these needs nothing more */
+	JE_DONE,
+	JE_ROLLED_BACK,
+	JE_FAILED,
+	JE_REFUSED,
+	JE_DRY_RUN,
+	JE_RESOLVED,
+	JE__COUNT
+};
+#define JE_FIRST_FINISHED JE_DONE
+
+const char *journal_event_name(enum journal_event ev);
+/* The event a name stands for; -1 for a name no cutover writes (the watchdog's own entries). */
+int journal_event_parse(const char *name);
+/* Is `name` one of the events that finish a cutover? */
+bool journal_event_finished(const char *name);
+
 /* Open (creating) the cluster's journal for appending.  NULL with a message on failure. */
 struct journal *journal_open(const char *state_dir, const char *cluster, char *err, size_t errlen);
 void journal_close(struct journal *j);

@@ -33,7 +33,7 @@ static void recovery_finish(struct switchover *sw, bool ok, const char *msg)
 	struct log_ctx ctx = sw_lctx(sw);
 	if (ok) {
 		log_ctx(LOG_NOTICE, &ctx, "interrupted switchover %s rolled back after restart: %s", sw->id, msg);
-		sw_journal(sw, "rolled_back", true, json_pack("{s:s, s:b}", "reason", msg, "recovered", 1));
+		sw_journal(sw, JE_ROLLED_BACK, true, json_pack("{s:s, s:b}", "reason", msg, "recovered", 1));
 		if (sw->c->cutover == sw)
 			sw->c->cutover = NULL;
 		switchover_free(sw);
@@ -43,43 +43,16 @@ static void recovery_finish(struct switchover *sw, bool ok, const char *msg)
 	free(sw->reason);
 	sw->reason = xstrdup(msg);
 	sw->state = SW_INTERRUPTED;
+	/* nothing more runs on its behalf; `resolve` ends it */
+	sw_timer_stop(sw);
 }
 
-static void rec_router_done(struct router *r, int err, const char *msg, void *arg)
+/* The end of the undo chain (switchover.c's rollback, the same one a live switchover runs). */
+void switchover_recovered(struct switchover *sw, bool ok, const char *why)
 {
-	struct switchover *sw = arg;
-	if (err)
-		sw_set_failure(sw, "router %s: %s", r->cfg->name, msg ? msg : "?");
-	if (--sw->pending)
-		return;
-	if (sw->failures)
-		recovery_finish(sw, false, sw->first_failure);
-	else
-		recovery_finish(sw, true, sw->fence_started ? "old primary writable again, routers restored"
-							    : "routers restored");
-}
-
-static void rec_routers(struct switchover *sw)
-{
-	sw_clear_failures(sw);
-	sw->pending = sw_routers_each(sw, ROUTER_OP(rollback), rec_router_done);
-	if (!sw->pending)
-		recovery_finish(sw, true, "nothing to restore");
-}
-
-static void rec_unfenced(struct db *db, struct db_result *res, void *arg)
-{
-	struct switchover *sw = arg;
-	const char *ro = res->err || res->n < 2 ? NULL : rowset_at(res->rs[1], 0, 0);
-	if (!ro || strcmp(ro, "0")) {
-		char *m = xasprintf("could not make %s writable again: %s", sw->old_name, res->err ? res->errmsg : "?");
-		db_result_free(res);
-		recovery_finish(sw, false, m);
-		free(m);
-		return;
-	}
-	db_result_free(res);
-	rec_routers(sw);
+	recovery_finish(sw, ok, ok ? (sw->fence_started ? "old primary writable again, routers restored"
+							: "routers restored")
+				   : why);
 }
 
 static void recover(struct daemon *d, struct cluster *c, json_t *entries)
@@ -92,11 +65,8 @@ static void recover(struct daemon *d, struct cluster *c, json_t *entries)
 	size_t i;
 	json_t *e;
 	bool fenced = false, promoted = false;
-	static const char *terminal[] = { "done", "rolled_back", "failed", "refused", "dry_run", "resolved" };
-
-	for (i = 0; i < ARRAY_LEN(terminal); i++)
-		if (last_event && !strcmp(last_event, terminal[i]))
-			return;
+	if (journal_event_finished(last_event))
+		return;
 	json_array_foreach(entries, i, e) {
 		const char *ev = json_string_value(json_object_get(e, "event"));
 		const char *ph = json_string_value(json_object_get(e, "phase"));
@@ -152,23 +122,17 @@ static void recover(struct daemon *d, struct cluster *c, json_t *entries)
 					   "writable and where the router sends writes, then `cutoverctl resolve`");
 		return;
 	}
-	sw->state = SW_ROLLING_BACK;
+	/* The same undo chain as a live rollback: the candidate and the other replicas are read
+	 * afresh and must be read-only before the old primary is made writable again. */
+	sw->recovering = true;
 	sw->drained = true;
-	if (fenced) {
-		const struct flavor_ops *f = flavor_get(FLAVOR_MARIADB);
-		const char *q[2];
-		sw->fence_started = true;
-		sw->db_kill = sw_open_db(sw, sw->old);
-		q[0] = f->sql[SQL_UNFENCE];
-		q[1] = "SELECT @@global.read_only";
-		/* the flavor is not known yet at start-up; both flavors' unfence make it writable,
-		 * and MySQL's needs super_read_only too */
-		if (sw->old->cfg->flavor == FLAVOR_HINT_MYSQL)
-			q[0] = flavor_get(FLAVOR_MYSQL80)->sql[SQL_UNFENCE];
-		db_run(sw->db_kill, q, 2, c->cfg->fence_timeout_ms + d->cfg->connect_timeout_ms, rec_unfenced, sw);
-		return;
-	}
-	rec_routers(sw);
+	sw->fence_started = sw->fenced = fenced;
+	sw->cand_safe = true;
+	sw->reason = xstrdup("interrupted by a daemon that stopped; rolled back after the restart");
+	sw->started_us = now_mono_us();
+	sw->state = SW_RUNNING;
+	sw_connect(sw);
+	sw_rollback_start(sw);
 }
 
 void switchover_recover_all(struct daemon *d)

@@ -134,10 +134,14 @@ void sw_clear_failures(struct switchover *sw)
 	sw->first_failure = NULL;
 }
 
-void sw_journal(struct switchover *sw, const char *event, bool durable, json_t *extra)
+/* Journal first: 0 once the entry is written (and, when durable, on disk), -1 otherwise — and
+ * then the caller does not act on the transition (before the point of no return it rolls
+ * back; sw_journal_failed says why).  A cutover without a journal (dry run) writes nothing. */
+int sw_journal(struct switchover *sw, enum journal_event ev, bool durable, json_t *extra)
 {
-	json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", sw->id, "cluster", sw_ccfg(sw)->name, "event", event,
-			      "old", sw->old_name, "new", sw->new_name);
+	int rc = 0;
+	json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", sw->id, "cluster", sw_ccfg(sw)->name, "event",
+			      journal_event_name(ev), "old", sw->old_name, "new", sw->new_name);
 	json_object_set_new(e, "phase", json_string(phase_names[sw->phase]));
 	if (extra) {
 		json_object_update(e, extra);
@@ -145,9 +149,14 @@ void sw_journal(struct switchover *sw, const char *event, bool durable, json_t *
 	}
 	if (sw->journal && journal_append(sw->journal, e, durable) < 0) {
 		struct log_ctx ctx = sw_lctx(sw);
-		log_ctx(LOG_ERR, &ctx, "journal write failed: %s", strerror(errno));
+		free(sw->journal_error);
+		sw->journal_error = xasprintf("the journal in %s cannot record '%s': %s", sw->d->cfg->state_dir,
+					      journal_event_name(ev), strerror(errno));
+		log_ctx(LOG_ERR, &ctx, "%s", sw->journal_error);
+		rc = -1;
 	}
 	json_decref(e);
+	return rc;
 }
 
 /* A progress line: to the requester (if still connected), to event subscribers, to the log. */
@@ -336,7 +345,13 @@ void sw_phase_begin(struct switchover *sw, enum phase ph)
 {
 	sw->phase = ph;
 	sw->rec[ph].start_us = now_mono_us();
-	sw_journal(sw, "phase", ph == PH_FENCE, NULL);
+	/* Every phase is recorded before it acts, and not acted on when it cannot be.  Those before
+	 * the window are also on disk (fsync); inside it (sync, promote) the write alone is checked,
+	 * and the point of no return has its own durable entry (enter_promote). */
+	if (sw_journal(sw, JE_PHASE, ph == PH_DRAIN || ph == PH_CATCHUP || ph == PH_FENCE, NULL) < 0 && !sw->pnr) {
+		sw_phase_failed(sw, "not started: %s", sw->journal_error);
+		return;
+	}
 	sw_emit(sw, "start", "%s", phase_names[ph]);
 	sw_clear_failures(sw);
 	if (sw->failover && failover_enter[ph])
@@ -381,7 +396,14 @@ void sw_phase_next(struct switchover *sw)
 		sw->pause_before = -1;
 		sw->state = SW_PAUSED;
 		sw->phase = next;
-		sw_journal(sw, "paused", false, NULL);
+		if (sw_journal(sw, JE_PAUSED, true, NULL) < 0) {
+			sw->state = SW_RUNNING;
+			sw->abort_requested = true;
+			free(sw->reason);
+			sw->reason = xstrdup(sw->journal_error);
+			sw_should_stop(sw);
+			return;
+		}
 		sw_emit(sw, "paused", "paused before %s; everything is prepared: `cutoverctl resume` to go on, "
 				   "`cutoverctl abort` to roll back", phase_names[next]);
 		return;
@@ -538,7 +560,9 @@ static void preflight_eval(struct switchover *sw)
 				off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", k ? ", " : "",
 							json_string_value(row));
 		sw_add_check(sw, "privileged_accounts", false, false,
-			  "read_only does not stop these accounts on %s: %s", sw->old_name, list);
+			  "read_only does not stop these accounts on %s: %s; at the fence their sessions are cut "
+			  "and every commit on %s is held until %s takes the writes, so none lands after the "
+			  "fence point", sw->old_name, list, sw->old_name, sw->new_name);
 	}
 	if (sw_refused(sw))
 		return;
@@ -624,6 +648,8 @@ static void pf_old_done(struct db *db, struct db_result *res, void *arg)
 		sw->fresh_old.flavor = f->id;
 		json_decref(sw->privileged);
 		sw->privileged = json_array();
+		json_decref(sw->privileged_users);
+		sw->privileged_users = json_array();
 		for (r = 0; res->n > 1 && r < res->rs[1]->nrows; r++) {
 			const char *user = rowset_at(res->rs[1], r, 0), *host = rowset_at(res->rs[1], r, 1);
 			if (!user || !strcmp(user, sw->old->cfg->user) || !strcmp(user, "root") ||
@@ -631,6 +657,7 @@ static void pf_old_done(struct db *db, struct db_result *res, void *arg)
 				continue;
 			json_array_append_new(sw->privileged, json_sprintf("'%s'@'%s' (%s)", user, host ? host : "",
 									     rowset_at(res->rs[1], r, 2)));
+			json_array_append_new(sw->privileged_users, json_string(user));
 		}
 	}
 	db_result_free(res);
@@ -840,7 +867,34 @@ static void enter_catchup(struct switchover *sw)
 /* ------------------------------------------------------------------------------------------ */
 /* fence */
 
+/* Sessions to cut on the old primary once it is read-only: every client session when
+ * kill_sessions is on, and always those that could still commit — the accounts read_only
+ * does not stop, and any session waiting on the commit hold.  Never ours, never the monitoring
+ * account's, never replication threads (the SQL filters those). */
+static bool must_cut(const struct switchover *sw, const char *user, const char *state)
+{
+	size_t i;
+	json_t *u;
+
+	if (sw_ccfg(sw)->kill_sessions)
+		return true;
+	if (state && !strcmp(state, "Waiting for backup lock"))
+		return true;
+	json_array_foreach(sw->privileged_users, i, u)
+		if (user && !strcmp(user, json_string_value(u)))
+			return true;
+	return false;
+}
+
 static void kill_from(struct switchover *sw, size_t first);
+
+static void cut_done(struct switchover *sw)
+{
+	void (*then)(struct switchover *) = sw->cut_then;
+	sw->cut_then = NULL;
+	if (then)
+		then(sw);
+}
 
 /* One batch of KILLs stops at its first error; a session that ended by itself meanwhile
  * ("Unknown thread id", 1094) must not spare the ones after it. */
@@ -857,7 +911,7 @@ static void sessions_killed(struct db *db, struct db_result *res, void *arg)
 		return;
 	}
 	db_result_free(res);
-	/* The sync phase started in parallel; it does not wait for this. */
+	cut_done(sw);
 }
 
 static void kill_from(struct switchover *sw, size_t first)
@@ -867,6 +921,18 @@ static void kill_from(struct switchover *sw, size_t first)
 	       sessions_killed, sw);
 }
 
+static void kills_clear(struct switchover *sw)
+{
+	size_t i;
+	for (i = 0; i < sw->n_kills; i++)
+		free(sw->kills[i]);
+	free(sw->kills);
+	free(sw->kill_ids);
+	sw->kills = NULL;
+	sw->kill_ids = NULL;
+	sw->n_kills = sw->kill_next = 0;
+}
+
 static void sessions_listed(struct db *db, struct db_result *res, void *arg)
 {
 	struct switchover *sw = arg;
@@ -874,29 +940,43 @@ static void sessions_listed(struct db *db, struct db_result *res, void *arg)
 	size_t r;
 	unsigned long own[2] = { db_thread_id(sw->db_old), db_thread_id(sw->db_kill) };
 
+	kills_clear(sw);
 	if (res->err) {
 		sw_emit(sw, "warn", "listing sessions on %s: %s", sw->old_name, res->errmsg);
 		db_result_free(res);
+		cut_done(sw);
 		return;
 	}
 	for (r = 0; r < res->rs[0]->nrows; r++) {
 		long long id;
-		const char *user = rowset_at(res->rs[0], r, 1);
+		const char *user = rowset_at(res->rs[0], r, 1), *state = rowset_at(res->rs[0], r, 6);
 		if (!parse_ll(rowset_at(res->rs[0], r, 0), 1, LLONG_MAX, &id))
 			continue;
-		/* never our own connections, never replication threads (the SQL filters those) */
 		if ((unsigned long)id == own[0] || (unsigned long)id == own[1] ||
-		    (user && !strcmp(user, sw->old->cfg->user)))
+		    (user && !strcmp(user, sw->old->cfg->user)) || !must_cut(sw, user, state))
 			continue;
 		sw->kills = xrealloc(sw->kills, (sw->n_kills + 1) * sizeof(char *));
 		sw->kills[sw->n_kills++] = xasprintf(fo->sql[SQL_KILL_SESSION], (unsigned long long)id);
+		sw->kill_ids = xrealloc(sw->kill_ids, sw->n_kills * sizeof(*sw->kill_ids));
+		sw->kill_ids[sw->n_kills - 1] = (unsigned long long)id;
 	}
 	db_result_free(res);
-	if (sw->n_kills) {
-		sw_emit(sw, "info", "cutting %zu client session%s on %s", sw->n_kills, sw->n_kills == 1 ? "" : "s",
-			sw->old_name);
-		kill_from(sw, 0);
+	if (!sw->n_kills) {
+		cut_done(sw);
+		return;
 	}
+	sw_emit(sw, "info", "cutting %zu client session%s on %s", sw->n_kills, sw->n_kills == 1 ? "" : "s", sw->old_name);
+	kill_from(sw, 0);
+}
+
+/* Cut the sessions must_cut() names on the old primary, then `then` (may be NULL).  Whatever
+ * the kill connection was still doing is abandoned: a new list supersedes an older one. */
+static void cut_sessions(struct switchover *sw, void (*then)(struct switchover *))
+{
+	db_cancel(sw->db_kill);
+	sw->cut_then = then;
+	db_run1(sw->db_kill, sw_flavor_of(sw->old)->sql[SQL_LIST_SESSIONS], sw->d->cfg->query_timeout_ms,
+		sessions_listed, sw);
 }
 
 static void fenced(struct db *db, struct db_result *res, void *arg)
@@ -914,29 +994,43 @@ static void fenced(struct db *db, struct db_result *res, void *arg)
 		return;
 	}
 	sw->fenced = true;
-	pos = rowset_at(res->rs[1], 0, 0);
+	pos = rowset_at(res->rs[res->n - 1], 0, 0);
 	sw->fence_point = xstrdup(pos ? pos : "");
 	db_result_free(res);
-	sw_journal(sw, "fenced", false, json_pack("{s:s}", "fence_point", sw->fence_point));
-	sw_emit(sw, "ok", "%s is read-only at %s (%.1f ms)", sw->old_name, sw->fence_point, sw_ms_since(sw->fence_start_us));
-	if (sw_ccfg(sw)->kill_sessions)
-		db_run1(sw->db_kill, sw_flavor_of(sw->old)->sql[SQL_LIST_SESSIONS], sw->d->cfg->query_timeout_ms,
-			sessions_listed, sw);
+	if (sw_journal(sw, JE_FENCED, false, json_pack("{s:s}", "fence_point", sw->fence_point)) < 0) {
+		sw_phase_failed(sw, "%s", sw->journal_error);
+		return;
+	}
+	sw_emit(sw, "ok", "%s is read-only%s at %s (%.1f ms)", sw->old_name, sw->holding ? ", its commits held," : "",
+		sw->fence_point, sw_ms_since(sw->fence_start_us));
+	/* in parallel with sync; while commits are held, a cut session's statement fails */
+	cut_sessions(sw, NULL);
 	if (sw_should_stop(sw))
 		return;
 	sw_phase_next(sw);
 }
 
+/* read_only, then (where read_only does not stop every account) hold every commit, then read
+ * the fence point: nothing can commit on the old primary after it is read, whoever asks,
+ * until the hold is released once the new primary takes the writes (after_routing). */
 static void enter_fence(struct switchover *sw)
 {
 	const struct flavor_ops *fo = sw_flavor_of(sw->old);
-	const char *q[2] = { fo->sql[SQL_FENCE], fo->sql[SQL_FENCE_POINT] };
+	const char *q[4];
+	size_t n = 0;
 
+	q[n++] = fo->sql[SQL_FENCE];
+	if (*fo->sql[SQL_HOLD_COMMITS]) {
+		q[n++] = fo->sql[SQL_HOLD_START];
+		q[n++] = fo->sql[SQL_HOLD_COMMITS];
+		sw->holding = true;
+	}
+	q[n++] = fo->sql[SQL_FENCE_POINT];
 	sw->c->hb_paused = true;
 	sw->fence_started = true;
 	sw->fence_tid = db_thread_id(sw->db_old);
 	sw->fence_start_us = now_mono_us();
-	db_run(sw->db_old, q, 2, sw_ccfg(sw)->fence_timeout_ms, fenced, sw);
+	db_run(sw->db_old, q, n, sw_ccfg(sw)->fence_timeout_ms, fenced, sw);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1017,7 +1111,11 @@ static void routed(struct router *r, int err, const char *msg, void *arg)
 		return;
 	sw->routed_us = now_mono_us();
 	if (sw->failures) {
-		sw_phase_failed(sw, "%s", sw->first_failure);
+		/* Past the point of no return: what does not depend on the routers (the other
+		 * replicas following the new primary) still runs; the failure is reported after. */
+		sw_emit(sw, "fail", "%s; the replicas are pointed at %s all the same", sw->first_failure, sw->new_name);
+		sw->deferred_failure = xstrdup(sw->first_failure);
+		after_routing(sw);
 		return;
 	}
 	sw->routed = true;
@@ -1027,7 +1125,7 @@ static void routed(struct router *r, int err, const char *msg, void *arg)
 	else
 		sw_emit(sw, "ok", "writes were blocked for %.1f ms (fence → %s writable and routed)",
 			(double)(sw->routed_us - sw->fence_start_us) / 1000.0, sw->new_name);
-	sw_journal(sw, "routed", true,
+	sw_journal(sw, JE_ROUTED, true,
 		json_pack("{s:f}", "write_blocked_ms", (double)(sw->routed_us - sw->fence_start_us) / 1000.0));
 	after_routing(sw);
 }
@@ -1062,7 +1160,11 @@ static void writable(struct db *db, struct db_result *res, void *arg)
  * and stopping the threads (several ms) happens after the routers moved, outside the window. */
 static void enter_promote(struct switchover *sw)
 {
-	sw_journal(sw, "pnr", true, NULL);
+	/* the point of no return is never passed without its record on disk */
+	if (sw_journal(sw, JE_PNR, true, NULL) < 0) {
+		sw_phase_failed(sw, "%s was not made writable: %s", sw->new_name, sw->journal_error);
+		return;
+	}
 	sw->promote_started = true;
 	db_run1(sw->db_cand, sw_flavor_of(sw->cand)->sql[SQL_UNFENCE], sw_ccfg(sw)->promote_timeout_ms, writable, sw);
 }
@@ -1158,7 +1260,96 @@ static void cand_detached(struct db *db, struct db_result *res, void *arg)
 	followers_start(sw);
 }
 
+static void detach_candidate(struct switchover *sw);
+
+static void hold_released(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	if (sw->state != SW_RUNNING) {
+		db_result_free(res);
+		return;
+	}
+	if (res->err) {
+		/* dropping the session releases it as surely */
+		sw_emit(sw, "warn", "releasing the commit hold on %s: %s; closing the session instead", sw->old_name,
+			res->errmsg);
+		db_cancel(sw->db_old);
+	}
+	db_result_free(res);
+	sw->holding = false;
+	detach_candidate(sw);
+}
+
+static void release_hold_now(struct switchover *sw);
+
+static void release_wait(evutil_socket_t fd, short what, void *arg)
+{
+	release_hold_now(arg);
+}
+
+/* A KILL only marks a session: one woken by the release before it noticed could still commit.
+ * The hold is released once every cut session is gone (or at the deadline, with a warning). */
+static void cut_gone(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	const char *left = res->err ? NULL : rowset_at(res->rs[0], 0, 0);
+
+	if (sw->state != SW_RUNNING) {
+		db_result_free(res);
+		return;
+	}
+	if (left && strcmp(left, "0") && now_mono_us() < sw->deadline_us) {
+		db_result_free(res);
+		sw_timer_arm(sw, 2, release_wait);
+		return;
+	}
+	if (!left || strcmp(left, "0"))
+		sw_emit(sw, "warn", "releasing the commit hold on %s although %s cut session%s may not be gone yet",
+			sw->old_name, left ? left : "some", left && !strcmp(left, "1") ? "" : "s");
+	db_result_free(res);
+	sw->n_kills = 0;
+	release_hold_now(sw);
+}
+
+/* Whatever waits on the hold would commit on the old primary the moment it is released, and
+ * its client would count it as written: those sessions are cut first (after_routing), and the
+ * hold released once they are gone. */
+static void release_hold_now(struct switchover *sw)
+{
+	if (sw->n_kills) {
+		char *q = xstrdup("SELECT COUNT(*) FROM information_schema.processlist WHERE id IN (");
+		size_t i;
+		for (i = 0; i < sw->n_kills; i++) {
+			char *n = xasprintf("%s%s%llu", q, i ? ", " : "", sw->kill_ids[i]);
+			free(q);
+			q = n;
+		}
+		{
+			char *n = xasprintf("%s)", q);
+			free(q);
+			q = n;
+		}
+		db_cancel(sw->db_kill);
+		db_run1(sw->db_kill, q, sw->d->cfg->query_timeout_ms, cut_gone, sw);
+		free(q);
+		return;
+	}
+	db_run1(sw->db_old, sw_flavor_of(sw->old)->sql[SQL_HOLD_RELEASE], sw->d->cfg->query_timeout_ms,
+		hold_released, sw);
+}
+
+/* After the routers moved, outside the window. */
 static void after_routing(struct switchover *sw)
+{
+	if (sw->holding) {
+		sw->deadline_us = now_mono_us() + (int64_t)sw->d->cfg->query_timeout_ms * 1000;
+		cut_sessions(sw, release_hold_now);
+		return;
+	}
+	detach_candidate(sw);
+}
+
+static void detach_candidate(struct switchover *sw)
 {
 	const struct flavor_ops *fc = sw_flavor_of(sw->cand);
 	const char *q[2] = { fc->sql[SQL_STOP_REPLICA], fc->sql[SQL_RESET_REPLICA] };
@@ -1183,8 +1374,9 @@ static void finalized(struct router *r, int err, const char *msg, void *arg)
 
 static void followers_done(struct switchover *sw)
 {
-	if (sw->failures) {
-		sw_phase_failed(sw, "%s", sw->first_failure);
+	if (sw->failures || sw->deferred_failure) {
+		sw_phase_failed(sw, "%s%s%s", sw->deferred_failure ? sw->deferred_failure : "",
+				sw->deferred_failure && sw->failures ? "; " : "", sw->failures ? sw->first_failure : "");
 		return;
 	}
 	sw->pending = sw_routers_each(sw, ROUTER_OP(finalize), finalized);
@@ -1384,6 +1576,10 @@ static void rb_candidate(struct switchover *sw);
 static void rb_done(struct switchover *sw)
 {
 	sw->c->hb_paused = false;
+	if (sw->recovering) {   /* after a restart: nobody to report to but the log and status */
+		switchover_recovered(sw, sw->failures == 0, sw->failures ? sw->first_failure : NULL);
+		return;
+	}
 	if (sw->failures) {
 		char *r = xasprintf("%s; rollback incomplete: %s", sw->reason ? sw->reason : "failed", sw->first_failure);
 		free(sw->reason);
@@ -1490,9 +1686,56 @@ static void rb_killed(struct db *db, struct db_result *res, void *arg)
 	db_run(sw->db_kill, q, 2, sw_ccfg(sw)->fence_timeout_ms, rb_unfenced, sw);
 }
 
+static void rb_unfence(struct switchover *sw);
+
+/* Before the old primary is made writable again: fresh reads, now, of every other server.  The
+ * candidate must answer read-only (whoever may have touched it: a statement of ours that hung,
+ * an operator); another replica must answer read-only or be one the pollers know is down. */
+static void rb_other_checked(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	const char *ro = res->err ? NULL : rowset_at(res->rs[0], 0, 0);
+	const struct server *s = db == sw->db_cand ? sw->cand : NULL;
+	size_t i;
+
+	for (i = 0; !s && i < sw->n_reps; i++)
+		if (db == sw->db_rep[i])
+			s = sw->reps[i];
+	if (s && (!ro || strcmp(ro, "1"))) {
+		bool down_replica = s != sw->cand && res->err && s->health.state == HEALTH_DOWN;
+		if (!down_replica) {
+			sw->cand_safe = false;
+			sw_set_failure(sw, "%s %s: %s stays read-only so that two servers can never take writes", s->cfg->name,
+				       ro ? "is writable" : "did not answer whether it is read-only", sw->old_name);
+		}
+	}
+	db_result_free(res);
+	if (--sw->pending == 0)
+		rb_unfence(sw);
+}
+
 static void rb_old_primary(struct switchover *sw)
 {
+	int qt = sw->d->cfg->connect_timeout_ms + sw->d->cfg->query_timeout_ms;
+	size_t i;
+
 	if (!sw->fence_started || sw->failover || !sw->cand_safe) {
+		rb_routers(sw);
+		return;
+	}
+	sw->pending = 1;
+	db_cancel(sw->db_cand);
+	db_run1(sw->db_cand, "SELECT @@global.read_only", qt, rb_other_checked, sw);
+	for (i = 0; i < sw->n_reps; i++) {
+		sw->pending++;
+		db_cancel(sw->db_rep[i]);
+		db_run1(sw->db_rep[i], "SELECT @@global.read_only", qt, rb_other_checked, sw);
+	}
+}
+
+static void rb_unfence(struct switchover *sw)
+{
+	if (!sw->cand_safe) {
 		rb_routers(sw);
 		return;
 	}
@@ -1514,7 +1757,7 @@ void sw_rollback_start(struct switchover *sw)
 	sw_timer_stop(sw);
 	sw->state = SW_ROLLING_BACK;
 	sw_clear_failures(sw);
-	sw_journal(sw, "rollback", true, json_pack("{s:s}", "reason", sw->reason ? sw->reason : ""));
+	sw_journal(sw, JE_ROLLBACK, true, json_pack("{s:s}", "reason", sw->reason ? sw->reason : ""));
 	sw_emit(sw, "info", "rolling back: %s", sw->reason ? sw->reason : "");
 	/* Whatever is still running on our connections is abandoned; a fence statement still
 	 * waiting on the old primary is killed before it is made writable again. */
@@ -1618,13 +1861,14 @@ void sw_finish(struct switchover *sw, enum sw_state st)
 			json_array_append_new(steps, json_sprintf(
 				"To reverse once it is consistent: cutoverctl switchover --cluster %s --to %s",
 				sw_ccfg(sw)->name, sw->old_name));
-		} else if (sw->promote_started && !sw->cand_safe) {
+		} else if (!sw->cand_safe) {
 			json_array_append_new(steps, json_sprintf(
-				"%s did not answer while being made writable and may still become writable when it does; "
-				"%s was left read-only on purpose. When %s answers: SELECT @@read_only on it. If it is "
-				"writable, it is the primary now: point the router at it and the others to it "
+				"Another server was not confirmed read-only (%s), so %s was left read-only on purpose: "
+				"two writable servers are worse than none. Check SELECT @@read_only on each server. If "
+				"%s is writable, it is the primary now: point the router at it and the others to it "
 				"(or fence it: cutoverctl fence %s, then cutoverctl unfence %s).",
-				sw->new_name, sw->old_name, sw->new_name, sw->new_name, sw->old_name));
+				sw->first_failure ? sw->first_failure : sw->reason ? sw->reason : "?", sw->old_name,
+				sw->new_name, sw->new_name, sw->old_name));
 		} else {
 			json_array_append_new(steps, json_sprintf(
 				"Rollback was incomplete. Make %s writable (SET GLOBAL read_only=0) if the router "
@@ -1634,7 +1878,7 @@ void sw_finish(struct switchover *sw, enum sw_state st)
 		json_object_set_new(rep, "next_steps", steps);
 		json_object_set_new(rep, "servers", cluster_state_json(sw));
 	}
-	sw_journal(sw, sw->dry_run ? "dry_run" : outcome, true, json_pack("{s:O}", "report", rep));
+	sw_journal(sw, journal_event_parse(sw->dry_run ? "dry_run" : outcome), true, json_pack("{s:O}", "report", rep));
 	if (st == SW_DONE && !sw->dry_run)
 		watchdog_set_authority(sw->d, c, sw->new_name, sw->failover ? "failover" : "switchover");
 	/* An automatic failover that changed nothing is not a failover: it does not start
@@ -1723,11 +1967,10 @@ void switchover_free(struct switchover *sw)
 	json_decref(sw->checks);
 	json_decref(sw->req_id);
 	json_decref(sw->privileged);
+	json_decref(sw->privileged_users);
 	json_decref(sw->errant);
 	free(sw->fence_sql_error);
-	for (i = 0; i < sw->n_kills; i++)
-		free(sw->kills[i]);
-	free(sw->kills);
+	kills_clear(sw);
 	if (sw->job)
 		job_cancel(sw->job);
 	server_status_clear(&sw->fresh_old);
@@ -1737,6 +1980,8 @@ void switchover_free(struct switchover *sw)
 	free(sw->fence_point);
 	free(sw->first_failure);
 	free(sw->reason);
+	free(sw->journal_error);
+	free(sw->deferred_failure);
 	free(sw);
 }
 

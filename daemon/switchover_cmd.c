@@ -129,6 +129,11 @@ static void cmd_switchover(struct daemon *d, struct client *cl, const struct req
 		if (!args_in_range(cl, req, ms_args, 0, 86400000))
 			return;
 	}
+	if (!c->cutover && cluster_busy(c)) {
+		client_reply_err(cl, req->id, ERR_BUSY, "cluster %s is busy: %s; try again when it ends", c->cfg->name,
+				 cluster_busy(c));
+		return;
+	}
 	if (c->cutover) {
 		if (switchover_active(c->cutover))
 			client_reply_err(cl, req->id, ERR_BUSY, "switchover %s (%s → %s) is %s on cluster %s (phase %s)",
@@ -211,11 +216,25 @@ static void cmd_switchover(struct daemon *d, struct client *cl, const struct req
 			   sw->reverse));
 }
 
+void sw_connect(struct switchover *sw)
+{
+	struct cluster *c = sw->c;
+	size_t k;
+
+	sw->db_old = sw_open_db(sw, sw->old);
+	sw->db_kill = sw_open_db(sw, sw->old);
+	sw->db_cand = sw_open_db(sw, sw->cand);
+	for (k = 0; k < c->n_servers && sw->n_reps < MAX_REPLICAS; k++)
+		if (c->servers[k] != sw->old && c->servers[k] != sw->cand) {
+			sw->reps[sw->n_reps] = c->servers[k];
+			sw->db_rep[sw->n_reps++] = sw_open_db(sw, c->servers[k]);
+		}
+}
+
 struct switchover *sw_new(struct daemon *d, struct cluster *c, struct server *old, struct server *cand,
 			  char *err, size_t errlen)
 {
 	struct switchover *sw = xcalloc(1, sizeof(*sw));
-	size_t k;
 
 	sw->d = d;
 	sw->c = c;
@@ -248,14 +267,7 @@ struct switchover *sw_new(struct daemon *d, struct cluster *c, struct server *ol
 		switchover_free(sw);
 		return NULL;
 	}
-	sw->db_old = sw_open_db(sw, old);
-	sw->db_kill = sw_open_db(sw, old);
-	sw->db_cand = sw_open_db(sw, cand);
-	for (k = 0; k < c->n_servers && sw->n_reps < MAX_REPLICAS; k++)
-		if (c->servers[k] != old && c->servers[k] != cand) {
-			sw->reps[sw->n_reps] = c->servers[k];
-			sw->db_rep[sw->n_reps++] = sw_open_db(sw, c->servers[k]);
-		}
+	sw_connect(sw);
 	sw->rsw.cluster = c->cfg->name;
 	sw->rsw.old_primary = old->cfg;
 	sw->rsw.new_primary = cand->cfg;
@@ -275,7 +287,7 @@ void sw_start(struct switchover *sw, struct client *cl, json_t *req_id, json_t *
 	}
 	sw->c->cutover = sw;
 	if (!sw->dry_run) {
-		sw_journal(sw, "begin", true, begin_extra);
+		sw_journal(sw, JE_BEGIN, true, begin_extra);
 	} else {
 		json_decref(begin_extra);
 		journal_close(sw->journal);
@@ -363,7 +375,7 @@ static void cmd_resume(struct daemon *d, struct client *cl, const struct request
 	}
 	client_reply_ok(cl, req->id, json_pack("{s:s, s:s}", "id", sw->id, "resuming", phase_names[sw->phase]));
 	sw->state = SW_RUNNING;
-	sw_journal(sw, "resumed", false, NULL);
+	sw_journal(sw, JE_RESUMED, false, NULL);
 	sw_phase_begin(sw, sw->phase);
 }
 
@@ -379,7 +391,7 @@ static void cmd_resolve(struct daemon *d, struct client *cl, const struct reques
 				 c->cfg->name);
 		return;
 	}
-	sw_journal(sw, "resolved", true, json_pack("{s:i}", "by_uid", (int)client_uid(cl)));
+	sw_journal(sw, JE_RESOLVED, true, json_pack("{s:i}", "by_uid", (int)client_uid(cl)));
 	client_reply_ok(cl, req->id, json_pack("{s:s, s:s}", "id", sw->id, "resolved", c->cfg->name));
 	c->cutover = NULL;
 	switchover_free(sw);

@@ -13,6 +13,7 @@
 #include "daemon.h"
 #include "flavor.h"
 #include "gtid.h"
+#include "journal.h"
 #include "log.h"
 #include "router.h"
 
@@ -80,18 +81,25 @@ struct switchover {
 	bool verify_waiting;
 
 	/* failover (failover.c): the old primary is dead */
-	bool failover, automatic, assume_fenced;
+	bool failover, automatic, assume_fenced, without_routers;
+	char *deferred_failure;         /* owned: a failure past the point of no return; independent steps still run */
 	bool cand_io_stopped;           /* STOP SLAVE IO_THREAD ran on the candidate */
 	bool cand_safe;                 /* rollback: the candidate confirmed it is read-only */
 	bool fresh_polled, awaiting_fresh;   /* a failure waits for one fresh poll before its report */
 	int64_t fresh_since_us;         /* monotonic: observations must come from polls started since */
 	char **kills;                   /* owned: KILL statements for the old primary's client sessions */
 	size_t n_kills, kill_next;
+	unsigned long long *kill_ids;   /* owned: the connection ids of those KILL statements */
+	void (*cut_then)(struct switchover *);   /* what follows cutting them (NULL: nothing) */
+	bool holding;                   /* db_old holds every commit on the old primary (flavor SQL_HOLD_*) */
+	json_t *privileged_users;       /* user names read_only does not stop on the old primary */
 	const char *milestone;          /* static: set right before the sw_emit that marks a step of the whole */
 	json_t *errant;                 /* replicas left alone because they hold transactions the new primary lacks */
 	struct job *job;                /* a running fence or STONITH hook */
 	bool hook_is_stonith, hooks_failed;
 	char *fence_sql_error;          /* owned: why the SQL fence of the dead primary failed */
+	char *journal_error;            /* owned: why the last journal entry could not be written */
+	bool recovering;                /* the undo chain runs for a cutover found in the journal at start-up */
 };
 
 
@@ -115,7 +123,7 @@ void sw_add_check(struct switchover *sw, const char *name, bool ok, bool fatal, 
 int sw_failed_checks(const struct switchover *sw);
 char *sw_failed_list(const struct switchover *sw);
 bool sw_refused(struct switchover *sw);
-void sw_journal(struct switchover *sw, const char *event, bool durable, json_t *extra);
+int sw_journal(struct switchover *sw, enum journal_event ev, bool durable, json_t *extra);
 struct db *sw_open_db(struct switchover *sw, const struct server *s);
 const struct flavor_ops *sw_flavor_of(const struct server *s);
 enum gtid_kind sw_gtid_kind_of(const struct server *s);
@@ -140,6 +148,10 @@ bool sw_take_cand_status(struct switchover *sw, const struct db_result *res);
 /* A new switchover record on cluster c (not yet started): ids, connections, journal. */
 struct switchover *sw_new(struct daemon *d, struct cluster *c, struct server *old, struct server *cand,
 			  char *err, size_t errlen);
+/* Its own connections to the old primary, the candidate and the other replicas. */
+void sw_connect(struct switchover *sw);
+/* The undo chain of a recovered cutover ended (recovery.c): ok, or why not. */
+void switchover_recovered(struct switchover *sw, bool ok, const char *why);
 /* Start it: hold the client (may be NULL), journal "begin", run the first phase. */
 void sw_start(struct switchover *sw, struct client *cl, json_t *req_id, json_t *begin_extra);
 

@@ -260,6 +260,10 @@ struct action {
 	struct db *db;
 	bool then_fence;              /* stonith: fence by SQL afterwards if still reachable */
 	bool hook_tried;              /* the fence hook already ran (no second try) */
+	struct db **peers;            /* unfence: one connection per other server, for fresh reads */
+	size_t n_peers;
+	int pending;
+	char *peer_problem;           /* owned: the first other server not confirmed read-only */
 	void (*done)(struct action *a, bool ok, const char *msg);
 };
 
@@ -270,6 +274,10 @@ static void action_free(struct action *a)
 	json_decref(a->req_id);
 	if (a->db)
 		db_free(a->db);
+	while (a->n_peers)
+		db_free(a->peers[--a->n_peers]);
+	free(a->peers);
+	free(a->peer_problem);
 	if (a->c->actions_running > 0)
 		a->c->actions_running--;
 	free(a->server);
@@ -287,7 +295,8 @@ static struct action *action_new(struct daemon *d, struct cluster *c, const char
 	a->server = xstrdup(server);
 	a->what = xstrdup(what);
 	a->reason = xstrdup(reason);
-	c->actions_running++;
+	if (!c->actions_running++)
+		snprintf(c->action_desc, sizeof(c->action_desc), "%s %s (%s)", what, server, reason);
 	return a;
 }
 
@@ -364,6 +373,58 @@ static void action_sql(struct action *a)
 	a->db = db_new(a->d->base, cfg->name);
 	db_set_target(a->db, &t, a->d->cfg->connect_timeout_ms);
 	db_run(a->db, q, 2, a->d->cfg->connect_timeout_ms + a->c->cfg->fence_timeout_ms, sql_done, a);
+}
+
+/* unfence decides on fresh reads, not on the last poll: every other server of the cluster must
+ * answer read-only now (or be one the pollers know is down). */
+static void peer_checked(struct db *db, struct db_result *res, void *arg)
+{
+	struct action *a = arg;
+	const char *ro = res->err ? NULL : rowset_at(res->rs[0], 0, 0);
+	struct server *s = daemon_server(a->d, db_label(db));
+
+	if ((!ro || strcmp(ro, "1")) && !a->peer_problem && !(res->err && s && s->health.state == HEALTH_DOWN))
+		a->peer_problem = ro ? xasprintf("%s is writable (read just now): making %s writable too would be a "
+						 "split-brain; fence %s first", db_label(db), a->server, db_label(db))
+				     : xasprintf("%s did not answer whether it is read-only (%s): %s stays as it is",
+						 db_label(db), res->errmsg, a->server);
+	db_result_free(res);
+	if (--a->pending)
+		return;
+	if (a->peer_problem) {
+		action_finish(a, false, a->peer_problem);
+		return;
+	}
+	action_sql(a);
+}
+
+static void action_check_peers(struct action *a)
+{
+	struct cluster *c = a->c;
+	size_t i;
+
+	a->pending = 1;
+	for (i = 0; i < c->n_servers; i++) {
+		struct server *s = c->servers[i];
+		const struct cfg_server *cfg = s->cfg;
+		struct db_target t = {
+			.host = cfg->host, .port = cfg->port, .socket = cfg->socket, .user = cfg->user,
+			.password = cfg->secret.password, .tls_mode = cfg->tls_mode,
+			.tls_ca = cfg->tls_ca, .tls_cert = cfg->tls_cert, .tls_key = cfg->tls_key,
+		};
+		struct db *db;
+		if (!strcmp(cfg->name, a->server))
+			continue;
+		db = db_new(a->d->base, cfg->name);
+		db_set_target(db, &t, a->d->cfg->connect_timeout_ms);
+		a->peers = xrealloc(a->peers, (a->n_peers + 1) * sizeof(*a->peers));
+		a->peers[a->n_peers++] = db;
+		a->pending++;
+		db_run1(db, "SELECT @@global.read_only", a->d->cfg->connect_timeout_ms + a->d->cfg->query_timeout_ms,
+			peer_checked, a);
+	}
+	if (--a->pending == 0)
+		action_sql(a);
 }
 
 static void hook_done(struct job_result *r, void *arg)
@@ -575,7 +636,7 @@ static void auto_failover_check(struct daemon *d, struct cluster *c)
 		return;
 	}
 	c->primary_fail_evals = p->consecutive_failures;
-	if (!c->cfg->auto_failover || c->cutover || c->primary_fail_evals < c->cfg->failover_after)
+	if (!c->cfg->auto_failover || cluster_busy(c) || c->primary_fail_evals < c->cfg->failover_after)
 		return;
 	/* Independent confirmation: the replicas themselves must have lost the primary. */
 	evidence[0] = '\0';
@@ -656,8 +717,9 @@ static struct server *target(struct daemon *d, struct client *cl, const struct r
 		return NULL;
 	}
 	*cp = s->cluster;
-	if (s->cluster->cutover && switchover_active(s->cluster->cutover)) {
-		client_reply_err(cl, req->id, ERR_BUSY, "a switchover is running on cluster %s", s->cluster->cfg->name);
+	if (cluster_busy(s->cluster)) {
+		client_reply_err(cl, req->id, ERR_BUSY, "cluster %s is busy: %s; try again when it ends",
+				 s->cluster->cfg->name, cluster_busy(s->cluster));
 		return NULL;
 	}
 	return s;
@@ -684,6 +746,10 @@ static void start_manual(struct daemon *d, struct client *cl, const struct reque
 	if (!strcmp(what, "stonith")) {
 		a->then_fence = false;
 		action_hook(a, true);
+		return;
+	}
+	if (!strcmp(what, "unfence")) {
+		action_check_peers(a);
 		return;
 	}
 	action_sql(a);

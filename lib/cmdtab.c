@@ -37,6 +37,7 @@ static const struct arg_spec failover_args[] = {
 	{ "cluster", ARG_STRING, false, "the cluster (required when several are configured)" },
 	{ "to", ARG_STRING, false, "the new primary; default: the replica that received the most" },
 	{ "assume_fenced", ARG_BOOL, false, "the operator vouches that the old primary cannot take writes" },
+	{ "without_routers", ARG_BOOL, false, "go on although a router cannot be reached (it is left as it is)" },
 	{ "dry_run", ARG_BOOL, false, "run the preflight checks only" },
 	{ "sync_timeout_ms", ARG_INT, false, "how long the new primary may take to apply its relay log" },
 	{ NULL, 0, false, NULL },

@@ -9,6 +9,25 @@
 #include "journal.h"
 #include "util.h"
 
+/* Every event has a name that parses back to it; exactly the finishing ones finish a cutover,
+ * and names the watchdog writes (not cutover events) finish nothing. */
+START_TEST(test_event_names)
+{
+	int ev;
+	for (ev = 0; ev < JE__COUNT; ev++) {
+		const char *n = journal_event_name((enum journal_event)ev);
+		ck_assert_int_eq(journal_event_parse(n), ev);
+		ck_assert(journal_event_finished(n) == (ev >= JE_FIRST_FINISHED));
+	}
+	ck_assert(journal_event_finished("rolled_back"));
+	ck_assert(journal_event_finished("resolved"));
+	ck_assert(!journal_event_finished("pnr"));
+	ck_assert(!journal_event_finished("fence"));
+	ck_assert(!journal_event_finished(NULL));
+	ck_assert_int_eq(journal_event_parse("authority"), -1);
+}
+END_TEST
+
 Suite *journal_suite(void);
 
 static char dir[64];
@@ -161,6 +180,7 @@ Suite *journal_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_append_and_read_back);
+	tcase_add_test(tc, test_event_names);
 	tcase_add_test(tc, test_missing_journal_is_empty);
 	tcase_add_test(tc, test_torn_last_line_is_skipped);
 	tcase_add_test(tc, test_grouped_by_cutover);

@@ -180,6 +180,11 @@ static char *read_secret(const char *name)
 	return s;
 }
 
+int it_write_file(const char *path, const char *text, mode_t mode)
+{
+	return write_file(path, text, mode);
+}
+
 static int write_file(const char *path, const char *text, mode_t mode)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -1489,8 +1494,15 @@ char *it_haproxy_writer(void)
 
 int it_load_start(struct it_load *l, const char *tag, int interval_us)
 {
+	char pwfile[400];
+	snprintf(pwfile, sizeof(pwfile), "%s/secrets/app.pass", it.dir);
+	return it_load_start_as(l, tag, interval_us, "app", pwfile);
+}
+
+int it_load_start_as(struct it_load *l, const char *tag, int interval_us, const char *user, const char *password_file)
+{
 	char prog[600], port[16], interval[16], start[32], pwfile[400];
-	const char *argv[] = { prog, "--host", "127.0.0.1", "--port", port, "--user", "app", "--password-file",
+	const char *argv[] = { prog, "--host", "127.0.0.1", "--port", port, "--user", user, "--password-file",
 			       pwfile, "--interval-us", interval, "--until-file", l->until, "--out", l->acks,
 			       "--start-id", start, NULL };
 	pid_t pid;
@@ -1500,7 +1512,7 @@ int it_load_start(struct it_load *l, const char *tag, int interval_us)
 	snprintf(prog, sizeof(prog), "%s/cutover-load", it.build);
 	snprintf(port, sizeof(port), "%d", it.write_port);
 	snprintf(interval, sizeof(interval), "%d", interval_us);
-	snprintf(pwfile, sizeof(pwfile), "%s/secrets/app.pass", it.dir);
+	snprintf(pwfile, sizeof(pwfile), "%s", password_file);
 	snprintf(l->until, sizeof(l->until), "%s/load-%s.until", it.dir, tag);
 	snprintf(l->acks, sizeof(l->acks), "%s/load-%s.acks", it.dir, tag);
 	snprintf(l->out, sizeof(l->out), "%s/load-%s.json", it.dir, tag);

@@ -218,6 +218,8 @@ struct it_ack {
 	unsigned sid;
 };
 int it_load_start(struct it_load *l, const char *tag, int interval_us);
+/* The same as another account (its password in password_file). */
+int it_load_start_as(struct it_load *l, const char *tag, int interval_us, const char *user, const char *password_file);
 /* Stop it and return its summary (new reference, NULL if it printed none). */
 json_t *it_load_stop(struct it_load *l);
 /* cutover-load --verify against server's port; its JSON (new reference) and exit status. */
@@ -227,7 +229,8 @@ long long it_load_rows(const struct it_load *l, int server, unsigned sid);
 /* The acks file: count in *n, array to free. */
 struct it_ack *it_acks_read(const char *path, size_t *n);
 
-/* ---- programs ---- */
+/* ---- programs and files ---- */
+int it_write_file(const char *path, const char *text, mode_t mode);   /* 0 / -1 */
 /* Run argv (argv[0] a path), stdout (and stderr when merge) captured into *out (new string);
  * the exit status, or -1.  Killed after timeout_ms. */
 int it_run(const char *const *argv, bool merge, char **out, int timeout_ms);

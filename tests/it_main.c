@@ -12,6 +12,7 @@ Suite *it_foundation_suite(void);
 Suite *it_switchover_suite(void);
 Suite *it_metrics_suite(void);
 Suite *it_watchdog_suite(void);
+Suite *it_safety_suite(void);
 
 int main(void)
 {
@@ -25,6 +26,7 @@ int main(void)
 	srunner_add_suite(sr, it_switchover_suite());
 	srunner_add_suite(sr, it_metrics_suite());
 	srunner_add_suite(sr, it_watchdog_suite());
+	srunner_add_suite(sr, it_safety_suite());
 	srunner_set_fork_status(sr, CK_NOFORK);
 	srunner_run_all(sr, CK_ENV);
 	it_shutdown();
