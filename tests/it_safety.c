@@ -384,12 +384,74 @@ static void switchover_during_stonith(void)
 	ck_assert_msg(it_daemon_restart(NULL) == 0, "cutoverd did not start with the base config");
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* 5. An emergency failover with its router down: refused before anything changes; told to go
+ *    on without it, the other replica still follows the new primary. */
+
+static bool router_unreachable(void)
+{
+	json_t *st = it_status();
+	bool ok = st && json_is_false(json_object_get(it_router(st, "haproxy"), "reachable"));
+	json_decref(st);
+	return ok;
+}
+
+static bool db1_down(void)
+{
+	json_t *st = it_status();
+	bool ok = st && json_is_false(json_object_get(it_server(st, "db1"), "reachable"));
+	json_decref(st);
+	return ok;
+}
+
+static void failover_router_unreachable(void)
+{
+	char pidfile[400];
+	FILE *f;
+	int pid = 0, x, y;
+	json_t *r;
+
+	ck_assert_int_eq(it_sandbox("kill", "1", NULL), 0);
+	snprintf(pidfile, sizeof(pidfile), "%s/haproxy/haproxy.pid", it.dir);
+	f = fopen(pidfile, "r");
+	ck_assert_msg(f && fscanf(f, "%d", &pid) == 1 && pid > 1, "no HAProxy pid in %s", pidfile);
+	fclose(f);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(15000, db1_down() && router_unreachable()),
+		      "status does not show db1 down and the router unreachable");
+
+	r = it_call("failover", json_pack("{s:b}", "assume_fenced", 1), 60000);
+	it_note("failover with the router down: %s", it_get_str(r, "error.message") ?: it_json_str(r));
+	ck_assert_msg(r && !json_is_true(json_object_get(r, "ok")) &&
+			      strstr(it_get_str(r, "error.message") ?: "", "router_reachable") != NULL,
+		      "the failover was not refused for its unreachable router: %s", it_json_str(r));
+	json_decref(r);
+	ck_assert_int_eq(it_read_only(2), 1);
+	ck_assert_int_eq(it_read_only(3), 1);
+
+	r = it_call("failover", json_pack("{s:b, s:b}", "assume_fenced", 1, "without_routers", 1), 60000);
+	it_note("failover without_routers: ok=%d, %s", json_is_true(json_object_get(r, "ok")),
+		it_get_str(it_report(r), "reason") ?: "no reason");
+	ck_assert_msg(r != NULL, "no reply to the failover");
+	ck_assert_msg(json_is_true(json_object_get(it_report(r), "point_of_no_return_passed")),
+		      "the failover did not promote: %s", it_json_str(r));
+	json_decref(r);
+	ck_assert_int_eq(writable_count(), 1);
+	x = it_read_only(2) == 0 ? 2 : 3;
+	y = x == 2 ? 3 : 2;
+	ck_assert_msg(IT_WAIT_UNTIL(10000, follows(y, x)), "%s does not follow the new primary %s", name_of(y),
+		      name_of(x));
+	it_note("%s promoted, %s follows it, the router left for the operator", name_of(x), name_of(y));
+	ck_assert(it_restore_baseline(true, "db1 and HAProxy were killed"));
+}
+
 static const struct it_case cases[] = {
 	{ "privileged_writer_loses_nothing", privileged_writer_loses_nothing },
 	{ "journal_full_disk", journal_full_disk },
 	{ "recovery_checks_candidate", recovery_checks_candidate },
 	{ "concurrent_unfences", concurrent_unfences },
 	{ "switchover_during_stonith", switchover_during_stonith },
+	{ "failover_router_unreachable", failover_router_unreachable },
 };
 
 Suite *it_safety_suite(void)
