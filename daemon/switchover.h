@@ -32,6 +32,7 @@ struct client;
 struct failover_opts {
 	const char *to;           /* NULL: the replica that received the most */
 	bool assume_fenced;       /* the operator vouches the old primary cannot take writes */
+	bool without_routers;     /* go on although a router cannot be reached */
 	bool automatic;           /* decided by the watchdog */
 	bool dry_run;
 	int sync_timeout_ms;      /* 0: the cluster's */
