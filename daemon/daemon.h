@@ -92,6 +92,8 @@ struct cluster {
 	int64_t last_sb_action_us;      /* monotonic: when the split-brain policy last acted */
 	int actions_running;            /* fence/STONITH actions in flight */
 	char action_desc[160];          /* what the running action is ("stonith db3 (by uid 0)") */
+	struct sticky *sticky;          /* owned: servers cutoverd fenced, kept fenced (watchdog.c) */
+	size_t n_sticky;
 	unsigned round;                 /* poll round counter */
 	int outstanding;                /* polls of this round still running */
 	bool evaluated_once;

@@ -1881,6 +1881,8 @@ void sw_finish(struct switchover *sw, enum sw_state st)
 	sw_journal(sw, journal_event_parse(sw->dry_run ? "dry_run" : outcome), true, json_pack("{s:O}", "report", rep));
 	if (st == SW_DONE && !sw->dry_run)
 		watchdog_set_authority(sw->d, c, sw->new_name, sw->failover ? "failover" : "switchover");
+	if (st == SW_DONE && !sw->dry_run)
+		watchdog_sticky(sw->d, c, sw->old_name, true);
 	/* An automatic failover that changed nothing is not a failover: it does not start
 	 * failover_block, but the next attempt waits a minute. */
 	if (sw->automatic && st != SW_DONE && !sw->pnr) {

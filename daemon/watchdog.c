@@ -185,9 +185,54 @@ json_t *watchdog_alarms_json(const struct cluster *c)
 	return arr;
 }
 
+struct sticky {
+	char *server;             /* owned */
+	int seen;                 /* polls in a row that saw it writable */
+	int64_t seen_ms;          /* monotonic: the last one counted */
+};
+
+static void sticky_forget(struct cluster *c, size_t i)
+{
+	free(c->sticky[i].server);
+	c->sticky[i] = c->sticky[--c->n_sticky];
+}
+
+static struct sticky *sticky_find(struct cluster *c, const char *name)
+{
+	size_t i;
+	for (i = 0; i < c->n_sticky; i++)
+		if (!strcmp(c->sticky[i].server, name))
+			return &c->sticky[i];
+	return NULL;
+}
+
+static void sticky_set(struct cluster *c, const char *name, bool on)
+{
+	struct sticky *s = sticky_find(c, name);
+	if (on && !s) {
+		c->sticky = xrealloc(c->sticky, (c->n_sticky + 1) * sizeof(*c->sticky));
+		memset(&c->sticky[c->n_sticky], 0, sizeof(*c->sticky));
+		c->sticky[c->n_sticky++].server = xstrdup(name);
+	} else if (!on && s) {
+		sticky_forget(c, (size_t)(s - c->sticky));
+	}
+}
+
+void watchdog_sticky(struct daemon *d, struct cluster *c, const char *name, bool on)
+{
+	if (!name || (sticky_find(c, name) != NULL) == on)
+		return;
+	sticky_set(c, name, on);
+	wd_journal(d, c, "sticky_fence", json_pack("{s:s, s:b}", "server", name, "on", on));
+}
+
 void watchdog_cluster_free(struct cluster *c)
 {
 	size_t i;
+	while (c->n_sticky)
+		sticky_forget(c, c->n_sticky - 1);
+	free(c->sticky);
+	c->sticky = NULL;
 	for (i = 0; i < c->n_alarms; i++)
 		alarm_free(&c->alarms[i]);
 	free(c->alarms);
@@ -202,6 +247,10 @@ void watchdog_carry_over(struct cluster *to, struct cluster *from)
 	to->alarms = from->alarms;
 	to->n_alarms = from->n_alarms;
 	to->authority = from->authority;
+	to->sticky = from->sticky;
+	to->n_sticky = from->n_sticky;
+	from->sticky = NULL;
+	from->n_sticky = 0;
 	to->primary_fail_evals = from->primary_fail_evals;
 	to->last_auto_failover_us = from->last_auto_failover_us;
 	to->last_sb_action_us = from->last_sb_action_us;
@@ -223,6 +272,7 @@ void watchdog_set_authority(struct daemon *d, struct cluster *c, const char *nam
 					      "why", why));
 	free(c->authority);
 	c->authority = xstrdup(name);
+	sticky_set(c, name, false);   /* the primary is not kept fenced (the "primary" entry says so) */
 }
 
 void watchdog_load(struct daemon *d)
@@ -238,6 +288,10 @@ void watchdog_load(struct daemon *d)
 			if (!strcmp(ev, "primary") && json_string_value(json_object_get(e, "primary"))) {
 				free(c->authority);
 				c->authority = xstrdup(json_string_value(json_object_get(e, "primary")));
+				sticky_set(c, c->authority, false);
+			} else if (!strcmp(ev, "sticky_fence") && json_string_value(json_object_get(e, "server"))) {
+				sticky_set(c, json_string_value(json_object_get(e, "server")),
+					   json_is_true(json_object_get(e, "on")));
 			} else if (!strcmp(ev, "auto_failover")) {
 				c->last_auto_failover_us = (int64_t)json_integer_value(json_object_get(e, "at_us"));
 			}
@@ -306,6 +360,8 @@ static void action_finish(struct action *a, bool ok, const char *msg)
 	log_ctx(ok ? LOG_NOTICE : LOG_ERR, &ctx, "%s %s: %s", a->what, a->server, msg);
 	wd_journal(a->d, a->c, a->what, json_pack("{s:s, s:b, s:s, s:s}", "target", a->server, "ok", ok, "result", msg,
 						  "reason", a->reason ? a->reason : ""));
+	if (ok)   /* what cutoverd fenced stays fenced; what it unfenced is the operator's choice */
+		watchdog_sticky(a->d, a->c, a->server, strcmp(a->what, "unfence") != 0);
 	wd_event(a->d, a->c, a->what, a->server, "%s %s %s: %s", a->what, a->server, ok ? "succeeded" : "FAILED", msg);
 	if (a->done)
 		a->done(a, ok, msg);
@@ -548,6 +604,48 @@ static void split_brain_act(struct daemon *d, struct cluster *c)
 
 static void auto_failover_check(struct daemon *d, struct cluster *c);
 
+/* A fence that sticks: a server cutoverd fenced and that answers writable again — restarted
+ * with read_only=OFF in its my.cnf (MariaDB has no SET PERSIST), or unfenced by hand — is not
+ * the authority: seen so by two polls in a row, it is fenced again (or, with split_brain =
+ * alert, the alarm fence_lost is raised, by the alarms' own hysteresis).  Read from the raw
+ * poll, not the health hysteresis, which would add polls. */
+static void sticky_check(struct daemon *d, struct cluster *c)
+{
+	int64_t now = now_mono_ms();
+	size_t i;
+
+	for (i = 0; i < c->n_sticky; i++) {
+		struct sticky *k = &c->sticky[i];
+		struct server *s = daemon_server(d, k->server);
+		struct action *a;
+		char *reason;
+
+		if (!s || s->cluster != c || (c->authority && !strcmp(c->authority, k->server)) || !s->st.reachable ||
+		    s->st.read_only != 0) {
+			k->seen = 0;
+			continue;
+		}
+		if (c->cfg->splitbrain == SB_ALERT) {
+			observe(c, "fence_lost", s->cfg->name, VERDICT_CRIT,
+				xasprintf("%s, fenced by cutoverd, is writable again%s%s: fence it (cutoverctl fence %s)",
+					  s->cfg->name, c->authority ? "; the primary is " : "",
+					  c->authority ? c->authority : "", s->cfg->name));
+			continue;
+		}
+		if (k->seen_ms && now - k->seen_ms < d->cfg->poll_interval_ms / 2)
+			continue;   /* an extra evaluation, not another poll */
+		k->seen_ms = now;
+		if (++k->seen < 2 || cluster_busy(c))
+			continue;
+		k->seen = 0;
+		reason = xasprintf("%s was fenced by cutoverd and is writable again%s%s", s->cfg->name,
+				   c->authority ? "; the primary is " : "", c->authority ? c->authority : "");
+		a = action_new(d, c, s->cfg->name, "fence", reason);
+		free(reason);
+		action_sql(a);
+	}
+}
+
 void watchdog_evaluate(struct daemon *d, struct cluster *c)
 {
 	const struct topology *t = &c->topo;
@@ -608,6 +706,8 @@ void watchdog_evaluate(struct daemon *d, struct cluster *c)
 				xasprintf("router %s writes to %s, which is read-only", r->cfg->name, w->server));
 	}
 	auto_failover_check(d, c);
+	if (!c->cutover)
+		sticky_check(d, c);
 	alarms_settle(d, c);
 	{
 		struct alarm *sb = alarm_find(c, "split_brain", NULL);

@@ -52,6 +52,11 @@ const char *hook_for(const struct cluster *c, const struct server *s, bool stoni
  * _TARGET_PORT, _REASON) under hook_timeout; NULL if the server has no such hook. */
 struct job *fence_hook_run(struct daemon *d, struct cluster *c, const struct server *s, bool stonith,
 			   const char *reason, void (*cb)(struct job_result *r, void *arg), void *arg);
+/* cutoverd fenced `name` (the old primary of a switchover, a fence command or policy): it is
+ * kept fenced — seen writable again, it is fenced again (split_brain = fence or stonith) or
+ * the alarm fence_lost is raised (alert), on the second poll that sees it.  `on` false
+ * forgets it (unfenced by command, or made the primary).  Journaled, read back at start-up. */
+void watchdog_sticky(struct daemon *d, struct cluster *c, const char *name, bool on);
 /* A switchover or failover made `name` the primary: it is now the authority. */
 void watchdog_set_authority(struct daemon *d, struct cluster *c, const char *name, const char *why);
 

@@ -445,6 +445,75 @@ static void failover_router_unreachable(void)
 	ck_assert(it_restore_baseline(true, "db1 and HAProxy were killed"));
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* 6. A fence that sticks: an old primary that comes back writable after a switchover (a restart
+ *    with read_only=OFF in its my.cnf, or a SET GLOBAL by hand) is fenced again (split_brain =
+ *    fence) or raises the alarm (alert), within two polls of being seen writable. */
+
+static bool alarm_active(const char *name)
+{
+	json_t *st = it_status(), *a;
+	size_t i;
+	bool found = false;
+	json_array_foreach(it_get(st, "clusters.0.alarms"), i, a)
+		found |= !strcmp(it_get_str(a, "name") ?: "", name) &&
+			 !strcmp(it_get_str(a, "state") ?: "", "active");
+	json_decref(st);
+	return found;
+}
+
+/* Switch to `to` and wait until status agrees. */
+static void switch_to(int to)
+{
+	json_t *r;
+	ck_assert_msg(IT_WAIT_UNTIL(10000, lag_known(name_of(to))), "%s's lag stays unknown", name_of(to));
+	r = it_switchover(json_pack("{s:s, s:i}", "to", name_of(to), "drain_timeout_ms", 200), SWITCH_TIMEOUT_MS, NULL);
+	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "switchover to %s: %s", name_of(to), it_json_str(r));
+	json_decref(r);
+}
+
+static void sticky_fence(void)
+{
+	char *text;
+	int64_t t0, seen;
+
+	text = it_config_text_cluster("split_brain = fence\n", NULL);
+	ck_assert_msg(it_daemon_restart(text) == 0, "cutoverd did not start with split_brain = fence");
+	free(text);
+	switch_to(2);
+	ck_assert_msg(IT_WAIT_UNTIL(10000, follows(1, 2)), "db1 does not follow db2");
+
+	/* db1 restarted with read_only=OFF, as its my.cnf would have it */
+	ck_assert_int_eq(it_sandbox("restart", "1", "--writable", NULL), 0);
+	t0 = it_now_ms();
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_read_only(1) >= 0), "db1 does not answer after its restart");
+	seen = it_now_ms();
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_read_only(1) == 1), "db1 stays writable after its restart");
+	it_note("split_brain = fence: db1 back writable %lld ms after the restart began, fenced again %lld ms later "
+		"(poll interval %d ms)", (long long)(seen - t0), (long long)(it_now_ms() - seen), IT_POLL_MS);
+	ck_assert_int_eq(it_read_only(2), 0);
+
+	/* someone types SET GLOBAL read_only = 0 on it */
+	ck_assert_int_eq(it_sql_exec(1, "SET GLOBAL read_only = 0"), 0);
+	seen = it_now_ms();
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_read_only(1) == 1), "db1 stays writable after SET GLOBAL read_only = 0");
+	it_note("split_brain = fence: SET GLOBAL read_only = 0 on db1 undone %lld ms later", (long long)(it_now_ms() - seen));
+
+	/* with split_brain = alert: the alarm, and nothing fenced */
+	text = it_config_text_cluster("split_brain = alert\n", NULL);
+	ck_assert_msg(it_daemon_restart(text) == 0, "cutoverd did not start with split_brain = alert");
+	free(text);
+	it_sleep_ms(3 * IT_POLL_MS);
+	ck_assert_int_eq(it_sql_exec(1, "SET GLOBAL read_only = 0"), 0);
+	seen = it_now_ms();
+	ck_assert_msg(IT_WAIT_UNTIL(10000, alarm_active("fence_lost")), "no fence_lost alarm with db1 writable again");
+	it_note("split_brain = alert: fence_lost active %lld ms after db1 became writable", (long long)(it_now_ms() - seen));
+	ck_assert_int_eq(it_read_only(1), 0);
+	ck_assert_int_eq(it_sql_exec(1, "SET GLOBAL read_only = 1"), 0);
+	ck_assert_msg(it_daemon_restart(NULL) == 0, "cutoverd did not start with the base config");
+	switch_to(1);
+}
+
 static const struct it_case cases[] = {
 	{ "privileged_writer_loses_nothing", privileged_writer_loses_nothing },
 	{ "journal_full_disk", journal_full_disk },
@@ -452,6 +521,7 @@ static const struct it_case cases[] = {
 	{ "concurrent_unfences", concurrent_unfences },
 	{ "switchover_during_stonith", switchover_during_stonith },
 	{ "failover_router_unreachable", failover_router_unreachable },
+	{ "sticky_fence", sticky_fence },
 };
 
 Suite *it_safety_suite(void)
