@@ -16,17 +16,17 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -DCUTOVER_VERSION='"$(VERSION)"' \
-             -Ilib -Idaemon $(PKG_CFLAGS)
+             -Ilib -Idaemon -Idaemon/cutover $(PKG_CFLAGS)
 LDLIBS    = $(PKG_LIBS) -lm
 
 LIB_SRC    := $(wildcard lib/*.c)
-DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c daemon/cutover/*.c))
 CTL_SRC    := $(wildcard ctl/*.c)
 TEST_SRC   := $(filter-out tests/check_main.c,$(wildcard tests/check_*.c))
-# cutoverctl's rendering and socket code are unit-tested too
-CTL_LIB_SRC := ctl/render.c ctl/client.c ctl/args.c
+# cutoverctl is unit-tested too: everything but its main()
+CTL_LIB_SRC := $(filter-out ctl/cutoverctl.c,$(wildcard ctl/*.c))
 IT_SRC     := $(filter-out tests/it_lib.c,$(wildcard tests/it_*.c))
-HDRS       := $(wildcard lib/*.h daemon/*.h ctl/*.h tests/*.h)
+HDRS       := $(wildcard lib/*.h daemon/*.h daemon/cutover/*.h ctl/*.h tests/*.h)
 
 B := build
 # Quiet by default; `make V=1` prints every command.

@@ -434,7 +434,7 @@ void api_dispatch(void *arg, struct client *c, const struct request *req)
 			return;
 		}
 	{
-		const struct api_handler *const tables[] = { switchover_handlers, failover_handlers, watchdog_handlers };
+		const struct api_handler *const tables[] = { switchover_handlers, fence_handlers };
 		size_t t;
 		for (t = 0; t < ARRAY_LEN(tables); t++)
 			for (i = 0; tables[t][i].name; i++)

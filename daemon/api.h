@@ -18,8 +18,7 @@ struct api_handler {
 
 /* Terminated by { NULL, NULL }. */
 extern const struct api_handler switchover_handlers[];   /* switchover.c */
-extern const struct api_handler failover_handlers[];     /* failover.c */
-extern const struct api_handler watchdog_handlers[];     /* watchdog.c: fence, unfence, stonith */
+extern const struct api_handler fence_handlers[];        /* fence.c: fence, unfence, stonith */
 
 json_t *api_server_json(const struct cluster *c, size_t idx);
 

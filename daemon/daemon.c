@@ -75,10 +75,15 @@ void daemon_event(struct daemon *d, json_t *event)
 	json_object_set_new(event, "ts", json_string(ts));
 	if (msg && *msg)
 		log_ctx(LOG_NOTICE, &ctx, "%s", msg);
+	daemon_publish(d, event);
+	json_decref(event);
+}
+
+void daemon_publish(struct daemon *d, json_t *event)
+{
 	event_hooks_fire(d, event);
 	if (d->ctl)
 		control_broadcast(d->ctl, event);
-	json_decref(event);
 }
 
 struct cluster *daemon_cluster(struct daemon *d, const char *name)
@@ -88,6 +93,13 @@ struct cluster *daemon_cluster(struct daemon *d, const char *name)
 		if (!strcmp(d->clusters[i].cfg->name, name))
 			return &d->clusters[i];
 	return NULL;
+}
+
+const struct flavor_ops *server_flavor(const struct server *s)
+{
+	if (s->flavor)
+		return s->flavor;
+	return flavor_get(s->cfg->flavor == FLAVOR_HINT_MYSQL ? FLAVOR_MYSQL80 : FLAVOR_MARIADB);
 }
 
 const char *cluster_busy(const struct cluster *c)

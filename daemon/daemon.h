@@ -132,8 +132,15 @@ struct server *daemon_server(struct daemon *d, const char *name);
  * (the operator's or the watchdog's): NULL when the cluster is free, else what runs there
  * (a static buffer), for a BUSY reply that names it. */
 const char *cluster_busy(const struct cluster *c);
+/* The one answer to "which flavor's SQL does this server take": as detected, else as its
+ * configuration hints (flavor = mysql), else MariaDB. */
+const struct flavor_ops *server_flavor(const struct server *s);
 /* Broadcast an event (stolen) to subscribers and log it. */
 void daemon_event(struct daemon *d, json_t *event);
+/* The same without the log line (event borrowed): to the event hooks and the `events`
+ * subscribers.  What the engine and the watchdog report goes through here, never to the
+ * control socket directly. */
+void daemon_publish(struct daemon *d, json_t *event);
 void daemon_update_sd_status(struct daemon *d);
 
 /* A switchover ended: if a stop was requested while it ran, stop now. */

@@ -1,5 +1,6 @@
 /* The watchdog: alarms, the split-brain policy, manual fencing and the automatic-failover
  * decision.  See watchdog.h. */
+#include "fence.h"
 #include "watchdog.h"
 #include "api.h"
 #include "control.h"
@@ -23,8 +24,7 @@
 #define SB_RETRY_MS 10000          /* the split-brain policy acts again at most this often */
 
 
-/* Append a watchdog entry (no "id": it is not a switchover) to the cluster's journal. */
-static void wd_journal(struct daemon *d, struct cluster *c, const char *event, json_t *extra)
+void wd_journal(struct daemon *d, struct cluster *c, const char *event, json_t *extra)
 {
 	char err[256];
 	struct journal *j = journal_open(d->cfg->state_dir, c->cfg->name, err, sizeof(err));
@@ -41,9 +41,7 @@ static void wd_journal(struct daemon *d, struct cluster *c, const char *event, j
 	json_decref(e);
 }
 
-static void wd_event(struct daemon *d, struct cluster *c, const char *type, const char *subject,
-		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void wd_event(struct daemon *d, struct cluster *c, const char *type, const char *subject,
+void wd_event(struct daemon *d, struct cluster *c, const char *type, const char *subject,
 		     const char *fmt, ...)
 {
 	va_list ap;
@@ -301,254 +299,6 @@ void watchdog_load(struct daemon *d)
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* actions: SQL on a server, hooks */
-
-struct action {
-	struct daemon *d;
-	struct cluster *c;
-	char *server;                 /* owned: target's name */
-	char *what;                   /* owned: "fence", "unfence", "stonith" */
-	char *reason;                 /* owned */
-	struct client *client;        /* held, may be NULL */
-	json_t *req_id;
-	struct db *db;
-	bool then_fence;              /* stonith: fence by SQL afterwards if still reachable */
-	bool hook_tried;              /* the fence hook already ran (no second try) */
-	struct db **peers;            /* unfence: one connection per other server, for fresh reads */
-	size_t n_peers;
-	int pending;
-	char *peer_problem;           /* owned: the first other server not confirmed read-only */
-	void (*done)(struct action *a, bool ok, const char *msg);
-};
-
-static void action_free(struct action *a)
-{
-	if (a->client)
-		client_release(a->client);
-	json_decref(a->req_id);
-	if (a->db)
-		db_free(a->db);
-	while (a->n_peers)
-		db_free(a->peers[--a->n_peers]);
-	free(a->peers);
-	free(a->peer_problem);
-	if (a->c->actions_running > 0)
-		a->c->actions_running--;
-	free(a->server);
-	free(a->what);
-	free(a->reason);
-	free(a);
-}
-
-static struct action *action_new(struct daemon *d, struct cluster *c, const char *server, const char *what,
-				 const char *reason)
-{
-	struct action *a = xcalloc(1, sizeof(*a));
-	a->d = d;
-	a->c = c;
-	a->server = xstrdup(server);
-	a->what = xstrdup(what);
-	a->reason = xstrdup(reason);
-	if (!c->actions_running++)
-		snprintf(c->action_desc, sizeof(c->action_desc), "%s %s (%s)", what, server, reason);
-	return a;
-}
-
-static void action_finish(struct action *a, bool ok, const char *msg)
-{
-	struct log_ctx ctx = { a->c->cfg->name, a->server, NULL, NULL };
-	log_ctx(ok ? LOG_NOTICE : LOG_ERR, &ctx, "%s %s: %s", a->what, a->server, msg);
-	wd_journal(a->d, a->c, a->what, json_pack("{s:s, s:b, s:s, s:s}", "target", a->server, "ok", ok, "result", msg,
-						  "reason", a->reason ? a->reason : ""));
-	if (ok)   /* what cutoverd fenced stays fenced; what it unfenced is the operator's choice */
-		watchdog_sticky(a->d, a->c, a->server, strcmp(a->what, "unfence") != 0);
-	wd_event(a->d, a->c, a->what, a->server, "%s %s %s: %s", a->what, a->server, ok ? "succeeded" : "FAILED", msg);
-	if (a->done)
-		a->done(a, ok, msg);
-	if (a->client && !client_gone(a->client)) {
-		if (ok)
-			client_reply_ok(a->client, a->req_id, json_pack("{s:s, s:s, s:s}", "action", a->what, "server",
-									a->server, "result", msg));
-		else
-			client_reply_err(a->client, a->req_id, ERR_FAILED, "%s %s failed: %s", a->what, a->server, msg);
-	}
-	/* a poll soon shows the effect */
-	poll_cluster_now(a->d, a->c);
-	action_free(a);
-}
-
-static const struct flavor_ops *server_flavor(const struct server *s)
-{
-	if (s->flavor)
-		return s->flavor;
-	return flavor_get(s->cfg->flavor == FLAVOR_HINT_MYSQL ? FLAVOR_MYSQL80 : FLAVOR_MARIADB);
-}
-
-static bool action_hook(struct action *a, bool stonith);
-
-static void sql_done(struct db *db, struct db_result *res, void *arg)
-{
-	struct action *a = arg;
-	const char *ro = res->err || res->n < 2 ? NULL : rowset_at(res->rs[1], 0, 0);
-	bool want_ro = strcmp(a->what, "unfence") != 0;
-	bool ok = !res->err && ro && !strcmp(ro, want_ro ? "1" : "0");
-	char msg[600];
-
-	if (res->err)
-		snprintf(msg, sizeof(msg), "%s", res->errmsg);
-	else
-		snprintf(msg, sizeof(msg), "read_only is now %s", ro ? ro : "?");
-	db_result_free(res);
-	/* SQL could not fence it: the fence hook (network cut, …) is the next means */
-	if (!ok && want_ro && !a->hook_tried) {
-		struct log_ctx ctx = { a->c->cfg->name, a->server, NULL, NULL };
-		a->hook_tried = true;
-		db_free(a->db);
-		a->db = NULL;
-		if (action_hook(a, false)) {
-			log_ctx(LOG_NOTICE, &ctx, "SQL fence failed (%s): running the fence hook", msg);
-			return;
-		}
-	}
-	action_finish(a, ok, msg);
-}
-
-/* Fence (read_only on) or unfence a server by SQL, verifying the result. */
-static void action_sql(struct action *a)
-{
-	struct server *s = daemon_server(a->d, a->server);
-	const struct cfg_server *cfg = s->cfg;
-	const struct flavor_ops *f = server_flavor(s);
-	struct db_target t = {
-		.host = cfg->host, .port = cfg->port, .socket = cfg->socket, .user = cfg->user,
-		.password = cfg->secret.password, .tls_mode = cfg->tls_mode,
-		.tls_ca = cfg->tls_ca, .tls_cert = cfg->tls_cert, .tls_key = cfg->tls_key,
-	};
-	const char *q[2] = { f->sql[strcmp(a->what, "unfence") ? SQL_FENCE : SQL_UNFENCE], "SELECT @@global.read_only" };
-
-	a->db = db_new(a->d->base, cfg->name);
-	db_set_target(a->db, &t, a->d->cfg->connect_timeout_ms);
-	db_run(a->db, q, 2, a->d->cfg->connect_timeout_ms + a->c->cfg->fence_timeout_ms, sql_done, a);
-}
-
-/* unfence decides on fresh reads, not on the last poll: every other server of the cluster must
- * answer read-only now (or be one the pollers know is down). */
-static void peer_checked(struct db *db, struct db_result *res, void *arg)
-{
-	struct action *a = arg;
-	const char *ro = res->err ? NULL : rowset_at(res->rs[0], 0, 0);
-	struct server *s = daemon_server(a->d, db_label(db));
-
-	if ((!ro || strcmp(ro, "1")) && !a->peer_problem && !(res->err && s && s->health.state == HEALTH_DOWN))
-		a->peer_problem = ro ? xasprintf("%s is writable (read just now): making %s writable too would be a "
-						 "split-brain; fence %s first", db_label(db), a->server, db_label(db))
-				     : xasprintf("%s did not answer whether it is read-only (%s): %s stays as it is",
-						 db_label(db), res->errmsg, a->server);
-	db_result_free(res);
-	if (--a->pending)
-		return;
-	if (a->peer_problem) {
-		action_finish(a, false, a->peer_problem);
-		return;
-	}
-	action_sql(a);
-}
-
-static void action_check_peers(struct action *a)
-{
-	struct cluster *c = a->c;
-	size_t i;
-
-	a->pending = 1;
-	for (i = 0; i < c->n_servers; i++) {
-		struct server *s = c->servers[i];
-		const struct cfg_server *cfg = s->cfg;
-		struct db_target t = {
-			.host = cfg->host, .port = cfg->port, .socket = cfg->socket, .user = cfg->user,
-			.password = cfg->secret.password, .tls_mode = cfg->tls_mode,
-			.tls_ca = cfg->tls_ca, .tls_cert = cfg->tls_cert, .tls_key = cfg->tls_key,
-		};
-		struct db *db;
-		if (!strcmp(cfg->name, a->server))
-			continue;
-		db = db_new(a->d->base, cfg->name);
-		db_set_target(db, &t, a->d->cfg->connect_timeout_ms);
-		a->peers = xrealloc(a->peers, (a->n_peers + 1) * sizeof(*a->peers));
-		a->peers[a->n_peers++] = db;
-		a->pending++;
-		db_run1(db, "SELECT @@global.read_only", a->d->cfg->connect_timeout_ms + a->d->cfg->query_timeout_ms,
-			peer_checked, a);
-	}
-	if (--a->pending == 0)
-		action_sql(a);
-}
-
-static void hook_done(struct job_result *r, void *arg)
-{
-	struct action *a = arg;
-	char why[300], last[300], msg[700];
-	bool ok = job_result_ok(r);
-
-	job_result_last_line(r, last, sizeof(last));
-	snprintf(msg, sizeof(msg), "hook %s%s%s", job_result_describe(r, why, sizeof(why)), *last ? ": " : "", last);
-	a->hook_tried = true;
-	if (ok && a->then_fence) {
-		struct server *s = daemon_server(a->d, a->server);
-		/* the hook says it is fenced; if the server still answers, make it read-only too */
-		if (s && s->st.reachable) {
-			struct log_ctx ctx = { a->c->cfg->name, a->server, NULL, NULL };
-			log_ctx(LOG_NOTICE, &ctx, "STONITH hook succeeded (%s); %s still answered: fencing it by SQL too",
-				msg, a->server);
-			wd_journal(a->d, a->c, "stonith", json_pack("{s:s, s:b, s:s}", "target", a->server, "ok", 1, "result", msg));
-			free(a->what);
-			a->what = xstrdup("fence");
-			action_sql(a);
-			return;
-		}
-	}
-	action_finish(a, ok, msg);
-}
-
-const char *hook_for(const struct cluster *c, const struct server *s, bool stonith)
-{
-	const char *own = stonith ? s->cfg->stonith_hook : s->cfg->fence_hook;
-	return own ? own : stonith ? c->cfg->stonith_hook : c->cfg->fence_hook;
-}
-
-struct job *fence_hook_run(struct daemon *d, struct cluster *c, const struct server *s, bool stonith,
-			   const char *reason, job_done_fn cb, void *arg)
-{
-	const char *cmd = hook_for(c, s, stonith);
-	struct log_ctx ctx = { c->cfg->name, s->cfg->name, NULL, NULL };
-	struct job *job;
-	char **argv, *env[8];
-	int n = 0;
-
-	if (!cmd || job_split_argv(cmd, &argv) <= 0)
-		return NULL;
-	env[n++] = xasprintf("CUTOVER_EVENT=%s", stonith ? "stonith" : "fence");
-	env[n++] = xasprintf("CUTOVER_CLUSTER=%s", c->cfg->name);
-	env[n++] = xasprintf("CUTOVER_TARGET=%s", s->cfg->name);
-	env[n++] = xasprintf("CUTOVER_TARGET_HOST=%s", s->cfg->host ? s->cfg->host : s->cfg->socket);
-	env[n++] = xasprintf("CUTOVER_TARGET_PORT=%d", s->cfg->port);
-	env[n++] = xasprintf("CUTOVER_REASON=%s", reason ? reason : "");
-	env[n] = NULL;
-	job = job_run(d->base, (const char *const *)argv, (const char *const *)env, NULL, c->cfg->hook_timeout_ms, cb,
-		      arg, &ctx);
-	while (n--)
-		free(env[n]);
-	job_free_argv(argv);
-	return job;
-}
-
-/* Run the server's STONITH (or fence) hook for an action; false if it has none. */
-static bool action_hook(struct action *a, bool stonith)
-{
-	struct server *s = daemon_server(a->d, a->server);
-	return fence_hook_run(a->d, a->c, s, stonith, a->reason, hook_done, a) != NULL;
-}
-
-/* ------------------------------------------------------------------------------------------ */
 /* split-brain policy */
 
 static void split_brain_act(struct daemon *d, struct cluster *c)
@@ -581,21 +331,12 @@ static void split_brain_act(struct daemon *d, struct cluster *c)
 	c->last_sb_action_us = now_mono_us();
 	for (i = 0; i < c->n_servers && i < t->n; i++) {
 		struct server *s = c->servers[i];
-		struct action *a;
 		char *reason;
 		if (s == auth || s->st.read_only != 0 || !s->st.reachable)
 			continue;
 		reason = xasprintf("split-brain: %s is writable but %s is the primary", s->cfg->name, auth->cfg->name);
-		a = action_new(d, c, s->cfg->name, c->cfg->splitbrain == SB_STONITH ? "stonith" : "fence", reason);
+		fence_action(d, c, s, c->cfg->splitbrain == SB_STONITH ? "stonith" : "fence", reason);
 		free(reason);
-		if (c->cfg->splitbrain == SB_STONITH) {
-			a->then_fence = true;
-			if (action_hook(a, true))
-				continue;
-			free(a->what);
-			a->what = xstrdup("fence");
-		}
-		action_sql(a);
 	}
 }
 
@@ -617,7 +358,6 @@ static void sticky_check(struct daemon *d, struct cluster *c)
 	for (i = 0; i < c->n_sticky; i++) {
 		struct sticky *k = &c->sticky[i];
 		struct server *s = daemon_server(d, k->server);
-		struct action *a;
 		char *reason;
 
 		if (!s || s->cluster != c || (c->authority && !strcmp(c->authority, k->server)) || !s->st.reachable ||
@@ -640,9 +380,8 @@ static void sticky_check(struct daemon *d, struct cluster *c)
 		k->seen = 0;
 		reason = xasprintf("%s was fenced by cutoverd and is writable again%s%s", s->cfg->name,
 				   c->authority ? "; the primary is " : "", c->authority ? c->authority : "");
-		a = action_new(d, c, s->cfg->name, "fence", reason);
+		fence_action(d, c, s, "fence", reason);
 		free(reason);
-		action_sql(a);
 	}
 }
 
@@ -799,123 +538,3 @@ static void auto_failover_check(struct daemon *d, struct cluster *c)
 		}
 	}
 }
-
-/* ------------------------------------------------------------------------------------------ */
-/* manual commands: fence, unfence, stonith */
-
-static struct server *target(struct daemon *d, struct client *cl, const struct request *req, struct cluster **cp)
-{
-	const char *name = json_string_value(json_object_get(req->args, "server"));
-	struct server *s = daemon_server(d, name);
-	if (!s) {
-		char names[512] = "";
-		size_t i, off = 0;
-		for (i = 0; i < d->n_servers && off < sizeof(names); i++)
-			off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", i ? ", " : "",
-						d->servers[i].cfg->name);
-		client_reply_err(cl, req->id, ERR_NOTFOUND, "no server named '%s' (servers: %s)", name ? name : "", names);
-		return NULL;
-	}
-	*cp = s->cluster;
-	if (cluster_busy(s->cluster)) {
-		client_reply_err(cl, req->id, ERR_BUSY, "cluster %s is busy: %s; try again when it ends",
-				 s->cluster->cfg->name, cluster_busy(s->cluster));
-		return NULL;
-	}
-	return s;
-}
-
-static int writable_others(const struct cluster *c, const struct server *except)
-{
-	size_t i;
-	int n = 0;
-	for (i = 0; i < c->n_servers; i++)
-		n += c->servers[i] != except && c->servers[i]->st.reachable && c->servers[i]->st.read_only == 0;
-	return n;
-}
-
-static void start_manual(struct daemon *d, struct client *cl, const struct request *req, struct cluster *c,
-			 struct server *s, const char *what)
-{
-	char *reason = xasprintf("%s by uid %u", what, (unsigned)client_uid(cl));
-	struct action *a = action_new(d, c, s->cfg->name, what, reason);
-	free(reason);
-	a->client = cl;
-	a->req_id = json_incref(req->id);
-	client_hold(cl);
-	if (!strcmp(what, "stonith")) {
-		a->then_fence = false;
-		action_hook(a, true);
-		return;
-	}
-	if (!strcmp(what, "unfence")) {
-		action_check_peers(a);
-		return;
-	}
-	action_sql(a);
-}
-
-static void cmd_fence(struct daemon *d, struct client *cl, const struct request *req)
-{
-	struct cluster *c;
-	struct server *s = target(d, cl, req, &c);
-	bool force = json_is_true(json_object_get(req->args, "force"));
-	if (!s)
-		return;
-	if (s->st.reachable && s->st.read_only == 0 && writable_others(c, s) == 0 && !force) {
-		client_reply_err(cl, req->id, ERR_BADSTATE,
-				 "%s is the only writable server of %s: fencing it stops every write. "
-				 "Pass force to do it anyway", s->cfg->name, c->cfg->name);
-		return;
-	}
-	start_manual(d, cl, req, c, s, "fence");
-}
-
-static void cmd_unfence(struct daemon *d, struct client *cl, const struct request *req)
-{
-	struct cluster *c;
-	struct server *s = target(d, cl, req, &c);
-	if (!s)
-		return;
-	if (writable_others(c, s) > 0) {
-		client_reply_err(cl, req->id, ERR_BADSTATE,
-				 "another server of %s is writable: making %s writable too would be a split-brain. "
-				 "Fence the other one first", c->cfg->name, s->cfg->name);
-		return;
-	}
-	if (s->st.repl.configured && s->st.repl.io == THREAD_YES) {
-		client_reply_err(cl, req->id, ERR_BADSTATE,
-				 "%s is replicating from %s:%d: a writable replica takes writes the others never see. "
-				 "Use switchover to promote it", s->cfg->name, s->st.repl.source_host, s->st.repl.source_port);
-		return;
-	}
-	start_manual(d, cl, req, c, s, "unfence");
-}
-
-static void cmd_stonith(struct daemon *d, struct client *cl, const struct request *req)
-{
-	struct cluster *c;
-	struct server *s = target(d, cl, req, &c);
-	bool force = json_is_true(json_object_get(req->args, "force"));
-	if (!s)
-		return;
-	if (!hook_for(c, s, true)) {
-		client_reply_err(cl, req->id, ERR_BADSTATE, "no stonith_hook for %s (set one in [server %s] or [cluster %s])",
-				 s->cfg->name, s->cfg->name, c->cfg->name);
-		return;
-	}
-	if (s->st.reachable && s->st.read_only == 0 && writable_others(c, s) == 0 && !force) {
-		client_reply_err(cl, req->id, ERR_BADSTATE,
-				 "%s is the only writable server of %s: shooting it stops every write. "
-				 "Pass force to do it anyway", s->cfg->name, c->cfg->name);
-		return;
-	}
-	start_manual(d, cl, req, c, s, "stonith");
-}
-
-const struct api_handler watchdog_handlers[] = {
-	{ "fence", cmd_fence },
-	{ "unfence", cmd_unfence },
-	{ "stonith", cmd_stonith },
-	{ NULL, NULL },
-};

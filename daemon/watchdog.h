@@ -43,15 +43,12 @@ void watchdog_cluster_free(struct cluster *c);
 void watchdog_carry_over(struct cluster *to, struct cluster *from);
 json_t *watchdog_alarms_json(const struct cluster *c);
 int watchdog_active_alarms(const struct cluster *c);
-struct server;
-struct job;
-struct job_result;
-/* The server's STONITH or fence hook (its own, else the cluster's), NULL if none. */
-const char *hook_for(const struct cluster *c, const struct server *s, bool stonith);
-/* Run it with the documented environment (CUTOVER_EVENT, _CLUSTER, _TARGET, _TARGET_HOST,
- * _TARGET_PORT, _REASON) under hook_timeout; NULL if the server has no such hook. */
-struct job *fence_hook_run(struct daemon *d, struct cluster *c, const struct server *s, bool stonith,
-			   const char *reason, void (*cb)(struct job_result *r, void *arg), void *arg);
+/* Append a watchdog entry (no "id": it is not a cutover) to the cluster's journal; logged when
+ * it cannot be written. */
+void wd_journal(struct daemon *d, struct cluster *c, const char *event, json_t *extra);
+/* An event of the cluster (about server `subject`, may be NULL) to the log and subscribers. */
+void wd_event(struct daemon *d, struct cluster *c, const char *type, const char *subject, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 /* cutoverd fenced `name` (the old primary of a switchover, a fence command or policy): it is
  * kept fenced — seen writable again, it is fenced again (split_brain = fence or stonith) or
  * the alarm fence_lost is raised (alert), on the second poll that sees it.  `on` false

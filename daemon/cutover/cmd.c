@@ -1,5 +1,5 @@
-/* The API commands of switchovers: switchover, abort, pause, resume, resolve, history.  They
- * check the request against the cluster's state, then hand over to the engine (switchover.c). */
+/* The API commands of cutovers: switchover, failover, abort, pause, resume, resolve, history.
+ * They check the request against the cluster's state, then start a plan on the engine. */
 #include "api.h"
 #include "cmdtab.h"
 #include "control.h"
@@ -13,7 +13,7 @@
 #include "router.h"
 #include "stats.h"
 #include "switchover.h"
-#include "switchover_impl.h"
+#include "engine.h"
 #include "util.h"
 #include "watchdog.h"
 #include <errno.h>
@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+
+static void start_for(struct switchover *sw, struct client *cl, json_t *req_id, json_t *begin_extra);
 
 static struct cluster *pick_cluster(struct daemon *d, struct client *cl, const struct request *req)
 {
@@ -68,41 +70,6 @@ static bool arg_bool(const struct request *req, const char *name, bool def)
 	return v ? json_is_true(v) : def;
 }
 
-/* The best candidate: a healthy direct replica, not `never`, least lag, most advanced. */
-static struct server *best_candidate(struct cluster *c, int max_lag_ms)
-{
-	struct server *best = NULL;
-	size_t i;
-	for (i = 0; i < c->n_servers && i < c->topo.n; i++) {
-		struct server *s = c->servers[i];
-		const struct topo_server *ts = &c->topo.srv[i];
-		if (ts->role != ROLE_REPLICA || ts->source != c->topo.primary || s->cfg->candidate == CAND_NEVER ||
-		    s->health.state != HEALTH_UP || s->st.repl.io != THREAD_YES || s->st.repl.sql != THREAD_YES ||
-		    s->st.heartbeat_lag_ms < 0 || s->st.heartbeat_lag_ms > max_lag_ms || ts->n_problems)
-			continue;
-		if (!best) {
-			best = s;
-			continue;
-		}
-		if ((s->cfg->candidate == CAND_PREFER) != (best->cfg->candidate == CAND_PREFER)) {
-			if (s->cfg->candidate == CAND_PREFER)
-				best = s;
-			continue;
-		}
-		if (s->st.heartbeat_lag_ms != best->st.heartbeat_lag_ms) {
-			if (s->st.heartbeat_lag_ms < best->st.heartbeat_lag_ms)
-				best = s;
-			continue;
-		}
-		if (server_status_gtid(&s->st) && server_status_gtid(&best->st) &&
-		    gtid_str_contains(s->flavor && s->flavor->id == FLAVOR_MARIADB ? GTID_MARIADB : GTID_MYSQL,
-				      server_status_gtid(&s->st), server_status_gtid(&best->st)) == 1 &&
-		    gtid_str_contains(s->flavor && s->flavor->id == FLAVOR_MARIADB ? GTID_MARIADB : GTID_MYSQL,
-				      server_status_gtid(&best->st), server_status_gtid(&s->st)) != 1)
-			best = s;
-	}
-	return best;
-}
 
 static void server_names(struct cluster *c, char *buf, size_t len)
 {
@@ -183,7 +150,7 @@ static void cmd_switchover(struct daemon *d, struct client *cl, const struct req
 			return;
 		}
 	} else {
-		cand = best_candidate(c, max_lag);
+		cand = candidate_best(c, max_lag);
 		if (!cand) {
 			client_reply_err(cl, req->id, ERR_BADSTATE,
 					 "no replica of %s qualifies as a candidate (healthy, both threads running, lag ≤ %d ms, "
@@ -210,7 +177,7 @@ static void cmd_switchover(struct daemon *d, struct client *cl, const struct req
 		return;
 	}
 	sw->pause_before = pause_idx;
-	sw_start(sw, cl, req->id,
+	start_for(sw, cl, req->id,
 		 json_pack("{s:s, s:i, s:i, s:i, s:b}", "kind", "switchover", "max_lag_ms", sw->max_lag_ms,
 			   "drain_timeout_ms", sw->drain_timeout_ms, "sync_timeout_ms", sw->sync_timeout_ms, "reverse",
 			   sw->reverse));
@@ -246,6 +213,7 @@ struct switchover *sw_new(struct daemon *d, struct cluster *c, struct server *ol
 	sw->max_lag_ms = c->cfg->max_lag_ms;
 	sw->drain_timeout_ms = c->cfg->drain_timeout_ms;
 	sw->sync_timeout_ms = c->cfg->sync_timeout_ms;
+	sw->plan = &plan_switchover;
 	sw->pause_before = -1;
 	sw->checks = json_array();
 	sw->started_us = now_mono_us();
@@ -276,26 +244,62 @@ struct switchover *sw_new(struct daemon *d, struct cluster *c, struct server *ol
 	return sw;
 }
 
-void sw_start(struct switchover *sw, struct client *cl, json_t *req_id, json_t *begin_extra)
-{
-	const char *kind = sw->failover ? "failover" : "switchover";
+/* ------------------------------------------------------------------------------------------ */
+/* the requester: the command holds its client and observes the cutover; the engine never
+ * touches the socket */
 
-	if (cl) {
-		sw->client = cl;
-		sw->req_id = json_incref(req_id);
-		client_hold(cl);
+struct requester {
+	struct client *cl;              /* held until the cutover ends */
+	json_t *req_id;
+};
+
+static void requester_progress(struct switchover *sw, json_t *line, void *arg)
+{
+	struct requester *rq = arg;
+	if (!client_gone(rq->cl))
+		client_send(rq->cl, proto_stream_line(rq->req_id, "progress", json_deep_copy(line)));
+}
+
+static void requester_finished(struct switchover *sw, const char *outcome, json_t *rep, void *arg)
+{
+	struct requester *rq = arg;
+
+	if (!client_gone(rq->cl)) {
+		if (!strcmp(outcome, "done") || !strcmp(outcome, "dry_run")) {
+			client_reply_ok(rq->cl, rq->req_id, json_incref(rep));
+		} else {
+			bool refused = !strcmp(outcome, "refused");
+			json_t *r = proto_reply_err(rq->req_id, refused ? ERR_BADSTATE : ERR_FAILED, "%s%s%s", outcome,
+						    sw->reason ? ": " : "", sw->reason ? sw->reason : "");
+			if (rep)
+				json_object_set(json_object_get(r, "error"), "report", rep);
+			stats_api("switchover", refused ? "BADSTATE" : "FAILED");
+			client_send(rq->cl, r);
+		}
 	}
-	sw->c->cutover = sw;
-	if (!sw->dry_run) {
-		sw_journal(sw, JE_BEGIN, true, begin_extra);
-	} else {
-		json_decref(begin_extra);
-		journal_close(sw->journal);
-		sw->journal = NULL;
+	client_release(rq->cl);
+	json_decref(rq->req_id);
+	free(rq);
+}
+
+/* Start sw for the client cl (NULL: nobody waits, like the watchdog's automatic failover). */
+static void start_for(struct switchover *sw, struct client *cl, json_t *req_id, json_t *begin_extra)
+{
+	struct requester *rq;
+	struct sw_observer o;
+
+	if (!cl) {
+		sw_start(sw, NULL, begin_extra);
+		return;
 	}
-	sw_emit(sw, "start", "%s%s %s → %s on cluster %s%s", sw->dry_run ? "dry run of " : "", kind, sw->old_name,
-		sw->new_name, sw->c->cfg->name, sw->automatic ? " (automatic)" : "");
-	sw_phase_begin(sw, PH_PREFLIGHT);
+	rq = xcalloc(1, sizeof(*rq));
+	rq->cl = cl;
+	rq->req_id = json_incref(req_id);
+	client_hold(cl);
+	o.progress = requester_progress;
+	o.finished = requester_finished;
+	o.arg = rq;
+	sw_start(sw, &o, begin_extra);
 }
 
 static struct switchover *running(struct daemon *d, struct client *cl, const struct request *req, struct cluster **cp)
@@ -331,7 +335,7 @@ static void cmd_abort(struct daemon *d, struct client *cl, const struct request 
 					       "action", "rolling back"));
 	sw->abort_requested = true;
 	if (sw->state == SW_PAUSED) {
-		sw->state = SW_RUNNING;
+		sw_set_state(sw, SW_RUNNING, "aborted while paused");
 		sw_should_stop(sw);
 		return;
 	}
@@ -374,7 +378,7 @@ static void cmd_resume(struct daemon *d, struct client *cl, const struct request
 		return;
 	}
 	client_reply_ok(cl, req->id, json_pack("{s:s, s:s}", "id", sw->id, "resuming", phase_names[sw->phase]));
-	sw->state = SW_RUNNING;
+	sw_set_state(sw, SW_RUNNING, "resumed by the operator");
 	sw_journal(sw, JE_RESUMED, false, NULL);
 	sw_phase_begin(sw, sw->phase);
 }
@@ -450,8 +454,112 @@ static void cmd_history(struct daemon *d, struct client *cl, const struct reques
 	json_decref(all);
 }
 
+
+int switchover_start_failover(struct daemon *d, struct cluster *c, struct client *cl, json_t *req_id,
+			      const struct failover_opts *o, char *err, size_t errlen)
+{
+	const char *to = o->to;
+	struct server *old = c->authority ? daemon_server(d, c->authority) : NULL;
+	struct server *cand;
+	struct switchover *sw;
+
+	if (c->cutover) {
+		snprintf(err, errlen, "%s %s is %s on cluster %s", c->cutover->failover ? "failover" : "switchover",
+			 c->cutover->id, state_names[c->cutover->state], c->cfg->name);
+		return -1;
+	}
+	if (cluster_busy(c)) {
+		snprintf(err, errlen, "cluster %s is busy: %s", c->cfg->name, cluster_busy(c));
+		return -1;
+	}
+	if (!old || old->cluster != c) {
+		snprintf(err, errlen, "cluster %s has no recorded primary to fail over from", c->cfg->name);
+		return -1;
+	}
+	if (to) {
+		cand = daemon_server(d, to);
+		if (!cand || cand->cluster != c) {
+			snprintf(err, errlen, "no server named '%s' in cluster %s", to, c->cfg->name);
+			return -1;
+		}
+		if (cand == old) {
+			snprintf(err, errlen, "%s is the primary being failed over from", to);
+			return -1;
+		}
+	} else {
+		cand = candidate_most_advanced(c, old);
+		if (!cand) {
+			snprintf(err, errlen, "no reachable replica of %s can take over", old->cfg->name);
+			return -1;
+		}
+	}
+	sw = sw_new(d, c, old, cand, err, errlen);
+	if (!sw)
+		return -1;
+	sw->failover = true;
+	sw->plan = &plan_failover;
+	sw->automatic = o->automatic;
+	sw->assume_fenced = o->assume_fenced;
+	sw->without_routers = o->without_routers;
+	sw->dry_run = o->dry_run;
+	if (o->sync_timeout_ms > 0)
+		sw->sync_timeout_ms = o->sync_timeout_ms;
+	sw->reverse = false;   /* the old primary is dead */
+	sw->errant = json_array();
+	start_for(sw, cl, req_id,
+		 json_pack("{s:s, s:b, s:b}", "kind", "failover", "automatic", o->automatic, "assume_fenced",
+			   o->assume_fenced));
+	return 0;
+}
+
+static void cmd_failover(struct daemon *d, struct client *cl, const struct request *req)
+{
+	const char *name = json_string_value(json_object_get(req->args, "cluster"));
+	struct cluster *c = name ? daemon_cluster(d, name) : d->n_clusters == 1 ? &d->clusters[0] : NULL;
+	json_t *st = json_object_get(req->args, "sync_timeout_ms");
+	char err[512];
+
+	if (!c) {
+		if (name)
+			client_reply_err(cl, req->id, ERR_NOTFOUND, "no cluster named '%s'", name);
+		else
+			client_reply_err(cl, req->id, ERR_INVALID, "several clusters are configured: name one with \"cluster\"");
+		return;
+	}
+	if (!c->cutover && cluster_busy(c)) {
+		client_reply_err(cl, req->id, ERR_BUSY, "cluster %s is busy: %s; try again when it ends", c->cfg->name,
+				 cluster_busy(c));
+		return;
+	}
+	if (c->cutover) {
+		client_reply_err(cl, req->id, switchover_active(c->cutover) ? ERR_BUSY : ERR_BADSTATE,
+				 "%s %s is %s on cluster %s", c->cutover->failover ? "failover" : "switchover", c->cutover->id,
+				 state_names[c->cutover->state], c->cfg->name);
+		return;
+	}
+	if (st && (json_integer_value(st) <= 0 || json_integer_value(st) > 86400000)) {
+		client_reply_err(cl, req->id, ERR_INVALID, "sync_timeout_ms: %lld is out of range (1 to 86400000)",
+				 (long long)json_integer_value(st));
+		return;
+	}
+	{
+		struct failover_opts o = {
+			.to = json_string_value(json_object_get(req->args, "to")),
+			.assume_fenced = json_is_true(json_object_get(req->args, "assume_fenced")),
+			.without_routers = json_is_true(json_object_get(req->args, "without_routers")),
+			.dry_run = json_is_true(json_object_get(req->args, "dry_run")),
+			.sync_timeout_ms = st ? (int)json_integer_value(st) : 0,
+		};
+		if (switchover_start_failover(d, c, cl, req->id, &o, err, sizeof(err)) < 0)
+			client_reply_err(cl, req->id, strstr(err, "no server named") ? ERR_NOTFOUND : ERR_BADSTATE, "%s",
+					 err);
+	}
+}
+
+
 const struct api_handler switchover_handlers[] = {
 	{ "switchover", cmd_switchover },
+	{ "failover", cmd_failover },
 	{ "abort", cmd_abort },
 	{ "pause", cmd_pause },
 	{ "resume", cmd_resume },

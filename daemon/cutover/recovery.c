@@ -3,9 +3,6 @@
  * safe — before the fence (restore the routers) or after it and before the promotion (make the
  * old primary writable again, restore the routers) — it is rolled back; otherwise it is shown
  * as interrupted until a person runs `cutoverctl resolve`. */
-#include "api.h"
-#include "cmdtab.h"
-#include "control.h"
 #include "daemon.h"
 #include "db.h"
 #include "event_hooks.h"
@@ -16,7 +13,7 @@
 #include "router.h"
 #include "stats.h"
 #include "switchover.h"
-#include "switchover_impl.h"
+#include "engine.h"
 #include "util.h"
 #include "watchdog.h"
 #include <errno.h>
@@ -42,9 +39,8 @@ static void recovery_finish(struct switchover *sw, bool ok, const char *msg)
 	log_ctx(LOG_ERR, &ctx, "interrupted switchover %s needs attention: %s", sw->id, msg);
 	free(sw->reason);
 	sw->reason = xstrdup(msg);
-	sw->state = SW_INTERRUPTED;
 	/* nothing more runs on its behalf; `resolve` ends it */
-	sw_timer_stop(sw);
+	sw_set_state(sw, SW_INTERRUPTED, msg);
 }
 
 /* The end of the undo chain (switchover.c's rollback, the same one a live switchover runs). */
@@ -93,7 +89,8 @@ static void recover(struct daemon *d, struct cluster *c, json_t *entries)
 	for (i = 0; i < PH__COUNT; i++)
 		if (phase && !strcmp(phase, phase_names[i]))
 			sw->phase = (enum phase)i;
-	sw->state = SW_INTERRUPTED;
+	sw->plan = &plan_switchover;
+	sw_set_state(sw, SW_INTERRUPTED, "found in the journal at start-up");
 	{
 		char err[256];
 		sw->journal = journal_open(d->cfg->state_dir, c->cfg->name, err, sizeof(err));
@@ -113,6 +110,7 @@ static void recover(struct daemon *d, struct cluster *c, json_t *entries)
 	if (json_string_value(json_object_get(first, "kind")) &&
 	    !strcmp(json_string_value(json_object_get(first, "kind")), "failover")) {
 		sw->failover = true;
+		sw->plan = &plan_failover;
 		recovery_finish(sw, false, "an interrupted failover: check which server is writable and where the "
 					   "routers send writes, then `cutoverctl resolve`");
 		return;
@@ -130,7 +128,6 @@ static void recover(struct daemon *d, struct cluster *c, json_t *entries)
 	sw->cand_safe = true;
 	sw->reason = xstrdup("interrupted by a daemon that stopped; rolled back after the restart");
 	sw->started_us = now_mono_us();
-	sw->state = SW_RUNNING;
 	sw_connect(sw);
 	sw_rollback_start(sw);
 }

@@ -18,6 +18,8 @@
 #include "router.h"
 
 struct db;
+struct db_result;
+struct fence_op;
 struct journal;
 struct job;
 struct client;
@@ -27,6 +29,43 @@ enum sw_state { SW_RUNNING, SW_PAUSED, SW_ROLLING_BACK, SW_DONE, SW_ROLLED_BACK,
 
 #define MAX_REPLICAS 64
 #define POLL_STEP_MS 20
+
+struct switchover;
+
+/* One step of a plan (plan.c). */
+struct step {
+	enum phase phase;
+	void (*enter)(struct switchover *sw);
+	bool durable;                   /* its journal entry is on disk (fsync) before it acts */
+	int (*deadline_ms)(const struct switchover *sw);   /* the whole step, held by the engine */
+};
+
+struct plan {
+	const char *kind;               /* "switchover", "failover" */
+	const struct step *steps;
+	size_t n;
+};
+
+extern const struct plan plan_switchover, plan_failover;
+/* The index of the step of phase ph in p, or -1. */
+int plan_index(const struct plan *p, enum phase ph);
+
+/* One database call of a cutover in flight on one of its connections (engine.c, sw_db_run). */
+struct sw_call {
+	struct switchover *sw;
+	struct db *db;
+	void (*fn)(struct db *db, struct db_result *res, void *arg);
+	unsigned epoch;
+};
+
+/* Who is told what a cutover does, beyond the log and daemon_publish: set by the command that
+ * started it.  progress gets each progress line (borrowed); finished, once, the outcome
+ * ("done", "refused", "rolled_back", "failed", "dry_run") and the report (borrowed). */
+struct sw_observer {
+	void (*progress)(struct switchover *sw, json_t *line, void *arg);
+	void (*finished)(struct switchover *sw, const char *outcome, json_t *report, void *arg);
+	void *arg;
+};
 
 struct phase_rec {
 	int64_t start_us, end_us;   /* monotonic; 0 = not entered / not ended */
@@ -39,8 +78,13 @@ struct switchover {
 	char id[64];
 	char *old_name, *new_name;      /* owned; servers are looked up again after a reload */
 	struct server *old, *cand;      /* borrowed */
-	enum phase phase;
-	enum sw_state state;
+	const struct plan *plan;        /* what it runs */
+	size_t step;                    /* the current step of the plan */
+	enum phase phase;               /* = plan->steps[step].phase */
+	enum sw_state state;            /* changed by sw_set_state only */
+	unsigned epoch;                 /* bumped when it stops going forward: callbacks of an older one are dropped */
+	struct event *step_timer;       /* the current step's deadline */
+	struct sw_call calls[MAX_REPLICAS + 8];
 	struct phase_rec rec[PH__COUNT];
 	int64_t started_us, started_real_us;
 
@@ -52,6 +96,7 @@ struct switchover {
 
 	/* connections of our own (the pollers' are busy polling) */
 	struct db *db_old, *db_kill, *db_cand;
+	struct db *db_probe;            /* verify's write through the router */
 	struct db *db_rep[MAX_REPLICAS];
 	struct server *reps[MAX_REPLICAS];
 	size_t n_reps;
@@ -72,8 +117,7 @@ struct switchover {
 	json_t *checks;                 /* preflight checks */
 	char *reason;                   /* why it rolled back / failed */
 	struct journal *journal;
-	struct client *client;          /* the requester, held; NULL once gone */
-	json_t *req_id;
+	struct sw_observer obs;         /* who hears of it (cmd.c: the requester); the engine knows no socket */
 	struct router_switch rsw;
 	struct server_status fresh_old, fresh_cand;   /* preflight's own reads */
 	json_t *privileged;             /* accounts read_only does not stop */
@@ -95,9 +139,8 @@ struct switchover {
 	json_t *privileged_users;       /* user names read_only does not stop on the old primary */
 	const char *milestone;          /* static: set right before the sw_emit that marks a step of the whole */
 	json_t *errant;                 /* replicas left alone because they hold transactions the new primary lacks */
-	struct job *job;                /* a running fence or STONITH hook */
-	bool hook_is_stonith, hooks_failed;
-	char *fence_sql_error;          /* owned: why the SQL fence of the dead primary failed */
+	struct job *job;                /* a running preflight hook */
+	struct fence_op *fence_op;      /* the failover's fence of the dead primary (../fence.c) */
 	char *journal_error;            /* owned: why the last journal entry could not be written */
 	bool recovering;                /* the undo chain runs for a cutover found in the journal at start-up */
 };
@@ -106,10 +149,48 @@ struct switchover {
 extern const char *const phase_names[PH__COUNT];
 extern const char *const state_names[];
 
-/* The phase machine (switchover.c).  failover.c supplies its own enter functions for the
- * phases it does differently (NULL: the switchover's) and the order it runs them in. */
-extern void (*const failover_enter[PH__COUNT])(struct switchover *);
-enum phase sw_next_phase(const struct switchover *sw, enum phase cur);
+/* The steps (one file each; f_: the failover's own). */
+void enter_preflight(struct switchover *sw);
+void enter_drain(struct switchover *sw);
+void enter_catchup(struct switchover *sw);
+void enter_fence(struct switchover *sw);
+void enter_sync(struct switchover *sw);
+void enter_promote(struct switchover *sw);
+void enter_verify(struct switchover *sw);
+void f_enter_preflight(struct switchover *sw);
+void f_enter_fence(struct switchover *sw);
+void f_enter_sync(struct switchover *sw);
+
+/* The old primary's client sessions that could still commit (and all of them with
+ * kill_sessions) are cut, then `then` runs (NULL: nothing); fence.c. */
+void sw_cut_sessions(struct switchover *sw, void (*then)(struct switchover *));
+void sw_kills_clear(struct switchover *sw);
+
+/* Choosing the new primary (candidate.c): a switchover's best candidate (a healthy direct
+ * replica of the primary, `prefer` first, least lag, most advanced) and a failover's (the
+ * replica that received the most from the dead primary); NULL if none qualifies. */
+struct server *candidate_best(struct cluster *c, int max_lag_ms);
+struct server *candidate_most_advanced(struct cluster *c, const struct server *old);
+
+/* What the engine does to the world outside the daemon, in one place: the real database calls
+ * and polls, or a test's scripted cluster (tests/check_engine.c). */
+struct sw_io {
+	int (*db_run)(struct db *db, const char *const *sql, size_t n, int timeout_ms,
+		      void (*fn)(struct db *, struct db_result *, void *), void *arg);
+	void (*poll_now)(struct daemon *d, struct cluster *c);
+};
+extern struct sw_io sw_io;
+
+/* The one function that changes a cutover's state: logs "from → to (why)", stops the timers,
+ * and — when it stops going forward (rollback, the end) — bumps the epoch, so that what was in
+ * flight before is dropped when it answers. */
+void sw_set_state(struct switchover *sw, enum sw_state to, const char *why);
+/* The guarded database calls of a cutover: fn(db, res, sw) runs only if the cutover's state
+ * has not changed since the call was made (else the result is dropped).  -1 if db is busy. */
+int sw_db_run(struct switchover *sw, struct db *db, const char *const *sql, size_t n, int timeout_ms,
+	      void (*fn)(struct db *, struct db_result *, void *));
+int sw_db_run1(struct switchover *sw, struct db *db, const char *sql, int timeout_ms,
+	       void (*fn)(struct db *, struct db_result *, void *));
 
 void sw_phase_begin(struct switchover *sw, enum phase ph);
 void sw_phase_next(struct switchover *sw);
@@ -152,7 +233,7 @@ struct switchover *sw_new(struct daemon *d, struct cluster *c, struct server *ol
 void sw_connect(struct switchover *sw);
 /* The undo chain of a recovered cutover ended (recovery.c): ok, or why not. */
 void switchover_recovered(struct switchover *sw, bool ok, const char *why);
-/* Start it: hold the client (may be NULL), journal "begin", run the first phase. */
-void sw_start(struct switchover *sw, struct client *cl, json_t *req_id, json_t *begin_extra);
+/* Start it: journal "begin", run the first step; obs (may be NULL) hears of it. */
+void sw_start(struct switchover *sw, const struct sw_observer *obs, json_t *begin_extra);
 
 #endif

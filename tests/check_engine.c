@@ -1,0 +1,903 @@
+/* The cutover engine driven by a scripted cluster: three MariaDB servers and a router kept as a
+ * small model (read-only or not, GTID sequence, replication source and threads), answering
+ * the engine's SQL and router calls from the event loop, with errors, hangs, aborts and pauses
+ * injected at every step, and a daemon killed at every point a switchover can stop, followed
+ * by the recovery of a new daemon.  Every case ends by checking the model: at most one
+ * writable server, never two; after a promotion the new primary holds the fence point; the
+ * router's writer is the writable server.  The integration suites run the same promises
+ * against real servers; this reaches the corners they cannot time. */
+#include <check.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "db.h"
+#include "engine.h"
+#include "flavor.h"
+#include "journal.h"
+#include "log.h"
+#include "router.h"
+#include "rowset.h"
+#include "switchover.h"
+#include "util.h"
+#include "watchdog.h"
+
+Suite *engine_suite(void);
+
+#define NSRV 3
+
+/* ------------------------------------------------------------------------------------------ */
+/* the model */
+
+struct fsrv {
+	int ro;                 /* 1 read-only, 0 writable */
+	long seq;               /* GTID 0-1-seq: what it has applied */
+	int source;             /* 1..NSRV, 0 none */
+	bool io, sql;           /* replication threads */
+	bool hang;              /* never answers (each call runs to its deadline) */
+	const char *fail;       /* a statement starting with this fails */
+	int port;
+};
+
+static struct fsrv m[NSRV + 1];
+static struct {
+	int writer;             /* 1..NSRV, 0 none */
+	const char *fail_op;    /* "drain", "promote", "rollback", "finalize": that call fails */
+	const char *hang_op;    /* that call never answers */
+	bool down;              /* the router cannot be reached */
+} mr;
+
+static struct daemon d;
+static struct config *cfg;
+static char dir[64];
+
+static int port_of(int i)
+{
+	return 41000 + i;
+}
+
+static int server_by_port(int port)
+{
+	int i;
+	for (i = 1; i <= NSRV; i++)
+		if (port_of(i) == port)
+			return i;
+	return 0;
+}
+
+static int server_by_name(const char *name)
+{
+	return name && name[0] == 'd' && name[1] == 'b' ? atoi(name + 2) : 0;
+}
+
+/* Replication: a replica with its threads running has what its source has. */
+static void replicate(void)
+{
+	int round, i;
+	for (round = 0; round < NSRV; round++)
+		for (i = 1; i <= NSRV; i++)
+			if (m[i].source && m[i].io && m[i].sql && !m[m[i].source].hang && m[m[i].source].seq > m[i].seq)
+				m[i].seq = m[m[i].source].seq;
+}
+
+static int writable_count(void)
+{
+	int i, n = 0;
+	for (i = 1; i <= NSRV; i++)
+		n += m[i].ro == 0;
+	return n;
+}
+
+static char *gtid(long seq)
+{
+	return xasprintf("0-1-%ld", seq);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* the fake database calls */
+
+struct call {
+	struct db *db;
+	char **sql;
+	size_t n;
+	void (*fn)(struct db *, struct db_result *, void *);
+	void *arg;
+	int srv;
+	struct event *ev;
+};
+
+static struct rowset *one(const char *col, const char *val)
+{
+	const char *cols[1] = { col }, *vals[1] = { val };
+	struct rowset *rs = rowset_new(1, cols);
+	rowset_add_row(rs, vals);
+	return rs;
+}
+
+static struct rowset *vars_row(int i)
+{
+	static const char *const cols[] = { "version", "server_id", "server_uuid", "read_only", "super_read_only",
+					     "log_bin", "log_slave_updates", "gtid_strict_mode", "gtid_mode",
+					     "enforce_gtid_consistency", "gtid_current_pos", "gtid_binlog_pos",
+					     "gtid_slave_pos", "gtid_executed" };
+	char id[8], *g = gtid(m[i].seq);
+	const char *vals[14] = { "10.11.6-MariaDB", id, NULL, m[i].ro ? "1" : "0", NULL, "1", "1", "1", NULL, NULL,
+				 g, g, g, NULL };
+	struct rowset *rs = rowset_new(14, cols);
+	snprintf(id, sizeof(id), "%d", i);
+	rowset_add_row(rs, vals);
+	free(g);
+	return rs;
+}
+
+static struct rowset *replica_row(int i)
+{
+	static const char *const cols[] = { "Master_Host", "Master_Port", "Master_User", "Slave_IO_Running",
+					    "Slave_SQL_Running", "Seconds_Behind_Master", "Using_Gtid", "Gtid_IO_Pos",
+					    "Last_IO_Errno", "Last_IO_Error", "Last_SQL_Errno", "Last_SQL_Error" };
+	struct rowset *rs = rowset_new(12, cols);
+	char port[16], *g;
+	if (!m[i].source)
+		return rs;
+	g = gtid(m[m[i].source].seq);
+	snprintf(port, sizeof(port), "%d", port_of(m[i].source));
+	{
+		const char *vals[12] = { "127.0.0.1", port, "repl", m[i].io ? "Yes" : "No", m[i].sql ? "Yes" : "No",
+					 "0", "Slave_Pos", g, "0", "", "0", "" };
+		rowset_add_row(rs, vals);
+	}
+	free(g);
+	return rs;
+}
+
+static struct rowset *empty(size_t ncols)
+{
+	static const char *const cols[] = { "a", "b", "c", "d", "e", "f", "g" };
+	return rowset_new(ncols, cols);
+}
+
+static bool starts(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+/* One statement on server i: its result set, or NULL with *err set. */
+static struct rowset *run_one(int i, const char *q, int *err, char *msg, size_t len)
+{
+	const struct flavor_ops *f = &flavor_mariadb;
+	struct rowset *rs;
+	int p;
+
+	if (m[i].fail && starts(q, m[i].fail)) {
+		*err = 1045;
+		snprintf(msg, len, "injected failure on db%d: %s", i, q);
+		return NULL;
+	}
+	replicate();
+	if (!strcmp(q, f->sql[SQL_VARS]))
+		return vars_row(i);
+	if (!strcmp(q, f->sql[SQL_REPLICA_STATUS]))
+		return replica_row(i);
+	if (!strcmp(q, f->sql[SQL_PRIVILEGED_USERS]))
+		return empty(3);
+	if (!strcmp(q, f->sql[SQL_LIST_SESSIONS]))
+		return empty(7);
+	if (!strcmp(q, f->sql[SQL_FENCE]))
+		return m[i].ro = 1, empty(0);
+	if (!strcmp(q, f->sql[SQL_UNFENCE]))
+		return m[i].ro = 0, empty(0);
+	if (starts(q, "BACKUP STAGE") || starts(q, "KILL"))
+		return empty(0);
+	if (!strcmp(q, f->sql[SQL_FENCE_POINT]) || !strcmp(q, "SELECT @@gtid_current_pos")) {
+		char *g = gtid(m[i].seq);
+		rs = one("gtid", g);
+		free(g);
+		return rs;
+	}
+	if (!strcmp(q, "SELECT @@global.read_only"))
+		return one("ro", m[i].ro ? "1" : "0");
+	if (!strcmp(q, "SELECT @@server_id")) {
+		char id[8];
+		snprintf(id, sizeof(id), "%d", i);
+		return one("id", id);
+	}
+	if (starts(q, "SELECT MASTER_GTID_WAIT('0-1-")) {
+		long want = atol(q + strlen("SELECT MASTER_GTID_WAIT('0-1-"));
+		return one("wait_result", m[i].seq >= want ? "0" : "-1");
+	}
+	if (!strcmp(q, f->sql[SQL_STOP_REPLICA]) || !strcmp(q, "STOP SLAVE IO_THREAD")) {
+		m[i].io = false;
+		if (!strcmp(q, f->sql[SQL_STOP_REPLICA]))
+			m[i].sql = false;
+		return empty(0);
+	}
+	if (!strcmp(q, f->sql[SQL_START_REPLICA]))
+		return m[i].io = m[i].sql = m[i].source != 0, empty(0);
+	if (!strcmp(q, f->sql[SQL_RESET_REPLICA]))
+		return m[i].source = 0, empty(0);
+	if (starts(q, "CHANGE MASTER TO") && (p = atoi(strstr(q, "MASTER_PORT = ") + strlen("MASTER_PORT = "))))
+		return m[i].source = server_by_port(p), empty(0);
+	if (!strcmp(q, SQL_DEMOTE_PREPARE))
+		return empty(0);
+	if (starts(q, "REPLACE INTO")) {
+		rs = empty(0);
+		if (!m[i].ro) {
+			rs->affected = 1;
+			m[i].seq++;
+		}
+		return rs;
+	}
+	*err = 1064;
+	snprintf(msg, len, "the fake cluster does not know: %s", q);
+	return NULL;
+}
+
+static void call_free(struct call *c)
+{
+	size_t k;
+	for (k = 0; k < c->n; k++)
+		free(c->sql[k]);
+	free(c->sql);
+	event_free(c->ev);
+	free(c);
+}
+
+static void call_answer(evutil_socket_t fd, short what, void *arg)
+{
+	struct call *c = arg;
+	struct db_result *res = xcalloc(1, sizeof(*res));
+	size_t k;
+
+	res->rs = xcalloc(c->n + 1, sizeof(*res->rs));
+	if (!c->srv || m[c->srv].hang) {
+		res->err = DB_ERR_TIMEOUT;
+		snprintf(res->errmsg, sizeof(res->errmsg), "timed out (db%d does not answer)", c->srv);
+	} else {
+		for (k = 0; k < c->n; k++) {
+			struct rowset *rs = run_one(c->srv, c->sql[k], &res->err, res->errmsg, sizeof(res->errmsg));
+			if (!rs) {
+				res->failed = k;
+				break;
+			}
+			res->rs[res->n++] = rs;
+		}
+	}
+	c->fn(c->db, res, c->arg);
+	call_free(c);
+}
+
+static int fake_db_run(struct db *db, const char *const *sql, size_t n, int timeout_ms,
+		       void (*fn)(struct db *, struct db_result *, void *), void *arg)
+{
+	struct call *c = xcalloc(1, sizeof(*c));
+	int i = server_by_name(db_label(db));
+	struct timeval tv = { 0, 200 };
+	size_t k;
+
+	c->db = db;
+	c->fn = fn;
+	c->arg = arg;
+	c->srv = i;
+	c->n = n;
+	c->sql = xcalloc(n, sizeof(char *));
+	for (k = 0; k < n; k++)
+		c->sql[k] = xstrdup(sql[k]);
+	if (!i || m[i].hang) {   /* runs to its deadline */
+		tv.tv_sec = timeout_ms / 1000;
+		tv.tv_usec = (timeout_ms % 1000) * 1000;
+	}
+	c->ev = evtimer_new(d.base, call_answer, c);
+	evtimer_add(c->ev, &tv);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* the fake router and polls */
+
+struct rcall {
+	struct router *r;
+	router_cb cb;
+	void *arg;
+	int err;
+	char msg[128];
+	struct event *ev;
+};
+
+static void rcall_answer(evutil_socket_t fd, short what, void *arg)
+{
+	struct rcall *c = arg;
+	event_free(c->ev);
+	c->r->busy = false;
+	c->cb(c->r, c->err, c->err ? c->msg : NULL, c->arg);
+	free(c);
+}
+
+static void router_answer(struct router *r, const char *op, int new_writer, router_cb cb, void *arg)
+{
+	struct rcall *c = xcalloc(1, sizeof(*c));
+	struct timeval tv = { 0, 100 };
+
+	c->r = r;
+	c->cb = cb;
+	c->arg = arg;
+	if (mr.down || (mr.fail_op && !strcmp(mr.fail_op, op))) {
+		c->err = 1;
+		snprintf(c->msg, sizeof(c->msg), "injected: router %s fails", op);
+	} else if (new_writer >= 0) {
+		mr.writer = new_writer;
+	}
+	if (mr.hang_op && !strcmp(mr.hang_op, op))
+		tv.tv_sec = 3600;   /* never, within a test */
+	r->busy = true;
+	c->ev = evtimer_new(d.base, rcall_answer, c);
+	evtimer_add(c->ev, &tv);
+}
+
+static void fr_poll(struct router *r, router_cb cb, void *arg)
+{
+	router_answer(r, "poll", -1, cb, arg);
+}
+
+static void fr_drain(struct router *r, const struct router_switch *sw, router_cb cb, void *arg)
+{
+	router_answer(r, "drain", -1, cb, arg);
+}
+
+static void fr_promote(struct router *r, const struct router_switch *sw, router_cb cb, void *arg)
+{
+	router_answer(r, "promote", server_by_name(sw->new_primary->name), cb, arg);
+}
+
+static void fr_rollback(struct router *r, const struct router_switch *sw, router_cb cb, void *arg)
+{
+	router_answer(r, "rollback", server_by_name(sw->old_primary->name), cb, arg);
+}
+
+static void fr_finalize(struct router *r, const struct router_switch *sw, router_cb cb, void *arg)
+{
+	router_answer(r, "finalize", -1, cb, arg);
+}
+
+static void fr_close(struct router *r)
+{
+}
+
+static const struct router_ops fake_router_ops = {
+	.type = "fake", .close = fr_close, .poll = fr_poll, .drain = fr_drain, .promote = fr_promote, .rollback = fr_rollback,
+	.finalize = fr_finalize,
+};
+
+/* What the pollers would see now. */
+static void observe_all(struct cluster *c)
+{
+	struct router *r = c->routers[0];
+	size_t k;
+	int i;
+
+	replicate();
+	for (k = 0; k < c->n_servers; k++) {
+		struct server *s = c->servers[k];
+		i = server_by_name(s->cfg->name);
+		server_status_clear(&s->st);
+		s->flavor = &flavor_mariadb;
+		s->observed_us = now_mono_us();
+		s->st.reachable = !m[i].hang;
+		s->health.state = m[i].hang ? HEALTH_DOWN : HEALTH_UP;
+		if (m[i].hang)
+			continue;
+		strlcpy_(s->st.version, "10.11.6-MariaDB", sizeof(s->st.version));
+		s->st.flavor = FLAVOR_MARIADB;
+		s->st.server_id = (unsigned long long)i;
+		s->st.read_only = m[i].ro;
+		s->st.super_read_only = -1;
+		s->st.log_bin = s->st.log_slave_updates = s->st.gtid_strict_mode = 1;
+		s->st.gtid_binlog_pos = gtid(m[i].seq);
+		s->st.gtid_current_pos = gtid(m[i].seq);
+		s->st.heartbeat_lag_ms = 0;
+		if (m[i].source) {
+			s->st.repl.configured = true;
+			strlcpy_(s->st.repl.source_host, "127.0.0.1", sizeof(s->st.repl.source_host));
+			s->st.repl.source_port = port_of(m[i].source);
+			s->st.repl.io = m[i].io ? THREAD_YES : THREAD_NO;
+			s->st.repl.sql = m[i].sql ? THREAD_YES : THREAD_NO;
+			strlcpy_(s->st.repl.using_gtid, "Slave_Pos", sizeof(s->st.repl.using_gtid));
+		}
+	}
+	memset(&r->view, 0, sizeof(r->view));
+	r->view.reachable = !mr.down;
+	if (mr.down)
+		snprintf(r->view.error, sizeof(r->view.error), "injected: unreachable");
+	for (i = 1; i <= NSRV && !mr.down; i++) {
+		struct router_backend *b = &r->view.be[r->view.n++];
+		snprintf(b->server, sizeof(b->server), "db%d", i);
+		snprintf(b->name, sizeof(b->name), "w/db%d", i);
+		b->writer = true;
+		b->admin_up = i == mr.writer;
+		b->healthy = true;
+		b->hostgroup = -1;
+		snprintf(b->state, sizeof(b->state), "%s", i == mr.writer ? "UP" : "MAINT");
+	}
+}
+
+static void evaluate_later(evutil_socket_t fd, short what, void *arg)
+{
+	struct cluster *c = arg;
+	observe_all(c);
+	cluster_evaluate(&d, c);
+}
+
+static void fake_poll_now(struct daemon *dd, struct cluster *c)
+{
+	struct timeval tv = { 0, 500 };
+	event_base_once(dd->base, -1, EV_TIMEOUT, evaluate_later, c, &tv);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* a daemon around the model */
+
+static void model_baseline(void)
+{
+	int i;
+	memset(m, 0, sizeof(m));
+	memset(&mr, 0, sizeof(mr));
+	for (i = 1; i <= NSRV; i++) {
+		m[i].ro = i != 1;
+		m[i].seq = 100;
+		m[i].source = i == 1 ? 0 : 1;
+		m[i].io = m[i].sql = i != 1;
+		m[i].port = port_of(i);
+	}
+	mr.writer = 1;
+}
+
+static void daemon_start(void)
+{
+	char *text = NULL, err[256];
+	struct cfg_errors errs;
+	FILE *f;
+	size_t len = 0;
+	int i;
+
+	memset(&errs, 0, sizeof(errs));
+	f = open_memstream(&text, &len);
+	fprintf(f, "[cutoverd]\nsocket = %s/sock\nstate_dir = %s\npoll_interval = 100ms\nquery_timeout = 1s\n"
+		   "connect_timeout = 1s\n"
+		   "[cluster t]\nrepl_user = repl\nrepl_password = r\nhysteresis = 1\ndrain_timeout = 100ms\n"
+		   "fence_timeout = 300ms\nsync_timeout = 300ms\npromote_timeout = 300ms\ncatchup_timeout = 1s\n"
+		   "split_brain = alert\n",
+		dir, dir);
+	for (i = 1; i <= NSRV; i++)
+		fprintf(f, "[server db%d]\ncluster = t\nhost = 127.0.0.1\nport = %d\nuser = u\npassword = p\n", i,
+			port_of(i));
+	fprintf(f, "[router h]\ncluster = t\ntype = haproxy\naddress = %s/haproxy.sock\nbackend = w\n", dir);
+	fclose(f);
+	cfg = config_load_string(text, "engine.conf", &errs);
+	ck_assert_msg(cfg != NULL, "config: %s", errs.n ? errs.v[0].message : "?");
+	free(text);
+	cfg_errors_free(&errs);
+	memset(&d, 0, sizeof(d));
+	d.base = event_base_new();
+	ck_assert_int_eq(daemon_setup(&d, cfg, err, sizeof(err)), 0);
+	d.clusters[0].routers[0]->ops->close(d.clusters[0].routers[0]);
+	d.clusters[0].routers[0]->priv = NULL;
+	d.clusters[0].routers[0]->ops = &fake_router_ops;
+	watchdog_load(&d);
+	observe_all(&d.clusters[0]);
+	cluster_evaluate(&d, &d.clusters[0]);
+}
+
+/* The daemon goes away as after kill -9: nothing undone, nothing more said. */
+static void daemon_kill(void)
+{
+	struct cluster *c = &d.clusters[0];
+	if (c->cutover) {
+		memset(&c->cutover->obs, 0, sizeof(c->cutover->obs));
+		switchover_free(c->cutover);
+		c->cutover = NULL;
+	}
+	daemon_teardown(&d);
+	event_base_free(d.base);
+	d.base = NULL;
+}
+
+static void setup(void)
+{
+	log_set_level(LOG_CRIT);   /* the engine narrates every step; the assertions speak here */
+	strlcpy_(dir, "/tmp/check_engine.XXXXXX", sizeof(dir));
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	sw_io.db_run = fake_db_run;
+	sw_io.poll_now = fake_poll_now;
+	model_baseline();
+	daemon_start();
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+	if (d.base)
+		daemon_kill();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* driving it */
+
+struct outcome {
+	char result[32];        /* the outcome the observer got, "" while running */
+	json_t *report;
+	char last_status[32];   /* of the last progress line */
+};
+
+static void obs_progress(struct switchover *sw, json_t *line, void *arg)
+{
+	struct outcome *o = arg;
+	strlcpy_(o->last_status, json_string_value(json_object_get(line, "status")) ?: "", sizeof(o->last_status));
+}
+
+static void obs_finished(struct switchover *sw, const char *outcome, json_t *report, void *arg)
+{
+	struct outcome *o = arg;
+	strlcpy_(o->result, outcome, sizeof(o->result));
+	o->report = json_incref(report);
+}
+
+static struct switchover *start(int to, int pause_before, struct outcome *o)
+{
+	struct cluster *c = &d.clusters[0];
+	struct sw_observer obs = { obs_progress, obs_finished, o };
+	char err[256];
+	struct switchover *sw = sw_new(&d, c, daemon_server(&d, "db1"), daemon_server(&d, to == 2 ? "db2" : "db3"), err,
+				       sizeof(err));
+
+	memset(o, 0, sizeof(*o));
+	ck_assert_msg(sw != NULL, "sw_new: %s", err);
+	sw->pause_before = pause_before;
+	sw_start(sw, &obs, NULL);
+	return sw;
+}
+
+/* Run the loop until cond, or fail after ms of the loop's time. */
+#define RUN_UNTIL(ms, cond) do {                                                    \
+	int64_t end_ = now_mono_ms() + (ms);                                        \
+	while (!(cond) && now_mono_ms() < end_)                                     \
+		event_base_loop(d.base, EVLOOP_ONCE);                               \
+	ck_assert_msg((cond), "not within %d ms: %s", (ms), #cond);                 \
+} while (0)
+
+static bool paused(void)
+{
+	struct switchover *sw = d.clusters[0].cutover;
+	return sw && sw->state == SW_PAUSED;
+}
+
+static bool pnr_passed(void)
+{
+	struct switchover *sw = d.clusters[0].cutover;
+	return sw && sw->pnr;
+}
+
+/* The promise, checked on the model whatever happened: never two writable servers. */
+static void assert_safe(const char *ctx)
+{
+	replicate();
+	ck_assert_msg(writable_count() <= 1, "%s: %d writable servers", ctx, writable_count());
+}
+
+/* A cutover that ended well also leaves the router writing to the one writable server; one
+ * that failed says what to do next. */
+static void assert_consistent(const char *ctx)
+{
+	assert_safe(ctx);
+	ck_assert_msg(writable_count() == 1 && m[mr.writer].ro == 0, "%s: the router writes to db%d (read_only %d)", ctx,
+		      mr.writer, m[mr.writer].ro);
+}
+
+static void assert_next_steps(const char *ctx, json_t *report)
+{
+	ck_assert_msg(json_array_size(json_object_get(report, "next_steps")) > 0, "%s: a failure without next steps",
+		      ctx);
+}
+
+static void assert_rolled_back(const char *ctx)
+{
+	assert_consistent(ctx);
+	ck_assert_msg(m[1].ro == 0, "%s: db1 is not writable again", ctx);
+	ck_assert_msg(m[2].ro == 1 && m[3].ro == 1, "%s: a replica is writable", ctx);
+	ck_assert_msg(mr.writer == 1, "%s: the router writes to db%d", ctx, mr.writer);
+	ck_assert_msg(m[2].source == 1, "%s: db2 no longer replicates from db1", ctx);
+}
+
+static void assert_switched(const char *ctx, long fence_seq)
+{
+	assert_consistent(ctx);
+	ck_assert_msg(m[2].ro == 0 && m[1].ro == 1, "%s: db2 ro=%d, db1 ro=%d", ctx, m[2].ro, m[1].ro);
+	ck_assert_msg(mr.writer == 2, "%s: the router writes to db%d", ctx, mr.writer);
+	ck_assert_msg(m[2].seq >= fence_seq, "%s: db2 at %ld lacks the fence point %ld", ctx, m[2].seq, fence_seq);
+	ck_assert_msg(m[1].source == 2 && m[3].source == 2, "%s: db1 follows db%d, db3 follows db%d", ctx, m[1].source,
+		      m[3].source);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* the cases */
+
+START_TEST(switchover_happy_path)
+{
+	struct outcome o;
+	start(2, -1, &o);
+	RUN_UNTIL(5000, *o.result);
+	ck_assert_str_eq(o.result, "done");
+	assert_switched("done", 100);
+	ck_assert(json_is_true(json_object_get(o.report, "point_of_no_return_passed")));
+	json_decref(o.report);
+	ck_assert_ptr_null(d.clusters[0].cutover);
+}
+END_TEST
+
+/* A statement of each step fails: before the point of no return everything is undone. */
+static const struct {
+	const char *name;
+	int srv;
+	const char *stmt;       /* prefix of the statement that fails */
+	const char *router_op;  /* or the router call that fails */
+	bool rolled_back;       /* else: failed after the point of no return */
+} step_failures[] = {
+	{ "drain: the router", 0, NULL, "drain", true },
+	{ "catchup: reading the primary", 1, "SELECT @@global.gtid_binlog_pos", NULL, true },
+	{ "fence: read_only", 1, "SET GLOBAL read_only = 1", NULL, true },
+	{ "fence: the commit hold", 1, "BACKUP STAGE BLOCK_COMMIT", NULL, true },
+	{ "sync: the candidate's wait", 2, "SELECT MASTER_GTID_WAIT", NULL, true },
+	{ "promote: the candidate writable", 2, "SET GLOBAL read_only = 0", NULL, true },
+	{ "promote: the router", 0, NULL, "promote", false },
+	{ "promote: the candidate detaches", 2, "RESET SLAVE ALL", NULL, false },
+};
+
+START_TEST(step_error)
+{
+	struct outcome o;
+	const char *name = step_failures[_i].name;
+
+	if (step_failures[_i].stmt)
+		m[step_failures[_i].srv].fail = step_failures[_i].stmt;
+	mr.fail_op = step_failures[_i].router_op;
+	start(2, -1, &o);
+	RUN_UNTIL(8000, *o.result);
+	if (step_failures[_i].rolled_back) {
+		ck_assert_msg(!strcmp(o.result, "rolled_back"), "%s: outcome %s", name, o.result);
+		m[1].fail = m[2].fail = NULL;
+		assert_rolled_back(name);
+	} else {
+		ck_assert_msg(!strcmp(o.result, "failed"), "%s: outcome %s", name, o.result);
+		assert_safe(name);
+		assert_next_steps(name, o.report);
+		ck_assert_msg(m[2].ro == 0 && m[1].ro == 1, "%s: past the point of no return db2 is the primary", name);
+	}
+	json_decref(o.report);
+}
+END_TEST
+
+/* A server that stops answering in the middle: the step's deadline, then the undo. */
+START_TEST(candidate_hangs_in_sync)
+{
+	struct outcome o;
+	start(2, PH_SYNC, &o);
+	RUN_UNTIL(5000, paused());
+	m[2].hang = true;
+	d.clusters[0].cutover->abort_requested = false;
+	sw_set_state(d.clusters[0].cutover, SW_RUNNING, "test: resume");
+	sw_phase_begin(d.clusters[0].cutover, PH_SYNC);
+	RUN_UNTIL(8000, *o.result);
+	ck_assert_str_eq(o.result, "rolled_back");
+	/* it never heard a writable statement and was last seen read-only: db1 takes writes again */
+	ck_assert_int_eq(m[1].ro, 0);
+	ck_assert_int_eq(m[2].ro, 1);
+	assert_safe("candidate hung in sync");
+	json_decref(o.report);
+}
+END_TEST
+
+/* The candidate made writable by someone else while paused: the undo leaves db1 read-only. */
+START_TEST(rollback_never_makes_two_writers)
+{
+	struct outcome o;
+	struct switchover *sw;
+
+	start(2, PH_PROMOTE, &o);
+	RUN_UNTIL(5000, paused());
+	m[2].ro = 0;   /* an operator */
+	sw = d.clusters[0].cutover;
+	sw->abort_requested = true;
+	sw_set_state(sw, SW_RUNNING, "test: abort while paused");
+	sw_should_stop(sw);
+	RUN_UNTIL(8000, *o.result);
+	ck_assert_str_eq(o.result, "failed");
+	ck_assert_msg(m[1].ro == 1, "db1 made writable while db2 is");
+	assert_safe("abort with a writable candidate");
+	assert_next_steps("abort with a writable candidate", o.report);
+	json_decref(o.report);
+}
+END_TEST
+
+/* Pause before every step, then abort: undone; or resume: done. */
+START_TEST(pause_then_abort)
+{
+	static const enum phase at[] = { PH_DRAIN, PH_CATCHUP, PH_FENCE, PH_SYNC, PH_PROMOTE };
+	struct outcome o;
+	struct switchover *sw;
+
+	start(2, at[_i], &o);
+	RUN_UNTIL(5000, paused());
+	sw = d.clusters[0].cutover;
+	ck_assert_int_eq(sw->phase, at[_i]);
+	sw->abort_requested = true;
+	sw_set_state(sw, SW_RUNNING, "test: abort while paused");
+	sw_should_stop(sw);
+	RUN_UNTIL(8000, *o.result);
+	ck_assert_msg(!strcmp(o.result, "rolled_back"), "abort before %s: %s", phase_names[at[_i]], o.result);
+	assert_rolled_back(phase_names[at[_i]]);
+	json_decref(o.report);
+}
+END_TEST
+
+START_TEST(pause_then_resume)
+{
+	static const enum phase at[] = { PH_DRAIN, PH_CATCHUP, PH_FENCE, PH_SYNC, PH_PROMOTE };
+	struct outcome o;
+	struct switchover *sw;
+
+	start(2, at[_i], &o);
+	RUN_UNTIL(5000, paused());
+	sw = d.clusters[0].cutover;
+	sw_set_state(sw, SW_RUNNING, "test: resume");
+	sw_phase_begin(sw, sw->phase);
+	RUN_UNTIL(8000, *o.result);
+	ck_assert_msg(!strcmp(o.result, "done"), "resume before %s: %s", phase_names[at[_i]], o.result);
+	assert_switched(phase_names[at[_i]], 100);
+	json_decref(o.report);
+}
+END_TEST
+
+/* Killed at each point it can stop (paused before a step, or hung past the point of no
+ * return), then a new daemon recovers from the journal. */
+START_TEST(kill_then_recover)
+{
+	static const int at[] = { PH_DRAIN, PH_CATCHUP, PH_FENCE, PH_SYNC, PH_PROMOTE, -1 };
+	struct outcome o;
+
+	if (at[_i] >= 0) {
+		start(2, at[_i], &o);
+		RUN_UNTIL(5000, paused());
+	} else {
+		mr.hang_op = "promote";   /* stuck right after the candidate became writable */
+		start(2, -1, &o);
+		RUN_UNTIL(5000, pnr_passed());
+	}
+	daemon_kill();
+	mr.hang_op = NULL;
+	daemon_start();
+	switchover_recover_all(&d);
+	{
+		struct cluster *c = &d.clusters[0];
+		RUN_UNTIL(5000, !c->cutover || c->cutover->state == SW_INTERRUPTED);
+		if (at[_i] >= 0) {
+			ck_assert_msg(c->cutover == NULL, "killed before %s: not rolled back (%s)", phase_names[at[_i]],
+				      c->cutover ? c->cutover->reason : "");
+			assert_rolled_back("after recovery");
+		} else {
+			ck_assert_msg(c->cutover && c->cutover->state == SW_INTERRUPTED,
+				      "killed past the point of no return: not left for a person");
+			assert_safe("interrupted after the promotion");
+			ck_assert_int_eq(m[2].ro, 0);
+			ck_assert_int_eq(m[1].ro, 1);
+		}
+	}
+}
+END_TEST
+
+/* The issue's case: paused before promote, the daemon killed, the candidate made writable by
+ * hand, a restart: the old primary stays read-only, the switchover needs a person. */
+START_TEST(recovery_with_candidate_made_writable)
+{
+	struct outcome o;
+	struct cluster *c;
+
+	start(2, PH_PROMOTE, &o);
+	RUN_UNTIL(5000, paused());
+	daemon_kill();
+	m[2].ro = 0;
+	m[2].source = 0;
+	daemon_start();
+	switchover_recover_all(&d);
+	c = &d.clusters[0];
+	RUN_UNTIL(5000, c->cutover && c->cutover->state == SW_INTERRUPTED);
+	ck_assert_int_eq(m[1].ro, 1);
+	ck_assert_int_eq(writable_count(), 1);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ */
+/* the plans and the pure decisions */
+
+START_TEST(plans_are_well_formed)
+{
+	const struct plan *plans[] = { &plan_switchover, &plan_failover };
+	char err[256];
+	struct switchover *sw = sw_new(&d, &d.clusters[0], daemon_server(&d, "db1"), daemon_server(&d, "db2"), err,
+				       sizeof(err));
+	size_t p, k;
+
+	for (p = 0; p < 2; p++) {
+		const struct plan *pl = plans[p];
+		ck_assert_int_eq(pl->steps[0].phase, PH_PREFLIGHT);
+		ck_assert_int_eq(pl->steps[pl->n - 1].phase, PH_VERIFY);
+		ck_assert_int_lt(plan_index(pl, PH_FENCE), plan_index(pl, PH_SYNC));
+		ck_assert_int_lt(plan_index(pl, PH_SYNC), plan_index(pl, PH_PROMOTE));
+		for (k = 0; k < pl->n; k++) {
+			ck_assert_ptr_nonnull(pl->steps[k].enter);
+			ck_assert_int_gt(pl->steps[k].deadline_ms(sw), 0);
+		}
+		/* the fence is on disk before it acts */
+		ck_assert(pl->steps[plan_index(pl, PH_FENCE)].durable);
+	}
+	ck_assert_int_eq(plan_index(&plan_failover, PH_DRAIN), -1);
+	ck_assert_int_eq(plan_index(&plan_failover, PH_CATCHUP), -1);
+	switchover_free(sw);
+}
+END_TEST
+
+START_TEST(best_candidate)
+{
+	struct cluster *c = &d.clusters[0];
+	struct server *s2 = daemon_server(&d, "db2"), *s3 = daemon_server(&d, "db3");
+
+	ck_assert_ptr_nonnull(candidate_best(c, 1000));
+	s2->st.heartbeat_lag_ms = 900;
+	s3->st.heartbeat_lag_ms = 10;
+	ck_assert_ptr_eq(candidate_best(c, 1000), s3);
+	s3->st.heartbeat_lag_ms = 5000;
+	ck_assert_ptr_eq(candidate_best(c, 1000), s2);
+	s2->st.repl.sql = THREAD_NO;
+	ck_assert_ptr_null(candidate_best(c, 1000));
+}
+END_TEST
+
+START_TEST(most_advanced_replica)
+{
+	struct cluster *c = &d.clusters[0];
+	struct server *s1 = daemon_server(&d, "db1"), *s2 = daemon_server(&d, "db2"), *s3 = daemon_server(&d, "db3");
+
+	free(s3->st.gtid_current_pos);
+	s3->st.gtid_current_pos = xstrdup("0-1-150");
+	free(s3->st.gtid_binlog_pos);
+	s3->st.gtid_binlog_pos = xstrdup("0-1-150");
+	ck_assert_ptr_eq(candidate_most_advanced(c, s1), s3);
+	s3->st.reachable = false;
+	ck_assert_ptr_eq(candidate_most_advanced(c, s1), s2);
+}
+END_TEST
+
+Suite *engine_suite(void)
+{
+	Suite *s = suite_create("engine");
+	TCase *tc = tcase_create("engine");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, switchover_happy_path);
+	tcase_add_loop_test(tc, step_error, 0, (int)ARRAY_LEN(step_failures));
+	tcase_add_test(tc, candidate_hangs_in_sync);
+	tcase_add_test(tc, rollback_never_makes_two_writers);
+	tcase_add_loop_test(tc, pause_then_abort, 0, 5);
+	tcase_add_loop_test(tc, pause_then_resume, 0, 5);
+	tcase_add_loop_test(tc, kill_then_recover, 0, 6);
+	tcase_add_test(tc, recovery_with_candidate_made_writable);
+	tcase_add_test(tc, plans_are_well_formed);
+	tcase_add_test(tc, best_candidate);
+	tcase_add_test(tc, most_advanced_replica);
+	suite_add_tcase(s, tc);
+	return s;
+}
