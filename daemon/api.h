@@ -1,5 +1,5 @@
-/* API handlers.  api.c holds the read-only and configuration commands; switchover.c adds its
- * own table (switchover_handlers) for the commands that change the cluster. */
+/* API handlers.  api.c holds the read-only and configuration commands; cutover/cmd.c
+ * (switchover_handlers) and fence.c (fence_handlers) the commands that change the cluster. */
 #ifndef CUTOVER_API_H
 #define CUTOVER_API_H
 
@@ -17,7 +17,7 @@ struct api_handler {
 };
 
 /* Terminated by { NULL, NULL }. */
-extern const struct api_handler switchover_handlers[];   /* switchover.c */
+extern const struct api_handler switchover_handlers[];   /* cutover/cmd.c */
 extern const struct api_handler fence_handlers[];        /* fence.c: fence, unfence, stonith */
 
 json_t *api_server_json(const struct cluster *c, size_t idx);

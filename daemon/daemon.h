@@ -64,7 +64,7 @@ struct cluster_stats {
 };
 
 extern const double wb_bounds_ms[WB_BUCKETS];   /* upper bounds; the last is +Inf */
-/* Record a finished switchover (switchover.c). */
+/* Record a finished switchover (cutover/report.c). */
 void cluster_stats_switchover(struct cluster_stats *cs, bool failover, enum sw_outcome o, double write_blocked_ms,
 			      const double *phase_ms);
 

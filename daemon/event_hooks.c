@@ -130,7 +130,7 @@ static bool starts_with(const char *s, const char *prefix)
 }
 
 /* The lines that mark a step of the whole (checks, waits and router steps in between are not):
- * switchover.c says so in a "milestone" member; lines without it are recognised by their
+ * the engine says so in a "milestone" member; lines without it are recognised by their
  * fixed wording. */
 const char *event_hooks_milestone(const json_t *event)
 {

@@ -1,6 +1,7 @@
-/* The switchover state machine: preflight → drain → fence → sync → promote → verify, with
- * rollback before the point of no return, a crash-safe journal and pause/abort.  One place
- * changes a cutover's state (switchover.c); each phase lives in its own function table entry. */
+/* The cutover engine's public face (daemon/cutover/): switchovers and failovers run as plans
+ * of steps (cutover/plan.c) — preflight → drain → catchup → fence → sync → promote → verify —
+ * with one undo chain before the point of no return, a journal written before every act and
+ * pause/abort.  One function changes a cutover's state (cutover/engine.c). */
 #ifndef CUTOVER_SWITCHOVER_H
 #define CUTOVER_SWITCHOVER_H
 
@@ -37,7 +38,7 @@ struct failover_opts {
 	bool dry_run;
 	int sync_timeout_ms;      /* 0: the cluster's */
 };
-/* Fail over from the cluster's recorded primary, which is dead (failover.c).  cl may be NULL.
+/* Fail over from the cluster's recorded primary, which is dead (cutover/cmd.c).  cl may be NULL.
  * -1 with a message when it cannot even start. */
 int switchover_start_failover(struct daemon *d, struct cluster *c, struct client *cl, json_t *req_id,
 			      const struct failover_opts *o, char *err, size_t errlen);

@@ -101,6 +101,7 @@ static char *gtid(long seq)
 /* the fake database calls */
 
 struct call {
+	struct call *next;      /* pending */
 	struct db *db;
 	char **sql;
 	size_t n;
@@ -109,6 +110,18 @@ struct call {
 	int srv;
 	struct event *ev;
 };
+
+static struct call *pending_calls;
+
+static void call_unlink(struct call *c)
+{
+	struct call **p;
+	for (p = &pending_calls; *p; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			return;
+		}
+}
 
 static struct rowset *one(const char *col, const char *val)
 {
@@ -266,6 +279,7 @@ static void call_answer(evutil_socket_t fd, short what, void *arg)
 			res->rs[res->n++] = rs;
 		}
 	}
+	call_unlink(c);
 	c->fn(c->db, res, c->arg);
 	call_free(c);
 }
@@ -292,6 +306,8 @@ static int fake_db_run(struct db *db, const char *const *sql, size_t n, int time
 	}
 	c->ev = evtimer_new(d.base, call_answer, c);
 	evtimer_add(c->ev, &tv);
+	c->next = pending_calls;
+	pending_calls = c;
 	return 0;
 }
 
@@ -299,6 +315,7 @@ static int fake_db_run(struct db *db, const char *const *sql, size_t n, int time
 /* the fake router and polls */
 
 struct rcall {
+	struct rcall *next;     /* pending */
 	struct router *r;
 	router_cb cb;
 	void *arg;
@@ -307,9 +324,18 @@ struct rcall {
 	struct event *ev;
 };
 
+static struct rcall *pending_rcalls;
+
 static void rcall_answer(evutil_socket_t fd, short what, void *arg)
 {
 	struct rcall *c = arg;
+	struct rcall **p;
+
+	for (p = &pending_rcalls; *p; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
 	event_free(c->ev);
 	c->r->busy = false;
 	c->cb(c->r, c->err, c->err ? c->msg : NULL, c->arg);
@@ -335,6 +361,8 @@ static void router_answer(struct router *r, const char *op, int new_writer, rout
 	r->busy = true;
 	c->ev = evtimer_new(d.base, rcall_answer, c);
 	evtimer_add(c->ev, &tv);
+	c->next = pending_rcalls;
+	pending_rcalls = c;
 }
 
 static void fr_poll(struct router *r, router_cb cb, void *arg)
@@ -498,6 +526,15 @@ static void daemon_kill(void)
 		memset(&c->cutover->obs, 0, sizeof(c->cutover->obs));
 		switchover_free(c->cutover);
 		c->cutover = NULL;
+	}
+	/* what was in flight: a router answers into the void (the engine drops it), a database
+	 * call is simply gone */
+	while (pending_rcalls)
+		rcall_answer(-1, 0, pending_rcalls);
+	while (pending_calls) {
+		struct call *k = pending_calls;
+		pending_calls = k->next;
+		call_free(k);
 	}
 	daemon_teardown(&d);
 	event_base_free(d.base);

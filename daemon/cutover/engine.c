@@ -235,28 +235,64 @@ void sw_timer_stop(struct switchover *sw)
 /* Routers are polled by poll.c too; a driver runs one operation at a time. */
 typedef void (*router_op_fn)(struct router *r, const struct router_switch *sw, router_cb cb, void *arg);
 
+/* A router call in flight outlives a cutover that ends meanwhile (a deadline, a rollback):
+ * switchover_free detaches it (sw = NULL) and its answer is then dropped. */
 struct router_call {
-	struct switchover *sw;
+	struct switchover *sw;          /* NULL once detached */
 	unsigned epoch;
 	struct router *r;
 	router_op_fn op;
 	router_cb done;
-	struct event *retry;
+	struct event *retry;            /* waiting for a busy router */
+	bool issued;                    /* the driver has it */
+	struct router_call *next;       /* sw->rcalls */
 };
 
 static void router_call_start(evutil_socket_t fd, short what, void *arg);
+
+static void router_call_unlink(struct router_call *rc)
+{
+	struct router_call **p;
+	for (p = &rc->sw->rcalls; *p; p = &(*p)->next)
+		if (*p == rc) {
+			*p = rc->next;
+			break;
+		}
+}
 
 static void router_call_done(struct router *r, int err, const char *msg, void *arg)
 {
 	struct router_call *rc = arg;
 	router_cb done = rc->done;
 	struct switchover *sw = rc->sw;
-	bool current = rc->epoch == sw->epoch;   /* the same guard as sw_db_run's */
+	bool current;
+
 	if (rc->retry)
 		event_free(rc->retry);
+	if (!sw) {
+		free(rc);
+		return;
+	}
+	current = rc->epoch == sw->epoch;   /* the same guard as sw_db_run's */
+	router_call_unlink(rc);
 	free(rc);
 	if (current)
 		done(r, err, msg, sw);
+}
+
+void sw_router_calls_detach(struct switchover *sw)
+{
+	while (sw->rcalls) {
+		struct router_call *rc = sw->rcalls;
+		sw->rcalls = rc->next;
+		if (rc->issued) {
+			rc->sw = NULL;   /* freed when the driver answers */
+			continue;
+		}
+		if (rc->retry)
+			event_free(rc->retry);
+		free(rc);
+	}
 }
 
 static void router_call_start(evutil_socket_t fd, short what, void *arg)
@@ -269,6 +305,7 @@ static void router_call_start(evutil_socket_t fd, short what, void *arg)
 		evtimer_add(rc->retry, &tv);
 		return;
 	}
+	rc->issued = true;
 	if (rc->op)
 		rc->op(rc->r, &rc->sw->rsw, router_call_done, rc);
 	else
@@ -289,6 +326,8 @@ int sw_routers_each(struct switchover *sw, size_t op_offset, router_cb done)
 		rc->r = sw->c->routers[i];
 		rc->op = op_offset ? *(router_op_fn *)((char *)rc->r->ops + op_offset) : NULL;
 		rc->done = done;
+		rc->next = sw->rcalls;
+		sw->rcalls = rc;
 		n++;
 		router_call_start(-1, 0, rc);
 	}

@@ -20,6 +20,7 @@
 struct db;
 struct db_result;
 struct fence_op;
+struct router_call;
 struct journal;
 struct job;
 struct client;
@@ -85,6 +86,7 @@ struct switchover {
 	unsigned epoch;                 /* bumped when it stops going forward: callbacks of an older one are dropped */
 	struct event *step_timer;       /* the current step's deadline */
 	struct sw_call calls[MAX_REPLICAS + 8];
+	struct router_call *rcalls;     /* router calls in flight (engine.c) */
 	struct phase_rec rec[PH__COUNT];
 	int64_t started_us, started_real_us;
 
@@ -216,6 +218,8 @@ void sw_clear_failures(struct switchover *sw);
 void sw_timer_arm(struct switchover *sw, int ms, event_callback_fn cb);
 void sw_timer_stop(struct switchover *sw);
 int sw_routers_each(struct switchover *sw, size_t op_offset, router_cb done);
+/* switchover_free: router calls still in flight are dropped when they answer. */
+void sw_router_calls_detach(struct switchover *sw);
 #define ROUTER_OP(field) offsetof(struct router_ops, field)
 /* Replicas following the new primary (switchover.c): sw_follow repoints one (counting itself in
  * sw->pending); whoever added to pending calls sw_follower_finished once done.  f_follow

@@ -209,6 +209,7 @@ void switchover_free(struct switchover *sw)
 	sw_timer_stop(sw);
 	if (sw->step_timer)
 		event_free(sw->step_timer);
+	sw_router_calls_detach(sw);
 	db_free(sw->db_old);
 	db_free(sw->db_kill);
 	db_free(sw->db_cand);
