@@ -1,6 +1,7 @@
-/* cutoverd.conf: parsed in one place (config.c) into a fresh struct config, every error reported
- * as file:line: key: message (valid values), all of them, not only the first.  The daemon swaps a
- * new config in only when it parsed clean.  See cutoverd.conf(5). */
+/* cutoverd.conf: parsed in one place (config.c and its parts, see config_impl.h) into a fresh
+ * struct config, every error reported as file:line: key: message (valid values), all of them,
+ * not only the first.  The daemon swaps a new config in only when it parsed clean.  See
+ * cutoverd.conf(5). */
 #ifndef CUTOVER_CONFIG_H
 #define CUTOVER_CONFIG_H
 

@@ -231,7 +231,7 @@ static void sync_list(char *const *cmds, const char *cluster)
 		h = xcalloc(1, sizeof(*h));
 		h->cluster = xstrdup(cluster);
 		h->cmd = xstrdup(cmds[i]);
-		/* config.c checked that it splits into an absolute, safe program. */
+		/* config_value.c checked that it splits into an absolute, safe program. */
 		if (job_split_argv(cmds[i], &h->argv) <= 0) {
 			log_err("event_hook '%s': cannot split the command", cmds[i]);
 			free(h->cluster);

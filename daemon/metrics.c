@@ -6,7 +6,7 @@
  * known — a tristate not reported, a lag not measured, anything read by a poll that failed
  * since — is left out rather than shown as 0, so that an alert on it does not fire on a guess.
  *
- * The listener binds a numeric address itself (config.c refused host names: no DNS on the
+ * The listener binds a numeric address itself (config_keys.c refused host names: no DNS on the
  * loop) and backs off accept() for a second when descriptors run out. */
 #include "metrics.h"
 #include "daemon.h"
