@@ -1,7 +1,10 @@
 /* Human output of cutoverctl: each API result rendered for people (tables, trees, event lines).
  * Pure functions of (JSON, options) writing to a FILE *, no global state, so the unit tests
  * render fixed documents into memory and compare lines.  A member the daemon did not send is
- * shown as "?"; nothing here trusts the shape of the input. */
+ * shown as "?"; nothing here trusts the shape of the input.
+ *
+ * Each renderer is defined in the cmd_*.c file of its command; what they share is in render.c
+ * (render_impl.h). */
 #ifndef CUTOVER_CTL_RENDER_H
 #define CUTOVER_CTL_RENDER_H
 

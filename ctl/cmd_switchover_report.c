@@ -1,0 +1,405 @@
+/* What a switchover or a failover is about to do (the plan, from a dry run's report) and what
+ * it did (the report), for people. */
+#include "render_impl.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *outcome_label(const char *outcome);
+static const char *check_color(const char *result);
+static void report_header(FILE *out, const json_t *rep, const char *label, const char *color,
+			  const struct render_opts *o);
+static void report_checks(FILE *out, const json_t *checks, bool all, const struct render_opts *o);
+static void report_phases(FILE *out, const json_t *phases, const struct render_opts *o);
+static void report_blocked(FILE *out, const json_t *rep, const char *outcome);
+static void report_failover_blocked(FILE *out, const json_t *rep);
+static void report_errant(FILE *out, const json_t *rep, const struct render_opts *o);
+static void report_servers(FILE *out, const json_t *servers, const struct render_opts *o);
+static void report_next_steps(FILE *out, const json_t *rep, const char *outcome);
+static void plan_options(FILE *out, const json_t *rep, const json_t *args, const struct render_opts *o);
+static void plan_failover_options(FILE *out, const json_t *rep, const json_t *args,
+				  const struct render_opts *o);
+static void plan_option(struct table *t, const char *name, char *value);
+
+static const char *outcome_label(const char *outcome)
+{
+	static const struct {
+		const char *outcome, *label;
+	} labels[] = {
+		{ "done", "DONE" }, { "dry_run", "DRY RUN OK" }, { "refused", "REFUSED" },
+		{ "rolled_back", "ROLLED BACK" }, { "failed", "FAILED" },
+	};
+	size_t i;
+
+	for (i = 0; outcome && i < ARRAY_LEN(labels); i++)
+		if (!strcmp(outcome, labels[i].outcome))
+			return labels[i].label;
+	return NULL;
+}
+
+static const char *check_color(const char *result)
+{
+	if (!result)
+		return ANSI_MAGENTA;
+	if (!strcmp(result, "pass"))
+		return ANSI_GREEN;
+	if (!strcmp(result, "warn"))
+		return ANSI_YELLOW;
+	return ANSI_RED;
+}
+
+int render_report(FILE *out, const json_t *rep, const struct render_opts *o)
+{
+	const char *outcome = jstr(rep, "outcome"), *label = outcome_label(outcome);
+	const char *reason = jstr(rep, "reason");
+	const json_t *pnr = jget(rep, "point_of_no_return_passed");
+	char *s, *upper = NULL;
+
+	if (!json_is_object(rep))
+		return -1;
+	if (!label) {
+		s = clean(or_q(outcome));
+		label = upper = xasprintf("OUTCOME %s", s);
+		free(s);
+	}
+	report_header(out, rep, label, outcome_color(outcome), o);
+	free(upper);
+	if (is_failover(rep) && json_is_true(jget(rep, "automatic")))
+		fputs("  started by cutoverd itself: the primary was declared dead (auto_failover)\n", out);
+	if (reason && *reason) {
+		s = clean(reason);
+		fprintf(out, "  reason: %s\n", s);
+		free(s);
+	}
+	report_checks(out, jget(rep, "checks"), false, o);
+	report_phases(out, jget(rep, "phases"), o);
+	if (is_failover(rep))
+		report_failover_blocked(out, rep);
+	else
+		report_blocked(out, rep, outcome);
+	if (json_is_number(jget(rep, "total_ms")))
+		fprintf(out, "  total: %.1f ms\n", json_number_value(jget(rep, "total_ms")));
+	if (outcome && (!strcmp(outcome, "failed") || !strcmp(outcome, "rolled_back")) && json_is_boolean(pnr))
+		fprintf(out, "  point of no return: %s\n", json_is_true(pnr) ?
+			"passed (the new primary was made writable)" : "not passed");
+	report_errant(out, rep, o);
+	report_servers(out, jget(rep, "servers"), o);
+	report_next_steps(out, rep, outcome);
+	return 0;
+}
+
+/* "DONE: switchover ID, cluster C: OLD → NEW"; a failover says FAILOVER, in capitals: the
+ * old primary was lost, which is not the routine it looks like otherwise. */
+static void report_header(FILE *out, const json_t *rep, const char *label, const char *color,
+			  const struct render_opts *o)
+{
+	const char *col = paint(o, color);
+	char *id = clean(or_q(jstr(rep, "id"))), *cl = clean(or_q(jstr(rep, "cluster")));
+	char *from = clean(or_q(jstr(rep, "old_primary"))), *to = clean(or_q(jstr(rep, "new_primary")));
+
+	fprintf(out, "%s%s%s: %s %s, cluster %s: %s " ARROW " %s\n", col ? col : "", label,
+		col ? ANSI_RESET : "", is_failover(rep) ? "FAILOVER" : "switchover", id, cl, from, to);
+	free(id);
+	free(cl);
+	free(from);
+	free(to);
+}
+
+/* The plan shows every check; a report counts them and lists those that did not pass (for a
+ * refusal, the reasons): each one was already printed as a progress line. */
+static void report_checks(FILE *out, const json_t *checks, bool all, const struct render_opts *o)
+{
+	struct table t;
+	const json_t *c;
+	const char *res;
+	size_t i, pass = 0, fail = 0, warn = 0;
+
+	table_init(&t, 3, 0);
+	json_array_foreach(checks, i, c) {
+		res = jstr(c, "result");
+		if (res && !strcmp(res, "pass"))
+			pass++;
+		else if (res && !strcmp(res, "warn"))
+			warn++;
+		else
+			fail++;
+		if (!all && res && !strcmp(res, "pass"))
+			continue;
+		table_row(&t);
+		table_set(&t, 0, xstrdup(or_q(res)), check_color(res));
+		table_set(&t, 1, xstrdup(or_q(jstr(c, "check"))), NULL);
+		table_set(&t, 2, xstrdup(or_q(jstr(c, "message"))), NULL);
+	}
+	if (!all && json_array_size(checks))
+		fprintf(out, "  checks: %zu passed, %zu failed, %zu warning%s%s\n", pass, fail, warn,
+			warn == 1 ? "" : "s", t.nrows ? ":" : "");
+	else if (all && t.nrows)
+		fputs("  checks:\n", out);
+	if (t.nrows)
+		table_print(out, &t, "    ", o);
+	table_free(&t);
+}
+
+static void report_phases(FILE *out, const json_t *phases, const struct render_opts *o)
+{
+	struct table t;
+	const json_t *ph, *ok;
+	size_t i;
+
+	if (!json_array_size(phases))
+		return;
+	table_init(&t, 3, 1u << 1);
+	table_row(&t);
+	table_set(&t, 0, xstrdup("PHASE"), NULL);
+	table_set(&t, 1, xstrdup("MS"), NULL);
+	table_set(&t, 2, xstrdup("OK"), NULL);
+	json_array_foreach(phases, i, ph) {
+		ok = jget(ph, "ok");
+		table_row(&t);
+		table_set(&t, 0, xstrdup(or_q(jstr(ph, "phase"))), NULL);
+		table_set(&t, 1, ms_cell(jget(ph, "ms")), NULL);
+		table_set(&t, 2, xstrdup(json_is_true(ok) ? "yes" : json_is_false(ok) ? "no" : "?"),
+			  json_is_true(ok) ? NULL : ANSI_RED);
+	}
+	table_print(out, &t, "  ", o);
+	table_free(&t);
+}
+
+/* The number people ask about first: from the fence until writes went to the new primary.
+ * Nothing was blocked by a dry run, a refusal, or anything that ended before the fence; a
+ * fence that was rolled back has no such end to measure to. */
+static void report_blocked(FILE *out, const json_t *rep, const char *outcome)
+{
+	const json_t *wb = jget(rep, "write_blocked_ms");
+	const char *fp = jstr(rep, "fence_point");
+	char *s;
+
+	if (json_is_number(wb))
+		fprintf(out, "  writes blocked: %.1f ms\n", json_number_value(wb));
+	else if (outcome && (!strcmp(outcome, "dry_run") || !strcmp(outcome, "refused")))
+		;
+	else if (!fp)
+		fputs("  writes blocked: no (the old primary was not fenced)\n", out);
+	else
+		fputs("  writes blocked: not measured (writes were not switched to the new primary)\n", out);
+	if (fp) {
+		s = clean(fp);
+		fprintf(out, "  fence point: %s\n", s);
+		free(s);
+	}
+}
+
+/* A failover's writes stopped when the primary died, which nobody measured: what is known is
+ * the time from the fence to the new primary taking writes.  Its "fence point" is where the
+ * new primary starts from (everything it applied), not a position of the old one. */
+static void report_failover_blocked(FILE *out, const json_t *rep)
+{
+	const json_t *wb = jget(rep, "write_blocked_ms");
+	const char *fp = jstr(rep, "fence_point");
+	char *s, *to;
+
+	if (json_is_number(wb)) {
+		to = clean(or_q(jstr(rep, "new_primary")));
+		fprintf(out, "  writes routed to %s %.1f ms after the fence began\n", to, json_number_value(wb));
+		free(to);
+	}
+	if (fp) {
+		s = clean(fp);
+		fprintf(out, "  new primary starts from: %s\n", s);
+		free(s);
+	}
+}
+
+/* Replicas that received transactions the new primary never did: repointing them would fail
+ * or keep those transactions on one server only, so the failover left them alone. */
+static void report_errant(FILE *out, const json_t *rep, const struct render_opts *o)
+{
+	const json_t *errant = jget(rep, "errant"), *e;
+	const char *col = paint(o, ANSI_YELLOW);
+	char *srv, *gtids, *to;
+	size_t i, n = 0;
+
+	if (!json_array_size(errant))
+		return;
+	to = clean(or_q(jstr(rep, "new_primary")));
+	json_array_foreach(errant, i, e) {
+		srv = clean(or_q(jstr(e, "server")));
+		gtids = clean(or_q(jstr(e, "gtids")));
+		fprintf(out, "  %s%s holds transactions %s lacks: %s " EM_DASH " left stopped, not repointed%s\n",
+			col ? col : "", srv, to, gtids, col ? ANSI_RESET : "");
+		free(srv);
+		free(gtids);
+		n++;
+	}
+	fprintf(out, "  reconcile %s by hand (keep or discard those transactions), then make %s replicate "
+		"from %s\n", n == 1 ? "it" : "them", n == 1 ? "it" : "them", to);
+	free(to);
+}
+
+static void report_servers(FILE *out, const json_t *servers, const struct render_opts *o)
+{
+	static const char *const head[] = { "SERVER", "STATE", "RO", "REPLICATES FROM", "GTID" };
+	struct table t;
+	const json_t *srv, *ro;
+	const char *state, *from, *g;
+	size_t i;
+
+	if (!json_array_size(servers))
+		return;
+	fputs("  servers now:\n", out);
+	table_init(&t, ARRAY_LEN(head), 0);
+	table_row(&t);
+	for (i = 0; i < ARRAY_LEN(head); i++)
+		table_set(&t, i, xstrdup(head[i]), NULL);
+	json_array_foreach(servers, i, srv) {
+		state = jstr(srv, "state");
+		ro = jget(srv, "read_only");
+		from = jstr(srv, "replicates_from");
+		g = jstr(srv, "gtid");
+		table_row(&t);
+		table_set(&t, 0, xstrdup(or_q(jstr(srv, "name"))), NULL);
+		table_set(&t, 1, xstrdup(or_q(state)), state_color(state));
+		table_set(&t, 2, xstrdup(json_is_true(ro) ? "yes" : json_is_false(ro) ? "no" : "?"), NULL);
+		table_set(&t, 3, xstrdup(from ? from : json_is_null(jget(srv, "replicates_from")) ? "-" : "?"), NULL);
+		table_set(&t, 4, g ? cut(g, RENDER_GTID_MAX) : xstrdup("?"), NULL);
+	}
+	table_print(out, &t, "    ", o);
+	table_free(&t);
+}
+
+/* The daemon's steps when it gave some; otherwise what a person does next is clear from the
+ * outcome, and saying it saves a look at the manual. */
+static void report_next_steps(FILE *out, const json_t *rep, const char *outcome)
+{
+	const json_t *steps = jget(rep, "next_steps"), *st;
+	char *s, *old;
+	size_t i, n = 0;
+
+	if (json_array_size(steps)) {
+		fputs("  next steps:\n", out);
+		json_array_foreach(steps, i, st) {
+			if (!json_is_string(st))
+				continue;
+			s = clean(json_string_value(st));
+			fprintf(out, "    %zu. %s\n", ++n, s);
+			free(s);
+		}
+		return;
+	}
+	if (!outcome)
+		return;
+	old = clean(or_q(jstr(rep, "old_primary")));
+	if (!strcmp(outcome, "refused"))
+		fputs("  nothing was changed: deal with the checks above, then try again "
+		      "(--dry-run runs the checks alone)\n", out);
+	else if (!strcmp(outcome, "rolled_back") && is_failover(rep)) {
+		char *to = clean(or_q(jstr(rep, "new_primary")));
+		fprintf(out, "  rolled back: nothing was promoted, %s replicates as before and %s is still the "
+			"recorded primary; deal with the reason above, then try again\n", to, old);
+		free(to);
+	} else if (!strcmp(outcome, "rolled_back"))
+		fprintf(out, "  rolled back: %s is the primary again; see cutoverctl status, deal with "
+			"the reason above, then try again\n", old);
+	free(old);
+}
+
+int render_plan(FILE *out, const json_t *rep, const json_t *args, const struct render_opts *o)
+{
+	char *cl, *from, *to;
+
+	if (!json_is_object(rep))
+		return -1;
+	cl = clean(or_q(jstr(rep, "cluster")));
+	from = clean(or_q(jstr(rep, "old_primary")));
+	to = clean(or_q(jstr(rep, "new_primary")));
+	if (is_failover(rep))
+		fprintf(out, "failover plan for cluster %s: %s (dead) " ARROW " %s\n", cl, from, to);
+	else
+		fprintf(out, "switchover plan for cluster %s: %s " ARROW " %s\n", cl, from, to);
+	free(cl);
+	free(from);
+	free(to);
+	report_checks(out, jget(rep, "checks"), true, o);
+	if (is_failover(rep))
+		plan_failover_options(out, rep, args, o);
+	else
+		plan_options(out, rep, args, o);
+	return 0;
+}
+
+/* A failover has no drain, catch-up or reverse replication; what matters is how the dead
+ * primary is kept from taking writes, and what happens to replicas that got more than the
+ * new primary. */
+static void plan_failover_options(FILE *out, const json_t *rep, const json_t *args,
+				  const struct render_opts *o)
+{
+	const json_t *v = jget(args, "sync_timeout_ms");
+	char *from = clean(or_q(jstr(rep, "old_primary"))), *to = clean(or_q(jstr(rep, "new_primary")));
+	struct table t;
+
+	table_init(&t, 2, 0);
+	plan_option(&t, "new primary", jstr(args, "to") ? xasprintf("%s (--to)", to) :
+		    xasprintf("%s (the replica that received the most, chosen by cutoverd)", to));
+	plan_option(&t, "sync timeout", json_is_integer(v) ?
+		    xasprintf("%lld ms", (long long)json_integer_value(v)) :
+		    xstrdup("the cluster's sync_timeout"));
+	plan_option(&t, "fencing", json_is_true(jget(args, "assume_fenced")) ?
+		    xasprintf("read_only on %s if it answers, else its STONITH hook; if both fail, go on "
+			      "anyway (--assume-fenced: you state %s cannot take writes)", from, from) :
+		    xasprintf("read_only on %s if it answers, else its STONITH hook; if both fail, nothing "
+			      "is changed", from));
+	plan_option(&t, "replicas", xasprintf("follow %s; one holding transactions %s lacks is left "
+					      "stopped and reported", to, to));
+	fputs("  options:\n", out);
+	table_print(out, &t, "    ", o);
+	table_free(&t);
+	free(from);
+	free(to);
+}
+
+/* What the switchover will be sent with; anything not given is the cluster's setting in
+ * cutoverd.conf, named so it can be looked up. */
+static void plan_options(FILE *out, const json_t *rep, const json_t *args, const struct render_opts *o)
+{
+	const json_t *v;
+	const char *pause = jstr(args, "pause_before");
+	char *from = clean(or_q(jstr(rep, "old_primary"))), *to = clean(or_q(jstr(rep, "new_primary")));
+	struct table t;
+
+	table_init(&t, 2, 0);
+	plan_option(&t, "candidate", jstr(args, "to") ? xasprintf("%s (--to)", to) :
+		    xasprintf("%s (the best replica, chosen by cutoverd)", to));
+	v = jget(args, "max_lag_ms");
+	plan_option(&t, "max lag", json_is_integer(v) ? xasprintf("%lld ms", (long long)json_integer_value(v)) :
+		    xstrdup("the cluster's max_lag"));
+	v = jget(args, "drain_timeout_ms");
+	plan_option(&t, "drain timeout", json_is_integer(v) ?
+		    xasprintf("%lld ms", (long long)json_integer_value(v)) :
+		    xstrdup("the cluster's drain_timeout"));
+	v = jget(args, "sync_timeout_ms");
+	plan_option(&t, "sync timeout", json_is_integer(v) ?
+		    xasprintf("%lld ms", (long long)json_integer_value(v)) :
+		    xstrdup("the cluster's sync_timeout"));
+	v = jget(args, "reverse");
+	plan_option(&t, "reverse", json_is_false(v) ?
+		    xasprintf("no: %s stays read-only and replicates from nothing", from) :
+		    json_is_true(v) ? xasprintf("yes: %s becomes a replica of %s", from, to) :
+		    xasprintf("the cluster's reverse_replication (when on: %s becomes a replica of %s)", from, to));
+	plan_option(&t, "pause before", pause ? clean(pause) : xstrdup("none"));
+	plan_option(&t, "unreachable", json_is_true(jget(args, "allow_unreachable")) ?
+		    xstrdup("go on although other replicas are unreachable (--allow-unreachable)") :
+		    xstrdup("refuse when another replica is unreachable"));
+	fputs("  options:\n", out);
+	table_print(out, &t, "    ", o);
+	table_free(&t);
+	free(from);
+	free(to);
+}
+
+static void plan_option(struct table *t, const char *name, char *value)
+{
+	table_row(t);
+	table_set(t, 0, xstrdup(name), NULL);
+	table_set(t, 1, value, NULL);
+}
