@@ -33,6 +33,7 @@ static const struct opt_def opt_defs[] = {
 	{ "pause-before", 0, CO_PAUSE_BEFORE, OK_PHASE, "PHASE" },
 	{ "allow-unreachable", 0, CO_ALLOW_UNREACHABLE, OK_FLAG, NULL },
 	{ "assume-fenced", 0, CO_ASSUME_FENCED, OK_FLAG, NULL },
+	{ "without-routers", 0, CO_WITHOUT_ROUTERS, OK_FLAG, NULL },
 	{ "force", 0, CO_FORCE, OK_FLAG, NULL },
 	{ "yes", 'y', CO_YES, OK_FLAG, NULL },
 	{ "limit", 0, CO_LIMIT, OK_COUNT, "N" },
@@ -243,6 +244,8 @@ static int take(struct parser *p, const struct opt_def *d, const char *shown, co
 			a->allow_unreachable = true;
 		else if (d->bit == CO_ASSUME_FENCED)
 			a->assume_fenced = true;
+		else if (d->bit == CO_WITHOUT_ROUTERS)
+			a->without_routers = true;
 		else if (d->bit == CO_FORCE)
 			a->force = true;
 		else if (d->bit == CO_YES)
@@ -369,6 +372,8 @@ json_t *args_to_json(const struct cmd_args *a)
 		json_object_set_new(o, "server", json_string(a->server));
 	if (a->assume_fenced)
 		json_object_set_new(o, "assume_fenced", json_true());
+	if (a->without_routers)
+		json_object_set_new(o, "without_routers", json_true());
 	if (a->force)
 		json_object_set_new(o, "force", json_true());
 	if (a->limit >= 0)

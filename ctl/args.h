@@ -27,11 +27,13 @@ enum cmd_opt {
 	CO_ASSUME_FENCED = 1u << 12,     /* --assume-fenced */
 	CO_FORCE = 1u << 13,             /* --force */
 	CO_SERVER = 1u << 14,            /* one positional word, required: the server */
+	CO_WITHOUT_ROUTERS = 1u << 15,   /* --without-routers */
 };
 
 #define CO_SWITCHOVER (CO_CLUSTER | CO_TO | CO_DRY_RUN | CO_MAX_LAG | CO_DRAIN_TIMEOUT | \
 		       CO_SYNC_TIMEOUT | CO_NO_REVERSE | CO_PAUSE_BEFORE | CO_ALLOW_UNREACHABLE | CO_YES)
-#define CO_FAILOVER (CO_CLUSTER | CO_TO | CO_ASSUME_FENCED | CO_DRY_RUN | CO_SYNC_TIMEOUT | CO_YES)
+#define CO_FAILOVER (CO_CLUSTER | CO_TO | CO_ASSUME_FENCED | CO_WITHOUT_ROUTERS | CO_DRY_RUN | CO_SYNC_TIMEOUT | \
+		     CO_YES)
 /* fence and stonith; unfence takes no --force */
 #define CO_FENCE (CO_SERVER | CO_FORCE | CO_YES)
 
@@ -56,6 +58,7 @@ struct cmd_args {
 	bool no_reverse;
 	bool allow_unreachable;
 	bool assume_fenced;
+	bool without_routers;
 	bool force;
 	bool yes;
 	bool help;

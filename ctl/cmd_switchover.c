@@ -35,6 +35,8 @@ static const char failover_help[] =
 	"  --assume-fenced          you state that the old primary cannot take writes any more\n"
 	"                           (powered off, network cut): go on even if neither SQL nor its\n"
 	"                           STONITH hook can fence it\n"
+	"  --without-routers        go on although a router cannot be reached (it is left as it is:\n"
+	"                           point it at the new primary yourself); refused otherwise\n"
 	"  --dry-run                run the preflight checks only; nothing is changed\n"
 	"  --sync-timeout MS        how long the new primary may take to apply its relay log\n"
 	"  -y, --yes                do not ask for confirmation\n"

@@ -351,6 +351,9 @@ static void plan_failover_options(FILE *out, const json_t *rep, const json_t *ar
 			      "is changed", from));
 	plan_option(&t, "replicas", xasprintf("follow %s; one holding transactions %s lacks is left "
 					      "stopped and reported", to, to));
+	plan_option(&t, "routers", json_is_true(jget(args, "without_routers")) ?
+		    xstrdup("one that cannot be reached is left as it is (--without-routers)") :
+		    xstrdup("each must be reachable, else nothing is changed"));
 	fputs("  options:\n", out);
 	table_print(out, &t, "    ", o);
 	table_free(&t);

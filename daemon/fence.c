@@ -487,6 +487,18 @@ static int writable_others(const struct cluster *c, const struct server *except)
 	return n;
 }
 
+/* Fencing or shooting the only writable server stops every write: only when forced. */
+static bool refused_only_writer(struct client *cl, const struct request *req, const struct cluster *c,
+				const struct server *s, const char *doing)
+{
+	if (!s->st.reachable || s->st.read_only != 0 || writable_others(c, s) > 0 ||
+	    json_is_true(json_object_get(req->args, "force")))
+		return false;
+	client_reply_err(cl, req->id, ERR_BADSTATE, "%s is the only writable server of %s: %s it stops every write. "
+			 "Pass force to do it anyway", s->cfg->name, c->cfg->name, doing);
+	return true;
+}
+
 static void start_manual(struct daemon *d, struct client *cl, const struct request *req, struct cluster *c,
 			 struct server *s, const char *what)
 {
@@ -499,15 +511,8 @@ static void cmd_fence(struct daemon *d, struct client *cl, const struct request 
 {
 	struct cluster *c;
 	struct server *s = target(d, cl, req, &c);
-	bool force = json_is_true(json_object_get(req->args, "force"));
-	if (!s)
+	if (!s || refused_only_writer(cl, req, c, s, "fencing"))
 		return;
-	if (s->st.reachable && s->st.read_only == 0 && writable_others(c, s) == 0 && !force) {
-		client_reply_err(cl, req->id, ERR_BADSTATE,
-				 "%s is the only writable server of %s: fencing it stops every write. "
-				 "Pass force to do it anyway", s->cfg->name, c->cfg->name);
-		return;
-	}
 	start_manual(d, cl, req, c, s, "fence");
 }
 
@@ -536,7 +541,6 @@ static void cmd_stonith(struct daemon *d, struct client *cl, const struct reques
 {
 	struct cluster *c;
 	struct server *s = target(d, cl, req, &c);
-	bool force = json_is_true(json_object_get(req->args, "force"));
 	if (!s)
 		return;
 	if (!fence_hook_for(c, s, true)) {
@@ -544,12 +548,8 @@ static void cmd_stonith(struct daemon *d, struct client *cl, const struct reques
 				 s->cfg->name, s->cfg->name, c->cfg->name);
 		return;
 	}
-	if (s->st.reachable && s->st.read_only == 0 && writable_others(c, s) == 0 && !force) {
-		client_reply_err(cl, req->id, ERR_BADSTATE,
-				 "%s is the only writable server of %s: shooting it stops every write. "
-				 "Pass force to do it anyway", s->cfg->name, c->cfg->name);
+	if (refused_only_writer(cl, req, c, s, "shooting"))
 		return;
-	}
 	start_manual(d, cl, req, c, s, "stonith");
 }
 

@@ -1346,10 +1346,15 @@ START_TEST(test_args_failover)
 	assert_args_json(&a, "{}");
 	PARSE_OK(CO_FAILOVER, "main", &a, "failover", "--assume-fenced");
 	assert_args_json(&a, "{\"cluster\":\"main\",\"assume_fenced\":true}");
+	PARSE_OK(CO_FAILOVER, NULL, &a, "failover", "--without-routers");
+	ck_assert(a.without_routers && !a.assume_fenced);
+	assert_args_json(&a, "{\"without_routers\":true}");
+	PARSE_ERR(CO_SWITCHOVER, NULL, "--without-routers does not apply to switchover", "switchover",
+		  "--without-routers");
 
 	/* What only a switchover does is refused by name, with what failover takes. */
 	PARSE_ERR(CO_FAILOVER, NULL, "failover: --no-reverse does not apply to failover (it takes --cluster NAME, "
-		  "--to NAME, --dry-run, --sync-timeout MS, --assume-fenced, --yes)", "failover", "--no-reverse");
+		  "--to NAME, --dry-run, --sync-timeout MS, --assume-fenced, --without-routers, --yes)", "failover", "--no-reverse");
 	PARSE_ERR(CO_FAILOVER, NULL, "--max-lag does not apply to failover", "failover", "--max-lag", "5");
 	PARSE_ERR(CO_FAILOVER, NULL, "--pause-before does not apply", "failover", "--pause-before", "sync");
 	PARSE_ERR(CO_FAILOVER, NULL, "--force does not apply", "failover", "--force");

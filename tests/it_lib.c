@@ -1313,6 +1313,35 @@ int it_read_only(int server)
 	return (int)it_sql_ll(server, -1, "SELECT @@global.read_only");
 }
 
+int it_writable_count(void)
+{
+	int k, n = 0;
+	for (k = 1; k <= IT_SERVERS; k++)
+		n += it_read_only(k) == 0;
+	return n;
+}
+
+const char *it_name_of(int server)
+{
+	static const char *const names[] = { "?", "db1", "db2", "db3" };
+	return server >= 1 && server <= IT_SERVERS ? names[server] : "?";
+}
+
+bool it_follows(int server, int source)
+{
+	struct it_repl r;
+	return it_repl(server, &r) == 0 && r.master_port == it_port(source) && !strcmp(r.io, "Yes") &&
+	       !strcmp(r.sql, "Yes");
+}
+
+bool it_lag_known(const char *name)
+{
+	json_t *st = it_status();
+	bool ok = json_is_integer(json_object_get(it_server(st, name), "lag_ms"));
+	json_decref(st);
+	return ok;
+}
+
 unsigned it_probe_write(char *err, size_t errlen)
 {
 	unsigned t = 3, sid = 0;

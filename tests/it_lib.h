@@ -194,6 +194,15 @@ struct it_repl {
 int it_repl(int server, struct it_repl *r);
 /* @@read_only of a server: 0, 1, or -1 if it cannot be read. */
 int it_read_only(int server);
+/* How many servers answer read_only = 0. */
+int it_writable_count(void);
+/* "db1".."db3" for 1..IT_SERVERS, "?" otherwise. */
+const char *it_name_of(int server);
+/* The server replicates from `source` with both threads running. */
+bool it_follows(int server, int source);
+/* cutoverd's status shows a heartbeat lag for the server (after a switchover it is unknown until
+ * the new primary's first heartbeat arrives, and preflight refuses an unknown lag). */
+bool it_lag_known(const char *name);
 /* A write through HAProxy's write port as the application account: the server_id it landed
  * on, or 0 (message in err). */
 unsigned it_probe_write(char *err, size_t errlen);

@@ -20,35 +20,6 @@ Suite *it_safety_suite(void);
 /* ------------------------------------------------------------------------------------------ */
 /* helpers */
 
-static const char *name_of(int server)
-{
-	static const char *const names[] = { "?", "db1", "db2", "db3" };
-	return server >= 1 && server <= IT_SERVERS ? names[server] : "?";
-}
-
-static bool follows(int server, int source)
-{
-	struct it_repl r;
-	return it_repl(server, &r) == 0 && r.master_port == it_port(source) && !strcmp(r.io, "Yes") &&
-	       !strcmp(r.sql, "Yes");
-}
-
-static bool lag_known(const char *name)
-{
-	json_t *st = it_status();
-	bool ok = json_is_integer(json_object_get(it_server(st, name), "lag_ms"));
-	json_decref(st);
-	return ok;
-}
-
-static int writable_count(void)
-{
-	int i, n = 0;
-	for (i = 1; i <= IT_SERVERS; i++)
-		n += it_read_only(i) == 0;
-	return n;
-}
-
 /* SQL as the servers' root account (over the socket): for what the cutoverd account may not
  * do, like granting privileges.  0 or the client's exit status. */
 static int root_sql(int server, const char *sql)
@@ -102,18 +73,18 @@ static void privileged_writer_loses_nothing(void)
 		char tag[16];
 		size_t k;
 
-		ck_assert_msg(IT_WAIT_UNTIL(10000, lag_known(name_of(to))), "run %d: %s's lag stays unknown", run,
-			      name_of(to));
+		ck_assert_msg(IT_WAIT_UNTIL(10000, it_lag_known(it_name_of(to))), "run %d: %s's lag stays unknown", run,
+			      it_name_of(to));
 		snprintf(tag, sizeof(tag), "ops%d", run);
 		ck_assert_int_eq(it_load_start_as(&ops, tag, 1000, "ops", pwfile), 0);
 		ck_assert_msg(IT_WAIT_UNTIL(10000, it_load_rows(&ops, from, (unsigned)from) >= 50),
-			      "run %d: the privileged load does not reach %s", run, name_of(from));
+			      "run %d: the privileged load does not reach %s", run, it_name_of(from));
 
-		r = it_switchover(json_pack("{s:s, s:i}", "to", name_of(to), "drain_timeout_ms", 200), SWITCH_TIMEOUT_MS,
+		r = it_switchover(json_pack("{s:s, s:i}", "to", it_name_of(to), "drain_timeout_ms", 200), SWITCH_TIMEOUT_MS,
 				  NULL);
 		rep = it_report(r);
 		ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "run %d: switchover %s → %s: %s", run,
-			      name_of(from), name_of(to), it_json_str(r));
+			      it_name_of(from), it_name_of(to), it_json_str(r));
 		checks = json_object_get(rep, "checks");
 		json_array_foreach(checks, k, priv)
 			if (!strcmp(it_get_str(priv, "check") ?: "", "privileged_accounts"))
@@ -121,25 +92,25 @@ static void privileged_writer_loses_nothing(void)
 		ck_assert_msg(k < json_array_size(checks), "run %d: preflight did not list the ops account: %s", run,
 			      it_json_str(checks));
 		ck_assert_msg(IT_WAIT_UNTIL(10000, it_load_rows(&ops, to, (unsigned)to) >= 50),
-			      "run %d: the privileged load does not reach the new primary %s", run, name_of(to));
+			      "run %d: the privileged load does not reach the new primary %s", run, it_name_of(to));
 		summary = it_load_stop(&ops);
 		ck_assert_msg(summary != NULL, "run %d: no summary from cutover-load", run);
 		verify = it_load_verify(&ops, to, &vstatus);
 		ck_assert_msg(verify && json_integer_value(json_object_get(verify, "acked_missing")) == 0,
-			      "run %d: acknowledged privileged writes missing on %s: %s", run, name_of(to),
+			      "run %d: acknowledged privileged writes missing on %s: %s", run, it_name_of(to),
 			      it_json_str(verify));
 		ck_assert_int_eq(vstatus, 0);
 		total_acked += json_integer_value(json_object_get(verify, "acked"));
-		ck_assert_msg(IT_WAIT_UNTIL(5000, follows(from, to)), "run %d: %s does not replicate from %s", run,
-			      name_of(from), name_of(to));
-		ck_assert_msg(IT_WAIT_UNTIL(5000, follows(3, to)), "run %d: db3 does not replicate from %s", run,
-			      name_of(to));
+		ck_assert_msg(IT_WAIT_UNTIL(5000, it_follows(from, to)), "run %d: %s does not replicate from %s", run,
+			      it_name_of(from), it_name_of(to));
+		ck_assert_msg(IT_WAIT_UNTIL(5000, it_follows(3, to)), "run %d: db3 does not replicate from %s", run,
+			      it_name_of(to));
 		ck_assert_msg(IT_WAIT_UNTIL(5000, positions_equal()), "run %d: the servers' GTID positions differ",
 			      run);
-		ck_assert_int_eq(writable_count(), 1);
+		ck_assert_int_eq(it_writable_count(), 1);
 		if (run == 0 || run == 19)
 			it_note("run %d %s→%s: write_blocked_ms %s; privileged client window_ms %s; acked %lld, "
-				"missing 0", run + 1, name_of(from), name_of(to),
+				"missing 0", run + 1, it_name_of(from), it_name_of(to),
 				it_json_str(json_object_get(rep, "write_blocked_ms")),
 				it_json_str(json_object_get(summary, "window_ms")),
 				json_integer_value(json_object_get(verify, "acked")));
@@ -205,7 +176,7 @@ static void journal_full_disk(void)
 	}
 	ck_assert_msg(it_daemon_restart(text) == 0, "cutoverd did not start with state_dir on the tmpfs");
 	free(text);
-	ck_assert_msg(IT_WAIT_UNTIL(10000, lag_known("db2")), "db2's lag stays unknown");
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_lag_known("db2")), "db2's lag stays unknown");
 
 	/* (a) the device fills up in the middle: paused before the fence, then full, then resumed */
 	c = it_connect(it.sock);
@@ -247,7 +218,7 @@ static void journal_full_disk(void)
 	ck_assert_msg(IT_WAIT_UNTIL(10000, (st = it_status()) != NULL), "no status after the restart");
 	json_decref(st);
 	it_sleep_ms(1000);
-	ck_assert_int_eq(writable_count(), 1);
+	ck_assert_int_eq(it_writable_count(), 1);
 	ck_assert_int_eq(it_read_only(1), 0);
 	writer = it_haproxy_writer();
 	ck_assert_msg(writer && !strcmp(writer, "db1"), "HAProxy's writer after the restart: %s", writer ? writer : "none");
@@ -268,7 +239,7 @@ static void recovery_checks_candidate(void)
 	long mark;
 
 	ck_assert_ptr_nonnull(c);
-	ck_assert_msg(IT_WAIT_UNTIL(10000, lag_known("db2")), "db2's lag stays unknown");
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_lag_known("db2")), "db2's lag stays unknown");
 	ck_assert_int_eq(it_conn_request(c, "switchover", json_pack("{s:s, s:i, s:s}", "to", "db2", "drain_timeout_ms",
 								     200, "pause_before", "promote")), 0);
 	p = it_conn_progress_until(c, "paused", 20000, &final);
@@ -288,7 +259,7 @@ static void recovery_checks_candidate(void)
 		      "the restarted daemon did not report the interrupted switchover as needing attention");
 	it_sleep_ms(1000);
 	ck_assert_msg(it_read_only(1) == 1, "db1 was made writable again while db2 is writable");
-	ck_assert_int_eq(writable_count(), 1);
+	ck_assert_int_eq(it_writable_count(), 1);
 	st = it_status();
 	ck_assert_msg(!strcmp(it_get_str(st, "clusters.0.cutover.state") ?: "", "interrupted"),
 		      "status does not show the interrupted switchover: %s", it_json_str(it_get(st, "clusters.0.cutover")));
@@ -319,7 +290,7 @@ static void concurrent_unfences(void)
 	json_decref(r);
 	ck_assert_int_eq(it_sql_exec(2, "STOP SLAVE"), 0);
 	ck_assert_int_eq(it_sql_exec(3, "STOP SLAVE"), 0);
-	ck_assert_msg(IT_WAIT_UNTIL(5000, writable_count() == 0), "a server is still writable");
+	ck_assert_msg(IT_WAIT_UNTIL(5000, it_writable_count() == 0), "a server is still writable");
 	it_sleep_ms(3 * IT_POLL_MS);   /* the pollers see them stopped */
 
 	a = it_connect(it.sock);
@@ -332,7 +303,7 @@ static void concurrent_unfences(void)
 	ok = json_is_true(json_object_get(ra, "ok")) + json_is_true(json_object_get(rb, "ok"));
 	busy = !strcmp(it_err_code(ra) ?: "", "BUSY") + !strcmp(it_err_code(rb) ?: "", "BUSY");
 	it_note("two unfences at once: %s / %s", it_json_str(ra), it_json_str(rb));
-	ck_assert_msg(writable_count() <= 1, "two unfences at once made %d servers writable", writable_count());
+	ck_assert_msg(it_writable_count() <= 1, "two unfences at once made %d servers writable", it_writable_count());
 	ck_assert_msg(ok == 1, "%d of the two unfences succeeded", ok);
 	ck_assert_msg(busy == 1 || ok == 1, "neither BUSY nor refused");
 	json_decref(ra);
@@ -345,7 +316,7 @@ static void concurrent_unfences(void)
 	ck_assert_msg(r && !json_is_true(json_object_get(r, "ok")), "a second writable server was allowed: %s",
 		      it_json_str(r));
 	json_decref(r);
-	ck_assert_int_eq(writable_count(), 1);
+	ck_assert_int_eq(it_writable_count(), 1);
 	ck_assert(it_restore_baseline(true, "the test made db2 or db3 the writable server"));
 }
 
@@ -362,7 +333,7 @@ static void switchover_during_stonith(void)
 	free(extra);
 	ck_assert_msg(it_daemon_restart(text) == 0, "cutoverd did not start with a STONITH hook");
 	free(text);
-	ck_assert_msg(IT_WAIT_UNTIL(10000, lag_known("db3")), "db3's lag stays unknown");
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_lag_known("db3")), "db3's lag stays unknown");
 
 	c = it_connect(it.sock);
 	ck_assert_ptr_nonnull(c);
@@ -380,7 +351,7 @@ static void switchover_during_stonith(void)
 	json_decref(sr);
 	it_conn_close(c);
 	ck_assert_int_eq(it_read_only(1), 0);
-	ck_assert_int_eq(writable_count(), 1);
+	ck_assert_int_eq(it_writable_count(), 1);
 	ck_assert_msg(it_daemon_restart(NULL) == 0, "cutoverd did not start with the base config");
 }
 
@@ -436,12 +407,12 @@ static void failover_router_unreachable(void)
 	ck_assert_msg(json_is_true(json_object_get(it_report(r), "point_of_no_return_passed")),
 		      "the failover did not promote: %s", it_json_str(r));
 	json_decref(r);
-	ck_assert_int_eq(writable_count(), 1);
+	ck_assert_int_eq(it_writable_count(), 1);
 	x = it_read_only(2) == 0 ? 2 : 3;
 	y = x == 2 ? 3 : 2;
-	ck_assert_msg(IT_WAIT_UNTIL(10000, follows(y, x)), "%s does not follow the new primary %s", name_of(y),
-		      name_of(x));
-	it_note("%s promoted, %s follows it, the router left for the operator", name_of(x), name_of(y));
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_follows(y, x)), "%s does not follow the new primary %s", it_name_of(y),
+		      it_name_of(x));
+	it_note("%s promoted, %s follows it, the router left for the operator", it_name_of(x), it_name_of(y));
 	ck_assert(it_restore_baseline(true, "db1 and HAProxy were killed"));
 }
 
@@ -466,9 +437,9 @@ static bool alarm_active(const char *name)
 static void switch_to(int to)
 {
 	json_t *r;
-	ck_assert_msg(IT_WAIT_UNTIL(10000, lag_known(name_of(to))), "%s's lag stays unknown", name_of(to));
-	r = it_switchover(json_pack("{s:s, s:i}", "to", name_of(to), "drain_timeout_ms", 200), SWITCH_TIMEOUT_MS, NULL);
-	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "switchover to %s: %s", name_of(to), it_json_str(r));
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_lag_known(it_name_of(to))), "%s's lag stays unknown", it_name_of(to));
+	r = it_switchover(json_pack("{s:s, s:i}", "to", it_name_of(to), "drain_timeout_ms", 200), SWITCH_TIMEOUT_MS, NULL);
+	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "switchover to %s: %s", it_name_of(to), it_json_str(r));
 	json_decref(r);
 }
 
@@ -481,7 +452,7 @@ static void sticky_fence(void)
 	ck_assert_msg(it_daemon_restart(text) == 0, "cutoverd did not start with split_brain = fence");
 	free(text);
 	switch_to(2);
-	ck_assert_msg(IT_WAIT_UNTIL(10000, follows(1, 2)), "db1 does not follow db2");
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_follows(1, 2)), "db1 does not follow db2");
 
 	/* db1 restarted with read_only=OFF, as its my.cnf would have it */
 	ck_assert_int_eq(it_sandbox("restart", "1", "--writable", NULL), 0);

@@ -18,8 +18,6 @@
 
 Suite *it_switchover_suite(void);
 
-static const char *name_of(int server);
-static bool follows(int server, int source);
 static bool router_writer_is(const char *name);
 static void assert_unchanged(const char *ctx, bool db2_replicating, bool db3_replicating);
 static void assert_writes_ordered(const char *acks, unsigned old_sid, unsigned new_sid, size_t *n_old, size_t *n_new,
@@ -31,9 +29,7 @@ static void write_hook(const char *path, const char *body);
 static char *exec_router_config(const char *drain_hook, const char *promote_hook);
 static bool switchover_to(int to, const char *ctx);
 static bool lag_above(const char *name, long long ms);
-static bool lag_known(const char *name);
 static void assert_fenced(int server);
-static int writable_count(void);
 static bool verdict_is(const char *verdict);
 static void reload_and_wait(size_t n_routers);
 static bool cluster_seen_with(size_t n_routers);
@@ -51,20 +47,7 @@ static void lagging_candidate_fenced_late(void);
 /* ------------------------------------------------------------------------------------------ */
 /* helpers */
 
-static const char *name_of(int server)
-{
-	static const char *const names[] = { "?", "db1", "db2", "db3" };
-	return server >= 1 && server <= IT_SERVERS ? names[server] : "?";
-}
-
 /* The server replicates from `source` with both threads running. */
-static bool follows(int server, int source)
-{
-	struct it_repl r;
-	return it_repl(server, &r) == 0 && r.master_port == it_port(source) && !strcmp(r.io, "Yes") &&
-	       !strcmp(r.sql, "Yes");
-}
-
 static bool router_writer_is(const char *name)
 {
 	json_t *st = it_status();
@@ -90,9 +73,9 @@ static void assert_unchanged(const char *ctx, bool db2_replicating, bool db3_rep
 	sid = it_probe_write(err, sizeof(err));
 	ck_assert_msg(sid == 1, "%s: a write through HAProxy landed on server_id %u (%s)", ctx, sid, err);
 	if (db2_replicating)
-		ck_assert_msg(IT_WAIT_UNTIL(5000, follows(2, 1)), "%s: db2 does not replicate from db1", ctx);
+		ck_assert_msg(IT_WAIT_UNTIL(5000, it_follows(2, 1)), "%s: db2 does not replicate from db1", ctx);
 	if (db3_replicating)
-		ck_assert_msg(IT_WAIT_UNTIL(5000, follows(3, 1)), "%s: db3 does not replicate from db1", ctx);
+		ck_assert_msg(IT_WAIT_UNTIL(5000, it_follows(3, 1)), "%s: db3 does not replicate from db1", ctx);
 }
 
 /* No write acknowledged by the old primary after the first one the new primary acknowledged:
@@ -216,14 +199,14 @@ static bool switchover_to(int to, const char *ctx)
 	json_t *r;
 	bool ok;
 
-	if (!IT_WAIT_UNTIL(10000, lag_known(name_of(to)))) {
-		it_note("%s: %s's lag stays unknown", ctx, name_of(to));
+	if (!IT_WAIT_UNTIL(10000, it_lag_known(it_name_of(to)))) {
+		it_note("%s: %s's lag stays unknown", ctx, it_name_of(to));
 		return false;
 	}
-	r = it_switchover(json_pack("{s:s, s:i}", "to", name_of(to), "drain_timeout_ms", 200), SWITCH_TIMEOUT_MS, NULL);
+	r = it_switchover(json_pack("{s:s, s:i}", "to", it_name_of(to), "drain_timeout_ms", 200), SWITCH_TIMEOUT_MS, NULL);
 	ok = r && !strcmp(it_get_str(it_report(r), "outcome") ?: "", "done");
 	if (!ok)
-		it_note("%s: switchover to %s: %s", ctx, name_of(to), it_json_str(r));
+		it_note("%s: switchover to %s: %s", ctx, it_name_of(to), it_json_str(r));
 	json_decref(r);
 	return ok;
 }
@@ -235,7 +218,7 @@ static void assert_fenced(int server)
 	int ro = -1;
 
 	IT_WAIT_UNTIL(3000, (ro = it_read_only(server)) >= 0);
-	ck_assert_msg(ro == 1, "%s is not fenced while paused before sync: read_only %d%s%s", name_of(server), ro,
+	ck_assert_msg(ro == 1, "%s is not fenced while paused before sync: read_only %d%s%s", it_name_of(server), ro,
 		      ro < 0 ? ": " : "", ro < 0 ? it_sql_error() : "");
 }
 
@@ -271,28 +254,12 @@ static bool lag_above(const char *name, long long ms)
 	return ok;
 }
 
-static bool lag_known(const char *name)
-{
-	json_t *st = it_status();
-	bool ok = json_is_integer(json_object_get(it_server(st, name), "lag_ms"));
-	json_decref(st);
-	return ok;
-}
-
 static bool verdict_is(const char *verdict)
 {
 	json_t *st = it_status();
 	bool ok = st && !strcmp(it_get_str(st, "clusters.0.verdict") ?: "", verdict);
 	json_decref(st);
 	return ok;
-}
-
-static int writable_count(void)
-{
-	int k, n = 0;
-	for (k = 1; k <= IT_SERVERS; k++)
-		n += it_read_only(k) == 0;
-	return n;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -316,46 +283,46 @@ static void ten_switchovers_under_load(void)
 		/* Right after a switchover the old primary's lag is unknown until the new primary's
 		 * first heartbeat reaches it, and candidate_lag refuses an unknown lag. */
 		t0 = it_now_ms();
-		ck_assert_msg(IT_WAIT_UNTIL(10000, lag_known(name_of(to))), "run %d: %s's lag stays unknown", run,
-			      name_of(to));
+		ck_assert_msg(IT_WAIT_UNTIL(10000, it_lag_known(it_name_of(to))), "run %d: %s's lag stays unknown", run,
+			      it_name_of(to));
 		lag_wait_ms = it_now_ms() - t0;
 		ck_assert_int_eq(it_load_start(&load, tag, 1500), 0);
 		ck_assert_msg(IT_WAIT_UNTIL(10000, it_load_rows(&load, from, (unsigned)from) >= 20),
-			      "run %d: the load does not reach %s", run, name_of(from));
+			      "run %d: the load does not reach %s", run, it_name_of(from));
 
-		r = it_switchover(json_pack("{s:s, s:i}", "to", name_of(to), "drain_timeout_ms", 200), SWITCH_TIMEOUT_MS,
+		r = it_switchover(json_pack("{s:s, s:i}", "to", it_name_of(to), "drain_timeout_ms", 200), SWITCH_TIMEOUT_MS,
 				  NULL);
 		rep = it_report(r);
 		ck_assert_msg(r && json_is_true(json_object_get(r, "ok")) &&
 				      !strcmp(it_get_str(rep, "outcome") ?: "", "done"),
-			      "run %d: switchover %s → %s: %s", run, name_of(from), name_of(to), it_json_str(r));
+			      "run %d: switchover %s → %s: %s", run, it_name_of(from), it_name_of(to), it_json_str(r));
 
 		ck_assert_msg(IT_WAIT_UNTIL(10000, it_load_rows(&load, to, (unsigned)to) >= 20),
-			      "run %d: the load does not reach the new primary %s", run, name_of(to));
+			      "run %d: the load does not reach the new primary %s", run, it_name_of(to));
 		summary = it_load_stop(&load);
 		ck_assert_msg(summary != NULL, "run %d: no summary from cutover-load", run);
 
 		verify = it_load_verify(&load, to, &vstatus);
 		ck_assert_msg(verify && json_integer_value(json_object_get(verify, "acked_missing")) == 0,
-			      "run %d: acknowledged writes missing on %s: %s", run, name_of(to), it_json_str(verify));
+			      "run %d: acknowledged writes missing on %s: %s", run, it_name_of(to), it_json_str(verify));
 		ck_assert_int_eq(vstatus, 0);
 		assert_writes_ordered(load.acks, (unsigned)from, (unsigned)to, &n_old, &n_new, &n_err);
 
-		ck_assert_msg(it_read_only(from) == 1, "run %d: old primary %s is writable", run, name_of(from));
-		ck_assert_msg(it_read_only(to) == 0, "run %d: new primary %s is read-only", run, name_of(to));
-		ck_assert_msg(IT_WAIT_UNTIL(5000, follows(from, to)), "run %d: %s does not replicate from %s", run,
-			      name_of(from), name_of(to));
-		ck_assert_msg(IT_WAIT_UNTIL(5000, follows(3, to)), "run %d: db3 does not follow %s", run, name_of(to));
+		ck_assert_msg(it_read_only(from) == 1, "run %d: old primary %s is writable", run, it_name_of(from));
+		ck_assert_msg(it_read_only(to) == 0, "run %d: new primary %s is read-only", run, it_name_of(to));
+		ck_assert_msg(IT_WAIT_UNTIL(5000, it_follows(from, to)), "run %d: %s does not replicate from %s", run,
+			      it_name_of(from), it_name_of(to));
+		ck_assert_msg(IT_WAIT_UNTIL(5000, it_follows(3, to)), "run %d: db3 does not follow %s", run, it_name_of(to));
 		ck_assert_int_eq(it_repl(to, &rr), -1);
 		writer = it_haproxy_writer();
-		ck_assert_msg(writer && !strcmp(writer, name_of(to)), "run %d: HAProxy writer %s", run, writer ? writer : "none");
+		ck_assert_msg(writer && !strcmp(writer, it_name_of(to)), "run %d: HAProxy writer %s", run, writer ? writer : "none");
 		free(writer);
-		ck_assert_msg(IT_WAIT_UNTIL(5000, router_writer_is(name_of(to))),
-			      "run %d: status does not show %s as primary and router writer", run, name_of(to));
+		ck_assert_msg(IT_WAIT_UNTIL(5000, router_writer_is(it_name_of(to))),
+			      "run %d: status does not show %s as primary and router writer", run, it_name_of(to));
 
 		it_note("run %d %s→%s: write_blocked_ms %s total_ms %s; acks %zu on old, %zu on new, %zu errors; "
 			"client window_ms %s longest_gap_ms %s; verify acked %lld missing 0 errored_but_committed %lld; "
-			"waited %lld ms for the candidate's lag", run + 1, name_of(from), name_of(to), it_json_str(json_object_get(rep, "write_blocked_ms")),
+			"waited %lld ms for the candidate's lag", run + 1, it_name_of(from), it_name_of(to), it_json_str(json_object_get(rep, "write_blocked_ms")),
 			it_json_str(json_object_get(rep, "total_ms")), n_old, n_new, n_err,
 			it_json_str(json_object_get(summary, "window_ms")),
 			it_json_str(json_object_get(summary, "longest_gap_ms")),
@@ -382,7 +349,7 @@ static void refusals_change_nothing(void)
 	expect_refusal(json_pack("{s:s}", "to", "db3"), "BADSTATE", "candidate_threads", "candidate not replicating");
 	assert_unchanged("after candidate_threads", true, false);
 	ck_assert_msg(it_sql_exec(3, "START SLAVE") == 0, "%s", it_sql_error());
-	ck_assert_msg(IT_WAIT_UNTIL(5000, follows(3, 1)), "db3 does not replicate again after START SLAVE");
+	ck_assert_msg(IT_WAIT_UNTIL(5000, it_follows(3, 1)), "db3 does not replicate again after START SLAVE");
 
 	ck_assert_msg(it_sql_exec(2, "STOP SLAVE SQL_THREAD") == 0, "%s", it_sql_error());
 	for (i = 0; i < 50; i++) {
@@ -394,7 +361,7 @@ static void refusals_change_nothing(void)
 		       "candidate lagging");
 	assert_unchanged("after candidate_lag", false, true);
 	ck_assert_msg(it_sql_exec(2, "START SLAVE SQL_THREAD") == 0, "%s", it_sql_error());
-	ck_assert_msg(IT_WAIT_UNTIL(5000, follows(2, 1) && !lag_above("db2", 100)), "db2 does not catch up");
+	ck_assert_msg(IT_WAIT_UNTIL(5000, it_follows(2, 1) && !lag_above("db2", 100)), "db2 does not catch up");
 
 	r = it_switchover(json_pack("{s:s, s:b}", "to", "db2", "dry_run", 1), SWITCH_TIMEOUT_MS, NULL);
 	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")) &&
@@ -450,7 +417,7 @@ static void candidate_stopped_during_sync(void)
 	ck_assert_msg(IT_WAIT_UNTIL(5000, router_writer_is("db1")), "status does not show db1 as writer");
 
 	ck_assert_int_eq(it_server_signal(2, SIGCONT), 0);
-	ck_assert_msg(IT_WAIT_UNTIL(15000, follows(2, 1)), "db2 does not replicate from db1 after SIGCONT");
+	ck_assert_msg(IT_WAIT_UNTIL(15000, it_follows(2, 1)), "db2 does not replicate from db1 after SIGCONT");
 	sid = it_probe_write(err, sizeof(err));
 	ck_assert_msg(sid == 1, "a write through HAProxy after the rollback: server_id %u (%s)", sid, err);
 	assert_unchanged("after the rollback", true, true);
@@ -498,7 +465,7 @@ static void candidate_stopped_before_promote(void)
 	it_conn_close(c);
 	/* db1 stays fenced while db2's fate is unknown: no writable server, never two */
 	ck_assert_msg(it_read_only(1) == 1, "db1 was made writable although db2 may still turn writable");
-	ck_assert_int_le(writable_count(), 1);
+	ck_assert_int_le(it_writable_count(), 1);
 	writer = it_haproxy_writer();
 	it_note("db1 left read-only; HAProxy's writer: %s", writer ? writer : "none");
 	free(writer);
@@ -506,7 +473,7 @@ static void candidate_stopped_before_promote(void)
 	ck_assert_int_eq(it_server_signal(2, SIGCONT), 0);
 	/* What db2 had queued runs now; watch for a while. */
 	for (i = 0; i < 20; i++) {
-		int n = writable_count();
+		int n = it_writable_count();
 		worst = n > worst ? n : worst;
 		it_sleep_ms(100);
 	}

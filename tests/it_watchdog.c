@@ -27,9 +27,7 @@
 
 Suite *it_watchdog_suite(void);
 
-static const char *name_of(int server);
 static int server_of(const char *name);
-static bool follows(int server, int source);
 static json_t *alarm_in(json_t *st, const char *name, const char *subject, const char *state);
 static bool alarm_is(const char *name, const char *subject, const char *state);
 static const char *hooks_dir(void);
@@ -48,7 +46,6 @@ static bool env_has(const char *env, const char *line);
 static void assert_hook_env(const char *env, const char *event, int target, const char *host);
 static char *writer_now(void);
 static bool writer_is(const char *name);
-static int writable_count(void);
 static bool server_reachable(const char *name, bool want);
 static bool authority_is(const char *name);
 static const char *status_primary(json_t *st);
@@ -69,29 +66,16 @@ static void retry_wait_survives_reload(void);
 /* ------------------------------------------------------------------------------------------ */
 /* helpers */
 
-static const char *name_of(int server)
-{
-	static const char *const names[] = { "?", "db1", "db2", "db3" };
-	return server >= 1 && server <= IT_SERVERS ? names[server] : "?";
-}
-
 static int server_of(const char *name)
 {
 	int i;
 	for (i = 1; name && i <= IT_SERVERS; i++)
-		if (!strcmp(name, name_of(i)))
+		if (!strcmp(name, it_name_of(i)))
 			return i;
 	return 0;
 }
 
 /* The server replicates from `source` with both threads running. */
-static bool follows(int server, int source)
-{
-	struct it_repl r;
-	return it_repl(server, &r) == 0 && r.master_port == it_port(source) && !strcmp(r.io, "Yes") &&
-	       !strcmp(r.sql, "Yes");
-}
-
 /* The newest alarm of status `st` with this name, subject (NULL: any) and state (NULL: any);
  * borrowed. */
 static json_t *alarm_in(json_t *st, const char *name, const char *subject, const char *state)
@@ -254,7 +238,7 @@ static bool cluster_ready(const char *primary)
 	int i;
 
 	for (i = 1; ok && i <= IT_SERVERS; i++)
-		ok = json_is_integer(json_object_get(it_server(st, name_of(i)), "lag_ms"));
+		ok = json_is_integer(json_object_get(it_server(st, it_name_of(i)), "lag_ms"));
 	json_decref(st);
 	return ok;
 }
@@ -329,7 +313,7 @@ static void assert_hook_env(const char *env, const char *event, int target, cons
 
 	snprintf(want[0], sizeof(want[0]), "CUTOVER_EVENT=%s", event);
 	snprintf(want[1], sizeof(want[1]), "CUTOVER_CLUSTER=%s", IT_CLUSTER);
-	snprintf(want[2], sizeof(want[2]), "CUTOVER_TARGET=%s", name_of(target));
+	snprintf(want[2], sizeof(want[2]), "CUTOVER_TARGET=%s", it_name_of(target));
 	snprintf(want[3], sizeof(want[3]), "CUTOVER_TARGET_HOST=%s", host);
 	snprintf(want[4], sizeof(want[4]), "CUTOVER_TARGET_PORT=%d", it_port(target));
 	snprintf(want[5], sizeof(want[5]), "PATH=/usr/sbin:/usr/bin:/sbin:/bin");
@@ -364,14 +348,6 @@ static bool writer_is(const char *name)
 	bool ok = w && !strcmp(w, name);
 	free(w);
 	return ok;
-}
-
-static int writable_count(void)
-{
-	int k, n = 0;
-	for (k = 1; k <= IT_SERVERS; k++)
-		n += it_read_only(k) == 0;
-	return n;
 }
 
 static bool server_reachable(const char *name, bool want)
@@ -466,7 +442,7 @@ static void split_brain_alert(void)
 	it_note("db3 read-only again: split_brain cleared after %lld ms: %s", (long long)t_cleared,
 		it_json_str(alarm_in(st, "split_brain", NULL, "cleared")));
 	json_decref(st);
-	ck_assert_msg(IT_WAIT_UNTIL(5000, follows(3, 1)), "db3 does not replicate from db1 afterwards");
+	ck_assert_msg(IT_WAIT_UNTIL(5000, it_follows(3, 1)), "db3 does not replicate from db1 afterwards");
 }
 
 /* 2. split_brain = fence: the writable intruder is made read-only; the authority is untouched. */
@@ -487,8 +463,8 @@ static void split_brain_fence(void)
 	ck_assert_msg(it_read_only(1) == 0, "db1 (the authority) is not writable after the fence");
 	ck_assert_msg(writer_is("db1"), "HAProxy's writer is not db1 after the fence");
 	ck_assert_msg(it_read_only(2) == 1, "db2 is not read-only");
-	ck_assert_msg(IT_WAIT_UNTIL(5000, follows(2, 1)), "db2 does not replicate from db1");
-	ck_assert_msg(IT_WAIT_UNTIL(5000, follows(3, 1)), "db3 does not replicate from db1 after the fence");
+	ck_assert_msg(IT_WAIT_UNTIL(5000, it_follows(2, 1)), "db2 does not replicate from db1");
+	ck_assert_msg(IT_WAIT_UNTIL(5000, it_follows(3, 1)), "db3 does not replicate from db1 after the fence");
 
 	all = journal();
 	e = journal_last(all, "fence", "db3");
@@ -552,7 +528,7 @@ static void stonith_hook_env_and_timeout(void)
 	e = journal_last(all, "stonith", "db3");
 	ck_assert_msg(e && json_is_true(json_object_get(e, "ok")), "journal stonith entry for db3: %s", it_json_str(e));
 	json_decref(all);
-	ck_assert_msg(it_read_only(3) == 1 && follows(3, 1), "db3 changed: a manual stonith only runs the hook");
+	ck_assert_msg(it_read_only(3) == 1 && it_follows(3, 1), "db3 changed: a manual stonith only runs the hook");
 
 	/* A hook that hangs, with a child of its own, and a 1 s hook_timeout. */
 	snprintf(pidfile, sizeof(pidfile), "%s/hang.pid", hooks_dir());
@@ -675,16 +651,16 @@ static void auto_failover_on_kill9(void)
 
 	ck_assert_msg(newp == 2 || newp == 3, "no new primary within %d ms of the kill", FAILOVER_TIMEOUT_MS);
 	other = newp == 2 ? 3 : 2;
-	it_note("status primary %s %lld ms after the kill", name_of(newp), (long long)done_ms);
-	ck_assert_msg(it_read_only(newp) == 0, "the new primary %s is read-only", name_of(newp));
-	if (!IT_WAIT_UNTIL(5000, writer_is(name_of(newp)))) {
+	it_note("status primary %s %lld ms after the kill", it_name_of(newp), (long long)done_ms);
+	ck_assert_msg(it_read_only(newp) == 0, "the new primary %s is read-only", it_name_of(newp));
+	if (!IT_WAIT_UNTIL(5000, writer_is(it_name_of(newp)))) {
 		w = writer_now();
-		ck_abort_msg("HAProxy's writer is %s, not the new primary %s", w, name_of(newp));
+		ck_abort_msg("HAProxy's writer is %s, not the new primary %s", w, it_name_of(newp));
 	}
-	ck_assert_msg(IT_WAIT_UNTIL(10000, follows(other, newp)), "%s does not follow the new primary %s", name_of(other),
-		      name_of(newp));
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_follows(other, newp)), "%s does not follow the new primary %s", it_name_of(other),
+		      it_name_of(newp));
 	ck_assert_msg(IT_WAIT_UNTIL(15000, it_load_rows(&load, newp, (unsigned)newp) >= 20),
-		      "the load's writes do not resume on %s", name_of(newp));
+		      "the load's writes do not resume on %s", it_name_of(newp));
 	summary = it_load_stop(&load);
 	ck_assert_msg(summary != NULL, "no summary from cutover-load");
 	ck_assert_msg(json_integer_value(json_object_get(summary, "old_server_id")) == 1 &&
@@ -693,9 +669,9 @@ static void auto_failover_on_kill9(void)
 		      "the load's summary shows no switch from server_id 1 to %d: %s", newp, it_json_str(summary));
 	verify = it_load_verify(&load, newp, &vstatus);
 	ck_assert_msg(verify != NULL, "no verify output");
-	it_note("load: %s; verify on %s: %s", it_json_str(summary), name_of(newp), it_json_str(verify));
+	it_note("load: %s; verify on %s: %s", it_json_str(summary), it_name_of(newp), it_json_str(verify));
 	ck_assert_msg(json_integer_value(json_object_get(verify, "acked_missing")) == 0,
-		      "acknowledged writes missing on the new primary %s: %s", name_of(newp), it_json_str(verify));
+		      "acknowledged writes missing on the new primary %s: %s", it_name_of(newp), it_json_str(verify));
 	ck_assert_int_eq(vstatus, 0);
 	json_decref(summary);
 	json_decref(verify);
@@ -711,9 +687,9 @@ static void auto_failover_on_kill9(void)
 	t0 = it_now_ms();
 	ck_assert_msg(IT_WAIT_UNTIL((IT_HYSTERESIS + 2) * IT_POLL_MS + SLACK_MS,
 				    !alarm_is("no_primary", NULL, "active") && !alarm_is("primary_unreachable", "db1", "active")),
-		      "no_primary or primary_unreachable(db1) still active with %s the primary", name_of(newp));
+		      "no_primary or primary_unreachable(db1) still active with %s the primary", it_name_of(newp));
 	st = it_status();
-	ck_assert_str_eq(it_get_str(st, "clusters.0.authority") ?: "", name_of(newp));
+	ck_assert_str_eq(it_get_str(st, "clusters.0.authority") ?: "", it_name_of(newp));
 	it_note("%lld ms later: primary %s, authority %s, alarms %s", (long long)(it_now_ms() - t0),
 		status_primary(st) ?: "null", it_get_str(st, "clusters.0.authority") ?: "null",
 		it_json_str(it_get(st, "clusters.0.alarms")));
@@ -817,7 +793,7 @@ static void link_cut_no_failover(void)
 
 	/* ten more polls past the decision point: still nothing */
 	for (polls = 0; polls < 12; polls++) {
-		ck_assert_msg(it_read_only(1) == 0 && writer_is("db1") && follows(2, 1) && follows(3, 1),
+		ck_assert_msg(it_read_only(1) == 0 && writer_is("db1") && it_follows(2, 1) && it_follows(3, 1),
 			      "the cluster changed %d polls after primary_isolated: read_only %d/%d/%d", polls,
 			      it_read_only(1), it_read_only(2), it_read_only(3));
 		ck_assert_msg(alarm_is("primary_isolated", "db1", "active"), "primary_isolated no longer active");
@@ -868,33 +844,33 @@ static void anti_flapping(void)
 	x = wait_new_primary(t0 + FAILOVER_TIMEOUT_MS, 1);
 	ck_assert_msg(x == 2 || x == 3, "no automatic failover within %d ms of killing db1", FAILOVER_TIMEOUT_MS);
 	y = x == 2 ? 3 : 2;
-	it_note("db1 killed: automatic failover to %s after %lld ms", name_of(x), (long long)(it_now_ms() - t0));
-	ck_assert_msg(IT_WAIT_UNTIL(10000, follows(y, x)), "%s does not follow %s", name_of(y), name_of(x));
-	ck_assert_msg(IT_WAIT_UNTIL(10000, authority_is(name_of(x)) && writer_is(name_of(x))),
-		      "the authority and HAProxy's writer do not become %s", name_of(x));
+	it_note("db1 killed: automatic failover to %s after %lld ms", it_name_of(x), (long long)(it_now_ms() - t0));
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_follows(y, x)), "%s does not follow %s", it_name_of(y), it_name_of(x));
+	ck_assert_msg(IT_WAIT_UNTIL(10000, authority_is(it_name_of(x)) && writer_is(it_name_of(x))),
+		      "the authority and HAProxy's writer do not become %s", it_name_of(x));
 	/* the block is read back from the journal: a restart does not lift it */
 	it_daemon_stop();
 	ck_assert_msg(it_daemon_start() == 0, "cutoverd did not start again");
-	ck_assert_msg(IT_WAIT_UNTIL(10000, authority_is(name_of(x)) && server_reachable(name_of(y), true) &&
-						   server_reachable(name_of(x), true)),
-		      "after the restart, cutoverd does not see %s as the authority", name_of(x));
+	ck_assert_msg(IT_WAIT_UNTIL(10000, authority_is(it_name_of(x)) && server_reachable(it_name_of(y), true) &&
+						   server_reachable(it_name_of(x), true)),
+		      "after the restart, cutoverd does not see %s as the authority", it_name_of(x));
 
 	snprintf(n, sizeof(n), "%d", x);
 	t0 = it_now_ms();
 	ck_assert_int_eq(it_sandbox("kill", n, NULL), 0);
-	ck_assert_msg(IT_WAIT_UNTIL(30000, alarm_is("auto_failover_blocked", name_of(x), "active")),
-		      "no active auto_failover_blocked alarm for %s within 30 s of killing it", name_of(x));
+	ck_assert_msg(IT_WAIT_UNTIL(30000, alarm_is("auto_failover_blocked", it_name_of(x), "active")),
+		      "no active auto_failover_blocked alarm for %s within 30 s of killing it", it_name_of(x));
 	st = it_status();
-	a = alarm_in(st, "auto_failover_blocked", name_of(x), "active");
-	it_note("cutoverd restarted, then %s killed: auto_failover_blocked after %lld ms: %s", name_of(x),
+	a = alarm_in(st, "auto_failover_blocked", it_name_of(x), "active");
+	it_note("cutoverd restarted, then %s killed: auto_failover_blocked after %lld ms: %s", it_name_of(x),
 		(long long)(it_now_ms() - t0),
 		it_get_str(a, "message"));
 	json_decref(st);
 	for (i = 0; i < 10; i++) {
-		ck_assert_msg(it_read_only(y) == 1, "%s was made writable: a second automatic failover", name_of(y));
+		ck_assert_msg(it_read_only(y) == 1, "%s was made writable: a second automatic failover", it_name_of(y));
 		it_sleep_ms(IT_POLL_MS);
 	}
-	ck_assert_int_eq(writable_count(), 0);
+	ck_assert_int_eq(it_writable_count(), 0);
 	st = it_status();
 	ck_assert_msg(json_is_null(it_get(st, "clusters.0.primary")), "status primary: %s",
 		      it_json_str(it_get(st, "clusters.0.primary")));
@@ -995,18 +971,18 @@ static void emergency_failover_fencing(void)
 	ck_assert_msg(x == 2 || x == 3, "new_primary: %s", it_json_str(rep));
 	y = x == 2 ? 3 : 2;
 	it_note("failover with a STONITH hook → done in %lld ms: new primary %s, write_blocked_ms %s",
-		(long long)(it_now_ms() - t0), name_of(x), it_json_str(json_object_get(rep, "write_blocked_ms")));
+		(long long)(it_now_ms() - t0), it_name_of(x), it_json_str(json_object_get(rep, "write_blocked_ms")));
 	json_decref(r);
-	ck_assert_msg(it_read_only(x) == 0, "the new primary %s is read-only", name_of(x));
-	ck_assert_msg(it_read_only(y) == 1, "%s is writable", name_of(y));
-	ck_assert_msg(IT_WAIT_UNTIL(5000, writer_is(name_of(x))), "HAProxy's writer is not %s", name_of(x));
-	ck_assert_msg(IT_WAIT_UNTIL(10000, follows(y, x)), "%s does not follow the new primary %s", name_of(y), name_of(x));
+	ck_assert_msg(it_read_only(x) == 0, "the new primary %s is read-only", it_name_of(x));
+	ck_assert_msg(it_read_only(y) == 1, "%s is writable", it_name_of(y));
+	ck_assert_msg(IT_WAIT_UNTIL(5000, writer_is(it_name_of(x))), "HAProxy's writer is not %s", it_name_of(x));
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_follows(y, x)), "%s does not follow the new primary %s", it_name_of(y), it_name_of(x));
 	env = read_text(envfile);
 	ck_assert_msg(env != NULL, "the STONITH hook did not run");
 	assert_hook_env(env, "stonith", 1, "127.0.0.1");
 	ck_assert_msg(strstr(env, "CUTOVER_REASON=emergency failover of db1") != NULL, "reason: %s", env);
 	reason = strstr(env, "CUTOVER_REASON=");
-	it_note("HAProxy writer %s, %s follows it; the hook ran with %.*s", name_of(x), name_of(y),
+	it_note("HAProxy writer %s, %s follows it; the hook ran with %.*s", it_name_of(x), it_name_of(y),
 		(int)strcspn(reason, "\n"), reason);
 	free(env);
 	ck_assert(it_restore_baseline(true, "db1 was killed"));
@@ -1034,7 +1010,7 @@ static void manual_fence_unfence_denied(void)
 	it_note("fence db3 (a read-only replica) → ok: %s", it_json_str(json_object_get(r, "result")));
 	json_decref(r);
 	ck_assert_int_eq(it_read_only(3), 1);
-	ck_assert_msg(follows(3, 1), "db3 no longer replicates after fence");
+	ck_assert_msg(it_follows(3, 1), "db3 no longer replicates after fence");
 	all = journal();
 	e = journal_last(all, "fence", "db3");
 	ck_assert_msg(e && json_is_true(json_object_get(e, "ok")) && strstr(it_get_str(e, "reason") ?: "", "by uid 0"),
@@ -1070,7 +1046,7 @@ static void manual_fence_unfence_denied(void)
 	free(replies);
 	ck_assert_msg(it_read_only(1) == 0 && it_read_only(2) == 1 && it_read_only(3) == 1,
 		      "read_only changed: db1 %d db2 %d db3 %d", it_read_only(1), it_read_only(2), it_read_only(3));
-	ck_assert_msg(follows(2, 1) && follows(3, 1), "replication changed");
+	ck_assert_msg(it_follows(2, 1) && it_follows(3, 1), "replication changed");
 	ck_assert_msg(writer_is("db1"), "HAProxy's writer changed");
 	all = journal();
 	for (i = n_journal; i < json_array_size(all); i++) {

@@ -43,6 +43,16 @@ static struct cluster *pick_cluster(struct daemon *d, struct client *cl, const s
 	return c;
 }
 
+/* Another action (a fence, unfence or STONITH) runs on the cluster: BUSY naming it; true if so. */
+static bool refused_busy(struct client *cl, const struct request *req, const struct cluster *c)
+{
+	if (c->cutover || !cluster_busy(c))
+		return false;
+	client_reply_err(cl, req->id, ERR_BUSY, "cluster %s is busy: %s; try again when it ends", c->cfg->name,
+			 cluster_busy(c));
+	return true;
+}
+
 static int arg_int(const struct request *req, const char *name, int def)
 {
 	json_t *v = json_object_get(req->args, name);
@@ -96,11 +106,8 @@ static void cmd_switchover(struct daemon *d, struct client *cl, const struct req
 		if (!args_in_range(cl, req, ms_args, 0, 86400000))
 			return;
 	}
-	if (!c->cutover && cluster_busy(c)) {
-		client_reply_err(cl, req->id, ERR_BUSY, "cluster %s is busy: %s; try again when it ends", c->cfg->name,
-				 cluster_busy(c));
+	if (refused_busy(cl, req, c))
 		return;
-	}
 	if (c->cutover) {
 		if (switchover_active(c->cutover))
 			client_reply_err(cl, req->id, ERR_BUSY, "switchover %s (%s → %s) is %s on cluster %s (phase %s)",
@@ -514,23 +521,12 @@ int switchover_start_failover(struct daemon *d, struct cluster *c, struct client
 
 static void cmd_failover(struct daemon *d, struct client *cl, const struct request *req)
 {
-	const char *name = json_string_value(json_object_get(req->args, "cluster"));
-	struct cluster *c = name ? daemon_cluster(d, name) : d->n_clusters == 1 ? &d->clusters[0] : NULL;
+	struct cluster *c = pick_cluster(d, cl, req);
 	json_t *st = json_object_get(req->args, "sync_timeout_ms");
 	char err[512];
 
-	if (!c) {
-		if (name)
-			client_reply_err(cl, req->id, ERR_NOTFOUND, "no cluster named '%s'", name);
-		else
-			client_reply_err(cl, req->id, ERR_INVALID, "several clusters are configured: name one with \"cluster\"");
+	if (!c || refused_busy(cl, req, c))
 		return;
-	}
-	if (!c->cutover && cluster_busy(c)) {
-		client_reply_err(cl, req->id, ERR_BUSY, "cluster %s is busy: %s; try again when it ends", c->cfg->name,
-				 cluster_busy(c));
-		return;
-	}
 	if (c->cutover) {
 		client_reply_err(cl, req->id, switchover_active(c->cutover) ? ERR_BUSY : ERR_BADSTATE,
 				 "%s %s is %s on cluster %s", c->cutover->failover ? "failover" : "switchover", c->cutover->id,
