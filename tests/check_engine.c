@@ -47,7 +47,7 @@ static struct fsrv m[NSRV + 1];
 static struct {
 	int writer;             /* 1..NSRV, 0 none */
 	const char *fail_op;    /* "drain", "promote", "rollback", "finalize": that call fails */
-	const char *hang_op;    /* that call never answers */
+	const char *hang_op;    /* that call answers only at the driver's timeout (1 s), with an error */
 	bool down;              /* the router cannot be reached */
 } mr;
 
@@ -356,8 +356,12 @@ static void router_answer(struct router *r, const char *op, int new_writer, rout
 	} else if (new_writer >= 0) {
 		mr.writer = new_writer;
 	}
-	if (mr.hang_op && !strcmp(mr.hang_op, op))
-		tv.tv_sec = 3600;   /* never, within a test */
+	if (mr.hang_op && !strcmp(mr.hang_op, op)) {
+		/* a hung router: its driver gives up at its own timeout */
+		tv.tv_sec = 1;
+		c->err = 1;
+		snprintf(c->msg, sizeof(c->msg), "injected: router %s timed out", op);
+	}
 	r->busy = true;
 	c->ev = evtimer_new(d.base, rcall_answer, c);
 	evtimer_add(c->ev, &tv);
@@ -492,8 +496,8 @@ static void daemon_start(void)
 
 	memset(&errs, 0, sizeof(errs));
 	f = open_memstream(&text, &len);
-	fprintf(f, "[cutoverd]\nsocket = %s/sock\nstate_dir = %s\npoll_interval = 100ms\nquery_timeout = 1s\n"
-		   "connect_timeout = 1s\n"
+	fprintf(f, "[cutoverd]\nsocket = %s/sock\nstate_dir = %s\npoll_interval = 100ms\nquery_timeout = 300ms\n"
+		   "connect_timeout = 300ms\n"
 		   "[cluster t]\nrepl_user = repl\nrepl_password = r\nhysteresis = 1\ndrain_timeout = 100ms\n"
 		   "fence_timeout = 300ms\nsync_timeout = 300ms\npromote_timeout = 300ms\ncatchup_timeout = 1s\n"
 		   "split_brain = alert\n",
@@ -737,6 +741,75 @@ START_TEST(candidate_hangs_in_sync)
 }
 END_TEST
 
+/* A server or the router stops answering at each step (paused before it, hung, resumed): the
+ * step's deadline or the statement's, then the undo; whatever the outcome, never two writable
+ * servers, and a failure says what to do next. */
+static const struct {
+	enum phase at;
+	int srv;                /* the server that hangs, or 0 */
+	const char *router_op;  /* or the router call that hangs */
+} hangs[] = {
+	{ PH_DRAIN, 0, "drain" },
+	{ PH_CATCHUP, 1, NULL },
+	{ PH_FENCE, 1, NULL },
+	{ PH_SYNC, 2, NULL },
+	{ PH_PROMOTE, 2, NULL },
+	{ PH_PROMOTE, 0, "promote" },
+};
+
+START_TEST(step_timeout)
+{
+	struct outcome o;
+	struct switchover *sw;
+	char ctx[64];
+
+	snprintf(ctx, sizeof(ctx), "%s hangs in %s", hangs[_i].srv ? (hangs[_i].srv == 1 ? "db1" : "db2") : "the router",
+		 phase_names[hangs[_i].at]);
+	start(2, hangs[_i].at, &o);
+	RUN_UNTIL(5000, paused());
+	if (hangs[_i].srv)
+		m[hangs[_i].srv].hang = true;
+	mr.hang_op = hangs[_i].router_op;
+	sw = d.clusters[0].cutover;
+	sw_set_state(sw, SW_RUNNING, "test: resume");
+	sw_phase_begin(sw, sw->phase);
+	RUN_UNTIL(20000, *o.result);
+	ck_assert_msg(!strcmp(o.result, "rolled_back") || !strcmp(o.result, "failed"), "%s: outcome %s", ctx, o.result);
+	assert_safe(ctx);
+	if (!strcmp(o.result, "failed"))
+		assert_next_steps(ctx, o.report);
+	if (!strcmp(o.result, "rolled_back"))
+		assert_rolled_back(ctx);
+	json_decref(o.report);
+}
+END_TEST
+
+/* Killed while rolling back (its last journal entry "rollback"): the new daemon runs the undo
+ * chain again, to the end. */
+START_TEST(kill_during_rollback)
+{
+	struct outcome o;
+	struct switchover *sw;
+
+	start(2, PH_PROMOTE, &o);
+	RUN_UNTIL(5000, paused());
+	m[2].hang = true;   /* the undo waits on the candidate's answer */
+	sw = d.clusters[0].cutover;
+	sw->abort_requested = true;
+	sw_set_state(sw, SW_RUNNING, "test: abort while paused");
+	sw_should_stop(sw);
+	RUN_UNTIL(5000, d.clusters[0].cutover && d.clusters[0].cutover->state == SW_ROLLING_BACK);
+	daemon_kill();
+	m[2].hang = false;
+	daemon_start();
+	switchover_recover_all(&d);
+	RUN_UNTIL(5000, !d.clusters[0].cutover || d.clusters[0].cutover->state == SW_INTERRUPTED);
+	ck_assert_msg(d.clusters[0].cutover == NULL, "not rolled back after the restart: %s",
+		      d.clusters[0].cutover ? d.clusters[0].cutover->reason : "");
+	assert_rolled_back("killed during the rollback");
+}
+END_TEST
+
 /* The candidate made writable by someone else while paused: the undo leaves db1 read-only. */
 START_TEST(rollback_never_makes_two_writers)
 {
@@ -927,6 +1000,8 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, switchover_happy_path);
 	tcase_add_loop_test(tc, step_error, 0, (int)ARRAY_LEN(step_failures));
 	tcase_add_test(tc, candidate_hangs_in_sync);
+	tcase_add_loop_test(tc, step_timeout, 0, (int)ARRAY_LEN(hangs));
+	tcase_add_test(tc, kill_during_rollback);
 	tcase_add_test(tc, rollback_never_makes_two_writers);
 	tcase_add_loop_test(tc, pause_then_abort, 0, 5);
 	tcase_add_loop_test(tc, pause_then_resume, 0, 5);
