@@ -34,6 +34,7 @@ static const struct opt_def opt_defs[] = {
 	{ "allow-unreachable", 0, CO_ALLOW_UNREACHABLE, OK_FLAG, NULL },
 	{ "assume-fenced", 0, CO_ASSUME_FENCED, OK_FLAG, NULL },
 	{ "without-routers", 0, CO_WITHOUT_ROUTERS, OK_FLAG, NULL },
+	{ "kill-long-transactions", 0, CO_KILL_LONG, OK_DURATION, "AGE" },
 	{ "force", 0, CO_FORCE, OK_FLAG, NULL },
 	{ "yes", 'y', CO_YES, OK_FLAG, NULL },
 	{ "limit", 0, CO_LIMIT, OK_COUNT, "N" },
@@ -83,7 +84,7 @@ int args_parse(const char *cmd, unsigned allowed, int argc, char **argv, const c
 	int i;
 
 	memset(a, 0, sizeof(*a));
-	a->max_lag_ms = a->drain_timeout_ms = a->sync_timeout_ms = a->limit = -1;
+	a->max_lag_ms = a->drain_timeout_ms = a->sync_timeout_ms = a->kill_long_after_ms = a->limit = -1;
 	if (err && errlen)
 		err[0] = '\0';
 	for (i = 0; i < argc; i++) {
@@ -303,10 +304,14 @@ static int take_duration(struct parser *p, const struct opt_def *d, const char *
 	if (d->bit == CO_SYNC_TIMEOUT && ms == 0)
 		return fail(p, "%s must be more than 0 (the new primary needs some time to apply the "
 			    "last transactions)", shown);
+	if (d->bit == CO_KILL_LONG && ms == 0)
+		return fail(p, "%s must be more than 0 (it kills write statements older than this)", shown);
 	if (d->bit == CO_MAX_LAG)
 		a->max_lag_ms = ms;
 	else if (d->bit == CO_DRAIN_TIMEOUT)
 		a->drain_timeout_ms = ms;
+	else if (d->bit == CO_KILL_LONG)
+		a->kill_long_after_ms = ms;
 	else
 		a->sync_timeout_ms = ms;
 	return 0;
@@ -362,6 +367,8 @@ json_t *args_to_json(const struct cmd_args *a)
 		json_object_set_new(o, "drain_timeout_ms", json_integer(a->drain_timeout_ms));
 	if (a->sync_timeout_ms >= 0)
 		json_object_set_new(o, "sync_timeout_ms", json_integer(a->sync_timeout_ms));
+	if (a->kill_long_after_ms >= 0)
+		json_object_set_new(o, "kill_long_after_ms", json_integer(a->kill_long_after_ms));
 	if (a->no_reverse)
 		json_object_set_new(o, "reverse", json_false());
 	if (a->pause_before)

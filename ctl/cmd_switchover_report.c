@@ -380,6 +380,10 @@ static void plan_options(FILE *out, const json_t *rep, const json_t *args, const
 	plan_option(&t, "drain timeout", json_is_integer(v) ?
 		    xasprintf("%lld ms", (long long)json_integer_value(v)) :
 		    xstrdup("the cluster's drain_timeout"));
+	v = jget(args, "kill_long_after_ms");
+	plan_option(&t, "long writes", json_is_integer(v) ?
+		    xasprintf("killed when older than %lld ms (--kill-long-transactions)", (long long)json_integer_value(v)) :
+		    xstrdup("waited for, writes flowing, before the fence"));
 	v = jget(args, "sync_timeout_ms");
 	plan_option(&t, "sync timeout", json_is_integer(v) ?
 		    xasprintf("%lld ms", (long long)json_integer_value(v)) :

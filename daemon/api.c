@@ -308,6 +308,7 @@ static json_t *config_json(const struct config *cfg)
 		json_object_set_new(co, "stonith_hook", str_or_null(c->stonith_hook));
 		json_object_set_new(co, "fence_hook", str_or_null(c->fence_hook));
 		json_object_set_new(co, "hook_timeout_ms", json_integer(c->hook_timeout_ms));
+		json_object_set_new(co, "fence_budget_ms", json_integer(c->fence_budget_ms));
 		json_object_set_new(co, "auto_failover", json_boolean(c->auto_failover));
 		json_object_set_new(co, "failover_after", json_integer(c->failover_after));
 		json_object_set_new(co, "failover_block_ms", json_integer(c->failover_block_ms));

@@ -128,6 +128,7 @@ size_t cfg_add_cluster(struct config *c, const char *name, int line)
 	cl->catchup_timeout_ms = 60000;
 	cl->drain_timeout_ms = 2000;
 	cl->fence_timeout_ms = 2000;
+	cl->fence_budget_ms = 50;
 	cl->sync_timeout_ms = 5000;
 	cl->promote_timeout_ms = 5000;
 	cl->reverse_replication = true;

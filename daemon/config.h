@@ -85,7 +85,8 @@ struct cfg_cluster {
 	int catchup_lag_ms;       /* wait until the candidate is within this before fencing (default 20ms) */
 	int catchup_timeout_ms;   /* give up catching up (and change nothing) after this (default 60s) */
 	int drain_timeout_ms;     /* default 2000ms */
-	int fence_timeout_ms;     /* default 2000ms: deadline for SET GLOBAL read_only */
+	int fence_timeout_ms;     /* default 2000ms: how long the fence may keep trying */
+	int fence_budget_ms;      /* default 50ms: one try of the fence; held up longer, it is undone and tried again */
 	int sync_timeout_ms;      /* default 5000ms */
 	int promote_timeout_ms;   /* default 5000ms */
 	bool reverse_replication; /* reverse = yes */

@@ -123,6 +123,7 @@ static const struct key_def cluster_keys[] = {
 	DUR("catchup_timeout", cfg_cluster, catchup_timeout_ms, 100, 60 * MIN),
 	DUR("drain_timeout", cfg_cluster, drain_timeout_ms, 100, 10 * MIN),
 	DUR("fence_timeout", cfg_cluster, fence_timeout_ms, 100, 10 * MIN),
+	DUR("fence_budget", cfg_cluster, fence_budget_ms, 5, 10 * SEC),
 	DUR("sync_timeout", cfg_cluster, sync_timeout_ms, 100, 10 * MIN),
 	DUR("promote_timeout", cfg_cluster, promote_timeout_ms, 100, 10 * MIN),
 	BOOL("reverse_replication", cfg_cluster, reverse_replication),

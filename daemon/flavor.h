@@ -45,6 +45,9 @@ enum sql_id {
 	SQL_HOLD_START,
 	SQL_HOLD_COMMITS,
 	SQL_HOLD_RELEASE,
+	/* %d = milliseconds: rows (id, user, time_ms, info) of write statements running at least
+	 * that long — what would hold the fence up */
+	SQL_LONG_WRITES,
 	SQL_MAX
 };
 

@@ -102,6 +102,18 @@ const struct flavor_ops flavor_mariadb = {
 		[SQL_HOLD_START] = "BACKUP STAGE START",
 		[SQL_HOLD_COMMITS] = "BACKUP STAGE BLOCK_COMMIT",
 		[SQL_HOLD_RELEASE] = "BACKUP STAGE END",
+		/* A running statement that writes — of a transaction InnoDB lists as writing, or
+		 * one that is a write by its text (an INSERT … SELECT has no InnoDB transaction
+		 * until its first row): SET GLOBAL read_only waits for it to end, and every write
+		 * behind it.  Idle transactions do not hold it up. */
+		[SQL_LONG_WRITES] =
+		    "SELECT p.id, p.user, p.time_ms, LEFT(p.info, 160) AS info"
+		    " FROM information_schema.processlist p"
+		    " LEFT JOIN information_schema.innodb_trx t ON t.trx_mysql_thread_id = p.id"
+		    " WHERE p.command = 'Query' AND p.id <> CONNECTION_ID() AND p.time_ms >= %d"
+		    " AND (t.trx_is_read_only = 0 OR p.info REGEXP"
+		    " '^[[:space:]]*(INSERT|UPDATE|DELETE|REPLACE|LOAD|ALTER|CREATE|DROP|TRUNCATE|RENAME)')"
+		    " ORDER BY p.time_ms DESC",
 	},
 	.parse_vars = mariadb_parse_vars,
 	.parse_replica = mariadb_parse_replica,

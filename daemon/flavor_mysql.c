@@ -86,7 +86,16 @@ static int mysql_parse_binlog(const struct rowset *rs, struct server_status *st)
 	    "SELECT '' AS user, '' AS host, '' AS privilege FROM DUAL WHERE FALSE", \
 	[SQL_VAR_SET_SESSION_TIMEOUT] = "SET SESSION lock_wait_timeout = %d",	\
 	/* super_read_only already stops every commit: nothing to hold. */	\
-	[SQL_HOLD_START] = "", [SQL_HOLD_COMMITS] = "", [SQL_HOLD_RELEASE] = ""
+	[SQL_HOLD_START] = "", [SQL_HOLD_COMMITS] = "", [SQL_HOLD_RELEASE] = "",	\
+	/* processlist counts whole seconds here */				\
+	[SQL_LONG_WRITES] =							\
+	    "SELECT p.id, p.user, p.time * 1000 AS time_ms, LEFT(p.info, 160) AS info" \
+	    " FROM information_schema.processlist p"				\
+	    " LEFT JOIN information_schema.innodb_trx t ON t.trx_mysql_thread_id = p.id" \
+	    " WHERE p.command = 'Query' AND p.id <> CONNECTION_ID() AND p.time * 1000 >= %d" \
+	    " AND (t.trx_is_read_only = 0 OR p.info REGEXP"			\
+	    " '^[[:space:]]*(INSERT|UPDATE|DELETE|REPLACE|LOAD|ALTER|CREATE|DROP|TRUNCATE|RENAME)')" \
+	    " ORDER BY p.time DESC"
 
 /* log_slave_updates, not log_replica_updates: the new name only exists from 8.0.26. */
 const struct flavor_ops flavor_mysql80 = {

@@ -17,9 +17,10 @@ static const struct arg_spec events_args[] = {
 static const struct arg_spec switchover_args[] = {
 	{ "cluster", ARG_STRING, false, "the cluster (required when several are configured)" },
 	{ "to", ARG_STRING, false, "the candidate; default: the best replica" },
+	{ "kill_long_after_ms", ARG_INT, false, "drain: kill write statements running longer than this" },
 	{ "dry_run", ARG_BOOL, false, "run the preflight checks only" },
 	{ "max_lag_ms", ARG_INT, false, "refuse if the candidate lags more (default: max_lag)" },
-	{ "drain_timeout_ms", ARG_INT, false, "how long to wait for sessions to leave the old primary" },
+	{ "drain_timeout_ms", ARG_INT, false, "how long to wait for long write statements to end before the fence" },
 	{ "sync_timeout_ms", ARG_INT, false, "how long the candidate may take to reach the fence point" },
 	{ "reverse", ARG_BOOL, false, "make the old primary a replica of the new one (default: yes)" },
 	{ "pause_before", ARG_STRING, false, "hold before this phase until resume" },

@@ -39,6 +39,7 @@ struct fsrv {
 	int source;             /* 1..NSRV, 0 none */
 	bool io, sql;           /* replication threads */
 	bool hang;              /* never answers (each call runs to its deadline) */
+	int fence_blocks;       /* this many fences are held up (as by a long write) to their deadline */
 	const char *fail;       /* a statement starting with this fails */
 	int port;
 };
@@ -108,6 +109,7 @@ struct call {
 	void (*fn)(struct db *, struct db_result *, void *);
 	void *arg;
 	int srv;
+	bool held;              /* a fence held up: answers at the deadline, having done nothing */
 	struct event *ev;
 };
 
@@ -199,6 +201,8 @@ static struct rowset *run_one(int i, const char *q, int *err, char *msg, size_t 
 		return empty(3);
 	if (!strcmp(q, f->sql[SQL_LIST_SESSIONS]))
 		return empty(7);
+	if (starts(q, "SELECT p.id, p.user, p.time_ms"))   /* SQL_LONG_WRITES: none running */
+		return empty(4);
 	if (!strcmp(q, f->sql[SQL_FENCE]))
 		return m[i].ro = 1, empty(0);
 	if (!strcmp(q, f->sql[SQL_UNFENCE]))
@@ -266,7 +270,7 @@ static void call_answer(evutil_socket_t fd, short what, void *arg)
 	size_t k;
 
 	res->rs = xcalloc(c->n + 1, sizeof(*res->rs));
-	if (!c->srv || m[c->srv].hang) {
+	if (!c->srv || m[c->srv].hang || c->held) {
 		res->err = DB_ERR_TIMEOUT;
 		snprintf(res->errmsg, sizeof(res->errmsg), "timed out (db%d does not answer)", c->srv);
 	} else {
@@ -300,7 +304,11 @@ static int fake_db_run(struct db *db, const char *const *sql, size_t n, int time
 	c->sql = xcalloc(n, sizeof(char *));
 	for (k = 0; k < n; k++)
 		c->sql[k] = xstrdup(sql[k]);
-	if (!i || m[i].hang) {   /* runs to its deadline */
+	if (i && m[i].fence_blocks > 0 && !m[i].hang && !strcmp(sql[0], flavor_mariadb.sql[SQL_FENCE])) {
+		m[i].fence_blocks--;
+		c->held = true;
+	}
+	if (!i || m[i].hang || c->held) {   /* runs to its deadline */
 		tv.tv_sec = timeout_ms / 1000;
 		tv.tv_usec = (timeout_ms % 1000) * 1000;
 	}
@@ -309,6 +317,21 @@ static int fake_db_run(struct db *db, const char *const *sql, size_t n, int time
 	c->next = pending_calls;
 	pending_calls = c;
 	return 0;
+}
+
+static void fake_cancel(struct db *db)
+{
+	struct call **p = &pending_calls;
+	while (*p) {
+		struct call *c = *p;
+		if (c->db == db) {
+			*p = c->next;
+			call_free(c);
+			continue;
+		}
+		p = &c->next;
+	}
+	db_cancel(db);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -547,11 +570,13 @@ static void daemon_kill(void)
 
 static void setup(void)
 {
-	log_set_level(LOG_CRIT);   /* the engine narrates every step; the assertions speak here */
+	/* the engine narrates every step; the assertions speak here (CHECK_ENGINE_LOG=1: both) */
+	log_set_level(getenv("CHECK_ENGINE_LOG") ? LOG_INFO : LOG_CRIT);
 	strlcpy_(dir, "/tmp/check_engine.XXXXXX", sizeof(dir));
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	sw_io.db_run = fake_db_run;
 	sw_io.poll_now = fake_poll_now;
+	sw_io.cancel = fake_cancel;
 	model_baseline();
 	daemon_start();
 }
@@ -810,6 +835,38 @@ START_TEST(kill_during_rollback)
 }
 END_TEST
 
+/* A fence held up past its budget (by a write statement that started after the drain looked):
+ * undone at once, tried again, and the switchover completes; the report counts the tries. */
+START_TEST(fence_held_up_then_retried)
+{
+	struct outcome o;
+
+	m[1].fence_blocks = 2;
+	start(2, -1, &o);
+	RUN_UNTIL(8000, *o.result);
+	ck_assert_str_eq(o.result, "done");
+	ck_assert_int_eq(json_integer_value(json_object_get(o.report, "fence_attempts")), 3);
+	ck_assert(json_real_value(json_object_get(o.report, "fence_stall_ms")) > 0);
+	assert_switched("after two held-up fences", 100);
+	json_decref(o.report);
+}
+END_TEST
+
+/* Held up every time until fence_timeout: rolled back, db1 writable, nothing switched. */
+START_TEST(fence_held_up_to_the_deadline)
+{
+	struct outcome o;
+
+	m[1].fence_blocks = 1000;
+	start(2, -1, &o);
+	RUN_UNTIL(8000, *o.result);
+	ck_assert_str_eq(o.result, "rolled_back");
+	ck_assert_int_gt(json_integer_value(json_object_get(o.report, "fence_attempts")), 1);
+	assert_rolled_back("fence held up to its deadline");
+	json_decref(o.report);
+}
+END_TEST
+
 /* The candidate made writable by someone else while paused: the undo leaves db1 read-only. */
 START_TEST(rollback_never_makes_two_writers)
 {
@@ -1002,6 +1059,8 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, candidate_hangs_in_sync);
 	tcase_add_loop_test(tc, step_timeout, 0, (int)ARRAY_LEN(hangs));
 	tcase_add_test(tc, kill_during_rollback);
+	tcase_add_test(tc, fence_held_up_then_retried);
+	tcase_add_test(tc, fence_held_up_to_the_deadline);
 	tcase_add_test(tc, rollback_never_makes_two_writers);
 	tcase_add_loop_test(tc, pause_then_abort, 0, 5);
 	tcase_add_loop_test(tc, pause_then_resume, 0, 5);

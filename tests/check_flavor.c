@@ -163,6 +163,7 @@ static const char *const expected_params[SQL_MAX] = {
 	[SQL_KILL_SESSION] = "%llu",
 	[SQL_KILL_QUERY] = "%llu",
 	[SQL_VAR_SET_SESSION_TIMEOUT] = "%d",
+	[SQL_LONG_WRITES] = "%d",
 };
 
 START_TEST(sql_params_match)

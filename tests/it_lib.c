@@ -233,6 +233,49 @@ static int wait_child(pid_t pid, int timeout_ms)
 	return -1;
 }
 
+pid_t it_bg_sql(const char *sql, const char *out)
+{
+	char *pw = read_secret("app"), port[32], pwarg[300];
+	const char *argv[] = { "/usr/bin/mariadb", "--no-defaults", "-h", "127.0.0.1", port, "-u", "app", pwarg, "-e", sql,
+			       NULL };
+	pid_t pid;
+
+	if (!pw)
+		return -1;
+	snprintf(port, sizeof(port), "--port=%d", it.write_port);
+	snprintf(pwarg, sizeof(pwarg), "--password=%s", pw);
+	free(pw);
+	pid = fork();
+	if (pid == 0) {
+		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644), devnull = open("/dev/null", O_RDONLY);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(devnull, 0);
+		dup2(o, 1);
+		dup2(o, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+int it_bg_wait(pid_t pid, int timeout_ms)
+{
+	int64_t end = it_now_ms() + timeout_ms;
+	int status;
+
+	while (it_now_ms() < end) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		if (r < 0)
+			return -1;
+		it_sleep_ms(20);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
+}
+
 int it_run(const char *const *argv, bool merge, char **out, int timeout_ms)
 {
 	int64_t end = it_now_ms() + timeout_ms;
@@ -1528,12 +1571,28 @@ int it_load_start(struct it_load *l, const char *tag, int interval_us)
 	return it_load_start_as(l, tag, interval_us, "app", pwfile);
 }
 
+static int load_start(struct it_load *l, const char *tag, int interval_us, const char *user,
+		      const char *password_file, const char *mode);
+
 int it_load_start_as(struct it_load *l, const char *tag, int interval_us, const char *user, const char *password_file)
+{
+	return load_start(l, tag, interval_us, user, password_file, "persistent");
+}
+
+int it_load_start_mode(struct it_load *l, const char *tag, int interval_us, const char *mode)
+{
+	char pwfile[400];
+	snprintf(pwfile, sizeof(pwfile), "%s/secrets/app.pass", it.dir);
+	return load_start(l, tag, interval_us, "app", pwfile, mode);
+}
+
+static int load_start(struct it_load *l, const char *tag, int interval_us, const char *user,
+		      const char *password_file, const char *mode)
 {
 	char prog[600], port[16], interval[16], start[32], pwfile[400];
 	const char *argv[] = { prog, "--host", "127.0.0.1", "--port", port, "--user", user, "--password-file",
 			       pwfile, "--interval-us", interval, "--until-file", l->until, "--out", l->acks,
-			       "--start-id", start, NULL };
+			       "--start-id", start, "--mode", mode, NULL };
 	pid_t pid;
 	int i;
 
@@ -1546,7 +1605,11 @@ int it_load_start_as(struct it_load *l, const char *tag, int interval_us, const 
 	snprintf(l->acks, sizeof(l->acks), "%s/load-%s.acks", it.dir, tag);
 	snprintf(l->out, sizeof(l->out), "%s/load-%s.json", it.dir, tag);
 	snprintf(l->err, sizeof(l->err), "%s/load-%s.err", it.dir, tag);
-	l->start_id = it_now_real_us();
+	/* loads running side by side must never write the same id: each gets its own range */
+	{
+		static int n_started;
+		l->start_id = it_now_real_us() + (long long)(n_started++ % 64) * 10000000000000LL;
+	}
 	snprintf(start, sizeof(start), "%lld", l->start_id);
 	if (write_file(l->until, "", 0644) < 0)
 		return -1;

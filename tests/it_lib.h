@@ -227,6 +227,9 @@ struct it_ack {
 	unsigned sid;
 };
 int it_load_start(struct it_load *l, const char *tag, int interval_us);
+/* The same as the application account, as another kind of client: "persistent",
+ * "per-request", "transaction" or "read" (cutover-load --mode). */
+int it_load_start_mode(struct it_load *l, const char *tag, int interval_us, const char *mode);
 /* The same as another account (its password in password_file). */
 int it_load_start_as(struct it_load *l, const char *tag, int interval_us, const char *user, const char *password_file);
 /* Stop it and return its summary (new reference, NULL if it printed none). */
@@ -239,6 +242,11 @@ long long it_load_rows(const struct it_load *l, int server, unsigned sid);
 struct it_ack *it_acks_read(const char *path, size_t *n);
 
 /* ---- programs and files ---- */
+/* Run one SQL statement as the application account through HAProxy's write port, in the
+ * background (the mariadb client; its output in `out`): the pid, or -1.  it_bg_wait waits for it
+ * up to timeout_ms: its exit status, or -1 (then it is killed). */
+pid_t it_bg_sql(const char *sql, const char *out);
+int it_bg_wait(pid_t pid, int timeout_ms);
 int it_write_file(const char *path, const char *text, mode_t mode);   /* 0 / -1 */
 /* Run argv (argv[0] a path), stdout (and stderr when merge) captured into *out (new string);
  * the exit status, or -1.  Killed after timeout_ms. */

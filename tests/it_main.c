@@ -13,6 +13,7 @@ Suite *it_switchover_suite(void);
 Suite *it_metrics_suite(void);
 Suite *it_watchdog_suite(void);
 Suite *it_safety_suite(void);
+Suite *it_window_suite(void);
 
 int main(void)
 {
@@ -27,6 +28,7 @@ int main(void)
 	srunner_add_suite(sr, it_metrics_suite());
 	srunner_add_suite(sr, it_watchdog_suite());
 	srunner_add_suite(sr, it_safety_suite());
+	srunner_add_suite(sr, it_window_suite());
 	srunner_set_fork_status(sr, CK_NOFORK);
 	srunner_run_all(sr, CK_ENV);
 	it_shutdown();

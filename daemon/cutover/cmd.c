@@ -102,7 +102,8 @@ static void cmd_switchover(struct daemon *d, struct client *cl, const struct req
 	if (!c)
 		return;
 	{
-		static const char *const ms_args[] = { "max_lag_ms", "drain_timeout_ms", "sync_timeout_ms", NULL };
+		static const char *const ms_args[] = { "max_lag_ms", "drain_timeout_ms", "sync_timeout_ms",
+						       "kill_long_after_ms", NULL };
 		if (!args_in_range(cl, req, ms_args, 0, 86400000))
 			return;
 	}
@@ -177,6 +178,7 @@ static void cmd_switchover(struct daemon *d, struct client *cl, const struct req
 	sw->allow_unreachable = arg_bool(req, "allow_unreachable", false);
 	sw->max_lag_ms = max_lag;
 	sw->drain_timeout_ms = arg_int(req, "drain_timeout_ms", c->cfg->drain_timeout_ms);
+	sw->kill_long_after_ms = arg_int(req, "kill_long_after_ms", 0);
 	sw->sync_timeout_ms = arg_int(req, "sync_timeout_ms", c->cfg->sync_timeout_ms);
 	if (sw->sync_timeout_ms <= 0) {
 		client_reply_err(cl, req->id, ERR_INVALID, "sync_timeout_ms must be > 0");
@@ -185,9 +187,9 @@ static void cmd_switchover(struct daemon *d, struct client *cl, const struct req
 	}
 	sw->pause_before = pause_idx;
 	start_for(sw, cl, req->id,
-		 json_pack("{s:s, s:i, s:i, s:i, s:b}", "kind", "switchover", "max_lag_ms", sw->max_lag_ms,
+		 json_pack("{s:s, s:i, s:i, s:i, s:b, s:i}", "kind", "switchover", "max_lag_ms", sw->max_lag_ms,
 			   "drain_timeout_ms", sw->drain_timeout_ms, "sync_timeout_ms", sw->sync_timeout_ms, "reverse",
-			   sw->reverse));
+			   sw->reverse, "kill_long_after_ms", sw->kill_long_after_ms));
 }
 
 void sw_connect(struct switchover *sw)

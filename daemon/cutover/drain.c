@@ -1,5 +1,8 @@
-/* drain: the routers stop sending new work to the old primary; wait up to drain_timeout for
- * its sessions to leave. */
+/* drain: before the fence, with writes still flowing, wait until no write statement on the old
+ * primary has been running longer than the fence's budget — one would hold the fence up, and
+ * every write behind it — or kill those older than kill_long_after_ms when told to.  New work is
+ * never refused here: the routers are drained at the fence, inside the write-blocked window
+ * (fence.c).  Gives up after drain_timeout, having changed nothing. */
 #include "daemon.h"
 #include "db.h"
 #include "engine.h"
@@ -25,73 +28,130 @@
 /* ------------------------------------------------------------------------------------------ */
 /* drain */
 
-static void drain_wait(evutil_socket_t fd, short what, void *arg);
+static void long_writes_round(struct switchover *sw);
 
-static int old_sessions(const struct switchover *sw)
+static void drain_again(evutil_socket_t fd, short what, void *arg)
 {
-	size_t i;
-	int n = 0;
-	for (i = 0; i < sw->c->n_routers; i++) {
-		const struct router_backend *b = router_find(&sw->c->routers[i]->view, sw->old_name, true);
-		if (b)
-			n += b->sessions;
-	}
-	return n;
+	long_writes_round(arg);
 }
 
-static void drain_polled(struct router *r, int err, const char *msg, void *arg)
+/* "id 12 (app, 3.2 s: INSERT INTO …)" for up to three of them. */
+static char *describe(const struct db_result *res)
+{
+	char *out = xstrdup("");
+	size_t r;
+
+	for (r = 0; r < res->rs[0]->nrows && r < 3; r++) {
+		const char *info = rowset_at(res->rs[0], r, 3);
+		char *n = xasprintf("%s%sid %s (%s, %.1f s: %s)", out, r ? "; " : "", rowset_at(res->rs[0], r, 0) ?: "?",
+				    rowset_at(res->rs[0], r, 1) ?: "?", atof(rowset_at(res->rs[0], r, 2) ?: "0") / 1000.0,
+				    info ? info : "");
+		free(out);
+		out = n;
+	}
+	if (res->rs[0]->nrows > 3) {
+		char *n = xasprintf("%s and %zu more", out, res->rs[0]->nrows - 3);
+		free(out);
+		out = n;
+	}
+	return out;
+}
+
+static void killed_long(struct db *db, struct db_result *res, void *arg)
 {
 	struct switchover *sw = arg;
-	if (err)
-		sw_set_failure(sw, "router %s: %s", r->cfg->name, msg ? msg : "poll failed");
-	if (--sw->pending)
+	if (res->err && res->err != 1094)   /* 1094: it ended meanwhile */
+		sw_emit(sw, "warn", "killing a long write on %s: %s", sw->old_name, res->errmsg);
+	db_result_free(res);
+	sw_timer_arm(sw, POLL_STEP_MS, drain_again);
+}
+
+/* Kill the statements of res older than kill_long_after_ms (KILL QUERY: the statement and its
+ * transaction's work roll back and the client gets an error — nothing it was told is written
+ * is lost); true if any. */
+static bool kill_old_ones(struct switchover *sw, const struct db_result *res)
+{
+	const struct flavor_ops *f = sw_flavor_of(sw->old);
+	char *q[16];
+	size_t r, n = 0;
+
+	for (r = 0; r < res->rs[0]->nrows && n < ARRAY_LEN(q); r++) {
+		long long id;
+		if (atof(rowset_at(res->rs[0], r, 2) ?: "0") < sw->kill_long_after_ms ||
+		    !parse_ll(rowset_at(res->rs[0], r, 0), 1, LLONG_MAX, &id))
+			continue;
+		q[n++] = xasprintf(f->sql[SQL_KILL_QUERY], (unsigned long long)id);
+	}
+	if (!n)
+		return false;
+	sw_emit(sw, "warn", "killing %zu write statement%s older than %d ms on %s (kill_long_after_ms)", n,
+		n == 1 ? "" : "s", sw->kill_long_after_ms, sw->old_name);
+	sw_io.cancel(sw->db_kill);
+	sw_db_run(sw, sw->db_kill, (const char *const *)q, n, sw->d->cfg->query_timeout_ms, killed_long);
+	while (n)
+		free(q[--n]);
+	return true;
+}
+
+static void long_writes_listed(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	char *what;
+
+	if (res->err) {
+		sw_phase_failed(sw, "listing the write statements running on %s: %s", sw->old_name, res->errmsg);
+		db_result_free(res);
 		return;
-	if (sw_should_stop(sw))
+	}
+	if (sw_should_stop(sw)) {
+		db_result_free(res);
 		return;
-	if (old_sessions(sw) == 0) {
-		sw_emit(sw, "ok", "no session left on %s", sw->old_name);
+	}
+	if (res->rs[0]->nrows == 0) {
+		if (sw->long_writes_seen)
+			sw_emit(sw, "ok", "no write statement on %s runs longer than the fence budget (%d ms) any more",
+				sw->old_name, sw_ccfg(sw)->fence_budget_ms);
+		db_result_free(res);
 		sw_phase_next(sw);
+		return;
+	}
+	what = describe(res);
+	if (sw->kill_long_after_ms > 0 && kill_old_ones(sw, res)) {
+		free(what);
+		db_result_free(res);
 		return;
 	}
 	if (now_mono_us() >= sw->deadline_us) {
-		sw_emit(sw, "info", "%d session%s still open on %s after %d ms; they are cut at the fence", old_sessions(sw),
-		     old_sessions(sw) == 1 ? "" : "s", sw->old_name, sw->drain_timeout_ms);
-		sw_phase_next(sw);
+		sw_phase_failed(sw, "%zu write statement%s still running on %s after %d ms, each would hold the fence up: "
+				"%s; wait for them, or pass kill_long_after_ms (--kill-long-transactions)",
+				res->rs[0]->nrows, res->rs[0]->nrows == 1 ? "" : "s", sw->old_name, sw->drain_timeout_ms,
+				what);
+		free(what);
+		db_result_free(res);
 		return;
 	}
-	sw_timer_arm(sw, POLL_STEP_MS, drain_wait);
-}
-
-static void drain_wait(evutil_socket_t fd, short what, void *arg)
-{
-	struct switchover *sw = arg;
-	sw->pending = sw_routers_each(sw, 0, drain_polled);
-	if (!sw->pending)
-		sw_phase_next(sw);
-}
-
-static void drained(struct router *r, int err, const char *msg, void *arg)
-{
-	struct switchover *sw = arg;
-	if (err)
-		sw_set_failure(sw, "router %s could not drain %s: %s", r->cfg->name, sw->old_name, msg ? msg : "?");
-	else
-		sw_emit(sw, "ok", "router %s: %s drained", r->cfg->name, sw->old_name);
-	if (--sw->pending)
-		return;
-	if (sw->failures) {
-		sw_phase_failed(sw, "%s", sw->first_failure);
-		return;
+	/* said once, then again only when what it waits for changed */
+	if (!sw->long_writes_seen || strcmp(sw->long_writes_seen, what)) {
+		char *ids = xstrdup(what);
+		sw_emit(sw, "info", "waiting, writes flowing, for %zu write statement%s on %s: %s", res->rs[0]->nrows,
+			res->rs[0]->nrows == 1 ? "" : "s", sw->old_name, what);
+		free(sw->long_writes_seen);
+		sw->long_writes_seen = ids;
 	}
-	sw->deadline_us = now_mono_us() + (int64_t)sw->drain_timeout_ms * 1000;
-	drain_wait(-1, 0, sw);
+	free(what);
+	db_result_free(res);
+	sw_timer_arm(sw, 50, drain_again);
+}
+
+static void long_writes_round(struct switchover *sw)
+{
+	char *q = xasprintf(sw_flavor_of(sw->old)->sql[SQL_LONG_WRITES], sw_ccfg(sw)->fence_budget_ms);
+	sw_db_run1(sw, sw->db_old, q, sw->d->cfg->connect_timeout_ms + sw->d->cfg->query_timeout_ms, long_writes_listed);
+	free(q);
 }
 
 void enter_drain(struct switchover *sw)
 {
-	sw->drained = true;   /* from here on, rollback restores the routers */
-	sw->pending = sw_routers_each(sw, ROUTER_OP(drain), drained);
-	if (!sw->pending)
-		sw_phase_next(sw);
+	sw->deadline_us = now_mono_us() + (int64_t)sw->drain_timeout_ms * 1000;
+	long_writes_round(sw);
 }
-

@@ -372,7 +372,7 @@ void sw_set_state(struct switchover *sw, enum sw_state to, const char *why)
 /* ------------------------------------------------------------------------------------------ */
 /* the one guard: every database call of a cutover goes through here */
 
-struct sw_io sw_io = { db_run, poll_cluster_now };
+struct sw_io sw_io = { db_run, poll_cluster_now, db_cancel };
 
 static void sw_db_done(struct db *db, struct db_result *res, void *arg)
 {

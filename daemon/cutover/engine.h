@@ -93,6 +93,7 @@ struct switchover {
 	/* options */
 	bool dry_run, reverse, allow_unreachable;
 	int max_lag_ms, drain_timeout_ms, sync_timeout_ms;
+	int kill_long_after_ms;         /* drain: kill write statements older than this (0: wait for them) */
 	int pause_before;               /* phase index, -1 none */
 	bool pause_requested, abort_requested;
 
@@ -108,6 +109,13 @@ struct switchover {
 	unsigned long fence_tid;
 	char *fence_point;              /* owned */
 	int64_t fence_start_us, routed_us;
+	int64_t fence_deadline_us;      /* the fence keeps trying until then (fence_timeout) */
+	int fence_attempts;             /* tries of the fence (one unless it was held up) */
+	double fence_stalls_ms;         /* the longest a try that was undone held writes up */
+	int router_drains;              /* routers still draining (started at the fence) */
+	bool promote_waiting;           /* promote waits for them */
+	char *drain_error;              /* owned: why a router could not drain */
+	char *long_writes_seen;         /* owned: drain's last word on what it waits for */
 
 	/* bookkeeping for parallel steps */
 	int pending, failures;
@@ -180,6 +188,7 @@ struct sw_io {
 	int (*db_run)(struct db *db, const char *const *sql, size_t n, int timeout_ms,
 		      void (*fn)(struct db *, struct db_result *, void *), void *arg);
 	void (*poll_now)(struct daemon *d, struct cluster *c);
+	void (*cancel)(struct db *db);   /* abandon the running batch: its callback never comes */
 };
 extern struct sw_io sw_io;
 

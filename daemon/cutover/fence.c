@@ -133,10 +133,117 @@ static void sessions_listed(struct db *db, struct db_result *res, void *arg)
  * the kill connection was still doing is abandoned: a new list supersedes an older one. */
 void sw_cut_sessions(struct switchover *sw, void (*then)(struct switchover *))
 {
-	db_cancel(sw->db_kill);
+	sw_io.cancel(sw->db_kill);
 	sw->cut_then = then;
 	sw_db_run1(sw, sw->db_kill, sw_flavor_of(sw->old)->sql[SQL_LIST_SESSIONS], sw->d->cfg->query_timeout_ms,
 		sessions_listed);
+}
+
+/* The routers stop sending new work to the old primary now, inside the window (ProxySQL holds
+ * new queries until a writer is back, HAProxy refuses them), in parallel with sync; promote
+ * waits for them. */
+static void router_drained(struct router *r, int err, const char *msg, void *arg)
+{
+	struct switchover *sw = arg;
+
+	if (err && !sw->drain_error)
+		sw->drain_error = xasprintf("router %s could not drain %s: %s", r->cfg->name, sw->old_name, msg ? msg : "?");
+	else if (!err)
+		sw_emit(sw, "ok", "router %s: %s drained", r->cfg->name, sw->old_name);
+	if (--sw->router_drains == 0 && sw->promote_waiting) {
+		sw->promote_waiting = false;
+		enter_promote(sw);
+	}
+}
+
+static void fence_attempt(struct switchover *sw);
+
+static void fence_wait_round(struct switchover *sw);
+
+static void fence_wait_again(evutil_socket_t fd, short what, void *arg)
+{
+	fence_wait_round(arg);
+}
+
+/* Between tries: writes flow until no write statement runs longer than the budget. */
+static void fence_blockers_listed(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	bool blocked = !res->err && res->rs[0]->nrows > 0;
+
+	if (res->err) {
+		sw_phase_failed(sw, "listing what holds the fence up on %s: %s", sw->old_name, res->errmsg);
+		db_result_free(res);
+		return;
+	}
+	db_result_free(res);
+	if (sw_should_stop(sw))
+		return;
+	if (!blocked) {
+		fence_attempt(sw);
+		return;
+	}
+	if (now_mono_us() >= sw->fence_deadline_us) {
+		sw_phase_failed(sw, "%s could not be made read-only within %d ms: write statements kept holding it up "
+				    "(each try was undone after %d ms)", sw->old_name, sw_ccfg(sw)->fence_timeout_ms,
+				sw_ccfg(sw)->fence_budget_ms);
+		return;
+	}
+	sw_timer_arm(sw, POLL_STEP_MS, fence_wait_again);
+}
+
+static void fence_wait_round(struct switchover *sw)
+{
+	char *q = xasprintf(sw_flavor_of(sw->old)->sql[SQL_LONG_WRITES], sw_ccfg(sw)->fence_budget_ms);
+	sw_db_run1(sw, sw->db_old, q, sw->d->cfg->connect_timeout_ms + sw->d->cfg->query_timeout_ms,
+		   fence_blockers_listed);
+	free(q);
+}
+
+static void fence_undone(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	const char *ro = res->err || res->n < 2 ? NULL : rowset_at(res->rs[1], 0, 0);
+	double stall = sw_ms_since(sw->fence_start_us);
+
+	if (!ro || strcmp(ro, "0")) {
+		sw_phase_failed(sw, "a try of the fence held up past its budget could not be undone (%s)",
+				res->err ? res->errmsg : "read_only still on");
+		db_result_free(res);
+		return;
+	}
+	db_result_free(res);
+	if (stall > sw->fence_stalls_ms)
+		sw->fence_stalls_ms = stall;
+	sw_emit(sw, "info", "the fence was held up past its budget (%d ms) and undone: writes were held %.1f ms and "
+			    "flow again; trying again once nothing holds it up", sw_ccfg(sw)->fence_budget_ms, stall);
+	fence_wait_round(sw);
+}
+
+static void fence_killed(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	const char *q[2] = { sw_flavor_of(sw->old)->sql[SQL_UNFENCE], "SELECT @@global.read_only" };
+
+	db_result_free(res);   /* "Unknown thread id": it ended meanwhile */
+	sw_db_run(sw, sw->db_kill, q, 2, sw->d->cfg->query_timeout_ms, fence_undone);
+}
+
+/* A try held up past its budget: its statement is killed (it would hold every write behind it)
+ * and, had it got through after all, read_only is turned off again; dropping the connection
+ * released the commit hold. */
+static void fence_undo(struct switchover *sw)
+{
+	char *q;
+
+	sw_io.cancel(sw->db_kill);
+	if (!sw->fence_tid) {   /* no statement to kill: undo what it may have done */
+		fence_killed(NULL, xcalloc(1, sizeof(struct db_result)), sw);
+		return;
+	}
+	q = xasprintf(sw_flavor_of(sw->old)->sql[SQL_KILL_QUERY], (unsigned long long)sw->fence_tid);
+	sw_db_run1(sw, sw->db_kill, q, sw->d->cfg->query_timeout_ms, fence_killed);
+	free(q);
 }
 
 static void fenced(struct db *db, struct db_result *res, void *arg)
@@ -144,6 +251,11 @@ static void fenced(struct db *db, struct db_result *res, void *arg)
 	struct switchover *sw = arg;
 	const char *pos;
 
+	if (res->err == DB_ERR_TIMEOUT && now_mono_us() < sw->fence_deadline_us) {
+		db_result_free(res);
+		fence_undo(sw);
+		return;
+	}
 	if (res->err) {
 		sw_phase_failed(sw, "making %s read-only: %s", sw->old_name, res->errmsg);
 		db_result_free(res);
@@ -153,12 +265,15 @@ static void fenced(struct db *db, struct db_result *res, void *arg)
 	pos = rowset_at(res->rs[res->n - 1], 0, 0);
 	sw->fence_point = xstrdup(pos ? pos : "");
 	db_result_free(res);
-	if (sw_journal(sw, JE_FENCED, false, json_pack("{s:s}", "fence_point", sw->fence_point)) < 0) {
+	if (sw_journal(sw, JE_FENCED, false, json_pack("{s:s, s:i}", "fence_point", sw->fence_point, "attempts",
+							 sw->fence_attempts)) < 0) {
 		sw_phase_failed(sw, "%s", sw->journal_error);
 		return;
 	}
-	sw_emit(sw, "ok", "%s is read-only%s at %s (%.1f ms)", sw->old_name, sw->holding ? ", its commits held," : "",
-		sw->fence_point, sw_ms_since(sw->fence_start_us));
+	sw_emit(sw, "ok", "%s is read-only%s at %s (%.1f ms%s)", sw->old_name, sw->holding ? ", its commits held," : "",
+		sw->fence_point, sw_ms_since(sw->fence_start_us), sw->fence_attempts > 1 ? ", after tries undone" : "");
+	sw->drained = true;   /* from here on, rollback restores the routers */
+	sw->router_drains = sw_routers_each(sw, ROUTER_OP(drain), router_drained);
 	/* in parallel with sync; while commits are held, a cut session's statement fails */
 	sw_cut_sessions(sw, NULL);
 	if (sw_should_stop(sw))
@@ -166,27 +281,31 @@ static void fenced(struct db *db, struct db_result *res, void *arg)
 	sw_phase_next(sw);
 }
 
-/* read_only, then (where read_only does not stop every account) hold every commit, then read
- * the fence point: nothing can commit on the old primary after it is read, whoever asks,
- * until the hold is released once the new primary takes the writes (after_routing). */
-void enter_fence(struct switchover *sw)
+/* One try: read_only, then (where read_only does not stop every account) hold every commit, then
+ * read the fence point — within the fence budget.  Nothing can commit on the old primary after
+ * the fence point is read, whoever asks, until the hold is released once the new primary takes
+ * the writes (after_routing). */
+static void fence_attempt(struct switchover *sw)
 {
-	const struct flavor_ops *fo = sw_flavor_of(sw->old);
 	const char *q[4];
-	size_t n = 0;
+	size_t n = fence_sql_window(sw_flavor_of(sw->old), q, &sw->holding);
 
-	q[n++] = fo->sql[SQL_FENCE];
-	if (*fo->sql[SQL_HOLD_COMMITS]) {
-		q[n++] = fo->sql[SQL_HOLD_START];
-		q[n++] = fo->sql[SQL_HOLD_COMMITS];
-		sw->holding = true;
-	}
-	q[n++] = fo->sql[SQL_FENCE_POINT];
-	sw->c->hb_paused = true;
-	sw->fence_started = true;
+	sw->fence_attempts++;
 	sw->fence_tid = db_thread_id(sw->db_old);
 	sw->fence_start_us = now_mono_us();
-	sw_db_run(sw, sw->db_old, q, n, sw_ccfg(sw)->fence_timeout_ms, fenced);
+	sw_db_run(sw, sw->db_old, q, n, sw_ccfg(sw)->fence_budget_ms, fenced);
+}
+
+void enter_fence(struct switchover *sw)
+{
+	sw->c->hb_paused = true;
+	sw->fence_started = true;
+	sw->fence_deadline_us = now_mono_us() + (int64_t)sw_ccfg(sw)->fence_timeout_ms * 1000;
+	if (!db_connected(sw->db_old)) {   /* the budget is for the fence, not for a connect */
+		fence_wait_round(sw);
+		return;
+	}
+	fence_attempt(sw);
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -85,6 +85,14 @@ static void writable(struct db *db, struct db_result *res, void *arg)
  * and stopping the threads (several ms) happens after the routers moved, outside the window. */
 void enter_promote(struct switchover *sw)
 {
+	if (sw->router_drains > 0) {   /* started at the fence; a few ms at most */
+		sw->promote_waiting = true;
+		return;
+	}
+	if (sw->drain_error) {
+		sw_phase_failed(sw, "%s", sw->drain_error);
+		return;
+	}
 	/* the point of no return is never passed without its record on disk */
 	if (sw_journal(sw, JE_PNR, true, NULL) < 0) {
 		sw_phase_failed(sw, "%s was not made writable: %s", sw->new_name, sw->journal_error);
@@ -186,7 +194,7 @@ static void hold_released(struct db *db, struct db_result *res, void *arg)
 		/* dropping the session releases it as surely */
 		sw_emit(sw, "warn", "releasing the commit hold on %s: %s; closing the session instead", sw->old_name,
 			res->errmsg);
-		db_cancel(sw->db_old);
+		sw_io.cancel(sw->db_old);
 	}
 	db_result_free(res);
 	sw->holding = false;
@@ -238,7 +246,7 @@ static void release_hold_now(struct switchover *sw)
 			free(q);
 			q = n;
 		}
-		db_cancel(sw->db_kill);
+		sw_io.cancel(sw->db_kill);
 		sw_db_run1(sw, sw->db_kill, q, sw->d->cfg->query_timeout_ms, cut_gone);
 		free(q);
 		return;

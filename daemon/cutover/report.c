@@ -98,6 +98,14 @@ void sw_finish(struct switchover *sw, enum sw_state st)
 							     ? json_real((double)(sw->routed_us - sw->fence_start_us) / 1000.0)
 							     : json_null());
 	json_object_set_new(rep, "fence_point", sw->fence_point ? json_string(sw->fence_point) : json_null());
+	/* what every client saw: tries of the fence that were held up and undone held writes too */
+	json_object_set_new(rep, "fence_attempts", json_integer(sw->fence_attempts));
+	json_object_set_new(rep, "fence_stall_ms", sw->fence_stalls_ms > 0 ? json_real(sw->fence_stalls_ms) : json_null());
+	{
+		double wb = sw->routed_us && sw->fence_start_us ? (double)(sw->routed_us - sw->fence_start_us) / 1000.0 : -1;
+		double worst = wb > sw->fence_stalls_ms ? wb : sw->fence_stalls_ms;
+		json_object_set_new(rep, "longest_block_ms", worst > 0 ? json_real(worst) : json_null());
+	}
 	json_object_set_new(rep, "point_of_no_return_passed", json_boolean(sw->pnr));
 	json_object_set_new(rep, "kind", json_string(sw->failover ? "failover" : "switchover"));
 	if (sw->failover) {
@@ -234,6 +242,8 @@ void switchover_free(struct switchover *sw)
 	free(sw->reason);
 	free(sw->journal_error);
 	free(sw->deferred_failure);
+	free(sw->long_writes_seen);
+	free(sw->drain_error);
 	free(sw);
 }
 

@@ -185,11 +185,11 @@ static void rb_old_primary(struct switchover *sw)
 		return;
 	}
 	sw->pending = 1;
-	db_cancel(sw->db_cand);
+	sw_io.cancel(sw->db_cand);
 	sw_db_run1(sw, sw->db_cand, "SELECT @@global.read_only", qt, rb_other_checked);
 	for (i = 0; i < sw->n_reps; i++) {
 		sw->pending++;
-		db_cancel(sw->db_rep[i]);
+		sw_io.cancel(sw->db_rep[i]);
 		sw_db_run1(sw, sw->db_rep[i], "SELECT @@global.read_only", qt, rb_other_checked);
 	}
 }
@@ -204,12 +204,12 @@ static void rb_unfence(struct switchover *sw)
 		/* the fence statement may still be waiting on the server: kill it first, so that it
 		 * cannot make the old primary read-only after we made it writable */
 		char *q = xasprintf(sw_flavor_of(sw->old)->sql[SQL_KILL_QUERY], (unsigned long long)sw->fence_tid);
-		db_cancel(sw->db_kill);
+		sw_io.cancel(sw->db_kill);
 		sw_db_run1(sw, sw->db_kill, q, sw->d->cfg->query_timeout_ms, rb_killed);
 		free(q);
 		return;
 	}
-	db_cancel(sw->db_kill);
+	sw_io.cancel(sw->db_kill);
 	rb_killed(NULL, xcalloc(1, sizeof(struct db_result)), sw);
 }
 
@@ -221,8 +221,8 @@ void sw_rollback_start(struct switchover *sw)
 	sw_emit(sw, "info", "rolling back: %s", sw->reason ? sw->reason : "");
 	/* Whatever is still running on our connections is abandoned; a fence statement still
 	 * waiting on the old primary is killed before it is made writable again. */
-	db_cancel(sw->db_cand);
-	db_cancel(sw->db_old);
+	sw_io.cancel(sw->db_cand);
+	sw_io.cancel(sw->db_old);
 	rb_candidate(sw);
 }
 

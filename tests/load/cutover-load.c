@@ -1,6 +1,9 @@
 /* cutover-load: the application side of a switchover test.  One connection through the router,
  * one INSERT every interval, one line per attempt in an acks file; afterwards --verify compares
  * the acknowledged writes with what a server holds, which is how the tests count lost writes.
+ * --mode picks the kind of client: persistent (one connection kept), per-request (a new
+ * connection for every write, like PHP without a pool), transaction (START TRANSACTION, INSERT,
+ * UPDATE, COMMIT) or read (a SELECT each time; nothing to verify).
  *
  * Blocking Connector/C calls are fine here: this is a test program with one connection, and the
  * time a call blocks is exactly what it measures.  See tests/load/README. */
@@ -37,6 +40,7 @@ struct opts {
 	const char *out;
 	long long start_id;
 	bool pinned;
+	enum { MODE_PERSISTENT, MODE_PER_REQUEST, MODE_TRANSACTION, MODE_READ } mode;
 	unsigned timeout_s;
 	bool verify;
 	const char *acks;
@@ -111,6 +115,7 @@ static void usage(void)
 	fputs("usage: cutover-load --host H --port P --user U --password-file F\n"
 	    "                    [--interval-us 1000] (--duration-ms N | --until-file PATH)\n"
 	    "                    --out acks.tsv [--start-id N] [--pinned] [--timeout-s 2]\n"
+	    "                    [--mode persistent|per-request|transaction|read]\n"
 	    "       cutover-load --verify --acks acks.tsv --host H --port P --user U"
 	    " --password-file F\n", stderr);
 	exit(2);
@@ -139,7 +144,7 @@ static char *read_password(const char *path)
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_HOST = 256, O_PORT, O_USER, O_PWFILE, O_INTERVAL, O_DURATION, O_UNTIL, O_OUT,
-		O_START, O_PINNED, O_TIMEOUT, O_VERIFY, O_ACKS };
+		O_START, O_PINNED, O_TIMEOUT, O_VERIFY, O_ACKS, O_MODE };
 	static const struct option longopts[] = {
 		{ "host", required_argument, NULL, O_HOST },
 		{ "port", required_argument, NULL, O_PORT },
@@ -151,6 +156,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "out", required_argument, NULL, O_OUT },
 		{ "start-id", required_argument, NULL, O_START },
 		{ "pinned", no_argument, NULL, O_PINNED },
+		{ "mode", required_argument, NULL, O_MODE },
 		{ "timeout-s", required_argument, NULL, O_TIMEOUT },
 		{ "verify", no_argument, NULL, O_VERIFY },
 		{ "acks", required_argument, NULL, O_ACKS },
@@ -191,6 +197,18 @@ static void parse_args(int argc, char **argv, struct opts *o)
 				fail("--start-id %s: not a positive integer", optarg);
 			break;
 		case O_PINNED: o->pinned = true; break;
+		case O_MODE:
+			if (!strcmp(optarg, "persistent"))
+				o->mode = MODE_PERSISTENT;
+			else if (!strcmp(optarg, "per-request"))
+				o->mode = MODE_PER_REQUEST;
+			else if (!strcmp(optarg, "transaction"))
+				o->mode = MODE_TRANSACTION;
+			else if (!strcmp(optarg, "read"))
+				o->mode = MODE_READ;
+			else
+				fail("--mode %s: one of persistent, per-request, transaction, read", optarg);
+			break;
 		case O_TIMEOUT:
 			if (!parse_ll(optarg, 1, 3600, &v))
 				fail("--timeout-s %s: not a number of seconds (1..3600)", optarg);
@@ -296,13 +314,36 @@ static void attempt_error(struct attempt *a, unsigned err, const char *msg)
 			*p = ' ';
 }
 
-/* One write.  Any error drops the connection: the next attempt reconnects through the router,
- * which is how an application moves to the new primary. */
-static void run_attempt(struct session *s, const struct opts *o, struct attempt *a)
+/* The statements of one attempt in each mode: an autocommit INSERT (persistent and per-request
+ * clients), an INSERT inside an explicit transaction with a second statement, or a read. */
+static bool attempt_sql(struct session *s, const struct opts *o, struct attempt *a)
 {
 	char sql[192];
 	int n;
 
+	if (o->mode == MODE_READ) {
+		MYSQL_RES *res;
+		n = snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM app.writes WHERE id = %lld", a->seq);
+		if (mysql_real_query(s->db, sql, (unsigned long)n) != 0 || !(res = mysql_store_result(s->db)))
+			return false;
+		mysql_free_result(res);
+		return true;
+	}
+	n = snprintf(sql, sizeof(sql), "INSERT INTO app.writes (id, client_ts, server_id) "
+	    "VALUES (%lld, %" PRId64 ", @@server_id)", a->seq, now_real_us());
+	if (o->mode != MODE_TRANSACTION)
+		return mysql_real_query(s->db, sql, (unsigned long)n) == 0;
+	if (mysql_real_query(s->db, "START TRANSACTION", 17) != 0 || mysql_real_query(s->db, sql, (unsigned long)n) != 0)
+		return false;
+	n = snprintf(sql, sizeof(sql), "UPDATE app.writes SET client_ts = client_ts WHERE id = %lld", a->seq);
+	return mysql_real_query(s->db, sql, (unsigned long)n) == 0 && mysql_real_query(s->db, "COMMIT", 6) == 0;
+}
+
+/* One write (or read).  Any error drops the connection: the next attempt reconnects through the
+ * router, which is how an application moves to the new primary; a per-request client opens a
+ * new connection for every attempt. */
+static void run_attempt(struct session *s, const struct opts *o, struct attempt *a)
+{
 	a->send_us = now_real_us();
 	a->ok = false;
 	a->err = 0;
@@ -313,10 +354,10 @@ static void run_attempt(struct session *s, const struct opts *o, struct attempt 
 		return;
 	}
 	a->server_id = s->server_id;
-	n = snprintf(sql, sizeof(sql), "INSERT INTO app.writes (id, client_ts, server_id) "
-	    "VALUES (%lld, %" PRId64 ", @@server_id)", a->seq, now_real_us());
-	if (mysql_real_query(s->db, sql, (unsigned long)n) == 0) {
+	if (attempt_sql(s, o, a)) {
 		a->ok = true;
+		if (o->mode == MODE_PER_REQUEST)
+			session_close(s);
 	} else {
 		attempt_error(a, mysql_errno(s->db), mysql_error(s->db));
 		session_close(s);
