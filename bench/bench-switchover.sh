@@ -22,7 +22,6 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$ROOT/build
-SANDBOX=$ROOT/tests/sandbox/sandbox.sh
 
 RUNS=${BENCH_SWITCHOVERS:-20}
 LAG_RUNS=${BENCH_LAG_RUNS:-5}
@@ -38,28 +37,18 @@ BASE_PORT=${BENCH_BASE_PORT:-25306}
 WRITE_PORT=${BENCH_WRITE_PORT:-25300}
 READ_PORT=${BENCH_READ_PORT:-25301}
 SB_DIR=$PREFIX-sw
-READY_TIMEOUT_S=60
-HEALTH_TIMEOUT_S=30
+BENCH_NAME=bench-switchover
+# shellcheck source=bench/common.sh
+. "$ROOT/bench/common.sh"
 LAG_WAIT_S=20           # longest wait for the candidate's lag to reach the trigger
 LAG_MIN_ROWS=20000
 LAG_MAX_ROWS=20000000
 
-SB_UP=0
-DAEMON_PID=""
-DAEMON_LOG=""
 LOAD_PID=""
-DAEMON_STARTS=0
 RESULTS=$OUT/switchover-runs.tsv
 # The columns of a run in $RESULTS, in order.
 COLS=(kind run from to outcome window gap blocked preflight drain catchup fence sync promote
 	verify total errors lost ebc rows exec_s lag_ms sbm reason)
-
-msg() { printf 'bench-switchover: %s\n' "$*" >&2; }
-die() {
-	msg "$*"
-	exit 1
-}
-now_us() { echo $((10#${EPOCHREALTIME//[^0-9]/})); }
 
 cleanup() {
 	local rc=$?
@@ -70,82 +59,7 @@ cleanup() {
 	exit "$rc"
 }
 
-# ---- sandbox and daemon -------------------------------------------------------------------
-
-start_sandbox() {
-	SB_UP=1
-	SANDBOX_DIR=$SB_DIR "$SANDBOX" start --fresh --dir "$SB_DIR" --servers 3 --base-port "$BASE_PORT" \
-		--write-port "$WRITE_PORT" --read-port "$READ_PORT" --poll "$POLL" ||
-		die "could not start the sandbox in $SB_DIR (sandbox.sh said why above)"
-	# shellcheck source=/dev/null
-	. "$SB_DIR/env"
-}
-
-stop_sandbox() {
-	((SB_UP)) || return 0
-	SANDBOX_DIR=$SB_DIR "$SANDBOX" stop --dir "$SB_DIR" >/dev/null 2>&1 ||
-		msg "sandbox.sh stop --dir $SB_DIR failed; stop it by hand"
-	SB_UP=0
-}
-
-sb_sql() {
-	SANDBOX_DIR=$SB_DIR "$SANDBOX" sql "$1" "$2"
-}
-
-# One request line to the daemon; prints every line of the answer.
-api() {
-	printf '%s\n' "$1" | socat -t "${2:-10}" - "UNIX-CONNECT:$CUTOVERD_SOCK"
-}
-
-status_json() {
-	api '{"id":1,"cmd":"status"}' 5 2>/dev/null | jq -c '.result.clusters[0] // empty' 2>/dev/null
-}
-
-start_daemon() {
-	local deadline
-	DAEMON_STARTS=$((DAEMON_STARTS + 1))
-	DAEMON_LOG=$OUT/switchover-cutoverd-$DAEMON_STARTS.log
-	"$BUILD/cutoverd" -f -c "$CUTOVERD_CONF" >"$DAEMON_LOG" 2>&1 &
-	DAEMON_PID=$!
-	deadline=$((SECONDS + READY_TIMEOUT_S))
-	until healthy; do
-		kill -0 "$DAEMON_PID" 2>/dev/null || { tail -n 20 "$DAEMON_LOG" >&2; die "cutoverd exited during start-up (log above: $DAEMON_LOG)"; }
-		if ((SECONDS >= deadline)); then
-			tail -n 20 "$DAEMON_LOG" >&2
-			die "cutoverd did not report the sandbox OK within ${READY_TIMEOUT_S}s (log: $DAEMON_LOG)"
-		fi
-		sleep 0.2
-	done
-}
-
-stop_daemon() {
-	local i
-	[[ -n $DAEMON_PID ]] || return 0
-	kill -TERM "$DAEMON_PID" 2>/dev/null || true
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$DAEMON_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$DAEMON_PID" 2>/dev/null || true
-	wait "$DAEMON_PID" 2>/dev/null || true
-	DAEMON_PID=""
-}
-
-# The cluster is fit for the next run: verdict OK, one primary, no switchover in the way.
-healthy() {
-	local st
-	st=$(status_json) || return 1
-	[[ -n $st ]] || return 1
-	jq -e '.verdict == "OK" and .primary != null and .cutover == null' <<<"$st" >/dev/null
-}
-
-wait_healthy() {
-	local deadline=$((SECONDS + HEALTH_TIMEOUT_S))
-	until healthy; do
-		((SECONDS < deadline)) || return 1
-		sleep 0.2
-	done
-}
+# ---- sandbox and daemon: bench/common.sh ---------------------------------------------------
 
 # After a failed run: wait for the daemon's own rollback to leave a healthy cluster, else build
 # the sandbox again.

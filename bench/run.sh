@@ -38,6 +38,8 @@ quick_defaults() {
 	export BENCH_POLL_SECONDS=${BENCH_POLL_SECONDS:-10}
 	export BENCH_SWITCHOVERS=${BENCH_SWITCHOVERS:-6}
 	export BENCH_LAG_RUNS=${BENCH_LAG_RUNS:-2}
+	export BENCH_CLIENT_RUNS=${BENCH_CLIENT_RUNS:-4}
+	export BENCH_LONG_RUNS=${BENCH_LONG_RUNS:-1}
 }
 
 check_tools() {
@@ -107,10 +109,11 @@ main() {
 	prepare_out
 	run_one bench-poll.sh poll.txt
 	run_one bench-switchover.sh switchover.txt
+	run_one bench-clients.sh clients.txt
 	echo
 	echo "==================== cutoverd benchmarks ===================="
 	describe_machine
-	for f in poll.txt switchover.txt; do
+	for f in poll.txt switchover.txt clients.txt; do
 		[[ -s $OUT/$f ]] && cat "$OUT/$f"
 	done
 	echo "Figures only: nothing here is asserted (shared, noisy machines).  Files: $OUT"
