@@ -11,7 +11,7 @@
 # client may stall long.  Figures are printed, never asserted.
 #
 # Environment: BENCH_CLIENT_RUNS (10), BENCH_LONG_RUNS (3), BENCH_LONG_S (5: the long write's
-# length), BENCH_CLIENT_INTERVAL_US (2000: each client's pace), BENCH_SW_POLL (1s), BENCH_DIR
+# length), BENCH_CLIENT_INTERVAL_US (8000: each client's pace; three writers faster than that outrun what the replicas of this 2-core machine apply, and a replica that keeps falling behind cannot be caught up with), BENCH_SW_POLL (1s), BENCH_DIR
 # (/tmp/bench), BENCH_OUT (/tmp/bench-out), BENCH_BASE_PORT (25406), BENCH_WRITE_PORT (25400),
 # BENCH_READ_PORT (25401).  Exit status: 0 when the runs were made, 1 when the benchmark could not
 # run (why on stderr).
@@ -22,7 +22,7 @@ BUILD=$ROOT/build
 RUNS=${BENCH_CLIENT_RUNS:-10}
 LONG_RUNS=${BENCH_LONG_RUNS:-3}
 LONG_S=${BENCH_LONG_S:-5}
-INTERVAL_US=${BENCH_CLIENT_INTERVAL_US:-2000}
+INTERVAL_US=${BENCH_CLIENT_INTERVAL_US:-8000}
 POLL=${BENCH_SW_POLL:-1s}
 PREFIX=${BENCH_DIR:-/tmp/bench}
 OUT=${BENCH_OUT:-/tmp/bench-out}
@@ -90,14 +90,28 @@ one_run() {
 	from=$(jq -r .primary <<<"$st")
 	[[ $from == db1 ]] && to=db2 || to=db1
 	tag=clients-$kind-$run
+	# every replica has applied the last run's writes (its GTID position is the primary's): a
+	# candidate still applying them would be refused, and the next run would measure that
+	local deadline=$((SECONDS + 120)) behind
+	while :; do
+		behind=$(status_json | jq -r '(.servers | map(select(.role == "primary")) | first | .gtid) as $p
+			| [.servers[] | select(.role == "replica" and .gtid != $p)] | length' 2>/dev/null) || behind=-
+		[[ $behind == 0 ]] && break
+		((SECONDS < deadline)) || { msg "run $tag: $behind replica(s) still behind after 120 s; switching anyway"; break; }
+		sleep 0.2
+	done
 	start_loads "$tag"
 	sleep 1
 	args=$(jq -cn --arg to "$to" '{to: $to, drain_timeout_ms: 30000}')
 	if [[ $kind == long ]]; then
-		mariadb --no-defaults -h 127.0.0.1 --port="$WRITE_PORT" -u "$APP_USER" \
-			--password="$(cat "$APP_PASSWORD_FILE")" -e "INSERT INTO app.writes (id, client_ts, server_id)
-			SELECT 7000000000000000 + $run * 1000000 + seq, SLEEP(0.001), @@server_id FROM app.seq_1_to_$((LONG_S * 1000))" \
-			>"$OUT/$tag-long.out" 2>&1 &
+		{
+			rc=0
+			mariadb --no-defaults -h 127.0.0.1 --port="$WRITE_PORT" -u "$APP_USER" \
+				--password="$(cat "$APP_PASSWORD_FILE")" -e "INSERT INTO app.writes (id, client_ts, server_id)
+				SELECT 7000000000000000 + $run * 1000000 + seq, SLEEP(0.001), @@server_id FROM app.seq_1_to_$((LONG_S * 1000))" \
+				>"$OUT/$tag-long.out" 2>&1 || rc=$?
+			echo "$rc $(now_us)" >"$OUT/$tag-long.end"
+		} &
 		LONG_PID=$!
 		sleep 0.5
 	fi
@@ -105,8 +119,8 @@ one_run() {
 	api "{\"id\":1,\"cmd\":\"switchover\",\"args\":$args}" 120 >"$reply" 2>&1 || true
 	t_done=$(now_us)
 	if [[ -n $LONG_PID ]]; then
-		wait "$LONG_PID" && long_rc=0 || long_rc=$?
-		long_end=$(stat -c %Y "$OUT/$tag-long.out" 2>/dev/null || echo 0)
+		wait "$LONG_PID" || true
+		read -r long_rc long_end <"$OUT/$tag-long.end" || { long_rc=-; long_end=0; }
 		LONG_PID=""
 	fi
 	sleep 1
@@ -115,8 +129,8 @@ one_run() {
 	outcome=$(jq -r '.outcome // "noreply"' <<<"$report")
 	if [[ $outcome == done && $kind == long ]]; then
 		long_rows=$(sb_sql "$to" "SELECT COUNT(*) FROM app.writes WHERE id > 7000000000000000 + $run * 1000000 AND id <= 7000000000000000 + $run * 1000000 + $((LONG_S * 1000))" 2>/dev/null || echo -)
-		# the switchover's reply came after the long write ended (both in seconds, wall clock)
-		after=$(awk -v d="$t_done" -v e="$long_end" 'BEGIN { printf "%d", d / 1e6 - e }')
+		# how long after the long write ended the switchover answered (ms; wall clock)
+		after=$(awk -v d="$t_done" -v e="$long_end" 'BEGIN { printf "%.0f", (d - e) / 1000 }')
 	fi
 	for k in "${KINDS[@]}"; do
 		load=$(cat "$OUT/$tag-$k.load.json" 2>/dev/null) || load='{}'
@@ -194,7 +208,7 @@ main() {
 		echo
 		echo "-- a ${LONG_S} s INSERT … SELECT running on the primary when the switchover is asked for, $LONG_RUNS runs --"
 		print_kind long 10 20
-		awk -F'\t' '$1 == "long" { printf "  run %s: %s; the long write exited %s, %s of its rows on the new primary; the switchover answered %s s after it ended\n", $2, $3, $8, $9, $10 }' "$RUN_RESULTS"
+		awk -F'\t' '$1 == "long" { printf "  run %s: %s; the long write exited %s, %s of its rows on the new primary; the switchover answered %s ms after it ended\n", $2, $3, $8, $9, $10 }' "$RUN_RESULTS"
 		awk -F'\t' '$1 == "long" && $5 != "-" { print $5 }' "$RUN_RESULTS" | sort -g | tail -n 1 |
 			awk '{ printf "  target: longest stall any client sees <= 100 ms: cutoverd longest_block %.1f ms\n", $1 }'
 		awk -F'\t' '$1 == "long" && $5 != "-" { print $5 }' "$RESULTS" | sort -g | tail -n 1 |
