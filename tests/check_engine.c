@@ -53,6 +53,7 @@ static struct {
 } mr;
 
 static struct daemon d;
+static const char *extra_cluster_conf = "";   /* lines added to [cluster t] by daemon_start */
 static struct config *cfg;
 static char dir[64];
 
@@ -523,8 +524,8 @@ static void daemon_start(void)
 		   "connect_timeout = 300ms\n"
 		   "[cluster t]\nrepl_user = repl\nrepl_password = r\nhysteresis = 1\ndrain_timeout = 100ms\n"
 		   "fence_timeout = 300ms\nsync_timeout = 300ms\npromote_timeout = 300ms\ncatchup_timeout = 1s\n"
-		   "split_brain = alert\n",
-		dir, dir);
+		   "split_brain = alert\n%s",
+		dir, dir, extra_cluster_conf);
 	for (i = 1; i <= NSRV; i++)
 		fprintf(f, "[server db%d]\ncluster = t\nhost = 127.0.0.1\nport = %d\nuser = u\npassword = p\n", i,
 			port_of(i));
@@ -867,6 +868,26 @@ START_TEST(fence_held_up_to_the_deadline)
 }
 END_TEST
 
+/* A preflight hook that runs past hook_timeout (1 s here, not a fixed 30 s) refuses. */
+START_TEST(preflight_hook_timeout)
+{
+	struct outcome o;
+
+	daemon_kill();
+	extra_cluster_conf = "preflight_hook = /bin/sleep 5\nhook_timeout = 1s\n";
+	daemon_start();
+	extra_cluster_conf = "";
+	start(2, -1, &o);
+	/* the hook sleeps 5 s: an answer within 4 s means hook_timeout cut it */
+	RUN_UNTIL(4000, *o.result);
+	ck_assert_str_eq(o.result, "refused");
+	ck_assert_msg(strstr(json_string_value(json_object_get(o.report, "reason")) ?: "", "preflight hook") != NULL,
+		      "reason: %s", json_string_value(json_object_get(o.report, "reason")));
+	assert_consistent("a hook timed out");
+	json_decref(o.report);
+}
+END_TEST
+
 /* The candidate made writable by someone else while paused: the undo leaves db1 read-only. */
 START_TEST(rollback_never_makes_two_writers)
 {
@@ -1061,6 +1082,7 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, kill_during_rollback);
 	tcase_add_test(tc, fence_held_up_then_retried);
 	tcase_add_test(tc, fence_held_up_to_the_deadline);
+	tcase_add_test(tc, preflight_hook_timeout);
 	tcase_add_test(tc, rollback_never_makes_two_writers);
 	tcase_add_loop_test(tc, pause_then_abort, 0, 5);
 	tcase_add_loop_test(tc, pause_then_resume, 0, 5);

@@ -24,7 +24,7 @@ static int preflight_deadline(const struct switchover *sw)
 	const struct cfg_cluster *cc = sw_ccfg(sw);
 	while (cc->preflight_hooks && cc->preflight_hooks[hooks])
 		hooks++;
-	return 2 * connect_query_ms(sw) + hooks * 30000 + 1000;
+	return 2 * connect_query_ms(sw) + hooks * cc->hook_timeout_ms + 1000;
 }
 
 static int drain_deadline(const struct switchover *sw)

@@ -195,7 +195,8 @@ static void preflight_hooks(struct switchover *sw)
 		env[n++] = xasprintf("CUTOVER_NEW_PRIMARY=%s", sw->new_name);
 		env[n++] = xasprintf("CUTOVER_ID=%s", sw->id);
 		env[n] = NULL;
-		sw->job = job_run(sw->d->base, (const char *const *)argv, (const char *const *)env, NULL, 30000, hook_done, sw, &ctx);
+		sw->job = job_run(sw->d->base, (const char *const *)argv, (const char *const *)env, NULL,
+				  cc->hook_timeout_ms, hook_done, sw, &ctx);
 		while (n--)
 			free(env[n]);
 	}
