@@ -49,17 +49,68 @@ static char *journal_path(const char *state_dir, const char *cluster)
 	return xasprintf("%s/journal-%s.jsonl", state_dir, cluster);
 }
 
+/* A new or renamed entry in the state directory survives a crash only once the directory is
+ * on disk too. */
+static void fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+/* A write cut short (a crash, a full disk) leaves a last line without its newline; the next
+ * append would glue onto it and be lost to every reader.  Cut such a tail back to the last
+ * complete line.  0, or -1 (errno set). */
+static int truncate_torn_tail(int fd)
+{
+	struct stat st;
+	char buf[4096];
+	off_t end, pos;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	end = st.st_size;
+	if (end == 0)
+		return 0;
+	if (pread(fd, buf, 1, end - 1) == 1 && buf[0] == '\n')
+		return 0;
+	for (pos = end; pos > 0 && end - pos < JOURNAL_MAX_BYTES;) {
+		size_t n = pos > (off_t)sizeof(buf) ? sizeof(buf) : (size_t)pos;
+		ssize_t got = pread(fd, buf, n, pos - (off_t)n);
+		ssize_t k;
+		if (got != (ssize_t)n)
+			return -1;
+		for (k = got - 1; k >= 0; k--)
+			if (buf[k] == '\n')
+				return ftruncate(fd, pos - (off_t)n + k + 1);
+		pos -= (off_t)n;
+	}
+	return ftruncate(fd, 0);
+}
+
 struct journal *journal_open(const char *state_dir, const char *cluster, char *err, size_t errlen)
 {
 	struct journal *j = xcalloc(1, sizeof(*j));
+	bool created = false;
+
 	j->path = journal_path(state_dir, cluster);
-	j->fd = open(j->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (j->fd < 0) {
+	j->fd = open(j->path, O_RDWR | O_APPEND | O_CLOEXEC);   /* read: to find a torn tail */
+	if (j->fd < 0 && errno == ENOENT) {
+		j->fd = open(j->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		created = j->fd >= 0;
+	}
+	if (j->fd < 0 || truncate_torn_tail(j->fd) < 0) {
 		snprintf(err, errlen, "cannot open journal %s: %s", j->path, strerror(errno));
+		if (j->fd >= 0)
+			close(j->fd);
 		free(j->path);
 		free(j);
 		return NULL;
 	}
+	if (created)
+		fsync_dir(state_dir);
 	return j;
 }
 
@@ -116,8 +167,8 @@ void journal_rotate_if_large(const char *state_dir, const char *cluster)
 	struct stat st;
 
 	/* Only between cutovers (the caller starts one): recovery reads the current file. */
-	if (stat(path, &st) == 0 && st.st_size > JOURNAL_ROTATE_BYTES)
-		(void)rename(path, old);
+	if (stat(path, &st) == 0 && st.st_size > JOURNAL_ROTATE_BYTES && rename(path, old) == 0)
+		fsync_dir(state_dir);
 	free(old);
 	free(path);
 }

@@ -103,6 +103,43 @@ START_TEST(test_torn_last_line_is_skipped)
 }
 END_TEST
 
+/* The next append after a torn line is not glued onto it: opening the journal cuts the torn
+ * tail back, so the new entry reads back whole. */
+START_TEST(test_append_after_torn_line_survives)
+{
+	char err[256], *path = xasprintf("%s/journal-main.jsonl", dir);
+	struct journal *j = journal_open(dir, "main", err, sizeof(err));
+	json_t *all;
+	int fd;
+
+	append(j, "a", "begin", true);
+	journal_close(j);
+	fd = open(path, O_WRONLY | O_APPEND);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "{\"id\":\"a\",\"ev", 13), 13);
+	close(fd);
+	j = journal_open(dir, "main", err, sizeof(err));
+	ck_assert_ptr_nonnull(j);
+	append(j, "a", "rollback", true);
+	journal_close(j);
+	all = journal_read(dir, "main");
+	ck_assert_uint_eq(json_array_size(all), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(all, 1), "event")), "rollback");
+	json_decref(all);
+	/* a journal that is nothing but a torn line starts empty */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	ck_assert_int_eq(write(fd, "{\"id\":", 6), 6);
+	close(fd);
+	j = journal_open(dir, "main", err, sizeof(err));
+	append(j, "b", "begin", true);
+	journal_close(j);
+	all = journal_read(dir, "main");
+	ck_assert_uint_eq(json_array_size(all), 1);
+	json_decref(all);
+	free(path);
+}
+END_TEST
+
 START_TEST(test_grouped_by_cutover)
 {
 	char err[256];
@@ -183,6 +220,7 @@ Suite *journal_suite(void)
 	tcase_add_test(tc, test_event_names);
 	tcase_add_test(tc, test_missing_journal_is_empty);
 	tcase_add_test(tc, test_torn_last_line_is_skipped);
+	tcase_add_test(tc, test_append_after_torn_line_survives);
 	tcase_add_test(tc, test_grouped_by_cutover);
 	tcase_add_test(tc, test_rotation_keeps_everything_readable);
 	tcase_add_test(tc, test_open_failure_says_why);
