@@ -31,6 +31,7 @@ struct job {
 	TAILQ_ENTRY(job) entry;
 	struct event_base *base;
 	char **argv;             /* owned copy */
+	char *exec_path;         /* owned: argv[0] resolved and checked just before it runs */
 	char **envp;             /* owned copy, PATH added */
 	char *name;              /* owned: basename of argv[0], prefixes log lines */
 	char *ctx_str[4];        /* owned copies behind ctx */
@@ -135,6 +136,15 @@ struct job *job_run(struct event_base *base, const char *const *argv, const char
 	if (!job->envp) {
 		job_fail(job, "an environment entry has no '='");
 		return job;
+	}
+	{
+		/* checked at config load, and again now: a symlink re-pointed since is refused, and
+		 * what runs is what was checked, not whatever the path names a moment later */
+		char why[PATH_MAX + 256];
+		if (job_resolve_checked(argv[0], &job->exec_path, why, sizeof(why)) < 0) {
+			job_fail(job, "refused to run: %s", why);
+			return job;
+		}
 	}
 	if (job_sigchld_hold(base) < 0) {
 		job_fail(job, "jobs are already running on another event loop");
@@ -378,7 +388,7 @@ static void job_child(struct job *job, int in_fd, int out_fd, int err_fd, pid_t 
 	if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
 		job_child_fail(err_fd, STAGE_SETUP);
 	job_close_from(3, err_fd);
-	execve(job->argv[0], job->argv, job->envp);
+	execve(job->exec_path, job->argv, job->envp);
 	job_child_fail(err_fd, STAGE_EXEC);
 }
 
@@ -661,6 +671,7 @@ static void job_free(struct job *job)
 	if (job->err_fd >= 0)
 		close(job->err_fd);
 	job_free_argv(job->argv);
+	free(job->exec_path);
 	job_free_argv(job->envp);
 	for (i = 0; i < ARRAY_LEN(job->ctx_str); i++)
 		free(job->ctx_str[i]);
@@ -779,16 +790,96 @@ void job_free_argv(char **argv)
 
 /* --- path safety ------------------------------------------------------------------------- */
 
+/* Every symlink met while resolving `path`, and the directory it is in, must be such that only
+ * root (or we) could have made or changed it: else whoever owns it decides what runs. */
+static int check_links(const char *path, char *err, size_t errlen)
+{
+	char cur[PATH_MAX], next[PATH_MAX], target[PATH_MAX], prefix[PATH_MAX];
+	int hops = 0;
+	size_t len;
+
+	if (strlen(path) >= sizeof(cur)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	strcpy(cur, path);
+restart:
+	for (len = 1;; len++) {
+		struct stat st, dst;
+		ssize_t n;
+		char *slash;
+
+		if (cur[len] != '/' && cur[len] != '\0')
+			continue;
+		memcpy(prefix, cur, len);
+		prefix[len] = '\0';
+		if (lstat(prefix, &st) < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			if (st.st_uid != 0 && st.st_uid != geteuid()) {
+				snprintf(err, errlen, "%s: symlink %s is owned by uid %u; it must be owned by root", path,
+					 prefix, (unsigned)st.st_uid);
+				return -1;
+			}
+			slash = strrchr(prefix, '/');
+			if (slash == prefix)
+				strcpy(next, "/");
+			else {
+				memcpy(next, prefix, (size_t)(slash - prefix));
+				next[slash - prefix] = '\0';
+			}
+			if (stat(next, &dst) < 0 || check_one(path, next, &dst, true, err, errlen) < 0) {
+				if (errno && !*err)
+					snprintf(err, errlen, "%s: directory %s: %s", path, next, strerror(errno));
+				return -1;
+			}
+			if (++hops > 40 || (n = readlink(prefix, target, sizeof(target) - 1)) < 0) {
+				snprintf(err, errlen, "%s: symlink %s: %s", path, prefix, hops > 40 ? "too many levels" :
+					 strerror(errno));
+				return -1;
+			}
+			target[n] = '\0';
+			if (target[0] == '/')
+				n = snprintf(prefix, sizeof(prefix), "%s%s", target, cur + len);
+			else
+				n = snprintf(prefix, sizeof(prefix), "%s/%s%s", next, target, cur + len);
+			if (n < 0 || (size_t)n >= sizeof(prefix)) {
+				snprintf(err, errlen, "%s: path too long", path);
+				return -1;
+			}
+			strcpy(cur, prefix);
+			goto restart;
+		}
+		if (cur[len] == '\0')
+			return 0;
+	}
+}
+
 int job_check_path(const char *path, char *err, size_t errlen)
+{
+	char *real = NULL;
+	int rc = job_resolve_checked(path, &real, err, errlen);
+	free(real);
+	return rc;
+}
+
+int job_resolve_checked(const char *path, char **real_out, char *err, size_t errlen)
 {
 	char *real, *dir;
 	struct stat st;
 	int rc = -1;
 
+	*real_out = NULL;
 	if (!path || path[0] != '/') {
 		snprintf(err, errlen, "'%s' is not an absolute path", path ? path : "");
 		return -1;
 	}
+	err[0] = '\0';
+	errno = 0;
+	if (check_links(path, err, errlen) < 0)
+		return -1;
 	if (!(real = realpath(path, NULL))) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
@@ -815,6 +906,9 @@ int job_check_path(const char *path, char *err, size_t errlen)
 			break;
 	}
 	rc = 0;
+	*real_out = realpath(path, NULL);   /* `real` was cut down to "/" above */
+	if (!*real_out)
+		rc = -1;
 out:
 	free(real);
 	return rc;

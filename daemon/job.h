@@ -72,7 +72,11 @@ int job_split_argv(const char *cmdline, char ***argv_out);
 void job_free_argv(char **argv);
 /* Whether `path` is safe to run as a hook: absolute, exists, a regular executable file owned by
  * root or us and not writable by group or others, in directories that are the same (sticky
- * directories excepted).  0, or -1 with the reason in err. */
+ * directories excepted), and every symlink met on the way owned by root or us in such a
+ * directory — nobody else can re-point what runs.  0, or -1 with the reason in err.  job_run
+ * checks again when it runs, and executes the path it resolved then. */
 int job_check_path(const char *path, char *err, size_t errlen);
+/* The same, and the resolved path (new string) in *real. */
+int job_resolve_checked(const char *path, char **real, char *err, size_t errlen);
 
 #endif

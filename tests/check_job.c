@@ -365,6 +365,53 @@ START_TEST(test_run_no_fd_leak)
 }
 END_TEST
 
+/* A hook behind a symlink that someone else could re-point is refused, at config load and when
+ * it runs (issue: a symlink in a directory owned by nobody passed, was re-pointed, and root
+ * ran nobody's script). */
+START_TEST(test_symlinks_on_the_way)
+{
+	char open_dir[128], link_in_open[160], safe_link[160], script[160], why[512];
+	const char *argv[] = { safe_link, NULL };
+	struct outcome o;
+
+	/* a directory anyone may write (no sticky bit): a symlink there can be swapped */
+	snprintf(open_dir, sizeof(open_dir), "%s/open", tmpdir);
+	ck_assert_int_eq(mkdir(open_dir, 0700), 0);
+	ck_assert_int_eq(chmod(open_dir, 0777), 0);
+	snprintf(link_in_open, sizeof(link_in_open), "%s/hook", open_dir);
+	ck_assert_int_eq(symlink("/bin/true", link_in_open), 0);
+	ck_assert_int_eq(job_check_path(link_in_open, why, sizeof(why)), -1);
+	ck_assert_msg(strstr(why, "writable by group or others") != NULL, "why: %s", why);
+
+	/* a symlink in a safe directory passes ... */
+	snprintf(safe_link, sizeof(safe_link), "%s/hook", tmpdir);
+	ck_assert_int_eq(symlink("/bin/true", safe_link), 0);
+	ck_assert_int_eq(job_check_path(safe_link, why, sizeof(why)), 0);
+	run(argv, NULL, NULL, 5000, &o);
+	ck_assert(job_result_ok(&o.r));
+	outcome_free(&o);
+	/* ... and once it leads through the open directory, running it is refused */
+	snprintf(script, sizeof(script), "%s/evil", open_dir);
+	{
+		FILE *f = fopen(script, "w");
+		ck_assert_ptr_nonnull(f);
+		fputs("#!/bin/sh\nexit 0\n", f);
+		fclose(f);
+		ck_assert_int_eq(chmod(script, 0755), 0);
+	}
+	ck_assert_int_eq(unlink(safe_link), 0);
+	ck_assert_int_eq(symlink(link_in_open, safe_link), 0);
+	run(argv, NULL, NULL, 5000, &o);
+	ck_assert(o.r.spawn_failed);
+	ck_assert_msg(strstr(o.error, "refused to run") != NULL, "error: %s", o.error);
+	outcome_free(&o);
+	unlink(safe_link);
+	unlink(link_in_open);
+	unlink(script);
+	rmdir(open_dir);
+}
+END_TEST
+
 START_TEST(test_run_missing_program)
 {
 	const char *argv[] = { "/nonexistent/cutover-hook", NULL };
@@ -849,6 +896,7 @@ Suite *job_suite(void)
 	tcase_add_test(tc, test_run_grandchild_holds_pipe);
 	tcase_add_test(tc, test_run_no_fd_leak);
 	tcase_add_test(tc, test_run_missing_program);
+	tcase_add_test(tc, test_symlinks_on_the_way);
 	tcase_add_test(tc, test_run_output_cap);
 	tcase_add_test(tc, test_run_callback_starts_next);
 	suite_add_tcase(s, tc);
