@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #define JOURNAL_MAX_BYTES (16 * 1024 * 1024)   /* never read more than this of one file */
-#define JOURNAL_ROTATE_BYTES (4 * 1024 * 1024)  /* rotated at the start of a cutover past this */
 
 struct journal {
 	int fd;
@@ -188,6 +187,82 @@ static void read_into(json_t *arr, const char *path)
 			json_decref(e);
 	}
 	free(text);
+}
+
+/* The last `max` bytes of path, from the first whole line in them; NULL if none.  *size gets
+ * the file's size. */
+static char *read_tail(const char *path, size_t max, off_t *size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *buf, *start;
+	off_t from;
+	ssize_t n;
+
+	*size = 0;
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return NULL;
+	}
+	*size = st.st_size;
+	from = st.st_size > (off_t)max ? st.st_size - (off_t)max : 0;
+	buf = xmalloc((size_t)(st.st_size - from) + 1);
+	n = pread(fd, buf, (size_t)(st.st_size - from), from);
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	start = buf;
+	if (from > 0 && (start = strchr(buf, '\n')) != NULL)   /* the first line was cut */
+		start++;
+	if (!start) {
+		free(buf);
+		return NULL;
+	}
+	memmove(buf, start, strlen(start) + 1);
+	return buf;
+}
+
+/* The cutover entries (those with an "id") of text, appended to arr. */
+static void cutover_lines_into(json_t *arr, char *text)
+{
+	char *line, *save = NULL;
+
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_t *e;
+		if (!strstr(line, "\"id\":"))   /* the watchdog's entries: not parsed at all */
+			continue;
+		e = json_loads(line, 0, NULL);
+		if (json_is_object(e) && json_object_get(e, "id"))
+			json_array_append_new(arr, e);
+		else
+			json_decref(e);
+	}
+}
+
+json_t *journal_read_recent(const char *state_dir, const char *cluster, size_t max_bytes)
+{
+	char *path = journal_path(state_dir, cluster);
+	char *old = xasprintf("%s.1", path);
+	json_t *arr = json_array();
+	off_t size = 0, old_size;
+	char *cur = read_tail(path, max_bytes, &size), *prev = NULL;
+
+	if ((size_t)size < max_bytes)   /* the rest from the rotated file */
+		prev = read_tail(old, max_bytes - (size_t)size, &old_size);
+	if (prev)
+		cutover_lines_into(arr, prev);
+	if (cur)
+		cutover_lines_into(arr, cur);
+	free(prev);
+	free(cur);
+	free(old);
+	free(path);
+	return arr;
 }
 
 json_t *journal_read(const char *state_dir, const char *cluster)

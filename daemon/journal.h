@@ -51,6 +51,14 @@ void journal_rotate_if_large(const char *state_dir, const char *cluster);
  * Lines that are not JSON objects (a torn last write) are skipped. */
 json_t *journal_read(const char *state_dir, const char *cluster);
 
+/* Only the cutover entries (with an "id") of the last max_bytes of the journal (the rotated
+ * file's tail too when the current one is shorter), oldest first: bounded work, for the API
+ * (history), whatever the journal's size.  New reference. */
+json_t *journal_read_recent(const char *state_dir, const char *cluster, size_t max_bytes);
+/* Journal files past this are rotated (at a cutover's start, and by the watchdog's appends
+ * between cutovers). */
+#define JOURNAL_ROTATE_BYTES (4 * 1024 * 1024)
+
 /* Group entries into cutovers: [{"id":…, "entries":[…]}…], oldest first (new reference). */
 json_t *journal_by_cutover(json_t *entries);
 

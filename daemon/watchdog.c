@@ -27,7 +27,12 @@
 void wd_journal(struct daemon *d, struct cluster *c, const char *event, json_t *extra)
 {
 	char err[256];
-	struct journal *j = journal_open(d->cfg->state_dir, c->cfg->name, err, sizeof(err));
+	struct journal *j;
+
+	/* between cutovers the watchdog's entries alone would grow the journal without bound */
+	if (!c->cutover)
+		journal_rotate_if_large(d->cfg->state_dir, c->cfg->name);
+	j = journal_open(d->cfg->state_dir, c->cfg->name, err, sizeof(err));
 	json_t *e = json_pack("{s:s, s:s}", "cluster", c->cfg->name, "event", event);
 	struct log_ctx ctx = { c->cfg->name, NULL, NULL, NULL };
 

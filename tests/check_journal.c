@@ -140,6 +140,48 @@ START_TEST(test_append_after_torn_line_survives)
 }
 END_TEST
 
+/* history's read is bounded: the last max bytes only, watchdog entries skipped unparsed, the
+ * rotated file's tail when the current one is short. */
+START_TEST(test_read_recent_is_bounded)
+{
+	char err[256];
+	struct journal *j = journal_open(dir, "main", err, sizeof(err));
+	json_t *all, *w;
+	int i;
+
+	append(j, "old", "begin", true);               /* far back: outside the window */
+	for (i = 0; i < 60000; i++) {                   /* about 5 MiB of the watchdog's entries */
+		w = json_pack("{s:s, s:s}", "event", "alarm_raised", "message", "a watchdog line of some length");
+		ck_assert_int_eq(journal_append(j, w, false), 0);
+		json_decref(w);
+	}
+	append(j, "new", "begin", true);
+	append(j, "new", "done", true);
+	journal_close(j);
+	all = journal_read_recent(dir, "main", 64 * 1024);
+	ck_assert_uint_eq(json_array_size(all), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(all, 0), "id")), "new");
+	json_decref(all);
+	all = journal_read_recent(dir, "main", 64 * 1024 * 1024);
+	ck_assert_uint_eq(json_array_size(all), 3);    /* the whole file: "old" too, no watchdog entry */
+	json_decref(all);
+	/* rotated: the tail of main.jsonl.1 completes a short current file */
+	journal_rotate_if_large(dir, "main");
+	{
+		char *rotated = xasprintf("%s/journal-main.jsonl.1", dir);
+		ck_assert_msg(access(rotated, F_OK) == 0, "the journal was not rotated");
+		free(rotated);
+	}
+	j = journal_open(dir, "main", err, sizeof(err));
+	append(j, "next", "begin", true);
+	journal_close(j);
+	all = journal_read_recent(dir, "main", 64 * 1024);
+	ck_assert_uint_eq(json_array_size(all), 3);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(all, 2), "id")), "next");
+	json_decref(all);
+}
+END_TEST
+
 START_TEST(test_grouped_by_cutover)
 {
 	char err[256];
@@ -221,6 +263,7 @@ Suite *journal_suite(void)
 	tcase_add_test(tc, test_missing_journal_is_empty);
 	tcase_add_test(tc, test_torn_last_line_is_skipped);
 	tcase_add_test(tc, test_append_after_torn_line_survives);
+	tcase_add_test(tc, test_read_recent_is_bounded);
 	tcase_add_test(tc, test_grouped_by_cutover);
 	tcase_add_test(tc, test_rotation_keeps_everything_readable);
 	tcase_add_test(tc, test_open_failure_says_why);

@@ -27,6 +27,9 @@
 
 static void start_for(struct switchover *sw, struct client *cl, json_t *req_id, json_t *begin_extra);
 
+/* history reads no more of the journal than this: about a thousand switchovers */
+#define HISTORY_MAX_BYTES (2 * 1024 * 1024)
+
 static struct cluster *pick_cluster(struct daemon *d, struct client *cl, const struct request *req)
 {
 	const char *name = json_string_value(json_object_get(req->args, "cluster"));
@@ -424,7 +427,8 @@ static void cmd_history(struct daemon *d, struct client *cl, const struct reques
 		if (!args_in_range(cl, req, limit_arg, 1, 100000))
 			return;
 	}
-	all = journal_read(d->cfg->state_dir, c->cfg->name);
+	/* bounded: the API answers from the loop, and the journal can be large */
+	all = journal_read_recent(d->cfg->state_dir, c->cfg->name, HISTORY_MAX_BYTES);
 	by = journal_by_cutover(all);
 	out = json_array();
 	start = json_array_size(by) > (size_t)(limit > 0 ? limit : 20) ? json_array_size(by) - (size_t)limit : 0;
