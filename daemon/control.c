@@ -104,7 +104,8 @@ static void accept_cb(evutil_socket_t fd, short what, void *arg);
 static void backoff_cb(evutil_socket_t fd, short what, void *arg);
 static void refuse_busy(struct control *ctl, int fd, const struct ucred *cred);
 static bool peer_is_admin(const struct control *ctl, const struct ucred *cred);
-static void client_new(struct control *ctl, int fd, const struct ucred *cred);
+static void client_new(struct control *ctl, int fd, const struct ucred *cred, bool admin);
+static bool admit(const struct control *ctl, const struct ucred *cred, bool admin);
 static void client_ref(struct client *c);
 static void client_unref(struct client *c);
 static void client_close(struct client *c, int prio, const char *why);
@@ -381,12 +382,40 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 			close(fd);
 			continue;
 		}
-		if (ctl->max_clients > 0 && ctl->n_clients >= ctl->max_clients) {
-			refuse_busy(ctl, fd, &cred);
-			continue;
+		{
+			bool admin = peer_is_admin(ctl, &cred);
+			if (!admit(ctl, &cred, admin)) {
+				refuse_busy(ctl, fd, &cred);
+				continue;
+			}
+			client_new(ctl, fd, &cred, admin);
 		}
-		client_new(ctl, fd, &cred);
 	}
+}
+
+/* Room that no unprivileged client can take: max_clients / 8 (at least 1) of the pool is kept
+ * for root and the admins, who may also go that far past max_clients — so that an abort always
+ * gets through — and one uid that is not an admin holds at most a quarter of the pool (events
+ * subscriptions included). */
+static int admin_room(const struct control *ctl)
+{
+	return ctl->max_clients / 8 > 1 ? ctl->max_clients / 8 : 1;
+}
+
+static bool admit(const struct control *ctl, const struct ucred *cred, bool admin)
+{
+	const struct client *c;
+	int same = 0, per_uid = ctl->max_clients / 4 > 1 ? ctl->max_clients / 4 : 1;
+
+	if (ctl->max_clients <= 0)
+		return true;
+	if (admin)
+		return ctl->n_clients < ctl->max_clients + admin_room(ctl);
+	if (ctl->n_clients >= ctl->max_clients - admin_room(ctl))
+		return false;
+	TAILQ_FOREACH(c, &ctl->clients, entry)
+		same += c->uid == cred->uid && !c->admin;
+	return same < per_uid;
 }
 
 static void backoff_cb(evutil_socket_t fd, short what, void *arg)
@@ -458,7 +487,7 @@ static bool peer_is_admin(const struct control *ctl, const struct ucred *cred)
 	return admin;
 }
 
-static void client_new(struct control *ctl, int fd, const struct ucred *cred)
+static void client_new(struct control *ctl, int fd, const struct ucred *cred, bool admin)
 {
 	struct client *c = xcalloc(1, sizeof(*c));
 
@@ -467,7 +496,7 @@ static void client_new(struct control *ctl, int fd, const struct ucred *cred)
 	c->uid = cred->uid;
 	c->gid = cred->gid;
 	c->pid = cred->pid;
-	c->admin = peer_is_admin(ctl, cred);
+	c->admin = admin;
 	c->refs = 1;
 	c->connected = true;
 	c->in = evbuffer_new();

@@ -712,38 +712,91 @@ START_TEST(test_limit_max_line_accepted)
 }
 END_TEST
 
+/* The pool (max_clients 8): one uid that is not an admin holds at most a quarter of it (2),
+ * all of them together all but the eighth kept for admins (7); root gets in whatever the others
+ * hold, and even that far past max_clients (9), so that an abort always gets through. */
 START_TEST(test_limit_client_cap)
 {
 	struct control_opts o = default_opts();
-	struct cli *a, *b, *c, *d;
+	struct cli *cl[12], *busy, *root1, *root2;
 	json_t *r;
+	int i, n = 0;
 
-	o.max_clients = 2;
+	o.max_clients = 8;
 	start(&o);
-	a = cli_connect();
-	b = cli_connect();
+	for (i = 0; i < 2; i++)
+		cl[n++] = cli_wrap(connect_as(65534, 65534));
 	want_count = 2;
 	ck_assert(wait_for(count_reached));
-	c = cli_connect();
-	r = cli_expect_reply(c);
-	expect_error(r, "BUSY", "too many clients (max 2)");
-	ck_assert(json_is_null(json_object_get(r, "id")));
+	busy = cli_wrap(connect_as(65534, 65534));   /* a third for the same uid */
+	r = cli_expect_reply(busy);
+	expect_error(r, "BUSY", "too many clients (max 8)");
 	json_decref(r);
-	ck_assert(cli_wait_eof(c));
-	cli_close(c);
-	ck_assert_int_eq(control_client_count(ctl), 2);
-
-	/* A freed slot is usable again. */
-	cli_close(a);
-	want_count = 1;
+	cli_close(busy);
+	for (i = 0; i < 5; i++)   /* five more uids: 7 in all */
+		cl[n++] = cli_wrap(connect_as(60000 + (uid_t)i, 60000 + (gid_t)i));
+	want_count = 7;
 	ck_assert(wait_for(count_reached));
-	d = cli_connect();
-	cli_puts(d, "{\"cmd\":\"version\"}\n");
-	r = cli_expect_reply(d);
+	busy = cli_wrap(connect_as(60010, 60010));   /* the eighth slot is the admins' */
+	r = cli_expect_reply(busy);
+	expect_error(r, "BUSY", "too many clients");
+	json_decref(r);
+	cli_close(busy);
+	root1 = cli_connect();
+	root2 = cli_connect();
+	cli_puts(root2, "{\"cmd\":\"version\"}\n");
+	r = cli_expect_reply(root2);
 	expect_echo(r, "version");
 	json_decref(r);
-	cli_close(b);
-	cli_close(d);
+	busy = cli_connect();   /* 10th: past the admins' room too */
+	r = cli_expect_reply(busy);
+	expect_error(r, "BUSY", "too many clients");
+	json_decref(r);
+	cli_close(busy);
+
+	/* A freed slot is usable again. */
+	cli_close(root1);
+	cli_close(root2);
+	cli_close(cl[0]);
+	want_count = 6;
+	ck_assert(wait_for(count_reached));
+	cl[0] = cli_wrap(connect_as(65534, 65534));
+	cli_puts(cl[0], "{\"cmd\":\"version\"}\n");
+	r = cli_expect_reply(cl[0]);
+	expect_echo(r, "version");
+	json_decref(r);
+	for (i = 0; i < n; i++)
+		cli_close(cl[i]);
+}
+END_TEST
+
+/* The issue's case: with the default pool (64), nobody opening 63 connections that subscribe to
+ * events gets 16 of them, and root's request still gets through. */
+START_TEST(test_limit_root_never_locked_out)
+{
+	struct control_opts o = default_opts();
+	struct cli *cl[63], *root;
+	json_t *r;
+	int i, accepted = 0;
+
+	o.max_clients = 64;
+	start(&o);
+	for (i = 0; i < 63; i++) {
+		cl[i] = cli_wrap(connect_as(65534, 65534));
+		cli_puts(cl[i], "{\"cmd\":\"events\"}\n");
+	}
+	want_count = 16;
+	ck_assert(wait_for(count_reached));
+	root = cli_connect();
+	cli_puts(root, "{\"cmd\":\"version\"}\n");
+	r = cli_expect_reply(root);
+	expect_echo(r, "version");
+	json_decref(r);
+	accepted = control_client_count(ctl) - 1;
+	ck_assert_int_eq(accepted, 16);
+	for (i = 0; i < 63; i++)
+		cli_close(cl[i]);
+	cli_close(root);
 }
 END_TEST
 
@@ -978,7 +1031,7 @@ START_TEST(test_update_mode_and_limits)
 {
 	struct control_opts o = default_opts();
 	struct stat st;
-	struct cli *a, *b;
+	struct cli *a, *b, *c;
 	json_t *r;
 
 	start(&o);
@@ -988,14 +1041,16 @@ START_TEST(test_update_mode_and_limits)
 	ck_assert_int_eq(stat(sock_path, &st), 0);
 	ck_assert_int_eq(st.st_mode & 07777, 0600);
 	a = cli_connect();
-	want_count = 1;
+	b = cli_connect();   /* root: the room kept for admins */
+	want_count = 2;
 	ck_assert(wait_for(count_reached));
-	b = cli_connect();
-	r = cli_expect_reply(b);
+	c = cli_connect();
+	r = cli_expect_reply(c);
 	expect_error(r, "BUSY", "(max 1)");
 	json_decref(r);
 	cli_close(a);
 	cli_close(b);
+	cli_close(c);
 }
 END_TEST
 
@@ -1037,6 +1092,7 @@ Suite *control_suite(void)
 	tcase_add_test(tc, test_limit_oversize_line);
 	tcase_add_test(tc, test_limit_max_line_accepted);
 	tcase_add_test(tc, test_limit_client_cap);
+	tcase_add_test(tc, test_limit_root_never_locked_out);
 	tcase_add_test(tc, test_limit_idle_timeout);
 	tcase_add_test(tc, test_limit_accept_emfile);
 	suite_add_tcase(s, tc);
