@@ -46,6 +46,9 @@
 #define ACCEPT_BATCH 16                       /* accepts per wakeup, so one loop turn stays short */
 #define READ_CHUNK (PROTO_MAX_LINE + 2)
 #define MAX_PENDING_OUTPUT (8u * 1024 * 1024) /* a reader this far behind is stuck: drop it */
+/* All clients' pending output together: past it the one furthest behind is dropped, so that
+ * many slow readers cannot take the daemon's memory between them. */
+#define MAX_TOTAL_OUTPUT (32u * 1024 * 1024)
 #define WRITE_IOV 16
 #define ACCEPT_BACKOFF_MS 1000
 
@@ -106,6 +109,7 @@ static void refuse_busy(struct control *ctl, int fd, const struct ucred *cred);
 static bool peer_is_admin(const struct control *ctl, const struct ucred *cred);
 static void client_new(struct control *ctl, int fd, const struct ucred *cred, bool admin);
 static bool admit(const struct control *ctl, const struct ucred *cred, bool admin);
+static bool output_over_budget(struct control *ctl, struct client *c);
 static void client_ref(struct client *c);
 static void client_unref(struct client *c);
 static void client_close(struct client *c, int prio, const char *why);
@@ -805,8 +809,36 @@ void client_send(struct client *c, json_t *msg)
 		client_close(c, LOG_DEBUG, "output queue full");
 		return;
 	}
+	if (output_over_budget(c->ctl, c))
+		return;   /* c itself was the one furthest behind, and is gone */
 	if (!event_pending(c->ev_write, EV_WRITE, NULL))
 		event_add(c->ev_write, NULL);
+}
+
+/* Over MAX_TOTAL_OUTPUT in all: drop the clients furthest behind until under it.  True if c
+ * was dropped. */
+static bool output_over_budget(struct control *ctl, struct client *c)
+{
+	bool dropped_c = false;
+
+	for (;;) {
+		struct client *k, *worst = NULL;
+		size_t total = 0, most = 0;
+		TAILQ_FOREACH(k, &ctl->clients, entry) {
+			size_t n = evbuffer_get_length(k->out);
+			total += n;
+			if (n > most) {
+				most = n;
+				worst = k;
+			}
+		}
+		if (total <= MAX_TOTAL_OUTPUT || !worst)
+			return dropped_c;
+		log_warn("control: dropping client pid %d uid %u: %zu bytes of output pending, the most of all "
+			 "(%zu in all, budget %u)", (int)worst->pid, (unsigned)worst->uid, most, total, MAX_TOTAL_OUTPUT);
+		dropped_c |= worst == c;
+		client_close(worst, LOG_DEBUG, "output budget");
+	}
 }
 
 void client_reply_ok(struct client *c, json_t *id, json_t *result)
@@ -872,17 +904,34 @@ void client_subscribe(struct client *c, json_t *id, const char *cluster)
 
 void control_broadcast(struct control *ctl, json_t *event)
 {
-	struct client *c, *next;
+	struct client *c, **v = NULL;
 	const char *cluster = json_string_value(json_object_get(event, "cluster"));
+	size_t n = 0, i;
 
-	for (c = TAILQ_FIRST(&ctl->clients); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, entry);
-		if (!c->subscribed)
+	/* Sending may drop any client (the output budget), not only the one sent to: the
+	 * subscribers are held first, and each is sent to only while still connected. */
+	TAILQ_FOREACH(c, &ctl->clients, entry) {
+		if (!c->subscribed || (cluster && c->sub_cluster && strcmp(cluster, c->sub_cluster)))
 			continue;
-		if (cluster && c->sub_cluster && strcmp(cluster, c->sub_cluster))
-			continue;
-		client_send(c, proto_stream_line(c->sub_id, "event", json_deep_copy(event)));
+		v = xrealloc(v, (n + 1) * sizeof(*v));
+		client_ref(c);
+		v[n++] = c;
 	}
+	for (i = 0; i < n; i++) {
+		if (v[i]->connected)
+			client_send(v[i], proto_stream_line(v[i]->sub_id, "event", json_deep_copy(event)));
+		client_unref(v[i]);
+	}
+	free(v);
+}
+
+size_t control_output_pending(const struct control *ctl)
+{
+	const struct client *c;
+	size_t total = 0;
+	TAILQ_FOREACH(c, &ctl->clients, entry)
+		total += evbuffer_get_length(c->out);
+	return total;
 }
 
 uid_t client_uid(const struct client *c)

@@ -42,6 +42,8 @@ void control_update(struct control *ctl, const struct control_opts *o);
 /* Close the listener (unlinking the path unless inherited) and every client. */
 void control_free(struct control *ctl);
 int control_client_count(const struct control *ctl);
+/* Output queued for all clients together (bounded: see cutoverd-api(7), Clients). */
+size_t control_output_pending(const struct control *ctl);
 
 /* Send one message (stolen) as a line.  Output is queued; EV_WRITE is armed only while queued.
  * A client whose queue passes 8 MiB (a stuck reader of events) is dropped. */

@@ -1025,6 +1025,42 @@ START_TEST(test_broadcast_drops_stuck_reader)
 }
 END_TEST
 
+/* Six readers that never read: each alone may queue 8 MiB, all of them together no more than
+ * 32 MiB — the one furthest behind is dropped first. */
+START_TEST(test_broadcast_total_output_bounded)
+{
+	struct control_opts o = default_opts();
+	struct cli *cl[6];
+	json_t *ev;
+	char *pad = xmalloc(60001);
+	size_t most = 0;
+	int i;
+
+	start(&o);
+	for (i = 0; i < 6; i++) {
+		cl[i] = cli_connect();
+		cli_puts(cl[i], "{\"cmd\":\"events\"}\n");
+		json_decref(cli_expect_reply(cl[i]));
+	}
+	memset(pad, 'p', 60000);
+	pad[60000] = '\0';
+	ev = json_pack("{s:s}", "pad", pad);
+	for (i = 0; i < 200; i++) {
+		size_t now;
+		control_broadcast(ctl, ev);   /* no loop turn: nothing is written meanwhile */
+		now = control_output_pending(ctl);
+		if (now > most)
+			most = now;
+	}
+	json_decref(ev);
+	free(pad);
+	ck_assert_msg(most <= 32u * 1024 * 1024, "%zu bytes pending at most", most);
+	ck_assert_int_lt(control_client_count(ctl), 6);   /* the budget dropped some */
+	for (i = 0; i < 6; i++)
+		cli_close(cl[i]);
+}
+END_TEST
+
 /* --- control_update --- */
 
 START_TEST(test_update_mode_and_limits)
@@ -1110,6 +1146,7 @@ Suite *control_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_broadcast_filters);
 	tcase_add_test(tc, test_broadcast_drops_stuck_reader);
+	tcase_add_test(tc, test_broadcast_total_output_bounded);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("control_update");
