@@ -83,7 +83,9 @@ static void cluster_header(FILE *out, const json_t *cl, const struct render_opts
 
 /* ---- status ----------------------------------------------------------------------------- */
 
-int render_status(FILE *out, const json_t *result, const struct render_opts *o)
+/* Each cluster of a status or topology result through fn, a blank line between them. */
+static int each_cluster(FILE *out, const json_t *result, const struct render_opts *o,
+			void (*fn)(FILE *, const json_t *, const struct render_opts *))
 {
 	const json_t *clusters = jget(result, "clusters"), *cl;
 	size_t i;
@@ -97,9 +99,14 @@ int render_status(FILE *out, const json_t *result, const struct render_opts *o)
 	json_array_foreach(clusters, i, cl) {
 		if (i > 0)
 			fputc('\n', out);
-		status_cluster(out, cl, o);
+		fn(out, cl, o);
 	}
 	return 0;
+}
+
+int render_status(FILE *out, const json_t *result, const struct render_opts *o)
+{
+	return each_cluster(out, result, o, status_cluster);
 }
 
 static void status_cluster(FILE *out, const json_t *cl, const struct render_opts *o)
@@ -452,21 +459,7 @@ static void status_verdict(FILE *out, const json_t *cl, const struct render_opts
 
 int render_topology(FILE *out, const json_t *result, const struct render_opts *o)
 {
-	const json_t *clusters = jget(result, "clusters"), *cl;
-	size_t i;
-
-	if (!json_is_array(clusters))
-		return -1;
-	if (json_array_size(clusters) == 0) {
-		fputs("no clusters\n", out);
-		return 0;
-	}
-	json_array_foreach(clusters, i, cl) {
-		if (i > 0)
-			fputc('\n', out);
-		topo_cluster(out, cl, o);
-	}
-	return 0;
+	return each_cluster(out, result, o, topo_cluster);
 }
 
 static void topo_cluster(FILE *out, const json_t *cl, const struct render_opts *o)
