@@ -1380,7 +1380,9 @@ bool it_follows(int server, int source)
 bool it_lag_known(const char *name)
 {
 	json_t *st = it_status();
-	bool ok = json_is_integer(json_object_get(it_server(st, name), "lag_ms"));
+	/* a primary shows lag 0: what counts is the lag of the replica it has become */
+	bool ok = json_is_integer(json_object_get(it_server(st, name), "lag_ms")) &&
+		  !strcmp(it_get_str(it_server(st, name), "role") ?: "", "replica");
 	json_decref(st);
 	return ok;
 }

@@ -200,8 +200,9 @@ int it_writable_count(void);
 const char *it_name_of(int server);
 /* The server replicates from `source` with both threads running. */
 bool it_follows(int server, int source);
-/* cutoverd's status shows a heartbeat lag for the server (after a switchover it is unknown until
- * the new primary's first heartbeat arrives, and preflight refuses an unknown lag). */
+/* cutoverd's status shows the server as a replica with a heartbeat lag (after a switchover it is
+ * unknown until the new primary's first heartbeat arrives, and preflight refuses an unknown
+ * lag; a primary's lag of 0 does not count). */
 bool it_lag_known(const char *name);
 /* A write through HAProxy's write port as the application account: the server_id it landed
  * on, or 0 (message in err). */
