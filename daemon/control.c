@@ -91,6 +91,16 @@ struct control {
 	size_t n_admin_uids;
 	gid_t *admin_gids;            /* owned */
 	size_t n_admin_gids;
+	/* NSS answers (is this uid in an admin group?), kept a minute: a look-up runs on the loop,
+	 * and with LDAP or SSSD behind NSS it can take long */
+	struct nss_answer {
+		uid_t uid;
+		gid_t gid;
+		bool admin;
+		int64_t until_ms;     /* monotonic; 0 = empty */
+	} nss[32];
+	size_t nss_next;
+	unsigned long nss_lookups;
 	control_dispatch_fn fn;
 	void *arg;
 	struct client_list clients;
@@ -106,7 +116,7 @@ static int adopt_socket(struct control *ctl, int fd, char *err, size_t errlen);
 static void accept_cb(evutil_socket_t fd, short what, void *arg);
 static void backoff_cb(evutil_socket_t fd, short what, void *arg);
 static void refuse_busy(struct control *ctl, int fd, const struct ucred *cred);
-static bool peer_is_admin(const struct control *ctl, const struct ucred *cred);
+static bool peer_is_admin(struct control *ctl, const struct ucred *cred);
 static void client_new(struct control *ctl, int fd, const struct ucred *cred, bool admin);
 static bool admit(const struct control *ctl, const struct ucred *cred, bool admin);
 static bool output_over_budget(struct control *ctl, struct client *c);
@@ -139,6 +149,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 
 static void copy_admins(struct control *ctl, const struct control_opts *o)
 {
+	memset(ctl->nss, 0, sizeof(ctl->nss));   /* new admin groups: every answer is stale */
 	free(ctl->admin_uids);
 	free(ctl->admin_gids);
 	ctl->admin_uids = NULL;
@@ -446,8 +457,9 @@ static void refuse_busy(struct control *ctl, int fd, const struct ucred *cred)
 }
 
 /* uid 0, an admin uid, an admin primary gid, or any group the user is a member of.
- * getpwuid/getgrouplist go through NSS; they run only when admin groups are configured. */
-static bool peer_is_admin(const struct control *ctl, const struct ucred *cred)
+ * getpwuid/getgrouplist go through NSS; they run only when admin groups are configured, and their
+ * answer is kept a minute (control->nss): with LDAP or SSSD behind NSS a look-up can take long. */
+static bool peer_is_admin(struct control *ctl, const struct ucred *cred)
 {
 	struct passwd pw, *res = NULL;
 	gid_t *groups;
@@ -467,7 +479,12 @@ static bool peer_is_admin(const struct control *ctl, const struct ucred *cred)
 			return true;
 	if (ctl->n_admin_gids == 0)
 		return false;
+	for (k = 0; k < ARRAY_LEN(ctl->nss); k++)
+		if (ctl->nss[k].until_ms > now_mono_ms() && ctl->nss[k].uid == cred->uid &&
+		    ctl->nss[k].gid == cred->gid)
+			return ctl->nss[k].admin;
 
+	ctl->nss_lookups++;
 	bufsz = sysconf(_SC_GETPW_R_SIZE_MAX);
 	if (bufsz < 1024)
 		bufsz = 16384;
@@ -488,6 +505,11 @@ static bool peer_is_admin(const struct control *ctl, const struct ucred *cred)
 			admin = groups[i] == ctl->admin_gids[k];
 	free(groups);
 	free(buf);
+	ctl->nss[ctl->nss_next].uid = cred->uid;
+	ctl->nss[ctl->nss_next].gid = cred->gid;
+	ctl->nss[ctl->nss_next].admin = admin;
+	ctl->nss[ctl->nss_next].until_ms = now_mono_ms() + 60000;
+	ctl->nss_next = (ctl->nss_next + 1) % ARRAY_LEN(ctl->nss);
 	return admin;
 }
 
@@ -923,6 +945,11 @@ void control_broadcast(struct control *ctl, json_t *event)
 		client_unref(v[i]);
 	}
 	free(v);
+}
+
+unsigned long control_nss_lookups(const struct control *ctl)
+{
+	return ctl->nss_lookups;
 }
 
 size_t control_output_pending(const struct control *ctl)

@@ -44,6 +44,8 @@ void control_free(struct control *ctl);
 int control_client_count(const struct control *ctl);
 /* Output queued for all clients together (bounded: see cutoverd-api(7), Clients). */
 size_t control_output_pending(const struct control *ctl);
+/* How many times admin groups were looked up through NSS (answers are kept a minute). */
+unsigned long control_nss_lookups(const struct control *ctl);
 
 /* Send one message (stolen) as a line.  Output is queued; EV_WRITE is armed only while queued.
  * A client whose queue passes 8 MiB (a stuck reader of events) is dropped. */

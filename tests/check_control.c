@@ -650,6 +650,33 @@ START_TEST(test_access_admin_ids)
 		control_free(ctl);
 		ctl = NULL;
 	}
+
+	/* NSS is asked once a minute per peer, not at every connection; new admin groups forget
+	 * every answer */
+	gids[0] = NOBODY;
+	o.admin_uids = uids;
+	o.n_admin_uids = 1;
+	o.admin_gids = gids;
+	o.n_admin_gids = 1;
+	start(&o);
+	for (i = 0; i < 3; i++) {
+		cl = cli_wrap(connect_as(NOBODY, 4242));
+		cli_puts(cl, "{\"cmd\":\"reload\"}\n");
+		r = cli_expect_reply(cl);
+		ck_assert_msg(json_is_true(json_object_get(r, "ok")), "connection %zu: not an admin", i);
+		json_decref(r);
+		cli_close(cl);
+	}
+	ck_assert_uint_eq(control_nss_lookups(ctl), 1);
+	gids[0] = 4243;
+	control_update(ctl, &o);
+	cl = cli_wrap(connect_as(NOBODY, 4242));
+	cli_puts(cl, "{\"cmd\":\"reload\"}\n");
+	r = cli_expect_reply(cl);
+	ck_assert_msg(!json_is_true(json_object_get(r, "ok")), "still an admin after the admin groups changed");
+	json_decref(r);
+	cli_close(cl);
+	ck_assert_uint_eq(control_nss_lookups(ctl), 2);
 }
 END_TEST
 
