@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -108,6 +109,24 @@ static char *dir_of(const char *path)
 	return d;
 }
 
+/* systemd starts services with a soft limit of 1,024 descriptors and a far higher hard one:
+ * clients of the control socket and /metrics must not starve the pollers, so the soft limit
+ * goes up to the hard one (at most 65,536). */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	rlim_t want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			log_info("descriptors: soft limit raised to %llu", (unsigned long long)want);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -164,6 +183,7 @@ int main(int argc, char **argv)
 	d.started_real_us = now_real_us();
 	d.started_mono_us = now_mono_us();
 	d.inherited_fd = -1;
+	raise_nofile();
 	d.base = event_base_new();
 	if (!d.base) {
 		fprintf(stderr, "cutoverd: cannot create the event loop\n");

@@ -19,17 +19,20 @@
 #include "watchdog.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -69,8 +72,71 @@ static struct {
 	struct evhttp *http;          /* NULL when not listening */
 	struct evconnlistener *lev;   /* borrowed from http */
 	struct event *backoff;
+	struct event *guard;          /* the descriptor guard's timer */
+	bool guarded;                 /* the guard paused accepting */
 	char *address;                /* owned: what it listens on */
 } m;
+
+/* The pollers, routers and the control socket must never run out of descriptors because of
+ * /metrics clients (it has no authentication and evhttp no connection cap): while the daemon's
+ * open descriptors come within a reserve (a quarter of the limit, at most 256) of it, no new
+ * metrics connection is accepted — checked at every accept, which stops the accept loop at
+ * once, and every METRICS_GUARD_MS to start again; idle ones are closed by the HTTP timeout. */
+#define METRICS_FD_RESERVE 256
+#define METRICS_GUARD_MS 100
+
+static long open_descriptors(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
+	long n = 0;
+
+	if (!dir)
+		return -1;
+	while ((e = readdir(dir)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(dir);
+	return n;
+}
+
+/* Stop or start accepting as the descriptors left say. */
+static void guard_check(void)
+{
+	struct rlimit rl;
+	long open = open_descriptors();
+	rlim_t reserve = 0;
+	bool tight = false;
+
+	if (open >= 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		reserve = rl.rlim_cur / 4 < METRICS_FD_RESERVE ? rl.rlim_cur / 4 : METRICS_FD_RESERVE;
+		tight = (rlim_t)open + reserve >= rl.rlim_cur;
+	}
+	if (m.lev && tight && !m.guarded) {
+		log_warn("metrics: %ld descriptors open of %llu: not accepting metrics connections until some are "
+			 "closed (a reserve of %llu is kept for the pollers)", open, (unsigned long long)rl.rlim_cur,
+			 (unsigned long long)reserve);
+		evconnlistener_disable(m.lev);
+		m.guarded = true;
+	} else if (m.lev && !tight && m.guarded) {
+		log_notice("metrics: %ld descriptors open: accepting metrics connections again", open);
+		evconnlistener_enable(m.lev);
+		m.guarded = false;
+	}
+}
+
+static void on_guard(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval tv = { 0, METRICS_GUARD_MS * 1000 };
+	guard_check();
+	evtimer_add(m.guard, &tv);
+}
+
+/* evhttp asks for each connection it accepts: the place to see how many are open. */
+static struct bufferevent *new_connection(struct event_base *base, void *arg)
+{
+	guard_check();
+	return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+}
 
 /* ------------------------------------------------------------------------------------------ */
 /* the listener */
@@ -149,6 +215,7 @@ static int listener_open(struct event_base *base, const char *address)
 	/* Every method reaches on_request, which answers 405 itself (evhttp would say 501). */
 	evhttp_set_allowed_methods(m.http, ALL_METHODS);
 	evhttp_set_gencb(m.http, on_request, NULL);
+	evhttp_set_bevcb(m.http, new_connection, NULL);
 	if (!(bound = evhttp_accept_socket_with_handle(m.http, fd))) {
 		log_err("metrics: cannot listen on %s: evhttp refused the socket", address);
 		evhttp_free(m.http);
@@ -159,6 +226,9 @@ static int listener_open(struct event_base *base, const char *address)
 	m.lev = evhttp_bound_socket_get_listener(bound);
 	evconnlistener_set_error_cb(m.lev, on_accept_error);
 	m.backoff = evtimer_new(base, on_backoff, NULL);
+	m.guard = evtimer_new(base, on_guard, NULL);
+	m.guarded = false;
+	on_guard(-1, 0, NULL);
 	m.address = xstrdup(address);
 	log_notice("metrics: listening on http://%s/metrics", address);
 	return 0;
@@ -168,6 +238,9 @@ static void listener_close(void)
 {
 	if (m.backoff)
 		event_free(m.backoff);
+	if (m.guard)
+		event_free(m.guard);
+	m.guard = NULL;
 	if (m.http)
 		evhttp_free(m.http);   /* closes the socket and open connections */
 	free(m.address);
@@ -194,7 +267,7 @@ static void on_accept_error(struct evconnlistener *lev, void *arg)
 
 static void on_backoff(evutil_socket_t fd, short what, void *arg)
 {
-	if (m.lev)
+	if (m.lev && !m.guarded)
 		evconnlistener_enable(m.lev);
 }
 

@@ -468,12 +468,64 @@ static void hanging_hook_killed(void)
 	daemon_base();
 }
 
+static bool metrics_answers(void)
+{
+	int code = 0;
+	char *body = http_get("/metrics", &code);
+	free(body);
+	return code == 200;
+}
+
+/* Hundreds of idle /metrics clients do not starve the pollers of descriptors: with the daemon
+ * held to 100, 400 idle connections leave it able to open the connections a dry run needs. */
+static void descriptors_kept_for_pollers(void)
+{
+	char pid[16], lim[32], *out = NULL;
+	const char *argv[] = { "/usr/bin/prlimit", "--pid", pid, lim, NULL };
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int fds[400], i, opened = 0;
+	long mark;
+	json_t *r;
+
+	daemon_with(NULL);
+	snprintf(pid, sizeof(pid), "%d", (int)it.daemon);
+	snprintf(lim, sizeof(lim), "--nofile=100:100");
+	ck_assert_msg(it_run(argv, true, &out, 10000) == 0, "prlimit: %s", out ? out : "");
+	free(out);
+	mark = it_daemon_log_mark();
+	sa.sin_port = htons((uint16_t)metrics_port());
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (i = 0; i < 400; i++) {
+		/* non-blocking: past the listen backlog a connect would wait for minutes; in waves of
+		 * 20, so that the backlog (32) has been accepted from before the next */
+		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fds[i] >= 0 && (connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EINPROGRESS))
+			opened++;
+		if (i % 20 == 19)
+			it_sleep_ms(50);
+	}
+	it_sleep_ms(1000);
+	it_note("%d idle connections to /metrics opened (the backlog takes what is not accepted)", opened);
+	r = it_switchover(json_pack("{s:s, s:b}", "to", "db2", "dry_run", 1), 20000, NULL);
+	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "dry run with the idle clients: %s", it_json_str(r));
+	json_decref(r);
+	ck_assert_msg(it_daemon_log_since(mark, "not accepting metrics connections"),
+		      "the descriptor guard did not stop accepting");
+	for (i = 0; i < 400; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	/* evhttp closes what it accepted after its idle timeout; then /metrics answers again */
+	ck_assert_msg(IT_WAIT_UNTIL(20000, metrics_answers()), "/metrics does not answer again after the clients left");
+	daemon_base();
+}
+
 static const struct it_case cases[] = {
 	{ "metrics_match_servers", metrics_match_servers },
 	{ "sql_thread_gauge", sql_thread_gauge },
 	{ "hook_receives_event", hook_receives_event },
 	{ "switchover_milestones", switchover_milestones },
 	{ "hanging_hook_killed", hanging_hook_killed },
+	{ "descriptors_kept_for_pollers", descriptors_kept_for_pollers },
 };
 
 Suite *it_metrics_suite(void)
