@@ -1,8 +1,9 @@
-/* The switchover engine's insides, shared by switchover.c (the planned switchover) and
- * failover.c (the emergency failover, which skips drain and catch-up and fences a dead
- * primary by SQL or STONITH).  Not for anyone else: the public face is switchover.h. */
-#ifndef CUTOVER_SWITCHOVER_IMPL_H
-#define CUTOVER_SWITCHOVER_IMPL_H
+/* The cutover engine's insides, shared by the files of daemon/cutover/: the plans (plan.c),
+ * the engine that runs them (engine.c), one file per step, the undo chain (rollback.c), the
+ * recovery after a restart (recovery.c), the report (report.c) and the API commands (cmd.c).
+ * Not for anyone else: the public face is switchover.h. */
+#ifndef CUTOVER_ENGINE_H
+#define CUTOVER_ENGINE_H
 
 #include <event2/event.h>
 #include <jansson.h>
@@ -23,7 +24,6 @@ struct fence_op;
 struct router_call;
 struct journal;
 struct job;
-struct client;
 
 enum phase { PH_PREFLIGHT, PH_DRAIN, PH_CATCHUP, PH_FENCE, PH_SYNC, PH_PROMOTE, PH_VERIFY, PH__COUNT };
 enum sw_state { SW_RUNNING, SW_PAUSED, SW_ROLLING_BACK, SW_DONE, SW_ROLLED_BACK, SW_FAILED, SW_INTERRUPTED };
@@ -134,7 +134,7 @@ struct switchover {
 	int64_t catchup_started_us;
 	bool verify_waiting;
 
-	/* failover (failover.c): the old primary is dead */
+	/* failover: the old primary is dead */
 	bool failover, automatic, assume_fenced, without_routers;
 	char *deferred_failure;         /* owned: a failure past the point of no return; independent steps still run */
 	bool cand_io_stopped;           /* STOP SLAVE IO_THREAD ran on the candidate */
@@ -230,9 +230,9 @@ int sw_routers_each(struct switchover *sw, size_t op_offset, router_cb done);
 /* switchover_free: router calls still in flight are dropped when they answer. */
 void sw_router_calls_detach(struct switchover *sw);
 #define ROUTER_OP(field) offsetof(struct router_ops, field)
-/* Replicas following the new primary (switchover.c): sw_follow repoints one (counting itself in
- * sw->pending); whoever added to pending calls sw_follower_finished once done.  f_follow
- * (failover.c) checks for errant transactions first. */
+/* Replicas following the new primary (promote.c): sw_follow repoints one (counting itself in
+ * sw->pending); whoever added to pending calls sw_follower_finished once done.  f_follow (the
+ * failover's) checks for errant transactions first. */
 void sw_follow(struct switchover *sw, struct db *db, const struct server *s, bool demote);
 void sw_follower_finished(struct switchover *sw);
 void f_follow(struct switchover *sw, struct db *db, const struct server *s, bool demote);
