@@ -143,11 +143,16 @@ static void long_writes_listed(struct db *db, struct db_result *res, void *arg)
 	sw_timer_arm(sw, 50, drain_again);
 }
 
-static void long_writes_round(struct switchover *sw)
+void sw_list_long_writes(struct switchover *sw, void (*fn)(struct db *, struct db_result *, void *))
 {
 	char *q = xasprintf(sw_flavor_of(sw->old)->sql[SQL_LONG_WRITES], sw_ccfg(sw)->fence_budget_ms);
-	sw_db_run1(sw, sw->db_old, q, sw->d->cfg->connect_timeout_ms + sw->d->cfg->query_timeout_ms, long_writes_listed);
+	sw_db_run1(sw, sw->db_old, q, sw->d->cfg->connect_timeout_ms + sw->d->cfg->query_timeout_ms, fn);
 	free(q);
+}
+
+static void long_writes_round(struct switchover *sw)
+{
+	sw_list_long_writes(sw, long_writes_listed);
 }
 
 void enter_drain(struct switchover *sw)

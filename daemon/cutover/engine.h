@@ -171,6 +171,10 @@ void f_enter_preflight(struct switchover *sw);
 void f_enter_fence(struct switchover *sw);
 void f_enter_sync(struct switchover *sw);
 
+/* The write statements on the old primary running longer than the fence budget, rows (id, user,
+ * time_ms, info), to fn (drain.c; the fence uses it between tries too). */
+void sw_list_long_writes(struct switchover *sw, void (*fn)(struct db *, struct db_result *, void *));
+
 /* The old primary's client sessions that could still commit (and all of them with
  * kill_sessions) are cut, then `then` runs (NULL: nothing); fence.c. */
 void sw_cut_sessions(struct switchover *sw, void (*then)(struct switchover *));

@@ -194,10 +194,7 @@ static void fence_blockers_listed(struct db *db, struct db_result *res, void *ar
 
 static void fence_wait_round(struct switchover *sw)
 {
-	char *q = xasprintf(sw_flavor_of(sw->old)->sql[SQL_LONG_WRITES], sw_ccfg(sw)->fence_budget_ms);
-	sw_db_run1(sw, sw->db_old, q, sw->d->cfg->connect_timeout_ms + sw->d->cfg->query_timeout_ms,
-		   fence_blockers_listed);
-	free(q);
+	sw_list_long_writes(sw, fence_blockers_listed);
 }
 
 static void fence_undone(struct db *db, struct db_result *res, void *arg)
