@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -1037,6 +1038,31 @@ START_TEST(plans_are_well_formed)
 }
 END_TEST
 
+/* Between cutovers the watchdog's own entries rotate a journal past 4 MiB (a cutover's start
+ * did so before, and the watchdog alone grew it without bound). */
+START_TEST(watchdog_entries_rotate_the_journal)
+{
+	char *path = xasprintf("%s/journal-t.jsonl", dir), *old = xasprintf("%s.1", path);
+	FILE *f = fopen(path, "a");
+	int i;
+
+	ck_assert_ptr_nonnull(f);
+	for (i = 0; i < 70000; i++)   /* about 5.5 MiB of old watchdog lines */
+		fprintf(f, "{\"cluster\":\"t\",\"event\":\"alarm_raised\",\"message\":\"padding padding padding\"}\n");
+	fclose(f);
+	ck_assert_int_ne(access(old, F_OK), 0);
+	wd_journal(&d, &d.clusters[0], "alarm_cleared", NULL);
+	ck_assert_msg(access(old, F_OK) == 0, "the journal was not rotated by the watchdog's append");
+	{
+		struct stat st;
+		ck_assert_int_eq(stat(path, &st), 0);
+		ck_assert_int_lt(st.st_size, 4096);   /* the new file holds just the new entry */
+	}
+	free(path);
+	free(old);
+}
+END_TEST
+
 START_TEST(best_candidate)
 {
 	struct cluster *c = &d.clusters[0];
@@ -1089,6 +1115,7 @@ Suite *engine_suite(void)
 	tcase_add_loop_test(tc, kill_then_recover, 0, 6);
 	tcase_add_test(tc, recovery_with_candidate_made_writable);
 	tcase_add_test(tc, plans_are_well_formed);
+	tcase_add_test(tc, watchdog_entries_rotate_the_journal);
 	tcase_add_test(tc, best_candidate);
 	tcase_add_test(tc, most_advanced_replica);
 	suite_add_tcase(s, tc);
