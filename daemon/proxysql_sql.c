@@ -12,10 +12,14 @@
  *   that disagrees (a writable old primary).  Our explicit change agrees with the monitor by
  *   the time promote runs (new primary writable, old read-only), so doing it anyway costs
  *   nothing and makes the switch immediate instead of one monitor interval later.
- * - finalize adds the old primary to the reader hostgroup (ONLINE) when it is not there, and
- *   removes the new primary from it only while another ONLINE reader remains besides the old
- *   primary (whose health we cannot vouch for right after a switch): reads stay available.
- *   With the monitor in charge it leaves the reader hostgroup alone.
+ * - finalize keeps the layout it found.  When the old primary was not a reader (readers = the
+ *   replicas), it adds the old primary to the reader hostgroup (ONLINE) and removes the new
+ *   primary from it, but only while another ONLINE reader remains besides the old primary
+ *   (whose health we cannot vouch for right after a switch): reads stay available.  When the
+ *   old primary was a reader too (readers = every server), both stay.  With the monitor in
+ *   charge it leaves the reader hostgroup alone.
+ * - promote keeps a writer hostgroup that holds the replicas OFFLINE_SOFT that way: the old
+ *   primary becomes OFFLINE_SOFT there instead of being removed.
  * - The snapshot is of mysql_servers (what LOAD reads), not runtime: a rollback writes the
  *   configuration back and loads it. */
 #include "proxysql_sql.h"
@@ -31,15 +35,6 @@
 		  "max_connections, max_replication_lag, use_ssl, max_latency_ms, comment"
 
 static void errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static bool num(const struct rowset *rs, size_t row, int col, long long min, long long max,
-		long long *out);
-static bool status_is(const char *status, const char *want);
-static int need_cols(const struct rowset *rs, const char *table, const char *const *names,
-		     int *idx, size_t n, char *err, size_t errlen);
-static int pool_sessions(const struct rowset *pool, int hg, const struct psql_endpoint *e);
-static void fill_backend(struct router_backend *b, const struct cfg_router *cfg, int hg,
-			 const struct psql_endpoint *e, const char *status, long long weight,
-			 long long maxconn, int sessions);
 static void plan_add(struct psql_plan *p, char *sql);
 static void plan_expect(struct psql_plan *p, int hg, const struct psql_endpoint *e, const char *want);
 static void plan_load_and_read(struct psql_plan *p);
@@ -134,26 +129,25 @@ char *psql_literal(const char *s)
 }
 
 /* A number in a column: the admin interface answers everything as strings. */
-static bool num(const struct rowset *rs, size_t row, int col, long long min, long long max,
-		long long *out)
+bool psql_num(const struct rowset *rs, size_t row, int col, long long min, long long max, long long *out)
 {
 	return col >= 0 && parse_ll(rowset_at(rs, row, (size_t)col), min, max, out);
 }
 
-static bool status_is(const char *status, const char *want)
+bool psql_status_is(const char *status, const char *want)
 {
 	return status && !strcasecmp(status, want);
 }
 
 void psql_status_flags(const char *status, bool *admin_up, bool *healthy)
 {
-	*admin_up = status_is(status, "ONLINE");
-	*healthy = *admin_up || status_is(status, "OFFLINE_SOFT") || status_is(status, "OFFLINE_HARD");
+	*admin_up = psql_status_is(status, "ONLINE");
+	*healthy = *admin_up || psql_status_is(status, "OFFLINE_SOFT") || psql_status_is(status, "OFFLINE_HARD");
 }
 
 /* Find the columns `names` of a rowset; -1 with "table: no column 'x'" if one is missing. */
-static int need_cols(const struct rowset *rs, const char *table, const char *const *names,
-		     int *idx, size_t n, char *err, size_t errlen)
+int psql_need_cols(const struct rowset *rs, const char *table, const char *const *names, int *idx, size_t n,
+		   char *err, size_t errlen)
 {
 	size_t i;
 
@@ -169,108 +163,6 @@ static int need_cols(const struct rowset *rs, const char *table, const char *con
 		}
 	}
 	return 0;
-}
-
-/* ConnUsed of a backend in the connection pool, 0 if the pool does not list it. */
-static int pool_sessions(const struct rowset *pool, int hg, const struct psql_endpoint *e)
-{
-	int c_hg = rowset_col(pool, "hostgroup"), c_host = rowset_col(pool, "srv_host");
-	int c_port = rowset_col(pool, "srv_port"), c_used = rowset_col(pool, "ConnUsed");
-	long long h, p, used;
-	size_t i;
-
-	if (!pool || c_hg < 0 || c_host < 0 || c_port < 0 || c_used < 0)
-		return 0;
-	for (i = 0; i < pool->nrows; i++) {
-		const char *host = rowset_at(pool, i, (size_t)c_host);
-
-		if (num(pool, i, c_hg, 0, 1LL << 31, &h) && h == hg && host && !strcmp(host, e->host) &&
-		    num(pool, i, c_port, 0, 65535, &p) && p == e->port)
-			return num(pool, i, c_used, 0, 1LL << 30, &used) ? (int)used : 0;
-	}
-	return 0;
-}
-
-static void fill_backend(struct router_backend *b, const struct cfg_router *cfg, int hg,
-			 const struct psql_endpoint *e, const char *status, long long weight,
-			 long long maxconn, int sessions)
-{
-	const char *server;
-
-	memset(b, 0, sizeof(*b));
-	snprintf(b->name, sizeof(b->name), "%.120s:%d", e->host, e->port);
-	server = psql_server_of(cfg, b->name);
-	strlcpy_(b->server, server ? server : "", sizeof(b->server));
-	strlcpy_(b->host, e->host, sizeof(b->host));
-	b->port = e->port;
-	b->hostgroup = hg;
-	b->writer = hg == cfg->writer_hostgroup;
-	strlcpy_(b->state, status, sizeof(b->state));
-	psql_status_flags(status, &b->admin_up, &b->healthy);
-	b->sessions = sessions;
-	b->weight = (int)weight;
-	b->max_connections = (int)maxconn;
-}
-
-int psql_parse_view(const struct rowset *servers, const struct rowset *pool,
-		    const struct rowset *repl, const struct cfg_router *cfg,
-		    struct router_view *v, char *err, size_t errlen)
-{
-	static const char *const cols[] = { "hostgroup_id", "hostname", "port", "status" };
-	int c[4], c_w = rowset_col(servers, "weight"), c_mc = rowset_col(servers, "max_connections");
-	int rc = 0;
-	size_t i;
-
-	v->n = 0;
-	v->auto_failover_hostgroups = false;
-	err[0] = '\0';
-	if (need_cols(servers, "runtime_mysql_servers", cols, c, 4, err, errlen) < 0)
-		return -1;
-	v->auto_failover_hostgroups = psql_auto_failover(repl, cfg->writer_hostgroup);
-	for (i = 0; i < servers->nrows; i++) {
-		struct psql_endpoint e;
-		const char *host = rowset_at(servers, i, (size_t)c[1]);
-		const char *status = rowset_at(servers, i, (size_t)c[3]);
-		long long hg, port, weight = 0, maxconn = -1;
-
-		if (!num(servers, i, c[0], 0, 1LL << 31, &hg) || !num(servers, i, c[2], 0, 65535, &port) ||
-		    !host || !*host || strlen(host) >= sizeof(e.host) || !status) {
-			if (rc == 0)
-				errf(err, errlen, "runtime_mysql_servers row %zu: unreadable hostgroup_id "
-				     "'%s', hostname, port '%s' or status", i + 1,
-				     rowset_at(servers, i, (size_t)c[0]) ? rowset_at(servers, i, (size_t)c[0]) : "NULL",
-				     rowset_at(servers, i, (size_t)c[2]) ? rowset_at(servers, i, (size_t)c[2]) : "NULL");
-			rc = -1;
-			continue;
-		}
-		if (hg != cfg->writer_hostgroup && (cfg->reader_hostgroup < 0 || hg != cfg->reader_hostgroup))
-			continue;
-		if (v->n == ROUTER_MAX_BACKENDS) {
-			errf(err, errlen, "more than %d servers in hostgroups %d and %d: only the first %d are shown",
-			     ROUTER_MAX_BACKENDS, cfg->writer_hostgroup, cfg->reader_hostgroup,
-			     ROUTER_MAX_BACKENDS);
-			return -1;
-		}
-		strlcpy_(e.host, host, sizeof(e.host));
-		e.port = (int)port;
-		num(servers, i, c_w, 0, 1LL << 30, &weight);
-		num(servers, i, c_mc, 0, 1LL << 30, &maxconn);
-		fill_backend(&v->be[v->n++], cfg, (int)hg, &e, status, weight, maxconn,
-			     pool_sessions(pool, (int)hg, &e));
-	}
-	return rc;
-}
-
-bool psql_auto_failover(const struct rowset *repl, int writer_hg)
-{
-	int c = rowset_col(repl, "writer_hostgroup");
-	long long w;
-	size_t i;
-
-	for (i = 0; repl && c >= 0 && i < repl->nrows; i++)
-		if (num(repl, i, c, 0, 1LL << 31, &w) && w == writer_hg)
-			return true;
-	return false;
 }
 
 char *psql_snapshot_sql(int writer_hg, int reader_hg)
@@ -293,7 +185,7 @@ int psql_parse_snapshot(const struct rowset *rs, struct psql_snapshot *s, char *
 
 	s->v = NULL;
 	s->n = 0;
-	if (need_cols(rs, "mysql_servers", cols, c, 12, err, errlen) < 0)
+	if (psql_need_cols(rs, "mysql_servers", cols, c, 12, err, errlen) < 0)
 		return -1;
 	s->v = xcalloc(rs->nrows, sizeof(*s->v));
 	for (i = 0; i < rs->nrows; i++) {
@@ -306,8 +198,8 @@ int psql_parse_snapshot(const struct rowset *rs, struct psql_snapshot *s, char *
 				      &r->max_latency_ms };
 		long long hg, port, gtid_port;
 
-		if (!num(rs, i, c[0], 0, 1LL << 31, &hg) || !num(rs, i, c[2], 0, 65535, &port) ||
-		    !num(rs, i, c[3], 0, 65535, &gtid_port)) {
+		if (!psql_num(rs, i, c[0], 0, 1LL << 31, &hg) || !psql_num(rs, i, c[2], 0, 65535, &port) ||
+		    !psql_num(rs, i, c[3], 0, 65535, &gtid_port)) {
 			errf(err, errlen, "mysql_servers row %zu: hostgroup_id, port or gtid_port is not a number",
 			     i + 1);
 			goto fail;
@@ -318,7 +210,7 @@ int psql_parse_snapshot(const struct rowset *rs, struct psql_snapshot *s, char *
 			goto fail;
 		}
 		for (k = 5; k <= 10; k++) {
-			if (!num(rs, i, c[k], 0, 1LL << 40, nums[k])) {
+			if (!psql_num(rs, i, c[k], 0, 1LL << 40, nums[k])) {
 				const char *val = rowset_at(rs, i, (size_t)c[k]);
 				errf(err, errlen, "mysql_servers row %zu (%s:%lld): %s '%s' is not a number",
 				     i + 1, host, port, cols[k], val ? val : "NULL");
@@ -459,7 +351,7 @@ int psql_check_runtime(const struct rowset *runtime, const struct psql_expect *e
 	size_t i, used = 0;
 
 	msg[0] = '\0';
-	if (need_cols(runtime, "runtime_mysql_servers", cols, c, 4, msg, msglen) < 0)
+	if (psql_need_cols(runtime, "runtime_mysql_servers", cols, c, 4, msg, msglen) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		const struct psql_expect *x = &exp[i];
@@ -471,34 +363,44 @@ int psql_check_runtime(const struct rowset *runtime, const struct psql_expect *e
 			long long hg, port;
 			const char *host = rowset_at(runtime, row, (size_t)c[1]);
 
-			if (num(runtime, row, c[0], 0, 1LL << 31, &hg) && hg == x->hostgroup &&
-			    num(runtime, row, c[2], 0, 65535, &port) && port == x->ep.port &&
+			if (psql_num(runtime, row, c[0], 0, 1LL << 31, &hg) && hg == x->hostgroup &&
+			    psql_num(runtime, row, c[2], 0, 65535, &port) && port == x->ep.port &&
 			    host && !strcmp(host, x->ep.host))
 				have = rowset_at(runtime, row, (size_t)c[3]);
 		}
 		if (!strcmp(x->want, "ABSENT"))
-			ok = !have || status_is(have, "OFFLINE_HARD");
+			ok = !have || psql_status_is(have, "OFFLINE_HARD");
+		else if (!strcmp(x->want, "DRAINED"))
+			ok = !have || psql_status_is(have, "OFFLINE_HARD") || psql_status_is(have, "OFFLINE_SOFT");
 		else if (!strcmp(x->want, "ONLINE"))
-			ok = have && (status_is(have, "ONLINE") || !strncasecmp(have, "SHUNNED", 7));
+			ok = have && (psql_status_is(have, "ONLINE") || !strncasecmp(have, "SHUNNED", 7));
 		else
-			ok = have && status_is(have, x->want);
+			ok = have && psql_status_is(have, x->want);
 		if (ok || used + 1 >= msglen)
 			continue;
 		used += (size_t)snprintf(msg + used, msglen - used, "%shostgroup %d %s:%d: wanted %s, runtime has %s",
 					 used ? "; " : "", x->hostgroup, x->ep.host, x->ep.port,
-					 !strcmp(x->want, "ABSENT") ? "no row" : x->want, have ? have : "no row");
+					 !strcmp(x->want, "ABSENT") ? "no row"
+					 : !strcmp(x->want, "DRAINED") ? "OFFLINE_SOFT or no row" : x->want,
+					 have ? have : "no row");
 	}
 	return msg[0] ? -1 : 0;
 }
 
 int psql_plan_drain(const struct cfg_router *cfg, const struct psql_snapshot *snap,
-		    const struct psql_endpoint *old, struct psql_plan *plan, char *err, size_t errlen)
+		    const struct psql_endpoint *old, bool monitor, struct psql_plan *plan, char *err, size_t errlen)
 {
 	int w = cfg->writer_hostgroup;
 	const struct psql_server *row = psql_snapshot_find(snap, w, old);
 	char have[256], *where;
 
 	memset(plan, 0, sizeof(*plan));
+	if (!row && monitor) {
+		/* The drain runs at the fence: the monitor saw read_only=1 before we got here. */
+		plan_note(plan, "%s:%d already out of hostgroup %d (ProxySQL's monitor saw it read-only)",
+			  old->host, old->port, w);
+		return 0;
+	}
 	if (!row) {
 		list_hostgroup(snap, w, have, sizeof(have));
 		errf(err, errlen, "old primary %s:%d is not in writer hostgroup %d of mysql_servers (%s)",
@@ -509,17 +411,39 @@ int psql_plan_drain(const struct cfg_router *cfg, const struct psql_snapshot *sn
 	plan_add(plan, xasprintf("UPDATE mysql_servers SET status='OFFLINE_SOFT' WHERE %s", where));
 	free(where);
 	plan_load_and_read(plan);
-	plan_expect(plan, w, old, "OFFLINE_SOFT");
+	/* With the monitor on, it may take the read-only old primary out at any moment: as good. */
+	plan_expect(plan, w, old, monitor ? "DRAINED" : "OFFLINE_SOFT");
 	plan_note(plan, "%s:%d OFFLINE_SOFT in hostgroup %d (was %s)", old->host, old->port, w, row->status);
 	return 0;
 }
 
+/* Does the writer hostgroup keep replicas in it as OFFLINE_SOFT (servers other than these two)?
+ * Then the old primary stays there the same way. */
+static bool keeps_soft_replicas(const struct psql_snapshot *snap, int w, const struct psql_endpoint *old,
+				const struct psql_endpoint *new_)
+{
+	size_t i;
+
+	for (i = 0; i < snap->n; i++) {
+		const struct psql_server *s = &snap->v[i];
+
+		if (s->hostgroup != w || psql_status_is(s->status, "ONLINE") ||
+		    (s->ep.port == old->port && !strcmp(s->ep.host, old->host)) ||
+		    (s->ep.port == new_->port && !strcmp(s->ep.host, new_->host)))
+			continue;
+		if (psql_status_is(s->status, "OFFLINE_SOFT"))
+			return true;
+	}
+	return false;
+}
+
 int psql_plan_promote(const struct cfg_router *cfg, const struct psql_snapshot *snap,
-		      const struct psql_endpoint *old, const struct psql_endpoint *new_,
+		      const struct psql_endpoint *old, const struct psql_endpoint *new_, bool monitor,
 		      struct psql_plan *plan, char *err, size_t errlen)
 {
 	int w = cfg->writer_hostgroup;
 	const struct psql_server *o = psql_snapshot_find(snap, w, old), *own = NULL;
+	bool soft = !monitor && keeps_soft_replicas(snap, w, old, new_);
 	struct psql_server row;
 	size_t i;
 
@@ -550,7 +474,10 @@ int psql_plan_promote(const struct cfg_router *cfg, const struct psql_snapshot *
 
 	if (o) {
 		char *where = row_where(w, old);
-		plan_add(plan, xasprintf("DELETE FROM mysql_servers WHERE %s", where));
+		if (soft)
+			plan_add(plan, xasprintf("UPDATE mysql_servers SET status='OFFLINE_SOFT' WHERE %s", where));
+		else
+			plan_add(plan, xasprintf("DELETE FROM mysql_servers WHERE %s", where));
 		free(where);
 	} else {
 		plan_note(plan, "old primary %s:%d was not in hostgroup %d", old->host, old->port, w);
@@ -558,9 +485,9 @@ int psql_plan_promote(const struct cfg_router *cfg, const struct psql_snapshot *
 	plan_add(plan, insert_sql(&row, true));
 	plan_load_and_read(plan);
 	plan_expect(plan, w, new_, "ONLINE");
-	plan_expect(plan, w, old, "ABSENT");
-	plan_note(plan, "hostgroup %d: %s:%d ONLINE, %s:%d removed", w, new_->host, new_->port,
-		  old->host, old->port);
+	plan_expect(plan, w, old, soft && o ? "OFFLINE_SOFT" : "ABSENT");
+	plan_note(plan, "hostgroup %d: %s:%d ONLINE, %s:%d %s", w, new_->host, new_->port, old->host, old->port,
+		  soft && o ? "OFFLINE_SOFT like the other replicas there" : "removed");
 	return 0;
 }
 
@@ -581,9 +508,9 @@ int psql_plan_rollback(const struct cfg_router *cfg, const struct psql_snapshot 
 		plan_add(plan, insert_sql(s, false));
 		/* Runtime shows health on top of our status: a SHUNNED row comes back ONLINE once
 		 * its checks pass, an OFFLINE_HARD one is as good as absent. */
-		if (status_is(want, "ONLINE") || !strncasecmp(want, "SHUNNED", 7))
+		if (psql_status_is(want, "ONLINE") || !strncasecmp(want, "SHUNNED", 7))
 			want = "ONLINE";
-		else if (status_is(want, "OFFLINE_HARD"))
+		else if (psql_status_is(want, "OFFLINE_HARD"))
 			want = "ABSENT";
 		plan_expect(plan, w, &s->ep, want);
 		rows++;
@@ -603,7 +530,7 @@ int psql_plan_undrain(const struct cfg_router *cfg, const struct psql_snapshot *
 	char *where;
 
 	memset(plan, 0, sizeof(*plan));
-	if (!row || !status_is(row->status, "OFFLINE_SOFT")) {
+	if (!row || !psql_status_is(row->status, "OFFLINE_SOFT")) {
 		plan_note(plan, "nothing to roll back (%s:%d is %s in hostgroup %d)", old->host, old->port,
 			  row ? row->status : "not", w);
 		return 0;
@@ -639,7 +566,7 @@ int psql_plan_finalize(const struct cfg_router *cfg, const struct psql_snapshot 
 	new_r = psql_snapshot_find(now, r, new_);
 	for (i = 0; i < now->n; i++) {
 		const struct psql_server *s = &now->v[i];
-		if (s->hostgroup == r && s != old_r && s != new_r && status_is(s->status, "ONLINE"))
+		if (s->hostgroup == r && s != old_r && s != new_r && psql_status_is(s->status, "ONLINE"))
 			others++;
 	}
 	if (!old_r) {
@@ -666,7 +593,9 @@ int psql_plan_finalize(const struct cfg_router *cfg, const struct psql_snapshot 
 		plan_note(plan, "%s:%d added to reader hostgroup %d", old->host, old->port, r);
 		changed = true;
 	}
-	if (new_r && others > 0) {
+	/* Layout "every server reads, the primary too": the old primary was a reader before the
+	 * switch, so the new one stays one. */
+	if (new_r && others > 0 && !psql_snapshot_find(before, r, old)) {
 		char *where = row_where(r, new_);
 		plan_add(plan, xasprintf("DELETE FROM mysql_servers WHERE %s", where));
 		free(where);
@@ -674,8 +603,8 @@ int psql_plan_finalize(const struct cfg_router *cfg, const struct psql_snapshot 
 		plan_note(plan, "%s:%d removed from reader hostgroup %d", new_->host, new_->port, r);
 		changed = true;
 	} else if (new_r) {
-		plan_note(plan, "%s:%d kept in reader hostgroup %d (no other ONLINE reader)",
-			  new_->host, new_->port, r);
+		plan_note(plan, "%s:%d kept in reader hostgroup %d (%s)", new_->host, new_->port, r,
+			  others > 0 ? "the primary reads too, as before" : "no other ONLINE reader");
 	}
 	if (changed)
 		plan_add(plan, xstrdup(PSQL_SQL_LOAD));

@@ -25,6 +25,10 @@
 	"SELECT hostgroup, srv_host, srv_port, status, ConnUsed, ConnFree FROM stats_mysql_connection_pool"
 #define PSQL_SQL_REPL_HOSTGROUPS \
 	"SELECT writer_hostgroup, reader_hostgroup, check_type FROM runtime_mysql_replication_hostgroups"
+/* And two more: the configuration (to notice a change someone has not loaded) and whether our
+ * admin user is also a mysql_users name (psql_admin_user_sql). */
+#define PSQL_SQL_CONFIG_SERVERS \
+	"SELECT hostgroup_id, hostname, port, status, weight, max_connections FROM mysql_servers"
 #define PSQL_SQL_LOAD "LOAD MYSQL SERVERS TO RUNTIME"
 #define PSQL_SQL_SAVE "SAVE MYSQL SERVERS TO DISK"
 
@@ -51,11 +55,24 @@ char *psql_literal(const char *s);
 int psql_parse_view(const struct rowset *servers, const struct rowset *pool,
 		    const struct rowset *repl, const struct cfg_router *cfg,
 		    struct router_view *v, char *err, size_t errlen);
+/* SELECT config, runtime: how often `user` is in mysql_users and in runtime_mysql_users. */
+char *psql_admin_user_sql(const char *user);
+/* v->pending, v->admin_clash and v->caution from the poll's runtime_mysql_servers, mysql_servers
+ * and psql_admin_user_sql() rowsets (any may be NULL: that check is skipped). */
+void psql_view_checks(const struct rowset *runtime, const struct rowset *config, const struct rowset *users,
+		      const struct cfg_router *cfg, struct router_view *v);
 /* Whether a runtime_mysql_replication_hostgroups rowset has a row for writer_hg: then
  * ProxySQL's monitor moves servers between the hostgroups by read_only. */
 bool psql_auto_failover(const struct rowset *repl, int writer_hg);
 /* What a mysql_servers status means for a backend (unknown text: neither). */
 void psql_status_flags(const char *status, bool *admin_up, bool *healthy);
+/* Shared by proxysql_sql.c and proxysql_view.c: a number in a cell (the admin interface answers
+ * everything as strings), a case-insensitive status match, and the columns a rowset must have
+ * (-1 with "table: no column 'x'"). */
+bool psql_num(const struct rowset *rs, size_t row, int col, long long min, long long max, long long *out);
+bool psql_status_is(const char *status, const char *want);
+int psql_need_cols(const struct rowset *rs, const char *table, const char *const *names, int *idx, size_t n,
+		   char *err, size_t errlen);
 
 /* One mysql_servers row, every column, so that a rollback writes back exactly what was there. */
 struct psql_server {
@@ -82,7 +99,8 @@ const struct psql_server *psql_snapshot_find(const struct psql_snapshot *s, int 
 
 /* What runtime_mysql_servers must show after a LOAD.  want: "ONLINE" (SHUNNED is accepted
  * too: that is health, not our change), "ABSENT" (no row, or OFFLINE_HARD, which is how
- * ProxySQL shows a server on its way out), or any other status, matched exactly. */
+ * ProxySQL shows a server on its way out), "DRAINED" (OFFLINE_SOFT or ABSENT: with the monitor
+ * on, it takes a read-only server out by itself), or any other status, matched exactly. */
 struct psql_expect {
 	int hostgroup;
 	struct psql_endpoint ep;
@@ -106,15 +124,19 @@ int psql_check_runtime(const struct rowset *runtime, const struct psql_expect *e
 		       char *msg, size_t msglen);
 
 /* drain: the old primary OFFLINE_SOFT in the writer hostgroup.  Fails when the snapshot has no
- * such row (ProxySQL does not route writes to it: the routing is not what cutoverd believes). */
+ * such row (ProxySQL does not route writes to it: the routing is not what cutoverd believes),
+ * unless `monitor` (mysql_replication_hostgroups covers the writer hostgroup): then the monitor
+ * took the fenced server out already and the plan is empty. */
 int psql_plan_drain(const struct cfg_router *cfg, const struct psql_snapshot *snap,
-		    const struct psql_endpoint *old, struct psql_plan *plan, char *err, size_t errlen);
+		    const struct psql_endpoint *old, bool monitor, struct psql_plan *plan, char *err, size_t errlen);
 /* promote: the old primary's row DELETEd from the writer hostgroup and the new primary's
  * INSERTed ONLINE (INSERT OR REPLACE: the monitor may have put it there already) with the old
  * row's weight, max_connections, max_replication_lag, max_latency_ms, compression and use_ssl,
- * and the new server's own gtid_port and comment when it has a row in the snapshot. */
+ * and the new server's own gtid_port and comment when it has a row in the snapshot.  When the
+ * writer hostgroup keeps other servers OFFLINE_SOFT (and no monitor), the old primary stays as
+ * one of them, OFFLINE_SOFT, instead of being removed. */
 int psql_plan_promote(const struct cfg_router *cfg, const struct psql_snapshot *snap,
-		      const struct psql_endpoint *old, const struct psql_endpoint *new_,
+		      const struct psql_endpoint *old, const struct psql_endpoint *new_, bool monitor,
 		      struct psql_plan *plan, char *err, size_t errlen);
 /* rollback: the writer hostgroup's rows DELETEd, the snapshot's writer rows INSERTed back. */
 int psql_plan_rollback(const struct cfg_router *cfg, const struct psql_snapshot *snap,

@@ -1,7 +1,8 @@
 /* The ProxySQL driver: the admin interface (MySQL protocol, default 127.0.0.1:6032) through
  * one db.c connection per router.  Every step is a short chain of batches:
  *
- *   poll      runtime servers + connection pool + replication hostgroups → r->view
+ *   poll      runtime servers + connection pool + replication hostgroups + mysql_servers +
+ *             our admin user in mysql_users → r->view
  *   drain     snapshot mysql_servers (the restore point) → old OFFLINE_SOFT, LOAD, read back
  *   promote   [snapshot if drain did not run] → old out of the writer hostgroup, new ONLINE
  *             in it, one LOAD, read back
@@ -58,6 +59,7 @@ struct ps_priv {
 	struct psql_snapshot snap;
 	struct psql_endpoint snap_old, snap_new;
 	char snap_id[64];
+	bool monitor;               /* the last snapshot found mysql_replication_hostgroups for us */
 
 };
 
@@ -417,9 +419,26 @@ static void ps_poll(struct router *r, router_cb cb, void *arg)
 
 static void ps_poll_start(struct router *r)
 {
-	static const char *const sql[] = { PSQL_SQL_RUNTIME_SERVERS, PSQL_SQL_POOL, PSQL_SQL_REPL_HOSTGROUPS };
+	const char *sql[] = { PSQL_SQL_RUNTIME_SERVERS, PSQL_SQL_POOL, PSQL_SQL_REPL_HOSTGROUPS,
+			      PSQL_SQL_CONFIG_SERVERS, NULL };
+	char *users = psql_admin_user_sql(r->cfg->user);
 
-	ps_run(r, sql, 3, ps_poll_done);
+	sql[4] = users;
+	ps_run(r, sql, 5, ps_poll_done);
+	free(users);
+}
+
+/* ProxySQL answers an admin login whose user is also a mysql_users name with plain "Access
+ * denied": say what else it may mean. */
+static void ps_login_hint(struct router *r, const struct db_result *res, char *why, size_t len)
+{
+	size_t used = strlen(why);
+
+	if (res->err != 1045 || used + 1 >= len)
+		return;
+	snprintf(why + used, len - used, "; check the password, and that '%s' is not also in ProxySQL's "
+		 "mysql_users (ProxySQL refuses an admin login whose name is a mysql_users name)",
+		 r->cfg->user ? r->cfg->user : "");
 }
 
 static void ps_poll_done(struct router *r, const struct db_result *res)
@@ -429,8 +448,10 @@ static void ps_poll_done(struct router *r, const struct db_result *res)
 
 	if (res->err) {
 		ps_db_error(r, res, why, sizeof(why));
-		/* A server error (1000-1999) came from ProxySQL itself: it is reachable. */
-		v->reachable = res->err >= 1000 && res->err < 2000;
+		ps_login_hint(r, res, why, sizeof(why));
+		/* A server error (1000-1999) came from ProxySQL itself, but a refused login is no
+		 * way in: unreachable for what cutoverd needs. */
+		v->reachable = res->err >= 1000 && res->err < 2000 && res->err != 1045;
 		v->n = 0;
 		strlcpy_(v->error, why, sizeof(v->error));
 		ps_done(r, 1, "%s", why);
@@ -444,6 +465,7 @@ static void ps_poll_done(struct router *r, const struct db_result *res)
 		ps_done(r, 1, "proxysql router '%s': %s", r->cfg->name, v->error);
 		return;
 	}
+	psql_view_checks(res->rs[0], res->n > 3 ? res->rs[3] : NULL, res->n > 4 ? res->rs[4] : NULL, r->cfg, v);
 	v->polled_ms = now_mono_ms();
 	ps_done(r, 0, "proxysql router '%s': %zu servers in hostgroups %d/%d", r->cfg->name, v->n,
 		r->cfg->writer_hostgroup, r->cfg->reader_hostgroup);
@@ -464,6 +486,7 @@ static int ps_take_snapshot(struct router *r, const struct db_result *res, struc
 			res->n < 1 ? "no result" : why);
 		return -1;
 	}
+	((struct ps_priv *)r->priv)->monitor = res->n > 1 && psql_auto_failover(res->rs[1], r->cfg->writer_hostgroup);
 	return 0;
 }
 
@@ -502,7 +525,7 @@ static void ps_drain_snap(struct router *r, const struct db_result *res)
 	else
 		psql_snapshot_free(&s);
 	/* Plan from the restore point: drain is relative to what the switch started from. */
-	if (psql_plan_drain(r->cfg, &p->snap, &p->old, &p->plan, why, sizeof(why)) < 0) {
+	if (psql_plan_drain(r->cfg, &p->snap, &p->old, p->monitor, &p->plan, why, sizeof(why)) < 0) {
 		ps_done(r, 1, "proxysql router '%s': %s", r->cfg->name, why);
 		return;
 	}
@@ -540,7 +563,7 @@ static void ps_promote_plan(struct router *r)
 	struct ps_priv *p = r->priv;
 	char why[512];
 
-	if (psql_plan_promote(r->cfg, &p->snap, &p->old, &p->new_, &p->plan, why, sizeof(why)) < 0) {
+	if (psql_plan_promote(r->cfg, &p->snap, &p->old, &p->new_, p->monitor, &p->plan, why, sizeof(why)) < 0) {
 		ps_done(r, 1, "proxysql router '%s': %s", r->cfg->name, why);
 		return;
 	}
@@ -617,7 +640,7 @@ static void ps_finalize_snap(struct router *r, const struct db_result *res)
 
 	if (ps_take_snapshot(r, res, &now) < 0)
 		return;
-	auto_failover = res->n > 1 && psql_auto_failover(res->rs[1], r->cfg->writer_hostgroup);
+	auto_failover = p->monitor;
 	rc = psql_plan_finalize(r->cfg, p->have_snap ? &p->snap : &none, &now, &p->old, &p->new_,
 				auto_failover, &p->plan, why, sizeof(why));
 	psql_snapshot_free(&now);

@@ -460,7 +460,7 @@ START_TEST(test_plan_drain)
 	char err[256];
 
 	usual_snapshot(&s);
-	ck_assert_int_eq(psql_plan_drain(&c, &s, &old, &p, err, sizeof(err)), 0);
+	ck_assert_int_eq(psql_plan_drain(&c, &s, &old, false, &p, err, sizeof(err)), 0);
 	check_sql(&p, 3,
 		  "UPDATE mysql_servers SET status='OFFLINE_SOFT' WHERE hostgroup_id=10 AND hostname='127.0.0.1' AND port=3307",
 		  "LOAD MYSQL SERVERS TO RUNTIME",
@@ -474,7 +474,7 @@ START_TEST(test_plan_drain)
 	psql_plan_free(&p);
 
 	/* db2 only reads: draining it as the writer means ProxySQL is not routed as we think. */
-	ck_assert_int_eq(psql_plan_drain(&c, &s, &stray, &p, err, sizeof(err)), -1);
+	ck_assert_int_eq(psql_plan_drain(&c, &s, &stray, false, &p, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "old primary 127.0.0.1:3308 is not in writer hostgroup 10 of mysql_servers "
 			      "(127.0.0.1:3307 ONLINE)");
 	ck_assert_uint_eq(p.n, 0);
@@ -491,7 +491,7 @@ START_TEST(test_plan_drain_quoting)
 	char err[256];
 
 	snapshot_of(&s, 1, "10", "db'4.example", "3306", "0", "ONLINE", "1", "0", "1000", "0", "0", "0", "");
-	ck_assert_int_eq(psql_plan_drain(&c, &s, &old, &p, err, sizeof(err)), 0);
+	ck_assert_int_eq(psql_plan_drain(&c, &s, &old, false, &p, err, sizeof(err)), 0);
 	ck_assert_str_eq(p.sql[0], "UPDATE mysql_servers SET status='OFFLINE_SOFT' WHERE hostgroup_id=10 "
 				   "AND hostname='db''4.example' AND port=3306");
 	psql_plan_free(&p);
@@ -508,7 +508,7 @@ START_TEST(test_plan_promote)
 	char err[256];
 
 	usual_snapshot(&s);
-	ck_assert_int_eq(psql_plan_promote(&c, &s, &old, &new_, &p, err, sizeof(err)), 0);
+	ck_assert_int_eq(psql_plan_promote(&c, &s, &old, &new_, false, &p, err, sizeof(err)), 0);
 	/* Role settings from the old writer row, gtid_port and comment from db2's own row. */
 	check_sql(&p, 4,
 		  "DELETE FROM mysql_servers WHERE hostgroup_id=10 AND hostname='127.0.0.1' AND port=3307",
@@ -522,7 +522,7 @@ START_TEST(test_plan_promote)
 	ck_assert_str_eq(p.exp[1].want, "ABSENT");
 	psql_plan_free(&p);
 
-	ck_assert_int_eq(psql_plan_promote(&c, &s, &old, &old, &p, err, sizeof(err)), -1);
+	ck_assert_int_eq(psql_plan_promote(&c, &s, &old, &old, false, &p, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "old and new primary are the same backend 127.0.0.1:3307");
 	psql_snapshot_free(&s);
 }
@@ -538,7 +538,7 @@ START_TEST(test_plan_promote_missing_rows)
 
 	/* The old primary already gone from the writers, the new one unknown to ProxySQL. */
 	snapshot_of(&s, 1, "20", "127.0.0.1", "3309", "0", "ONLINE", "1", "0", "1000", "10", "0", "0", "");
-	ck_assert_int_eq(psql_plan_promote(&c, &s, &old, &new_, &p, err, sizeof(err)), 0);
+	ck_assert_int_eq(psql_plan_promote(&c, &s, &old, &new_, false, &p, err, sizeof(err)), 0);
 	check_sql(&p, 3,
 		  REPLACE_COLS "(10, 'db''4.example', 3306, 0, 'ONLINE', 1, 0, 1000, 0, 0, 0, '')",
 		  "LOAD MYSQL SERVERS TO RUNTIME",
@@ -624,7 +624,11 @@ START_TEST(test_plan_finalize)
 	struct psql_endpoint old = ep("127.0.0.1", 3307), new_ = ep("127.0.0.1", 3308);
 	char err[256];
 
-	usual_snapshot(&before);
+	/* Readers = the replicas: db1 writes, db2 and db3 read. */
+	snapshot_of(&before, 3,
+		    "10", "127.0.0.1", "3307", "0", "ONLINE", "1000", "0", "500", "0", "1", "0", "primary",
+		    "20", "127.0.0.1", "3308", "3399", "ONLINE", "5", "1", "800", "10", "0", "20", "replica db2",
+		    "20", "127.0.0.1", "3309", "0", "ONLINE", "1", "0", "1000", "10", "0", "0", "");
 	/* After promote: db2 writes, db2 and db3 read, db1 in no hostgroup. */
 	snapshot_of(&now, 3,
 		    "10", "127.0.0.1", "3308", "3399", "ONLINE", "1000", "0", "500", "0", "1", "0", "replica db2",
@@ -703,6 +707,189 @@ START_TEST(test_plan_finalize_keeps_reads)
 	psql_plan_free(&p);
 	psql_snapshot_free(&now);
 	psql_snapshot_free(&before);
+}
+END_TEST
+
+START_TEST(test_plan_finalize_readers_all)
+{
+	struct cfg_router c = test_cfg();
+	struct psql_snapshot before, now;
+	struct psql_plan p;
+	struct psql_endpoint old = ep("127.0.0.1", 3307), new_ = ep("127.0.0.1", 3308);
+	char err[256];
+
+	/* Readers = every server, the primary too (the runbook's layout): after the promote db1
+	 * still reads, and db2 keeps reading as the primary did. */
+	usual_snapshot(&before);
+	snapshot_of(&now, 4,
+		    "10", "127.0.0.1", "3308", "3399", "ONLINE", "1000", "0", "500", "0", "1", "0", "replica db2",
+		    "20", "127.0.0.1", "3307", "0", "ONLINE", "1", "0", "1000", "10", "0", "0", "",
+		    "20", "127.0.0.1", "3308", "3399", "ONLINE", "5", "1", "800", "10", "0", "20", "replica db2",
+		    "20", "127.0.0.1", "3309", "0", "ONLINE", "1", "0", "1000", "10", "0", "0", "");
+	ck_assert_int_eq(psql_plan_finalize(&c, &before, &now, &old, &new_, false, &p, err, sizeof(err)), 0);
+	check_sql(&p, 1, "SAVE MYSQL SERVERS TO DISK");
+	ck_assert_msg(strstr(p.note, "127.0.0.1:3308 kept in reader hostgroup 20 (the primary reads too, as before)"),
+		      "%s", p.note);
+	psql_plan_free(&p);
+	psql_snapshot_free(&now);
+	psql_snapshot_free(&before);
+}
+END_TEST
+
+START_TEST(test_plan_drain_monitor)
+{
+	struct cfg_router c = test_cfg();
+	struct psql_snapshot s;
+	struct psql_plan p;
+	struct psql_endpoint old = ep("127.0.0.1", 3307);
+	char err[256];
+
+	/* With the monitor, the fenced old primary may leave the writers on its own: either will do. */
+	usual_snapshot(&s);
+	ck_assert_int_eq(psql_plan_drain(&c, &s, &old, true, &p, err, sizeof(err)), 0);
+	ck_assert_uint_eq(p.n, 3);
+	ck_assert_uint_eq(p.nexp, 1);
+	ck_assert_str_eq(p.exp[0].want, "DRAINED");
+	psql_plan_free(&p);
+	psql_snapshot_free(&s);
+
+	/* Already gone when the drain looked: nothing to do, and no error. */
+	snapshot_of(&s, 1, "20", "127.0.0.1", "3307", "0", "ONLINE", "1", "0", "1000", "0", "0", "0", "");
+	ck_assert_int_eq(psql_plan_drain(&c, &s, &old, true, &p, err, sizeof(err)), 0);
+	ck_assert_uint_eq(p.n, 0);
+	ck_assert_str_eq(p.note, "127.0.0.1:3307 already out of hostgroup 10 (ProxySQL's monitor saw it read-only)");
+	psql_plan_free(&p);
+	/* Without the monitor the same is a routing cutoverd does not understand. */
+	ck_assert_int_eq(psql_plan_drain(&c, &s, &old, false, &p, err, sizeof(err)), -1);
+	psql_snapshot_free(&s);
+}
+END_TEST
+
+START_TEST(test_plan_promote_soft_replicas)
+{
+	struct cfg_router c = test_cfg();
+	struct psql_snapshot s;
+	struct psql_plan p;
+	struct psql_endpoint old = ep("127.0.0.1", 3307), new_ = ep("127.0.0.1", 3308);
+	char err[256];
+
+	/* The writer hostgroup keeps the replicas OFFLINE_SOFT: the old primary joins them. */
+	snapshot_of(&s, 3,
+		    "10", "127.0.0.1", "3307", "0", "OFFLINE_SOFT", "1000", "0", "500", "0", "0", "0", "",
+		    "10", "127.0.0.1", "3308", "0", "OFFLINE_SOFT", "1000", "0", "500", "0", "0", "0", "",
+		    "10", "127.0.0.1", "3309", "0", "OFFLINE_SOFT", "1000", "0", "500", "0", "0", "0", "");
+	ck_assert_int_eq(psql_plan_promote(&c, &s, &old, &new_, false, &p, err, sizeof(err)), 0);
+	check_sql(&p, 4,
+		  "UPDATE mysql_servers SET status='OFFLINE_SOFT' WHERE hostgroup_id=10 AND hostname='127.0.0.1' AND port=3307",
+		  REPLACE_COLS "(10, '127.0.0.1', 3308, 0, 'ONLINE', 1000, 0, 500, 0, 0, 0, '')",
+		  "LOAD MYSQL SERVERS TO RUNTIME",
+		  "SELECT hostgroup_id, hostname, port, status, weight, max_connections FROM runtime_mysql_servers");
+	ck_assert_str_eq(p.exp[1].want, "OFFLINE_SOFT");
+	psql_plan_free(&p);
+	/* With the monitor on, a read-only server leaves the writer hostgroup whatever we do. */
+	ck_assert_int_eq(psql_plan_promote(&c, &s, &old, &new_, true, &p, err, sizeof(err)), 0);
+	ck_assert_str_eq(p.sql[0], "DELETE FROM mysql_servers WHERE hostgroup_id=10 AND hostname='127.0.0.1' AND port=3307");
+	ck_assert_str_eq(p.exp[1].want, "ABSENT");
+	psql_plan_free(&p);
+	psql_snapshot_free(&s);
+}
+END_TEST
+
+START_TEST(test_check_runtime_drained)
+{
+	struct rowset *rt = rows(RUNTIME_COLS, 6, 2,
+				 "10", "127.0.0.1", "3307", "OFFLINE_SOFT", "1", "1000",
+				 "10", "127.0.0.1", "3308", "ONLINE", "1", "1000");
+	struct psql_expect x[3];
+	char msg[512];
+
+	memset(x, 0, sizeof(x));
+	x[0].hostgroup = x[1].hostgroup = x[2].hostgroup = 10;
+	x[0].ep = ep("127.0.0.1", 3307);
+	x[1].ep = ep("127.0.0.1", 3309);
+	x[2].ep = ep("127.0.0.1", 3308);
+	strlcpy_(x[0].want, "DRAINED", sizeof(x[0].want));
+	strlcpy_(x[1].want, "DRAINED", sizeof(x[1].want));
+	strlcpy_(x[2].want, "DRAINED", sizeof(x[2].want));
+	ck_assert_int_eq(psql_check_runtime(rt, x, 2, msg, sizeof(msg)), 0);
+	ck_assert_int_eq(psql_check_runtime(rt, x, 3, msg, sizeof(msg)), -1);
+	ck_assert_str_eq(msg, "hostgroup 10 127.0.0.1:3308: wanted OFFLINE_SOFT or no row, runtime has ONLINE");
+	rowset_free(rt);
+}
+END_TEST
+
+/* ---- psql_view_checks ---- */
+
+static const char *const USERS_COLS[] = { "config", "runtime" };
+
+START_TEST(test_view_checks)
+{
+	struct cfg_router c = test_cfg();
+	struct router_view v;
+	struct rowset *rt, *conf, *users;
+	char *sql;
+
+	memset(&v, 0, sizeof(v));
+	rt = rows(RUNTIME_COLS, 6, 4,
+		  "10", "127.0.0.1", "3307", "ONLINE", "1", "1000",
+		  "20", "127.0.0.1", "3308", "SHUNNED", "1", "1000",
+		  "20", "127.0.0.1", "3309", "OFFLINE_HARD", "1", "1000",
+		  "99", "10.9.9.9", "3306", "ONLINE", "1", "1000");
+	/* The same as runtime, seen through health: SHUNNED is ONLINE, OFFLINE_HARD is gone;
+	 * other hostgroups are not ours to compare. */
+	conf = rows(RUNTIME_COLS, 6, 2,
+		    "10", "127.0.0.1", "3307", "ONLINE", "1", "1000",
+		    "20", "127.0.0.1", "3308", "ONLINE", "1", "1000");
+	users = rows(USERS_COLS, 2, 1, "0", "0");
+	psql_view_checks(rt, conf, users, &c, &v);
+	ck_assert_str_eq(v.pending, "");
+	ck_assert_str_eq(v.admin_clash, "");
+	ck_assert_str_eq(v.caution, "");
+	rowset_free(conf);
+	rowset_free(users);
+
+	/* Someone's change not loaded: a weight, a new row, a row gone. */
+	conf = rows(RUNTIME_COLS, 6, 2,
+		    "10", "127.0.0.1", "3307", "ONLINE", "5", "1000",
+		    "20", "127.0.0.1", "3310", "ONLINE", "1", "1000");
+	users = rows(USERS_COLS, 2, 1, "1", "0");
+	psql_view_checks(rt, conf, users, &c, &v);
+	ck_assert_str_eq(v.pending, "mysql_servers differs from runtime_mysql_servers: hostgroup 10 127.0.0.1:3307 "
+				    "weight 5 max_connections 1000 in mysql_servers, 1 and 1000 at runtime; hostgroup 20 "
+				    "127.0.0.1:3310 is in mysql_servers, not at runtime (and more)");
+	ck_assert_msg(strstr(v.admin_clash, "ProxySQL admin user 'admin' is also a mysql_users name (in mysql_users, "
+			     "not loaded yet)") == v.admin_clash, "%s", v.admin_clash);
+	rowset_free(conf);
+	rowset_free(users);
+
+	/* A status changed in the configuration only. */
+	conf = rows(RUNTIME_COLS, 6, 2,
+		    "10", "127.0.0.1", "3307", "OFFLINE_SOFT", "1", "1000",
+		    "20", "127.0.0.1", "3308", "ONLINE", "1", "1000");
+	users = rows(USERS_COLS, 2, 1, "1", "1");
+	psql_view_checks(rt, conf, users, &c, &v);
+	ck_assert_str_eq(v.pending, "mysql_servers differs from runtime_mysql_servers: hostgroup 10 127.0.0.1:3307 "
+				    "status OFFLINE_SOFT in mysql_servers, ONLINE at runtime");
+	ck_assert_ptr_nonnull(strstr(v.admin_clash, "(loaded to runtime)"));
+	rowset_free(conf);
+	rowset_free(users);
+	rowset_free(rt);
+
+	/* A writer hostgroup that does not exist. */
+	c.writer_hostgroup = 11;
+	rt = rows(RUNTIME_COLS, 6, 3,
+		  "10", "127.0.0.1", "3307", "ONLINE", "1", "1000",
+		  "20", "127.0.0.1", "3308", "ONLINE", "1", "1000",
+		  "20", "127.0.0.1", "3309", "ONLINE", "1", "1000");
+	psql_view_checks(rt, NULL, NULL, &c, &v);
+	ck_assert_str_eq(v.caution, "writer_hostgroup 11 has no server in runtime_mysql_servers (hostgroups there: 10, 20)");
+	ck_assert_str_eq(v.pending, "");
+	rowset_free(rt);
+
+	sql = psql_admin_user_sql("o'neil");
+	ck_assert_str_eq(sql, "SELECT (SELECT COUNT(*) FROM mysql_users WHERE username='o''neil') AS config, "
+			      "(SELECT COUNT(*) FROM runtime_mysql_users WHERE username='o''neil') AS runtime");
+	free(sql);
 }
 END_TEST
 
@@ -931,6 +1118,15 @@ Suite *proxysql_suite(void)
 	tc = tcase_create("psql_plan_finalize");
 	tcase_add_test(tc, test_plan_finalize);
 	tcase_add_test(tc, test_plan_finalize_keeps_reads);
+	tcase_add_test(tc, test_plan_finalize_readers_all);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("psql_monitor_and_layouts");
+	tcase_add_test(tc, test_plan_drain_monitor);
+	tcase_add_test(tc, test_plan_promote_soft_replicas);
+	tcase_add_test(tc, test_check_runtime_drained);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("psql_view_checks");
+	tcase_add_test(tc, test_view_checks);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("driver");

@@ -26,6 +26,7 @@
 /* preflight */
 
 static void preflight_hooks(struct switchover *sw);
+static void preflight_proxysql(struct switchover *sw, const struct router *r);
 
 static void preflight_eval(struct switchover *sw)
 {
@@ -123,9 +124,12 @@ static void preflight_eval(struct switchover *sw)
 		}
 		w = router_writer(&r->view, &count);
 		sw_add_check(sw, "router", count == 1 && !strcmp(w->server, sw->old_name), true,
-			  "router %s: %d writer%s%s%s", r->cfg->name, count, count == 1 ? "" : "s",
-			  count == 1 ? ", " : "", count == 1 ? (*w->server ? w->server : w->name) : "");
-		if (!router_find(&r->view, sw->new_name, true))
+			  "router %s: %d writer%s%s%s%s%s", r->cfg->name, count, count == 1 ? "" : "s",
+			  count == 1 ? ", " : "", count == 1 ? (*w->server ? w->server : w->name) : "",
+			  count != 1 && *r->view.caution ? ": " : "", count != 1 ? r->view.caution : "");
+		if (r->cfg->type == ROUTER_PROXYSQL)
+			preflight_proxysql(sw, r);
+		else if (!router_find(&r->view, sw->new_name, true))
 			sw_add_check(sw, "router_knows_candidate", false, true, "router %s has no backend for %s",
 				  r->cfg->name, sw->new_name);
 	}
@@ -150,6 +154,42 @@ static void preflight_eval(struct switchover *sw)
 	if (sw_refused(sw))
 		return;
 	preflight_hooks(sw);
+}
+
+/* What ProxySQL needs besides a single writer: the promote inserts the candidate into the writer
+ * hostgroup, so ProxySQL need not route to it yet — but a LOAD of someone's unfinished change,
+ * or an admin login ProxySQL is about to refuse, must not happen in the middle of the window. */
+static void preflight_proxysql(struct switchover *sw, const struct router *r)
+{
+	const struct router_backend *in_w = router_find(&r->view, sw->new_name, true);
+	const struct router_backend *any = router_find(&r->view, sw->new_name, false);
+	int wh = r->cfg->writer_hostgroup;
+
+	if (in_w)
+		sw_add_check(sw, "router_knows_candidate", true, false, "router %s: %s is %s in writer hostgroup %d",
+			     r->cfg->name, sw->new_name, in_w->state, wh);
+	else if (any)
+		sw_add_check(sw, "router_knows_candidate", true, false, "router %s: %s is %s in hostgroup %d; the "
+			     "promote adds it to writer hostgroup %d", r->cfg->name, sw->new_name, any->state,
+			     any->hostgroup, wh);
+	else
+		sw_add_check(sw, "router_knows_candidate", true, false, "router %s: ProxySQL does not know %s in "
+			     "hostgroups %d/%d; the promote adds it to writer hostgroup %d", r->cfg->name, sw->new_name,
+			     wh, r->cfg->reader_hostgroup, wh);
+	sw_add_check(sw, "router_mode", true, false, r->view.auto_failover_hostgroups
+		     ? "router %s: ProxySQL's monitor also moves servers by read_only (mysql_replication_hostgroups "
+		       "has writer hostgroup %d); the fence's read_only and the promote agree with it"
+		     : "router %s: cutoverd alone moves servers in hostgroup %d (no mysql_replication_hostgroups row)",
+		     r->cfg->name, wh);
+	if (*r->view.pending)
+		sw_add_check(sw, "router_runtime", false, true, "router %s: %s; a LOAD by cutoverd would apply that "
+			     "change too: LOAD MYSQL SERVERS TO RUNTIME or undo it in mysql_servers, then retry",
+			     r->cfg->name, r->view.pending);
+	else
+		sw_add_check(sw, "router_runtime", true, false, "router %s: runtime_mysql_servers matches "
+			     "mysql_servers", r->cfg->name);
+	if (*r->view.admin_clash)
+		sw_add_check(sw, "router_admin_user", false, true, "router %s: %s", r->cfg->name, r->view.admin_clash);
 }
 
 static void hook_done(struct job_result *r, void *arg)
