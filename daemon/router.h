@@ -59,6 +59,10 @@ typedef void (*router_cb)(struct router *r, int err, const char *msg, void *arg)
 
 struct router_ops {
 	const char *type;
+	/* New work sent while it has no writer is held, not refused (ProxySQL): such a router is
+	 * drained just before the fence, so that nothing reaches the old primary once it is
+	 * read-only; the others are drained just after it. */
+	bool holds;
 	/* Allocate driver state in r->priv.  0, or -1 with a message. */
 	int (*open)(struct router *r, char *err, size_t errlen);
 	void (*close)(struct router *r);

@@ -100,6 +100,7 @@ static void ps_finalize_snap(struct router *r, const struct db_result *res);
 
 const struct router_ops router_proxysql_ops = {
 	.type = "proxysql",
+	.holds = true,
 	.open = ps_open,
 	.close = ps_close,
 	.poll = ps_poll,

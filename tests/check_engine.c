@@ -51,7 +51,14 @@ static struct {
 	const char *fail_op;    /* "drain", "promote", "rollback", "finalize": that call fails */
 	const char *hang_op;    /* that call answers only at the driver's timeout (1 s), with an error */
 	bool down;              /* the router cannot be reached */
+	char trace[512];        /* "drain fence rollback …": router calls and fence statements, in order */
 } mr;
+
+static void trace_add(const char *what)
+{
+	size_t used = strlen(mr.trace);
+	snprintf(mr.trace + used, sizeof(mr.trace) - used, "%s%s", used ? " " : "", what);
+}
 
 static struct daemon d;
 static const char *extra_cluster_conf = "";   /* lines added to [cluster t] by daemon_start */
@@ -306,6 +313,8 @@ static int fake_db_run(struct db *db, const char *const *sql, size_t n, int time
 	c->sql = xcalloc(n, sizeof(char *));
 	for (k = 0; k < n; k++)
 		c->sql[k] = xstrdup(sql[k]);
+	if (i && !strcmp(sql[0], flavor_mariadb.sql[SQL_FENCE]))
+		trace_add("fence");
 	if (i && m[i].fence_blocks > 0 && !m[i].hang && !strcmp(sql[0], flavor_mariadb.sql[SQL_FENCE])) {
 		m[i].fence_blocks--;
 		c->held = true;
@@ -375,6 +384,8 @@ static void router_answer(struct router *r, const char *op, int new_writer, rout
 	c->r = r;
 	c->cb = cb;
 	c->arg = arg;
+	if (strcmp(op, "poll"))
+		trace_add(op);
 	if (mr.down || (mr.fail_op && !strcmp(mr.fail_op, op))) {
 		c->err = 1;
 		snprintf(c->msg, sizeof(c->msg), "injected: router %s fails", op);
@@ -426,6 +437,10 @@ static void fr_close(struct router *r)
 static const struct router_ops fake_router_ops = {
 	.type = "fake", .close = fr_close, .poll = fr_poll, .drain = fr_drain, .promote = fr_promote, .rollback = fr_rollback,
 	.finalize = fr_finalize,
+};
+static const struct router_ops fake_holding_ops = {
+	.type = "fake", .holds = true, .close = fr_close, .poll = fr_poll, .drain = fr_drain, .promote = fr_promote,
+	.rollback = fr_rollback, .finalize = fr_finalize,
 };
 
 /* What the pollers would see now. */
@@ -854,6 +869,36 @@ START_TEST(fence_held_up_then_retried)
 }
 END_TEST
 
+/* A router that holds new work (ProxySQL) is drained before read_only, so nothing it sends
+ * meets a read-only server; a try of the fence that is undone lets its work through again
+ * while the fence waits.  One that refuses new work (HAProxy) is drained after read_only. */
+START_TEST(holding_router_drained_before_the_fence)
+{
+	struct outcome o;
+
+	d.clusters[0].routers[0]->ops = &fake_holding_ops;
+	m[1].fence_blocks = 1;
+	start(2, -1, &o);
+	RUN_UNTIL(8000, *o.result);
+	ck_assert_str_eq(o.result, "done");
+	ck_assert_str_eq(mr.trace, "drain fence rollback drain fence promote finalize");
+	assert_switched("with a holding router", 100);
+	json_decref(o.report);
+}
+END_TEST
+
+START_TEST(refusing_router_drained_after_the_fence)
+{
+	struct outcome o;
+
+	start(2, -1, &o);
+	RUN_UNTIL(8000, *o.result);
+	ck_assert_str_eq(o.result, "done");
+	ck_assert_str_eq(mr.trace, "fence drain promote finalize");
+	json_decref(o.report);
+}
+END_TEST
+
 /* Held up every time until fence_timeout: rolled back, db1 writable, nothing switched. */
 START_TEST(fence_held_up_to_the_deadline)
 {
@@ -1108,6 +1153,8 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, kill_during_rollback);
 	tcase_add_test(tc, fence_held_up_then_retried);
 	tcase_add_test(tc, fence_held_up_to_the_deadline);
+	tcase_add_test(tc, holding_router_drained_before_the_fence);
+	tcase_add_test(tc, refusing_router_drained_after_the_fence);
 	tcase_add_test(tc, preflight_hook_timeout);
 	tcase_add_test(tc, rollback_never_makes_two_writers);
 	tcase_add_loop_test(tc, pause_then_abort, 0, 5);

@@ -312,15 +312,36 @@ static void router_call_start(evutil_socket_t fd, short what, void *arg)
 		rc->r->ops->poll(rc->r, router_call_done, rc);
 }
 
+static int routers_run(struct switchover *sw, size_t op_offset, router_cb done, int holds);
+
 /* Run op (NULL = poll) on every router of the cluster; `done` once per router. */
 int sw_routers_each(struct switchover *sw, size_t op_offset, router_cb done)
+{
+	return routers_run(sw, op_offset, done, -1);
+}
+
+int sw_routers_some(struct switchover *sw, size_t op_offset, router_cb done, bool holds)
+{
+	return routers_run(sw, op_offset, done, holds);
+}
+
+double sw_blocked_ms(const struct switchover *sw)
+{
+	return sw->routed_us && sw->window_start_us ? (double)(sw->routed_us - sw->window_start_us) / 1000.0 : -1;
+}
+
+/* holds: -1 every router, else only those whose ops->holds is that */
+static int routers_run(struct switchover *sw, size_t op_offset, router_cb done, int holds)
 {
 	size_t i;
 	int n = 0;
 	/* exec hooks see it as CUTOVER_PHASE */
 	sw->rsw.phase = sw->state == SW_ROLLING_BACK ? "rollback" : phase_names[sw->phase];
 	for (i = 0; i < sw->c->n_routers; i++) {
-		struct router_call *rc = xcalloc(1, sizeof(*rc));
+		struct router_call *rc;
+		if (holds >= 0 && sw->c->routers[i]->ops->holds != (holds == 1))
+			continue;
+		rc = xcalloc(1, sizeof(*rc));
 		rc->sw = sw;
 		rc->epoch = sw->epoch;
 		rc->r = sw->c->routers[i];

@@ -109,6 +109,9 @@ struct switchover {
 	unsigned long fence_tid;
 	char *fence_point;              /* owned */
 	int64_t fence_start_us, routed_us;
+	int64_t window_start_us;        /* new work held or refused from here: the fence, or the
+					 * drain of the routers that hold, just before it */
+	int holding_drains;             /* such routers still draining before the fence */
 	int64_t fence_deadline_us;      /* the fence keeps trying until then (fence_timeout) */
 	int fence_attempts;             /* tries of the fence (one unless it was held up) */
 	double fence_stalls_ms;         /* the longest a try that was undone held writes up */
@@ -231,6 +234,10 @@ void sw_clear_failures(struct switchover *sw);
 void sw_timer_arm(struct switchover *sw, int ms, event_callback_fn cb);
 void sw_timer_stop(struct switchover *sw);
 int sw_routers_each(struct switchover *sw, size_t op_offset, router_cb done);
+/* The same on the routers whose ops->holds is `holds` only. */
+int sw_routers_some(struct switchover *sw, size_t op_offset, router_cb done, bool holds);
+/* How long new writes were blocked (window_start_us → routed), -1 if they were not. */
+double sw_blocked_ms(const struct switchover *sw);
 /* switchover_free: router calls still in flight are dropped when they answer. */
 void sw_router_calls_detach(struct switchover *sw);
 #define ROUTER_OP(field) offsetof(struct router_ops, field)

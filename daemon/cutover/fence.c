@@ -139,9 +139,9 @@ void sw_cut_sessions(struct switchover *sw, void (*then)(struct switchover *))
 		sessions_listed);
 }
 
-/* The routers stop sending new work to the old primary now, inside the window (ProxySQL holds
- * new queries until a writer is back, HAProxy refuses them), in parallel with sync; promote
- * waits for them. */
+/* The routers that refuse new work (HAProxy) stop sending it to the old primary once it is
+ * read-only, in parallel with sync; promote waits for them.  Those that hold it (ProxySQL) were
+ * drained just before the fence (fence_begin). */
 static void router_drained(struct router *r, int err, const char *msg, void *arg)
 {
 	struct switchover *sw = arg;
@@ -157,8 +157,56 @@ static void router_drained(struct router *r, int err, const char *msg, void *arg
 }
 
 static void fence_attempt(struct switchover *sw);
+static void fence_begin(struct switchover *sw);
 
 static void fence_wait_round(struct switchover *sw);
+
+/* A router that holds new work took the old primary out: from now on its clients' queries wait
+ * in the router for the new primary instead of failing on a read-only server. */
+static void holding_drained(struct router *r, int err, const char *msg, void *arg)
+{
+	struct switchover *sw = arg;
+
+	if (err && !sw->drain_error)
+		sw->drain_error = xasprintf("router %s could not drain %s: %s", r->cfg->name, sw->old_name, msg ? msg : "?");
+	else if (!err)
+		sw_emit(sw, "ok", "router %s: %s drained; new queries wait for %s", r->cfg->name, sw->old_name,
+			sw->new_name);
+	if (--sw->holding_drains > 0 || sw_should_stop(sw))
+		return;
+	if (sw->drain_error) {
+		sw_phase_failed(sw, "%s", sw->drain_error);
+		return;
+	}
+	fence_attempt(sw);
+}
+
+/* Each try of the fence: the routers that hold new work first, then read_only. */
+static void fence_begin(struct switchover *sw)
+{
+	sw->window_start_us = now_mono_us();
+	sw->drained = true;   /* from here on, rollback restores the routers */
+	sw->holding_drains = sw_routers_some(sw, ROUTER_OP(drain), holding_drained, true);
+	if (!sw->holding_drains)
+		fence_attempt(sw);
+}
+
+/* A try was undone: the routers that held new work let it through again while we wait. */
+static void holding_restored(struct router *r, int err, const char *msg, void *arg)
+{
+	struct switchover *sw = arg;
+
+	if (err && !sw->drain_error)
+		sw->drain_error = xasprintf("router %s could not undo its drain of %s: %s", r->cfg->name, sw->old_name,
+					    msg ? msg : "?");
+	if (--sw->holding_drains > 0 || sw_should_stop(sw))
+		return;
+	if (sw->drain_error) {
+		sw_phase_failed(sw, "%s", sw->drain_error);
+		return;
+	}
+	fence_wait_round(sw);
+}
 
 static void fence_wait_again(evutil_socket_t fd, short what, void *arg)
 {
@@ -180,7 +228,7 @@ static void fence_blockers_listed(struct db *db, struct db_result *res, void *ar
 	if (sw_should_stop(sw))
 		return;
 	if (!blocked) {
-		fence_attempt(sw);
+		fence_begin(sw);
 		return;
 	}
 	if (now_mono_us() >= sw->fence_deadline_us) {
@@ -201,7 +249,7 @@ static void fence_undone(struct db *db, struct db_result *res, void *arg)
 {
 	struct switchover *sw = arg;
 	const char *ro = res->err || res->n < 2 ? NULL : rowset_at(res->rs[1], 0, 0);
-	double stall = sw_ms_since(sw->fence_start_us);
+	double stall = sw_ms_since(sw->window_start_us);
 
 	if (!ro || strcmp(ro, "0")) {
 		sw_phase_failed(sw, "a try of the fence held up past its budget could not be undone (%s)",
@@ -214,7 +262,9 @@ static void fence_undone(struct db *db, struct db_result *res, void *arg)
 		sw->fence_stalls_ms = stall;
 	sw_emit(sw, "info", "the fence was held up past its budget (%d ms) and undone: writes were held %.1f ms and "
 			    "flow again; trying again once nothing holds it up", sw_ccfg(sw)->fence_budget_ms, stall);
-	fence_wait_round(sw);
+	sw->holding_drains = sw_routers_some(sw, ROUTER_OP(rollback), holding_restored, true);
+	if (!sw->holding_drains)
+		fence_wait_round(sw);
 }
 
 static void fence_killed(struct db *db, struct db_result *res, void *arg)
@@ -269,8 +319,7 @@ static void fenced(struct db *db, struct db_result *res, void *arg)
 	}
 	sw_emit(sw, "ok", "%s is read-only%s at %s (%.1f ms%s)", sw->old_name, sw->holding ? ", its commits held," : "",
 		sw->fence_point, sw_ms_since(sw->fence_start_us), sw->fence_attempts > 1 ? ", after tries undone" : "");
-	sw->drained = true;   /* from here on, rollback restores the routers */
-	sw->router_drains = sw_routers_each(sw, ROUTER_OP(drain), router_drained);
+	sw->router_drains = sw_routers_some(sw, ROUTER_OP(drain), router_drained, false);
 	/* in parallel with sync; while commits are held, a cut session's statement fails */
 	sw_cut_sessions(sw, NULL);
 	if (sw_should_stop(sw))
@@ -302,7 +351,7 @@ void enter_fence(struct switchover *sw)
 		fence_wait_round(sw);
 		return;
 	}
-	fence_attempt(sw);
+	fence_begin(sw);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -342,7 +391,7 @@ void f_enter_fence(struct switchover *sw)
 	char *reason = xasprintf("%s failover of %s to %s", sw->automatic ? "automatic" : "emergency", sw->old_name,
 				 sw->new_name);
 	/* the report's write-blocked time runs from here to the new primary being routed */
-	sw->fence_start_us = now_mono_us();
+	sw->fence_start_us = sw->window_start_us = now_mono_us();
 	sw->fence_op = fence_start(sw->d, sw->c, sw->old, FENCE_BY_SQL | FENCE_BY_HOOK | FENCE_BY_STONITH, reason,
 				   f_fenced, sw);
 	free(reason);

@@ -49,13 +49,12 @@ static void routed(struct router *r, int err, const char *msg, void *arg)
 	}
 	sw->routed = true;
 	if (sw->failover)
-		sw_emit(sw, "ok", "%s writable and routed %.1f ms after the fence", sw->new_name,
-			(double)(sw->routed_us - sw->fence_start_us) / 1000.0);
+		sw_emit(sw, "ok", "%s writable and routed %.1f ms after the fence", sw->new_name, sw_blocked_ms(sw));
 	else
-		sw_emit(sw, "ok", "writes were blocked for %.1f ms (fence → %s writable and routed)",
-			(double)(sw->routed_us - sw->fence_start_us) / 1000.0, sw->new_name);
-	sw_journal(sw, JE_ROUTED, true,
-		json_pack("{s:f}", "write_blocked_ms", (double)(sw->routed_us - sw->fence_start_us) / 1000.0));
+		sw_emit(sw, "ok", "writes were blocked for %.1f ms (%s → %s writable and routed)", sw_blocked_ms(sw),
+			sw->window_start_us < sw->fence_start_us ? "routers holding new queries" : "fence",
+			sw->new_name);
+	sw_journal(sw, JE_ROUTED, true, json_pack("{s:f}", "write_blocked_ms", sw_blocked_ms(sw)));
 	after_routing(sw);
 }
 

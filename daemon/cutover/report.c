@@ -94,15 +94,13 @@ void sw_finish(struct switchover *sw, enum sw_state st)
 	json_object_set_new(rep, "reason", sw->reason ? json_string(sw->reason) : json_null());
 	json_object_set(rep, "checks", sw->checks);
 	json_object_set_new(rep, "phases", phases_json(sw));
-	json_object_set_new(rep, "write_blocked_ms", sw->routed_us && sw->fence_start_us
-							     ? json_real((double)(sw->routed_us - sw->fence_start_us) / 1000.0)
-							     : json_null());
+	json_object_set_new(rep, "write_blocked_ms", sw_blocked_ms(sw) >= 0 ? json_real(sw_blocked_ms(sw)) : json_null());
 	json_object_set_new(rep, "fence_point", sw->fence_point ? json_string(sw->fence_point) : json_null());
 	/* what every client saw: tries of the fence that were held up and undone held writes too */
 	json_object_set_new(rep, "fence_attempts", json_integer(sw->fence_attempts));
 	json_object_set_new(rep, "fence_stall_ms", sw->fence_stalls_ms > 0 ? json_real(sw->fence_stalls_ms) : json_null());
 	{
-		double wb = sw->routed_us && sw->fence_start_us ? (double)(sw->routed_us - sw->fence_start_us) / 1000.0 : -1;
+		double wb = sw_blocked_ms(sw);
 		double worst = wb > sw->fence_stalls_ms ? wb : sw->fence_stalls_ms;
 		json_object_set_new(rep, "longest_block_ms", worst > 0 ? json_real(worst) : json_null());
 	}
@@ -161,8 +159,7 @@ void sw_finish(struct switchover *sw, enum sw_state st)
 		for (i = 0; i < SW_PHASES; i++)
 			ph[i] = sw->rec[i].start_us && sw->rec[i].end_us
 					? (double)(sw->rec[i].end_us - sw->rec[i].start_us) / 1000.0 : -1;
-		cluster_stats_switchover(&c->stats, sw->failover, o, sw->routed_us && sw->fence_start_us
-						    ? (double)(sw->routed_us - sw->fence_start_us) / 1000.0 : -1, ph);
+		cluster_stats_switchover(&c->stats, sw->failover, o, sw_blocked_ms(sw), ph);
 	}
 	sw->milestone = "finished";
 	sw_emit(sw, st == SW_DONE ? "ok" : "fail", "%s %s: %s%s%s", sw->failover ? "failover" : "switchover", sw->id,

@@ -3,7 +3,9 @@
  * the acknowledged writes with what a server holds, which is how the tests count lost writes.
  * --mode picks the kind of client: persistent (one connection kept), per-request (a new
  * connection for every write, like PHP without a pool), transaction (START TRANSACTION, INSERT,
- * UPDATE, COMMIT) or read (a SELECT each time; nothing to verify).
+ * UPDATE, COMMIT), read (a SELECT each time; nothing to verify) or multiplexed (persistent, but
+ * no statement names a variable: ProxySQL stops multiplexing a session for good at its first
+ * statement with an '@' in it, so the others are pinned there without --pinned).
  *
  * Blocking Connector/C calls are fine here: this is a test program with one connection, and the
  * time a call blocks is exactly what it measures.  See tests/load/README. */
@@ -27,6 +29,8 @@
 #include "util.h"
 
 #define MAX_LISTED 20           /* ids listed in the verify report */
+/* @@server_id without an '@' (see the top of the file) */
+#define SERVER_ID_NO_VAR "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME = 'SERVER_ID'"
 #define MAX_LINE 4096
 
 struct opts {
@@ -40,7 +44,7 @@ struct opts {
 	const char *out;
 	long long start_id;
 	bool pinned;
-	enum { MODE_PERSISTENT, MODE_PER_REQUEST, MODE_TRANSACTION, MODE_READ } mode;
+	enum { MODE_PERSISTENT, MODE_PER_REQUEST, MODE_TRANSACTION, MODE_READ, MODE_MULTIPLEXED } mode;
 	unsigned timeout_s;
 	bool verify;
 	const char *acks;
@@ -115,7 +119,7 @@ static void usage(void)
 	fputs("usage: cutover-load --host H --port P --user U --password-file F\n"
 	    "                    [--interval-us 1000] (--duration-ms N | --until-file PATH)\n"
 	    "                    --out acks.tsv [--start-id N] [--pinned] [--timeout-s 2]\n"
-	    "                    [--mode persistent|per-request|transaction|read]\n"
+	    "                    [--mode persistent|per-request|transaction|read|multiplexed]\n"
 	    "       cutover-load --verify --acks acks.tsv --host H --port P --user U"
 	    " --password-file F\n", stderr);
 	exit(2);
@@ -206,8 +210,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
 				o->mode = MODE_TRANSACTION;
 			else if (!strcmp(optarg, "read"))
 				o->mode = MODE_READ;
+			else if (!strcmp(optarg, "multiplexed"))
+				o->mode = MODE_MULTIPLEXED;
 			else
-				fail("--mode %s: one of persistent, per-request, transaction, read", optarg);
+				fail("--mode %s: one of persistent, per-request, transaction, read, multiplexed", optarg);
 			break;
 		case O_TIMEOUT:
 			if (!parse_ll(optarg, 1, 3600, &v))
@@ -221,6 +227,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (optind != argc || !o->port || !o->user || !pwfile)
 		usage();
+	if (o->pinned && o->mode == MODE_MULTIPLEXED)
+		fail("--pinned and --mode multiplexed contradict each other");
 	if (o->verify) {
 		if (!o->acks)
 			fail("--verify needs --acks FILE");
@@ -281,7 +289,8 @@ static bool session_open(struct session *s, const struct opts *o, struct attempt
 	}
 	mysql_autocommit(s->db, 1);
 	if ((o->pinned && mysql_real_query(s->db, pin, strlen(pin)) != 0) ||
-	    mysql_real_query(s->db, "SELECT @@server_id", 18) != 0 ||
+	    mysql_real_query(s->db, o->mode == MODE_MULTIPLEXED ? SERVER_ID_NO_VAR : "SELECT @@server_id",
+			     o->mode == MODE_MULTIPLEXED ? strlen(SERVER_ID_NO_VAR) : 18) != 0 ||
 	    !(res = mysql_store_result(s->db))) {
 		attempt_error(a, mysql_errno(s->db), mysql_error(s->db));
 		session_close(s);
@@ -314,6 +323,31 @@ static void attempt_error(struct attempt *a, unsigned err, const char *msg)
 			*p = ' ';
 }
 
+/* A multiplexed client's write: each statement may reach another server, so the row records the
+ * server that took the INSERT, and the ack reads it back from the row. */
+static bool attempt_multiplexed(struct session *s, struct attempt *a)
+{
+	char sql[320];
+	int n;
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	n = snprintf(sql, sizeof(sql), "INSERT INTO app.writes (id, client_ts, server_id) SELECT %lld, %" PRId64
+	    ", VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME = 'SERVER_ID'",
+	    a->seq, now_real_us());
+	if (mysql_real_query(s->db, sql, (unsigned long)n) != 0)
+		return false;
+	n = snprintf(sql, sizeof(sql), "SELECT server_id FROM app.writes WHERE id = %lld", a->seq);
+	if (mysql_real_query(s->db, sql, (unsigned long)n) != 0 || !(res = mysql_store_result(s->db))) {
+		/* acknowledged all the same: which server took it stays the session's guess */
+		return true;
+	}
+	row = mysql_fetch_row(res);
+	a->server_id = row && row[0] ? (unsigned)strtoul(row[0], NULL, 10) : 0;
+	mysql_free_result(res);
+	return true;
+}
+
 /* The statements of one attempt in each mode: an autocommit INSERT (persistent and per-request
  * clients), an INSERT inside an explicit transaction with a second statement, or a read. */
 static bool attempt_sql(struct session *s, const struct opts *o, struct attempt *a)
@@ -329,6 +363,8 @@ static bool attempt_sql(struct session *s, const struct opts *o, struct attempt 
 		mysql_free_result(res);
 		return true;
 	}
+	if (o->mode == MODE_MULTIPLEXED)
+		return attempt_multiplexed(s, a);
 	n = snprintf(sql, sizeof(sql), "INSERT INTO app.writes (id, client_ts, server_id) "
 	    "VALUES (%lld, %" PRId64 ", @@server_id)", a->seq, now_real_us());
 	if (o->mode != MODE_TRANSACTION)
