@@ -353,6 +353,24 @@ static void emit_row(FILE *out, const struct st_row *r, const size_t *w, const s
 	free(b.s);
 }
 
+/* What a ProxySQL router would trip a switchover on, one line each. */
+static void status_router_notes(FILE *out, const json_t *rt, const char *red)
+{
+	static const char *const keys[] = { "pending", "admin_clash", "caution" };
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v = jstr(rt, keys[i]);
+		char *s;
+
+		if (!v)
+			continue;
+		s = clean(v);
+		fprintf(out, "    %s%s%s\n", red ? red : "", s, red ? ANSI_RESET : "");
+		free(s);
+	}
+}
+
 /* primary_v: the cluster's "primary" member (a name, null when it has none, or missing). */
 static void status_router(FILE *out, const json_t *rt, const json_t *primary_v, const struct render_opts *o)
 {
@@ -387,6 +405,7 @@ static void status_router(FILE *out, const json_t *rt, const json_t *primary_v, 
 			sb_printf(&b, "; %swriter is read-only%s", red ? red : "", red ? ANSI_RESET : "");
 	}
 	sb_flush_line(&b, out);
+	status_router_notes(out, rt, red);
 	free(b.s);
 	free(name);
 	free(type);

@@ -131,8 +131,12 @@ static json_t *router_json(const struct cluster *c, const struct router *r, cons
 			}
 		json_object_set_new(o, "writer_read_only", ro);
 	}
-	if (r->cfg->type == ROUTER_PROXYSQL)
+	if (r->cfg->type == ROUTER_PROXYSQL) {
 		json_object_set_new(o, "replication_hostgroups", json_boolean(r->view.auto_failover_hostgroups));
+		json_object_set_new(o, "pending", *r->view.pending ? json_string(r->view.pending) : json_null());
+		json_object_set_new(o, "admin_clash", *r->view.admin_clash ? json_string(r->view.admin_clash) : json_null());
+		json_object_set_new(o, "caution", *r->view.caution ? json_string(r->view.caution) : json_null());
+	}
 	for (i = 0; i < r->view.n; i++) {
 		const struct router_backend *b = &r->view.be[i];
 		json_array_append_new(arr, json_pack("{s:o, s:s, s:s, s:b, s:b, s:b, s:i, s:i, s:i}",

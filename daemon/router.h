@@ -34,7 +34,7 @@ struct router_backend {
 
 struct router_view {
 	bool reachable;
-	char error[256];
+	char error[400];
 	int64_t polled_ms;        /* monotonic time of the last successful poll */
 	size_t n;
 	struct router_backend be[ROUTER_MAX_BACKENDS];

@@ -433,13 +433,14 @@ static void ps_poll_start(struct router *r)
  * denied": say what else it may mean. */
 static void ps_login_hint(struct router *r, const struct db_result *res, char *why, size_t len)
 {
-	size_t used = strlen(why);
+	struct ps_priv *p = r->priv;
+	const char *u = r->cfg->user ? r->cfg->user : "";
 
-	if (res->err != 1045 || used + 1 >= len)
+	if (res->err != 1045)
 		return;
-	snprintf(why + used, len - used, "; check the password, and that '%s' is not also in ProxySQL's "
-		 "mysql_users (ProxySQL refuses an admin login whose name is a mysql_users name)",
-		 r->cfg->user ? r->cfg->user : "");
+	snprintf(why, len, "proxysql router '%s' (%.100s:%d): ProxySQL refused the admin login of '%s' (1045, "
+		 "access denied): check its password, and that '%s' is not also a mysql_users name (ProxySQL "
+		 "refuses an admin login with such a name)", r->cfg->name, p->t_ep.host, p->t_ep.port, u, u);
 }
 
 static void ps_poll_done(struct router *r, const struct db_result *res)
