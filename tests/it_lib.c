@@ -52,6 +52,7 @@ struct it_conn {
 struct it_reg {
 	const struct it_suite_def *suite;
 	const struct it_case *c;
+	bool bare;                  /* no sandbox (it_suite_build_bare) */
 };
 
 static bool env_init(void);
@@ -89,6 +90,9 @@ static void hx_writer_cb(const char *sv, const char *status, void *arg);
 
 static struct it_reg reg[MAX_CASES];
 static int n_reg;
+/* Suites that said they were skipped (it_skip_suite), each once. */
+static const struct it_suite_def *skipped[MAX_CASES];
+static int n_skipped;
 static const struct it_reg *cur;
 static bool cur_passed;
 static int64_t cur_started_ms;
@@ -132,6 +136,31 @@ void it_sleep_ms(int ms)
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+void it_skip_suite(const char *fmt, ...)
+{
+	static const char bar[] = "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!";
+	const struct it_suite_def *suite = cur ? cur->suite : NULL;
+	va_list ap;
+	int i;
+
+	printf("it: %s\nit: %s: SKIPPED: ", bar, suite ? suite->name : "?");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\nit: %s\n", bar);
+	fflush(stdout);
+	for (i = 0; i < n_skipped; i++)
+		if (skipped[i] == suite)
+			return;
+	if (n_skipped < MAX_CASES)
+		skipped[n_skipped++] = suite;
+}
+
+int it_suites_skipped(void)
+{
+	return n_skipped;
 }
 
 void it_note(const char *fmt, ...)
@@ -1573,34 +1602,39 @@ int it_load_start(struct it_load *l, const char *tag, int interval_us)
 	return it_load_start_as(l, tag, interval_us, "app", pwfile);
 }
 
-static int load_start(struct it_load *l, const char *tag, int interval_us, const char *user,
-		      const char *password_file, const char *mode);
+static int load_start(struct it_load *l, const char *tag, int interval_us, int port, const char *user,
+		      const char *password_file, const char *mode, bool pinned);
 
 int it_load_start_as(struct it_load *l, const char *tag, int interval_us, const char *user, const char *password_file)
 {
-	return load_start(l, tag, interval_us, user, password_file, "persistent");
+	return load_start(l, tag, interval_us, it.write_port, user, password_file, "persistent", false);
 }
 
 int it_load_start_mode(struct it_load *l, const char *tag, int interval_us, const char *mode)
 {
-	char pwfile[400];
-	snprintf(pwfile, sizeof(pwfile), "%s/secrets/app.pass", it.dir);
-	return load_start(l, tag, interval_us, "app", pwfile, mode);
+	return it_load_start_at(l, tag, interval_us, it.write_port, mode, false);
 }
 
-static int load_start(struct it_load *l, const char *tag, int interval_us, const char *user,
-		      const char *password_file, const char *mode)
+int it_load_start_at(struct it_load *l, const char *tag, int interval_us, int port, const char *mode, bool pinned)
 {
-	char prog[600], port[16], interval[16], start[32], pwfile[400];
-	const char *argv[] = { prog, "--host", "127.0.0.1", "--port", port, "--user", user, "--password-file",
+	char pwfile[400];
+	snprintf(pwfile, sizeof(pwfile), "%s/secrets/app.pass", it.dir);
+	return load_start(l, tag, interval_us, port, "app", pwfile, mode, pinned);
+}
+
+static int load_start(struct it_load *l, const char *tag, int interval_us, int port, const char *user,
+		      const char *password_file, const char *mode, bool pinned)
+{
+	char prog[600], portarg[16], interval[16], start[32], pwfile[400];
+	const char *argv[] = { prog, "--host", "127.0.0.1", "--port", portarg, "--user", user, "--password-file",
 			       pwfile, "--interval-us", interval, "--until-file", l->until, "--out", l->acks,
-			       "--start-id", start, "--mode", mode, NULL };
+			       "--start-id", start, "--mode", mode, pinned ? "--pinned" : NULL, NULL };
 	pid_t pid;
 	int i;
 
 	memset(l, 0, sizeof(*l));
 	snprintf(prog, sizeof(prog), "%s/cutover-load", it.build);
-	snprintf(port, sizeof(port), "%d", it.write_port);
+	snprintf(portarg, sizeof(portarg), "%d", port);
 	snprintf(interval, sizeof(interval), "%d", interval_us);
 	snprintf(pwfile, sizeof(pwfile), "%s", password_file);
 	snprintf(l->until, sizeof(l->until), "%s/load-%s.until", it.dir, tag);
@@ -1905,7 +1939,10 @@ START_TEST(it_run_case)
 	cur_started_ms = it_now_ms();
 	printf("it: %s/%s\n", cur->suite->name, cur->c->name);
 	fflush(stdout);
-	ck_assert_msg(enter_suite(cur->suite), "cannot bring the sandbox and cutoverd to the baseline (see above)");
+	if (cur->bare)
+		leave_suite();   /* the previous suite's servers are not this one's to use */
+	else
+		ck_assert_msg(enter_suite(cur->suite), "cannot bring the sandbox and cutoverd to the baseline (see above)");
 	cur->c->fn();
 	cur_passed = true;
 }
@@ -1931,7 +1968,7 @@ static void case_teardown(void)
 	it_note("%s in %.1f s", cur_passed ? "passed" : "FAILED", (double)(it_now_ms() - cur_started_ms) / 1000.0);
 }
 
-Suite *it_suite_build(const struct it_suite_def *def)
+static Suite *suite_build(const struct it_suite_def *def, bool bare)
 {
 	Suite *s = suite_create(def->name);
 	size_t i;
@@ -1940,12 +1977,23 @@ Suite *it_suite_build(const struct it_suite_def *def)
 		TCase *tc = tcase_create(def->cases[i].name);
 		reg[n_reg].suite = def;
 		reg[n_reg].c = &def->cases[i];
+		reg[n_reg].bare = bare;
 		tcase_add_checked_fixture(tc, NULL, case_teardown);
 		tcase_add_loop_test(tc, it_run_case, n_reg, n_reg + 1);
 		suite_add_tcase(s, tc);
 		n_reg++;
 	}
 	return s;
+}
+
+Suite *it_suite_build(const struct it_suite_def *def)
+{
+	return suite_build(def, false);
+}
+
+Suite *it_suite_build_bare(const struct it_suite_def *def)
+{
+	return suite_build(def, true);
 }
 
 /* ------------------------------------------------------------------------------------------ */

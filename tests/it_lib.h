@@ -57,11 +57,20 @@ extern struct it_env it;
 
 /* ---- runner ---- */
 Suite *it_suite_build(const struct it_suite_def *def);
+/* The same for a suite whose cases need no sandbox (one that only says why it is skipped): the
+ * previous suite's sandbox is stopped and none is started. */
+Suite *it_suite_build_bare(const struct it_suite_def *def);
 /* Stop the daemon, load clients and the sandbox (end of run). */
 void it_shutdown(void);
 /* SIGINT/SIGTERM/SIGALRM/crash handlers that stop what the run started, and a watchdog that
  * ends the run after `seconds` (the runner has no per-test timeout in CK_NOFORK mode). */
 void it_install_guards(int seconds);
+
+/* Say loudly that the running suite is skipped and why (a program it needs is missing).  The
+ * runner counts such suites and says how many at the end, so that a skip never reads as a
+ * pass. */
+void it_skip_suite(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int it_suites_skipped(void);
 
 /* A line of what a test measured or saw, prefixed with the test's name. */
 void it_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -231,6 +240,10 @@ int it_load_start(struct it_load *l, const char *tag, int interval_us);
 /* The same as the application account, as another kind of client: "persistent",
  * "per-request", "transaction" or "read" (cutover-load --mode). */
 int it_load_start_mode(struct it_load *l, const char *tag, int interval_us, const char *mode);
+/* The same through another port (ProxySQL's client port, say) as the application account, as
+ * a kind of client (mode as above); `pinned` adds --pinned: the session sets a user variable,
+ * which makes ProxySQL pin it to one backend connection. */
+int it_load_start_at(struct it_load *l, const char *tag, int interval_us, int port, const char *mode, bool pinned);
 /* The same as another account (its password in password_file). */
 int it_load_start_as(struct it_load *l, const char *tag, int interval_us, const char *user, const char *password_file);
 /* Stop it and return its summary (new reference, NULL if it printed none). */
