@@ -28,54 +28,15 @@ static void unknown_key(struct parser *p, const struct section *sec, const char 
 
 /* ---- small helpers ---- */
 
-/* Optimal string alignment distance, case-insensitive, for "did you mean". */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j, d;
-	size_t *prev2, *prev, *cur, *t;
-
-	prev2 = xcalloc(lb + 1, sizeof(size_t));
-	prev = xcalloc(lb + 1, sizeof(size_t));
-	cur = xcalloc(lb + 1, sizeof(size_t));
-	for (j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (i = 1; i <= la; i++) {
-		cur[0] = i;
-		for (j = 1; j <= lb; j++) {
-			int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
-			d = prev[j - 1] + (ca != cb);
-			if (prev[j] + 1 < d)
-				d = prev[j] + 1;
-			if (cur[j - 1] + 1 < d)
-				d = cur[j - 1] + 1;
-			if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
-			    tolower((unsigned char)a[i - 2]) == cb && prev2[j - 2] + 1 < d)
-				d = prev2[j - 2] + 1;
-			cur[j] = d;
-		}
-		t = prev2;
-		prev2 = prev;
-		prev = cur;
-		cur = t;
-	}
-	d = prev[lb];
-	free(prev2);
-	free(prev);
-	free(cur);
-	return d;
-}
-
-/* The closest of names to s within SUGGEST_DISTANCE, or NULL. */
+/* The closest of names to s within SUGGEST_DISTANCE, or NULL; *best_d carries the best
+ * distance across calls so that a later table only wins with a closer name. */
 static const char *closest(const char *s, const char *const *names, size_t *best_d)
 {
 	const char *best = NULL;
-	size_t ls = strlen(s), d;
+	size_t d;
 
 	for (; *names; names++) {
-		size_t ln = strlen(*names);
-		if ((ls > ln ? ls - ln : ln - ls) > SUGGEST_DISTANCE)
-			continue;
-		d = edit_distance(s, *names);
+		d = edit_distance(s, *names, SUGGEST_DISTANCE);
 		if (d <= SUGGEST_DISTANCE && d < *best_d) {
 			*best_d = d;
 			best = *names;

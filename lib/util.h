@@ -43,4 +43,10 @@ char *trim(char *s);
 /* Read a whole small file (at most max bytes) into a new NUL-terminated string; NULL with errno. */
 char *read_small_file(const char *path, size_t max);
 
+/* For "did you mean": the optimal string alignment distance between a and b, case-insensitive
+ * (a transposition costs one, as in "swichover"); anything above max is max + 1. */
+size_t edit_distance(const char *a, const char *b, size_t max);
+/* The name of names[0..n) nearest to s, if within max edits (the first of equals); else NULL. */
+const char *closest_name(const char *s, const char *const *names, size_t n, size_t max);
+
 #endif
