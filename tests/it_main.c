@@ -1,6 +1,8 @@
 /* The integration-test runner: the suites of tests/it_*.c against a real sandbox (see it_lib.h).
  * Suites are listed here, not collected by the Makefile: it_lib.c and this file match the same
- * wildcard.  CK_RUN_SUITE / CK_RUN_CASE pick tests.  Tests always run in this process (CK_NOFORK):
+ * wildcard.  it_proxysql.c adds one suite per ProxySQL binary it finds ("proxysql-<version>"),
+ * or a "proxysql" suite that says it is skipped; skipped suites are counted at the end.
+ * CK_RUN_SUITE / CK_RUN_CASE pick tests.  Tests always run in this process (CK_NOFORK):
  * the sandbox, the daemon and the cluster's state outlive a single test.  IT_TIME_LIMIT_S (600)
  * bounds the whole run; past it everything started is stopped and the run fails. */
 #include "it_lib.h"
@@ -14,6 +16,7 @@ Suite *it_metrics_suite(void);
 Suite *it_watchdog_suite(void);
 Suite *it_safety_suite(void);
 Suite *it_window_suite(void);
+void it_proxysql_add_suites(SRunner *sr);
 
 int main(void)
 {
@@ -29,10 +32,13 @@ int main(void)
 	srunner_add_suite(sr, it_watchdog_suite());
 	srunner_add_suite(sr, it_safety_suite());
 	srunner_add_suite(sr, it_window_suite());
+	it_proxysql_add_suites(sr);
 	srunner_set_fork_status(sr, CK_NOFORK);
 	srunner_run_all(sr, CK_ENV);
 	it_shutdown();
 	failed = srunner_ntests_failed(sr);
+	if (it_suites_skipped())
+		printf("it: %d suite(s) SKIPPED (see the SKIPPED lines above)\n", it_suites_skipped());
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
