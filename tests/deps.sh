@@ -10,6 +10,11 @@ RUNTIME_PKGS=(mariadb-server mariadb-client haproxy socat jq iproute2 procps gro
 # Only for the integration tests: the watchdog suite cuts one TCP path with nft.
 TEST_PKGS=(nftables)
 FUZZ_PKGS=(clang libclang-rt-14-dev)
+# ProxySQL for the integration tests (it_proxysql.c): the binaries shipped beside the repository
+# in ../shared/proxysql, every version the suite runs against; unpacking them needs xz.
+PROXYSQL_VERSIONS=(2.4.8 2.7.1)
+PROXYSQL_PREFIX=/usr/local
+PROXYSQL_PKGS=(xz-utils)
 # Services whose packages start and enable them from their postinst: package:service.
 SERVICES=(mariadb-server:mariadb haproxy:haproxy)
 
@@ -92,23 +97,44 @@ quiet_new_services() {
 	return 0
 }
 
-main() {
-	local fuzz=0 arg
-	for arg in "$@"; do
-		case $arg in
-		--fuzz) fuzz=1 ;;
-		-h | --help) usage ;;
-		*) echo "deps: unknown argument: $arg" >&2; usage ;;
-		esac
+# Where the shipped ProxySQL binaries are: ../shared/proxysql beside the repository.
+proxysql_dir() {
+	local repo
+	repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	echo "$repo/../shared/proxysql"
+}
+
+# True if PREFIX/proxysql-$1 is installed and runs as that version.
+proxysql_present() {
+	local out
+	out=$("$PROXYSQL_PREFIX/proxysql-$1/bin/proxysql" --version 2>/dev/null) || return 1
+	[[ $out == "ProxySQL version $1"[-,\ ]* ]]
+}
+
+# Install each version with the directory's install.sh (it checks the tarball's sha256); silent
+# for the versions already there.
+install_proxysql() {
+	local dir=$1 v err
+	for v in "${PROXYSQL_VERSIONS[@]}"; do
+		proxysql_present "$v" && continue
+		if ((EUID != 0)); then
+			echo "deps: ProxySQL $v is not installed; run as root (sudo tests/deps.sh) or:" >&2
+			echo "  sudo sh $dir/install.sh $v $PROXYSQL_PREFIX" >&2
+			exit 1
+		fi
+		if ! err=$(sh "$dir/install.sh" "$v" "$PROXYSQL_PREFIX" 2>&1 >/dev/null); then
+			echo "deps: installing ProxySQL $v from $dir failed:" >&2
+			echo "$err" >&2
+			exit 1
+		fi
+		echo "deps: installed ProxySQL $v in $PROXYSQL_PREFIX/proxysql-$v" >&2
 	done
+}
 
-	local want=("${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}")
-	# systemd-analyze (unit file checks) comes with systemd; containers often lack it.
-	command -v systemd-analyze >/dev/null || want+=(systemd)
-	((fuzz)) && want+=("${FUZZ_PKGS[@]}")
-
+# The Debian packages of "$@" that are missing, installed (as root).
+install_packages() {
 	local missing
-	mapfile -t missing < <(missing_of "${want[@]}")
+	mapfile -t missing < <(missing_of "$@")
 	((${#missing[@]} == 0)) && return 0
 
 	if ((EUID != 0)); then
@@ -125,6 +151,32 @@ main() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 	remove_policy
 	quiet_new_services "${missing[@]}"
+}
+
+main() {
+	local fuzz=0 arg
+	for arg in "$@"; do
+		case $arg in
+		--fuzz) fuzz=1 ;;
+		-h | --help) usage ;;
+		*) echo "deps: unknown argument: $arg" >&2; usage ;;
+		esac
+	done
+
+	local want=("${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}")
+	# systemd-analyze (unit file checks) comes with systemd; containers often lack it.
+	command -v systemd-analyze >/dev/null || want+=(systemd)
+	((fuzz)) && want+=("${FUZZ_PKGS[@]}")
+	# Without ../shared/proxysql the ProxySQL suite says it is skipped (CUTOVER_PROXYSQL names
+	# a binary of one's own).
+	local pdir
+	pdir=$(proxysql_dir)
+	[[ -f $pdir/install.sh ]] && want+=("${PROXYSQL_PKGS[@]}")
+
+	install_packages "${want[@]}"
+	if [[ -f $pdir/install.sh ]]; then
+		install_proxysql "$pdir"
+	fi
 }
 
 main "$@"
