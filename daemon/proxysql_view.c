@@ -192,7 +192,7 @@ static void config_diff(const struct rowset *runtime, const struct rowset *confi
 {
 	static const char *const cols[] = { "hostgroup_id", "hostname", "port", "status", "weight", "max_connections" };
 	int cr[6], cc[6], n = 0;
-	char diffs[220] = "", why[128];
+	char diffs[300] = "", why[128];
 	struct cmp_row a, b;
 	size_t i;
 
@@ -223,7 +223,7 @@ static void config_diff(const struct rowset *runtime, const struct rowset *confi
 			diff_add(diffs, sizeof(diffs), &n, "hostgroup %lld %s:%lld is at runtime, not in mysql_servers",
 				 b.hg, b.host, b.port);
 	if (n)
-		snprintf(out, len, "mysql_servers differs from runtime_mysql_servers: %s%s", diffs,
+		snprintf(out, len, "mysql_servers differs from runtime_mysql_servers: %.300s%s", diffs,
 			 n > 2 ? " (and more)" : "");
 }
 

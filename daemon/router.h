@@ -40,7 +40,7 @@ struct router_view {
 	struct router_backend be[ROUTER_MAX_BACKENDS];
 	bool auto_failover_hostgroups;   /* proxysql: mysql_replication_hostgroups covers the writer hostgroup */
 	/* proxysql, "" when all is well: */
-	char pending[256];        /* mysql_servers differs from runtime: a LOAD would apply someone's change */
+	char pending[400];        /* mysql_servers differs from runtime: a LOAD would apply someone's change */
 	char admin_clash[256];    /* our admin user is also a mysql_users name: the next login fails */
 	char caution[256];        /* e.g. the writer hostgroup has no server at all */
 };
