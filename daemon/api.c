@@ -356,11 +356,18 @@ static json_t *config_json(const struct config *cfg)
 
 /* ---- handlers ---- */
 
+/* A "cluster" that is not configured is answered here for every command, once, with the
+ * clusters there are (and the nearest, for a typo): a bare "no such cluster" sends the
+ * person to the config file to find out. */
 static bool cluster_arg(struct daemon *d, struct client *c, const struct request *req, const char **out)
 {
+	char *msg;
+
 	*out = json_string_value(json_object_get(req->args, "cluster"));
 	if (*out && !daemon_cluster(d, *out)) {
-		client_reply_err(c, req->id, ERR_NOTFOUND, "no cluster named '%s'", *out);
+		msg = daemon_unknown_cluster(d, *out);
+		client_reply_err(c, req->id, ERR_NOTFOUND, "%s", msg);
+		free(msg);
 		return false;
 	}
 	return true;
@@ -431,8 +438,11 @@ static const struct api_handler handlers[] = {
 void api_dispatch(void *arg, struct client *c, const struct request *req)
 {
 	struct daemon *d = arg;
+	const char *cluster;
 	size_t i;
 
+	if (!cluster_arg(d, c, req, &cluster))
+		return;
 	for (i = 0; i < ARRAY_LEN(handlers); i++)
 		if (!strcmp(handlers[i].name, req->cmd)) {
 			handlers[i].fn(d, c, req);

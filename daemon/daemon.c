@@ -95,6 +95,29 @@ struct cluster *daemon_cluster(struct daemon *d, const char *name)
 	return NULL;
 }
 
+char *daemon_unknown_cluster(const struct daemon *d, const char *name)
+{
+	const char **names = xcalloc(d->n_clusters + 1, sizeof(*names));
+	const char *near;
+	char *list = xstrdup(""), *t, *msg;
+	size_t i;
+
+	for (i = 0; i < d->n_clusters; i++) {
+		names[i] = d->clusters[i].cfg->name;
+		t = xasprintf("%s%s%s", list, i ? ", " : "", names[i]);
+		free(list);
+		list = t;
+	}
+	near = closest_name(name, names, d->n_clusters, 2);
+	if (near)
+		msg = xasprintf("no cluster named '%s' (did you mean %s? clusters: %s)", name, near, list);
+	else
+		msg = xasprintf("no cluster named '%s' (clusters: %s)", name, list);
+	free(list);
+	free(names);
+	return msg;
+}
+
 const struct flavor_ops *server_flavor(const struct server *s)
 {
 	if (s->flavor)

@@ -127,6 +127,9 @@ void daemon_teardown(struct daemon *d);
  * (-1), or refuse while a switchover or a fence/STONITH action runs (-2). */
 int daemon_reload(struct daemon *d, char **errors_out);
 struct cluster *daemon_cluster(struct daemon *d, const char *name);
+/* What to say about a cluster name that is not configured: the clusters there are, and the
+ * nearest when one is close enough to be a typo.  A new string. */
+char *daemon_unknown_cluster(const struct daemon *d, const char *name);
 struct server *daemon_server(struct daemon *d, const char *name);
 /* One action at a time per cluster — a switchover, a failover, a fence, unfence or STONITH
  * (the operator's or the watchdog's): NULL when the cluster is free, else what runs there

@@ -1,0 +1,154 @@
+/* The API's replies as a client reads them: a daemon set up from a two-cluster configuration
+ * (no database is reached: the test sets what the pollers would have seen), its control
+ * socket answered by api_dispatch, and a client that sends one request line and reads the
+ * reply while the test turns the event loop. */
+#include <check.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "config.h"
+#include "control.h"
+#include "daemon.h"
+#include "log.h"
+#include "util.h"
+
+Suite *api_suite(void);
+
+#define DEADLINE_MS 5000        /* a bound for failures only */
+
+static struct daemon d;
+static char dir[64];
+static char sock_path[128];
+
+static void setup(void)
+{
+	struct control_opts o = { .mode = 0600, .gid = (gid_t)-1, .max_clients = 8, .inherited_fd = -1 };
+	struct cfg_errors errs;
+	struct config *cfg;
+	char *text, err[256] = "";
+
+	log_init(LOG_TO_STDERR, LOG_CRIT);
+	signal(SIGPIPE, SIG_IGN);
+	strlcpy_(dir, "/tmp/check_api.XXXXXX", sizeof(dir));
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sock_path, sizeof(sock_path), "%s/sock", dir);
+	text = xasprintf("[cutoverd]\nsocket = %s\nstate_dir = %s\n"
+			 "[cluster sandbox]\nrepl_user = repl\nrepl_password = r\nhysteresis = 3\n"
+			 "[cluster prod]\nrepl_user = repl\nrepl_password = r\n"
+			 "[server db1]\ncluster = sandbox\nhost = 127.0.0.1\nport = 41101\nuser = u\npassword = p\n"
+			 "[server db2]\ncluster = sandbox\nhost = 127.0.0.1\nport = 41102\nuser = u\npassword = p\n"
+			 "[server p1]\ncluster = prod\nhost = 127.0.0.1\nport = 41103\nuser = u\npassword = p\n",
+			 sock_path, dir);
+	memset(&errs, 0, sizeof(errs));
+	cfg = config_load_string(text, "api.conf", &errs);
+	ck_assert_msg(cfg != NULL, "config: %s", errs.n ? errs.v[0].message : "?");
+	free(text);
+	cfg_errors_free(&errs);
+	memset(&d, 0, sizeof(d));
+	d.base = event_base_new();
+	ck_assert_int_eq(daemon_setup(&d, cfg, err, sizeof(err)), 0);
+	o.path = sock_path;
+	d.ctl = control_new(d.base, &o, api_dispatch, &d, err, sizeof(err));
+	ck_assert_msg(d.ctl != NULL, "control_new: %s", err);
+}
+
+static void teardown(void)
+{
+	control_free(d.ctl);
+	daemon_teardown(&d);
+	event_base_free(d.base);
+	unlink(sock_path);
+	rmdir(dir);
+}
+
+/* Send one request line, turn the loop until the reply's line is in, and parse it. */
+static json_t *call(const char *line)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int64_t deadline = now_mono_ms() + DEADLINE_MS;
+	char buf[65536];
+	size_t len = 0;
+	ssize_t n;
+	json_error_t jerr;
+	json_t *r;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	ck_assert_int_ge(fd, 0);
+	strlcpy_(sun.sun_path, sock_path, sizeof(sun.sun_path));
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(send(fd, line, strlen(line), MSG_NOSIGNAL), (ssize_t)strlen(line));
+	while (!memchr(buf, '\n', len)) {
+		ck_assert_msg(now_mono_ms() < deadline, "no reply to %s", line);
+		event_base_loop(d.base, EVLOOP_NONBLOCK);
+		n = recv(fd, buf + len, sizeof(buf) - len - 1, 0);
+		if (n < 0 && errno == EAGAIN) {
+			poll(NULL, 0, 2);
+			continue;
+		}
+		ck_assert_msg(n > 0, "connection closed or failed before the reply to %s", line);
+		len += (size_t)n;
+	}
+	close(fd);
+	r = json_loadb(buf, (size_t)((char *)memchr(buf, '\n', len) - buf), 0, &jerr);
+	ck_assert_msg(r != NULL, "reply is not JSON: %s", jerr.text);
+	return r;
+}
+
+static const char *err_code(const json_t *r)
+{
+	return json_string_value(json_object_get(json_object_get(r, "error"), "code"));
+}
+
+static const char *err_message(const json_t *r)
+{
+	return json_string_value(json_object_get(json_object_get(r, "error"), "message"));
+}
+
+/* ---- an unknown cluster ------------------------------------------------------------------ */
+
+START_TEST(test_unknown_cluster_lists_clusters)
+{
+	static const char *const cmds[] = { "status", "topology", "events", "switchover", "history",
+					    "abort", "failover" };
+	char line[256];
+	json_t *r;
+	size_t i;
+
+	/* every command that takes a cluster answers the same way: NOTFOUND, with the list */
+	for (i = 0; i < ARRAY_LEN(cmds); i++) {
+		snprintf(line, sizeof(line), "{\"id\":1,\"cmd\":\"%s\",\"args\":{\"cluster\":\"nope\"}}\n", cmds[i]);
+		r = call(line);
+		ck_assert_msg(json_is_false(json_object_get(r, "ok")), "%s: ok", cmds[i]);
+		ck_assert_str_eq(err_code(r), "NOTFOUND");
+		ck_assert_str_eq(err_message(r), "no cluster named 'nope' (clusters: sandbox, prod)");
+		json_decref(r);
+	}
+	/* a typo gets the nearest name */
+	r = call("{\"id\":2,\"cmd\":\"switchover\",\"args\":{\"cluster\":\"sandbx\",\"dry_run\":true}}\n");
+	ck_assert_str_eq(err_code(r), "NOTFOUND");
+	ck_assert_str_eq(err_message(r), "no cluster named 'sandbx' (did you mean sandbox? clusters: sandbox, prod)");
+	json_decref(r);
+}
+END_TEST
+
+Suite *api_suite(void)
+{
+	Suite *s = suite_create("api");
+	TCase *tc;
+
+	tc = tcase_create("unknown_cluster");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_unknown_cluster_lists_clusters);
+	suite_add_tcase(s, tc);
+	return s;
+}
