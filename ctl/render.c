@@ -1,5 +1,6 @@
 /* The helpers cutoverctl's renderers share (see render_impl.h), and render_json and
  * render_width.  Every command's own rendering is in its cmd_*.c file. */
+#include "proto.h"
 #include "render_impl.h"
 #include "util.h"
 
@@ -304,7 +305,7 @@ void table_free(struct table *t)
 
 int render_json(FILE *out, const json_t *result, const struct render_opts *o)
 {
-	if (!result || json_dumpf(result, out, JSON_INDENT(2) | JSON_ENCODE_ANY) < 0)
+	if (!result || json_dumpf(result, out, JSON_INDENT(2) | JSON_ENCODE_ANY | PROTO_JSON_REAL) < 0)
 		return -1;
 	fputc('\n', out);
 	return 0;

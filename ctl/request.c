@@ -243,7 +243,7 @@ void ctl_show_stream(const struct ctl_cmd *cmd, const struct ctl_opts *opt, cons
 
 void ctl_print_json_line(const json_t *v)
 {
-	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | PROTO_JSON_REAL);
 
 	if (s)
 		printf("%s\n", s);

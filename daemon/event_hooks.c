@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "job.h"
 #include "log.h"
+#include "proto.h"
 #include "util.h"
 
 #include <event2/event.h>
@@ -310,7 +311,7 @@ static bool item_make(struct eh_item *it, const json_t *event, const char *miles
 		iso_now(ts, sizeof(ts));
 		json_object_set_new(copy, "ts", json_string(ts));
 	}
-	text = json_dumps(copy, JSON_COMPACT);
+	text = json_dumps(copy, JSON_COMPACT | PROTO_JSON_REAL);
 	if (text) {
 		it->json = xasprintf("%s\n", text);
 		free(text);

@@ -1,4 +1,5 @@
 #include "journal.h"
+#include "proto.h"
 #include "util.h"
 
 #include <errno.h>
@@ -135,7 +136,7 @@ int journal_append(struct journal *j, json_t *entry, bool durable)
 	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(ts, sizeof(ts), "%s.%06dZ", base, (int)(us % 1000000));
 	json_object_set_new(entry, "ts", json_string(ts));
-	line = json_dumps(entry, JSON_COMPACT);
+	line = json_dumps(entry, JSON_COMPACT | PROTO_JSON_REAL);
 	if (!line) {
 		errno = ENOMEM;
 		return -1;

@@ -354,7 +354,7 @@ json_t *proto_stream_line(json_t *id, const char *kind, json_t *payload)
 
 char *proto_dump_line(const json_t *msg, size_t *len)
 {
-	const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY;
+	const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY | PROTO_JSON_REAL;
 	size_t n = json_dumpb(msg, NULL, 0, flags);
 	char *buf;
 

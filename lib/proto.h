@@ -19,6 +19,10 @@
 #define API_VERSION 1
 #define PROTO_MAX_LINE 65536            /* bytes, newline excluded */
 #define DEFAULT_SOCKET_PATH "/run/cutoverd/cutoverd.sock"
+/* Reals are written with 12 significant digits: a duration computed as 2.068 ms reads 2.068,
+ * not 2.0680000000000001 (the 17 digits that round-trip every double), and 12 still keep
+ * microseconds on anything below a million seconds.  Every JSON the daemon writes uses it. */
+#define PROTO_JSON_REAL JSON_REAL_PRECISION(12)
 
 /* FAILED: the command ran and did not succeed (a switchover rolled back or failed); the error
  * object then carries a "report" member with the details. */

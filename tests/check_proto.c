@@ -379,6 +379,13 @@ START_TEST(test_dump_line)
 	ck_assert_ptr_null(strchr(line, ' '));
 	free(line);
 	json_decref(m);
+
+	/* Reals read as people wrote them, not with a double's last digits (2.0680000000000001). */
+	m = json_pack("{s:f,s:f,s:f,s:f}", "a", 2.068, "b", 0.1 + 0.2, "c", 5.0, "d", 123456.789012);
+	line = proto_dump_line(m, &len);
+	ck_assert_str_eq(line, "{\"a\":2.068,\"b\":0.3,\"c\":5.0,\"d\":123456.789012}\n");
+	free(line);
+	json_decref(m);
 }
 END_TEST
 
