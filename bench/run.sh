@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # bench/run.sh: `make bench`.  Builds cutoverd and the benchmark's own client, runs the poll
-# benchmark and then the switchover benchmark (each on its own sandbox of real mariadbd and
-# HAProxy, stopped afterwards), and prints their tables together at the end.
+# benchmark, the switchover benchmark, the clients benchmark and the ProxySQL benchmark (each on
+# its own sandbox of real mariadbd and HAProxy, stopped afterwards; the last one skipped, saying
+# so, when no ProxySQL is installed), and prints their tables together at the end.
 #
 # The figures are printed, never asserted: the machines are shared and noisy.  Exit status 0 when
-# both benchmarks ran (whatever they measured, failed switchovers included), 1 when one could not
+# every benchmark ran (whatever they measured, failed switchovers included), 1 when one could not
 # run, with the reason.  BENCH_QUICK=1 makes a short run; see bench/README for every setting.
 set -euo pipefail
 
@@ -40,6 +41,7 @@ quick_defaults() {
 	export BENCH_LAG_RUNS=${BENCH_LAG_RUNS:-2}
 	export BENCH_CLIENT_RUNS=${BENCH_CLIENT_RUNS:-4}
 	export BENCH_LONG_RUNS=${BENCH_LONG_RUNS:-1}
+	export BENCH_PX_RUNS=${BENCH_PX_RUNS:-4}
 }
 
 check_tools() {
@@ -97,7 +99,8 @@ describe_machine() {
 	echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), $(uname -r)"
 	echo "software: cutoverd $rev; $(mariadbd --version 2>/dev/null | sed 's/^.*Ver //'); $(haproxy -v 2>/dev/null | head -n 1)"
 	echo "settings: BENCH_QUICK=${BENCH_QUICK:-0} BENCH_POLL_SECONDS=${BENCH_POLL_SECONDS:-30}" \
-		"BENCH_SWITCHOVERS=${BENCH_SWITCHOVERS:-20} BENCH_LAG_RUNS=${BENCH_LAG_RUNS:-5}"
+		"BENCH_SWITCHOVERS=${BENCH_SWITCHOVERS:-20} BENCH_LAG_RUNS=${BENCH_LAG_RUNS:-5}" \
+		"BENCH_CLIENT_RUNS=${BENCH_CLIENT_RUNS:-10} BENCH_PX_RUNS=${BENCH_PX_RUNS:-20}"
 }
 
 main() {
@@ -110,10 +113,11 @@ main() {
 	run_one bench-poll.sh poll.txt
 	run_one bench-switchover.sh switchover.txt
 	run_one bench-clients.sh clients.txt
+	run_one bench-proxysql.sh proxysql.txt
 	echo
 	echo "==================== cutoverd benchmarks ===================="
 	describe_machine
-	for f in poll.txt switchover.txt clients.txt; do
+	for f in poll.txt switchover.txt clients.txt proxysql.txt; do
 		[[ -s $OUT/$f ]] && cat "$OUT/$f"
 	done
 	echo "Figures only: nothing here is asserted (shared, noisy machines).  Files: $OUT"
