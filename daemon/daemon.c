@@ -19,7 +19,7 @@
 
 static void server_setup(struct daemon *d, struct server *s, const struct cfg_server *cfg, struct cluster *c);
 
-const double wb_bounds_ms[WB_BUCKETS] = { 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 1e300 };
+const double wb_bounds_ms[WB_BUCKETS] = { 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 1e300 };
 
 void cluster_stats_switchover(struct cluster_stats *cs, bool failover, enum sw_outcome o, double write_blocked_ms,
 			      const double *phase_ms)

@@ -46,7 +46,9 @@ struct server {
 };
 
 enum sw_outcome { OUTCOME_DONE, OUTCOME_ROLLED_BACK, OUTCOME_FAILED, OUTCOME_REFUSED, OUTCOME__COUNT };
-#define WB_BUCKETS 10   /* write-blocked histogram: 5 10 20 50 100 200 500 1000 5000 +Inf ms */
+/* The write-blocked histogram: 1 2 5 10 20 50 100 200 500 1000 5000 +Inf ms.  A clean switchover
+ * blocks writes for 1-5 ms: the smallest buckets tell those apart. */
+#define WB_BUCKETS 12
 #define SW_PHASES 7
 
 /* What the metrics endpoint reports per cluster; kept across reloads. */
