@@ -214,9 +214,7 @@ main() {
 		awk -F'\t' '$1 == "long" && $5 != "-" { print $5 }' "$RESULTS" | sort -g | tail -n 1 |
 			awk '{ printf "  target: longest gap of any client (all stalls of the run, the load'"'"'s own included) %.1f ms %s\n", $1, $1 <= 100 ? "(met)" : "(MISSED)" }'
 	fi
-	echo "  ProxySQL: not measured here — this machine has no ProxySQL installed by the benchmark yet (the"
-	echo "  ProxySQL issue brings it in from shared/proxysql); through it the drain now holds new queries"
-	echo "  only inside the window (OFFLINE_SOFT at the fence)."
+	echo "  ProxySQL: bench-proxysql.sh measures its multiplexed and pinned clients."
 }
 
 main "$@"

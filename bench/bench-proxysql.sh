@@ -192,12 +192,13 @@ remove_px_dir() {
 	PX_DIR_OURS=0
 }
 
-# cutoverd's configuration: the sandbox's (its HAProxy router included) and the ProxySQL router.
+# cutoverd's configuration: the sandbox's without its HAProxy router (no client goes through it
+# here, and promote would wait for it too), and the ProxySQL router.
 write_daemon_conf() {
 	local conf=$PX_DIR/cutoverd.conf
 	(
 		umask 077
-		cat "$CUTOVERD_CONF"
+		awk '/^\[/ { skip = ($0 ~ /^\[router /) } !skip' "$CUTOVERD_CONF"
 		cat <<EOF
 
 [router px]
