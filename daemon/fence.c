@@ -384,6 +384,7 @@ struct action {
 	char *server;                 /* owned: the target's name */
 	char *what;                   /* owned: "fence", "unfence", "stonith" */
 	char *reason;                 /* owned */
+	bool was_read_only;           /* a fence of a server read-only at the last poll */
 	struct client *client;        /* held, may be NULL */
 	json_t *req_id;
 };
@@ -401,9 +402,12 @@ static void action_done(void *arg, bool ok, const char *by, const char *msg)
 		watchdog_sticky(a->d, a->c, a->server, strcmp(a->what, "unfence") != 0);
 	if (a->client) {
 		if (!client_gone(a->client)) {
-			if (ok)
+			if (ok) {
+				char *res = fence_action_result(a->what, a->was_read_only, msg);
 				client_reply_ok(a->client, a->req_id, json_pack("{s:s, s:s, s:s}", "action", a->what,
-										"server", a->server, "result", msg));
+										"server", a->server, "result", res));
+				free(res);
+			}
 			else
 				client_reply_err(a->client, a->req_id, ERR_FAILED, "%s %s failed: %s", a->what, a->server,
 						 msg);
@@ -421,12 +425,20 @@ static void action_done(void *arg, bool ok, const char *by, const char *msg)
 	free(a);
 }
 
+char *fence_action_result(const char *what, bool was_read_only, const char *msg)
+{
+	if (was_read_only && !strcmp(what, "fence"))
+		return xasprintf("already read-only at the last poll; made sure and recorded: %s", msg);
+	return xstrdup(msg);
+}
+
 static void action_start(struct daemon *d, struct cluster *c, struct server *s, const char *what,
 			 const char *reason, struct client *cl, json_t *req_id)
 {
 	struct action *a = xcalloc(1, sizeof(*a));
 
 	a->d = d;
+	a->was_read_only = s->st.reachable && s->st.read_only == 1;
 	a->c = c;
 	a->server = xstrdup(s->cfg->name);
 	a->what = xstrdup(what);
@@ -494,8 +506,10 @@ static bool refused_only_writer(struct client *cl, const struct request *req, co
 	if (!s->st.reachable || s->st.read_only != 0 || writable_others(c, s) > 0 ||
 	    json_is_true(json_object_get(req->args, "force")))
 		return false;
+	/* The API's "force" is cutoverctl's --force: name both, the person reads this in cutoverctl. */
 	client_reply_err(cl, req->id, ERR_BADSTATE, "%s is the only writable server of %s: %s it stops every write. "
-			 "Pass force to do it anyway", s->cfg->name, c->cfg->name, doing);
+			 "To do it anyway: cutoverctl %s --force %s (API: \"force\": true)", s->cfg->name, c->cfg->name,
+			 doing, req->cmd, s->cfg->name);
 	return true;
 }
 

@@ -51,5 +51,10 @@ const char *fence_hook_for(const struct cluster *c, const struct server *s, bool
  * ("unfence": after fresh reads show every other server read-only) as the cluster's action,
  * for the watchdog (nobody waits for the answer). */
 void fence_action(struct daemon *d, struct cluster *c, struct server *s, const char *what, const char *reason);
+/* What a fence, unfence or STONITH by hand answers: msg (what was seen), after a word when
+ * a fence found the server read-only already at the last poll — it is still run (the poll
+ * may be old, and it records the fence), but "fenced" alone would read as if it had taken
+ * writes until now.  A new string. */
+char *fence_action_result(const char *what, bool was_read_only, const char *msg);
 
 #endif

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "fence.h"
 #include "log.h"
 #include "util.h"
 
@@ -141,6 +142,49 @@ START_TEST(test_unknown_cluster_lists_clusters)
 }
 END_TEST
 
+/* ---- fence ------------------------------------------------------------------------------ */
+
+/* What the pollers would have seen: db1 writable, db2 a read-only replica. */
+static void polled(void)
+{
+	struct server *s1 = daemon_server(&d, "db1"), *s2 = daemon_server(&d, "db2");
+
+	s1->st.reachable = s2->st.reachable = true;
+	s1->st.read_only = 0;
+	s2->st.read_only = 1;
+}
+
+START_TEST(test_fence_only_writer_names_the_flag)
+{
+	json_t *r;
+
+	polled();
+	r = call("{\"id\":1,\"cmd\":\"fence\",\"args\":{\"server\":\"db1\"}}\n");
+	ck_assert_str_eq(err_code(r), "BADSTATE");
+	/* the person reads this in cutoverctl: the flag is --force, not the API's "force" */
+	ck_assert_str_eq(err_message(r), "db1 is the only writable server of sandbox: fencing it stops every write. "
+			 "To do it anyway: cutoverctl fence --force db1 (API: \"force\": true)");
+	json_decref(r);
+}
+END_TEST
+
+START_TEST(test_fence_result_already_read_only)
+{
+	char *s;
+
+	s = fence_action_result("fence", true, "read_only is now 1");
+	ck_assert_str_eq(s, "already read-only at the last poll; made sure and recorded: read_only is now 1");
+	free(s);
+	s = fence_action_result("fence", false, "read_only is now 1");
+	ck_assert_str_eq(s, "read_only is now 1");
+	free(s);
+	/* unfence and STONITH say what they did, whatever read_only was */
+	s = fence_action_result("stonith", true, "exit status 0");
+	ck_assert_str_eq(s, "exit status 0");
+	free(s);
+}
+END_TEST
+
 Suite *api_suite(void)
 {
 	Suite *s = suite_create("api");
@@ -149,6 +193,12 @@ Suite *api_suite(void)
 	tc = tcase_create("unknown_cluster");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_unknown_cluster_lists_clusters);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("fence");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_fence_only_writer_names_the_flag);
+	tcase_add_test(tc, test_fence_result_already_read_only);
 	suite_add_tcase(s, tc);
 	return s;
 }
