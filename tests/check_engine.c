@@ -42,6 +42,7 @@ struct fsrv {
 	bool hang;              /* never answers (each call runs to its deadline) */
 	int fence_blocks;       /* this many fences are held up (as by a long write) to their deadline */
 	const char *fail;       /* a statement starting with this fails */
+	const char *io_error;   /* Last_IO_Error, NULL: none */
 	int port;
 };
 
@@ -171,7 +172,8 @@ static struct rowset *replica_row(int i)
 	snprintf(port, sizeof(port), "%d", port_of(m[i].source));
 	{
 		const char *vals[12] = { "127.0.0.1", port, "repl", m[i].io ? "Yes" : "No", m[i].sql ? "Yes" : "No",
-					 "0", "Slave_Pos", g, "0", "", "0", "" };
+					 "0", "Slave_Pos", g, m[i].io_error ? "2003" : "0", m[i].io_error ? m[i].io_error : "",
+					 "0", "" };
 		rowset_add_row(rs, vals);
 	}
 	free(g);
@@ -934,6 +936,30 @@ START_TEST(preflight_hook_timeout)
 }
 END_TEST
 
+/* A candidate whose IO thread stopped is refused with what stopped it and how to start it again. */
+START_TEST(preflight_stopped_thread_says_what_next)
+{
+	struct outcome o;
+	const json_t *c;
+	const char *msg = NULL;
+	size_t i;
+
+	m[2].io = false;
+	m[2].io_error = "error connecting to master 'repl@127.0.0.1:41001' - retry-time: 60";
+	start(2, -1, &o);
+	RUN_UNTIL(4000, *o.result);
+	ck_assert_str_eq(o.result, "refused");
+	json_array_foreach(json_object_get(o.report, "checks"), i, c)
+		if (!strcmp(json_string_value(json_object_get(c, "check")) ?: "", "candidate_threads"))
+			msg = json_string_value(json_object_get(c, "message"));
+	ck_assert_ptr_nonnull(msg);
+	ck_assert_str_eq(msg, "IO thread No, SQL thread Yes; last IO error: error connecting to master "
+			 "'repl@127.0.0.1:41001' - retry-time: 60; fix that, then start them with START SLAVE on db2");
+	assert_consistent("refused for a stopped thread");
+	json_decref(o.report);
+}
+END_TEST
+
 /* The candidate made writable by someone else while paused: the undo leaves db1 read-only. */
 START_TEST(rollback_never_makes_two_writers)
 {
@@ -1156,6 +1182,7 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, holding_router_drained_before_the_fence);
 	tcase_add_test(tc, refusing_router_drained_after_the_fence);
 	tcase_add_test(tc, preflight_hook_timeout);
+	tcase_add_test(tc, preflight_stopped_thread_says_what_next);
 	tcase_add_test(tc, rollback_never_makes_two_writers);
 	tcase_add_loop_test(tc, pause_then_abort, 0, 5);
 	tcase_add_loop_test(tc, pause_then_resume, 0, 5);

@@ -57,9 +57,20 @@ static void preflight_eval(struct switchover *sw)
 						       : "%s is not a replica",
 			  sw->new_name, direct ? sw->old_name : cs->repl.source_host, cs->repl.source_port);
 	}
-	sw_add_check(sw, "candidate_threads", cs->repl.io == THREAD_YES && cs->repl.sql == THREAD_YES, true,
-		  "IO thread %s, SQL thread %s%s%s", thread_state_name(cs->repl.io), thread_state_name(cs->repl.sql),
-		  *cs->repl.last_sql_error ? "; last SQL error: " : "", cs->repl.last_sql_error);
+	{
+		bool running = cs->repl.io == THREAD_YES && cs->repl.sql == THREAD_YES;
+		const char *io_err = cs->repl.last_io_error, *sql_err = cs->repl.last_sql_error;
+		char next[160] = "";
+
+		/* A stopped thread is for the person to start: say with what, where, and what
+		 * stopped it (starting it again without fixing that stops it again). */
+		if (!running)
+			snprintf(next, sizeof(next), "; %sstart them with %s on %s", *io_err || *sql_err ? "fix that, then " : "",
+				 server_flavor(sw->cand)->sql[SQL_START_REPLICA], sw->new_name);
+		sw_add_check(sw, "candidate_threads", running, true, "IO thread %s, SQL thread %s%s%s%s%s%s",
+			     thread_state_name(cs->repl.io), thread_state_name(cs->repl.sql),
+			     *io_err ? "; last IO error: " : "", io_err, *sql_err ? "; last SQL error: " : "", sql_err, next);
+	}
 	{
 		int64_t lag = sw->cand->st.heartbeat_lag_ms;
 		const char *pp = os->flavor == FLAVOR_MARIADB ? os->gtid_binlog_pos : os->gtid_executed;
