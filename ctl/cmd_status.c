@@ -44,6 +44,8 @@ static void status_router(FILE *out, const json_t *rt, const json_t *primary_v, 
 static void status_authority(FILE *out, const json_t *cl);
 static void status_alarms(FILE *out, const json_t *cl, const struct render_opts *o);
 static void status_verdict(FILE *out, const json_t *cl, const struct render_opts *o);
+static void verdict_line(FILE *out, const char *label, const char *verdict, const json_t *reasons,
+			 const struct render_opts *o);
 
 static void topo_cluster(FILE *out, const json_t *cl, const struct render_opts *o);
 static void topo_node(FILE *out, const json_t *node, const char *lead, const char *rails,
@@ -455,15 +457,26 @@ static void status_alarms(FILE *out, const json_t *cl, const struct render_opts 
 	}
 }
 
+/* "verdict: V — its reasons"; while the verdict is held by the hysteresis and the present one
+ * differs, that one too on its own line, so that a verdict never stands without its reason. */
 static void status_verdict(FILE *out, const json_t *cl, const struct render_opts *o)
 {
-	const json_t *reasons = jget(cl, "reasons"), *r;
-	const char *verdict = jstr(cl, "verdict");
+	const char *verdict = jstr(cl, "verdict"), *now = jstr(cl, "verdict_now");
+
+	verdict_line(out, "verdict", verdict, jget(cl, "reasons"), o);
+	if (verdict && now && strcmp(verdict, now))
+		verdict_line(out, "verdict now", now, jget(cl, "reasons_now"), o);
+}
+
+static void verdict_line(FILE *out, const char *label, const char *verdict, const json_t *reasons,
+			 const struct render_opts *o)
+{
 	const char *col = paint(o, verdict_color(verdict));
+	const json_t *r;
 	size_t i, n = 0;
 	char *s;
 
-	fprintf(out, "  verdict: %s%s%s", col ? col : "", or_q(verdict), col ? ANSI_RESET : "");
+	fprintf(out, "  %s: %s%s%s", label, col ? col : "", or_q(verdict), col ? ANSI_RESET : "");
 	json_array_foreach(reasons, i, r) {
 		if (!json_is_string(r))
 			continue;
@@ -471,6 +484,12 @@ static void status_verdict(FILE *out, const json_t *cl, const struct render_opts
 		fprintf(out, "%s%s", n++ ? "; " : " " EM_DASH " ", s);
 		free(s);
 	}
+	if (!n && verdict && !strcmp(verdict, "OK"))
+		fputs(strcmp(label, "verdict") ? " " EM_DASH " all servers healthy" : "", out);
+	else if (!n && verdict)
+		fputs(" " EM_DASH " no reason given by cutoverd", out);
+	if (strcmp(label, "verdict"))
+		fputs(" (the verdict follows once this is seen for hysteresis polls in a row)", out);
 	fputc('\n', out);
 }
 

@@ -157,10 +157,15 @@ static json_t *cluster_json(const struct cluster *c)
 	json_object_set_new(o, "name", json_string(c->cfg->name));
 	json_object_set_new(o, "verdict", json_string(verdict_name(c->vstate.shown)));
 	json_object_set_new(o, "verdict_now", json_string(verdict_name(c->topo.raw)));
+	/* The verdict's own reasons, which are not the present ones while it is held. */
+	arr = json_array();
+	for (i = 0; i < c->vstate.n_reasons; i++)
+		json_array_append_new(arr, json_string(c->vstate.reasons[i]));
+	json_object_set_new(o, "reasons", arr);
 	arr = json_array();
 	for (i = 0; i < c->topo.n_reasons; i++)
 		json_array_append_new(arr, json_string(c->topo.reasons[i]));
-	json_object_set_new(o, "reasons", arr);
+	json_object_set_new(o, "reasons_now", arr);
 	json_object_set_new(o, "primary", str_or_null(primary));
 	json_object_set_new(o, "cutover", c->cutover ? switchover_json(c->cutover) : json_null());
 	json_object_set_new(o, "authority", str_or_null(c->authority));

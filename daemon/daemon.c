@@ -210,6 +210,7 @@ static void clusters_free(struct daemon *d)
 		free(c->routers);
 		free(c->servers);
 		topology_free(&c->topo);
+		verdict_state_free(&c->vstate);
 		switchover_free(c->cutover);
 		watchdog_cluster_free(c);
 	}
@@ -241,7 +242,9 @@ static void carry_over(struct daemon *d, struct server *old_s, size_t n_old, str
 		for (k = 0; k < n_old_c; k++)
 			if (!strcmp(d->clusters[i].cfg->name, old_c[k].cfg->name)) {
 				struct cluster *c = &d->clusters[i];
-				c->vstate = old_c[k].vstate;
+				c->vstate = old_c[k].vstate;   /* its reasons move with it */
+				old_c[k].vstate.reasons = NULL;
+				old_c[k].vstate.n_reasons = 0;
 				c->stats = old_c[k].stats;
 				watchdog_carry_over(c, &old_c[k]);
 				memcpy(c->hb, old_c[k].hb, sizeof(c->hb));
@@ -441,6 +444,7 @@ void cluster_evaluate(struct daemon *d, struct cluster *c)
 		free(why);
 		daemon_event(d, ev);
 	}
+	verdict_hold_reasons(&c->vstate, c->topo.raw, c->topo.reasons, c->topo.n_reasons);
 	c->evaluated_once = true;
 	if (c->cutover)
 		switchover_on_evaluate(c->cutover);

@@ -56,6 +56,30 @@ bool verdict_observe(struct verdict_state *v, enum verdict raw, int n, int64_t n
 	return true;
 }
 
+void verdict_hold_reasons(struct verdict_state *v, enum verdict raw, char *const *reasons, size_t n)
+{
+	size_t i;
+
+	if (raw != v->shown)
+		return;
+	verdict_state_free(v);
+	v->reasons = xcalloc(n ? n : 1, sizeof(char *));
+	for (i = 0; i < n; i++)
+		v->reasons[i] = xstrdup(reasons[i]);
+	v->n_reasons = n;
+}
+
+void verdict_state_free(struct verdict_state *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->n_reasons; i++)
+		free(v->reasons[i]);
+	free(v->reasons);
+	v->reasons = NULL;
+	v->n_reasons = 0;
+}
+
 const char *verdict_name(enum verdict v)
 {
 	static const char *names[] = { "UNKNOWN", "OK", "WARN", "CRIT" };

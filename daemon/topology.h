@@ -66,14 +66,22 @@ void topology_free(struct topology *t);
 /* Add a cluster-level reason (stolen) found outside topology_eval (e.g. the router's view). */
 void topology_add_reason(struct topology *t, enum verdict sev, char *msg);
 
-/* The cluster verdict with hysteresis: changes after n consecutive equal raw verdicts. */
+/* The cluster verdict with hysteresis: changes after n consecutive equal raw verdicts.  The
+ * verdict shown keeps the reasons it was last seen with: while it is held (the raw verdict
+ * has moved on, too few times yet) the present reasons are another verdict's, and a CRIT shown
+ * without its reason sends a person hunting. */
 struct verdict_state {
 	enum verdict shown;
 	enum verdict pending;
 	int count;
 	int64_t since_ms;
+	char **reasons;            /* owned: the reasons of `shown` */
+	size_t n_reasons;
 };
 bool verdict_observe(struct verdict_state *v, enum verdict raw, int n, int64_t now_ms);
+/* After verdict_observe: when raw is the verdict shown, its reasons are these (copied). */
+void verdict_hold_reasons(struct verdict_state *v, enum verdict raw, char *const *reasons, size_t n);
+void verdict_state_free(struct verdict_state *v);
 
 const char *verdict_name(enum verdict v);
 const char *health_name(enum health_state h);

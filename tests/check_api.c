@@ -142,6 +142,32 @@ START_TEST(test_unknown_cluster_lists_clusters)
 }
 END_TEST
 
+/* ---- the verdict and its reasons ------------------------------------------------------- */
+
+START_TEST(test_status_held_verdict_has_its_reasons)
+{
+	struct cluster *c = daemon_cluster(&d, "sandbox");
+	char *crit[] = { "no writable primary" };
+	json_t *r, *cl;
+
+	/* raised CRIT, then OK again for one poll of the three hysteresis wants */
+	verdict_observe(&c->vstate, VERDICT_CRIT, 1, 1);
+	verdict_hold_reasons(&c->vstate, VERDICT_CRIT, crit, 1);
+	verdict_observe(&c->vstate, VERDICT_OK, 3, 2);
+	c->topo.raw = VERDICT_OK;
+	verdict_hold_reasons(&c->vstate, c->topo.raw, c->topo.reasons, c->topo.n_reasons);
+	r = call("{\"id\":1,\"cmd\":\"status\",\"args\":{\"cluster\":\"sandbox\"}}\n");
+	cl = json_array_get(json_object_get(json_object_get(r, "result"), "clusters"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(cl, "verdict")), "CRIT");
+	ck_assert_str_eq(json_string_value(json_object_get(cl, "verdict_now")), "OK");
+	ck_assert_uint_eq(json_array_size(json_object_get(cl, "reasons")), 1);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(cl, "reasons"), 0)), "no writable primary");
+	ck_assert(json_is_array(json_object_get(cl, "reasons_now")));
+	ck_assert_uint_eq(json_array_size(json_object_get(cl, "reasons_now")), 0);
+	json_decref(r);
+}
+END_TEST
+
 /* ---- fence ------------------------------------------------------------------------------ */
 
 /* What the pollers would have seen: db1 writable, db2 a read-only replica. */
@@ -193,6 +219,11 @@ Suite *api_suite(void)
 	tc = tcase_create("unknown_cluster");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_unknown_cluster_lists_clusters);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("verdict");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_status_held_verdict_has_its_reasons);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fence");

@@ -164,6 +164,26 @@ START_TEST(test_status_warn_reasons)
 }
 END_TEST
 
+/* A verdict held by the hysteresis keeps its reasons; the present one is shown beside it. */
+START_TEST(test_status_held_verdict)
+{
+	char *out = render_plain(render_status,
+		"{\"clusters\":[{\"name\":\"sandbox\",\"verdict\":\"CRIT\",\"verdict_now\":\"OK\","
+		"\"reasons\":[\"no writable primary\"],\"reasons_now\":[],\"primary\":\"db1\",\"servers\":[]}]}");
+
+	ck_assert_line(out, "  verdict: CRIT \xe2\x80\x94 no writable primary");
+	ck_assert_line(out, "  verdict now: OK \xe2\x80\x94 all servers healthy (the verdict follows once this is "
+		       "seen for hysteresis polls in a row)");
+	free(out);
+	/* from a daemon that gave no reason, the absence is said, not left blank */
+	out = render_plain(render_status, "{\"clusters\":[{\"name\":\"sandbox\",\"verdict\":\"CRIT\","
+			   "\"verdict_now\":\"CRIT\",\"reasons\":[],\"primary\":\"db1\",\"servers\":[]}]}");
+	ck_assert_line(out, "  verdict: CRIT \xe2\x80\x94 no reason given by cutoverd");
+	ck_assert_ptr_null(strstr(out, "verdict now"));
+	free(out);
+}
+END_TEST
+
 START_TEST(test_status_no_clusters)
 {
 	char *out = render_plain(render_status, "{\"poll_interval_ms\":1000,\"clusters\":[]}");
@@ -366,7 +386,7 @@ START_TEST(test_status_routers_alarms_cutover)
 	ck_assert_line(out, "  alarm no_primary (CRIT) since 2026-11-21T14:00:01.000Z: no writable primary");
 	ck_assert_ptr_null(strstr(out, "split_brain"));
 	ck_assert_ptr_null(strstr(out, "wrong_source"));
-	ck_assert_line(out, "  verdict: CRIT");
+	ck_assert_line(out, "  verdict: CRIT \xe2\x80\x94 no reason given by cutoverd");
 	free(out);
 }
 END_TEST
@@ -1437,6 +1457,7 @@ Suite *render_suite(void)
 	tcase_add_test(tc, test_status_healthy);
 	tcase_add_test(tc, test_status_down_server_and_nulls);
 	tcase_add_test(tc, test_status_warn_reasons);
+	tcase_add_test(tc, test_status_held_verdict);
 	tcase_add_test(tc, test_status_no_clusters);
 	tcase_add_test(tc, test_status_missing_members);
 	tcase_add_test(tc, test_status_column_alignment);

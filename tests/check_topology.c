@@ -295,6 +295,36 @@ START_TEST(test_verdict_hysteresis)
 }
 END_TEST
 
+/* Right after an abort the verdict shown was CRIT while the raw one was OK again: the CRIT
+ * keeps the reason it was raised with until it changes. */
+START_TEST(test_verdict_keeps_its_reasons)
+{
+	char *crit[] = { "no writable primary" }, *warn[] = { "db3: unreachable (111)", "db2: lag 1500 ms" };
+	struct verdict_state v = { 0 };
+
+	ck_assert(verdict_observe(&v, VERDICT_CRIT, 1, 1));
+	verdict_hold_reasons(&v, VERDICT_CRIT, crit, 1);
+	ck_assert_uint_eq(v.n_reasons, 1);
+	/* OK again, but not yet 3 polls in a row: CRIT is still shown, with its reason */
+	ck_assert(!verdict_observe(&v, VERDICT_OK, 3, 2));
+	verdict_hold_reasons(&v, VERDICT_OK, NULL, 0);
+	ck_assert_int_eq(v.shown, VERDICT_CRIT);
+	ck_assert_uint_eq(v.n_reasons, 1);
+	ck_assert_str_eq(v.reasons[0], "no writable primary");
+	/* while the shown verdict is seen, its reasons follow the present ones */
+	ck_assert(!verdict_observe(&v, VERDICT_CRIT, 3, 3));
+	verdict_hold_reasons(&v, VERDICT_CRIT, warn, 2);
+	ck_assert_uint_eq(v.n_reasons, 2);
+	ck_assert_str_eq(v.reasons[1], "db2: lag 1500 ms");
+	/* once it changes, the new verdict's reasons */
+	ck_assert(verdict_observe(&v, VERDICT_OK, 1, 4));
+	verdict_hold_reasons(&v, VERDICT_OK, NULL, 0);
+	ck_assert_uint_eq(v.n_reasons, 0);
+	verdict_state_free(&v);
+	ck_assert_ptr_null(v.reasons);
+}
+END_TEST
+
 Suite *topology_suite(void);
 
 Suite *topology_suite(void)
@@ -328,6 +358,7 @@ Suite *topology_suite(void)
 	tc = tcase_create("hysteresis");
 	tcase_add_test(tc, test_health_hysteresis);
 	tcase_add_test(tc, test_verdict_hysteresis);
+	tcase_add_test(tc, test_verdict_keeps_its_reasons);
 	suite_add_tcase(s, tc);
 	return s;
 }
