@@ -165,6 +165,11 @@ static int run_raw(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int ar
 	char *req, *line;
 	int r;
 
+	/* a request line is a JSON object: "--help" is for us, never for the daemon */
+	if (argc >= 1 && ctl_is_help(argv[0])) {
+		ctl_command_help(cmd);
+		return EXIT_OK;
+	}
 	if (argc != 1) {
 		ctl_usage_error("raw takes exactly one argument: a JSON request line, or - to read it "
 				"from stdin");

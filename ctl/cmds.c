@@ -13,7 +13,6 @@
 
 static const char *cmd_summary(const struct ctl_cmd *cmd);
 static bool reject_options(const struct ctl_cmd *cmd, int argc, char **argv);
-static void command_help(const struct ctl_cmd *cmd);
 static int run_help(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv);
 
 const struct ctl_cmd ctl_cmd_help = {
@@ -36,6 +35,22 @@ const struct ctl_cmd *ctl_find_cmd(const char *name)
 		if (!strcmp((*c)->name, name))
 			return *c;
 	return NULL;
+}
+
+/* For "did you mean": the command nearest to a typo, within two edits ("swichover"). */
+const char *ctl_nearest_cmd(const char *name)
+{
+	const char *names[ARRAY_LEN(ctl_cmds)];
+	size_t n;
+
+	for (n = 0; ctl_cmds[n]; n++)
+		names[n] = ctl_cmds[n]->name;
+	return closest_name(name, names, n, 2);
+}
+
+bool ctl_is_help(const char *word)
+{
+	return !strcmp(word, "--help") || !strcmp(word, "-h");
 }
 
 static const char *cmd_summary(const struct ctl_cmd *cmd)
@@ -66,7 +81,7 @@ void ctl_usage(FILE *out)
 	}
 	fprintf(out,
 		"\n"
-		"options (before the command):\n"
+		"options (before or after the command):\n"
 		"  -s, --socket PATH     control socket (default: $CUTOVERD_SOCKET, else %s)\n"
 		"  -j, --json            print the API's JSON instead of tables\n"
 		"  -t, --timeout MS      wait at most MS ms for the daemon (default %d; 2s, 1m; 0 = forever)\n"
@@ -90,17 +105,31 @@ void ctl_usage_error(const char *fmt, ...)
 	fputs("\nTry 'cutoverctl help'.\n", stderr);
 }
 
-/* Global options are parsed before the command only; say so instead of "too many arguments". */
+/* An option these commands do not take (the global ones were taken out already): say so
+ * instead of "too many arguments". */
 static bool reject_options(const struct ctl_cmd *cmd, int argc, char **argv)
 {
 	int i;
 	for (i = 0; i < argc; i++) {
 		if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			ctl_usage_error("%s: unknown option %s (global options go before the command: "
-					"cutoverctl %s %s)", cmd->name, argv[i], argv[i], cmd->name);
+			ctl_usage_error("%s: unknown option %s (it takes %s%s)", cmd->name, argv[i],
+					*cmd->usage ? cmd->usage : "no arguments",
+					*cmd->usage ? " and the global options" : " but the global options");
 			return true;
 		}
 	}
+	return false;
+}
+
+/* --help or -h anywhere among a command's words: true after printing its help. */
+static bool asked_help(const struct ctl_cmd *cmd, int argc, char **argv)
+{
+	int i;
+	for (i = 0; i < argc && strcmp(argv[i], "--"); i++)
+		if (ctl_is_help(argv[i])) {
+			ctl_command_help(cmd);
+			return true;
+		}
 	return false;
 }
 
@@ -109,6 +138,8 @@ static bool reject_options(const struct ctl_cmd *cmd, int argc, char **argv)
 int ctl_build_none(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv,
 		   json_t *args)
 {
+	if (asked_help(cmd, argc, argv))
+		return 1;
 	if (reject_options(cmd, argc, argv))
 		return -1;
 	if (argc > 0) {
@@ -122,27 +153,54 @@ int ctl_build_none(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int ar
 	return 0;
 }
 
-/* [CLUSTER] as an argument or --cluster; both is fine when they agree. */
+/* [CLUSTER] as an argument or --cluster (before or after the command); both is fine when
+ * they agree. */
 int ctl_build_cluster(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc,
 		      char **argv, json_t *args)
 {
-	const char *cluster = opt->cluster;
+	const char *cluster = opt->cluster, *word = NULL;
+	char *words[2];
+	int i, n = 0;
 	json_t *v;
 
-	if (reject_options(cmd, argc, argv))
+	if (asked_help(cmd, argc, argv))
+		return 1;
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--cluster") || !strcmp(argv[i], "-C")) {
+			if (i + 1 >= argc) {
+				ctl_usage_error("%s: %s needs a value", cmd->name, argv[i]);
+				return -1;
+			}
+			word = argv[++i];
+		} else if (!strncmp(argv[i], "--cluster=", 10))
+			word = argv[i] + 10;
+		else if (n < 2)
+			words[n++] = argv[i];
+		else
+			n++;
+		if (word && cluster && strcmp(cluster, word)) {
+			ctl_usage_error("%s: --cluster %s and --cluster %s name different clusters", cmd->name,
+					cluster, word);
+			return -1;
+		}
+		if (word)
+			cluster = word;
+		word = NULL;
+	}
+	if (reject_options(cmd, n < 2 ? n : 2, words))
 		return -1;
-	if (argc > 1) {
+	if (n > 1) {
 		ctl_usage_error("%s: too many arguments (usage: cutoverctl %s %s)", cmd->name, cmd->name,
 				cmd->usage);
 		return -1;
 	}
-	if (argc == 1) {
-		if (cluster && strcmp(cluster, argv[0])) {
+	if (n == 1) {
+		if (cluster && strcmp(cluster, words[0])) {
 			ctl_usage_error("%s: --cluster %s and the argument %s name different clusters",
-					cmd->name, cluster, argv[0]);
+					cmd->name, cluster, words[0]);
 			return -1;
 		}
-		cluster = argv[0];
+		cluster = words[0];
 	}
 	if (!cluster)
 		return 0;
@@ -165,7 +223,7 @@ int ctl_parse_cmd_args(const struct ctl_cmd *cmd, const struct ctl_opts *opt, in
 		return -1;
 	}
 	if (a->help) {
-		command_help(cmd);
+		ctl_command_help(cmd);
 		return 1;
 	}
 	return 0;
@@ -196,21 +254,23 @@ static int run_help(const struct ctl_cmd *self, const struct ctl_opts *opt, int 
 		ctl_usage(stdout);
 		return EXIT_OK;
 	}
+	if (argc == 1 && ctl_is_help(argv[0])) {
+		ctl_command_help(self);
+		return EXIT_OK;
+	}
 	if (argc > 1) {
 		ctl_usage_error("help takes at most one command name");
 		return EXIT_USAGE;
 	}
-	cmd = ctl_find_cmd(argv[0]);
-	if (!cmd) {
-		ctl_usage_error("unknown command '%s'", argv[0]);
+	cmd = ctl_find_cmd_or_say(argv[0]);
+	if (!cmd)
 		return EXIT_USAGE;
-	}
-	command_help(cmd);
+	ctl_command_help(cmd);
 	return EXIT_OK;
 }
 
 /* One command's usage, its options, and the API arguments it sends. */
-static void command_help(const struct ctl_cmd *cmd)
+void ctl_command_help(const struct ctl_cmd *cmd)
 {
 	const struct cmd_spec *spec;
 	const struct arg_spec *a;

@@ -102,10 +102,23 @@ struct reply {
 typedef void (*line_fn)(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const char *text,
 			const json_t *msg);
 
-/* The table (cmds.c): a command by name (NULL: none), the usage, and a usage error on stderr. */
+/* The table (cmds.c): a command by name (NULL: none), the nearest name to a typo (NULL: none
+ * near), a command's help, the usage, and a usage error on stderr. */
 const struct ctl_cmd *ctl_find_cmd(const char *name);
+const char *ctl_nearest_cmd(const char *name);
+void ctl_command_help(const struct ctl_cmd *cmd);
+bool ctl_is_help(const char *word);
 void ctl_usage(FILE *out);
 void ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The command line (cmdline.c).  ctl_parse_cmdline: the global options, before or after the
+ * command (those after it are moved before it in argv, see ctl_hoist_globals), into *opt;
+ * -1 to go on with the command at argv[*cmd_index], else the exit code (after the usage, the
+ * version or an error).  ctl_find_cmd_or_say: the command, or NULL after an error naming the
+ * nearest one. */
+int ctl_parse_cmdline(int argc, char **argv, struct ctl_opts *opt, int *cmd_index);
+int ctl_hoist_globals(int argc, char **argv);
+const struct ctl_cmd *ctl_find_cmd_or_say(const char *name);
 
 /* The entries, each in the file of its family. */
 extern const struct ctl_cmd ctl_cmd_status, ctl_cmd_topology, ctl_cmd_version, ctl_cmd_config,
@@ -138,6 +151,7 @@ int ctl_read_message(struct ctl_client *c, const struct ctl_opts *opt, int64_t d
 		     enum wait_for what, const char *op, struct reply *out);
 int ctl_finish_reply(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const struct reply *rep);
 void ctl_print_error(const json_t *msg);
+const char *ctl_unreachable_hint(int err);
 void ctl_print_json_line(const json_t *v);
 void ctl_reply_free(struct reply *rep);
 void ctl_show_stream(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const char *text,

@@ -178,15 +178,22 @@ static int read_failed(const struct ctl_opts *opt, enum wait_for what, const cha
 
 static int unreachable(const char *path, int err)
 {
-	const char *hint = "is it running? see systemctl status cutoverd";
-
-	if (err == EACCES || err == EPERM)
-		hint = "is your user in the socket's group? see socket_group and socket_mode in "
-		       "cutoverd.conf(5)";
-	else if (err == ENAMETOOLONG)
-		hint = "a Unix socket path has at most 107 bytes; use a shorter --socket";
-	fprintf(stderr, "cutoverctl: cannot reach cutoverd at %s: %s (%s)\n", path, strerror(err), hint);
+	fprintf(stderr, "cutoverctl: cannot reach cutoverd at %s: %s (%s)\n", path, strerror(err),
+		ctl_unreachable_hint(err));
 	return EXIT_UNREACHABLE;
+}
+
+/* A daemon that is not there may be running elsewhere (a sandbox, a second instance): name
+ * the two ways to point cutoverctl at its socket, not only systemd. */
+const char *ctl_unreachable_hint(int err)
+{
+	if (err == EACCES || err == EPERM)
+		return "is your user in the socket's group? see socket_group and socket_mode in "
+		       "cutoverd.conf(5)";
+	if (err == ENAMETOOLONG)
+		return "a Unix socket path has at most 107 bytes; use a shorter --socket";
+	return "is it running? see systemctl status cutoverd; a daemon on another socket: "
+	       "-s PATH, or set $CUTOVERD_SOCKET";
 }
 
 /* Print the reply for its audience; the exit code follows "ok". */

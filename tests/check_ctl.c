@@ -1,0 +1,249 @@
+/* cutoverctl's command line: global options anywhere, --help after every command (without a
+ * word sent to the daemon), "did you mean" for a mistyped command, and what it says when the
+ * daemon cannot be reached. */
+#include <check.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../ctl/ctl.h"
+
+Suite *ctl_suite(void);
+
+#define NOWHERE "/nonexistent/cutoverd.sock"
+
+/* argv as main gets it: a writable array of the words, NULL-terminated. */
+struct words {
+	int argc;
+	char *argv[32];
+};
+
+static struct words words(const char *first, ...)
+{
+	struct words w = { 0 };
+	const char *s;
+	va_list ap;
+
+	va_start(ap, first);
+	for (s = first; s && w.argc < 31; s = va_arg(ap, const char *))
+		w.argv[w.argc++] = (char *)s;
+	va_end(ap);
+	w.argv[w.argc] = NULL;
+	return w;
+}
+
+/* Run fn with stdout and stderr in files; their text in *out and *err (freed by the caller). */
+static char *slurp(FILE *f)
+{
+	long n;
+	char *buf;
+
+	fflush(f);
+	n = ftell(f);
+	buf = calloc(1, (size_t)n + 1);
+	rewind(f);
+	ck_assert_int_eq(fread(buf, 1, (size_t)n, f), n);
+	return buf;
+}
+
+static int run_cmd(const char *name, struct words *w, char **out, char **err)
+{
+	const struct ctl_cmd *cmd = ctl_find_cmd(name);
+	struct ctl_opts opt = { .socket = NOWHERE, .timeout_ms = 500 };
+	FILE *fo = tmpfile(), *fe = tmpfile();
+	int so = dup(STDOUT_FILENO), se = dup(STDERR_FILENO), r;
+
+	ck_assert_ptr_nonnull(cmd);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(fileno(fo), STDOUT_FILENO);
+	dup2(fileno(fe), STDERR_FILENO);
+	r = cmd->run(cmd, &opt, w->argc, w->argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(so, STDOUT_FILENO);
+	dup2(se, STDERR_FILENO);
+	close(so);
+	close(se);
+	*out = slurp(fo);
+	*err = slurp(fe);
+	fclose(fo);
+	fclose(fe);
+	return r;
+}
+
+/* ---- global options anywhere ------------------------------------------------------------ */
+
+START_TEST(test_globals_after_command)
+{
+	struct words w = words("cutoverctl", "status", "--json", NULL);
+	struct ctl_opts opt;
+	int ci;
+
+	ck_assert_int_eq(ctl_parse_cmdline(w.argc, w.argv, &opt, &ci), -1);
+	ck_assert(opt.json);
+	ck_assert_str_eq(w.argv[ci], "status");
+	ck_assert_int_eq(w.argc - ci - 1, 0);
+
+	/* between the command's own options, with values, in every spelling */
+	w = words("cutoverctl", "switchover", "--to", "db2", "--json", "-s", "/run/x.sock", "--dry-run",
+		  "--timeout=2s", NULL);
+	ck_assert_int_eq(ctl_parse_cmdline(w.argc, w.argv, &opt, &ci), -1);
+	ck_assert(opt.json);
+	ck_assert_str_eq(opt.socket, "/run/x.sock");
+	ck_assert_int_eq(opt.timeout_ms, 2000);
+	ck_assert_str_eq(w.argv[ci], "switchover");
+	ck_assert_int_eq(w.argc - ci - 1, 3);
+	ck_assert_str_eq(w.argv[ci + 1], "--to");
+	ck_assert_str_eq(w.argv[ci + 2], "db2");
+	ck_assert_str_eq(w.argv[ci + 3], "--dry-run");
+
+	w = words("cutoverctl", "watch", "--socket=/tmp/s", "-t", "0", "-j", NULL);
+	ck_assert_int_eq(ctl_parse_cmdline(w.argc, w.argv, &opt, &ci), -1);
+	ck_assert_str_eq(opt.socket, "/tmp/s");
+	ck_assert_int_eq(opt.timeout_ms, 0);
+	ck_assert(opt.json);
+	ck_assert_int_eq(w.argc - ci - 1, 0);
+}
+END_TEST
+
+START_TEST(test_globals_before_command_and_limits)
+{
+	struct words w = words("cutoverctl", "-j", "-C", "prod", "-s", "/a", "status", NULL);
+	struct ctl_opts opt;
+	int ci;
+
+	ck_assert_int_eq(ctl_parse_cmdline(w.argc, w.argv, &opt, &ci), -1);
+	ck_assert(opt.json);
+	ck_assert_str_eq(opt.cluster, "prod");
+	ck_assert_str_eq(opt.socket, "/a");
+	ck_assert_str_eq(w.argv[ci], "status");
+
+	/* --cluster and -y after the command are the command's; after "--" nothing is taken */
+	w = words("cutoverctl", "fence", "--yes", "--", "-j", NULL);
+	ck_assert_int_eq(ctl_parse_cmdline(w.argc, w.argv, &opt, &ci), -1);
+	ck_assert(!opt.json);
+	ck_assert_int_eq(w.argc - ci - 1, 3);
+	ck_assert_str_eq(w.argv[ci + 3], "-j");
+	w = words("cutoverctl", "switchover", "--cluster", "prod", NULL);
+	ck_assert_int_eq(ctl_parse_cmdline(w.argc, w.argv, &opt, &ci), -1);
+	ck_assert_ptr_null(opt.cluster);
+	ck_assert_int_eq(w.argc - ci - 1, 2);
+
+	/* "-s" last would take the command's name as its path: a usage error instead */
+	w = words("cutoverctl", "status", "-s", NULL);
+	ck_assert_int_eq(ctl_parse_cmdline(w.argc, w.argv, &opt, &ci), EXIT_USAGE);
+	/* the environment's socket unless -s */
+	setenv("CUTOVERD_SOCKET", "/env.sock", 1);
+	w = words("cutoverctl", "status", NULL);
+	ck_assert_int_eq(ctl_parse_cmdline(w.argc, w.argv, &opt, &ci), -1);
+	ck_assert_str_eq(opt.socket, "/env.sock");
+	unsetenv("CUTOVERD_SOCKET");
+}
+END_TEST
+
+START_TEST(test_status_cluster_option_after_command)
+{
+	const struct ctl_cmd *cmd = ctl_find_cmd("status");
+	struct ctl_opts opt = { .socket = NOWHERE };
+	struct words w = words("--cluster", "prod", NULL);
+	json_t *args = json_object();
+
+	ck_assert_int_eq(cmd->build(cmd, &opt, w.argc, w.argv, args), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(args, "cluster")), "prod");
+	json_decref(args);
+	args = json_object();
+	w = words("-C", "prod", "sandbox", NULL);
+	ck_assert_int_eq(cmd->build(cmd, &opt, w.argc, w.argv, args), -1);   /* two different */
+	json_decref(args);
+}
+END_TEST
+
+/* ---- --help after every command ----------------------------------------------------------- */
+
+START_TEST(test_help_after_every_command)
+{
+	static const char *const names[] = { "status", "topology", "version", "config", "reload", "watch",
+					     "raw", "help", "switchover", "failover", "abort", "pause", "resume",
+					     "resolve", "history", "fence", "unfence", "stonith" };
+	char *out, *err, want[64];
+	struct words w;
+	size_t i;
+	int k;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		for (k = 0; k < 2; k++) {
+			w = words(k ? "-h" : "--help", NULL);
+			/* 0 and the command's own help: nothing was sent (the socket does not exist) */
+			ck_assert_msg(run_cmd(names[i], &w, &out, &err) == EXIT_OK, "%s %s: %s", names[i],
+				      w.argv[0], err);
+			snprintf(want, sizeof(want), "usage: cutoverctl [GLOBAL OPTIONS] %s", names[i]);
+			ck_assert_msg(!strncmp(out, want, strlen(want)), "%s --help printed: %s", names[i], out);
+			ck_assert_str_eq(err, "");
+			free(out);
+			free(err);
+		}
+}
+END_TEST
+
+/* ---- did you mean ------------------------------------------------------------------------ */
+
+START_TEST(test_nearest_command)
+{
+	ck_assert_str_eq(ctl_nearest_cmd("swichover"), "switchover");
+	ck_assert_str_eq(ctl_nearest_cmd("stauts"), "status");
+	ck_assert_str_eq(ctl_nearest_cmd("fense"), "fence");
+	ck_assert_ptr_null(ctl_nearest_cmd("xyzzy"));
+	ck_assert_ptr_null(ctl_find_cmd_or_say("swichover"));
+	ck_assert_ptr_nonnull(ctl_find_cmd_or_say("switchover"));
+}
+END_TEST
+
+/* ---- unreachable -------------------------------------------------------------------------- */
+
+START_TEST(test_unreachable_hint)
+{
+	char *out, *err;
+	struct words w = words(NULL);
+
+	/* not running, or running elsewhere: both ways to name another socket */
+	ck_assert_ptr_nonnull(strstr(ctl_unreachable_hint(ENOENT), "-s PATH, or set $CUTOVERD_SOCKET"));
+	ck_assert_ptr_nonnull(strstr(ctl_unreachable_hint(ECONNREFUSED), "systemctl status cutoverd"));
+	ck_assert_ptr_nonnull(strstr(ctl_unreachable_hint(EACCES), "socket_group"));
+	ck_assert_int_eq(run_cmd("status", &w, &out, &err), EXIT_UNREACHABLE);
+	ck_assert_str_eq(err, "cutoverctl: cannot reach cutoverd at " NOWHERE ": No such file or directory "
+			 "(is it running? see systemctl status cutoverd; a daemon on another socket: -s PATH, "
+			 "or set $CUTOVERD_SOCKET)\n");
+	free(out);
+	free(err);
+}
+END_TEST
+
+Suite *ctl_suite(void)
+{
+	Suite *s = suite_create("ctl");
+	TCase *tc;
+
+	tc = tcase_create("cmdline");
+	tcase_add_test(tc, test_globals_after_command);
+	tcase_add_test(tc, test_globals_before_command_and_limits);
+	tcase_add_test(tc, test_status_cluster_option_after_command);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("help");
+	tcase_add_test(tc, test_help_after_every_command);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("did_you_mean");
+	tcase_add_test(tc, test_nearest_command);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("unreachable");
+	tcase_add_test(tc, test_unreachable_hint);
+	suite_add_tcase(s, tc);
+	return s;
+}
