@@ -53,7 +53,7 @@ const struct ctl_cmd ctl_cmd_history = {
 static int confirm_resolve(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const struct cmd_args *a,
 			   json_t *args)
 {
-	FILE *out = opt->json ? stderr : stdout;
+	FILE *out = ctl_question_out(opt);
 	const json_t *clusters, *cl, *co, *found = NULL, *found_cl = NULL;
 	const char *state, *name;
 	json_t *sargs = json_object();

@@ -50,7 +50,7 @@ const struct ctl_cmd ctl_cmd_stonith = {
 static int confirm_action(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const struct cmd_args *a,
 			  json_t *args)
 {
-	FILE *out = opt->json ? stderr : stdout;
+	FILE *out = ctl_question_out(opt);
 	char *q;
 	int r = EXIT_OK;
 

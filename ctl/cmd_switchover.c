@@ -27,7 +27,8 @@ static const char switchover_help[] =
 	"  --allow-unreachable      go on although other replicas are unreachable\n"
 	"  -y, --yes                do not ask for confirmation\n"
 	"MS: milliseconds, or with a unit (250ms, 2s, 1m).\n"
-	"On a terminal, without --yes or --dry-run, the plan is shown first and a \"y\" is needed.\n"
+	"On a terminal, without --yes or --dry-run, the plan is shown first and a \"y\" is needed;\n"
+	"without a terminal (a script), --yes is needed.\n"
 	"Exit status: 0 done (or dry run passed), 1 refused, rolled back or failed, 2 usage,\n"
 	"3 cutoverd unreachable or the connection lost (the switchover goes on in the daemon).\n";
 
@@ -46,7 +47,7 @@ static const char failover_help[] =
 	"MS: milliseconds, or with a unit (250ms, 2s, 1m).\n"
 	"For a dead primary: a reachable, writable one is refused (use switchover).  On a terminal,\n"
 	"without --yes or --dry-run, the plan is shown first and a \"y\" is needed; with\n"
-	"--assume-fenced, also the old primary's name, typed out.\n"
+	"--assume-fenced, also the old primary's name, typed out.  Without a terminal, --yes is needed.\n"
 	"Exit status: 0 done (or dry run passed), 1 refused, rolled back or failed, 2 usage,\n"
 	"3 cutoverd unreachable or the connection lost (the failover goes on in the daemon).\n";
 
@@ -92,12 +93,9 @@ static int run_switchover(const struct ctl_cmd *cmd, const struct ctl_opts *opt,
 	if ((r = ctl_parse_cmd_args(cmd, opt, argc, argv, &a)) != 0)
 		return r < 0 ? EXIT_USAGE : EXIT_OK;
 	args = args_to_json(&a);
-	if (!a.yes && !a.dry_run && cmd->confirm && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
-		r = cmd->confirm(cmd, opt, &a, args);
-		if (r != EXIT_OK) {
-			json_decref(args);
-			return r;
-		}
+	if ((r = ctl_confirm(cmd, opt, &a, args)) != EXIT_OK) {
+		json_decref(args);
+		return r;
 	}
 	ctl_catch_signals(&wait_mask);
 	r = ctl_call(cmd, cmd->api, opt, args, show_progress, &wait_mask, &rep, &x);
@@ -127,7 +125,7 @@ static int run_switchover(const struct ctl_cmd *cmd, const struct ctl_opts *opt,
 static int show_plan(const struct ctl_cmd *cmd, const struct ctl_opts *opt, json_t *args, struct reply *rep,
 		     const char **cluster, const char **from, const char **to)
 {
-	FILE *out = opt->json ? stderr : stdout;
+	FILE *out = ctl_question_out(opt);
 	const json_t *report;
 	const char *outcome;
 	json_t *dry = json_deep_copy(args);
@@ -166,7 +164,7 @@ static int show_plan(const struct ctl_cmd *cmd, const struct ctl_opts *opt, json
 static int confirm_switchover(const struct ctl_cmd *cmd, const struct ctl_opts *opt,
 			      const struct cmd_args *a, json_t *args)
 {
-	FILE *out = opt->json ? stderr : stdout;
+	FILE *out = ctl_question_out(opt);
 	const char *cluster, *from, *to;
 	struct reply rep;
 	char *q;
@@ -194,7 +192,7 @@ static int confirm_switchover(const struct ctl_cmd *cmd, const struct ctl_opts *
 static int confirm_failover(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const struct cmd_args *a,
 			    json_t *args)
 {
-	FILE *out = opt->json ? stderr : stdout;
+	FILE *out = ctl_question_out(opt);
 	const char *cluster, *from, *to;
 	struct reply rep;
 	char *q, *typed = NULL;

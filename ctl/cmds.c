@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 static const char *cmd_summary(const struct ctl_cmd *cmd);
 static bool reject_options(const struct ctl_cmd *cmd, int argc, char **argv);
@@ -291,6 +292,35 @@ void ctl_command_help(const struct ctl_cmd *cmd)
 }
 
 /* ---- questions -------------------------------------------------------------------------- */
+
+enum ctl_confirm ctl_confirm_mode(const struct ctl_cmd *cmd, const struct cmd_args *a, bool stdin_tty)
+{
+	if (!cmd->confirm || a->yes || a->dry_run)
+		return CONFIRM_SKIP;
+	return stdin_tty ? CONFIRM_ASK : CONFIRM_REFUSE;
+}
+
+int ctl_confirm(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const struct cmd_args *a,
+		json_t *args)
+{
+	switch (ctl_confirm_mode(cmd, a, isatty(STDIN_FILENO))) {
+	case CONFIRM_SKIP:
+		return EXIT_OK;
+	case CONFIRM_ASK:
+		return cmd->confirm(cmd, opt, a, args);
+	case CONFIRM_REFUSE:
+		break;
+	}
+	fprintf(stderr, "cutoverctl: %s asks for confirmation, and standard input is not a terminal: "
+		"add --yes to go ahead without asking%s; nothing was changed\n", cmd->name,
+		cmd->opts & CO_DRY_RUN ? " (or --dry-run to see the plan)" : "");
+	return EXIT_USAGE;
+}
+
+FILE *ctl_question_out(const struct ctl_opts *opt)
+{
+	return opt->json || !isatty(STDOUT_FILENO) ? stderr : stdout;
+}
 
 /* The line typed in answer (with its newline), or NULL at the end of input. */
 char *ctl_ask_line(FILE *out, const char *question)

@@ -138,6 +138,18 @@ int ctl_parse_cmd_args(const struct ctl_cmd *cmd, const struct ctl_opts *opt, in
 /* Questions on the terminal (cmds.c). */
 char *ctl_ask_line(FILE *out, const char *question);
 bool ctl_ask(FILE *out, const char *question);
+/* Whether a command that changes something asks first: not with --yes or --dry-run (or when
+ * it has no question); on a terminal it asks; without one (a script, a pipe, cron) it is
+ * refused, as package managers do: a typo in a script must not switch the primary. */
+enum ctl_confirm { CONFIRM_SKIP, CONFIRM_ASK, CONFIRM_REFUSE };
+enum ctl_confirm ctl_confirm_mode(const struct ctl_cmd *cmd, const struct cmd_args *a, bool stdin_tty);
+/* Apply it: EXIT_OK to go on, else the exit code (EXIT_USAGE without a terminal, after saying
+ * that --yes is needed). */
+int ctl_confirm(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const struct cmd_args *a,
+		json_t *args);
+/* Where the plan and the question go: stdout on a terminal, else stderr (stdout may be a
+ * pipe, or --json's). */
+FILE *ctl_question_out(const struct ctl_opts *opt);
 
 /* Talking to the daemon (request.c). */
 int ctl_run_request(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv);

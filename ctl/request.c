@@ -352,9 +352,7 @@ int ctl_run_confirmed(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int
 	if ((r = ctl_parse_cmd_args(cmd, opt, argc, argv, &a)) != 0)
 		return r < 0 ? EXIT_USAGE : EXIT_OK;
 	args = args_to_json(&a);
-	r = EXIT_OK;
-	if (!a.yes && cmd->confirm && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
-		r = cmd->confirm(cmd, opt, &a, args);
+	r = ctl_confirm(cmd, opt, &a, args);
 	if (r == EXIT_OK)
 		r = request_render(cmd, opt, args);
 	json_decref(args);

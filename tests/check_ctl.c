@@ -203,6 +203,65 @@ START_TEST(test_nearest_command)
 }
 END_TEST
 
+/* ---- no terminal, no --yes ------------------------------------------------------------------ */
+
+START_TEST(test_confirm_mode)
+{
+	struct cmd_args a = { 0 };
+	const struct ctl_cmd *sw = ctl_find_cmd("switchover"), *st = ctl_find_cmd("status");
+
+	ck_assert_int_eq(ctl_confirm_mode(sw, &a, true), CONFIRM_ASK);
+	ck_assert_int_eq(ctl_confirm_mode(sw, &a, false), CONFIRM_REFUSE);
+	ck_assert_int_eq(ctl_confirm_mode(st, &a, false), CONFIRM_SKIP);      /* asks nothing */
+	a.yes = true;
+	ck_assert_int_eq(ctl_confirm_mode(sw, &a, false), CONFIRM_SKIP);
+	a.yes = false;
+	a.dry_run = true;                                                     /* changes nothing */
+	ck_assert_int_eq(ctl_confirm_mode(sw, &a, false), CONFIRM_SKIP);
+}
+END_TEST
+
+/* Without a terminal, a command that asks is refused before anything is sent, unless --yes. */
+START_TEST(test_no_terminal_needs_yes)
+{
+	static const char *const asking[] = { "switchover", "failover", "fence", "unfence", "stonith", "resolve" };
+	int in = dup(STDIN_FILENO), null = open("/dev/null", O_RDONLY);
+	char *out, *err, want[256];
+	struct words w;
+	size_t i;
+
+	dup2(null, STDIN_FILENO);
+	for (i = 0; i < sizeof(asking) / sizeof(asking[0]); i++) {
+		w = strcmp(asking[i], "switchover") && strcmp(asking[i], "failover") && strcmp(asking[i], "resolve") ?
+		    words("db2", NULL) : words(NULL);
+		ck_assert_int_eq(run_cmd(asking[i], &w, &out, &err), EXIT_USAGE);
+		snprintf(want, sizeof(want), "cutoverctl: %s asks for confirmation, and standard input is not a "
+			 "terminal: add --yes to go ahead without asking%s; nothing was changed\n", asking[i],
+			 !strcmp(asking[i], "switchover") || !strcmp(asking[i], "failover") ?
+			 " (or --dry-run to see the plan)" : "");
+		ck_assert_str_eq(err, want);
+		free(out);
+		free(err);
+	}
+	/* --yes goes ahead (to the missing socket), and so does a dry run */
+	w = words("--to", "db2", "--yes", NULL);
+	ck_assert_int_eq(run_cmd("switchover", &w, &out, &err), EXIT_UNREACHABLE);
+	free(out);
+	free(err);
+	w = words("--dry-run", NULL);
+	ck_assert_int_eq(run_cmd("switchover", &w, &out, &err), EXIT_UNREACHABLE);
+	free(out);
+	free(err);
+	w = words("-y", "db2", NULL);
+	ck_assert_int_eq(run_cmd("fence", &w, &out, &err), EXIT_UNREACHABLE);
+	free(out);
+	free(err);
+	dup2(in, STDIN_FILENO);
+	close(in);
+	close(null);
+}
+END_TEST
+
 /* ---- unreachable -------------------------------------------------------------------------- */
 
 START_TEST(test_unreachable_hint)
@@ -240,6 +299,11 @@ Suite *ctl_suite(void)
 
 	tc = tcase_create("did_you_mean");
 	tcase_add_test(tc, test_nearest_command);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("confirm");
+	tcase_add_test(tc, test_confirm_mode);
+	tcase_add_test(tc, test_no_terminal_needs_yes);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("unreachable");
