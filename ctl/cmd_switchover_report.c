@@ -17,6 +17,7 @@ static void report_failover_blocked(FILE *out, const json_t *rep);
 static void report_errant(FILE *out, const json_t *rep, const struct render_opts *o);
 static void report_servers(FILE *out, const json_t *servers, const struct render_opts *o);
 static void report_next_steps(FILE *out, const json_t *rep, const char *outcome);
+static void report_check_steps(FILE *out, const json_t *checks);
 static void plan_options(FILE *out, const json_t *rep, const json_t *args, const struct render_opts *o);
 static void plan_failover_options(FILE *out, const json_t *rep, const json_t *args,
 				  const struct render_opts *o);
@@ -268,6 +269,77 @@ static void report_servers(FILE *out, const json_t *servers, const struct render
 	table_free(&t);
 }
 
+/* What to do about a failed preflight check, by its name: the next step where it is obvious.
+ * The check's own message says what was found (and, for a stopped thread, the statement). */
+static const struct {
+	const char *check, *step;
+} check_steps[] = {
+	{ "one_writable_primary", "make exactly one server writable first (cutoverctl status shows which are; "
+	  "cutoverctl fence NAME for a second one)" },
+	{ "no_split_brain", "fence the server that should not take writes: cutoverctl fence NAME" },
+	{ "candidate_replicates_from_primary", "point the candidate at the primary, or name a direct replica "
+	  "with --to" },
+	{ "candidate_threads", "start the candidate's replication as its check says, or name another with --to" },
+	{ "candidate_sql_thread", "start the SQL thread on the new primary (START SLAVE SQL_THREAD on MariaDB, "
+	  "START REPLICA SQL_THREAD on MySQL), or name another with --to" },
+	{ "candidate_lag", "wait for the candidate to catch up (cutoverctl status shows its lag), or raise "
+	  "--max-lag" },
+	{ "candidate_binlog", "turn on log_bin and log_slave_updates on the candidate, or name another with --to" },
+	{ "gtid_consistent", "turn on gtid_strict_mode on both servers and make the candidate replicate by "
+	  "GTID (MASTER_USE_GTID=slave_pos)" },
+	{ "no_errant_transactions", "reconcile the candidate's extra transactions first, or name another "
+	  "with --to" },
+	{ "replica_reachable", "bring the replica back, or go on without it: --allow-unreachable (it is "
+	  "left behind)" },
+	{ "router", "check the router: cutoverctl status shows its view; its one writer must be the primary" },
+	{ "router_reachable", "check the router, or go on without it: --without-routers (then point it at "
+	  "the new primary by hand)" },
+	{ "router_knows_candidate", "add the candidate to the router's backends" },
+	{ "router_runtime", "LOAD MYSQL SERVERS TO RUNTIME in ProxySQL, or undo the change in mysql_servers" },
+	{ "replication_account", "set repl_user and repl_password in the cluster's section of cutoverd.conf, "
+	  "then cutoverctl reload" },
+	{ "preflight_hook", "see what the hook printed, in its check above" },
+	{ "primary_down", "the primary is up and writable: use cutoverctl switchover" },
+};
+
+const char *check_next_step(const char *check)
+{
+	size_t i;
+
+	for (i = 0; check && i < ARRAY_LEN(check_steps); i++)
+		if (!strcmp(check, check_steps[i].check))
+			return check_steps[i].step;
+	return NULL;
+}
+
+/* One line per kind of check that failed and has an obvious next step. */
+static void report_check_steps(FILE *out, const json_t *checks)
+{
+	const json_t *c, *prev;
+	const char *name, *step;
+	size_t i, k, n = 0;
+	bool seen;
+	char *s;
+
+	json_array_foreach(checks, i, c) {
+		name = jstr(c, "check");
+		if (!(step = check_next_step(name)) || !jstr(c, "result") || !strcmp(jstr(c, "result"), "pass") ||
+		    !strcmp(jstr(c, "result"), "warn"))
+			continue;
+		seen = false;
+		for (k = 0; k < i && (prev = json_array_get(checks, k)); k++)
+			seen |= jstr(prev, "check") && !strcmp(jstr(prev, "check"), name) &&
+				jstr(prev, "result") && !strcmp(jstr(prev, "result"), "fail");
+		if (seen)
+			continue;
+		if (!n++)
+			fputs("  next steps:\n", out);
+		s = clean(name);
+		fprintf(out, "    %s: %s\n", s, step);
+		free(s);
+	}
+}
+
 /* The daemon's steps when it gave some; otherwise what a person does next is clear from the
  * outcome, and saying it saves a look at the manual. */
 static void report_next_steps(FILE *out, const json_t *rep, const char *outcome)
@@ -290,9 +362,11 @@ static void report_next_steps(FILE *out, const json_t *rep, const char *outcome)
 	if (!outcome)
 		return;
 	old = clean(or_q(jstr(rep, "old_primary")));
-	if (!strcmp(outcome, "refused"))
+	if (!strcmp(outcome, "refused")) {
+		report_check_steps(out, jget(rep, "checks"));
 		fputs("  nothing was changed: deal with the checks above, then try again "
 		      "(--dry-run runs the checks alone)\n", out);
+	}
 	else if (!strcmp(outcome, "rolled_back") && is_failover(rep)) {
 		char *to = clean(or_q(jstr(rep, "new_primary")));
 		fprintf(out, "  rolled back: nothing was promoted, %s replicates as before and %s is still the "

@@ -53,6 +53,8 @@ int render_report(FILE *out, const json_t *report, const struct render_opts *o);
 /* What a switchover (or a failover, by the report's "kind") is about to do, from a dry run's
  * report and the arguments it will be sent with: cluster, old and new primary, every check,
  * the options in effect. */
+/* The next step for a preflight check that failed, by its name; NULL when none is obvious. */
+const char *check_next_step(const char *check);
 int render_plan(FILE *out, const json_t *report, const json_t *args, const struct render_opts *o);
 /* The result of history: one row per switchover, oldest first. */
 int render_history(FILE *out, const json_t *result, const struct render_opts *o);

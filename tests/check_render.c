@@ -765,7 +765,18 @@ START_TEST(test_report_refused)
 	ck_assert_line(out, "  preflight  1.5  no");
 	ck_assert_line(out, "  nothing was changed: deal with the checks above, then try again "
 		       "(--dry-run runs the checks alone)");
+	/* each failed check says what to do next; a warning needs nothing */
+	ck_assert_line(out, "  next steps:");
+	ck_assert_line(out, "    candidate_lag: wait for the candidate to catch up (cutoverctl status shows its "
+		       "lag), or raise --max-lag");
+	ck_assert_line(out, "    candidate_threads: start the candidate's replication as its check says, or name "
+		       "another with --to");
+	ck_assert_ptr_null(strstr(out, "    router:"));
 	ck_assert_ptr_null(strstr(out, "one_writable_primary"));
+	ck_assert_ptr_nonnull(strstr(check_next_step("replica_reachable"), "--allow-unreachable"));
+	ck_assert_ptr_nonnull(strstr(check_next_step("router_reachable"), "--without-routers"));
+	ck_assert_ptr_nonnull(strstr(check_next_step("router"), "check the router"));
+	ck_assert_ptr_null(check_next_step("privileged_accounts"));   /* a warning only */
 	/* Nothing was touched: no claim about blocked writes either way. */
 	ck_assert_ptr_null(strstr(out, "writes blocked"));
 	free(out);
