@@ -58,6 +58,7 @@ static int confirm_failover(const struct ctl_cmd *cmd, const struct ctl_opts *op
 			    json_t *args);
 static int show_plan(const struct ctl_cmd *cmd, const struct ctl_opts *opt, json_t *args, struct reply *rep,
 		     const char **cluster, const char **from, const char **to);
+static json_t *cluster_config(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const char *cluster);
 static const json_t *reply_report(const json_t *msg);
 static int finish_switchover(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const struct reply *rep,
 			     const struct xfer *x);
@@ -128,7 +129,7 @@ static int show_plan(const struct ctl_cmd *cmd, const struct ctl_opts *opt, json
 	FILE *out = ctl_question_out(opt);
 	const json_t *report;
 	const char *outcome;
-	json_t *dry = json_deep_copy(args);
+	json_t *dry = json_deep_copy(args), *ccfg;
 	struct xfer x;
 	int r;
 
@@ -154,9 +155,36 @@ static int show_plan(const struct ctl_cmd *cmd, const struct ctl_opts *opt, json
 				"servers; not asking (see it with cutoverctl --json %s --dry-run)\n", cmd->name);
 		return r == EXIT_OK ? EXIT_FAILED : r;
 	}
-	render_plan(out, report, args, &opt->ro);
+	ccfg = cluster_config(cmd, opt, *cluster);
+	render_plan(out, report, args, ccfg, &opt->ro);
+	json_decref(ccfg);
 	fputc('\n', out);
 	return EXIT_OK;
+}
+
+/* The cluster's settings as the daemon runs them (its config command): the values the
+ * switchover will use for what was not given, shown in the plan.  A new reference, or NULL
+ * when they cannot be had (the plan then names the settings). */
+static json_t *cluster_config(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const char *cluster)
+{
+	const json_t *cl;
+	json_t *args = json_object(), *found = NULL;
+	const char *name;
+	struct reply rep;
+	struct xfer x;
+	size_t i;
+
+	if (ctl_call(cmd, "config", opt, args, NULL, NULL, &rep, &x) == EXIT_OK &&
+	    json_is_true(json_object_get(rep.msg, "ok"))) {
+		json_array_foreach(json_object_get(json_object_get(rep.msg, "result"), "clusters"), i, cl) {
+			name = json_string_value(json_object_get(cl, "name"));
+			if (name && !strcmp(name, cluster) && json_is_object(cl))
+				found = json_incref((json_t *)cl);
+		}
+	}
+	json_decref(args);
+	ctl_reply_free(&rep);
+	return found;
 }
 
 /* Show what the switchover would do and ask.  The cluster and candidate the person agreed to

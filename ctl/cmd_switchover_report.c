@@ -18,9 +18,11 @@ static void report_errant(FILE *out, const json_t *rep, const struct render_opts
 static void report_servers(FILE *out, const json_t *servers, const struct render_opts *o);
 static void report_next_steps(FILE *out, const json_t *rep, const char *outcome);
 static void report_check_steps(FILE *out, const json_t *checks);
-static void plan_options(FILE *out, const json_t *rep, const json_t *args, const struct render_opts *o);
-static void plan_failover_options(FILE *out, const json_t *rep, const json_t *args,
+static void plan_options(FILE *out, const json_t *rep, const json_t *args, const json_t *ccfg,
+			 const struct render_opts *o);
+static void plan_failover_options(FILE *out, const json_t *rep, const json_t *args, const json_t *ccfg,
 				  const struct render_opts *o);
+static char *plan_ms(const json_t *args, const char *arg, const char *flag, const json_t *ccfg, const char *key);
 static void plan_option(struct table *t, const char *name, char *value);
 
 static const char *outcome_label(const char *outcome)
@@ -378,7 +380,7 @@ static void report_next_steps(FILE *out, const json_t *rep, const char *outcome)
 	free(old);
 }
 
-int render_plan(FILE *out, const json_t *rep, const json_t *args, const struct render_opts *o)
+int render_plan(FILE *out, const json_t *rep, const json_t *args, const json_t *ccfg, const struct render_opts *o)
 {
 	char *cl, *from, *to;
 
@@ -396,28 +398,25 @@ int render_plan(FILE *out, const json_t *rep, const json_t *args, const struct r
 	free(to);
 	report_checks(out, jget(rep, "checks"), true, o);
 	if (is_failover(rep))
-		plan_failover_options(out, rep, args, o);
+		plan_failover_options(out, rep, args, ccfg, o);
 	else
-		plan_options(out, rep, args, o);
+		plan_options(out, rep, args, ccfg, o);
 	return 0;
 }
 
 /* A failover has no drain, catch-up or reverse replication; what matters is how the dead
  * primary is kept from taking writes, and what happens to replicas that got more than the
  * new primary. */
-static void plan_failover_options(FILE *out, const json_t *rep, const json_t *args,
+static void plan_failover_options(FILE *out, const json_t *rep, const json_t *args, const json_t *ccfg,
 				  const struct render_opts *o)
 {
-	const json_t *v = jget(args, "sync_timeout_ms");
 	char *from = clean(or_q(jstr(rep, "old_primary"))), *to = clean(or_q(jstr(rep, "new_primary")));
 	struct table t;
 
 	table_init(&t, 2, 0);
 	plan_option(&t, "new primary", jstr(args, "to") ? xasprintf("%s (--to)", to) :
 		    xasprintf("%s (the replica that received the most, chosen by cutoverd)", to));
-	plan_option(&t, "sync timeout", json_is_integer(v) ?
-		    xasprintf("%lld ms", (long long)json_integer_value(v)) :
-		    xstrdup("the cluster's sync_timeout"));
+	plan_option(&t, "sync timeout", plan_ms(args, "sync_timeout_ms", "--sync-timeout", ccfg, "sync_timeout_ms"));
 	plan_option(&t, "fencing", json_is_true(jget(args, "assume_fenced")) ?
 		    xasprintf("read_only on %s if it answers, else its STONITH hook; if both fail, go on "
 			      "anyway (--assume-fenced: you state %s cannot take writes)", from, from) :
@@ -435,10 +434,26 @@ static void plan_failover_options(FILE *out, const json_t *rep, const json_t *ar
 	free(to);
 }
 
-/* What the switchover will be sent with; anything not given is the cluster's setting in
- * cutoverd.conf, named so it can be looked up. */
-static void plan_options(FILE *out, const json_t *rep, const json_t *args, const struct render_opts *o)
+/* "500 ms (--max-lag)" when given, else the value the daemon will use, the cluster's setting
+ * from its running configuration (ccfg, the cluster's object of the config command), named so
+ * it can be looked up; only the name when that could not be read. */
+static char *plan_ms(const json_t *args, const char *arg, const char *flag, const json_t *ccfg, const char *key)
 {
+	const json_t *v = jget(args, arg), *c = jget(ccfg, key);
+	size_t kl = strlen(key) > 3 ? strlen(key) - 3 : strlen(key);   /* max_lag_ms: max_lag */
+
+	if (json_is_integer(v))
+		return xasprintf("%lld ms (%s)", (long long)json_integer_value(v), flag);
+	if (json_is_integer(c))
+		return xasprintf("%lld ms (the cluster's %.*s)", (long long)json_integer_value(c), (int)kl, key);
+	return xasprintf("the cluster's %.*s", (int)kl, key);
+}
+
+/* What the switchover will be sent with, and for what is not given, the cluster's settings. */
+static void plan_options(FILE *out, const json_t *rep, const json_t *args, const json_t *ccfg,
+			 const struct render_opts *o)
+{
+	const json_t *cfg_reverse = jget(ccfg, "reverse_replication");
 	const json_t *v;
 	const char *pause = jstr(args, "pause_before");
 	char *from = clean(or_q(jstr(rep, "old_primary"))), *to = clean(or_q(jstr(rep, "new_primary")));
@@ -447,25 +462,22 @@ static void plan_options(FILE *out, const json_t *rep, const json_t *args, const
 	table_init(&t, 2, 0);
 	plan_option(&t, "candidate", jstr(args, "to") ? xasprintf("%s (--to)", to) :
 		    xasprintf("%s (the best replica, chosen by cutoverd)", to));
-	v = jget(args, "max_lag_ms");
-	plan_option(&t, "max lag", json_is_integer(v) ? xasprintf("%lld ms", (long long)json_integer_value(v)) :
-		    xstrdup("the cluster's max_lag"));
-	v = jget(args, "drain_timeout_ms");
-	plan_option(&t, "drain timeout", json_is_integer(v) ?
-		    xasprintf("%lld ms", (long long)json_integer_value(v)) :
-		    xstrdup("the cluster's drain_timeout"));
+	plan_option(&t, "max lag", plan_ms(args, "max_lag_ms", "--max-lag", ccfg, "max_lag_ms"));
+	plan_option(&t, "drain timeout", plan_ms(args, "drain_timeout_ms", "--drain-timeout", ccfg, "drain_timeout_ms"));
 	v = jget(args, "kill_long_after_ms");
 	plan_option(&t, "long writes", json_is_integer(v) ?
 		    xasprintf("killed when older than %lld ms (--kill-long-transactions)", (long long)json_integer_value(v)) :
 		    xstrdup("waited for, writes flowing, before the fence"));
-	v = jget(args, "sync_timeout_ms");
-	plan_option(&t, "sync timeout", json_is_integer(v) ?
-		    xasprintf("%lld ms", (long long)json_integer_value(v)) :
-		    xstrdup("the cluster's sync_timeout"));
+	plan_option(&t, "sync timeout", plan_ms(args, "sync_timeout_ms", "--sync-timeout", ccfg, "sync_timeout_ms"));
 	v = jget(args, "reverse");
 	plan_option(&t, "reverse", json_is_false(v) ?
-		    xasprintf("no: %s stays read-only and replicates from nothing", from) :
+		    xasprintf("no: %s stays read-only and replicates from nothing (--no-reverse)", from) :
 		    json_is_true(v) ? xasprintf("yes: %s becomes a replica of %s", from, to) :
+		    json_is_true(cfg_reverse) ?
+		    xasprintf("yes: %s becomes a replica of %s (the cluster's reverse_replication)", from, to) :
+		    json_is_false(cfg_reverse) ?
+		    xasprintf("no: %s stays read-only and replicates from nothing (the cluster's "
+			      "reverse_replication)", from) :
 		    xasprintf("the cluster's reverse_replication (when on: %s becomes a replica of %s)", from, to));
 	plan_option(&t, "pause before", pause ? clean(pause) : xstrdup("none"));
 	plan_option(&t, "unreachable", json_is_true(jget(args, "allow_unreachable")) ?

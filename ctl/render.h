@@ -55,7 +55,10 @@ int render_report(FILE *out, const json_t *report, const struct render_opts *o);
  * the options in effect. */
 /* The next step for a preflight check that failed, by its name; NULL when none is obvious. */
 const char *check_next_step(const char *check);
-int render_plan(FILE *out, const json_t *report, const json_t *args, const struct render_opts *o);
+/* The plan of a switchover or failover from its dry run's report, the arguments it will be sent
+ * with, and the cluster's object of the config command's result (NULL if unknown), for the
+ * values of the settings not given. */
+int render_plan(FILE *out, const json_t *report, const json_t *args, const json_t *ccfg, const struct render_opts *o);
 /* The result of history: one row per switchover, oldest first. */
 int render_history(FILE *out, const json_t *result, const struct render_opts *o);
 /* The one-line confirmations of abort, pause, resume and resolve. */

@@ -608,6 +608,7 @@ END_TEST
 
 /* render_plan takes the arguments too: a two-argument render_fn for render_doc. */
 static const char *plan_args;
+static json_t *plan_cfg;        /* the cluster's object of `config`, NULL: unknown */
 
 static int render_plan_fixture(FILE *out, const json_t *report, const struct render_opts *o)
 {
@@ -615,7 +616,7 @@ static int render_plan_fixture(FILE *out, const json_t *report, const struct ren
 	int rc;
 
 	ck_assert_ptr_nonnull(args);
-	rc = render_plan(out, report, args, o);
+	rc = render_plan(out, report, args, plan_cfg, o);
 	json_decref(args);
 	return rc;
 }
@@ -824,10 +825,10 @@ START_TEST(test_plan)
 	ck_assert_line(out, "    warn  router         router h2 unreachable");
 	ck_assert_line(out, "  options:");
 	ck_assert_line(out, "    candidate      db2 (--to)");
-	ck_assert_line(out, "    max lag        500 ms");
+	ck_assert_line(out, "    max lag        500 ms (--max-lag)");
 	ck_assert_line(out, "    drain timeout  the cluster's drain_timeout");
 	ck_assert_line(out, "    sync timeout   the cluster's sync_timeout");
-	ck_assert_line(out, "    reverse        no: db1 stays read-only and replicates from nothing");
+	ck_assert_line(out, "    reverse        no: db1 stays read-only and replicates from nothing (--no-reverse)");
 	ck_assert_line(out, "    pause before   sync");
 	ck_assert_line(out, "    unreachable    refuse when another replica is unreachable");
 	free(out);
@@ -836,13 +837,26 @@ START_TEST(test_plan)
 	out = render_plain(render_plan_fixture, DRY_RUN_REPORT);
 	ck_assert_line(out, "    candidate      db2 (the best replica, chosen by cutoverd)");
 	ck_assert_line(out, "    max lag        the cluster's max_lag");
-	ck_assert_line(out, "    drain timeout  2000 ms");
-	ck_assert_line(out, "    sync timeout   1500 ms");
+	ck_assert_line(out, "    drain timeout  2000 ms (--drain-timeout)");
+	ck_assert_line(out, "    sync timeout   1500 ms (--sync-timeout)");
 	ck_assert_line(out, "    reverse        the cluster's reverse_replication (when on: db1 becomes a "
 		       "replica of db2)");
 	ck_assert_line(out, "    pause before   none");
 	ck_assert_line(out, "    unreachable    go on although other replicas are unreachable "
 		       "(--allow-unreachable)");
+	free(out);
+
+	/* what is not given shows the value the daemon will use: its running configuration */
+	plan_args = "{\"sync_timeout_ms\":1500}";
+	plan_cfg = json_loads("{\"name\":\"main\",\"max_lag_ms\":1000,\"drain_timeout_ms\":5000,"
+			      "\"sync_timeout_ms\":10000,\"reverse_replication\":true}", 0, NULL);
+	out = render_plain(render_plan_fixture, DRY_RUN_REPORT);
+	json_decref(plan_cfg);
+	plan_cfg = NULL;
+	ck_assert_line(out, "    max lag        1000 ms (the cluster's max_lag)");
+	ck_assert_line(out, "    drain timeout  5000 ms (the cluster's drain_timeout)");
+	ck_assert_line(out, "    sync timeout   1500 ms (--sync-timeout)");
+	ck_assert_line(out, "    reverse        yes: db1 becomes a replica of db2 (the cluster's reverse_replication)");
 	free(out);
 
 	out = render_doc(render_plan_fixture, "null", &plain, &rc);
@@ -1093,7 +1107,7 @@ START_TEST(test_plan_failover)
 	out = render_doc(render_plan_fixture, report, &plain, &rc);
 	ck_assert_int_eq(rc, 0);
 	ck_assert_line(out, "    new primary   db2 (--to)");
-	ck_assert_line(out, "    sync timeout  9000 ms");
+	ck_assert_line(out, "    sync timeout  9000 ms (--sync-timeout)");
 	ck_assert_line(out, "    fencing       read_only on db1 if it answers, else its STONITH hook; if both "
 		       "fail, go on anyway (--assume-fenced: you state db1 cannot take writes)");
 	free(out);
