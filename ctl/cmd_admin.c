@@ -14,6 +14,9 @@ static char *raw_request(const char *arg);
 static void show_raw(const struct ctl_cmd *cmd, const struct ctl_opts *opt, const char *text,
 		     const json_t *msg);
 static void format_uptime(char *buf, size_t len, double s);
+static void config_section(FILE *out, const char *kind, const char *name, const json_t *obj,
+			   const struct render_opts *o);
+static char *config_value(const json_t *v);
 
 const struct ctl_cmd ctl_cmd_version = {
 	.name = "version", .api = "version", .usage = "",
@@ -100,12 +103,89 @@ static void format_uptime(char *buf, size_t len, double s)
 		snprintf(buf, len, "%.1fs", s);
 }
 
-/* The daemon redacted the secrets already; the document is shown as it is. */
+/* The running configuration as its file reads: a [section] per object, "key  value" under
+ * it, in the API's names (durations with their _ms).  The daemon redacted the secrets. */
 int render_config(FILE *out, const json_t *result, const struct render_opts *o)
 {
+	static const struct {
+		const char *member, *section;
+	} lists[] = { { "clusters", "cluster" }, { "servers", "server" }, { "routers", "router" } };
+	const json_t *item;
+	char *path;
+	size_t i, k;
+
 	if (!json_is_object(result))
 		return -1;
-	return render_json(out, result, o);
+	path = clean(or_q(jstr(result, "path")));
+	fprintf(out, "# %s, as cutoverd runs it (secrets redacted)\n", path);
+	free(path);
+	if (json_is_object(jget(result, "global")))
+		config_section(out, "cutoverd", NULL, jget(result, "global"), o);
+	for (k = 0; k < ARRAY_LEN(lists); k++)
+		json_array_foreach(jget(result, lists[k].member), i, item)
+			config_section(out, lists[k].section, jstr(item, "name"), item, o);
+	return 0;
+}
+
+static void config_section(FILE *out, const char *kind, const char *name, const json_t *obj,
+			   const struct render_opts *o)
+{
+	const char *key;
+	const json_t *v;
+	struct table t;
+	char *n;
+
+	if (!json_is_object(obj))
+		return;
+	n = name ? clean(name) : NULL;
+	fprintf(out, "\n[%s%s%s]\n", kind, n ? " " : "", n ? n : "");
+	free(n);
+	table_init(&t, 2, 0);
+	json_object_foreach((json_t *)obj, key, v) {
+		if (name && !strcmp(key, "name"))
+			continue;
+		table_row(&t);
+		table_set(&t, 0, xstrdup(key), NULL);
+		table_set(&t, 1, config_value(v), NULL);
+	}
+	table_print(out, &t, "  ", o);
+	table_free(&t);
+}
+
+/* A value as one word or list: null "-", booleans yes/no, lists and maps comma-separated. */
+static char *config_value(const json_t *v)
+{
+	struct sbuf b = { 0 };
+	const json_t *e;
+	const char *k;
+	char *s;
+	size_t i;
+
+	if (json_is_string(v))
+		return xstrdup(json_string_value(v));
+	if (json_is_null(v))
+		return xstrdup("-");
+	if (json_is_boolean(v))
+		return xstrdup(json_is_true(v) ? "yes" : "no");
+	if (json_is_integer(v))
+		return xasprintf("%lld", (long long)json_integer_value(v));
+	if (json_is_real(v))
+		return xasprintf("%g", json_real_value(v));
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, e) {
+			s = config_value(e);
+			sb_printf(&b, "%s%s", i ? ", " : "", s);
+			free(s);
+		}
+	} else if (json_is_object(v)) {
+		i = 0;
+		json_object_foreach((json_t *)v, k, e) {
+			s = config_value(e);
+			sb_printf(&b, "%s%s=%s", i++ ? ", " : "", k, s);
+			free(s);
+		}
+	}
+	return b.s ? b.s : xstrdup("-");
 }
 
 int render_reload(FILE *out, const json_t *result, const struct render_opts *o)

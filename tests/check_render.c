@@ -543,12 +543,29 @@ END_TEST
 
 START_TEST(test_config)
 {
-	char *out = render_plain(render_config, "{\"path\":\"/etc/c.conf\",\"servers\":[{\"name\":\"db1\","
-				 "\"password\":\"<redacted>\"}]}");
+	/* people read it as the file's sections, not as JSON (that is --json's) */
+	char *out = render_plain(render_config, "{\"path\":\"/etc/c.conf\","
+				 "\"global\":{\"socket\":\"/run/c.sock\",\"socket_group\":null,\"admin_uids\":[0,1000]},"
+				 "\"clusters\":[{\"name\":\"main\",\"max_lag_ms\":1000,\"heartbeat\":true}],"
+				 "\"servers\":[{\"name\":\"db1\",\"password\":\"<redacted>\",\"port\":3306}],"
+				 "\"routers\":[{\"name\":\"h\",\"server_map\":{\"db1\":\"w/db1\",\"db2\":\"w/db2\"}}]}");
 	int rc;
 
-	ck_assert_ptr_nonnull(strstr(out, "\n  \"path\": \"/etc/c.conf\",\n"));
-	ck_assert_ptr_nonnull(strstr(out, "\"password\": \"<redacted>\""));
+	ck_assert_line(out, "# /etc/c.conf, as cutoverd runs it (secrets redacted)");
+	ck_assert_line(out, "[cutoverd]");
+	ck_assert_line(out, "  socket        /run/c.sock");
+	ck_assert_line(out, "  socket_group  -");
+	ck_assert_line(out, "  admin_uids    0, 1000");
+	ck_assert_line(out, "[cluster main]");
+	ck_assert_line(out, "  max_lag_ms  1000");
+	ck_assert_line(out, "  heartbeat   yes");
+	ck_assert_line(out, "[server db1]");
+	ck_assert_line(out, "  password  <redacted>");
+	ck_assert_line(out, "  port      3306");
+	ck_assert_line(out, "[router h]");
+	ck_assert_line(out, "  server_map  db1=w/db1, db2=w/db2");
+	ck_assert_ptr_null(strstr(out, "{"));
+	ck_assert_ptr_null(strstr(out, "  name"));
 	free(out);
 	out = render_doc(render_config, "[]", &plain, &rc);
 	ck_assert_int_eq(rc, -1);
