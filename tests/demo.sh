@@ -5,7 +5,8 @@
 # HAProxy every millisecond, and print what the client saw.
 #
 # The sandbox and the daemon stay up afterwards so you can explore them:
-#   build/cutoverctl -s sandbox/run/cutoverd.sock status
+#   . sandbox/env              (build/ on PATH, CUTOVERD_SOCKET set)
+#   cutoverctl status
 #   make sandbox-stop          (stops the daemon and the sandbox)
 set -euo pipefail
 
@@ -91,7 +92,8 @@ ctl history
 
 echo
 echo "The sandbox and cutoverd are still running. Try:"
-echo "  build/cutoverctl -s $dir/run/cutoverd.sock switchover --to db1"
-echo "  build/cutoverctl -s $dir/run/cutoverd.sock watch"
+echo "  . $dir/env               (puts $top/build on PATH and sets CUTOVERD_SOCKET)"
+echo "  cutoverctl switchover --to db1"
+echo "  cutoverctl watch"
 echo "Stop everything with: make sandbox-stop"
 exit "$rc"

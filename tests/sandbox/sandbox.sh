@@ -52,6 +52,16 @@ die() {
 	exit 1
 }
 
+# Where `make` put cutoverd and cutoverctl: $CUTOVER_BUILD (as the integration tests set it),
+# else the build/ directory of the repository this script is in.
+build_dir() {
+	if [[ -n ${CUTOVER_BUILD:-} ]]; then
+		echo "$CUTOVER_BUILD"
+	else
+		echo "$(cd "$SCRIPT_DIR/../.." && pwd)/build"
+	fi
+}
+
 default_dir() {
 	local top
 	if top=$(git -C "$SCRIPT_DIR" rev-parse --show-toplevel 2>/dev/null); then
@@ -562,8 +572,12 @@ write_env() {
 			REPL_USER repl \
 			REPL_PASSWORD_FILE "$DIR/secrets/repl.pass" \
 			CUTOVERD_CONF "$DIR/cutoverd.conf" \
+			CUTOVERD_SOCKET "$DIR/run/cutoverd.sock" \
 			CUTOVERD_SOCK "$DIR/run/cutoverd.sock" \
 			CUTOVERD_STATE_DIR "$DIR/state"
+		# CUTOVERD_SOCKET is what cutoverctl reads; CUTOVERD_SOCK stays for the scripts that
+		# used it.  The build's cutoverctl and cutoverd come first on PATH, once.
+		printf 'case ":$PATH:" in *:%q:*) ;; *) export PATH=%q:"$PATH" ;; esac\n' "$(build_dir)" "$(build_dir)"
 		for ((i = 1; i <= N; i++)); do
 			printf 'export %s=%q\n' \
 				"DB${i}_PORT" "$(srv_port "$i")" \
