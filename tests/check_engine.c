@@ -42,6 +42,7 @@ struct fsrv {
 	bool hang;              /* never answers (each call runs to its deadline) */
 	int fence_blocks;       /* this many fences are held up (as by a long write) to their deadline */
 	const char *fail;       /* a statement starting with this fails */
+	bool sbm_null;          /* Seconds_Behind_Master NULL, as a server says while its SQL thread catches up on a restart */
 	const char *io_error;   /* Last_IO_Error, NULL: none */
 	int port;
 };
@@ -172,7 +173,7 @@ static struct rowset *replica_row(int i)
 	snprintf(port, sizeof(port), "%d", port_of(m[i].source));
 	{
 		const char *vals[12] = { "127.0.0.1", port, "repl", m[i].io ? "Yes" : "No", m[i].sql ? "Yes" : "No",
-					 "0", "Slave_Pos", g, m[i].io_error ? "2003" : "0", m[i].io_error ? m[i].io_error : "",
+					 m[i].sbm_null ? NULL : "0", "Slave_Pos", g, m[i].io_error ? "2003" : "0", m[i].io_error ? m[i].io_error : "",
 					 "0", "" };
 		rowset_add_row(rs, vals);
 	}
@@ -960,6 +961,26 @@ START_TEST(preflight_stopped_thread_says_what_next)
 }
 END_TEST
 
+/* A server that says NULL is shown saying NULL, not -1. */
+START_TEST(preflight_shows_a_null_seconds_behind)
+{
+	struct outcome o;
+	const json_t *c;
+	const char *msg = NULL;
+	size_t i;
+
+	m[2].sbm_null = true;
+	start(2, -1, &o);
+	RUN_UNTIL(5000, *o.result);
+	json_array_foreach(json_object_get(o.report, "checks"), i, c)
+		if (!strcmp(json_string_value(json_object_get(c, "check")) ?: "", "candidate_lag"))
+			msg = json_string_value(json_object_get(c, "message"));
+	ck_assert_ptr_nonnull(msg);
+	ck_assert_msg(strstr(msg, "(Seconds_Behind_Master NULL)") != NULL, "%s", msg);
+	json_decref(o.report);
+}
+END_TEST
+
 /* The candidate made writable by someone else while paused: the undo leaves db1 read-only. */
 START_TEST(rollback_never_makes_two_writers)
 {
@@ -1183,6 +1204,7 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, refusing_router_drained_after_the_fence);
 	tcase_add_test(tc, preflight_hook_timeout);
 	tcase_add_test(tc, preflight_stopped_thread_says_what_next);
+	tcase_add_test(tc, preflight_shows_a_null_seconds_behind);
 	tcase_add_test(tc, rollback_never_makes_two_writers);
 	tcase_add_loop_test(tc, pause_then_abort, 0, 5);
 	tcase_add_loop_test(tc, pause_then_resume, 0, 5);

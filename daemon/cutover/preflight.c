@@ -84,10 +84,15 @@ static void preflight_eval(struct switchover *sw)
 		else if (lag < 0)
 			sw_add_check(sw, "candidate_lag", false, true, "lag unknown (no heartbeat seen on %s yet); max %d ms",
 				  sw->new_name, sw->max_lag_ms);
-		else
+		else {
+			char sbm[24] = "NULL";   /* what the server says while replication is stopped */
+
+			if (cs->repl.seconds_behind >= 0)
+				snprintf(sbm, sizeof(sbm), "%lld", cs->repl.seconds_behind);
 			sw_add_check(sw, "candidate_lag", lag <= sw->max_lag_ms, true,
-				  "lag %lld ms (Seconds_Behind_Master %lld), max %d ms", (long long)lag,
-				  cs->repl.seconds_behind, sw->max_lag_ms);
+				     "lag %lld ms (Seconds_Behind_Master %s), max %d ms", (long long)lag, sbm,
+				     sw->max_lag_ms);
+		}
 	}
 	sw_add_check(sw, "candidate_binlog", cs->log_bin == 1 && cs->log_slave_updates == 1, true,
 		  "log_bin=%s, log_slave_updates=%s (the other servers must be able to follow it)",
