@@ -404,46 +404,67 @@ static void px_cleanup_add(int node)
 	ck_assert_msg(it_cleanup_add(argv) == 0, "no room for another cleanup command");
 }
 
-static void px_wait_admin(int node)
+static long log_size(int node)
+{
+	struct stat sb;
+	return stat(nodes[node].log, &sb) == 0 ? (long)sb.st_size : 0;
+}
+
+/* Whether what the node logged past offset `mark` holds needle. */
+static bool log_since(int node, long mark, const char *needle)
+{
+	char buf[65536];
+	size_t n;
+	FILE *f = fopen(nodes[node].log, "r");
+	bool found = false;
+
+	if (!f)
+		return false;
+	if (fseek(f, mark, SEEK_SET) == 0) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		buf[n] = '\0';
+		found = memmem(buf, n, needle, strlen(needle)) != NULL;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Wait until the admin interface answers (true), or ProxySQL says it cannot bind a port (false:
+ * it goes on running without that interface).  Anything else fails the test. */
+static bool px_wait_admin(int node, long mark)
 {
 	int64_t end = it_now_ms() + PX_START_MS;
-	MYSQL *db = NULL;
+	MYSQL *db;
 
-	while (it_now_ms() < end) {
+	for (;;) {
 		if (px_exited(node)) {
 			nodes[node].pid = 0;
 			log_tail(node, 30);
 			ck_abort_msg("px%d exited during start-up (log %s)", node, nodes[node].log);
 		}
-		if ((db = px_connect(node, "admin", admin_pw)) != NULL)
+		if ((db = px_connect(node, "admin", admin_pw)) != NULL) {
+			mysql_close(db);
+			return true;
+		}
+		if (log_since(node, mark, "Address already in use"))
+			return false;
+		if (it_now_ms() >= end)
 			break;
 		it_sleep_ms(100);
 	}
-	if (!db) {
-		log_tail(node, 30);
-		ck_abort_msg("px%d's admin interface does not answer within %d ms: %s", node, PX_START_MS, px_err);
-	}
-	mysql_close(db);
+	log_tail(node, 30);
+	ck_abort_msg("px%d's admin interface does not answer within %d ms: %s", node, PX_START_MS, px_err);
+	return false;
 }
 
-/* Start node `node`: from its config file when `initial` (a fresh datadir), else from what its
- * datadir saved (proxysql.db). */
-static void px_start(int node, bool monitor, bool initial)
+static void px_launch(int node, bool monitor, bool initial)
 {
 	struct px_node *n = &nodes[node];
-	const struct px_bin *b = suite_bin();
 	const char *argv[12];
 	int k = 0;
 	pid_t pid;
 
-	node_paths(node);
-	if (initial) {
-		const char *rm[] = { "/bin/rm", "-rf", n->dir, NULL };
-		ck_assert_int_eq(it_run(rm, true, NULL, 10000), 0);
-		ck_assert_msg(mkdir(n->dir, 0700) == 0 && mkdir(n->data, 0700) == 0, "%s: %s", n->dir, strerror(errno));
-		px_write_cnf(node, monitor);
-	}
-	argv[k++] = b->path;
+	argv[k++] = suite_bin()->path;
 	argv[k++] = "-f";
 	if (initial)
 		argv[k++] = "--initial";
@@ -471,7 +492,36 @@ static void px_start(int node, bool monitor, bool initial)
 	}
 	n->pid = pid;
 	px_cleanup_add(node);
-	px_wait_admin(node);
+}
+
+static void px_kill(int node);
+
+/* Start node `node`: from its config file when `initial` (a fresh datadir), else from what its
+ * datadir saved (proxysql.db).  A port that a client socket holds for a moment (ports in the
+ * ephemeral range, with IT_BASE_PORT above 32768) gets a second try. */
+static void px_start(int node, bool monitor, bool initial)
+{
+	struct px_node *n = &nodes[node];
+	int tries;
+
+	node_paths(node);
+	if (initial) {
+		const char *rm[] = { "/bin/rm", "-rf", n->dir, NULL };
+		ck_assert_int_eq(it_run(rm, true, NULL, 10000), 0);
+		ck_assert_msg(mkdir(n->dir, 0700) == 0 && mkdir(n->data, 0700) == 0, "%s: %s", n->dir, strerror(errno));
+		px_write_cnf(node, monitor);
+	}
+	for (tries = 1;; tries++) {
+		long mark = log_size(node);
+		px_launch(node, monitor, initial);
+		if (px_wait_admin(node, mark))
+			return;
+		px_kill(node);
+		ck_assert_msg(tries < 2, "px%d cannot bind 127.0.0.1:%d or :%d: in use (see %s)", node, admin_port(node),
+			      client_port(node), n->log);
+		it_note("px%d: 127.0.0.1:%d or :%d in use; once more in a second", node, admin_port(node), client_port(node));
+		it_sleep_ms(1000);
+	}
 }
 
 static void px_reap(int node, int timeout_ms)
