@@ -3,7 +3,7 @@
  * wildcard.  it_proxysql.c adds one suite per ProxySQL binary it finds ("proxysql-<version>"),
  * or a "proxysql" suite that says it is skipped; skipped suites are counted at the end.
  * CK_RUN_SUITE / CK_RUN_CASE pick tests.  Tests always run in this process (CK_NOFORK):
- * the sandbox, the daemon and the cluster's state outlive a single test.  IT_TIME_LIMIT_S (600)
+ * the sandbox, the daemon and the cluster's state outlive a single test.  IT_TIME_LIMIT_S (900)
  * bounds the whole run; past it everything started is stopped and the run fails. */
 #include "it_lib.h"
 
@@ -25,7 +25,8 @@ int main(void)
 	int failed;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	it_install_guards(limit && atoi(limit) > 0 ? atoi(limit) : 600);
+	/* about five minutes of suites, and three more for two ProxySQL versions */
+	it_install_guards(limit && atoi(limit) > 0 ? atoi(limit) : 900);
 	sr = srunner_create(it_foundation_suite());
 	srunner_add_suite(sr, it_switchover_suite());
 	srunner_add_suite(sr, it_metrics_suite());

@@ -1167,6 +1167,9 @@ static void monitor(void)
 
 	switch_under_load(1);
 	watch_monitor(1, MONITOR_WATCH_MS);
+	/* the Monitor keeps the writer a reader too (mysql-monitor_writer_is_also_reader) */
+	assert_hg(1, "runtime_mysql_servers", RHG, "db1:ONLINE db2:ONLINE db3:ONLINE");
+	assert_saved(1);
 	rows = px_table(1, "mysql_servers");
 	it_note("mysql_servers after the switchover and %d ms of the Monitor:\n%s", MONITOR_WATCH_MS, rows ?: px_err);
 	free(rows);
