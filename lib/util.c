@@ -158,6 +158,19 @@ bool parse_duration_ms(const char *s, long long unit_ms, long long *out_ms)
 	return true;
 }
 
+char *duration_text(long long ms, char *buf, size_t len)
+{
+	if (ms > 0 && ms % 3600000 == 0)
+		snprintf(buf, len, "%lldh", ms / 3600000);
+	else if (ms > 0 && ms % 60000 == 0)
+		snprintf(buf, len, "%lldm", ms / 60000);
+	else if (ms > 0 && ms % 1000 == 0)
+		snprintf(buf, len, "%llds", ms / 1000);
+	else
+		snprintf(buf, len, "%lldms", ms);
+	return buf;
+}
+
 bool parse_bool(const char *s, bool *out)
 {
 	static const char *yes[] = { "1", "yes", "true", "on" };

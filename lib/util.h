@@ -34,6 +34,9 @@ void free_secret(char *s);
 bool parse_ll(const char *s, long long min, long long max, long long *out);
 /* Parse a duration: "250ms", "2s", "1.5s", "3m" or a bare number of `unit_ms` ms. */
 bool parse_duration_ms(const char *s, long long unit_ms, long long *out_ms);
+/* The other way, as a config file would say it: "10m", "30s", "1h", "1500ms" (the largest unit
+ * that divides it); buf holds at least 24 bytes.  Returns buf. */
+char *duration_text(long long ms, char *buf, size_t len);
 /* Parse yes/no/true/false/on/off/1/0. */
 bool parse_bool(const char *s, bool *out);
 

@@ -36,6 +36,23 @@ START_TEST(test_closest_name)
 }
 END_TEST
 
+/* Durations said back as a config file would write them, and read back the same. */
+START_TEST(test_duration_text)
+{
+	static const long long ms[] = { 600000, 30000, 3600000, 1500, 0, 90000 };
+	static const char *const text[] = { "10m", "30s", "1h", "1500ms", "0ms", "90s" };
+	char buf[24];
+	long long back;
+	size_t i;
+
+	for (i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
+		ck_assert_str_eq(duration_text(ms[i], buf, sizeof(buf)), text[i]);
+		ck_assert(parse_duration_ms(buf, 1, &back));
+		ck_assert_int_eq(back, ms[i]);
+	}
+}
+END_TEST
+
 Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -43,6 +60,9 @@ Suite *util_suite(void)
 
 	tcase_add_test(tc, test_edit_distance);
 	tcase_add_test(tc, test_closest_name);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("duration_text");
+	tcase_add_test(tc, test_duration_text);
 	suite_add_tcase(s, tc);
 	return s;
 }
