@@ -322,6 +322,8 @@ static json_t *config_json(const struct config *cfg)
 		json_object_set_new(co, "failover_after", json_integer(c->failover_after));
 		json_object_set_new(co, "failover_block_ms", json_integer(c->failover_block_ms));
 		json_object_set_new(co, "catchup_timeout_ms", json_integer(c->catchup_timeout_ms));
+		json_object_set_new(co, "pause_timeout_ms", json_integer(c->pause_timeout_ms));
+		json_object_set_new(co, "blocked_pause_timeout_ms", json_integer(c->blocked_pause_timeout_ms));
 		json_object_set_new(co, "event_hooks", strv_json(c->event_hooks));
 	}
 	json_object_set_new(o, "clusters", arr);

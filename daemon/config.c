@@ -131,6 +131,8 @@ size_t cfg_add_cluster(struct config *c, const char *name, int line)
 	cl->fence_budget_ms = 50;
 	cl->sync_timeout_ms = 5000;
 	cl->promote_timeout_ms = 5000;
+	cl->pause_timeout_ms = 10 * 60000;
+	cl->blocked_pause_timeout_ms = 30000;
 	cl->reverse_replication = true;
 	cl->kill_sessions = true;
 	cl->splitbrain = SB_ALERT;

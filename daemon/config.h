@@ -89,6 +89,8 @@ struct cfg_cluster {
 	int fence_budget_ms;      /* default 50ms: one try of the fence; held up longer, it is undone and tried again */
 	int sync_timeout_ms;      /* default 5000ms */
 	int promote_timeout_ms;   /* default 5000ms */
+	int pause_timeout_ms;     /* pause_timeout = 10m: a pause before the fence (nothing blocked) rolls back after this */
+	int blocked_pause_timeout_ms;   /* blocked_pause_timeout = 30s: a pause after it (writes blocked) */
 	bool reverse_replication; /* reverse = yes */
 	bool kill_sessions;       /* kill_sessions = yes (after read_only) */
 	char **preflight_hooks;   /* owned NULL-terminated array of command strings, may be NULL */

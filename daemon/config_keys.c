@@ -126,6 +126,8 @@ static const struct key_def cluster_keys[] = {
 	DUR("fence_budget", cfg_cluster, fence_budget_ms, 5, 10 * SEC),
 	DUR("sync_timeout", cfg_cluster, sync_timeout_ms, 100, 10 * MIN),
 	DUR("promote_timeout", cfg_cluster, promote_timeout_ms, 100, 10 * MIN),
+	DUR("pause_timeout", cfg_cluster, pause_timeout_ms, 1 * SEC, 24 * 60 * MIN),
+	DUR("blocked_pause_timeout", cfg_cluster, blocked_pause_timeout_ms, 1 * SEC, 10 * MIN),
 	BOOL("reverse_replication", cfg_cluster, reverse_replication),
 	BOOL("kill_sessions", cfg_cluster, kill_sessions),
 	{ .name = "preflight_hook", .type = KT_HOOK_LIST, .off = OFF(cfg_cluster, preflight_hooks) },

@@ -24,7 +24,16 @@ static const struct arg_spec switchover_args[] = {
 	{ "sync_timeout_ms", ARG_INT, false, "how long the candidate may take to reach the fence point" },
 	{ "reverse", ARG_BOOL, false, "make the old primary a replica of the new one (default: yes)" },
 	{ "pause_before", ARG_STRING, false, "hold before this phase until resume" },
+	{ "pause_timeout_ms", ARG_INT, false,
+	  "a pause rolls back after this (default: pause_timeout, or blocked_pause_timeout after the fence)" },
 	{ "allow_unreachable", ARG_BOOL, false, "go on although other replicas are unreachable" },
+	{ NULL, 0, false, NULL },
+};
+
+static const struct arg_spec pause_args[] = {
+	{ "cluster", ARG_STRING, false, "the cluster (required when several are configured)" },
+	{ "pause_timeout_ms", ARG_INT, false,
+	  "rolls back after this (default: pause_timeout, or blocked_pause_timeout after the fence)" },
 	{ NULL, 0, false, NULL },
 };
 
@@ -65,7 +74,7 @@ const struct cmd_spec cmd_table[] = {
 	{ "switchover", CMD_MUTATING | CMD_STREAM, switchover_args,
 	  "move the primary role: preflight, drain, catchup, fence, sync, promote, verify" },
 	{ "abort", CMD_MUTATING, cluster_arg, "roll back the running switchover (before the point of no return)" },
-	{ "pause", CMD_MUTATING, cluster_arg, "hold the running switchover before its next phase" },
+	{ "pause", CMD_MUTATING, pause_args, "hold the running switchover before its next phase" },
 	{ "resume", CMD_MUTATING, cluster_arg, "continue a paused switchover" },
 	{ "resolve", CMD_MUTATING, cluster_arg, "mark an interrupted switchover as dealt with" },
 	{ "history", CMD_READONLY, history_args, "past switchovers with their phases and durations" },

@@ -433,6 +433,9 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(cl->fence_timeout_ms, 2000);
 	ck_assert_int_eq(cl->sync_timeout_ms, 5000);
 	ck_assert_int_eq(cl->promote_timeout_ms, 5000);
+	/* a pause: ten minutes before the fence, where nothing is blocked; 30 s past it */
+	ck_assert_int_eq(cl->pause_timeout_ms, 600000);
+	ck_assert_int_eq(cl->blocked_pause_timeout_ms, 30000);
 	ck_assert(cl->reverse_replication);
 	ck_assert(cl->kill_sessions);
 	ck_assert_ptr_null(cl->preflight_hooks);
@@ -479,6 +482,15 @@ START_TEST(test_durations)
 	ck_clean();
 	ck_assert_int_eq(cfg->idle_timeout_ms, 3600000);
 	ck_assert_int_eq(config_cluster(cfg, "main")->catchup_lag_ms, 0);
+
+	load_owned(lines("[cluster main]", "pause_timeout = 1h", "blocked_pause_timeout = 5s", SERVER, NULL));
+	ck_clean();
+	ck_assert_int_eq(config_cluster(cfg, "main")->pause_timeout_ms, 3600000);
+	ck_assert_int_eq(config_cluster(cfg, "main")->blocked_pause_timeout_ms, 5000);
+	/* a blocked pause of more than 10 minutes is a mistake, and so is one under a second */
+	load_owned(lines("[cluster main]", "pause_timeout = 500ms", "blocked_pause_timeout = 11m", SERVER, NULL));
+	ck_error(2, "pause_timeout", "out of range (between 1s and 24h)");
+	ck_error(3, "blocked_pause_timeout", "out of range (between 1s and 10m)");
 }
 END_TEST
 

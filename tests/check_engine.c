@@ -617,12 +617,23 @@ struct outcome {
 	char result[32];        /* the outcome the observer got, "" while running */
 	json_t *report;
 	char last_status[32];   /* of the last progress line */
+	char last_message[1024];
+	char starts[256];       /* "preflight drain …": the phases started, in order */
 };
 
 static void obs_progress(struct switchover *sw, json_t *line, void *arg)
 {
 	struct outcome *o = arg;
-	strlcpy_(o->last_status, json_string_value(json_object_get(line, "status")) ?: "", sizeof(o->last_status));
+	const char *status = json_string_value(json_object_get(line, "status")) ?: "";
+	const char *msg = json_string_value(json_object_get(line, "message")) ?: "";
+	const char *phase = json_string_value(json_object_get(line, "phase")) ?: "?";
+
+	strlcpy_(o->last_status, status, sizeof(o->last_status));
+	strlcpy_(o->last_message, msg, sizeof(o->last_message));
+	if (!strcmp(status, "start") && !strcmp(msg, phase)) {
+		size_t l = strlen(o->starts);
+		snprintf(o->starts + l, sizeof(o->starts) - l, "%s%s", l ? " " : "", phase);
+	}
 }
 
 static void obs_finished(struct switchover *sw, const char *outcome, json_t *report, void *arg)
@@ -1042,6 +1053,114 @@ START_TEST(pause_then_resume)
 }
 END_TEST
 
+/* The reason of a report, "" if none. */
+static const char *reason_of(json_t *report)
+{
+	return json_string_value(json_object_get(report, "reason")) ?: "";
+}
+
+/* Paused before the fence nothing is blocked, and says so; left alone past pause_timeout it
+ * rolls back on its own, saying why. */
+START_TEST(pause_before_the_fence_times_out)
+{
+	struct outcome o;
+	int64_t t0;
+
+	daemon_kill();
+	extra_cluster_conf = "pause_timeout = 1s\n";
+	daemon_start();
+	extra_cluster_conf = "";
+	start(2, PH_FENCE, &o);
+	RUN_UNTIL(5000, paused());
+	t0 = now_mono_ms();
+	ck_assert_str_eq(o.last_status, "paused");
+	ck_assert_msg(strstr(o.last_message, "nothing is blocked") && strstr(o.last_message, "1s (pause_timeout)"),
+		      "the paused line: %s", o.last_message);
+	{
+		json_t *st = switchover_json(d.clusters[0].cutover);
+		ck_assert(json_is_false(json_object_get(st, "writes_blocked")));
+		json_decref(st);
+	}
+	ck_assert_int_eq(m[1].ro, 0);   /* really nothing blocked: db1 takes writes */
+	RUN_UNTIL(5000, *o.result);
+	ck_assert_str_eq(o.result, "rolled_back");
+	ck_assert_msg(now_mono_ms() - t0 >= 900, "rolled back after %lld ms, before the limit", (long long)(now_mono_ms() - t0));
+	ck_assert_msg(strstr(reason_of(o.report), "paused before fence for 1s without resume or abort (pause_timeout)"),
+		      "reason: %s", reason_of(o.report));
+	assert_rolled_back("a pause before the fence timed out");
+	json_decref(o.report);
+}
+END_TEST
+
+/* Paused past the fence every write is blocked, and it says so; the shorter
+ * blocked_pause_timeout ends it. */
+START_TEST(pause_in_the_window_times_out)
+{
+	struct outcome o;
+	json_t *st;
+
+	daemon_kill();
+	extra_cluster_conf = "blocked_pause_timeout = 1s\n";
+	daemon_start();
+	extra_cluster_conf = "";
+	start(2, PH_SYNC, &o);
+	RUN_UNTIL(5000, paused());
+	ck_assert_msg(strstr(o.last_message, "WRITES BLOCKED") && strstr(o.last_message, "1s (blocked_pause_timeout)"),
+		      "the paused line: %s", o.last_message);
+	ck_assert_int_eq(m[1].ro, 1);
+	st = switchover_json(d.clusters[0].cutover);
+	ck_assert(json_is_true(json_object_get(st, "writes_blocked")));
+	ck_assert_int_eq(json_integer_value(json_object_get(st, "pause_limit_ms")), 1000);
+	ck_assert_ptr_nonnull(json_string_value(json_object_get(st, "rolls_back_at")));
+	json_decref(st);
+	RUN_UNTIL(5000, *o.result);
+	ck_assert_str_eq(o.result, "rolled_back");
+	ck_assert_msg(strstr(reason_of(o.report), "paused before sync for 1s without resume or abort "
+				 "(blocked_pause_timeout)"), "reason: %s", reason_of(o.report));
+	assert_rolled_back("a pause in the write-blocked window timed out");
+	json_decref(o.report);
+}
+END_TEST
+
+/* The request's limit wins over the cluster's (10 minutes by default here). */
+START_TEST(pause_timeout_of_the_request)
+{
+	struct outcome o;
+	struct switchover *sw = start(2, PH_CATCHUP, &o);
+
+	sw->pause_timeout_ms = 1000;
+	RUN_UNTIL(5000, paused());
+	RUN_UNTIL(5000, *o.result);
+	ck_assert_str_eq(o.result, "rolled_back");
+	ck_assert_msg(strstr(reason_of(o.report), "for 1s without resume or abort (the request's pause_timeout_ms)"),
+		      "reason: %s", reason_of(o.report));
+	assert_rolled_back("the request's pause limit");
+	json_decref(o.report);
+}
+END_TEST
+
+/* Resumed before the fence, the candidate catches up again first: what it fell behind while
+ * paused must not lengthen the write-blocked window.  A resume ends the pause's limit. */
+START_TEST(resume_before_the_fence_catches_up_again)
+{
+	struct outcome o;
+
+	daemon_kill();
+	extra_cluster_conf = "pause_timeout = 1s\n";
+	daemon_start();
+	extra_cluster_conf = "";
+	start(2, PH_FENCE, &o);
+	RUN_UNTIL(5000, paused());
+	o.starts[0] = '\0';
+	sw_resume(d.clusters[0].cutover);
+	RUN_UNTIL(8000, *o.result);
+	ck_assert_str_eq(o.result, "done");
+	ck_assert_str_eq(o.starts, "catchup fence sync promote verify");
+	assert_switched("resumed before the fence", 100);
+	json_decref(o.report);
+}
+END_TEST
+
 /* Killed at each point it can stop (paused before a step, or hung past the point of no
  * return), then a new daemon recovers from the journal. */
 START_TEST(kill_then_recover)
@@ -1208,6 +1327,10 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, rollback_never_makes_two_writers);
 	tcase_add_loop_test(tc, pause_then_abort, 0, 5);
 	tcase_add_loop_test(tc, pause_then_resume, 0, 5);
+	tcase_add_test(tc, pause_before_the_fence_times_out);
+	tcase_add_test(tc, pause_in_the_window_times_out);
+	tcase_add_test(tc, pause_timeout_of_the_request);
+	tcase_add_test(tc, resume_before_the_fence_catches_up_again);
 	tcase_add_loop_test(tc, kill_then_recover, 0, 6);
 	tcase_add_test(tc, recovery_with_candidate_made_writable);
 	tcase_add_test(tc, plans_are_well_formed);

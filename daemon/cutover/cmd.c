@@ -107,7 +107,8 @@ static void cmd_switchover(struct daemon *d, struct client *cl, const struct req
 	{
 		static const char *const ms_args[] = { "max_lag_ms", "drain_timeout_ms", "sync_timeout_ms",
 						       "kill_long_after_ms", NULL };
-		if (!args_in_range(cl, req, ms_args, 0, 86400000))
+		static const char *const pause_arg[] = { "pause_timeout_ms", NULL };
+		if (!args_in_range(cl, req, ms_args, 0, 86400000) || !args_in_range(cl, req, pause_arg, 1000, 86400000))
 			return;
 	}
 	if (refused_busy(cl, req, c))
@@ -189,6 +190,7 @@ static void cmd_switchover(struct daemon *d, struct client *cl, const struct req
 		return;
 	}
 	sw->pause_before = pause_idx;
+	sw->pause_timeout_ms = arg_int(req, "pause_timeout_ms", 0);
 	start_for(sw, cl, req->id,
 		 json_pack("{s:s, s:i, s:i, s:i, s:b, s:i}", "kind", "switchover", "max_lag_ms", sw->max_lag_ms,
 			   "drain_timeout_ms", sw->drain_timeout_ms, "sync_timeout_ms", sw->sync_timeout_ms, "reverse",
@@ -361,8 +363,14 @@ static void cmd_abort(struct daemon *d, struct client *cl, const struct request 
 
 static void cmd_pause(struct daemon *d, struct client *cl, const struct request *req)
 {
+	static const char *const pause_arg[] = { "pause_timeout_ms", NULL };
 	struct cluster *c;
-	struct switchover *sw = running(d, cl, req, &c);
+	struct switchover *sw;
+	int limit;
+
+	if (!args_in_range(cl, req, pause_arg, 1000, 86400000))
+		return;
+	sw = running(d, cl, req, &c);
 	if (!sw)
 		return;
 	if (sw->pnr || sw->phase >= PH_PROMOTE) {
@@ -375,7 +383,13 @@ static void cmd_pause(struct daemon *d, struct client *cl, const struct request 
 		return;
 	}
 	sw->pause_requested = true;
-	client_reply_ok(cl, req->id, json_pack("{s:s, s:s}", "id", sw->id, "pausing_after", phase_names[sw->phase]));
+	sw->pause_timeout_ms = arg_int(req, "pause_timeout_ms", sw->pause_timeout_ms);
+	/* the phase now running ends before the pause: past the fence if it is the fence */
+	limit = sw->pause_timeout_ms > 0 ? sw->pause_timeout_ms
+		: sw->failover || sw->phase >= PH_FENCE ? c->cfg->blocked_pause_timeout_ms : c->cfg->pause_timeout_ms;
+	client_reply_ok(cl, req->id, json_pack("{s:s, s:s, s:b, s:i}", "id", sw->id, "pausing_after",
+					       phase_names[sw->phase], "writes_blocked",
+					       sw->failover || sw->phase >= PH_FENCE, "pause_limit_ms", limit));
 }
 
 static void cmd_resume(struct daemon *d, struct client *cl, const struct request *req)
@@ -390,9 +404,7 @@ static void cmd_resume(struct daemon *d, struct client *cl, const struct request
 		return;
 	}
 	client_reply_ok(cl, req->id, json_pack("{s:s, s:s}", "id", sw->id, "resuming", phase_names[sw->phase]));
-	sw_set_state(sw, SW_RUNNING, "resumed by the operator");
-	sw_journal(sw, JE_RESUMED, false, NULL);
-	sw_phase_begin(sw, sw->phase);
+	sw_resume(sw);
 }
 
 static void cmd_resolve(struct daemon *d, struct client *cl, const struct request *req)

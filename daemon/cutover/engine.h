@@ -96,6 +96,10 @@ struct switchover {
 	int kill_long_after_ms;         /* drain: kill write statements older than this (0: wait for them) */
 	int pause_before;               /* phase index, -1 none */
 	bool pause_requested, abort_requested;
+	int pause_timeout_ms;           /* the request's limit of a pause; 0: the cluster's (sw_pause) */
+	struct event *pause_timer;      /* the pause in force ends with a rollback when it fires */
+	int pause_limit_ms;             /* that pause's limit */
+	int64_t paused_real_us;         /* when it began (wall clock, for status) */
 
 	/* connections of our own (the pollers' are busy polling) */
 	struct db *db_old, *db_kill, *db_cand;
@@ -211,6 +215,11 @@ int sw_db_run1(struct switchover *sw, struct db *db, const char *sql, int timeou
 	       void (*fn)(struct db *, struct db_result *, void *));
 
 void sw_phase_begin(struct switchover *sw, enum phase ph);
+/* Go on with a paused cutover (the resume command). */
+void sw_resume(struct switchover *sw);
+/* Whether a pause now would block writes: past the fence (or in a failover, whose primary is
+ * dead), no server takes them until the cutover goes on. */
+bool sw_pause_blocks_writes(const struct switchover *sw);
 void sw_phase_next(struct switchover *sw);
 void sw_phase_failed(struct switchover *sw, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool sw_should_stop(struct switchover *sw);

@@ -214,6 +214,8 @@ void switchover_free(struct switchover *sw)
 	sw_timer_stop(sw);
 	if (sw->step_timer)
 		event_free(sw->step_timer);
+	if (sw->pause_timer)
+		event_free(sw->pause_timer);
 	sw_router_calls_detach(sw);
 	db_free(sw->db_old);
 	db_free(sw->db_kill);
@@ -282,6 +284,16 @@ json_t *switchover_json(const struct switchover *sw)
 			      "point_of_no_return_passed", sw->pnr);
 	json_object_set_new(o, "elapsed_ms", sw->started_us ? json_real(sw_ms_since(sw->started_us)) : json_null());
 	json_object_set_new(o, "phases", phases_json(sw));
+	/* what a pause costs, and when it ends by itself */
+	if (sw->state == SW_PAUSED && sw->paused_real_us) {
+		char ts[40];
+		json_object_set_new(o, "writes_blocked", json_boolean(sw_pause_blocks_writes(sw)));
+		json_object_set_new(o, "pause_limit_ms", json_integer(sw->pause_limit_ms));
+		iso_time(sw->paused_real_us, ts, sizeof(ts));
+		json_object_set_new(o, "paused_at", json_string(ts));
+		iso_time(sw->paused_real_us + (int64_t)sw->pause_limit_ms * 1000, ts, sizeof(ts));
+		json_object_set_new(o, "rolls_back_at", json_string(ts));
+	}
 	return o;
 }
 
