@@ -31,6 +31,7 @@ static const struct opt_def opt_defs[] = {
 	{ "sync-timeout", 0, CO_SYNC_TIMEOUT, OK_DURATION, "MS" },
 	{ "no-reverse", 0, CO_NO_REVERSE, OK_FLAG, NULL },
 	{ "pause-before", 0, CO_PAUSE_BEFORE, OK_PHASE, "PHASE" },
+	{ "pause-timeout", 0, CO_PAUSE_TIMEOUT, OK_DURATION, "DURATION" },
 	{ "allow-unreachable", 0, CO_ALLOW_UNREACHABLE, OK_FLAG, NULL },
 	{ "assume-fenced", 0, CO_ASSUME_FENCED, OK_FLAG, NULL },
 	{ "without-routers", 0, CO_WITHOUT_ROUTERS, OK_FLAG, NULL },
@@ -85,6 +86,7 @@ int args_parse(const char *cmd, unsigned allowed, int argc, char **argv, const c
 
 	memset(a, 0, sizeof(*a));
 	a->max_lag_ms = a->drain_timeout_ms = a->sync_timeout_ms = a->kill_long_after_ms = a->limit = -1;
+	a->pause_timeout_ms = -1;
 	if (err && errlen)
 		err[0] = '\0';
 	for (i = 0; i < argc; i++) {
@@ -306,12 +308,16 @@ static int take_duration(struct parser *p, const struct opt_def *d, const char *
 			    "last transactions)", shown);
 	if (d->bit == CO_KILL_LONG && ms == 0)
 		return fail(p, "%s must be more than 0 (it kills write statements older than this)", shown);
+	if (d->bit == CO_PAUSE_TIMEOUT && ms < 1000)
+		return fail(p, "%s %s: at least 1s (a paused switchover rolls back after this)", shown, value);
 	if (d->bit == CO_MAX_LAG)
 		a->max_lag_ms = ms;
 	else if (d->bit == CO_DRAIN_TIMEOUT)
 		a->drain_timeout_ms = ms;
 	else if (d->bit == CO_KILL_LONG)
 		a->kill_long_after_ms = ms;
+	else if (d->bit == CO_PAUSE_TIMEOUT)
+		a->pause_timeout_ms = ms;
 	else
 		a->sync_timeout_ms = ms;
 	return 0;
@@ -373,6 +379,8 @@ json_t *args_to_json(const struct cmd_args *a)
 		json_object_set_new(o, "reverse", json_false());
 	if (a->pause_before)
 		json_object_set_new(o, "pause_before", json_string(a->pause_before));
+	if (a->pause_timeout_ms >= 0)
+		json_object_set_new(o, "pause_timeout_ms", json_integer(a->pause_timeout_ms));
 	if (a->allow_unreachable)
 		json_object_set_new(o, "allow_unreachable", json_true());
 	if (a->server)

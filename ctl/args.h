@@ -29,10 +29,12 @@ enum cmd_opt {
 	CO_SERVER = 1u << 14,            /* one positional word, required: the server */
 	CO_WITHOUT_ROUTERS = 1u << 15,   /* --without-routers */
 	CO_KILL_LONG = 1u << 16,         /* --kill-long-transactions DURATION */
+	CO_PAUSE_TIMEOUT = 1u << 17,     /* --pause-timeout DURATION */
 };
 
 #define CO_SWITCHOVER (CO_CLUSTER | CO_TO | CO_DRY_RUN | CO_MAX_LAG | CO_DRAIN_TIMEOUT | \
-		       CO_SYNC_TIMEOUT | CO_NO_REVERSE | CO_PAUSE_BEFORE | CO_ALLOW_UNREACHABLE | CO_YES | CO_KILL_LONG)
+		       CO_SYNC_TIMEOUT | CO_NO_REVERSE | CO_PAUSE_BEFORE | CO_ALLOW_UNREACHABLE | CO_YES | CO_KILL_LONG | \
+		       CO_PAUSE_TIMEOUT)
 #define CO_FAILOVER (CO_CLUSTER | CO_TO | CO_ASSUME_FENCED | CO_WITHOUT_ROUTERS | CO_DRY_RUN | CO_SYNC_TIMEOUT | \
 		     CO_YES)
 /* fence and stonith; unfence takes no --force */
@@ -55,6 +57,7 @@ struct cmd_args {
 	long long drain_timeout_ms;
 	long long sync_timeout_ms;
 	long long kill_long_after_ms;
+	long long pause_timeout_ms;
 	long long limit;
 	bool dry_run;
 	bool no_reverse;

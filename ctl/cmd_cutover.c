@@ -25,8 +25,19 @@ const struct ctl_cmd ctl_cmd_abort = {
 	.build = ctl_build_args, .render = render_abort, .run = ctl_run_request,
 };
 
+static const char pause_help[] =
+	"options (after the command):\n"
+	"  -C, --cluster NAME       the cluster (needed when several are configured)\n"
+	"  --pause-timeout DURATION roll back on its own when left paused this long (default: the\n"
+	"                           cluster's pause_timeout, 10m; after the fence\n"
+	"                           blocked_pause_timeout, 30s)\n"
+	"The switchover holds once its current phase is done.  Paused before the fence nothing is\n"
+	"blocked; paused after it (before sync or promote) every write is blocked until resume or\n"
+	"abort.  It cannot pause from promote on.\n";
+
 const struct ctl_cmd ctl_cmd_pause = {
-	.name = "pause", .api = "pause", .usage = "[--cluster NAME]", .opts = CO_CLUSTER,
+	.name = "pause", .api = "pause", .usage = "[--cluster NAME] [--pause-timeout DURATION]",
+	.opts = CO_CLUSTER | CO_PAUSE_TIMEOUT, .help = pause_help,
 	.build = ctl_build_args, .render = render_pause, .run = ctl_run_request,
 };
 
@@ -121,7 +132,8 @@ int render_abort(FILE *out, const json_t *result, const struct render_opts *o)
 
 int render_pause(FILE *out, const json_t *result, const struct render_opts *o)
 {
-	char *id, *phase;
+	const json_t *limit = jget(result, "pause_limit_ms");
+	char *id, *phase, lim[24];
 
 	if (!json_is_object(result))
 		return -1;
@@ -129,6 +141,13 @@ int render_pause(FILE *out, const json_t *result, const struct render_opts *o)
 	phase = clean(or_q(jstr(result, "pausing_after")));
 	fprintf(out, "switchover %s pauses once phase %s is done; then cutoverctl resume goes on, "
 		"cutoverctl abort rolls back\n", id, phase);
+	if (json_is_true(jget(result, "writes_blocked")))
+		fprintf(out, "beware: that is past the fence, so every write is blocked while it is paused\n");
+	else if (json_is_false(jget(result, "writes_blocked")))
+		fprintf(out, "that is before the fence: nothing is blocked while it is paused\n");
+	if (json_is_integer(limit))
+		fprintf(out, "left paused %s, it rolls back on its own\n",
+			duration_text(json_integer_value(limit), lim, sizeof(lim)));
 	free(id);
 	free(phase);
 	return 0;

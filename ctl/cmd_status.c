@@ -32,6 +32,7 @@ static void cluster_header(FILE *out, const json_t *cl, const struct render_opts
 
 static void status_cluster(FILE *out, const json_t *cl, const struct render_opts *o);
 static void status_cutover(FILE *out, const json_t *cl, const struct render_opts *o);
+static void status_pause_cost(FILE *out, const json_t *co, const struct render_opts *o);
 static void status_table(FILE *out, const json_t *servers, const struct render_opts *o);
 static void status_row(struct st_row *r, const json_t *srv);
 static char *lag_cell(const json_t *srv);
@@ -127,6 +128,21 @@ static void status_cluster(FILE *out, const json_t *cl, const struct render_opts
 	status_verdict(out, cl, o);
 }
 
+/* What the pause costs while it lasts, and when it ends by itself. */
+static void status_pause_cost(FILE *out, const json_t *co, const struct render_opts *o)
+{
+	const char *red = paint(o, ANSI_RED);
+	char *at = clean(or_q(jstr(co, "rolls_back_at")));
+
+	if (json_is_true(jget(co, "writes_blocked")))
+		fprintf(out, "  %s! WRITES ARE BLOCKED while it is paused (past the fence); it rolls back on its own at "
+			"%s%s\n", red ? red : "", at, red ? ANSI_RESET : "");
+	else if (json_is_false(jget(co, "writes_blocked")))
+		fprintf(out, "  nothing is blocked while it is paused (before the fence); it rolls back on its own at %s\n",
+			at);
+	free(at);
+}
+
 /* A switchover in progress matters more than anything else in the block: right under the header.
  * An interrupted one blocks every new switchover until someone resolves it, so it says how. */
 static void status_cutover(FILE *out, const json_t *cl, const struct render_opts *o)
@@ -146,9 +162,11 @@ static void status_cutover(FILE *out, const json_t *cl, const struct render_opts
 			"  %s! Check which server is writable and where the routers send writes, then run: "
 			"cutoverctl resolve --cluster %s%s\n", red ? red : "", red ? ANSI_RESET : "",
 			red ? red : "", name, red ? ANSI_RESET : "");
-	else if (state && !strcmp(state, "paused"))
+	else if (state && !strcmp(state, "paused")) {
 		fprintf(out, "  %spaused:%s cutoverctl resume --cluster %s goes on, cutoverctl abort "
 			"--cluster %s rolls back\n", yellow ? yellow : "", yellow ? ANSI_RESET : "", name, name);
+		status_pause_cost(out, co, o);
+	}
 	free(name);
 }
 

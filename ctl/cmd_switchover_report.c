@@ -23,6 +23,7 @@ static void plan_options(FILE *out, const json_t *rep, const json_t *args, const
 static void plan_failover_options(FILE *out, const json_t *rep, const json_t *args, const json_t *ccfg,
 				  const struct render_opts *o);
 static char *plan_ms(const json_t *args, const char *arg, const char *flag, const json_t *ccfg, const char *key);
+static char *plan_pause(const char *pause, const json_t *args, const json_t *ccfg);
 static void plan_option(struct table *t, const char *name, char *value);
 
 static const char *outcome_label(const char *outcome)
@@ -449,6 +450,35 @@ static char *plan_ms(const json_t *args, const char *arg, const char *flag, cons
 	return xasprintf("the cluster's %.*s", (int)kl, key);
 }
 
+/* "fence: nothing blocked while paused; rolls back if left paused 10m (the cluster's
+ * pause_timeout)": what the pause costs and how long it may last. */
+static char *plan_pause(const char *pause, const json_t *args, const json_t *ccfg)
+{
+	bool blocks = pause && (!strcmp(pause, "sync") || !strcmp(pause, "promote"));
+	const char *key = blocks ? "blocked_pause_timeout_ms" : "pause_timeout_ms";
+	const json_t *given = jget(args, "pause_timeout_ms"), *conf = jget(ccfg, key);
+	char *ph, *out, lim[24], whose[64];
+
+	if (!pause)
+		return xstrdup("none");
+	ph = clean(pause);
+	if (json_is_integer(given) || json_is_integer(conf)) {
+		duration_text(json_integer_value(json_is_integer(given) ? given : conf), lim, sizeof(lim));
+		if (json_is_integer(given))
+			snprintf(whose, sizeof(whose), "--pause-timeout");
+		else
+			snprintf(whose, sizeof(whose), "the cluster's %.*s", (int)strlen(key) - 3, key);
+		out = xasprintf("%s: %s while paused; rolls back if left paused %s (%s)", ph,
+				blocks ? "EVERY WRITE IS BLOCKED (past the fence)" : "nothing is blocked", lim, whose);
+	} else {
+		out = xasprintf("%s: %s while paused; rolls back if left paused past the cluster's %.*s", ph,
+				blocks ? "EVERY WRITE IS BLOCKED (past the fence)" : "nothing is blocked",
+				(int)strlen(key) - 3, key);
+	}
+	free(ph);
+	return out;
+}
+
 /* What the switchover will be sent with, and for what is not given, the cluster's settings. */
 static void plan_options(FILE *out, const json_t *rep, const json_t *args, const json_t *ccfg,
 			 const struct render_opts *o)
@@ -479,7 +509,7 @@ static void plan_options(FILE *out, const json_t *rep, const json_t *args, const
 		    xasprintf("no: %s stays read-only and replicates from nothing (the cluster's "
 			      "reverse_replication)", from) :
 		    xasprintf("the cluster's reverse_replication (when on: %s becomes a replica of %s)", from, to));
-	plan_option(&t, "pause before", pause ? clean(pause) : xstrdup("none"));
+	plan_option(&t, "pause before", plan_pause(pause, args, ccfg));
 	plan_option(&t, "unreachable", json_is_true(jget(args, "allow_unreachable")) ?
 		    xstrdup("go on although other replicas are unreachable (--allow-unreachable)") :
 		    xstrdup("refuse when another replica is unreachable"));

@@ -70,7 +70,8 @@ int ctl_transact(struct ctl_client *c, const struct ctl_cmd *cmd, const struct c
 }
 
 /* A long command proves it is alive with every line it streams, so the wait starts again.
- * A paused switchover waits for a person (`cutoverctl resume`): as long as that takes. */
+ * A paused switchover waits for a person (`cutoverctl resume`), or for its pause's limit, after
+ * which the daemon rolls it back and says so on this stream: no time limit of our own. */
 static int64_t next_deadline(const struct ctl_opts *opt, struct xfer *x, const json_t *msg)
 {
 	const json_t *p = json_object_get(msg, "progress");

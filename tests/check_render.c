@@ -846,8 +846,21 @@ START_TEST(test_plan)
 	ck_assert_line(out, "    drain timeout  the cluster's drain_timeout");
 	ck_assert_line(out, "    sync timeout   the cluster's sync_timeout");
 	ck_assert_line(out, "    reverse        no: db1 stays read-only and replicates from nothing (--no-reverse)");
-	ck_assert_line(out, "    pause before   sync");
+	/* a pause past the fence says that it blocks every write, and for how long at most */
+	ck_assert_line(out, "    pause before   sync: EVERY WRITE IS BLOCKED (past the fence) while paused; rolls back "
+		       "if left paused past the cluster's blocked_pause_timeout");
 	ck_assert_line(out, "    unreachable    refuse when another replica is unreachable");
+	free(out);
+
+	plan_args = "{\"drain_timeout_ms\":2000,\"sync_timeout_ms\":1500,\"allow_unreachable\":true}";
+	out = render_plain(render_plan_fixture, DRY_RUN_REPORT);
+	ck_assert_line(out, "    pause before   none");
+	free(out);
+
+	plan_args = "{\"pause_before\":\"promote\",\"pause_timeout_ms\":5000}";
+	out = render_plain(render_plan_fixture, DRY_RUN_REPORT);
+	ck_assert_line(out, "    pause before   promote: EVERY WRITE IS BLOCKED (past the fence) while paused; rolls "
+		       "back if left paused 5s (--pause-timeout)");
 	free(out);
 
 	plan_args = "{\"drain_timeout_ms\":2000,\"sync_timeout_ms\":1500,\"allow_unreachable\":true}";
@@ -864,12 +877,15 @@ START_TEST(test_plan)
 	free(out);
 
 	/* what is not given shows the value the daemon will use: its running configuration */
-	plan_args = "{\"sync_timeout_ms\":1500}";
+	plan_args = "{\"sync_timeout_ms\":1500,\"pause_before\":\"fence\"}";
 	plan_cfg = json_loads("{\"name\":\"main\",\"max_lag_ms\":1000,\"drain_timeout_ms\":5000,"
-			      "\"sync_timeout_ms\":10000,\"reverse_replication\":true}", 0, NULL);
+			      "\"sync_timeout_ms\":10000,\"reverse_replication\":true,\"pause_timeout_ms\":600000,"
+			      "\"blocked_pause_timeout_ms\":30000}", 0, NULL);
 	out = render_plain(render_plan_fixture, DRY_RUN_REPORT);
 	json_decref(plan_cfg);
 	plan_cfg = NULL;
+	ck_assert_line(out, "    pause before   fence: nothing is blocked while paused; rolls back if left paused 10m "
+		       "(the cluster's pause_timeout)");
 	ck_assert_line(out, "    max lag        1000 ms (the cluster's max_lag)");
 	ck_assert_line(out, "    drain timeout  5000 ms (the cluster's drain_timeout)");
 	ck_assert_line(out, "    sync timeout   1500 ms (--sync-timeout)");
@@ -979,6 +995,20 @@ START_TEST(test_status_interrupted_cutover)
 		       "rolls back");
 	ck_assert_ptr_null(strstr(out, "resolve"));
 	free(out);
+
+	/* what the pause costs, and when it ends by itself */
+	out = render_plain(render_status, "{\"clusters\":[{\"name\":\"main\",\"cutover\":{\"id\":\"s-8\","
+			   "\"state\":\"paused\",\"phase\":\"sync\",\"writes_blocked\":true,"
+			   "\"rolls_back_at\":\"2026-01-02T03:04:05Z\"}}]}");
+	ck_assert_line(out, "  ! WRITES ARE BLOCKED while it is paused (past the fence); it rolls back on its own at "
+		       "2026-01-02T03:04:05Z");
+	free(out);
+	out = render_plain(render_status, "{\"clusters\":[{\"name\":\"main\",\"cutover\":{\"id\":\"s-8\","
+			   "\"state\":\"paused\",\"phase\":\"fence\",\"writes_blocked\":false,"
+			   "\"rolls_back_at\":\"2026-01-02T03:04:05Z\"}}]}");
+	ck_assert_line(out, "  nothing is blocked while it is paused (before the fence); it rolls back on its own at "
+		       "2026-01-02T03:04:05Z");
+	free(out);
 }
 END_TEST
 
@@ -994,6 +1024,18 @@ START_TEST(test_control_replies)
 	out = render_plain(render_pause, "{\"id\":\"s-1\",\"pausing_after\":\"drain\"}");
 	ck_assert_str_eq(out, "switchover s-1 pauses once phase drain is done; then cutoverctl resume goes on, "
 			 "cutoverctl abort rolls back\n");
+	free(out);
+	out = render_plain(render_pause, "{\"id\":\"s-1\",\"pausing_after\":\"catchup\",\"writes_blocked\":false,"
+			   "\"pause_limit_ms\":600000}");
+	ck_assert_str_eq(out, "switchover s-1 pauses once phase catchup is done; then cutoverctl resume goes on, "
+			 "cutoverctl abort rolls back\nthat is before the fence: nothing is blocked while it is paused\n"
+			 "left paused 10m, it rolls back on its own\n");
+	free(out);
+	out = render_plain(render_pause, "{\"id\":\"s-1\",\"pausing_after\":\"fence\",\"writes_blocked\":true,"
+			   "\"pause_limit_ms\":30000}");
+	ck_assert_str_eq(out, "switchover s-1 pauses once phase fence is done; then cutoverctl resume goes on, "
+			 "cutoverctl abort rolls back\nbeware: that is past the fence, so every write is blocked while it "
+			 "is paused\nleft paused 30s, it rolls back on its own\n");
 	free(out);
 	out = render_plain(render_resume, "{\"id\":\"s-1\",\"resuming\":\"sync\"}");
 	ck_assert_str_eq(out, "switchover s-1 resumes with phase sync\n");
@@ -1304,6 +1346,12 @@ START_TEST(test_args_durations)
 	assert_args_json(&a, "{\"max_lag_ms\":0,\"drain_timeout_ms\":1500,\"sync_timeout_ms\":60000}");
 	PARSE_OK(CO_SWITCHOVER, NULL, &a, "switchover", "--drain-timeout=24h");
 	ck_assert_int_eq(a.drain_timeout_ms, 86400000);
+	/* a pause's limit, on switchover and on pause; under a second it would end before anyone acts */
+	PARSE_OK(CO_SWITCHOVER, NULL, &a, "switchover", "--pause-before", "fence", "--pause-timeout", "2m");
+	assert_args_json(&a, "{\"pause_before\":\"fence\",\"pause_timeout_ms\":120000}");
+	PARSE_OK(CO_CLUSTER | CO_PAUSE_TIMEOUT, NULL, &a, "pause", "--pause-timeout=45s");
+	assert_args_json(&a, "{\"pause_timeout_ms\":45000}");
+	PARSE_ERR(CO_SWITCHOVER, NULL, "--pause-timeout 500ms: at least 1s", "switchover", "--pause-timeout", "500ms");
 
 	PARSE_ERR(CO_SWITCHOVER, NULL, "--max-lag 5x: not a duration", "switchover", "--max-lag", "5x");
 	PARSE_ERR(CO_SWITCHOVER, NULL, "--max-lag needs a value", "switchover", "--max-lag", "-5");
