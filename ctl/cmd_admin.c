@@ -205,6 +205,12 @@ int render_reload(FILE *out, const json_t *result, const struct render_opts *o)
 		if (json_is_string(e))
 			fprintf(out, "  %s\n", json_string_value(e));
 	}
+	json_array_foreach(jget(result, "warnings"), i, e) {
+		char *w = json_is_string(e) ? clean(json_string_value(e)) : NULL;
+		if (w)
+			fprintf(out, "  %s\n", w);
+		free(w);
+	}
 	free(path);
 	return 0;
 }

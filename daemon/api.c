@@ -421,7 +421,17 @@ static void cmd_reload(struct daemon *d, struct client *c, const struct request 
 		free(errors);
 		return;
 	}
-	client_reply_ok(c, req->id, json_pack("{s:b, s:s}", "reloaded", 1, "path", d->config_path));
+	{
+		json_t *w = json_array();
+		size_t i;
+		for (i = 0; i < d->cfg->warnings.n; i++) {
+			char line[1024];
+			cfg_warning_format(d->config_path, &d->cfg->warnings.v[i], line, sizeof(line));
+			json_array_append_new(w, json_string(line));
+		}
+		client_reply_ok(c, req->id, json_pack("{s:b, s:s, s:o}", "reloaded", 1, "path", d->config_path,
+						      "warnings", w));
+	}
 }
 
 static void cmd_events(struct daemon *d, struct client *c, const struct request *req)

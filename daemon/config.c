@@ -48,6 +48,22 @@ void cfg_perr(struct parser *p, int line, const char *key, const char *fmt, ...)
 	va_end(ap);
 }
 
+void cfg_pwarn(struct parser *p, int line, const char *key, const char *fmt, ...)
+{
+	struct cfg_errors *w = &p->c->warnings;
+	struct cfg_error *e;
+	va_list ap;
+
+	w->v = xrealloc(w->v, (w->n + 1) * sizeof(*w->v));
+	e = &w->v[w->n++];
+	e->line = line;
+	e->key = key ? xstrdup(key) : NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&e->message, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+}
+
 void cfg_errors_free(struct cfg_errors *e)
 {
 	size_t i;
@@ -72,6 +88,18 @@ void cfg_error_format(const char *file, const struct cfg_error *e, char *buf, si
 		snprintf(where, sizeof(where), ":%d", e->line);
 	snprintf(buf, len, "%s%s: %s%s%s", file ? file : "(config)", where,
 		 e->key ? e->key : "", e->key ? ": " : "", e->message ? e->message : "");
+}
+
+void cfg_warning_format(const char *file, const struct cfg_error *w, char *buf, size_t len)
+{
+	char where[64] = "";
+
+	if (!len)
+		return;
+	if (w->line > 0)
+		snprintf(where, sizeof(where), ":%d", w->line);
+	snprintf(buf, len, "%s%s: warning: %s%s%s", file ? file : "(config)", where,
+		 w->key ? w->key : "", w->key ? ": " : "", w->message ? w->message : "");
 }
 
 struct err_order {
@@ -233,6 +261,7 @@ static struct config *parse_text(const char *text, const char *name, int file_mo
 	cfg_check_all(&p);
 	parser_free(&p);
 	sort_errors(errs);
+	sort_errors(&p.c->warnings);
 	if (errs->n) {
 		config_free(p.c);
 		return NULL;
@@ -403,6 +432,7 @@ void config_free(struct config *c)
 	free(c->state_dir);
 	free(c->metrics_address);
 	free_strv(c->event_hooks);
+	cfg_errors_free(&c->warnings);
 	free(c);
 }
 

@@ -105,6 +105,18 @@ struct cfg_cluster {
 	int line;
 };
 
+/* One problem found in a config file. */
+struct cfg_error {
+	int line;                 /* 0 when not tied to a line */
+	char *key;                /* owned, may be NULL */
+	char *message;            /* owned */
+};
+
+struct cfg_errors {
+	struct cfg_error *v;      /* owned */
+	size_t n;
+};
+
 struct config {
 	char *path;               /* owned: the file this came from */
 	/* [cutoverd] */
@@ -139,18 +151,9 @@ struct config {
 	size_t n_routers;
 	struct cfg_cluster *clusters; /* owned array: one per cluster named anywhere */
 	size_t n_clusters;
-};
-
-/* One problem found in a config file. */
-struct cfg_error {
-	int line;                 /* 0 when not tied to a line */
-	char *key;                /* owned, may be NULL */
-	char *message;            /* owned */
-};
-
-struct cfg_errors {
-	struct cfg_error *v;      /* owned */
-	size_t n;
+	/* What parsed but is probably a mistake (a cluster of one server named by a typo): said by
+	 * `cutoverd -n`, logged at start and reload, never a reason to refuse the file.  Owned. */
+	struct cfg_errors warnings;
 };
 
 /* Parse and validate `path`.  Returns a new config, or NULL with every problem in *errs (which
@@ -162,6 +165,8 @@ void config_free(struct config *c);
 void cfg_errors_free(struct cfg_errors *e);
 /* Format one error as "FILE:LINE: KEY: MESSAGE" into buf. */
 void cfg_error_format(const char *file, const struct cfg_error *e, char *buf, size_t len);
+/* And one warning as "FILE:LINE: warning: KEY: MESSAGE". */
+void cfg_warning_format(const char *file, const struct cfg_error *w, char *buf, size_t len);
 
 const struct cfg_cluster *config_cluster(const struct config *c, const char *name);
 const struct cfg_server *config_server(const struct config *c, const char *name);

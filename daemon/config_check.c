@@ -265,6 +265,59 @@ static void check_router(struct parser *p, size_t i)
 	build_map(p, r, sec);
 }
 
+static size_t cluster_routers(const struct config *c, const char *name)
+{
+	size_t i, n = 0;
+	for (i = 0; i < c->n_routers; i++)
+		n += !strcmp(c->routers[i].cluster, name);
+	return n;
+}
+
+/* A cluster of one server and no router cannot switch over, and is most often a typo in a
+ * server's `cluster =` (sandbx for sandbox): valid, so a warning, naming the near cluster. */
+static void warn_lonely_cluster(struct parser *p, size_t ci, const char **names)
+{
+	const struct config *c = p->c;
+	const char *name = c->clusters[ci].name, *near;
+	const struct cfg_server *s = NULL;
+	const struct section *sec;
+	char *defaults, *advice;
+	size_t j, n = 0;
+	bool keyed;
+
+	for (j = 0; j < c->n_servers && !s; j++)
+		if (!strcmp(c->servers[j].cluster, name))
+			s = &c->servers[j];
+	for (j = 0; j < c->n_clusters; j++)
+		if (j != ci)
+			names[n++] = c->clusters[j].name;
+	near = closest_name(name, names, n, 2);
+	defaults = ci >= p->n_explicit_clusters ?
+		xasprintf(", and no [cluster %s] section (every setting is a default)", name) : xstrdup("");
+	advice = near ? xasprintf("did you mean cluster = %s (%zu server%s)?", near, cluster_size(c, near),
+				  cluster_size(c, near) == 1 ? "" : "s") :
+		xstrdup("add its replicas and a router, or ignore this if it is meant to be watched alone");
+	sec = find_section(p, SECT_SERVER, (size_t)(s - c->servers));
+	keyed = sec && cfg_key_line(sec, "cluster");
+	cfg_pwarn(p, keyed ? cfg_key_line(sec, "cluster") : s->line, keyed ? "cluster" : NULL,
+		  "cluster '%s' has only [server %s] and no router, so there is nothing to switch over to%s; %s",
+		  name, s->name, defaults, advice);
+	free(defaults);
+	free(advice);
+}
+
+static void warn_lonely_clusters(struct parser *p)
+{
+	const struct config *c = p->c;
+	const char **names = xcalloc(c->n_clusters + 1, sizeof(*names));
+	size_t i;
+
+	for (i = 0; i < c->n_clusters; i++)
+		if (cluster_size(c, c->clusters[i].name) == 1 && cluster_routers(c, c->clusters[i].name) == 0)
+			warn_lonely_cluster(p, i, names);
+	free(names);
+}
+
 void cfg_check_all(struct parser *p)
 {
 	size_t i;
@@ -277,4 +330,6 @@ void cfg_check_all(struct parser *p)
 		check_router(p, i);
 	if (p->c->n_servers == 0)
 		cfg_perr(p, 0, NULL, "no [server NAME] section: at least one server is needed");
+	else
+		warn_lonely_clusters(p);
 }

@@ -85,6 +85,9 @@ struct parser {
 /* config.c: errors go to p->errs; a new section's struct with its defaults, returning its index */
 void cfg_perr(struct parser *p, int line, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* and warnings to p->c->warnings */
+void cfg_pwarn(struct parser *p, int line, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 size_t cfg_add_cluster(struct config *c, const char *name, int line);
 size_t cfg_add_server(struct config *c, const char *name, int line);
 size_t cfg_add_router(struct config *c, const char *name, int line);

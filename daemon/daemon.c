@@ -340,6 +340,11 @@ int daemon_reload(struct daemon *d, char **errors_out)
 	}
 	metrics_reload(d);
 	poll_start(d);
+	for (i = 0; i < ncfg->warnings.n; i++) {
+		char line[1024];
+		cfg_warning_format(d->config_path, &ncfg->warnings.v[i], line, sizeof(line));
+		log_warn("%s", line);
+	}
 	log_notice("configuration reloaded from %s", d->config_path);
 	daemon_event(d, json_pack("{s:s, s:s}", "type", "config_reloaded", "message", "configuration reloaded"));
 	sd_ready();

@@ -45,6 +45,21 @@ static void print_errors(const char *path, const struct cfg_errors *errs)
 	fprintf(stderr, "cutoverd: %s: %zu error%s\n", path, errs->n, errs->n == 1 ? "" : "s");
 }
 
+/* Warnings never stop the daemon: to stderr for -n, else to the log. */
+static void print_warnings(const char *path, const struct cfg_errors *w, bool to_log)
+{
+	char line[1024];
+	size_t i;
+
+	for (i = 0; i < w->n; i++) {
+		cfg_warning_format(path, &w->v[i], line, sizeof(line));
+		if (to_log)
+			log_warn("%s", line);
+		else
+			fprintf(stderr, "%s\n", line);
+	}
+}
+
 static void on_hup(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -166,9 +181,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check_only) {
-		printf("%s: configuration OK (%zu server%s, %zu router%s, %zu cluster%s)\n", path, cfg->n_servers,
+		size_t nw = cfg->warnings.n;
+		print_warnings(path, &cfg->warnings, false);
+		printf("%s: configuration OK (%zu server%s, %zu router%s, %zu cluster%s)", path, cfg->n_servers,
 		       cfg->n_servers == 1 ? "" : "s", cfg->n_routers, cfg->n_routers == 1 ? "" : "s",
 		       cfg->n_clusters, cfg->n_clusters == 1 ? "" : "s");
+		if (nw)
+			printf(", %zu warning%s above", nw, nw == 1 ? "" : "s");
+		printf("\n");
 		config_free(cfg);
 		return 0;
 	}
@@ -176,6 +196,7 @@ int main(int argc, char **argv)
 	/* Under systemd (JOURNAL_STREAM set) log to the journal with fields; otherwise stderr. */
 	log_init(!force_stderr && getenv("JOURNAL_STREAM") ? LOG_TO_JOURNAL : LOG_TO_STDERR,
 		 verbose ? LOG_DEBUG : cfg->log_level);
+	print_warnings(path, &cfg->warnings, true);
 	signal(SIGPIPE, SIG_IGN);
 
 	memset(&d, 0, sizeof(d));

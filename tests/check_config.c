@@ -596,6 +596,75 @@ START_TEST(test_typo_suggestion)
 }
 END_TEST
 
+/* The warnings, formatted as `cutoverd -n` prints them, one per line; "" when none. */
+static char *all_warnings(void)
+{
+	char *out = xstrdup(""), *next, one[1024];
+	size_t i;
+
+	for (i = 0; cfg && i < cfg->warnings.n; i++) {
+		cfg_warning_format(NAME, &cfg->warnings.v[i], one, sizeof(one));
+		next = xasprintf("%s%s\n", out, one);
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
+/* A typo in a server's `cluster =` makes a valid cluster of one server with defaults: the
+ * config loads, and the warning says so and names the cluster meant. */
+START_TEST(test_lonely_cluster_warning)
+{
+	char *w;
+
+	load_owned(lines("[cluster sandbox]",          /* 1 */
+			 "[server db1]",               /* 2 */
+			 "cluster = sandbox",          /* 3 */
+			 "user = u",                   /* 4 */
+			 "[server db2]",               /* 5 */
+			 "cluster = sandbox",          /* 6 */
+			 "user = u",                   /* 7 */
+			 "port = 3307",                /* 8 */
+			 "[server db3]",               /* 9 */
+			 "cluster = sandbx",           /* 10 */
+			 "user = u",                   /* 11 */
+			 "port = 3308",                /* 12 */
+			 "[router h]",                 /* 13 */
+			 "cluster = sandbox",          /* 14 */
+			 "type = haproxy",             /* 15 */
+			 "address = /run/h.sock",      /* 16 */
+			 "backend = w",                /* 17 */
+			 NULL));
+	ck_clean();
+	w = all_warnings();
+	ck_assert_str_eq(w, "test.conf:10: warning: cluster: cluster 'sandbx' has only [server db3] and no router, so "
+			 "there is nothing to switch over to, and no [cluster sandbx] section (every setting is a "
+			 "default); did you mean cluster = sandbox (2 servers)?\n");
+	free(w);
+
+	/* nothing near: the warning says what to do instead; a server without `cluster =` is
+	 * pointed at by its section */
+	load_owned(lines("[cluster prod]", "[server a]", "cluster = prod", "user = u", "[router h]",
+			 "cluster = prod", "type = haproxy", "address = /run/h.sock", "backend = w", "[server b]",
+			 "user = u", "port = 3307", NULL));
+	ck_clean();
+	w = all_warnings();
+	ck_assert_str_eq(w, "test.conf:10: warning: cluster 'main' has only [server b] and no router, so there is "
+			 "nothing to switch over to, and no [cluster main] section (every setting is a default); add "
+			 "its replicas and a router, or ignore this if it is meant to be watched alone\n");
+	free(w);
+
+	/* a router, or a second server, and there is nothing to say */
+	load_owned(lines("[server a]", "user = u", "[router h]", "type = haproxy", "address = /run/h.sock",
+			 "backend = w", NULL));
+	ck_clean();
+	ck_assert_uint_eq(cfg->warnings.n, 0);
+	load_owned(lines("[server a]", "user = u", "[server b]", "user = u", "port = 3307", NULL));
+	ck_clean();
+	ck_assert_uint_eq(cfg->warnings.n, 0);
+}
+END_TEST
+
 START_TEST(test_unknown_section)
 {
 	load_owned(lines("[sever db1]",     /* 1 */
@@ -1477,6 +1546,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, test_out_of_range);
 	tcase_add_test(tc, test_bad_values);
 	tcase_add_test(tc, test_typo_suggestion);
+	tcase_add_test(tc, test_lonely_cluster_warning);
 	tcase_add_test(tc, test_unknown_section);
 	tcase_add_test(tc, test_duplicate_keys);
 	tcase_add_test(tc, test_duplicate_sections);

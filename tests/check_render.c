@@ -538,6 +538,12 @@ START_TEST(test_reload)
 
 	ck_assert_str_eq(out, "reloaded /etc/cutoverd/cutoverd.conf\n");
 	free(out);
+	/* what is valid but probably a mistake is shown under it */
+	out = render_plain(render_reload, "{\"reloaded\":true,\"path\":\"/etc/c.conf\",\"warnings\":"
+			   "[\"/etc/c.conf:9: warning: cluster: cluster 'sandbx' has only [server db3]\"]}");
+	ck_assert_str_eq(out, "reloaded /etc/c.conf\n  /etc/c.conf:9: warning: cluster: cluster 'sandbx' has only "
+			 "[server db3]\n");
+	free(out);
 }
 END_TEST
 
