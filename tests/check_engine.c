@@ -1132,7 +1132,7 @@ START_TEST(pause_timeout_of_the_request)
 	RUN_UNTIL(5000, paused());
 	RUN_UNTIL(5000, *o.result);
 	ck_assert_str_eq(o.result, "rolled_back");
-	ck_assert_msg(strstr(reason_of(o.report), "for 1s without resume or abort (the request's pause_timeout_ms)"),
+	ck_assert_msg(strstr(reason_of(o.report), "for 1s without resume or abort (--pause-timeout)"),
 		      "reason: %s", reason_of(o.report));
 	assert_rolled_back("the request's pause limit");
 	json_decref(o.report);

@@ -536,9 +536,9 @@ static void pause_expired(evutil_socket_t fd, short what, void *arg)
 		return;
 	duration_text(sw->pause_limit_ms, lim, sizeof(lim));
 	free(sw->reason);
-	sw->reason = xasprintf("paused before %s for %s without resume or abort (%s): rolled back on its own",
+	sw->reason = xasprintf("paused before %s for %s without resume or abort (%s)",
 			       phase_names[sw->phase], lim,
-			       sw->pause_timeout_ms > 0 ? "the request's pause_timeout_ms"
+			       sw->pause_timeout_ms > 0 ? "--pause-timeout"
 			       : sw_pause_blocks_writes(sw) ? "blocked_pause_timeout" : "pause_timeout");
 	sw->abort_requested = true;
 	sw_set_state(sw, SW_RUNNING, "the pause ran past its limit");
