@@ -110,8 +110,8 @@ deps:
 sandbox: all
 	tests/sandbox/sandbox.sh start
 
+# Stops the demo's cutoverd too, and keeps the logs and the journal in sandbox.last/.
 sandbox-stop:
-	@if [ -f sandbox/cutoverd.pid ]; then kill $$(cat sandbox/cutoverd.pid) 2>/dev/null || true; rm -f sandbox/cutoverd.pid; fi
 	tests/sandbox/sandbox.sh stop
 
 demo:

@@ -7,7 +7,7 @@
 # The sandbox and the daemon stay up afterwards so you can explore them:
 #   . sandbox/env              (build/ on PATH, CUTOVERD_SOCKET set)
 #   cutoverctl status
-#   make sandbox-stop          (stops the daemon and the sandbox)
+#   make sandbox-stop          (stops the daemon and the sandbox; the logs stay in sandbox.last/)
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -95,5 +95,5 @@ echo "The sandbox and cutoverd are still running. Try:"
 echo "  . $dir/env               (puts $top/build on PATH and sets CUTOVERD_SOCKET)"
 echo "  cutoverctl switchover --to db1"
 echo "  cutoverctl watch"
-echo "Stop everything with: make sandbox-stop"
+echo "Stop everything with: make sandbox-stop (the logs and the journal stay in sandbox.last/)"
 exit "$rc"

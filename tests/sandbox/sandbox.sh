@@ -23,6 +23,9 @@ usage() {
 usage: sandbox.sh start [--fresh] [--dir D] [--servers N] [--base-port P] [--write-port P]
                         [--read-port P] [--poll DURATION]
        sandbox.sh stop | status | env                      [--dir D]
+                                   stop also ends a cutoverd run with D/cutoverd.conf, and
+                                   keeps the logs (cutoverd.log, the journal in state/, the
+                                   servers' and HAProxy's) in D.last, replacing the last ones
        sandbox.sh sql I "SQL"      run SQL on server I as the cutoverd user (-N -B output)
        sandbox.sh pid I|haproxy    print the pid (exit 1 if not running)
        sandbox.sh kill I           SIGKILL server I and wait until it is gone
@@ -129,6 +132,8 @@ find_pid() {
 
 srv_pid() { find_pid "$(srv_pidfile "$1")" mariadbd "--defaults-file=$(srv_cnf "$1")"; }
 hap_pid() { find_pid "$(hap_pidfile)" haproxy "$(hap_cfg)"; }
+# A cutoverd run on the sandbox's config (the demo's, with its pid in cutoverd.pid).
+daemon_pid() { find_pid "$DIR/cutoverd.pid" cutoverd "$DIR/cutoverd.conf"; }
 
 # Send the processes "$@" SIGCONT (a test may have stopped one) and SIGTERM, wait, then SIGKILL.
 terminate_pids() {
@@ -719,11 +724,48 @@ cmd_start() {
 	msg "settings: . $DIR/env; cutoverd config: $DIR/cutoverd.conf"
 }
 
-# Stop every process of the sandbox in $DIR and remove it.
+# ---- the logs of a stopped sandbox -------------------------------------------------------
+
+# What a person reads after the fact, relative to $DIR: the daemon's log and config, its state
+# (the journal of every switchover), each server's error log and console, HAProxy's.
+KEPT_LOGS=(cutoverd.log cutoverd.conf state 'db*/error.log' 'db*/console.log' haproxy/haproxy.log
+	haproxy/haproxy.cfg)
+KEPT_MARKER=.cutover-sandbox-logs
+
+# They are moved to $DIR.last, replacing what the previous stop kept there (one generation, so
+# that test runs do not pile up).  The list of what was kept on stdout; 1 if $DIR.last is not
+# ours (then nothing is moved, and the caller must not remove $DIR).
+keep_logs() {
+	local keep=$DIR.last tmp pat f rel kept=()
+	if [[ -e $keep && ! -e $keep/$KEPT_MARKER ]]; then
+		msg "$keep exists and was not made by sandbox.sh: move it away, then stop again"
+		return 1
+	fi
+	tmp=$keep.tmp.$$
+	mkdir -p "$tmp"
+	touch "$tmp/$KEPT_MARKER"
+	for pat in "${KEPT_LOGS[@]}"; do
+		for f in "$DIR"/$pat; do
+			[[ -e $f ]] || continue
+			rel=${f#"$DIR"/}
+			mkdir -p "$tmp/$(dirname "$rel")"
+			mv "$f" "$tmp/$rel"
+			kept+=("$rel")
+		done
+	done
+	printf 'sandbox %s stopped at %s\n' "$DIR" "$(date -Is)" >"$tmp/STOPPED"
+	rm -rf "${keep:?}"
+	mv "$tmp" "$keep"
+	echo "${kept[*]}"
+}
+
+# Stop every process of the sandbox in $DIR and remove it, keeping its logs in $DIR.last.
 stop_all() {
-	local i d pids=() pid
+	local i d pids=() pid kept
 	[[ -e $DIR ]] || return 0
 	[[ -e $DIR/$MARKER ]] || die "$DIR is not a sandbox (no $MARKER); not touching it"
+	# the daemon first, so that it does not watch the servers go away
+	pid=$(daemon_pid) && terminate_pids "$pid"
 	pid=$(hap_pid) && pids+=("$pid")
 	# Every server directory, also those of a start that failed before writing the env file.
 	for d in "$DIR"/db*/; do
@@ -735,7 +777,13 @@ stop_all() {
 	done
 	pid=$(find_pid /nonexistent mariadbd "--defaults-file=$DIR/template/my.cnf") && pids+=("$pid")
 	terminate_pids "${pids[@]}"
+	kept=$(keep_logs) || die "stopped, but $DIR is left in place: its logs could not be kept"
 	rm -rf "$DIR"
+	if [[ -n $kept ]]; then
+		msg "kept the logs in $DIR.last (until the next stop): $kept"
+	else
+		msg "nothing to keep in $DIR (no logs yet)"
+	fi
 }
 
 cmd_stop() {
