@@ -6,6 +6,7 @@ SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 VERSION   := 0.1.0
 
 CC        ?= cc
@@ -34,7 +35,7 @@ Q := $(if $(filter 1,$(V)),,@)
 SAN := $(B)/san
 
 .PHONY: all check unit unit-san integration install uninstall clean deps sandbox sandbox-stop \
-        demo bench fuzz help man-check units-check metrics-check
+        demo bench fuzz help man-check units-check metrics-check completion-check
 
 all: $(B)/cutoverd $(B)/cutoverctl $(B)/cutover-load
 
@@ -102,7 +103,10 @@ man-check:
 metrics-check:
 	tests/metrics-check.sh
 
-check: all unit unit-san man-check units-check metrics-check integration
+completion-check: all
+	tests/completion-check.sh
+
+check: all unit unit-san man-check units-check metrics-check completion-check integration
 
 deps:
 	@tests/deps.sh
@@ -125,7 +129,8 @@ fuzz:
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-	  $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/cutoverd
+	  $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/cutoverd \
+	  $(DESTDIR)$(COMPLETIONDIR)
 	install -m 0755 $(B)/cutoverd $(DESTDIR)$(SBINDIR)/cutoverd
 	install -m 0755 $(B)/cutoverctl $(DESTDIR)$(BINDIR)/cutoverctl
 	install -m 0644 man/cutoverctl.1 $(DESTDIR)$(MANDIR)/man1/
@@ -134,6 +139,7 @@ install: all
 	install -m 0644 man/cutoverd.8 $(DESTDIR)$(MANDIR)/man8/
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/cutoverd.service > $(DESTDIR)$(UNITDIR)/cutoverd.service
 	install -m 0644 systemd/cutoverd.socket $(DESTDIR)$(UNITDIR)/cutoverd.socket
+	install -m 0644 completion/cutoverctl.bash $(DESTDIR)$(COMPLETIONDIR)/cutoverctl
 	install -m 0640 conf/cutoverd.conf.example $(DESTDIR)$(SYSCONFDIR)/cutoverd/cutoverd.conf.example
 
 uninstall:
@@ -141,10 +147,10 @@ uninstall:
 	  $(DESTDIR)$(MANDIR)/man1/cutoverctl.1 $(DESTDIR)$(MANDIR)/man5/cutoverd.conf.5 \
 	  $(DESTDIR)$(MANDIR)/man7/cutoverd-api.7 $(DESTDIR)$(MANDIR)/man8/cutoverd.8 \
 	  $(DESTDIR)$(UNITDIR)/cutoverd.service $(DESTDIR)$(UNITDIR)/cutoverd.socket \
-	  $(DESTDIR)$(SYSCONFDIR)/cutoverd/cutoverd.conf.example
+	  $(DESTDIR)$(COMPLETIONDIR)/cutoverctl $(DESTDIR)$(SYSCONFDIR)/cutoverd/cutoverd.conf.example
 
 clean:
 	rm -rf $(B)
 
 help:
-	@echo "targets: all check unit unit-san integration install uninstall clean deps sandbox sandbox-stop demo bench fuzz"
+	@echo "targets: all check unit unit-san integration install uninstall clean deps sandbox sandbox-stop demo bench fuzz deb"
