@@ -9,6 +9,9 @@ BUILD_PKGS=(gcc make pkg-config default-libmysqlclient-dev libevent-dev libjanss
 RUNTIME_PKGS=(mariadb-server mariadb-client haproxy socat jq iproute2 procps groff-base man-db)
 # Only for the integration tests: the watchdog suite cuts one TCP path with nft.
 TEST_PKGS=(nftables)
+# tests/roots.sh: the Debian 13 (MariaDB 11.8) and unstable (MySQL 9.x) roots the sandbox runs
+# servers of other versions from (SANDBOX_ROOT_SERVERS, SANDBOX_FLAVOR=mysql).
+ROOTS_PKGS=(debootstrap)
 FUZZ_PKGS=(clang libclang-rt-14-dev)
 # ProxySQL for the integration tests (it_proxysql.c): the binaries shipped beside the repository
 # in ../shared/proxysql, every version the suite runs against; unpacking them needs xz.
@@ -163,7 +166,7 @@ main() {
 		esac
 	done
 
-	local want=("${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}")
+	local want=("${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}" "${ROOTS_PKGS[@]}")
 	# systemd-analyze (unit file checks) comes with systemd; containers often lack it.
 	command -v systemd-analyze >/dev/null || want+=(systemd)
 	((fuzz)) && want+=("${FUZZ_PKGS[@]}")
