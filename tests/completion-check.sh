@@ -14,8 +14,9 @@ daemon=
 
 # shellcheck disable=SC2317  # run by the trap
 cleanup() {
-	[[ -n $daemon ]] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
+	[[ -z $daemon ]] || { kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null; }
 	rm -rf "$tmp"
+	return 0
 }
 trap cleanup EXIT
 
