@@ -16,6 +16,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS    ?= -O2 -g
+LDFLAGS   ?=
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -DCUTOVER_VERSION='"$(VERSION)"' \
              -Ilib -Idaemon -Idaemon/cutover $(PKG_CFLAGS)
 LDLIBS    = $(PKG_LIBS) -lm
@@ -35,7 +36,7 @@ Q := $(if $(filter 1,$(V)),,@)
 SAN := $(B)/san
 
 .PHONY: all check unit unit-san integration install uninstall clean deps sandbox sandbox-stop \
-        demo bench fuzz help man-check units-check metrics-check completion-check
+        demo bench fuzz help man-check units-check metrics-check completion-check deb deb-check
 
 all: $(B)/cutoverd $(B)/cutoverctl $(B)/cutover-load
 
@@ -49,16 +50,16 @@ $(B):
 
 $(B)/cutoverd: $(B)/daemon/main.o $(DAEMON_SRC:%.c=$(B)/%.o) $(LIB_SRC:%.c=$(B)/%.o)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/cutoverctl: $(CTL_SRC:%.c=$(B)/%.o) $(LIB_SRC:%.c=$(B)/%.o)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The write-load client used by the integration tests, the demo and the benchmarks.
 $(B)/cutover-load: $(B)/tests/load/cutover-load.o $(LIB_SRC:%.c=$(B)/%.o)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit-test runner: every tests/check_<module>.c exports Suite *<module>_suite(void).
 $(B)/tests/suites.h: $(TEST_SRC) | $(B)
@@ -106,7 +107,15 @@ metrics-check:
 completion-check: all
 	tests/completion-check.sh
 
-check: all unit unit-san man-check units-check metrics-check completion-check integration
+# The Debian package (packaging/deb/): built from a staged tree with dpkg-deb, into build/deb/.
+deb:
+	packaging/deb/build.sh
+
+# Built, checked with lintian, installed in a Debian 12 root (debootstrap, cached) and run there.
+deb-check:
+	tests/deb-check.sh
+
+check: all unit unit-san man-check units-check metrics-check completion-check deb-check integration
 
 deps:
 	@tests/deps.sh
@@ -127,7 +136,7 @@ bench: all
 fuzz:
 	fuzz/run.sh
 
-install: all
+install: $(B)/cutoverd $(B)/cutoverctl
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	  $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/cutoverd \
 	  $(DESTDIR)$(COMPLETIONDIR)

@@ -12,6 +12,8 @@ TEST_PKGS=(nftables)
 # tests/roots.sh: the Debian 13 (MariaDB 11.8) and unstable (MySQL 9.x) roots the sandbox runs
 # servers of other versions from (SANDBOX_ROOT_SERVERS, SANDBOX_FLAVOR=mysql).
 ROOTS_PKGS=(debootstrap)
+# make deb and tests/deb-check.sh: pack, check, and install into a Debian 12 root (debootstrap).
+DEB_PKGS=(dpkg-dev fakeroot lintian debootstrap)
 FUZZ_PKGS=(clang libclang-rt-14-dev)
 # ProxySQL for the integration tests (it_proxysql.c): the binaries shipped beside the repository
 # in ../shared/proxysql, every version the suite runs against; unpacking them needs xz.
@@ -166,7 +168,7 @@ main() {
 		esac
 	done
 
-	local want=("${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}" "${ROOTS_PKGS[@]}")
+	local want=("${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}" "${ROOTS_PKGS[@]}" "${DEB_PKGS[@]}")
 	# systemd-analyze (unit file checks) comes with systemd; containers often lack it.
 	command -v systemd-analyze >/dev/null || want+=(systemd)
 	((fuzz)) && want+=("${FUZZ_PKGS[@]}")
