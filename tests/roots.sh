@@ -13,7 +13,7 @@ set -euo pipefail
 SELF=$(realpath -- "${BASH_SOURCE[0]}")
 TOP=${CUTOVERD_ROOTS_CACHE:-/var/tmp/cutoverd-roots}
 # Bump when the build steps change, so that the roots built the old way are rebuilt.
-RECIPE_VERSION=1
+RECIPE_VERSION=2
 LOCK_TIMEOUT_S=1800
 
 usage() {
@@ -137,6 +137,8 @@ build_inside() {
 		die "debootstrap $suite failed (log above, in $log)"
 	fi
 
+	# A minbase root has no /etc/hosts: mariadb-install-db then fails to resolve localhost.
+	printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
 	# Package scripts must not start services inside the root (invoke-rc.d honours 101).
 	printf '#!/bin/sh\n# from cutoverd tests/roots.sh: no services in this root\nexit 101\n' \
 		>"$root/usr/sbin/policy-rc.d"
