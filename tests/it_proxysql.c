@@ -50,6 +50,9 @@
 #define WHG 10                      /* writer hostgroup */
 #define RHG 20                      /* reader hostgroup */
 #define LOAD_US 2000                /* a write every 2 ms */
+/* Clients side by side write less each: a replica of the sandbox applies some 500 writes a
+ * second on a small machine, and behind a faster writer the catch-up never ends. */
+#define SIDE_LOAD_US 10000
 #define LOAD_ROWS 20                /* rows a load must land on a server to count as arrived */
 #define MON_USER "pxmon"
 #define MON_PASS "pxmon-it-pw"      /* fixed: CREATE USER IF NOT EXISTS keeps the first one */
@@ -869,10 +872,12 @@ static void note_report(json_t *r)
 	it_note("phases %s", it_json_str(json_object_get(rep, "phases")));
 }
 
-/* The first errors a load's client saw, as its acks file has them. */
+/* The first errors a load's client saw, as its acks file has them: the session's server (0:
+ * the connect failed), how long the attempt took, and when, from the first error on. */
 static void note_errors(const struct it_load *l, const char *who)
 {
 	FILE *f = fopen(l->acks, "r");
+	long long first_us = 0;
 	char line[4096];
 	int n = 0;
 
@@ -883,10 +888,14 @@ static void note_errors(const struct it_load *l, const char *who)
 		line[strcspn(line, "\n")] = '\0';
 		for (k = 0; k < 7 && (col[k] = strtok_r(p, "\t", &save)) != NULL; k++)
 			p = NULL;
-		if (k >= 6 && !strcmp(col[3], "err")) {
-			it_note("%s client error: errno %s: %s", who, col[4], k == 7 ? col[6] : "");
-			n++;
-		}
+		if (k < 6 || strcmp(col[3], "err"))
+			continue;
+		if (!first_us)
+			first_us = atoll(col[1]);
+		it_note("%s client error at +%.1f ms (took %.1f ms, server_id %s): errno %s: %s", who,
+			(double)(atoll(col[1]) - first_us) / 1000.0, (double)(atoll(col[2]) - atoll(col[1])) / 1000.0,
+			col[5], col[4], k == 7 ? col[6] : "");
+		n++;
 	}
 	if (f)
 		fclose(f);
@@ -956,11 +965,9 @@ static void switch_under_load(int n_nodes)
 	json_t *r, *sum;
 	int i;
 
-	/* px1 at full rate; another node's client slower, or on two CPUs the replicas fall behind
-	 * two full-rate writers and the catch-up never ends */
 	for (i = 1; i <= n_nodes; i++) {
 		snprintf(tag, sizeof(tag), "px%d-multiplexed", i);
-		load_start(&l[i], tag, i, i == 1 ? LOAD_US : 5 * LOAD_US, false);
+		load_start(&l[i], tag, i, i == 1 && n_nodes == 1 ? LOAD_US : SIDE_LOAD_US, false);
 	}
 	r = it_switchover(switch_args("db2"), SWITCH_TIMEOUT_MS, NULL);
 	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "switchover to db2: %s", it_json_str(r));
@@ -1179,26 +1186,32 @@ static void monitor(void)
 	px_end(true);
 }
 
-/* e. A multiplexed and a pinned client side by side: the pinned one is cut at most once and
- *    reconnects to the new primary; neither loses a write. */
+/* e. A multiplexed and a pinned client side by side: the pinned one is cut once and reconnects
+ *    to the new primary; neither loses a write.  A fence held up past its budget is undone (the
+ *    routers too, so that writes flow meanwhile) and tried again: a pinned session that
+ *    reconnected in between is on the old primary again and is cut by each try. */
 static void pinned(void)
 {
 	static const struct px_setup s = { 1, false, layout_readers_all, WHG, RHG, true };
 	struct it_load mux, pin;
 	json_t *r, *smux, *spin;
+	long long tries;
 
 	px_begin(&s);
-	load_start(&mux, "px1-multiplexed", 1, LOAD_US, false);
-	load_start(&pin, "px1-pinned", 1, 5 * LOAD_US, true);
+	load_start(&mux, "px1-multiplexed", 1, SIDE_LOAD_US, false);
+	load_start(&pin, "px1-pinned", 1, SIDE_LOAD_US, true);
 	r = it_switchover(switch_args("db2"), SWITCH_TIMEOUT_MS, NULL);
 	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "switchover to db2: %s", it_json_str(r));
 	note_report(r);
+	tries = json_integer_value(json_object_get(it_report(r), "fence_attempts"));
 	json_decref(r);
 	smux = load_finish(&mux, "multiplexed", 2);
 	spin = load_finish(&pin, "pinned", 2);
 	note_rows_window(&mux, 2, "multiplexed");
 	ck_assert_msg(load_errors(smux) == 0, "the multiplexed client saw %lld error(s)", load_errors(smux));
-	ck_assert_msg(load_errors(spin) <= 1, "the pinned client saw %lld errors (at most 1: the cut)", load_errors(spin));
+	ck_assert_msg(tries >= 1, "the report counts %lld fence attempts", tries);
+	ck_assert_msg(load_errors(spin) <= tries, "the pinned client saw %lld errors (at most 1 per fence attempt: %lld)",
+		      load_errors(spin), tries);
 	/* ProxySQL could also move a pinned session to a new backend behind its back (its user
 	 * variables lost): that the client reconnected is said, not assumed. */
 	it_note("pinned client: %lld error(s), connected to server_id %s after it", load_errors(spin),
