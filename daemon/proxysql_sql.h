@@ -58,7 +58,8 @@ int psql_parse_view(const struct rowset *servers, const struct rowset *pool,
 /* SELECT config, runtime: how often `user` is in mysql_users and in runtime_mysql_users. */
 char *psql_admin_user_sql(const char *user);
 /* v->pending, v->admin_clash and v->caution from the poll's runtime_mysql_servers, mysql_servers
- * and psql_admin_user_sql() rowsets (any may be NULL: that check is skipped). */
+ * and psql_admin_user_sql() rowsets (any may be NULL: that check is skipped).  Call it after
+ * psql_parse_view: with v->auto_failover_hostgroups, rows the monitor moved are not a difference. */
 void psql_view_checks(const struct rowset *runtime, const struct rowset *config, const struct rowset *users,
 		      const struct cfg_router *cfg, struct router_view *v);
 /* Whether a runtime_mysql_replication_hostgroups rowset has a row for writer_hg: then

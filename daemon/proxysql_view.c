@@ -186,9 +186,11 @@ static void diff_add(char *buf, size_t len, int *n, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Compare mysql_servers with runtime_mysql_servers for our hostgroups. */
+/* Compare mysql_servers with runtime_mysql_servers for our hostgroups.  With the monitor on,
+ * which server is in which hostgroup is its business: ProxySQL 2.4 copies its moves into
+ * mysql_servers, 2.7 leaves them at runtime only, so only the rows in both are compared. */
 static void config_diff(const struct rowset *runtime, const struct rowset *config, const struct cfg_router *cfg,
-			char *out, size_t len)
+			bool monitor, char *out, size_t len)
 {
 	static const char *const cols[] = { "hostgroup_id", "hostname", "port", "status", "weight", "max_connections" };
 	int cr[6], cc[6], n = 0;
@@ -204,11 +206,13 @@ static void config_diff(const struct rowset *runtime, const struct rowset *confi
 		if (!cmp_row_at(config, i, cc, &a) || !ours(cfg, a.hg))
 			continue;
 		if (!cmp_find(runtime, cr, &a, &b)) {
-			if (strcmp(status_class(a.status), "gone"))
+			if (!monitor && strcmp(status_class(a.status), "gone"))
 				diff_add(diffs, sizeof(diffs), &n, "hostgroup %lld %s:%lld is in mysql_servers, not at "
 					 "runtime", a.hg, a.host, a.port);
 			continue;
 		}
+		if (monitor && !strcmp(status_class(b.status), "gone"))
+			continue;   /* on its way out of the hostgroup: a move */
 		if (strcasecmp(status_class(a.status), status_class(b.status)))
 			diff_add(diffs, sizeof(diffs), &n, "hostgroup %lld %s:%lld status %s in mysql_servers, %s at "
 				 "runtime", a.hg, a.host, a.port, a.status, b.status);
@@ -218,8 +222,8 @@ static void config_diff(const struct rowset *runtime, const struct rowset *confi
 				 b.weight, b.maxconn);
 	}
 	for (i = 0; i < runtime->nrows; i++)
-		if (cmp_row_at(runtime, i, cr, &b) && ours(cfg, b.hg) && strcmp(status_class(b.status), "gone") &&
-		    !cmp_find(config, cc, &b, &a))
+		if (!monitor && cmp_row_at(runtime, i, cr, &b) && ours(cfg, b.hg) &&
+		    strcmp(status_class(b.status), "gone") && !cmp_find(config, cc, &b, &a))
 			diff_add(diffs, sizeof(diffs), &n, "hostgroup %lld %s:%lld is at runtime, not in mysql_servers",
 				 b.hg, b.host, b.port);
 	if (n)
@@ -258,7 +262,7 @@ void psql_view_checks(const struct rowset *runtime, const struct rowset *config,
 
 	v->pending[0] = v->admin_clash[0] = v->caution[0] = '\0';
 	if (runtime && config)
-		config_diff(runtime, config, cfg, v->pending, sizeof(v->pending));
+		config_diff(runtime, config, cfg, v->auto_failover_hostgroups, v->pending, sizeof(v->pending));
 	for (i = 0; runtime && c_hg >= 0 && i < runtime->nrows && !writer; i++)
 		writer = psql_num(runtime, i, c_hg, 0, 1LL << 31, &hg) && hg == cfg->writer_hostgroup;
 	if (runtime && c_hg >= 0 && !writer) {

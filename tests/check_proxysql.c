@@ -873,6 +873,25 @@ START_TEST(test_view_checks)
 	ck_assert_ptr_nonnull(strstr(v.admin_clash, "(loaded to runtime)"));
 	rowset_free(conf);
 	rowset_free(users);
+
+	/* With the monitor on, a server it moved (ProxySQL 2.7 at runtime only) is not someone's
+	 * unloaded change; a weight changed on a row in both still is. */
+	v.auto_failover_hostgroups = true;
+	conf = rows(RUNTIME_COLS, 6, 3,
+		    "10", "127.0.0.1", "3308", "ONLINE", "1", "1000",
+		    "20", "127.0.0.1", "3307", "ONLINE", "1", "1000",
+		    "20", "127.0.0.1", "3308", "ONLINE", "1", "1000");
+	psql_view_checks(rt, conf, NULL, &c, &v);
+	ck_assert_str_eq(v.pending, "");
+	rowset_free(conf);
+	conf = rows(RUNTIME_COLS, 6, 2,
+		    "10", "127.0.0.1", "3307", "ONLINE", "7", "1000",
+		    "20", "127.0.0.1", "3309", "ONLINE", "1", "1000");
+	psql_view_checks(rt, conf, NULL, &c, &v);
+	ck_assert_str_eq(v.pending, "mysql_servers differs from runtime_mysql_servers: hostgroup 10 127.0.0.1:3307 "
+				    "weight 7 max_connections 1000 in mysql_servers, 1 and 1000 at runtime");
+	rowset_free(conf);
+	v.auto_failover_hostgroups = false;
 	rowset_free(rt);
 
 	/* A writer hostgroup that does not exist. */
