@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,7 +78,57 @@ bool flavor_has_demote(const char *version)
 
 bool flavor_sql_optional(enum sql_id id)
 {
-	return id == SQL_HOLD_START || id == SQL_HOLD_COMMITS || id == SQL_HOLD_RELEASE;
+	return id == SQL_HOLD_START || id == SQL_HOLD_COMMITS || id == SQL_HOLD_RELEASE || id == SQL_VERSIONED_TABLES;
+}
+
+char *flavor_change_source_sql(const struct flavor_ops *f, enum sql_id id, const char *host, int port,
+			       const char *user, const char *password, int retry_s, tristate source_tls)
+{
+	char *base = xasprintf(f->sql[id], host, port, user, password, retry_s), *tls, *q;
+
+	if (!f->source_tls || source_tls < 0)
+		return base;
+	tls = xasprintf(f->source_tls, source_tls ? 1 : 0);
+	q = xasprintf("%s%s", base, tls);
+	free_secret(base);
+	free(tls);
+	return q;
+}
+
+bool flavor_series(const char *version, struct version_series *out)
+{
+	unsigned patch;
+
+	if (!version || !parse_version(version, &out->major, &out->minor, &patch))
+		return false;
+	out->mariadb = strcasestr(version, "mariadb") != NULL;
+	return true;
+}
+
+enum series_order flavor_series_order(const char *from, const char *to)
+{
+	struct version_series a, b;
+
+	if (!flavor_series(from, &a) || !flavor_series(to, &b))
+		return SERIES_UNKNOWN;
+	if (a.mariadb != b.mariadb)
+		return SERIES_OTHER_PRODUCT;
+	if (a.major != b.major)
+		return b.major > a.major ? SERIES_NEWER : SERIES_OLDER;
+	if (a.minor != b.minor)
+		return b.minor > a.minor ? SERIES_NEWER : SERIES_OLDER;
+	return SERIES_SAME;
+}
+
+const char *flavor_series_name(const char *version, char *buf, size_t len)
+{
+	struct version_series v;
+
+	if (!flavor_series(version, &v))
+		snprintf(buf, len, "%s", version && *version ? version : "an unknown version");
+	else
+		snprintf(buf, len, "%s %u.%u", v.mariadb ? "MariaDB" : "MySQL", v.major, v.minor);
+	return buf;
 }
 
 const struct flavor_ops *flavor_get(enum flavor_id id)

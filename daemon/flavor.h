@@ -48,6 +48,10 @@ enum sql_id {
 	/* %d = milliseconds: rows (id, user, time_ms, info) of write statements running at least
 	 * that long — what would hold the fence up */
 	SQL_LONG_WRITES,
+	/* One row (n, names): how many system-versioned tables the server has, and the first few as
+	 * "db.table, …".  Read by preflight when the candidate runs a newer release series (their
+	 * history is what an upgrade changes).  Empty where the flavor has none (MySQL). */
+	SQL_VERSIONED_TABLES,
 	SQL_MAX
 };
 
@@ -63,6 +67,10 @@ struct flavor_ops {
 	int (*parse_replica)(const struct rowset *rs, struct repl_status *r);
 	/* Fill binlog_file/pos from SQL_BINLOG_STATUS (no row: empty). */
 	int (*parse_binlog)(const struct rowset *rs, struct server_status *st);
+	/* The clause that states TLS towards the source, appended to SQL_CHANGE_SOURCE and
+	 * SQL_DEMOTE_TO_REPLICA by flavor_change_source_sql: a format taking one %d (1 with TLS,
+	 * 0 without).  NULL: the flavor leaves it to the replica's own setting. */
+	const char *source_tls;
 };
 
 /* The entries a flavor may leave empty ("" = this flavor needs no such step). */
@@ -84,6 +92,34 @@ const struct flavor_ops *flavor_get(enum flavor_id id);
  * (SQL_DEMOTE_PREPARE) and SQL_CHANGE_SOURCE follows. */
 bool flavor_has_demote(const char *version);
 #define SQL_DEMOTE_PREPARE "SET GLOBAL gtid_slave_pos = @@global.gtid_binlog_pos"
+
+/* SQL_CHANGE_SOURCE or SQL_DEMOTE_TO_REPLICA (id) of flavor f, with its parameters (host, user
+ * and password already escaped with sql_quote), and TLS towards the source stated as the source
+ * offers it — source_tls 1: with TLS, 0: without, -1 (not known): not stated, the replica keeps
+ * its own setting.  A MariaDB 11.x replica asks for TLS by default (MASTER_SSL=1, back again
+ * after RESET SLAVE ALL) and cannot connect to a source without it; stating MASTER_SSL lets it
+ * follow any source.  New string (it holds the password: free it with free_secret). */
+char *flavor_change_source_sql(const struct flavor_ops *f, enum sql_id id, const char *host, int port,
+			       const char *user, const char *password, int retry_s, tristate source_tls);
+
+/* A release series, from @@version: MariaDB 10.11 or 11.8, MySQL 8.0 or 8.4.  Replication goes
+ * from a series to the same or a newer one, never from a newer to an older one. */
+struct version_series {
+	bool mariadb;
+	unsigned major, minor;
+};
+bool flavor_series(const char *version, struct version_series *out);
+/* How the release series of `to` stands to that of `from`. */
+enum series_order {
+	SERIES_UNKNOWN,        /* a version could not be read */
+	SERIES_OTHER_PRODUCT,  /* one is MariaDB, the other MySQL */
+	SERIES_OLDER,          /* `to` is of an older series than `from` */
+	SERIES_SAME,           /* the same series (patch releases may differ) */
+	SERIES_NEWER,          /* `to` is of a newer series: an upgrade */
+};
+enum series_order flavor_series_order(const char *from, const char *to);
+/* "MariaDB 10.11", "MySQL 8.4" (or the version string itself when it cannot be read), in buf. */
+const char *flavor_series_name(const char *version, char *buf, size_t len);
 
 /* Escape a string for a single-quoted SQL literal (backslash and quote), into a new string. */
 char *sql_quote(const char *s);

@@ -37,7 +37,10 @@ const struct flavor_ops flavor_mariadb = {
 		    " @@global.gtid_current_pos AS gtid_current_pos,"
 		    " @@global.gtid_binlog_pos AS gtid_binlog_pos,"
 		    " @@global.gtid_slave_pos AS gtid_slave_pos,"
-		    " NULL AS gtid_executed",
+		    " NULL AS gtid_executed,"
+		    " @@global.have_ssl AS have_ssl,"
+		    " @@global.character_set_server AS character_set_server,"
+		    " @@global.collation_server AS collation_server",
 		[SQL_REPLICA_STATUS] = "SHOW SLAVE STATUS",
 		[SQL_BINLOG_STATUS] = "SHOW MASTER STATUS",
 		[SQL_HEARTBEAT_CREATE_DB] = "CREATE DATABASE IF NOT EXISTS `%s`",
@@ -114,10 +117,18 @@ const struct flavor_ops flavor_mariadb = {
 		    " AND (t.trx_is_read_only = 0 OR p.info REGEXP"
 		    " '^[[:space:]]*(INSERT|UPDATE|DELETE|REPLACE|LOAD|ALTER|CREATE|DROP|TRUNCATE|RENAME)')"
 		    " ORDER BY p.time_ms DESC",
+		[SQL_VERSIONED_TABLES] =
+		    "SELECT COUNT(*) AS n, GROUP_CONCAT(CONCAT(table_schema, '.', table_name)"
+		    " ORDER BY table_schema, table_name SEPARATOR ', ' LIMIT 5) AS names"
+		    " FROM information_schema.TABLES WHERE table_type = 'SYSTEM VERSIONED'",
 	},
 	.parse_vars = mariadb_parse_vars,
 	.parse_replica = mariadb_parse_replica,
 	.parse_binlog = mariadb_parse_binlog,
+	/* 11.x replicas set MASTER_SSL=1 unless told otherwise (RESET SLAVE ALL brings it back),
+	 * and a source without TLS (have_ssl DISABLED) then refuses them: "SSL is required, but
+	 * the server does not support it".  10.x took MASTER_SSL=0 as its default. */
+	.source_tls = ", MASTER_SSL = %d",
 };
 
 /* A string column into a fixed buffer; "" for NULL or a missing column. */
@@ -217,6 +228,13 @@ static int mariadb_parse_vars(const struct rowset *rs, struct server_status *st)
 	col_dup(rs, "gtid_binlog_pos", &st->gtid_binlog_pos);
 	col_dup(rs, "gtid_slave_pos", &st->gtid_slave_pos);
 	col_dup(rs, "gtid_executed", &st->gtid_executed);
+	/* YES: TLS is on; DISABLED (compiled in, no certificate) or NO: a replica must not ask for it */
+	{
+		const char *ssl = rowset_get(rs, 0, "have_ssl");
+		st->have_ssl = !ssl ? -1 : !strcasecmp(ssl, "YES") ? 1 : 0;
+	}
+	col_str(rs, "character_set_server", st->charset, sizeof(st->charset));
+	col_str(rs, "collation_server", st->collation, sizeof(st->collation));
 	return 0;
 }
 

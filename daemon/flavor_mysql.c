@@ -34,7 +34,10 @@ static int mysql_parse_binlog(const struct rowset *rs, struct server_status *st)
 	" @@global.enforce_gtid_consistency AS enforce_gtid_consistency,"	\
 	" NULL AS gtid_current_pos, NULL AS gtid_binlog_pos,"			\
 	" NULL AS gtid_slave_pos,"						\
-	" @@global.gtid_executed AS gtid_executed"
+	" @@global.gtid_executed AS gtid_executed,"				\
+	" NULL AS have_ssl,"							\
+	" @@global.character_set_server AS character_set_server,"		\
+	" @@global.collation_server AS collation_server"
 
 /* GET_SOURCE_PUBLIC_KEY=1: with caching_sha2_password (the 8.x default) and no TLS, a replica
  * whose password the source has not cached yet cannot log in without the source's key. */
@@ -87,6 +90,8 @@ static int mysql_parse_binlog(const struct rowset *rs, struct server_status *st)
 	[SQL_VAR_SET_SESSION_TIMEOUT] = "SET SESSION lock_wait_timeout = %d",	\
 	/* super_read_only already stops every commit: nothing to hold. */	\
 	[SQL_HOLD_START] = "", [SQL_HOLD_COMMITS] = "", [SQL_HOLD_RELEASE] = "",	\
+	/* MySQL has no system-versioned tables */				\
+	[SQL_VERSIONED_TABLES] = "",						\
 	/* processlist counts whole seconds here */				\
 	[SQL_LONG_WRITES] =							\
 	    "SELECT p.id, p.user, p.time * 1000 AS time_ms, LEFT(p.info, 160) AS info" \

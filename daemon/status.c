@@ -10,6 +10,7 @@ void server_status_init(struct server_status *st)
 	st->read_only = st->super_read_only = -1;
 	st->log_bin = st->log_slave_updates = st->gtid_strict_mode = -1;
 	st->gtid_mode_on = st->enforce_gtid_consistency = -1;
+	st->have_ssl = -1;
 	st->repl.seconds_behind = -1;
 	st->heartbeat_lag_ms = -1;
 }

@@ -55,6 +55,9 @@ struct server_status {
 	tristate gtid_strict_mode;  /* MariaDB */
 	tristate gtid_mode_on;      /* MySQL gtid_mode = ON */
 	tristate enforce_gtid_consistency;  /* MySQL */
+	tristate have_ssl;          /* MariaDB @@have_ssl: 1 YES (it takes TLS), 0 DISABLED or NO; -1 unknown (MySQL) */
+	char charset[64];           /* @@global.character_set_server, "" unknown */
+	char collation[64];         /* @@global.collation_server, "" unknown */
 
 	char *gtid_current_pos;     /* owned: MariaDB @@gtid_current_pos */
 	char *gtid_binlog_pos;      /* owned: MariaDB @@gtid_binlog_pos */

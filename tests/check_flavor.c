@@ -267,7 +267,8 @@ static const struct kv mariadb_vars[] = {
 	{ "log_bin", "1" }, { "log_slave_updates", "0" }, { "gtid_strict_mode", "1" },
 	{ "gtid_mode", NULL }, { "enforce_gtid_consistency", NULL },
 	{ "gtid_current_pos", "0-7-15,1-2-3" }, { "gtid_binlog_pos", "0-7-15" },
-	{ "gtid_slave_pos", "" }, { "gtid_executed", NULL }, { NULL, NULL },
+	{ "gtid_slave_pos", "" }, { "gtid_executed", NULL }, { "have_ssl", "DISABLED" },
+	{ "character_set_server", "latin1" }, { "collation_server", "latin1_swedish_ci" }, { NULL, NULL },
 };
 
 static const struct kv mysql_vars[] = {
@@ -303,6 +304,10 @@ START_TEST(vars_mariadb)
 	ck_assert_str_eq(st.gtid_binlog_pos, "0-7-15");
 	ck_assert_str_eq(st.gtid_slave_pos, "");
 	ck_assert_ptr_null(st.gtid_executed);
+	/* compiled with TLS, no certificate: a replica must not ask for TLS */
+	ck_assert_int_eq(st.have_ssl, 0);
+	ck_assert_str_eq(st.charset, "latin1");
+	ck_assert_str_eq(st.collation, "latin1_swedish_ci");
 	st.flavor = FLAVOR_MARIADB;
 	ck_assert_str_eq(server_status_gtid(&st), "0-7-15,1-2-3");
 
@@ -790,6 +795,114 @@ START_TEST(quote)
 }
 END_TEST
 
+/* What 11.8 says (as seen live on Debian 13's 11.8.9): TLS on by itself, utf8mb4 by default. */
+START_TEST(vars_mariadb_11_tls_and_charset)
+{
+	static const struct kv row[] = {
+		{ "version", "11.8.9-MariaDB-0+deb13u1 from Debian-log" }, { "have_ssl", "YES" },
+		{ "character_set_server", "utf8mb4" }, { "collation_server", "utf8mb4_uca1400_ai_ci" }, { NULL, NULL },
+	};
+	static const struct kv none[] = { { "version", "10.6.16-MariaDB" }, { "have_ssl", "NO" }, { NULL, NULL } };
+	struct rowset *rs = rs_from(row);
+	struct server_status st;
+
+	server_status_init(&st);
+	ck_assert_int_eq(st.have_ssl, -1);
+	ck_assert_int_eq(flavor_mariadb.parse_vars(rs, &st), 0);
+	ck_assert_int_eq(st.have_ssl, 1);
+	ck_assert_str_eq(st.charset, "utf8mb4");
+	ck_assert_str_eq(st.collation, "utf8mb4_uca1400_ai_ci");
+	rowset_free(rs);
+	rs = rs_from(none);
+	ck_assert_int_eq(flavor_mariadb.parse_vars(rs, &st), 0);
+	ck_assert_int_eq(st.have_ssl, 0);
+	ck_assert_str_eq(st.charset, "");
+	rowset_free(rs);
+	/* MySQL's row says NULL: unknown, and cutoverd states no TLS for it */
+	rs = rs_from(mysql_vars);
+	ck_assert_int_eq(flavor_mysql80.parse_vars(rs, &st), 0);
+	ck_assert_int_eq(st.have_ssl, -1);
+	rowset_free(rs);
+	server_status_clear(&st);
+	/* every flavor's variables query names the columns */
+	ck_assert_ptr_nonnull(strstr(flavor_mariadb.sql[SQL_VARS], "have_ssl AS have_ssl"));
+	ck_assert_ptr_nonnull(strstr(flavor_mariadb.sql[SQL_VARS], "AS collation_server"));
+	ck_assert_ptr_nonnull(strstr(flavor_mysql84.sql[SQL_VARS], "NULL AS have_ssl"));
+	ck_assert_ptr_nonnull(strstr(flavor_mysql84.sql[SQL_VARS], "AS character_set_server"));
+}
+END_TEST
+
+/* The statement that repoints a replica states TLS as the new primary offers it: an 11.x
+ * MariaDB replica asks for TLS by default (MASTER_SSL=1, back after RESET SLAVE ALL) and cannot
+ * follow a primary without it. */
+START_TEST(change_source_states_tls)
+{
+	char *q;
+
+	q = flavor_change_source_sql(&flavor_mariadb, SQL_CHANGE_SOURCE, "10.0.0.3", 3306, "repl", "p\\'w", 1, 0);
+	ck_assert_str_eq(q, "CHANGE MASTER TO MASTER_HOST = '10.0.0.3', MASTER_PORT = 3306, MASTER_USER = 'repl', "
+			    "MASTER_PASSWORD = 'p\\'w', MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1, "
+			    "MASTER_SSL = 0");
+	free(q);
+	q = flavor_change_source_sql(&flavor_mariadb, SQL_CHANGE_SOURCE, "h", 3306, "repl", "x", 1, 1);
+	ck_assert_ptr_nonnull(strstr(q, ", MASTER_SSL = 1"));
+	free(q);
+	/* the old primary's demotion too (MASTER_DEMOTE_TO_SLAVE and MASTER_SSL in one statement) */
+	q = flavor_change_source_sql(&flavor_mariadb, SQL_DEMOTE_TO_REPLICA, "h", 3307, "repl", "x", 1, 0);
+	ck_assert_ptr_nonnull(strstr(q, "MASTER_DEMOTE_TO_SLAVE = 1, MASTER_SSL = 0"));
+	ck_assert_ptr_null(strchr(q, ';'));
+	free(q);
+	/* not known: not stated (the replica keeps its own setting) */
+	q = flavor_change_source_sql(&flavor_mariadb, SQL_CHANGE_SOURCE, "h", 3306, "repl", "x", 1, -1);
+	ck_assert_ptr_null(strstr(q, "MASTER_SSL"));
+	ck_assert_str_eq(q + strlen(q) - strlen("MASTER_CONNECT_RETRY = 1"), "MASTER_CONNECT_RETRY = 1");
+	free(q);
+	/* MySQL: its replicas do not ask for TLS by default; nothing is added */
+	q = flavor_change_source_sql(&flavor_mysql84, SQL_CHANGE_SOURCE, "h", 3306, "repl", "x", 1, 0);
+	ck_assert_ptr_null(strstr(q, "SSL"));
+	ck_assert_ptr_nonnull(strstr(q, "GET_SOURCE_PUBLIC_KEY = 1"));
+	free(q);
+}
+END_TEST
+
+/* Release series: what replication can go between (never from a newer series to an older). */
+START_TEST(series_order)
+{
+	static const struct {
+		const char *from, *to;
+		enum series_order want;
+	} cases[] = {
+		{ "10.11.19-MariaDB-0+deb12u1-log", "11.8.9-MariaDB-0+deb13u1 from Debian-log", SERIES_NEWER },
+		{ "11.8.9-MariaDB-0+deb13u1 from Debian-log", "10.11.19-MariaDB-0+deb12u1-log", SERIES_OLDER },
+		{ "10.11.6-MariaDB", "10.11.19-MariaDB-log", SERIES_SAME },
+		{ "10.11.19-MariaDB", "10.11.6-MariaDB", SERIES_SAME },
+		/* numbers, not text: 10.6 is older than 10.11 */
+		{ "10.6.16-MariaDB", "10.11.6-MariaDB", SERIES_NEWER },
+		{ "11.8.1-MariaDB", "12.0.2-MariaDB", SERIES_NEWER },
+		{ "11.4.5-MariaDB", "11.8.1-MariaDB", SERIES_NEWER },
+		{ "8.0.36", "8.4.0", SERIES_NEWER },
+		{ "8.4.3", "8.0.40-log", SERIES_OLDER },
+		{ "9.1.0", "9.1.0", SERIES_SAME },
+		{ "8.0.36", "10.11.6-MariaDB", SERIES_OTHER_PRODUCT },
+		{ "", "10.11.6-MariaDB", SERIES_UNKNOWN },
+		{ "10.11.6-MariaDB", NULL, SERIES_UNKNOWN },
+		{ "garbage", "10.11.6-MariaDB", SERIES_UNKNOWN },
+	};
+	char buf[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_msg(flavor_series_order(cases[i].from, cases[i].to) == cases[i].want, "%s → %s: %d, want %d",
+			      cases[i].from, cases[i].to ? cases[i].to : "NULL",
+			      flavor_series_order(cases[i].from, cases[i].to), cases[i].want);
+	ck_assert_str_eq(flavor_series_name("11.8.9-MariaDB-0+deb13u1 from Debian-log", buf, sizeof(buf)), "MariaDB 11.8");
+	ck_assert_str_eq(flavor_series_name("10.11.19-MariaDB-0+deb12u1-log", buf, sizeof(buf)), "MariaDB 10.11");
+	ck_assert_str_eq(flavor_series_name("8.4.0", buf, sizeof(buf)), "MySQL 8.4");
+	ck_assert_str_eq(flavor_series_name("garbage", buf, sizeof(buf)), "garbage");
+	ck_assert_str_eq(flavor_series_name("", buf, sizeof(buf)), "an unknown version");
+}
+END_TEST
+
 START_TEST(test_has_demote)
 {
 	/* MASTER_DEMOTE_TO_SLAVE arrived in MariaDB 10.10 */
@@ -834,6 +947,7 @@ Suite *flavor_suite(void)
 	tc = tcase_create("parse_vars");
 	tcase_add_test(tc, vars_mariadb);
 	tcase_add_test(tc, vars_mariadb_11_read_only_modes);
+	tcase_add_test(tc, vars_mariadb_11_tls_and_charset);
 	tcase_add_test(tc, vars_mysql);
 	tcase_add_test(tc, vars_mysql_gtid_on);
 	tcase_add_test(tc, vars_missing_row);
@@ -856,6 +970,12 @@ Suite *flavor_suite(void)
 
 	tc = tcase_create("sql_quote");
 	tcase_add_test(tc, quote);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("flavor_change_source_sql");
+	tcase_add_test(tc, change_source_states_tls);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("flavor_series_order");
+	tcase_add_test(tc, series_order);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("flavor_has_demote");
 	tcase_add_test(tc, test_has_demote);

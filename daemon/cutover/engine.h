@@ -254,6 +254,9 @@ void sw_router_calls_detach(struct switchover *sw);
  * sw->pending); whoever added to pending calls sw_follower_finished once done.  f_follow (the
  * failover's) checks for errant transactions first. */
 void sw_follow(struct switchover *sw, struct db *db, const struct server *s, bool demote);
+/* Whether the new primary takes TLS (1), does not (0), or is not known (-1): what a replica's
+ * CHANGE MASTER states (flavor_change_source_sql). */
+tristate sw_source_tls(const struct switchover *sw);
 void sw_follower_finished(struct switchover *sw);
 void f_follow(struct switchover *sw, struct db *db, const struct server *s, bool demote);
 /* Preflight's fresh read of the candidate (variables, replica status), for both kinds. */

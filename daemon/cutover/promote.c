@@ -128,6 +128,11 @@ void sw_follower_finished(struct switchover *sw)
 		followers_done(sw);
 }
 
+tristate sw_source_tls(const struct switchover *sw)
+{
+	return sw->fresh_cand.have_ssl >= 0 ? sw->fresh_cand.have_ssl : sw->cand->st.have_ssl;
+}
+
 void sw_follow(struct switchover *sw, struct db *db, const struct server *s, bool demote)
 {
 	const struct flavor_ops *f = sw_flavor_of(s);
@@ -142,8 +147,10 @@ void sw_follow(struct switchover *sw, struct db *db, const struct server *s, boo
 		q[n++] = xstrdup(f->sql[SQL_STOP_REPLICA]);
 	else if (old_mariadb)   /* before 10.10: what MASTER_DEMOTE_TO_SLAVE=1 does, by hand */
 		q[n++] = xstrdup(SQL_DEMOTE_PREPARE);
-	q[n++] = xasprintf(f->sql[demote && !old_mariadb ? SQL_DEMOTE_TO_REPLICA : SQL_CHANGE_SOURCE], host,
-			   sw->cand->cfg->port, user, pw, 1);
+	/* TLS as the new primary offers it: an 11.x replica would otherwise ask for it by default
+	 * and fail on a primary without it */
+	q[n++] = flavor_change_source_sql(f, demote && !old_mariadb ? SQL_DEMOTE_TO_REPLICA : SQL_CHANGE_SOURCE, host,
+					  sw->cand->cfg->port, user, pw, 1, sw_source_tls(sw));
 	q[n++] = xstrdup(f->sql[SQL_START_REPLICA]);
 	sw->pending++;
 	sw_db_run(sw, db, (const char *const *)q, n, sw_ccfg(sw)->promote_timeout_ms, follower_done);
