@@ -37,12 +37,14 @@ static void status_table(FILE *out, const json_t *servers, const struct render_o
 static void status_row(struct st_row *r, const json_t *srv);
 static char *lag_cell(const json_t *srv);
 static char *bool_cell(const json_t *v);
+static bool is_rollback_point(const json_t *srv);
 static char *repl_cell(const json_t *srv, const char *key);
 static char *gtid_cell(const json_t *srv);
 static char *error_cell(const json_t *srv);
 static void emit_row(FILE *out, const struct st_row *r, const size_t *w, const struct render_opts *o);
 static void status_router(FILE *out, const json_t *rt, const json_t *primary_v, const struct render_opts *o);
 static void status_authority(FILE *out, const json_t *cl);
+static void status_rollback_point(FILE *out, const json_t *cl);
 static void status_alarms(FILE *out, const json_t *cl, const struct render_opts *o);
 static void status_verdict(FILE *out, const json_t *cl, const struct render_opts *o);
 static void verdict_line(FILE *out, const char *label, const char *verdict, const json_t *reasons,
@@ -124,6 +126,7 @@ static void status_cluster(FILE *out, const json_t *cl, const struct render_opts
 		json_array_foreach(routers, i, rt)
 			status_router(out, rt, jget(cl, "primary"), o);
 	status_authority(out, cl);
+	status_rollback_point(out, cl);
 	status_alarms(out, cl, o);
 	status_verdict(out, cl, o);
 }
@@ -253,27 +256,39 @@ static void status_row(struct st_row *r, const json_t *srv)
 	r->cell[C_LAG] = stale ? xstrdup("?") : lag_cell(srv);
 	r->cell[C_IO] = stale ? xstrdup("?") : repl_cell(srv, "io_running");
 	r->cell[C_SQL] = stale ? xstrdup("?") : repl_cell(srv, "sql_running");
-	if (strcmp(r->cell[C_IO], "-") && strcmp(r->cell[C_IO], "?") && strcmp(r->cell[C_IO], "Yes"))
+	/* a rollback point is stopped on purpose (held at the fence point): not a fault to paint */
+	if (is_rollback_point(srv))
+		;
+	else if (strcmp(r->cell[C_IO], "-") && strcmp(r->cell[C_IO], "?") && strcmp(r->cell[C_IO], "Yes"))
 		r->color[C_IO] = ANSI_RED;
-	if (strcmp(r->cell[C_SQL], "-") && strcmp(r->cell[C_SQL], "?") && strcmp(r->cell[C_SQL], "Yes"))
+	if (!is_rollback_point(srv) && strcmp(r->cell[C_SQL], "-") && strcmp(r->cell[C_SQL], "?") &&
+	    strcmp(r->cell[C_SQL], "Yes"))
 		r->color[C_SQL] = ANSI_RED;
 	r->cell[C_GTID] = gtid_cell(srv);
 	r->cell[C_ERROR] = error_cell(srv);
 	r->color[C_ERROR] = ANSI_RED;
 }
 
-/* Lag does not apply to a primary or to a server that replicates from nothing ("-"); on any
- * other server a missing number means we do not know ("?"). */
+/* Lag does not apply to a primary, to a server that replicates from nothing or to one held at
+ * a fence point ("-"); on any other server a missing number means we do not know ("?"). */
 static char *lag_cell(const json_t *srv)
 {
 	const json_t *lag = jget(srv, "lag_ms");
 	const char *role = jstr(srv, "role");
 
+	if (is_rollback_point(srv))
+		return xstrdup("-");
 	if (json_is_number(lag))
 		return xasprintf("%lld", (long long)llround(json_number_value(lag)));
 	if (role && (!strcmp(role, "primary") || !strcmp(role, "orphan")))
 		return xstrdup("-");
 	return xstrdup("?");
+}
+
+static bool is_rollback_point(const json_t *srv)
+{
+	const char *role = jstr(srv, "role");
+	return role && !strcmp(role, "rollback_point");
 }
 
 static char *bool_cell(const json_t *v)
@@ -445,6 +460,23 @@ static void status_authority(FILE *out, const json_t *cl)
 	fprintf(out, "  authority: %s (the last primary recorded in the journal; primary now: %s)\n", a, p);
 	free(a);
 	free(p);
+}
+
+/* The servers an upgrade left at its fence point, on one line each: kept on purpose. */
+static void status_rollback_point(FILE *out, const json_t *cl)
+{
+	const json_t *rp = jget(cl, "rollback_point"), *h;
+	size_t i;
+
+	json_array_foreach(rp, i, h) {
+		char *name = clean(or_q(jstr(h, "server"))), *fp = clean(or_q(jstr(h, "fence_point")));
+		char *since = clean(or_q(jstr(h, "since"))), *why = clean(or_q(jstr(h, "why")));
+		fprintf(out, "  rollback point: %s held at the fence point %s since %s: %s\n", name, fp, since, why);
+		free(name);
+		free(fp);
+		free(since);
+		free(why);
+	}
 }
 
 static void status_alarms(FILE *out, const json_t *cl, const struct render_opts *o)

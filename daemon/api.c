@@ -4,6 +4,7 @@
 #include "cmdtab.h"
 #include "control.h"
 #include "daemon.h"
+#include "held.h"
 #include "log.h"
 #include "router.h"
 #include "switchover.h"
@@ -170,6 +171,7 @@ static json_t *cluster_json(const struct cluster *c)
 	json_object_set_new(o, "cutover", c->cutover ? switchover_json(c->cutover) : json_null());
 	json_object_set_new(o, "authority", str_or_null(c->authority));
 	json_object_set_new(o, "alarms", watchdog_alarms_json(c));
+	json_object_set_new(o, "rollback_point", held_json(c));
 	arr = json_array();
 	for (i = 0; i < c->n_servers; i++)
 		json_array_append_new(arr, api_server_json(c, i));
@@ -240,6 +242,8 @@ static json_t *topology_json(struct daemon *d, const char *cluster)
 				why = c->servers[k]->health.state == HEALTH_DOWN ? "unreachable" : "not yet known";
 			else if (ts->role == ROLE_ORPHAN)
 				why = "not replicating";
+			else if (ts->role == ROLE_HELD)
+				why = "held at the fence point: the rollback point of an upgrade";
 			else if (ts->source < 0)
 				why = "replicates from a server outside the configuration";
 			else if (c->topo.primary < 0)

@@ -4,6 +4,7 @@
 #include "control.h"
 #include "db.h"
 #include "event_hooks.h"
+#include "held.h"
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
@@ -417,6 +418,7 @@ void cluster_evaluate(struct daemon *d, struct cluster *c)
 		in[i].port = c->servers[i]->cfg->port;
 		in[i].st = &c->servers[i]->st;
 		in[i].health = c->servers[i]->health.state;
+		in[i].held = held_find(c, c->servers[i]->cfg->name) != NULL;
 	}
 	topology_eval(in, c->n_servers, &p, &c->topo);
 	free(in);

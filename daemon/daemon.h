@@ -18,6 +18,7 @@ struct router;
 struct control;
 struct cluster;
 struct switchover;
+struct held;
 
 /* A heartbeat cutoverd wrote on a primary: what it wrote and when the primary acknowledged it. */
 struct heartbeat {
@@ -96,6 +97,8 @@ struct cluster {
 	char action_desc[160];          /* what the running action is ("stonith db3 (by uid 0)") */
 	struct sticky *sticky;          /* owned: servers cutoverd fenced, kept fenced (watchdog.c) */
 	size_t n_sticky;
+	struct held *held;              /* owned: servers held at a fence point, the rollback point (held.c) */
+	size_t n_held;
 	unsigned round;                 /* poll round counter */
 	int outstanding;                /* polls of this round still running */
 	bool evaluated_once;

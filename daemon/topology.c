@@ -94,7 +94,7 @@ const char *health_name(enum health_state h)
 
 const char *role_name(enum server_role r)
 {
-	static const char *names[] = { "unknown", "primary", "replica", "orphan" };
+	static const char *names[] = { "unknown", "primary", "replica", "orphan", "rollback_point" };
 	return names[r];
 }
 
@@ -292,7 +292,12 @@ void topology_eval(const struct topo_input *in, size_t n, const struct topo_para
 					    st->repl.source_host, st->repl.source_port);
 			continue;
 		}
-		if (st->repl.configured) {
+		if (in[i].held) {
+			/* frozen at a fence point on purpose: not a replica out of place, not an orphan */
+			s->role = ROLE_HELD;
+			s->source = st->repl.configured ? find_source(in, n, &st->repl) : -1;
+			s->source_external = st->repl.configured && s->source < 0;
+		} else if (st->repl.configured) {
 			s->role = ROLE_REPLICA;
 			eval_replica(in, n, i, p, t);
 		} else {

@@ -12,7 +12,8 @@
 
 enum verdict { VERDICT_UNKNOWN, VERDICT_OK, VERDICT_WARN, VERDICT_CRIT };
 enum health_state { HEALTH_UNKNOWN, HEALTH_UP, HEALTH_DOWN };
-enum server_role { ROLE_UNKNOWN, ROLE_PRIMARY, ROLE_REPLICA, ROLE_ORPHAN };
+/* ROLE_HELD: a server held at a fence point as the rollback point of an upgrade (held.h). */
+enum server_role { ROLE_UNKNOWN, ROLE_PRIMARY, ROLE_REPLICA, ROLE_ORPHAN, ROLE_HELD };
 
 /* Hysteresis of a server's reachability: the state changes after `n` consecutive
  * observations that disagree with it; UNKNOWN until the first n agree. */
@@ -33,6 +34,7 @@ struct topo_input {
 	int port;
 	const struct server_status *st;
 	enum health_state health;
+	bool held;                 /* kept at a fence point on purpose, as a rollback point (held.h) */
 };
 
 #define TOPO_MAX_PROBLEMS 8

@@ -1,6 +1,7 @@
 /* The watchdog: alarms, the split-brain policy, manual fencing and the automatic-failover
  * decision.  See watchdog.h. */
 #include "fence.h"
+#include "held.h"
 #include "watchdog.h"
 #include "api.h"
 #include "control.h"
@@ -243,6 +244,7 @@ void watchdog_cluster_free(struct cluster *c)
 	c->n_alarms = 0;
 	free(c->authority);
 	c->authority = NULL;
+	held_free_all(c);
 }
 
 void watchdog_carry_over(struct cluster *to, struct cluster *from)
@@ -262,6 +264,7 @@ void watchdog_carry_over(struct cluster *to, struct cluster *from)
 	from->alarms = NULL;
 	from->n_alarms = 0;
 	from->authority = NULL;
+	held_carry_over(to, from);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -295,6 +298,8 @@ void watchdog_load(struct daemon *d)
 			} else if (!strcmp(ev, "sticky_fence") && json_string_value(json_object_get(e, "server"))) {
 				sticky_set(c, json_string_value(json_object_get(e, "server")),
 					   json_is_true(json_object_get(e, "on")));
+			} else if (!strcmp(ev, "held")) {
+				held_replay(c, e);
 			} else if (!strcmp(ev, "auto_failover")) {
 				c->last_auto_failover_us = (int64_t)json_integer_value(json_object_get(e, "at_us"));
 			}
@@ -450,8 +455,10 @@ void watchdog_evaluate(struct daemon *d, struct cluster *c)
 				xasprintf("router %s writes to %s, which is read-only", r->cfg->name, w->server));
 	}
 	auto_failover_check(d, c);
-	if (!c->cutover)
+	if (!c->cutover) {
 		sticky_check(d, c);
+		held_check(d, c);
+	}
 	alarms_settle(d, c);
 	{
 		struct alarm *sb = alarm_find(c, "split_brain", NULL);

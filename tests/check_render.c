@@ -155,6 +155,45 @@ START_TEST(test_status_down_server_and_nulls)
 }
 END_TEST
 
+/* What an upgrade switchover left: the servers held at its fence point are shown as the
+ * rollback point, their stopped threads not painted as a fault, their lag not applicable. */
+START_TEST(test_status_rollback_point)
+{
+	static const char json[] =
+		"{\"clusters\":[{\"name\":\"m\",\"verdict\":\"OK\",\"primary\":\"db3\","
+		"\"rollback_point\":[{\"server\":\"db1\",\"fence_point\":\"0-1-18\",\"since\":\"2026-12-01T23:21:57.948Z\","
+		"\"why\":\"the old primary of the upgrade switchover to db3 (MariaDB 10.11 to 11.8)\"}],"
+		"\"servers\":[{\"name\":\"db1\",\"role\":\"rollback_point\",\"state\":\"up\",\"reachable\":true,"
+		"\"read_only\":true,\"lag_ms\":null,\"gtid\":\"0-1-18\",\"replication\":null},"
+		"{\"name\":\"db2\",\"role\":\"rollback_point\",\"state\":\"up\",\"reachable\":true,"
+		"\"read_only\":true,\"lag_ms\":5,\"gtid\":\"0-1-18\",\"replication\":{\"io_running\":\"No\","
+		"\"sql_running\":\"No\"}}]}]}";
+	char *out = render_plain(render_status, json);
+
+	ck_assert_line(out, "  db1     rollback_point  up     yes        -  -   -    0-1-18");
+	ck_assert_line(out, "  db2     rollback_point  up     yes        -  No  No   0-1-18");
+	ck_assert_line(out, "  rollback point: db1 held at the fence point 0-1-18 since 2026-12-01T23:21:57.948Z: the old "
+			    "primary of the upgrade switchover to db3 (MariaDB 10.11 to 11.8)");
+	free(out);
+	/* on a terminal, the stopped threads of a held replica are not red (a replica's are) */
+	{
+		const struct render_opts color = { true, 0 };
+		char *as_replica = strdup(json), *p;
+		int rc;
+
+		out = render_doc(render_status, json, &color, &rc);
+		ck_assert_ptr_null(strstr(out, "\033[1;31mNo"));
+		free(out);
+		p = strstr(as_replica, "\"db2\",\"role\":\"rollback_point\"");
+		memcpy(p + strlen("\"db2\",\"role\":\""), "replica\"       ", strlen("rollback_point\""));
+		out = render_doc(render_status, as_replica, &color, &rc);
+		ck_assert_ptr_nonnull(strstr(out, "\033[1;31mNo"));
+		free(out);
+		free(as_replica);
+	}
+}
+END_TEST
+
 START_TEST(test_status_warn_reasons)
 {
 	char *out = render_plain(render_status, WITH_DOWN);
@@ -1553,6 +1592,7 @@ Suite *render_suite(void)
 	tcase_add_test(tc, test_status_healthy);
 	tcase_add_test(tc, test_status_down_server_and_nulls);
 	tcase_add_test(tc, test_status_warn_reasons);
+	tcase_add_test(tc, test_status_rollback_point);
 	tcase_add_test(tc, test_status_held_verdict);
 	tcase_add_test(tc, test_status_no_clusters);
 	tcase_add_test(tc, test_status_missing_members);

@@ -221,6 +221,45 @@ START_TEST(test_orphan_warns)
 }
 END_TEST
 
+/* After an upgrade switchover to db3: db1 (the old primary) is fenced and replicates from
+ * nothing, db2 (too old to follow db3) is stopped and still points at db1 — both held at the
+ * fence point on purpose.  Neither is a fault: no problem, verdict OK, role rollback_point. */
+START_TEST(test_held_servers_are_the_rollback_point)
+{
+	st[0].read_only = 1;
+	st[2].read_only = 0;
+	st[2].repl.configured = false;
+	st[1].repl.io = THREAD_NO;
+	st[1].repl.sql = THREAD_NO;
+	in[0].held = in[1].held = true;
+	topology_eval(in, N, &params, &t);
+	ck_assert_int_eq(t.primary, 2);
+	ck_assert_int_eq(t.srv[0].role, ROLE_HELD);
+	ck_assert_int_eq(t.srv[1].role, ROLE_HELD);
+	ck_assert_int_eq(t.srv[1].source, 0);
+	ck_assert_str_eq(role_name(ROLE_HELD), "rollback_point");
+	ck_assert_int_eq(t.srv[0].n_problems, 0);
+	ck_assert_int_eq(t.srv[1].n_problems, 0);
+	ck_assert_msg(t.raw == VERDICT_OK, "verdict %s: %s", verdict_name(t.raw), t.n_reasons ? t.reasons[0] : "");
+	topology_free(&t);
+
+	/* without the hold the same observations are an orphan and a replica of the wrong source */
+	in[0].held = in[1].held = false;
+	topology_eval(in, N, &params, &t);
+	ck_assert_int_eq(t.srv[0].role, ROLE_ORPHAN);
+	ck_assert_int_eq(t.srv[1].role, ROLE_REPLICA);
+	ck_assert_int_eq(t.raw, VERDICT_CRIT);
+	topology_free(&t);
+
+	/* a held server that is writable next to the primary is still a split-brain */
+	in[0].held = true;
+	st[0].read_only = 0;
+	topology_eval(in, N, &params, &t);
+	ck_assert_int_eq(t.raw, VERDICT_CRIT);
+	ck_assert(has_reason("split-brain"));
+}
+END_TEST
+
 START_TEST(test_unknown_health_is_unknown_verdict)
 {
 	in[1].health = HEALTH_UNKNOWN;
@@ -347,6 +386,7 @@ Suite *topology_suite(void)
 	tcase_add_test(tc, test_replica_ahead_by_primary_writes_is_not_errant);
 	tcase_add_test(tc, test_extra_domain_on_replica_is_errant);
 	tcase_add_test(tc, test_orphan_warns);
+	tcase_add_test(tc, test_held_servers_are_the_rollback_point);
 	tcase_add_test(tc, test_unknown_health_is_unknown_verdict);
 	tcase_add_test(tc, test_add_reason_raises_verdict);
 	suite_add_tcase(s, tc);
