@@ -33,6 +33,7 @@ static const struct opt_def opt_defs[] = {
 	{ "pause-before", 0, CO_PAUSE_BEFORE, OK_PHASE, "PHASE" },
 	{ "pause-timeout", 0, CO_PAUSE_TIMEOUT, OK_DURATION, "DURATION" },
 	{ "allow-unreachable", 0, CO_ALLOW_UNREACHABLE, OK_FLAG, NULL },
+	{ "allow-older-replicas", 0, CO_ALLOW_OLDER, OK_FLAG, NULL },
 	{ "assume-fenced", 0, CO_ASSUME_FENCED, OK_FLAG, NULL },
 	{ "without-routers", 0, CO_WITHOUT_ROUTERS, OK_FLAG, NULL },
 	{ "kill-long-transactions", 0, CO_KILL_LONG, OK_DURATION, "AGE" },
@@ -245,6 +246,8 @@ static int take(struct parser *p, const struct opt_def *d, const char *shown, co
 			a->no_reverse = true;
 		else if (d->bit == CO_ALLOW_UNREACHABLE)
 			a->allow_unreachable = true;
+		else if (d->bit == CO_ALLOW_OLDER)
+			a->allow_older_replicas = true;
 		else if (d->bit == CO_ASSUME_FENCED)
 			a->assume_fenced = true;
 		else if (d->bit == CO_WITHOUT_ROUTERS)
@@ -383,6 +386,8 @@ json_t *args_to_json(const struct cmd_args *a)
 		json_object_set_new(o, "pause_timeout_ms", json_integer(a->pause_timeout_ms));
 	if (a->allow_unreachable)
 		json_object_set_new(o, "allow_unreachable", json_true());
+	if (a->allow_older_replicas)
+		json_object_set_new(o, "allow_older_replicas", json_true());
 	if (a->server)
 		json_object_set_new(o, "server", json_string(a->server));
 	if (a->assume_fenced)

@@ -30,11 +30,12 @@ enum cmd_opt {
 	CO_WITHOUT_ROUTERS = 1u << 15,   /* --without-routers */
 	CO_KILL_LONG = 1u << 16,         /* --kill-long-transactions DURATION */
 	CO_PAUSE_TIMEOUT = 1u << 17,     /* --pause-timeout DURATION */
+	CO_ALLOW_OLDER = 1u << 18,       /* --allow-older-replicas */
 };
 
 #define CO_SWITCHOVER (CO_CLUSTER | CO_TO | CO_DRY_RUN | CO_MAX_LAG | CO_DRAIN_TIMEOUT | \
 		       CO_SYNC_TIMEOUT | CO_NO_REVERSE | CO_PAUSE_BEFORE | CO_ALLOW_UNREACHABLE | CO_YES | CO_KILL_LONG | \
-		       CO_PAUSE_TIMEOUT)
+		       CO_PAUSE_TIMEOUT | CO_ALLOW_OLDER)
 #define CO_FAILOVER (CO_CLUSTER | CO_TO | CO_ASSUME_FENCED | CO_WITHOUT_ROUTERS | CO_DRY_RUN | CO_SYNC_TIMEOUT | \
 		     CO_YES)
 /* fence and stonith; unfence takes no --force */
@@ -62,6 +63,7 @@ struct cmd_args {
 	bool dry_run;
 	bool no_reverse;
 	bool allow_unreachable;
+	bool allow_older_replicas;
 	bool assume_fenced;
 	bool without_routers;
 	bool force;

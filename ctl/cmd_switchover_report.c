@@ -15,6 +15,7 @@ static void report_phases(FILE *out, const json_t *phases, const struct render_o
 static void report_blocked(FILE *out, const json_t *rep, const char *outcome);
 static void report_failover_blocked(FILE *out, const json_t *rep);
 static void report_errant(FILE *out, const json_t *rep, const struct render_opts *o);
+static void report_upgrade(FILE *out, const json_t *rep, const char *outcome);
 static void report_servers(FILE *out, const json_t *servers, const struct render_opts *o);
 static void report_next_steps(FILE *out, const json_t *rep, const char *outcome);
 static void report_check_steps(FILE *out, const json_t *checks);
@@ -88,6 +89,7 @@ int render_report(FILE *out, const json_t *rep, const struct render_opts *o)
 		fprintf(out, "  point of no return: %s\n", json_is_true(pnr) ?
 			"passed (the new primary was made writable)" : "not passed");
 	report_errant(out, rep, o);
+	report_upgrade(out, rep, outcome);
 	report_servers(out, jget(rep, "servers"), o);
 	report_next_steps(out, rep, outcome);
 	return 0;
@@ -241,6 +243,52 @@ static void report_errant(FILE *out, const json_t *rep, const struct render_opts
 	free(to);
 }
 
+/* An upgrade: the versions, and the rollback point it keeps (or, on a dry run, would keep). */
+static void report_upgrade(FILE *out, const json_t *rep, const char *outcome)
+{
+	const json_t *up = jget(rep, "upgrade"), *e;
+	bool done = outcome && !strcmp(outcome, "done");
+	char *from, *to, *old, *fp;
+	size_t i;
+
+	if (!json_is_object(up))
+		return;
+	{
+		char *fs = clean(or_q(jstr(up, "from"))), *ts = clean(or_q(jstr(up, "to")));
+		from = clean(or_q(jstr(up, "from_version")));
+		to = clean(or_q(jstr(up, "to_version")));
+		fprintf(out, "  upgrade: %s (%s) " ARROW " %s (%s)\n", fs, from, ts, to);
+		free(fs);
+		free(ts);
+		free(from);
+		free(to);
+	}
+	if (!done && !(outcome && !strcmp(outcome, "dry_run")))
+		return;
+	old = clean(or_q(jstr(up, "old_primary_kept")));
+	fp = clean(or_q(jstr(rep, "fence_point")));
+	if (done)
+		fprintf(out, "  rollback point: %s, read-only and replicating from nothing at the fence point %s\n", old, fp);
+	else
+		fprintf(out, "  rollback point: %s would stay read-only and replicate from nothing at the fence point\n",
+			old);
+	json_array_foreach(jget(up, "left_at_fence_point"), i, e) {
+		char *srv = clean(or_q(jstr(e, "server"))), *ver = clean(or_q(jstr(e, "version")));
+		char *at = clean(jstr(e, "stopped_at") ? jstr(e, "stopped_at") : "?");
+		if (!done)
+			fprintf(out, "  rollback point: %s (%s) would be left stopped at the fence point\n", srv, ver);
+		else if (json_is_true(jget(e, "reached")))
+			fprintf(out, "  rollback point: %s (%s) left stopped at the fence point\n", srv, ver);
+		else
+			fprintf(out, "  rollback point: %s (%s) left stopped at %s, short of the fence point\n", srv, ver, at);
+		free(srv);
+		free(ver);
+		free(at);
+	}
+	free(old);
+	free(fp);
+}
+
 static void report_servers(FILE *out, const json_t *servers, const struct render_opts *o)
 {
 	static const char *const head[] = { "SERVER", "STATE", "RO", "REPLICATES FROM", "GTID" };
@@ -294,6 +342,10 @@ static const struct {
 	  "with --to" },
 	{ "replica_reachable", "bring the replica back, or go on without it: --allow-unreachable (it is "
 	  "left behind)" },
+	{ "version", "choose a candidate of the primary's release series or a newer one (cutoverctl status --json "
+	  "shows each server's version); nothing replicates from a newer series to an older one" },
+	{ "replica_version", "upgrade the replica first, or go on without it: --allow-older-replicas (it is left "
+	  "stopped at the fence point with the old primary, the rollback point)" },
 	{ "router", "check the router: cutoverctl status shows its view; its one writer must be the primary" },
 	{ "router_reachable", "check the router, or go on without it: --without-routers (then point it at "
 	  "the new primary by hand)" },
@@ -484,7 +536,8 @@ static void plan_options(FILE *out, const json_t *rep, const json_t *args, const
 			 const struct render_opts *o)
 {
 	const json_t *cfg_reverse = jget(ccfg, "reverse_replication");
-	const json_t *v;
+	const json_t *v, *upgrade;
+	char *reverse;
 	const char *pause = jstr(args, "pause_before");
 	char *from = clean(or_q(jstr(rep, "old_primary"))), *to = clean(or_q(jstr(rep, "new_primary")));
 	struct table t;
@@ -500,19 +553,31 @@ static void plan_options(FILE *out, const json_t *rep, const json_t *args, const
 		    xstrdup("waited for, writes flowing, before the fence"));
 	plan_option(&t, "sync timeout", plan_ms(args, "sync_timeout_ms", "--sync-timeout", ccfg, "sync_timeout_ms"));
 	v = jget(args, "reverse");
-	plan_option(&t, "reverse", json_is_false(v) ?
-		    xasprintf("no: %s stays read-only and replicates from nothing (--no-reverse)", from) :
-		    json_is_true(v) ? xasprintf("yes: %s becomes a replica of %s", from, to) :
-		    json_is_true(cfg_reverse) ?
-		    xasprintf("yes: %s becomes a replica of %s (the cluster's reverse_replication)", from, to) :
-		    json_is_false(cfg_reverse) ?
-		    xasprintf("no: %s stays read-only and replicates from nothing (the cluster's "
-			      "reverse_replication)", from) :
-		    xasprintf("the cluster's reverse_replication (when on: %s becomes a replica of %s)", from, to));
+	upgrade = jget(rep, "upgrade");
+	if (json_is_object(upgrade))
+		reverse = xasprintf("no: an upgrade to %s; %s (%s) cannot replicate from it and stays read-only at the "
+				    "fence point, the rollback point", or_q(jstr(upgrade, "to")), from,
+				    or_q(jstr(upgrade, "from")));
+	else if (json_is_false(v))
+		reverse = xasprintf("no: %s stays read-only and replicates from nothing (--no-reverse)", from);
+	else if (json_is_true(v))
+		reverse = xasprintf("yes: %s becomes a replica of %s", from, to);
+	else if (json_is_true(cfg_reverse))
+		reverse = xasprintf("yes: %s becomes a replica of %s (the cluster's reverse_replication)", from, to);
+	else if (json_is_false(cfg_reverse))
+		reverse = xasprintf("no: %s stays read-only and replicates from nothing (the cluster's "
+				    "reverse_replication)", from);
+	else
+		reverse = xasprintf("the cluster's reverse_replication (when on: %s becomes a replica of %s)", from, to);
+	plan_option(&t, "reverse", reverse);
 	plan_option(&t, "pause before", plan_pause(pause, args, ccfg));
 	plan_option(&t, "unreachable", json_is_true(jget(args, "allow_unreachable")) ?
 		    xstrdup("go on although other replicas are unreachable (--allow-unreachable)") :
 		    xstrdup("refuse when another replica is unreachable"));
+	if (json_is_object(upgrade))
+		plan_option(&t, "older replicas", json_is_true(jget(args, "allow_older_replicas")) ?
+			    xstrdup("left stopped at the fence point, with the old primary (--allow-older-replicas)") :
+			    xstrdup("refuse when another replica cannot follow the candidate"));
 	fputs("  options:\n", out);
 	table_print(out, &t, "    ", o);
 	table_free(&t);

@@ -27,6 +27,9 @@ static const struct arg_spec switchover_args[] = {
 	{ "pause_timeout_ms", ARG_INT, false,
 	  "a pause rolls back after this (default: pause_timeout, or blocked_pause_timeout after the fence)" },
 	{ "allow_unreachable", ARG_BOOL, false, "go on although other replicas are unreachable" },
+	{ "allow_older_replicas", ARG_BOOL, false,
+	  "go on although other replicas run an older release series than the candidate (they are left at the "
+	  "fence point)" },
 	{ NULL, 0, false, NULL },
 };
 

@@ -19,6 +19,7 @@
 #include "db.h"
 #include "engine.h"
 #include "flavor.h"
+#include "held.h"
 #include "journal.h"
 #include "log.h"
 #include "router.h"
@@ -45,6 +46,11 @@ struct fsrv {
 	bool sbm_null;          /* Seconds_Behind_Master NULL, as a server says while its SQL thread catches up on a restart */
 	const char *io_error;   /* Last_IO_Error, NULL: none */
 	int port;
+	const char *version;    /* @@version, NULL: 10.11.6-MariaDB */
+	const char *have_ssl;   /* @@have_ssl, NULL: not in the answer */
+	const char *charset;    /* @@character_set_server, NULL: not in the answer */
+	int versioned;          /* system-versioned tables */
+	char last_change[512];  /* the last CHANGE MASTER it was sent */
 };
 
 static struct fsrv m[NSRV + 1];
@@ -144,16 +150,23 @@ static struct rowset *one(const char *col, const char *val)
 	return rs;
 }
 
+static const char *version_of(int i)
+{
+	return m[i].version ? m[i].version : "10.11.6-MariaDB";
+}
+
 static struct rowset *vars_row(int i)
 {
 	static const char *const cols[] = { "version", "server_id", "server_uuid", "read_only", "super_read_only",
 					     "log_bin", "log_slave_updates", "gtid_strict_mode", "gtid_mode",
 					     "enforce_gtid_consistency", "gtid_current_pos", "gtid_binlog_pos",
-					     "gtid_slave_pos", "gtid_executed" };
-	char id[8], *g = gtid(m[i].seq);
-	const char *vals[14] = { "10.11.6-MariaDB", id, NULL, m[i].ro ? "1" : "0", NULL, "1", "1", "1", NULL, NULL,
-				 g, g, g, NULL };
-	struct rowset *rs = rowset_new(14, cols);
+					     "gtid_slave_pos", "gtid_executed", "have_ssl", "character_set_server",
+					     "collation_server" };
+	char id[8], *g = gtid(m[i].seq), coll[64];
+	const char *vals[17] = { version_of(i), id, NULL, m[i].ro ? "1" : "0", NULL, "1", "1", "1", NULL, NULL,
+				 g, g, g, NULL, m[i].have_ssl, m[i].charset, m[i].charset ? coll : NULL };
+	struct rowset *rs = rowset_new(17, cols);
+	snprintf(coll, sizeof(coll), "%s_general_ci", m[i].charset ? m[i].charset : "");
 	snprintf(id, sizeof(id), "%d", i);
 	rowset_add_row(rs, vals);
 	free(g);
@@ -248,8 +261,19 @@ static struct rowset *run_one(int i, const char *q, int *err, char *msg, size_t 
 		return m[i].io = m[i].sql = m[i].source != 0, empty(0);
 	if (!strcmp(q, f->sql[SQL_RESET_REPLICA]))
 		return m[i].source = 0, empty(0);
-	if (starts(q, "CHANGE MASTER TO") && (p = atoi(strstr(q, "MASTER_PORT = ") + strlen("MASTER_PORT = "))))
+	if (starts(q, "CHANGE MASTER TO") && (p = atoi(strstr(q, "MASTER_PORT = ") + strlen("MASTER_PORT = ")))) {
+		strlcpy_(m[i].last_change, q, sizeof(m[i].last_change));
 		return m[i].source = server_by_port(p), empty(0);
+	}
+	if (!strcmp(q, f->sql[SQL_VERSIONED_TABLES])) {
+		const char *cols[2] = { "n", "names" };
+		char n[16];
+		const char *vals[2] = { n, m[i].versioned ? "app.history" : NULL };
+		snprintf(n, sizeof(n), "%d", m[i].versioned);
+		rs = rowset_new(2, cols);
+		rowset_add_row(rs, vals);
+		return rs;
+	}
 	if (!strcmp(q, SQL_DEMOTE_PREPARE))
 		return empty(0);
 	if (starts(q, "REPLACE INTO")) {
@@ -464,7 +488,7 @@ static void observe_all(struct cluster *c)
 		s->health.state = m[i].hang ? HEALTH_DOWN : HEALTH_UP;
 		if (m[i].hang)
 			continue;
-		strlcpy_(s->st.version, "10.11.6-MariaDB", sizeof(s->st.version));
+		strlcpy_(s->st.version, version_of(i), sizeof(s->st.version));
 		s->st.flavor = FLAVOR_MARIADB;
 		s->st.server_id = (unsigned long long)i;
 		s->st.read_only = m[i].ro;
@@ -1222,6 +1246,214 @@ END_TEST
 /* ------------------------------------------------------------------------------------------ */
 /* the plans and the pure decisions */
 
+/* ---- upgrades: a candidate of a newer release series ---------------------------------------- */
+
+#define V11 "11.8.9-MariaDB-0+deb13u1 from Debian-log"
+
+/* A switchover from `from` to `to` (db1..db3), with allow_older_replicas as given. */
+static void start_between(int from, int to, bool allow_older, struct outcome *o)
+{
+	struct cluster *c = &d.clusters[0];
+	struct sw_observer obs = { obs_progress, obs_finished, o };
+	char err[256], a[8], b[8];
+	struct switchover *sw;
+
+	snprintf(a, sizeof(a), "db%d", from);
+	snprintf(b, sizeof(b), "db%d", to);
+	sw = sw_new(&d, c, daemon_server(&d, a), daemon_server(&d, b), err, sizeof(err));
+	memset(o, 0, sizeof(*o));
+	ck_assert_msg(sw != NULL, "sw_new: %s", err);
+	sw->allow_older_replicas = allow_older;
+	sw_start(sw, &obs, NULL);
+}
+
+/* The check of that name in a report: its message when its result is `result`, else NULL. */
+static const char *check_msg(json_t *report, const char *name, const char *result)
+{
+	const json_t *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(report, "checks"), i, c)
+		if (!strcmp(json_string_value(json_object_get(c, "check")) ?: "", name) &&
+		    !strcmp(json_string_value(json_object_get(c, "result")) ?: "", result))
+			return json_string_value(json_object_get(c, "message"));
+	return NULL;
+}
+
+/* A few rounds of the pollers and the evaluation, as the daemon does between cutovers. */
+static void settle(void)
+{
+	int k;
+	for (k = 0; k < 3; k++) {
+		observe_all(&d.clusters[0]);
+		cluster_evaluate(&d, &d.clusters[0]);
+	}
+}
+
+static enum server_role role_of(int i)
+{
+	return d.clusters[0].topo.srv[i - 1].role;
+}
+
+/* db3 runs 11.8, db1 and db2 10.11: the dry run says it is an upgrade, with both versions; a
+ * replica too old to follow db3 refuses it (nothing changed) unless allowed. */
+START_TEST(upgrade_refused_for_an_older_replica)
+{
+	struct outcome o;
+	const char *msg;
+
+	m[3].version = V11;
+	m[1].versioned = 2;
+	settle();
+	start_between(1, 3, false, &o);
+	RUN_UNTIL(4000, *o.result);
+	ck_assert_str_eq(o.result, "refused");
+	msg = check_msg(o.report, "version", "pass");
+	ck_assert_msg(msg && strstr(msg, "upgrade: db3 runs MariaDB 11.8 (" V11 "), newer than db1's MariaDB 10.11 "
+				      "(10.11.6-MariaDB)"), "version check: %s", msg ? msg : "none");
+	msg = check_msg(o.report, "replica_version", "fail");
+	ck_assert_msg(msg && strstr(msg, "db2 runs MariaDB 10.11") && strstr(msg, "allow_older_replicas"),
+		      "replica_version: %s", msg ? msg : "none");
+	msg = check_msg(o.report, "system_versioned", "pass");
+	ck_assert_msg(msg && strstr(msg, "db1 has 2 system-versioned tables (app.history"), "%s", msg ? msg : "none");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(o.report, "upgrade"), "to")), "MariaDB 11.8");
+	assert_rolled_back("refused for an older replica");
+	ck_assert_int_eq(d.clusters[0].n_held, 0);
+	json_decref(o.report);
+}
+END_TEST
+
+/* Allowed: db3 is the writable primary; db1 stays read-only and replicating from nothing (not
+ * demoted: 10.11 cannot replicate from 11.8), db2 is stopped at the fence point, still pointed
+ * at db1; both are held as the rollback point, shown as such and not as faults. */
+START_TEST(upgrade_keeps_the_rollback_point)
+{
+	struct outcome o;
+	const json_t *up;
+	long fence;
+
+	m[3].version = V11;
+	settle();
+	start_between(1, 3, true, &o);
+	RUN_UNTIL(5000, *o.result);
+	ck_assert_msg(!strcmp(o.result, "done"), "%s: %s", o.result, json_string_value(json_object_get(o.report, "reason")));
+	fence = atol(strrchr(json_string_value(json_object_get(o.report, "fence_point")), '-') + 1);
+	ck_assert_int_eq(m[3].ro, 0);
+	ck_assert_int_eq(m[1].ro, 1);
+	ck_assert_msg(m[1].source == 0, "db1 replicates from db%d: it was demoted", m[1].source);
+	ck_assert_msg(m[2].source == 1 && !m[2].io && !m[2].sql, "db2: source db%d, io %d, sql %d", m[2].source, m[2].io,
+		      m[2].sql);
+	ck_assert_int_eq(m[2].seq, fence);
+	ck_assert_int_eq(m[1].seq, fence);
+	ck_assert_int_eq(mr.writer, 3);
+	up = json_object_get(o.report, "upgrade");
+	ck_assert_str_eq(json_string_value(json_object_get(up, "old_primary_kept")), "db1");
+	ck_assert_int_eq(json_array_size(json_object_get(up, "left_at_fence_point")), 1);
+	ck_assert(json_is_true(json_object_get(json_array_get(json_object_get(up, "left_at_fence_point"), 0), "reached")));
+	ck_assert_ptr_nonnull(held_find(&d.clusters[0], "db1"));
+	ck_assert_ptr_nonnull(held_find(&d.clusters[0], "db2"));
+	ck_assert_str_eq(held_find(&d.clusters[0], "db1")->fence_point, json_string_value(json_object_get(o.report,
+													    "fence_point")));
+	settle();
+	ck_assert_int_eq(role_of(1), ROLE_HELD);
+	ck_assert_int_eq(role_of(2), ROLE_HELD);
+	ck_assert_int_eq(role_of(3), ROLE_PRIMARY);
+	ck_assert_msg(d.clusters[0].topo.raw == VERDICT_OK, "verdict %s: %s", verdict_name(d.clusters[0].topo.raw),
+		      d.clusters[0].topo.n_reasons ? d.clusters[0].topo.reasons[0] : "");
+	json_decref(o.report);
+
+	/* kept across a restart: read back from the journal */
+	daemon_kill();
+	daemon_start();
+	ck_assert_ptr_nonnull(held_find(&d.clusters[0], "db1"));
+	ck_assert_ptr_nonnull(held_find(&d.clusters[0], "db2"));
+	ck_assert_int_eq(role_of(2), ROLE_HELD);
+
+	/* the switchover back is refused with the reason, and changes nothing */
+	start_between(3, 1, false, &o);
+	RUN_UNTIL(4000, *o.result);
+	ck_assert_str_eq(o.result, "refused");
+	{
+		const char *msg = check_msg(o.report, "version", "fail");
+		ck_assert_msg(msg && strstr(msg, "db1 runs MariaDB 10.11") && strstr(msg, "older than the primary db3's "
+											"MariaDB 11.8") &&
+			      strstr(msg, "rollback point"), "version: %s", msg ? msg : "none");
+	}
+	ck_assert_int_eq(m[3].ro, 0);
+	ck_assert_int_eq(m[1].ro, 1);
+	ck_assert_int_eq(mr.writer, 3);
+	json_decref(o.report);
+
+	/* db2, upgraded and attached to db3 by hand, is released; db1 stays held */
+	m[2].version = V11;
+	m[2].source = 3;
+	m[2].io = m[2].sql = true;
+	settle();
+	ck_assert_ptr_null(held_find(&d.clusters[0], "db2"));
+	ck_assert_ptr_nonnull(held_find(&d.clusters[0], "db1"));
+	settle();
+	ck_assert_int_eq(role_of(2), ROLE_REPLICA);
+}
+END_TEST
+
+/* A later switchover between 11.8 servers leaves the rollback point alone: db1 is not repointed. */
+START_TEST(held_servers_are_left_alone)
+{
+	struct outcome o;
+
+	m[2].version = m[3].version = V11;
+	settle();
+	start_between(1, 3, false, &o);
+	RUN_UNTIL(5000, *o.result);
+	ck_assert_str_eq(o.result, "done");
+	ck_assert_int_eq(m[2].source, 3);
+	json_decref(o.report);
+	settle();
+	start_between(3, 2, false, &o);
+	RUN_UNTIL(5000, *o.result);
+	ck_assert_msg(!strcmp(o.result, "done"), "%s: %s %s", o.result, json_string_value(json_object_get(o.report, "reason")),
+		      json_dumps(json_object_get(o.report, "checks"), 0));
+	ck_assert_msg(check_msg(o.report, "replica_held", "pass") != NULL, "no replica_held check");
+	ck_assert_msg(m[1].source == 0 && m[1].ro == 1, "db1 was touched: source db%d, ro %d", m[1].source, m[1].ro);
+	ck_assert_int_eq(m[3].source, 2);   /* same version: reversed as usual */
+	ck_assert_ptr_nonnull(held_find(&d.clusters[0], "db1"));
+	json_decref(o.report);
+}
+END_TEST
+
+/* CHANGE MASTER states TLS as the new primary offers it; the charset defaults are compared. */
+START_TEST(repoint_states_master_ssl)
+{
+	struct outcome o;
+	const char *msg;
+
+	m[2].have_ssl = "DISABLED";
+	m[1].charset = "latin1";
+	m[2].charset = "utf8mb4";
+	start(2, -1, &o);
+	RUN_UNTIL(5000, *o.result);
+	ck_assert_str_eq(o.result, "done");
+	ck_assert_msg(strstr(m[3].last_change, ", MASTER_SSL = 0"), "db3: %s", m[3].last_change);
+	ck_assert_msg(strstr(m[1].last_change, "MASTER_DEMOTE_TO_SLAVE = 1, MASTER_SSL = 0"), "db1: %s", m[1].last_change);
+	msg = check_msg(o.report, "charset_defaults", "warn");
+	ck_assert_msg(msg && strstr(msg, "db1 has character_set_server=latin1") && strstr(msg, "db2 has utf8mb4"),
+		      "charset_defaults: %s", msg ? msg : "none");
+	msg = check_msg(o.report, "version", "pass");
+	ck_assert_msg(msg && strstr(msg, "db1 and db2 both run MariaDB 10.11"), "version: %s", msg ? msg : "none");
+	ck_assert(json_is_null(json_object_get(o.report, "upgrade")));
+	json_decref(o.report);
+
+	/* back to db1, which takes TLS */
+	m[1].have_ssl = "YES";
+	settle();
+	start_between(2, 1, false, &o);
+	RUN_UNTIL(5000, *o.result);
+	ck_assert_str_eq(o.result, "done");
+	ck_assert_msg(strstr(m[3].last_change, ", MASTER_SSL = 1"), "db3: %s", m[3].last_change);
+	json_decref(o.report);
+}
+END_TEST
+
 START_TEST(plans_are_well_formed)
 {
 	const struct plan *plans[] = { &plan_switchover, &plan_failover };
@@ -1333,6 +1565,10 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, resume_before_the_fence_catches_up_again);
 	tcase_add_loop_test(tc, kill_then_recover, 0, 6);
 	tcase_add_test(tc, recovery_with_candidate_made_writable);
+	tcase_add_test(tc, upgrade_refused_for_an_older_replica);
+	tcase_add_test(tc, upgrade_keeps_the_rollback_point);
+	tcase_add_test(tc, held_servers_are_left_alone);
+	tcase_add_test(tc, repoint_states_master_ssl);
 	tcase_add_test(tc, plans_are_well_formed);
 	tcase_add_test(tc, watchdog_entries_rotate_the_journal);
 	tcase_add_test(tc, best_candidate);

@@ -7,6 +7,7 @@
 #include "db.h"
 #include "event_hooks.h"
 #include "gtid.h"
+#include "held.h"
 #include "job.h"
 #include "journal.h"
 #include "log.h"
@@ -180,6 +181,7 @@ static void cmd_switchover(struct daemon *d, struct client *cl, const struct req
 	sw->dry_run = arg_bool(req, "dry_run", false);
 	sw->reverse = arg_bool(req, "reverse", c->cfg->reverse_replication);
 	sw->allow_unreachable = arg_bool(req, "allow_unreachable", false);
+	sw->allow_older_replicas = arg_bool(req, "allow_older_replicas", false);
 	sw->max_lag_ms = max_lag;
 	sw->drain_timeout_ms = arg_int(req, "drain_timeout_ms", c->cfg->drain_timeout_ms);
 	sw->kill_long_after_ms = arg_int(req, "kill_long_after_ms", 0);
@@ -192,9 +194,10 @@ static void cmd_switchover(struct daemon *d, struct client *cl, const struct req
 	sw->pause_before = pause_idx;
 	sw->pause_timeout_ms = arg_int(req, "pause_timeout_ms", 0);
 	start_for(sw, cl, req->id,
-		 json_pack("{s:s, s:i, s:i, s:i, s:b, s:i}", "kind", "switchover", "max_lag_ms", sw->max_lag_ms,
+		 json_pack("{s:s, s:i, s:i, s:i, s:b, s:i, s:b}", "kind", "switchover", "max_lag_ms", sw->max_lag_ms,
 			   "drain_timeout_ms", sw->drain_timeout_ms, "sync_timeout_ms", sw->sync_timeout_ms, "reverse",
-			   sw->reverse, "kill_long_after_ms", sw->kill_long_after_ms));
+			   sw->reverse, "kill_long_after_ms", sw->kill_long_after_ms, "allow_older_replicas",
+			   sw->allow_older_replicas));
 }
 
 void sw_connect(struct switchover *sw)
@@ -207,6 +210,8 @@ void sw_connect(struct switchover *sw)
 	sw->db_cand = sw_open_db(sw, sw->cand);
 	for (k = 0; k < c->n_servers && sw->n_reps < MAX_REPLICAS; k++)
 		if (c->servers[k] != sw->old && c->servers[k] != sw->cand) {
+			/* a rollback point of an earlier upgrade stays as it is, whatever this cutover does */
+			sw->rep_fate[sw->n_reps] = held_find(c, c->servers[k]->cfg->name) ? REP_HELD : REP_FOLLOW;
 			sw->reps[sw->n_reps] = c->servers[k];
 			sw->db_rep[sw->n_reps++] = sw_open_db(sw, c->servers[k]);
 		}
@@ -229,6 +234,7 @@ struct switchover *sw_new(struct daemon *d, struct cluster *c, struct server *ol
 	sw->sync_timeout_ms = c->cfg->sync_timeout_ms;
 	sw->plan = &plan_switchover;
 	sw->pause_before = -1;
+	sw->versioned_tables = -1;
 	sw->checks = json_array();
 	sw->started_us = now_mono_us();
 	sw->started_real_us = now_real_us();

@@ -54,6 +54,15 @@ enum gtid_kind sw_gtid_kind_of(const struct server *s)
 	return sw_flavor_of(s)->id == FLAVOR_MARIADB ? GTID_MARIADB : GTID_MYSQL;
 }
 
+enum rep_fate sw_rep_fate(const struct switchover *sw, const struct server *s)
+{
+	size_t i;
+	for (i = 0; i < sw->n_reps; i++)
+		if (sw->reps[i] == s)
+			return sw->rep_fate[i];
+	return REP_FOLLOW;
+}
+
 struct db *sw_open_db(struct switchover *sw, const struct server *s)
 {
 	const struct cfg_server *cfg = s->cfg;

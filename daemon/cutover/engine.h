@@ -31,6 +31,14 @@ enum sw_state { SW_RUNNING, SW_PAUSED, SW_ROLLING_BACK, SW_DONE, SW_ROLLED_BACK,
 #define MAX_REPLICAS 64
 #define POLL_STEP_MS 20
 
+/* What becomes of each of the other replicas (sw->reps): set when the cutover is made and by
+ * preflight, done by promote, checked by verify. */
+enum rep_fate {
+	REP_FOLLOW,             /* it follows the new primary */
+	REP_LEAVE_AT_FENCE,     /* too old to follow it (allow_older_replicas): stopped at the fence point, held */
+	REP_HELD,               /* already held at an earlier fence point (held.h): left as it is */
+};
+
 struct switchover;
 
 /* One step of a plan (plan.c). */
@@ -92,6 +100,7 @@ struct switchover {
 
 	/* options */
 	bool dry_run, reverse, allow_unreachable;
+	bool allow_older_replicas;      /* replicas of an older release series than the candidate are left at the fence point */
 	int max_lag_ms, drain_timeout_ms, sync_timeout_ms;
 	int kill_long_after_ms;         /* drain: kill write statements older than this (0: wait for them) */
 	int pause_before;               /* phase index, -1 none */
@@ -106,7 +115,15 @@ struct switchover {
 	struct db *db_probe;            /* verify's write through the router */
 	struct db *db_rep[MAX_REPLICAS];
 	struct server *reps[MAX_REPLICAS];
+	enum rep_fate rep_fate[MAX_REPLICAS];
 	size_t n_reps;
+
+	/* an upgrade: the candidate runs a newer release series (preflight) */
+	bool upgrade;
+	json_t *upgrade_info;           /* for the report: the versions, what is kept at the fence point */
+	long long versioned_tables;     /* system-versioned tables on the old primary, -1 not read */
+	char *versioned_names;          /* owned: the first few of them */
+	char *versioned_error;          /* owned: why they could not be listed */
 
 	/* what has been changed, for rollback */
 	bool drained, fence_started, fenced, promote_started, pnr, routed;
@@ -259,6 +276,12 @@ void sw_follow(struct switchover *sw, struct db *db, const struct server *s, boo
 tristate sw_source_tls(const struct switchover *sw);
 void sw_follower_finished(struct switchover *sw);
 void f_follow(struct switchover *sw, struct db *db, const struct server *s, bool demote);
+/* An upgrade's versions and what it keeps at the fence point, for the report (report.c):
+ * {"from", "to", "from_version", "to_version", "old_primary_kept", "left_at_fence_point":
+ * [{"server", "version"[, "stopped_at", "reached"]}]}.  Borrowed (sw->upgrade_info). */
+json_t *sw_upgrade_info(struct switchover *sw);
+/* The fate of server s if it is one of the other replicas (REP_FOLLOW otherwise). */
+enum rep_fate sw_rep_fate(const struct switchover *sw, const struct server *s);
 /* Preflight's fresh read of the candidate (variables, replica status), for both kinds. */
 void sw_run_cand_status(struct switchover *sw, void (*fn)(struct db *, struct db_result *, void *));
 bool sw_take_cand_status(struct switchover *sw, const struct db_result *res);

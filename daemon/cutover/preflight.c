@@ -5,6 +5,7 @@
 #include "engine.h"
 #include "event_hooks.h"
 #include "gtid.h"
+#include "held.h"
 #include "job.h"
 #include "journal.h"
 #include "log.h"
@@ -27,6 +28,10 @@
 
 static void preflight_hooks(struct switchover *sw);
 static void preflight_proxysql(struct switchover *sw, const struct router *r);
+static void preflight_versions(struct switchover *sw);
+static void preflight_replica_version(struct switchover *sw, struct server *s);
+static void preflight_upgrade_notes(struct switchover *sw);
+static int rep_index(const struct switchover *sw, const struct server *s);
 
 static void preflight_eval(struct switchover *sw)
 {
@@ -115,16 +120,27 @@ static void preflight_eval(struct switchover *sw)
 		sw_add_check(sw, "no_errant_transactions", errant && !*errant, true,
 			  !errant ? "could not compare GTID positions" : *errant ? "errant: %s" : "none", errant);
 	}
+	preflight_versions(sw);
 	for (i = 0; i < c->n_servers; i++) {
 		struct server *s = c->servers[i];
+		const struct held *h = held_find(c, s->cfg->name);
 		if (s == sw->old || s == sw->cand)
 			continue;
+		if (h) {
+			/* the rollback point of an earlier upgrade: nobody repoints it */
+			sw_add_check(sw, "replica_held", true, false, "%s is held at the fence point %s (%s): left as it is",
+				     s->cfg->name, h->fence_point ? h->fence_point : "?", h->why);
+			continue;
+		}
 		sw_add_check(sw, "replica_reachable", s->health.state == HEALTH_UP || sw->allow_unreachable,
 			  !sw->allow_unreachable, "%s is %s%s", s->cfg->name, health_name(s->health.state),
 			  s->health.state == HEALTH_UP ? ""
 			  : sw->allow_unreachable ? " (allowed: it will be left behind)"
 						  : " (pass allow_unreachable to leave it behind)");
+		preflight_replica_version(sw, s);
 	}
+	if (sw->upgrade)
+		preflight_upgrade_notes(sw);
 	for (i = 0; i < c->n_routers; i++) {
 		const struct router *r = c->routers[i];
 		const struct router_backend *w;
@@ -170,6 +186,118 @@ static void preflight_eval(struct switchover *sw)
 	if (sw_refused(sw))
 		return;
 	preflight_hooks(sw);
+}
+
+static int rep_index(const struct switchover *sw, const struct server *s)
+{
+	size_t i;
+	for (i = 0; i < sw->n_reps; i++)
+		if (sw->reps[i] == s)
+			return (int)i;
+	return -1;
+}
+
+/* What the candidate runs next to the primary: the same release series, a newer one (an upgrade:
+ * the old primary cannot replicate from it afterwards), an older one (refused: nothing replicates
+ * from a newer series to an older one), or another product. */
+static void preflight_versions(struct switchover *sw)
+{
+	const struct server_status *os = &sw->fresh_old, *cs = &sw->fresh_cand;
+	const struct held *h = held_find(sw->c, sw->new_name);
+	char from[48], to[48];
+
+	flavor_series_name(os->version, from, sizeof(from));
+	flavor_series_name(cs->version, to, sizeof(to));
+	switch (flavor_series_order(os->version, cs->version)) {
+	case SERIES_SAME:
+		sw_add_check(sw, "version", true, false, "%s and %s both run %s (%s; %s)", sw->old_name, sw->new_name, from,
+			     os->version, cs->version);
+		break;
+	case SERIES_NEWER:
+		sw->upgrade = true;
+		sw_add_check(sw, "version", true, false,
+			     "upgrade: %s runs %s (%s), newer than %s's %s (%s); replication does not go from a newer "
+			     "release series to an older one, so afterwards %s stays read-only and replicates from "
+			     "nothing, frozen at the fence point as the rollback point, and a switchover back to it is "
+			     "refused", sw->new_name, to, cs->version, sw->old_name, from, os->version, sw->old_name);
+		break;
+	case SERIES_OLDER:
+		sw_add_check(sw, "version", false, true,
+			     "%s runs %s (%s), older than the primary %s's %s (%s): replication does not go from a "
+			     "newer release series to an older one, so %s cannot receive what %s writes%s%s%s%s; choose "
+			     "a candidate of %s or newer", sw->new_name, to, cs->version, sw->old_name, from, os->version,
+			     sw->new_name, sw->old_name, h ? ". It is the rollback point held at the fence point " : "",
+			     h && h->fence_point ? h->fence_point : "", h ? ": going back to it would give up every write "
+			     "since, or need them copied by hand" : "", h ? " (see cutoverd(8), UPGRADES)" : "", from);
+		break;
+	case SERIES_OTHER_PRODUCT:
+		sw_add_check(sw, "version", false, true,
+			     "%s runs %s (%s) and %s runs %s (%s): cutoverd does not move the primary between MariaDB "
+			     "and MySQL (their GTIDs differ)", sw->old_name, from, os->version, sw->new_name, to,
+			     cs->version);
+		break;
+	case SERIES_UNKNOWN:
+		sw_add_check(sw, "version", false, false, "cannot compare the versions of %s (%s) and %s (%s)",
+			     sw->old_name, *os->version ? os->version : "unknown", sw->new_name,
+			     *cs->version ? cs->version : "unknown");
+		break;
+	}
+	if (*os->charset && *cs->charset && (strcmp(os->charset, cs->charset) || strcmp(os->collation, cs->collation)))
+		sw_add_check(sw, "charset_defaults", false, false,
+			     "the server defaults differ: %s has character_set_server=%s, collation_server=%s; %s has "
+			     "%s, %s: a table or database created without naming its character set gets %s's once it "
+			     "is the primary; set the same defaults in %s's configuration, or name them in the DDL",
+			     sw->old_name, os->charset, os->collation, sw->new_name, cs->charset, cs->collation,
+			     sw->new_name, sw->new_name);
+}
+
+/* A replica of an older release series than the candidate cannot follow it: refused, or with
+ * allow_older_replicas left stopped at the fence point, held with the old primary. */
+static void preflight_replica_version(struct switchover *sw, struct server *s)
+{
+	const struct server_status *cs = &sw->fresh_cand;
+	int k = rep_index(sw, s);
+	char mine[48], theirs[48];
+
+	if (s->health.state != HEALTH_UP || k < 0 ||
+	    flavor_series_order(cs->version, s->st.version) != SERIES_OLDER)
+		return;
+	flavor_series_name(s->st.version, mine, sizeof(mine));
+	flavor_series_name(cs->version, theirs, sizeof(theirs));
+	if (sw->allow_older_replicas)
+		sw->rep_fate[k] = REP_LEAVE_AT_FENCE;
+	sw_add_check(sw, "replica_version", sw->allow_older_replicas, !sw->allow_older_replicas,
+		     "%s runs %s (%s), older than %s's %s: it cannot replicate from %s; %s%s%s", s->cfg->name, mine,
+		     s->st.version, sw->new_name, theirs, sw->new_name,
+		     sw->allow_older_replicas ? "allowed (allow_older_replicas): it is left stopped at the fence point, "
+						"still configured to follow "
+					      : "upgrade it first, or pass allow_older_replicas to leave it stopped at "
+						"the fence point with ",
+		     sw->old_name, sw->allow_older_replicas ? ", part of the rollback point" : " (the rollback point)");
+}
+
+/* What else an upgrade meets: TLS towards the new primary, system-versioned tables. */
+static void preflight_upgrade_notes(struct switchover *sw)
+{
+	const struct server_status *cs = &sw->fresh_cand;
+
+	if (cs->flavor == FLAVOR_MARIADB && cs->have_ssl >= 0)
+		sw_add_check(sw, "replication_tls", true, false,
+			     "%s %s TLS (have_ssl): the servers that follow it are repointed with MASTER_SSL=%d%s",
+			     sw->new_name, cs->have_ssl ? "has" : "has no", cs->have_ssl ? 1 : 0,
+			     cs->have_ssl ? "" : " (MariaDB 11.x replicas ask for TLS by default and could not connect)");
+	if (sw->versioned_error)
+		sw_add_check(sw, "system_versioned", false, false, "could not list the system-versioned tables on %s: %s",
+			     sw->old_name, sw->versioned_error);
+	else if (sw->versioned_tables > 0)
+		sw_add_check(sw, "system_versioned", true, false,
+			     "%s has %lld system-versioned table%s (%s%s): their history is kept in each release's own "
+			     "form (from 11.5 MariaDB widens row_end to 2106 and converts what it replicates from "
+			     "older servers, MDEV-32188), and cutoverd does not compare it; check them on %s after the "
+			     "switchover — %s keeps them as they were at the fence point", sw->old_name,
+			     sw->versioned_tables, sw->versioned_tables == 1 ? "" : "s",
+			     sw->versioned_names ? sw->versioned_names : "", sw->versioned_tables > 5 ? ", …" : "",
+			     sw->new_name, sw->old_name);
 }
 
 /* What ProxySQL needs besides a single writer: the promote inserts the candidate into the writer
@@ -293,6 +421,16 @@ static void pf_old_done(struct db *db, struct db_result *res, void *arg)
 									     rowset_at(res->rs[1], r, 2)));
 			json_array_append_new(sw->privileged_users, json_string(user));
 		}
+		if (res->n > 2 && res->rs[2]->nrows > 0) {
+			long long n;
+			if (parse_ll(rowset_at(res->rs[2], 0, 0), 0, LLONG_MAX, &n))
+				sw->versioned_tables = n;
+			free(sw->versioned_names);
+			sw->versioned_names = xstrdup(rowset_at(res->rs[2], 0, 1));
+		} else if (res->err && res->failed == 2) {
+			free(sw->versioned_error);
+			sw->versioned_error = xstrdup(res->errmsg);
+		}
 	}
 	db_result_free(res);
 	if (--sw->pending == 0)
@@ -332,11 +470,13 @@ static void pf_cand_done(struct db *db, struct db_result *res, void *arg)
 void enter_preflight(struct switchover *sw)
 {
 	const struct flavor_ops *fo = sw_flavor_of(sw->old);
-	const char *q_old[2] = { fo->sql[SQL_VARS], fo->sql[SQL_PRIVILEGED_USERS] };
+	const char *q_old[3] = { fo->sql[SQL_VARS], fo->sql[SQL_PRIVILEGED_USERS], fo->sql[SQL_VERSIONED_TABLES] };
 	int qt = sw->d->cfg->connect_timeout_ms + sw->d->cfg->query_timeout_ms;
+	/* the system-versioned tables matter to an upgrade only (and listing them may cost) */
+	bool upgrade = flavor_series_order(sw->old->st.version, sw->cand->st.version) == SERIES_NEWER;
 
 	sw->pending = 2;
-	sw_db_run(sw, sw->db_old, q_old, 2, qt, pf_old_done);
+	sw_db_run(sw, sw->db_old, q_old, upgrade && *q_old[2] ? 3 : 2, qt, pf_old_done);
 	sw_run_cand_status(sw, pf_cand_done);
 }
 

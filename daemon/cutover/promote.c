@@ -161,19 +161,91 @@ void sw_follow(struct switchover *sw, struct db *db, const struct server *s, boo
 	free(host);
 }
 
+static void left_at_fence(struct db *db, struct db_result *res, void *arg)
+{
+	struct switchover *sw = arg;
+	const struct server *s = NULL;
+	const char *wait = res->err ? NULL : rowset_at(res->rs[0], 0, 0);
+	const char *at = !res->err && res->n > 2 ? rowset_at(res->rs[2], 0, 0) : NULL;
+	char theirs[48];
+	size_t i;
+
+	for (i = 0; i < sw->n_reps; i++)
+		if (sw->db_rep[i] == db)
+			s = sw->reps[i];
+	flavor_series_name(s->st.version, theirs, sizeof(theirs));
+	if (res->err)
+		sw_emit(sw, "warn", "%s (%s) cannot follow %s and could not be stopped at the fence point: %s; stop its "
+				    "replication by hand (it still follows %s, which takes no writes)", s->cfg->name, theirs,
+			sw->new_name, res->errmsg, sw->old_name);
+	else if (wait && !strcmp(wait, "0"))
+		sw_emit(sw, "ok", "%s (%s) cannot replicate from %s: left stopped at the fence point %s, still "
+				  "configured to follow %s (allow_older_replicas)", s->cfg->name, theirs, sw->new_name,
+			sw->fence_point ? sw->fence_point : "?", sw->old_name);
+	else
+		sw_emit(sw, "warn", "%s (%s) did not reach the fence point %s within %d ms: left stopped at %s, "
+				    "configured to follow %s; START SLAVE there to let it catch up", s->cfg->name, theirs,
+			sw->fence_point ? sw->fence_point : "?", sw->sync_timeout_ms, at ? at : "?", sw->old_name);
+	{
+		json_t *e, *left = json_object_get(sw_upgrade_info(sw), "left_at_fence_point");
+		size_t k;
+		json_array_foreach(left, k, e)
+			if (!strcmp(json_string_value(json_object_get(e, "server")) ?: "", s->cfg->name)) {
+				json_object_set_new(e, "stopped_at", at ? json_string(at) : json_null());
+				json_object_set_new(e, "reached", json_boolean(!res->err && wait && !strcmp(wait, "0")));
+			}
+	}
+	db_result_free(res);
+	sw_follower_finished(sw);
+}
+
+/* A replica too old to follow the new primary: it applies up to the fence point (the old
+ * primary takes nothing after it), then stops there — the rollback point with the old primary. */
+static void leave_at_fence(struct switchover *sw, size_t i)
+{
+	const struct flavor_ops *f = sw_flavor_of(sw->reps[i]);
+	char *q[3];
+
+	q[0] = xasprintf(f->sql[SQL_WAIT_GTID], sw->fence_point ? sw->fence_point : "", sw->sync_timeout_ms / 1000.0);
+	q[1] = xstrdup(f->sql[SQL_STOP_REPLICA]);
+	q[2] = xstrdup(f->sql[SQL_FENCE_POINT]);
+	sw->pending++;
+	sw_db_run(sw, sw->db_rep[i], (const char *const *)q, 3, sw->sync_timeout_ms + sw->d->cfg->query_timeout_ms,
+		  left_at_fence);
+	free(q[0]);
+	free(q[1]);
+	free(q[2]);
+}
+
 static void followers_start(struct switchover *sw)
 {
 	size_t i;
 	sw_clear_failures(sw);
 	sw->pending = 1;   /* held until every follower has been started */
-	for (i = 0; i < sw->n_reps; i++)
-		if (sw->reps[i]->health.state == HEALTH_UP)
-			(sw->failover ? f_follow : sw_follow)(sw, sw->db_rep[i], sw->reps[i], false);
+	for (i = 0; i < sw->n_reps; i++) {
+		const struct server *s = sw->reps[i];
+		if (sw->rep_fate[i] == REP_HELD)
+			sw_emit(sw, "info", "%s is held at an earlier fence point (the rollback point of an upgrade): "
+					    "left as it is", s->cfg->name);
+		else if (s->health.state != HEALTH_UP)
+			sw_emit(sw, "warn", "%s is %s: left behind; point it at %s by hand", s->cfg->name,
+			     health_name(s->health.state), sw->new_name);
+		else if (sw->rep_fate[i] == REP_LEAVE_AT_FENCE)
+			leave_at_fence(sw, i);
 		else
-			sw_emit(sw, "warn", "%s is %s: left behind; point it at %s by hand", sw->reps[i]->cfg->name,
-			     health_name(sw->reps[i]->health.state), sw->new_name);
-	if (sw->reverse)
+			(sw->failover ? f_follow : sw_follow)(sw, sw->db_rep[i], s, false);
+	}
+	if (sw->upgrade) {
+		char mine[48], theirs[48];
+		/* MariaDB does not replicate from a newer release series to an older one */
+		sw_emit(sw, "ok", "%s (%s) cannot replicate from %s (%s): it stays read-only and replicates from "
+				  "nothing, frozen at the fence point %s — the rollback point", sw->old_name,
+			flavor_series_name(sw->fresh_old.version, mine, sizeof(mine)), sw->new_name,
+			flavor_series_name(sw->fresh_cand.version, theirs, sizeof(theirs)),
+			sw->fence_point ? sw->fence_point : "?");
+	} else if (sw->reverse) {
 		sw_follow(sw, sw->db_old, sw->old, true);
+	}
 	if (--sw->pending == 0)
 		followers_done(sw);
 }

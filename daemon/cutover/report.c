@@ -4,6 +4,7 @@
 #include "engine.h"
 #include "fence.h"
 #include "event_hooks.h"
+#include "held.h"
 #include "gtid.h"
 #include "job.h"
 #include "journal.h"
@@ -60,6 +61,52 @@ static json_t *cluster_state_json(struct switchover *sw)
 	return arr;
 }
 
+json_t *sw_upgrade_info(struct switchover *sw)
+{
+	char from[48], to[48];
+	json_t *left;
+	size_t i;
+
+	if (sw->upgrade_info)
+		return sw->upgrade_info;
+	left = json_array();
+	for (i = 0; i < sw->n_reps; i++)
+		if (sw->rep_fate[i] == REP_LEAVE_AT_FENCE)
+			json_array_append_new(left, json_pack("{s:s, s:s}", "server", sw->reps[i]->cfg->name, "version",
+							      sw->reps[i]->st.version));
+	sw->upgrade_info = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "from",
+				     flavor_series_name(sw->fresh_old.version, from, sizeof(from)), "to",
+				     flavor_series_name(sw->fresh_cand.version, to, sizeof(to)), "from_version",
+				     sw->fresh_old.version, "to_version", sw->fresh_cand.version, "old_primary_kept",
+				     sw->old_name, "left_at_fence_point", left);
+	return sw->upgrade_info;
+}
+
+/* A done upgrade leaves its rollback point: the old primary and the replicas too old to follow,
+ * held at the fence point (held.h), so that status, the watchdog and later cutovers know. */
+static void hold_rollback_point(struct switchover *sw)
+{
+	json_t *info = sw_upgrade_info(sw), *e;
+	const char *from = json_string_value(json_object_get(info, "from"));
+	const char *to = json_string_value(json_object_get(info, "to"));
+	char *why;
+	size_t k;
+
+	why = xasprintf("the old primary, kept by upgrade switchover %s to %s (%s to %s; %s cannot replicate to %s)",
+			sw->id, sw->new_name, from, to, to, from);
+	held_add(sw->d, sw->c, sw->old_name, sw->fence_point, why);
+	free(why);
+	json_array_foreach(json_object_get(info, "left_at_fence_point"), k, e) {
+		const char *name = json_string_value(json_object_get(e, "server"));
+		const char *at = json_is_true(json_object_get(e, "reached")) ? sw->fence_point
+			       : json_string_value(json_object_get(e, "stopped_at"));
+		why = xasprintf("too old to follow %s (%s): left stopped by upgrade switchover %s, still configured to "
+				"follow %s", sw->new_name, to, sw->id, sw->old_name);
+		held_add(sw->d, sw->c, name, at, why);
+		free(why);
+	}
+}
+
 static void fresh_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	sw_finish(arg, SW_FAILED);
@@ -106,6 +153,7 @@ void sw_finish(struct switchover *sw, enum sw_state st)
 	}
 	json_object_set_new(rep, "point_of_no_return_passed", json_boolean(sw->pnr));
 	json_object_set_new(rep, "kind", json_string(sw->failover ? "failover" : "switchover"));
+	json_object_set(rep, "upgrade", sw->upgrade ? sw_upgrade_info(sw) : json_null());
 	if (sw->failover) {
 		json_object_set_new(rep, "automatic", json_boolean(sw->automatic));
 		json_object_set(rep, "errant", sw->errant);
@@ -144,6 +192,8 @@ void sw_finish(struct switchover *sw, enum sw_state st)
 		watchdog_set_authority(sw->d, c, sw->new_name, sw->failover ? "failover" : "switchover");
 	if (st == SW_DONE && !sw->dry_run)
 		watchdog_sticky(sw->d, c, sw->old_name, true);
+	if (st == SW_DONE && !sw->dry_run && sw->upgrade)
+		hold_rollback_point(sw);
 	/* An automatic failover that changed nothing is not a failover: it does not start
 	 * failover_block, but the next attempt waits a minute. */
 	if (sw->automatic && st != SW_DONE && !sw->pnr) {
@@ -228,6 +278,9 @@ void switchover_free(struct switchover *sw)
 	json_decref(sw->privileged);
 	json_decref(sw->privileged_users);
 	json_decref(sw->errant);
+	json_decref(sw->upgrade_info);
+	free(sw->versioned_names);
+	free(sw->versioned_error);
 	sw_kills_clear(sw);
 	if (sw->job)
 		job_cancel(sw->job);

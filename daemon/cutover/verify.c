@@ -132,7 +132,10 @@ static char *verify_problem(struct switchover *sw)
 				 c->topo.primary >= 0 ? c->servers[c->topo.primary]->cfg->name : "none");
 	for (i = 0; i < c->n_servers; i++) {
 		struct server *s = c->servers[i];
-		if (s == sw->cand || (s == sw->old && !sw->reverse) || s->health.state != HEALTH_UP)
+		/* after an upgrade the old primary replicates from nothing; replicas held or left at the
+		 * fence point follow nobody new */
+		if (s == sw->cand || (s == sw->old && (!sw->reverse || sw->upgrade)) || s->health.state != HEALTH_UP ||
+		    sw_rep_fate(sw, s) != REP_FOLLOW)
 			continue;
 		if (sw->failover) {
 			size_t e;
