@@ -30,6 +30,9 @@
 #define PSQL_SQL_CONFIG_SERVERS \
 	"SELECT hostgroup_id, hostname, port, status, weight, max_connections FROM mysql_servers"
 #define PSQL_SQL_LOAD "LOAD MYSQL SERVERS TO RUNTIME"
+/* After a drain, how long the driver waits for the queries ProxySQL already sent to the old
+ * primary (psql_in_flight_sql) before it lets the fence go on. */
+#define PSQL_SETTLE_MS 50
 #define PSQL_SQL_SAVE "SAVE MYSQL SERVERS TO DISK"
 
 /* A backend address: ProxySQL's hostname and port. */
@@ -55,6 +58,9 @@ char *psql_literal(const char *s);
 int psql_parse_view(const struct rowset *servers, const struct rowset *pool,
 		    const struct rowset *repl, const struct cfg_router *cfg,
 		    struct router_view *v, char *err, size_t errlen);
+/* SELECT n: the client sessions with a query running on backend e (stats_mysql_processlist;
+ * idle sessions holding a connection there are "Sleep"). */
+char *psql_in_flight_sql(const struct psql_endpoint *e);
 /* SELECT config, runtime: how often `user` is in mysql_users and in runtime_mysql_users. */
 char *psql_admin_user_sql(const char *user);
 /* v->pending, v->admin_clash and v->caution from the poll's runtime_mysql_servers, mysql_servers

@@ -283,3 +283,13 @@ void psql_view_checks(const struct rowset *runtime, const struct rowset *config,
 			 "admin-admin_credentials", cfg->user ? cfg->user : "",
 			 in_runtime ? "loaded to runtime" : "in mysql_users, not loaded yet");
 }
+
+char *psql_in_flight_sql(const struct psql_endpoint *e)
+{
+	char *host = psql_literal(e->host), *sql;
+
+	sql = xasprintf("SELECT COUNT(*) AS n FROM stats_mysql_processlist WHERE srv_host=%s AND srv_port=%d "
+			"AND command <> 'Sleep'", host, e->port);
+	free(host);
+	return sql;
+}

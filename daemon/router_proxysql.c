@@ -60,6 +60,8 @@ struct ps_priv {
 	struct psql_endpoint snap_old, snap_new;
 	char snap_id[64];
 	bool monitor;               /* the last snapshot found mysql_replication_hostgroups for us */
+	int64_t settle_end_ms;      /* drain: how long to wait for queries already sent to the old primary */
+	int64_t settle_start_ms;
 
 };
 
@@ -89,6 +91,8 @@ static void ps_snapshot(struct router *r, ps_next_fn next);
 static void ps_forget(struct ps_priv *p);
 static void ps_apply(struct router *r);
 static void ps_apply_done(struct router *r, const struct db_result *res);
+static void ps_settle(struct router *r);
+static void ps_settle_done(struct router *r, const struct db_result *res);
 static void ps_poll_start(struct router *r);
 static void ps_poll_done(struct router *r, const struct db_result *res);
 static void ps_drain_snap(struct router *r, const struct db_result *res);
@@ -396,6 +400,12 @@ static void ps_apply_done(struct router *r, const struct db_result *res)
 			       why, sizeof(why)) == 0) {
 		if (p->step == RSTEP_ROLLBACK || p->step == RSTEP_FINALIZE)
 			ps_forget(p);
+		if (p->step == RSTEP_DRAIN && p->plan.n > 0) {
+			p->settle_start_ms = now_mono_ms();
+			p->settle_end_ms = p->settle_start_ms + PSQL_SETTLE_MS;
+			ps_settle(r);
+			return;
+		}
 		ps_done(r, 0, "proxysql router '%s': %s%s", r->cfg->name, p->plan.note,
 			p->retried ? " (after a second LOAD)" : "");
 		return;
@@ -411,6 +421,37 @@ static void ps_apply_done(struct router *r, const struct db_result *res)
 	}
 	ps_done(r, 1, "proxysql router '%s': after %s and two LOAD MYSQL SERVERS TO RUNTIME, "
 		"runtime_mysql_servers does not match: %s", r->cfg->name, router_step_name(p->step), why);
+}
+
+/* The drain is done for new queries, but ProxySQL may have sent some to the old primary just
+ * before the LOAD: the fence right after would fail them (read_only).  Wait, briefly, until
+ * none is running there; idle pinned sessions ("Sleep") are the fence's to cut. */
+static void ps_settle(struct router *r)
+{
+	struct ps_priv *p = r->priv;
+	char *sql = psql_in_flight_sql(&p->old);
+	const char *q[1] = { sql };
+
+	ps_run(r, q, 1, ps_settle_done);
+	free(sql);
+}
+
+static void ps_settle_done(struct router *r, const struct db_result *res)
+{
+	struct ps_priv *p = r->priv;
+	long long n = -1;
+	int64_t now = now_mono_ms();
+
+	if (!res->err && res->n > 0)
+		psql_num(res->rs[0], 0, 0, 0, 1LL << 40, &n);
+	if (n > 0 && now < p->settle_end_ms) {
+		ps_settle(r);
+		return;
+	}
+	ps_done(r, 0, "proxysql router '%s': %s%s; %s after %lld ms", r->cfg->name, p->plan.note,
+		p->retried ? " (after a second LOAD)" : "",
+		n == 0 ? "no query left running there" : n > 0 ? "queries still running there at the limit"
+		: "could not count the queries running there", (long long)(now - p->settle_start_ms));
 }
 
 static void ps_poll(struct router *r, router_cb cb, void *arg)

@@ -905,6 +905,14 @@ START_TEST(test_view_checks)
 	ck_assert_str_eq(v.pending, "");
 	rowset_free(rt);
 
+	{
+		struct psql_endpoint e = ep("db'1", 3307);
+
+		sql = psql_in_flight_sql(&e);
+		ck_assert_str_eq(sql, "SELECT COUNT(*) AS n FROM stats_mysql_processlist WHERE srv_host='db''1' AND "
+				      "srv_port=3307 AND command <> 'Sleep'");
+		free(sql);
+	}
 	sql = psql_admin_user_sql("o'neil");
 	ck_assert_str_eq(sql, "SELECT (SELECT COUNT(*) FROM mysql_users WHERE username='o''neil') AS config, "
 			      "(SELECT COUNT(*) FROM runtime_mysql_users WHERE username='o''neil') AS runtime");

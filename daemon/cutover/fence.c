@@ -170,8 +170,8 @@ static void holding_drained(struct router *r, int err, const char *msg, void *ar
 	if (err && !sw->drain_error)
 		sw->drain_error = xasprintf("router %s could not drain %s: %s", r->cfg->name, sw->old_name, msg ? msg : "?");
 	else if (!err)
-		sw_emit(sw, "ok", "router %s: %s drained; new queries wait for %s", r->cfg->name, sw->old_name,
-			sw->new_name);
+		sw_emit(sw, "ok", "router %s: %s drained; new queries wait for %s (%s)", r->cfg->name, sw->old_name,
+			sw->new_name, msg ? msg : "");
 	if (--sw->holding_drains > 0 || sw_should_stop(sw))
 		return;
 	if (sw->drain_error) {
