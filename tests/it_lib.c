@@ -6,12 +6,14 @@
  * CK_NOFORK mode Check has no timeout of its own, so no call may wait without one. */
 #include "it_lib.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <mysql.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -382,6 +384,71 @@ static int env_int(const char *name, int dflt)
 	return *end || n < 1024 || n > 65000 ? dflt : (int)n;
 }
 
+/* Nobody listens on 127.0.0.1:port (we can bind it). */
+static bool port_free(int port)
+{
+	struct sockaddr_in sin;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	ok = bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+	close(fd);
+	return ok;
+}
+
+/* Every port a suite may use from a block: HAProxy's write and read ports, the servers', and
+ * the ProxySQL nodes' admin and client ports (base + 100 + 10 i, + 1). */
+static bool block_free(int base, int write, int read)
+{
+	static const int offsets[] = { 0, 1, 2, 110, 111, 120, 121 };
+	size_t i;
+
+	if (!port_free(write) || !port_free(read))
+		return false;
+	for (i = 0; i < sizeof(offsets) / sizeof(offsets[0]); i++)
+		if (!port_free(base + offsets[i]))
+			return false;
+	return true;
+}
+
+/* The ports: IT_BASE_PORT / IT_WRITE_PORT / IT_READ_PORT when set, as they are; else the first
+ * block from 24300 up (steps of 200, below the ephemeral range) where nothing listens, so that
+ * make check does not collide with a sandbox or a service already running. */
+static void choose_ports(void)
+{
+	int k;
+
+	if (getenv("IT_BASE_PORT") || getenv("IT_WRITE_PORT")) {
+		it.base_port = env_int("IT_BASE_PORT", 24306);
+		it.write_port = env_int("IT_WRITE_PORT", 24300);
+		it.read_port = env_int("IT_READ_PORT", it.write_port + 1);
+		return;
+	}
+	for (k = 0; k < 40; k++) {
+		it.write_port = 24300 + 200 * k;
+		it.read_port = it.write_port + 1;
+		it.base_port = it.write_port + 6;
+		if (block_free(it.base_port, it.write_port, it.read_port))
+			break;
+	}
+	if (k == 40) {   /* let the sandbox say which port is taken */
+		it.write_port = 24300;
+		it.read_port = 24301;
+		it.base_port = 24306;
+	}
+	if (k > 0)
+		printf("it: ports 24300-24421 are taken; using %d (writes), %d (reads), %d-%d (servers); set "
+		       "IT_BASE_PORT, IT_WRITE_PORT and IT_READ_PORT to choose\n", it.write_port, it.read_port,
+		       it.base_port, it.base_port + IT_SERVERS - 1);
+}
+
 static bool env_init(void)
 {
 	const char *b = getenv("CUTOVER_BUILD"), *s = getenv("CUTOVER_SANDBOX");
@@ -398,9 +465,7 @@ static bool env_init(void)
 		fprintf(stderr, "it: %s: %s (set CUTOVER_SANDBOX)\n", s ? s : tmp, strerror(errno));
 		return false;
 	}
-	it.base_port = env_int("IT_BASE_PORT", 24306);
-	it.write_port = env_int("IT_WRITE_PORT", 24300);
-	it.read_port = env_int("IT_READ_PORT", it.write_port + 1);
+	choose_ports();
 	if (!mysql_ready) {
 		mysql_library_init(0, NULL, NULL);
 		mysql_ready = true;
@@ -467,7 +532,9 @@ static bool sandbox_start(void)
 	rc = it_run(argv, true, &out, SANDBOX_TIMEOUT_MS);
 	sandbox_env_apply(false);
 	if (rc != 0)
-		printf("it: sandbox.sh start failed (exit %d):\n%s\n", rc, out ? out : "");
+		printf("it: sandbox.sh start failed (exit %d):\n%s\n(the integration tests pass --base-port %d "
+		       "--write-port %d --read-port %d: set IT_BASE_PORT, IT_WRITE_PORT and IT_READ_PORT, not "
+		       "SANDBOX_*, to choose them)\n", rc, out ? out : "", it.base_port, it.write_port, it.read_port);
 	free(out);
 	return rc == 0;
 }
