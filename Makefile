@@ -36,7 +36,7 @@ Q := $(if $(filter 1,$(V)),,@)
 SAN := $(B)/san
 
 .PHONY: all check unit unit-san integration install uninstall clean deps sandbox sandbox-stop \
-        demo bench fuzz help man-check units-check metrics-check completion-check deb deb-check ports-check
+        demo bench fuzz help man-check units-check metrics-check completion-check deb deb-check ports-check sandbox-check
 
 all: $(B)/cutoverd $(B)/cutoverctl $(B)/cutover-load
 
@@ -115,10 +115,13 @@ deb:
 deb-check:
 	tests/deb-check.sh
 
+sandbox-check: all
+	CUTOVER_BUILD=$(CURDIR)/$(B) tests/sandbox-check.sh
+
 ports-check: all $(B)/it-tests
 	CUTOVER_BUILD=$(CURDIR)/$(B) tests/ports-check.sh
 
-check: all unit unit-san man-check units-check metrics-check completion-check deb-check integration ports-check
+check: all unit unit-san man-check units-check metrics-check completion-check deb-check sandbox-check integration ports-check
 
 deps:
 	@tests/deps.sh
