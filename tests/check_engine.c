@@ -1396,6 +1396,32 @@ START_TEST(upgrade_keeps_the_rollback_point)
 }
 END_TEST
 
+/* Past the point of no return a failure (the router cannot persist) leaves db1 fenced at the
+ * fence point all the same: it is held, and the next steps do not offer a switchover back. */
+START_TEST(upgrade_failed_past_pnr_still_holds)
+{
+	struct outcome o;
+	json_t *s;
+	size_t i;
+	bool back = false;
+
+	m[3].version = V11;
+	settle();
+	mr.fail_op = "finalize";
+	start_between(1, 3, true, &o);
+	RUN_UNTIL(5000, *o.result);
+	ck_assert_str_eq(o.result, "failed");
+	ck_assert(json_is_true(json_object_get(o.report, "point_of_no_return_passed")));
+	ck_assert_int_eq(m[1].source, 0);
+	ck_assert_ptr_nonnull(held_find(&d.clusters[0], "db1"));
+	ck_assert_ptr_nonnull(held_find(&d.clusters[0], "db2"));
+	json_array_foreach(json_object_get(o.report, "next_steps"), i, s)
+		back |= strstr(json_string_value(s), "--to db1") != NULL;
+	ck_assert_msg(!back, "the next steps offer a switchover back to db1");
+	json_decref(o.report);
+}
+END_TEST
+
 /* A later switchover between 11.8 servers leaves the rollback point alone: db1 is not repointed. */
 START_TEST(held_servers_are_left_alone)
 {
@@ -1568,6 +1594,7 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, upgrade_refused_for_an_older_replica);
 	tcase_add_test(tc, upgrade_keeps_the_rollback_point);
 	tcase_add_test(tc, held_servers_are_left_alone);
+	tcase_add_test(tc, upgrade_failed_past_pnr_still_holds);
 	tcase_add_test(tc, repoint_states_master_ssl);
 	tcase_add_test(tc, plans_are_well_formed);
 	tcase_add_test(tc, watchdog_entries_rotate_the_journal);

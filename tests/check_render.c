@@ -837,6 +837,9 @@ START_TEST(test_report_refused)
 	ck_assert_ptr_null(strstr(out, "    router:"));
 	ck_assert_ptr_null(strstr(out, "one_writable_primary"));
 	ck_assert_ptr_nonnull(strstr(check_next_step("replica_reachable"), "--allow-unreachable"));
+	/* an upgrade's refusals */
+	ck_assert_ptr_nonnull(strstr(check_next_step("replica_version"), "--allow-older-replicas"));
+	ck_assert_ptr_nonnull(strstr(check_next_step("version"), "newer"));
 	ck_assert_ptr_nonnull(strstr(check_next_step("router_reachable"), "--without-routers"));
 	ck_assert_ptr_nonnull(strstr(check_next_step("router"), "check the router"));
 	ck_assert_ptr_null(check_next_step("privileged_accounts"));   /* a warning only */
@@ -869,6 +872,45 @@ START_TEST(test_report_dry_run_and_missing)
 	out = render_doc(render_report, "\"done\"", &plain, &rc);
 	ck_assert_int_eq(rc, -1);
 	ck_assert_str_eq(out, "");
+	free(out);
+}
+END_TEST
+
+/* An upgrade: the report names both versions and what is kept at the fence point, done or dry;
+ * the plan says the old primary is not reversed and what the older replicas get. */
+#define UPGRADE_OBJ(left) \
+	"\"upgrade\":{\"from\":\"MariaDB 10.11\",\"to\":\"MariaDB 11.8\",\"from_version\":\"10.11.19-MariaDB\"," \
+	"\"to_version\":\"11.8.9-MariaDB\",\"old_primary_kept\":\"db1\",\"left_at_fence_point\":[" left "]}"
+START_TEST(test_report_upgrade)
+{
+	char *out = render_plain(render_report,
+		"{\"id\":\"u\",\"cluster\":\"main\",\"old_primary\":\"db1\",\"new_primary\":\"db3\",\"outcome\":\"done\","
+		"\"checks\":[],\"phases\":[],\"write_blocked_ms\":9.5,\"fence_point\":\"0-1-65\","
+		UPGRADE_OBJ("{\"server\":\"db2\",\"version\":\"10.11.19-MariaDB\",\"stopped_at\":\"0-1-65\",\"reached\":true},"
+			    "{\"server\":\"db4\",\"version\":\"10.11.6-MariaDB\",\"stopped_at\":\"0-1-60\",\"reached\":false}") "}");
+
+	ck_assert_line(out, "  upgrade: MariaDB 10.11 (10.11.19-MariaDB)" ARROW_S "MariaDB 11.8 (11.8.9-MariaDB)");
+	ck_assert_line(out, "  rollback point: db1, read-only and replicating from nothing at the fence point 0-1-65");
+	ck_assert_line(out, "  rollback point: db2 (10.11.19-MariaDB) left stopped at the fence point");
+	ck_assert_line(out, "  rollback point: db4 (10.11.6-MariaDB) left stopped at 0-1-60, short of the fence point");
+	free(out);
+	out = render_plain(render_report,
+		"{\"id\":\"u\",\"cluster\":\"main\",\"old_primary\":\"db1\",\"new_primary\":\"db3\",\"outcome\":\"dry_run\","
+		"\"checks\":[],\"phases\":[],\"fence_point\":null,"
+		UPGRADE_OBJ("{\"server\":\"db2\",\"version\":\"10.11.19-MariaDB\"}") "}");
+	ck_assert_line(out, "  rollback point: db1 would stay read-only and replicate from nothing at the fence point");
+	ck_assert_line(out, "  rollback point: db2 (10.11.19-MariaDB) would be left stopped at the fence point");
+	free(out);
+
+	/* the plan: no reverse replication, and what the older replicas get */
+	plan_args = "{\"to\":\"db3\",\"allow_older_replicas\":true}";
+	out = render_plain(render_plan_fixture,
+		"{\"id\":\"u\",\"cluster\":\"main\",\"old_primary\":\"db1\",\"new_primary\":\"db3\",\"outcome\":\"dry_run\","
+		"\"checks\":[],\"phases\":[]," UPGRADE_OBJ("") "}");
+	ck_assert_line(out, "    reverse         no: an upgrade to MariaDB 11.8; db1 (MariaDB 10.11) cannot replicate from it "
+			    "and stays read-only at the fence point, the rollback point");
+	ck_assert_line(out, "    older replicas  left stopped at the fence point, with the old primary "
+			    "(--allow-older-replicas)");
 	free(out);
 }
 END_TEST
@@ -1350,6 +1392,7 @@ START_TEST(test_args_switchover_all)
 		 "--max-lag", "250ms", "--drain-timeout", "2s", "--sync-timeout", "1500", "--no-reverse",
 		 "--pause-before", "sync", "--allow-unreachable", "-y");
 	ck_assert_str_eq(a.cluster, "main");
+	ck_assert(!a.allow_older_replicas);
 	ck_assert_str_eq(a.to, "db2");
 	ck_assert(a.dry_run && a.no_reverse && a.allow_unreachable && a.yes && !a.help);
 	ck_assert_int_eq(a.max_lag_ms, 250);
@@ -1360,6 +1403,10 @@ START_TEST(test_args_switchover_all)
 	assert_args_json(&a, "{\"cluster\":\"main\",\"to\":\"db2\",\"dry_run\":true,\"max_lag_ms\":250,"
 			 "\"drain_timeout_ms\":2000,\"sync_timeout_ms\":1500,\"reverse\":false,"
 			 "\"pause_before\":\"sync\",\"allow_unreachable\":true}");
+
+	PARSE_OK(CO_SWITCHOVER, NULL, &a, "switchover", "--to", "db3", "--allow-older-replicas");
+	ck_assert(a.allow_older_replicas);
+	assert_args_json(&a, "{\"to\":\"db3\",\"allow_older_replicas\":true}");
 
 	/* Nothing given: nothing sent, the daemon applies the cluster's settings. */
 	PARSE_OK(CO_SWITCHOVER, NULL, &a, "switchover");
@@ -1648,6 +1695,7 @@ Suite *render_suite(void)
 
 	tc = tcase_create("render_plan");
 	tcase_add_test(tc, test_plan);
+	tcase_add_test(tc, test_report_upgrade);
 	tcase_add_test(tc, test_plan_failover);
 	suite_add_tcase(s, tc);
 

@@ -228,7 +228,7 @@ static void preflight_versions(struct switchover *sw)
 			     "a candidate of %s or newer", sw->new_name, to, cs->version, sw->old_name, from, os->version,
 			     sw->new_name, sw->old_name, h ? ". It is the rollback point held at the fence point " : "",
 			     h && h->fence_point ? h->fence_point : "", h ? ": going back to it would give up every write "
-			     "since, or need them copied by hand" : "", h ? " (see cutoverd(8), UPGRADES)" : "", from);
+			     "since, or need them copied by hand" : "", h ? " (see Upgrades in cutoverd(8))" : "", from);
 		break;
 	case SERIES_OTHER_PRODUCT:
 		sw_add_check(sw, "version", false, true,

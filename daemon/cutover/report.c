@@ -100,6 +100,9 @@ static void hold_rollback_point(struct switchover *sw)
 		const char *name = json_string_value(json_object_get(e, "server"));
 		const char *at = json_is_true(json_object_get(e, "reached")) ? sw->fence_point
 			       : json_string_value(json_object_get(e, "stopped_at"));
+
+		if (!json_object_get(e, "reached"))
+			continue;   /* not stopped (the promotion failed before it): it follows the old primary still */
 		why = xasprintf("too old to follow %s (%s): left stopped by upgrade switchover %s, still configured to "
 				"follow %s", sw->new_name, to, sw->id, sw->old_name);
 		held_add(sw->d, sw->c, name, at, why);
@@ -167,9 +170,15 @@ void sw_finish(struct switchover *sw, enum sw_state st)
 				"(CHANGE MASTER TO MASTER_HOST='%s', MASTER_PORT=%d, MASTER_USE_GTID=slave_pos; START SLAVE) "
 				"and that the router sends writes only to it.", sw->new_name,
 				sw->cand->cfg->host ? sw->cand->cfg->host : "", sw->cand->cfg->port));
-			json_array_append_new(steps, json_sprintf(
-				"To reverse once it is consistent: cutoverctl switchover --cluster %s --to %s",
-				sw_ccfg(sw)->name, sw->old_name));
+			if (sw->upgrade)
+				json_array_append_new(steps, json_sprintf(
+					"%s is kept read-only at the fence point as the rollback point: it runs an older "
+					"release series and cannot replicate from %s, so a switchover back to it is refused "
+					"(see Upgrades in cutoverd(8)).", sw->old_name, sw->new_name));
+			else
+				json_array_append_new(steps, json_sprintf(
+					"To reverse once it is consistent: cutoverctl switchover --cluster %s --to %s",
+					sw_ccfg(sw)->name, sw->old_name));
 		} else if (!sw->cand_safe) {
 			json_array_append_new(steps, json_sprintf(
 				"Another server was not confirmed read-only (%s), so %s was left read-only on purpose: "
@@ -192,7 +201,9 @@ void sw_finish(struct switchover *sw, enum sw_state st)
 		watchdog_set_authority(sw->d, c, sw->new_name, sw->failover ? "failover" : "switchover");
 	if (st == SW_DONE && !sw->dry_run)
 		watchdog_sticky(sw->d, c, sw->old_name, true);
-	if (st == SW_DONE && !sw->dry_run && sw->upgrade)
+	/* past the point of no return the old primary stays fenced at the fence point, whatever
+	 * failed after it */
+	if (sw->pnr && !sw->dry_run && sw->upgrade)
 		hold_rollback_point(sw);
 	/* An automatic failover that changed nothing is not a failover: it does not start
 	 * failover_block, but the next attempt waits a minute. */
