@@ -11,6 +11,7 @@
 #include "metrics.h"
 #include "daemon.h"
 #include "event_hooks.h"
+#include "held.h"
 #include "log.h"
 #include "router.h"
 #include "stats.h"
@@ -440,6 +441,13 @@ static bool get_is_primary(const struct cluster *c, size_t i, double *v)
 	return c->evaluated_once;
 }
 
+/* Held at the fence point of an upgrade (held.h): a stopped replica there is not a fault. */
+static bool get_rollback_point(const struct cluster *c, size_t i, double *v)
+{
+	*v = held_find(c, c->servers[i]->cfg->name) != NULL;
+	return c->evaluated_once;
+}
+
 static bool get_lag(const struct cluster *c, size_t i, double *v)
 {
 	const struct server_status *st = fresh(c, i);
@@ -496,6 +504,9 @@ static const struct server_metric server_metrics[] = {
 	  get_super_read_only },
 	{ "cutoverd_server_is_primary", "Whether the server is the cluster's primary in cutoverd's view.",
 	  get_is_primary },
+	{ "cutoverd_server_rollback_point",
+	  "Whether the server is held at the fence point of an upgrade switchover, as the rollback point.",
+	  get_rollback_point },
 	{ "cutoverd_server_replication_lag_seconds",
 	  "Replication lag measured with cutoverd's heartbeat (absent when not measured).", get_lag },
 	{ "cutoverd_server_seconds_behind_master",

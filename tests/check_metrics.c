@@ -23,6 +23,7 @@
 
 #include "daemon.h"
 #include "event_hooks.h"
+#include "held.h"
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
@@ -684,6 +685,7 @@ START_TEST(test_render_valid)
 		"cutoverd_up", "cutoverd_build_info", "cutoverd_start_time_seconds", "cutoverd_api_requests_total",
 		"cutoverd_event_hooks_total", "cutoverd_server_up", "cutoverd_server_reachable",
 		"cutoverd_server_read_only", "cutoverd_server_super_read_only", "cutoverd_server_is_primary",
+		"cutoverd_server_rollback_point",
 		"cutoverd_server_replication_lag_seconds", "cutoverd_server_seconds_behind_master",
 		"cutoverd_server_replication_io_running", "cutoverd_server_replication_sql_running",
 		"cutoverd_server_poll_duration_seconds", "cutoverd_cluster_verdict", "cutoverd_cluster_writable_servers",
@@ -736,6 +738,18 @@ START_TEST(test_render_servers)
 	ck_assert(value("cutoverd_server_replication_io_running", SRV("db2")) == 1);
 	ck_assert(value("cutoverd_server_replication_sql_running", SRV("db2")) == 0);
 	ck_assert_double_eq_tol(value("cutoverd_server_poll_duration_seconds", SRV("db1")), 0.0025, 1e-12);
+	ck_assert(value("cutoverd_server_rollback_point", SRV("db2")) == 0);
+	/* db2 held at the fence point of an upgrade: the alert rules leave its stopped threads alone */
+	{
+		struct held h = { .server = (char *)"db2", .fence_point = (char *)"0-1-5", .why = (char *)"" };
+		fx.c[0].held = &h;
+		fx.c[0].n_held = 1;
+		render();
+		fx.c[0].held = NULL;
+		fx.c[0].n_held = 0;
+		ck_assert(value("cutoverd_server_rollback_point", SRV("db2")) == 1);
+		ck_assert(value("cutoverd_server_rollback_point", SRV("db1")) == 0);
+	}
 }
 END_TEST
 
@@ -762,6 +776,7 @@ START_TEST(test_render_unknown_omitted)
 	ck_assert(value("cutoverd_server_reachable", x1) == 0);
 	absent("cutoverd_server_read_only", x1);
 	absent("cutoverd_server_is_primary", x1);
+	absent("cutoverd_server_rollback_point", x1);
 	absent("cutoverd_server_poll_duration_seconds", x1);
 	absent("cutoverd_cluster_writable_servers", L("cluster", WEIRD_CLUSTER));
 	absent("cutoverd_cluster_poll_round_duration_seconds", L("cluster", WEIRD_CLUSTER));
