@@ -218,14 +218,14 @@ static void upgrade_under_load(void)
 
 	ck_assert_msg(IT_WAIT_UNTIL(10000, it_lag_known("db3")), "db3's lag stays unknown");
 	ck_assert_int_eq(it_load_start(&load, "upgrade", 1500), 0);
-	ck_assert_msg(IT_WAIT_UNTIL(10000, it_load_rows(&load, 1, 1) >= 20), "the load does not reach db1");
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_load_rows(&load, 1, 1) >= 100), "the load does not reach db1");
 
 	r = it_switchover(json_pack("{s:s, s:b}", "to", "db3", "allow_older_replicas", 1), SWITCH_TIMEOUT_MS, progress);
 	rep = it_report(r);
 	msgs = messages(progress);
 	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")) && !strcmp(it_get_str(rep, "outcome") ?: "", "done"),
 		      "upgrade switchover: %s\n%s", it_json_str(r), msgs);
-	ck_assert_msg(IT_WAIT_UNTIL(10000, it_load_rows(&load, 3, 3) >= 20), "the load does not reach db3");
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_load_rows(&load, 3, 3) >= 100), "the load does not reach db3");
 	summary = it_load_stop(&load);
 	ck_assert_msg(summary != NULL, "no summary from cutover-load");
 	verify = it_load_verify(&load, 3, &vstatus);
