@@ -37,6 +37,8 @@ skip() {
 # shellcheck disable=SC2317  # run by the trap
 cleanup() {
 	local i
+	# a check that failed while the daemon ran in the root must not leave it running
+	[[ -z ${daemon:-} ]] || { kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; } || true
 	for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
 		umount "${mounted[i]}" 2>/dev/null || umount -l "${mounted[i]}" 2>/dev/null || true
 	done
@@ -149,6 +151,7 @@ out=$(in_root cutoverctl version 2>&1) || { cat "$run/daemon.log"; fail "cutover
 group=$(in_root stat -c %G /run/cutoverd/cutoverd.sock)
 kill "$daemon"
 wait "$daemon" || true
+daemon=""
 [[ $group == cutoverd ]] || fail "the control socket's group is $group, not cutoverd (socket_group)"
 say "cutoverd ran in the root and answered: $(head -n1 <<<"$out"); socket group $group"
 

@@ -133,6 +133,7 @@ struct switchover {
 	int64_t window_start_us;        /* new work held or refused from here: the fence, or the
 					 * drain of the routers that hold, just before it */
 	int holding_drains;             /* such routers still draining before the fence */
+	bool held_first;                /* there were such routers: the window started with them */
 	int64_t fence_deadline_us;      /* the fence keeps trying until then (fence_timeout) */
 	int fence_attempts;             /* tries of the fence (one unless it was held up) */
 	double fence_stalls_ms;         /* the longest a try that was undone held writes up */

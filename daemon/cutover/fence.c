@@ -187,6 +187,7 @@ static void fence_begin(struct switchover *sw)
 	sw->window_start_us = now_mono_us();
 	sw->drained = true;   /* from here on, rollback restores the routers */
 	sw->holding_drains = sw_routers_some(sw, ROUTER_OP(drain), holding_drained, true);
+	sw->held_first = sw->holding_drains > 0;
 	if (!sw->holding_drains)
 		fence_attempt(sw);
 }

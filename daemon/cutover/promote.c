@@ -52,7 +52,7 @@ static void routed(struct router *r, int err, const char *msg, void *arg)
 		sw_emit(sw, "ok", "%s writable and routed %.1f ms after the fence", sw->new_name, sw_blocked_ms(sw));
 	else
 		sw_emit(sw, "ok", "writes were blocked for %.1f ms (%s → %s writable and routed)", sw_blocked_ms(sw),
-			sw->window_start_us < sw->fence_start_us ? "routers holding new queries" : "fence",
+			sw->held_first ? "routers holding new queries" : "fence",
 			sw->new_name);
 	sw_journal(sw, JE_ROUTED, true, json_pack("{s:f}", "write_blocked_ms", sw_blocked_ms(sw)));
 	after_routing(sw);
