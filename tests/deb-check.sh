@@ -141,7 +141,10 @@ grep -q "^usage: cutoverctl" <<<"$out" || fail "cutoverctl --help said: $out"
 say "cutoverctl --help: $(head -n1 <<<"$out")"
 
 # the daemon itself, on the shipped configuration, answers its client on the shipped socket
-in_root cutoverd -f -c /etc/cutoverd/cutoverd.conf >"$run/daemon.log" 2>&1 &
+# exec all the way down, so that $! is the daemon itself (a backgrounded function would be a
+# subshell whose kill leaves the daemon running)
+(exec chroot "$run/root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 \
+	cutoverd -f -c /etc/cutoverd/cutoverd.conf) >"$run/daemon.log" 2>&1 &
 daemon=$!
 for _ in $(seq 50); do
 	in_root cutoverctl -t 200 version >/dev/null 2>&1 && break
@@ -152,6 +155,7 @@ group=$(in_root stat -c %G /run/cutoverd/cutoverd.sock)
 kill "$daemon"
 wait "$daemon" || true
 daemon=""
+pgrep -f "^cutoverd -f -c /etc/cutoverd/cutoverd.conf" >/dev/null && fail "the daemon in the root outlived its kill"
 [[ $group == cutoverd ]] || fail "the control socket's group is $group, not cutoverd (socket_group)"
 say "cutoverd ran in the root and answered: $(head -n1 <<<"$out"); socket group $group"
 
