@@ -102,10 +102,15 @@ quiet_new_services() {
 	return 0
 }
 
-# Where the shipped ProxySQL binaries are: ../shared/proxysql beside the repository.
+# Where the shipped ProxySQL binaries are: $CUTOVER_PROXYSQL_DIR if set, else ../shared/proxysql
+# beside the repository, else the workplace's /work/shared/proxysql (a clone made elsewhere, as
+# CI's may be, has no ../shared beside it).
 proxysql_dir() {
-	local repo
+	local repo d
 	repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	for d in "${CUTOVER_PROXYSQL_DIR:-}" "$repo/../shared/proxysql" /work/shared/proxysql; do
+		[[ -n $d && -f $d/install.sh ]] && { echo "$d"; return 0; }
+	done
 	echo "$repo/../shared/proxysql"
 }
 
