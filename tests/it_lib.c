@@ -72,7 +72,6 @@ static char *read_file(const char *path, size_t max);
 static char *read_secret(const char *name);
 static int write_file(const char *path, const char *text, mode_t mode);
 static MYSQL *sql_connect(int server);
-static struct it_rows *rows_from(MYSQL_RES *res);
 static void loads_kill_all(void);
 static void conns_close_all(void);
 static void conn_read_all(struct it_conn *c, int timeout_ms);
@@ -1193,6 +1192,19 @@ json_t *it_switchover(json_t *args, int timeout_ms, json_t *progress)
 	return r;
 }
 
+char *it_progress_messages(json_t *progress)
+{
+	size_t i, len = 0;
+	json_t *p;
+	char *out = NULL;
+	FILE *f = open_memstream(&out, &len);
+
+	json_array_foreach(progress, i, p)
+		fprintf(f, "%s\n", it_get_str(p, "progress.message") ?: "");
+	fclose(f);
+	return out;
+}
+
 json_t *it_get(json_t *root, const char *path)
 {
 	char key[128];
@@ -1299,7 +1311,7 @@ static MYSQL *sql_connect(int server)
 	return db;
 }
 
-static struct it_rows *rows_from(MYSQL_RES *res)
+struct it_rows *it_rows_from(MYSQL_RES *res)
 {
 	struct it_rows *r = calloc(1, sizeof(*r));
 	MYSQL_FIELD *f = mysql_fetch_fields(res);
@@ -1335,7 +1347,7 @@ static struct it_rows *vquery(int server, const char *fmt, va_list ap)
 	if (mysql_real_query(db, sql, strlen(sql)) != 0) {
 		snprintf(sql_err, sizeof(sql_err), "db%d: %s: %s", server, sql, mysql_error(db));
 	} else if ((res = mysql_store_result(db)) != NULL) {
-		r = rows_from(res);
+		r = it_rows_from(res);
 		mysql_free_result(res);
 	} else if (mysql_field_count(db) == 0) {
 		r = calloc(1, sizeof(*r));   /* a statement without a result set */

@@ -16,6 +16,7 @@
 
 #include <check.h>
 #include <jansson.h>
+#include <mysql.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -168,6 +169,8 @@ json_t *it_status(void);                          /* the status result, or NULL 
 /* A switchover from start to final reply (progress lines into *progress when not NULL). */
 json_t *it_switchover(json_t *args, int timeout_ms, json_t *progress);
 
+/* The progress messages of a switchover, one per line (new string): to look for what it said. */
+char *it_progress_messages(json_t *progress);
 /* Navigate JSON by a dotted path ("clusters.0.servers.1.replication.sql_running"): array
  * indexes are numbers.  Borrowed, NULL if absent. */
 json_t *it_get(json_t *root, const char *path);
@@ -189,6 +192,8 @@ struct it_rows {
 };
 struct it_rows *it_query(int server, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *it_rows_get(const struct it_rows *r, unsigned row, const char *col);
+/* A stored result (a server's, or ProxySQL admin's) in this form, for it_rows_get/it_rows_free. */
+struct it_rows *it_rows_from(MYSQL_RES *res);
 void it_rows_free(struct it_rows *r);
 /* First cell of the first row, new string; NULL on an error or no row. */
 char *it_sql1(int server, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

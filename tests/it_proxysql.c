@@ -215,26 +215,6 @@ static MYSQL *px_connect(int node, const char *user, const char *pw)
 	return db;
 }
 
-/* A result in it_lib's form, so that it_rows_get and it_rows_free apply. */
-static struct it_rows *rows_of(MYSQL_RES *res)
-{
-	struct it_rows *r = calloc(1, sizeof(*r));
-	MYSQL_FIELD *f = mysql_fetch_fields(res);
-	MYSQL_ROW row;
-	unsigned i, k;
-
-	r->ncols = mysql_num_fields(res);
-	r->nrows = (unsigned)mysql_num_rows(res);
-	r->names = calloc(r->ncols + 1, sizeof(char *));
-	r->cells = calloc((size_t)r->nrows * r->ncols + 1, sizeof(char *));
-	for (k = 0; k < r->ncols; k++)
-		r->names[k] = strdup(f[k].name);
-	for (i = 0; i < r->nrows && (row = mysql_fetch_row(res)); i++)
-		for (k = 0; k < r->ncols; k++)
-			r->cells[(size_t)i * r->ncols + k] = row[k] ? strdup(row[k]) : NULL;
-	return r;
-}
-
 /* One statement as the test's own admin user ("admin"); its rows (none for a statement without
  * a result set), or NULL with px_err set. */
 static struct it_rows *px_query(int node, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -256,7 +236,7 @@ static struct it_rows *px_query(int node, const char *fmt, ...)
 	if (db && mysql_real_query(db, sql, strlen(sql)) != 0)
 		snprintf(px_err, sizeof(px_err), "px%d: %s: %s", node, sql, mysql_error(db));
 	else if (db && (res = mysql_store_result(db)) != NULL) {
-		r = rows_of(res);
+		r = it_rows_from(res);
 		mysql_free_result(res);
 	} else if (db && mysql_field_count(db) == 0)
 		r = calloc(1, sizeof(*r));

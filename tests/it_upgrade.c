@@ -44,20 +44,6 @@ static const char *check_msg(json_t *rep, const char *name, const char *result)
 	return NULL;
 }
 
-/* The progress messages of a switchover, one per line (new string). */
-static char *messages(json_t *progress)
-{
-	size_t i, len = 0;
-	json_t *p;
-	char *out = NULL;
-	FILE *f = open_memstream(&out, &len);
-
-	json_array_foreach(progress, i, p)
-		fprintf(f, "%s\n", it_get_str(p, "progress.message") ?: "");
-	fclose(f);
-	return out;
-}
-
 static char *version_of(int server)
 {
 	return it_sql1(server, "SELECT @@version");
@@ -222,7 +208,7 @@ static void upgrade_under_load(void)
 
 	r = it_switchover(json_pack("{s:s, s:b}", "to", "db3", "allow_older_replicas", 1), SWITCH_TIMEOUT_MS, progress);
 	rep = it_report(r);
-	msgs = messages(progress);
+	msgs = it_progress_messages(progress);
 	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")) && !strcmp(it_get_str(rep, "outcome") ?: "", "done"),
 		      "upgrade switchover: %s\n%s", it_json_str(r), msgs);
 	ck_assert_msg(IT_WAIT_UNTIL(10000, it_load_rows(&load, 3, 3) >= 100), "the load does not reach db3");

@@ -32,19 +32,6 @@ static void switch_back(int to)
 	json_decref(r);
 }
 
-/* The progress messages of a switchover, concatenated (to look for what it said). */
-static char *messages(json_t *progress)
-{
-	size_t i, len = 0;
-	json_t *p;
-	char *out = NULL;
-	FILE *f = open_memstream(&out, &len);
-	json_array_foreach(progress, i, p)
-		fprintf(f, "%s\n", it_get_str(p, "progress.message") ?: "");
-	fclose(f);
-	return out;
-}
-
 /* 1. Every kind of client at once through HAProxy: none is refused for the drain's length. */
 static void every_client_kind(void)
 {
@@ -116,7 +103,7 @@ static void long_write_waited_for(void)
 
 	r = it_switchover(json_pack("{s:s, s:i}", "to", "db2", "drain_timeout_ms", 20000), SWITCH_TIMEOUT_MS, progress);
 	rc = it_bg_wait(pid, 20000);
-	msgs = messages(progress);
+	msgs = it_progress_messages(progress);
 	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "switchover: %s", it_json_str(r));
 	ck_assert_msg(strstr(msgs, "waiting, writes flowing, for 1 write statement") != NULL,
 		      "the drain did not say it waited for the long write:\n%s", msgs);
@@ -162,7 +149,7 @@ static void long_write_killed(void)
 	r = it_switchover(json_pack("{s:s, s:i, s:i}", "to", "db2", "drain_timeout_ms", 20000, "kill_long_after_ms", 500),
 			  SWITCH_TIMEOUT_MS, progress);
 	rc = it_bg_wait(pid, 20000);
-	msgs = messages(progress);
+	msgs = it_progress_messages(progress);
 	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "switchover: %s", it_json_str(r));
 	ck_assert_msg(strstr(msgs, "killing 1 write statement older than 500 ms") != NULL, "no kill said:\n%s", msgs);
 	ck_assert_msg(rc != 0, "the killed INSERT's client reported success");
