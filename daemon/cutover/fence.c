@@ -185,9 +185,10 @@ static void holding_drained(struct router *r, int err, const char *msg, void *ar
 static void fence_begin(struct switchover *sw)
 {
 	sw->window_start_us = now_mono_us();
-	sw->drained = true;   /* from here on, rollback restores the routers */
 	sw->holding_drains = sw_routers_some(sw, ROUTER_OP(drain), holding_drained, true);
 	sw->held_first = sw->holding_drains > 0;
+	if (sw->held_first)
+		sw->drained = true;   /* from here on, rollback restores the routers (they answer later) */
 	if (!sw->holding_drains)
 		fence_attempt(sw);
 }
@@ -320,6 +321,7 @@ static void fenced(struct db *db, struct db_result *res, void *arg)
 	}
 	sw_emit(sw, "ok", "%s is read-only%s at %s (%.1f ms%s)", sw->old_name, sw->holding ? ", its commits held," : "",
 		sw->fence_point, sw_ms_since(sw->fence_start_us), sw->fence_attempts > 1 ? ", after tries undone" : "");
+	sw->drained = true;
 	sw->router_drains = sw_routers_some(sw, ROUTER_OP(drain), router_drained, false);
 	/* in parallel with sync; while commits are held, a cut session's statement fails */
 	sw_cut_sessions(sw, NULL);
