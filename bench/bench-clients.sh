@@ -64,23 +64,6 @@ start_loads() {
 	done
 }
 
-stop_loads() {
-	local k
-	for k in "${!LOAD_PIDS[@]}"; do
-		rm -f "$OUT"/*-"$k".running
-		wait "${LOAD_PIDS[$k]}" 2>/dev/null || true
-	done
-	LOAD_PIDS=()
-}
-
-# The acknowledged writes of client $2 (run tag $1) missing on server $3.
-missing_on() {
-	local port_var=${3^^}_PORT
-	"$BUILD/cutover-load" --verify --acks "$OUT/$1-$2.acks.tsv" --host 127.0.0.1 --port "${!port_var}" \
-		--user "$APP_USER" --password-file "$APP_PASSWORD_FILE" 2>>"$OUT/clients-verify.err" |
-		jq -r '.acked_missing // "-"' 2>/dev/null || echo -
-}
-
 # One switchover with the four clients running.  $1: plain|long, $2: run number.
 one_run() {
 	local kind=$1 run=$2 tag from to st args reply report outcome k load lost long_rc=- long_rows=- long_end=0

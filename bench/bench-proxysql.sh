@@ -238,23 +238,6 @@ start_loads() {
 	done
 }
 
-stop_loads() {
-	local k
-	for k in "${!LOAD_PIDS[@]}"; do
-		rm -f "$OUT"/px-*-"$k".running
-		wait "${LOAD_PIDS[$k]}" 2>/dev/null || true
-	done
-	LOAD_PIDS=()
-}
-
-# The acknowledged writes of client $2 (run tag $1) missing on server $3.
-missing_on() {
-	local port_var=${3^^}_PORT
-	"$BUILD/cutover-load" --verify --acks "$OUT/$1-$2.acks.tsv" --host 127.0.0.1 --port "${!port_var}" \
-		--user "$APP_USER" --password-file "$APP_PASSWORD_FILE" 2>>"$OUT/proxysql-verify.err" |
-		jq -r '.acked_missing // "-"' 2>/dev/null || echo -
-}
-
 # The errors of an acks file as "N x errno message; …" (empty when none).
 errors_of() {
 	awk -F'\t' '$4 == "err" { n[$5 " " $7]++ } END { for (m in n) printf "%d x %s\n", n[m], m }' "$1" 2>/dev/null |

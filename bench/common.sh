@@ -109,3 +109,22 @@ stats_of() {
 			printf "  %-26s %8.1f %8.1f %8.1f %8.1f %4d\n", label, v[1], r(50), r(95), v[NR], NR
 		}'
 }
+
+# Stop the clients of LOAD_PIDS (kind → pid; each runs while OUT/<tag>-<kind>.running exists)
+# and wait for them.
+stop_loads() {
+	local k
+	for k in "${!LOAD_PIDS[@]}"; do
+		rm -f "$OUT"/*-"$k".running
+		wait "${LOAD_PIDS[$k]}" 2>/dev/null || true
+	done
+	LOAD_PIDS=()
+}
+
+# The acknowledged writes of client $2 (run tag $1) missing on server $3, or "-".
+missing_on() {
+	local port_var=${3^^}_PORT
+	"$BUILD/cutover-load" --verify --acks "$OUT/$1-$2.acks.tsv" --host 127.0.0.1 --port "${!port_var}" \
+		--user "$APP_USER" --password-file "$APP_PASSWORD_FILE" 2>>"$OUT/$BENCH_NAME-verify.err" |
+		jq -r '.acked_missing // "-"' 2>/dev/null || echo -
+}
