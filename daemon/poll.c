@@ -338,7 +338,10 @@ static void parse_heartbeat(struct server *s, const struct rowset *rs)
 	size_t r;
 
 	s->st.heartbeat_lag_ms = -1;
-	if (!rs || !c->hb_server_id)
+	/* Right after a switchover, until the new primary's first heartbeat is recorded, the rows
+	 * cutoverd knows are the old primary's own: on the old primary, now a replica, they say
+	 * nothing about its lag. */
+	if (!rs || !c->hb_server_id || c->hb_server_id == s->st.server_id)
 		return;
 	for (r = 0; r < rs->nrows; r++) {
 		long long id, ts;
