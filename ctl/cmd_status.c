@@ -45,6 +45,8 @@ static void emit_row(FILE *out, const struct st_row *r, const size_t *w, const s
 static void status_router(FILE *out, const json_t *rt, const json_t *primary_v, const struct render_opts *o);
 static void status_authority(FILE *out, const json_t *cl);
 static void status_rollback_point(FILE *out, const json_t *cl);
+static void status_data_check(FILE *out, const json_t *cl);
+static void status_watch(FILE *out, const json_t *cl);
 static void status_alarms(FILE *out, const json_t *cl, const struct render_opts *o);
 static void status_verdict(FILE *out, const json_t *cl, const struct render_opts *o);
 static void verdict_line(FILE *out, const char *label, const char *verdict, const json_t *reasons,
@@ -127,6 +129,8 @@ static void status_cluster(FILE *out, const json_t *cl, const struct render_opts
 			status_router(out, rt, jget(cl, "primary"), o);
 	status_authority(out, cl);
 	status_rollback_point(out, cl);
+	status_data_check(out, cl);
+	status_watch(out, cl);
 	status_alarms(out, cl, o);
 	status_verdict(out, cl, o);
 }
@@ -634,4 +638,68 @@ static void topo_describe(struct sbuf *b, const json_t *node, bool root, const s
 		}
 	}
 	sb_add(b, ")");
+}
+
+/* The last switchover's data check: one line, and the differing ranges under it. */
+static void status_data_check(FILE *out, const json_t *cl)
+{
+	const json_t *dc = jget(cl, "data_check"), *m;
+	char *st, *sid, *why;
+	size_t i;
+
+	if (!json_is_object(dc))
+		return;
+	st = clean(or_q(jstr(dc, "state")));
+	sid = clean(or_q(jstr(dc, "switchover")));
+	why = jstr(dc, "why") ? clean(jstr(dc, "why")) : NULL;
+	fprintf(out, "  data check (switchover %s): %s — %lld of %lld tables, %lld rows, %lld differing chunks, %.1f s%s%s\n",
+		sid, st, (long long)json_integer_value(jget(dc, "tables_done")),
+		(long long)json_integer_value(jget(dc, "tables")), (long long)json_integer_value(jget(dc, "rows")),
+		(long long)json_integer_value(jget(dc, "mismatch_count")),
+		json_number_value(jget(dc, "elapsed_ms")) / 1000.0, why ? "; " : "", why ? why : "");
+	json_array_foreach(jget(dc, "mismatches"), i, m) {
+		char *t = clean(or_q(jstr(m, "table"))), *r = clean(or_q(jstr(m, "range")));
+		fprintf(out, "    differs: %s %s (%lld rows on the reference, %lld on the target)\n", t, r,
+			(long long)json_integer_value(jget(m, "rows_reference")),
+			(long long)json_integer_value(jget(m, "rows_target")));
+		free(t);
+		free(r);
+	}
+	free(st);
+	free(sid);
+	free(why);
+}
+
+/* The watch after a switchover: remaining time, each trigger's value against its limit. */
+static void status_watch(FILE *out, const json_t *cl)
+{
+	const json_t *w = jget(cl, "watch"), *t;
+	char *np, *st, *act, *why;
+	size_t i;
+
+	if (!json_is_object(w))
+		return;
+	np = clean(or_q(jstr(w, "new_primary")));
+	st = clean(or_q(jstr(w, "state")));
+	act = clean(or_q(jstr(w, "action")));
+	why = jstr(w, "why") ? clean(jstr(w, "why")) : NULL;
+	fprintf(out, "  watch: %s, %s, %.0f s left (action %s); replicas following %lld/%lld\n", np, st,
+		json_number_value(jget(w, "remaining_s")), act, (long long)json_integer_value(jget(w, "replicas_following")),
+		(long long)json_integer_value(jget(w, "replicas")));
+	json_array_foreach(jget(w, "triggers"), i, t) {
+		char *n = clean(or_q(jstr(t, "name")));
+		const json_t *v = jget(t, "value");
+		if (json_is_number(v))
+			fprintf(out, "    %-15s %10.4g  limit %g%s\n", n, json_number_value(v), json_number_value(jget(t, "limit")),
+				json_is_true(jget(t, "breached")) ? "  BREACHED" : "");
+		else
+			fprintf(out, "    %-15s %10s  limit %g\n", n, "n/a", json_number_value(jget(t, "limit")));
+		free(n);
+	}
+	if (why)
+		fprintf(out, "    %s\n", why);
+	free(np);
+	free(st);
+	free(act);
+	free(why);
 }

@@ -1,6 +1,8 @@
 /* The API's commands: one handler per entry of lib/cmdtab.c, looked up by name.  Handlers
  * build JSON from the daemon's live state; nothing here waits on a server. */
 #include "api.h"
+#include "afterwatch.h"
+#include "datacheck.h"
 #include "cmdtab.h"
 #include "control.h"
 #include "daemon.h"
@@ -172,6 +174,8 @@ static json_t *cluster_json(const struct cluster *c)
 	json_object_set_new(o, "authority", str_or_null(c->authority));
 	json_object_set_new(o, "alarms", watchdog_alarms_json(c));
 	json_object_set_new(o, "rollback_point", held_json(c));
+	json_object_set_new(o, "data_check", c->datacheck ? datacheck_json(c->datacheck) : json_null());
+	json_object_set_new(o, "watch", c->watch ? afterwatch_json(c->watch) : json_null());
 	arr = json_array();
 	for (i = 0; i < c->n_servers; i++)
 		json_array_append_new(arr, api_server_json(c, i));

@@ -167,6 +167,13 @@ size_t cfg_add_cluster(struct config *c, const char *name, int line)
 	cl->hook_timeout_ms = 30000;
 	cl->failover_after = 3;
 	cl->failover_block_ms = 3600000;
+	cl->data_check = DATA_CHECK_AUTO;
+	cl->data_check_chunk_rows = 5000;
+	cl->data_check_timeout_ms = 30 * 60000;
+	cl->watch_error_rate = 0.01;
+	cl->watch_p95_ms = 500;
+	cl->watch_failed_per_min = 10;
+	cl->watch_action = WATCH_ALARM;
 	cl->line = line;
 	return c->n_clusters++;
 }
@@ -409,6 +416,7 @@ static void free_cluster(struct cfg_cluster *cl)
 		free(cl->preflight_hooks[i]);
 	free(cl->preflight_hooks);
 	free_strv(cl->event_hooks);
+	free_strv(cl->data_check_tables);
 }
 
 void config_free(struct config *c)

@@ -16,6 +16,8 @@ enum candidate_pref { CAND_ALLOW, CAND_PREFER, CAND_NEVER };
 enum flavor_hint { FLAVOR_HINT_AUTO, FLAVOR_HINT_MARIADB, FLAVOR_HINT_MYSQL };
 enum router_type { ROUTER_HAPROXY, ROUTER_PROXYSQL, ROUTER_EXEC };
 enum splitbrain_policy { SB_ALERT, SB_FENCE, SB_STONITH };
+enum data_check_mode { DATA_CHECK_AUTO, DATA_CHECK_ON, DATA_CHECK_OFF };
+enum watch_action { WATCH_ALARM, WATCH_REVERSE };
 
 /* Where a password comes from; the secret itself is read when the config is loaded and kept
  * only in `password` (owned, wiped on free), never logged or returned by the API. */
@@ -102,6 +104,18 @@ struct cfg_cluster {
 	bool auto_failover;       /* auto_failover = no */
 	int failover_after;       /* failover_after = 3 (consecutive polls the primary is unreachable) */
 	int failover_block_ms;    /* failover_block = 1h: no second automatic failover within this */
+	/* the data check at the fence point (datacheck.h) */
+	enum data_check_mode data_check;   /* data_check = auto (on for upgrades) | on | off */
+	char **data_check_tables; /* owned NULL-terminated "schema.table" / "schema.*", NULL: all */
+	int data_check_chunk_rows;     /* data_check_chunk_rows = 5000 */
+	int data_check_rate;      /* data_check_rate = 0 rows/s (no limit) */
+	int data_check_timeout_ms;     /* data_check_timeout = 30m */
+	/* the watch after a switchover (afterwatch.h) */
+	int watch_ms;             /* watch = 0 (off) */
+	double watch_error_rate;  /* watch_error_rate = 1% (a fraction: 0.01) */
+	int watch_p95_ms;         /* watch_p95 = 500ms */
+	int watch_failed_per_min; /* watch_failed_per_min = 10 */
+	enum watch_action watch_action;   /* watch_action = alarm | reverse */
 	int line;
 };
 
@@ -179,5 +193,7 @@ const char *tls_mode_name(enum tls_mode m);
 const char *router_type_name(enum router_type t);
 const char *candidate_name(enum candidate_pref c);
 const char *splitbrain_name(enum splitbrain_policy p);
+const char *data_check_name(enum data_check_mode m);
+const char *watch_action_name(enum watch_action a);
 
 #endif

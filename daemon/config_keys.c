@@ -34,6 +34,8 @@ static const char *const candidate_names[] = { "allow", "prefer", "never", NULL 
 static const char *const flavor_names[] = { "auto", "mariadb", "mysql", NULL };
 static const char *const router_names[] = { "haproxy", "proxysql", "exec", NULL };
 static const char *const splitbrain_names[] = { "alert", "fence", "stonith", NULL };
+static const char *const data_check_names[] = { "auto", "on", "off", NULL };
+static const char *const watch_action_names[] = { "alarm", "reverse", NULL };
 
 static const char *name_of(const char *const *names, size_t n, int v)
 {
@@ -62,6 +64,16 @@ const char *splitbrain_name(enum splitbrain_policy p)
 	return name_of(splitbrain_names, ARRAY_LEN(splitbrain_names), (int)p);
 }
 
+const char *data_check_name(enum data_check_mode m)
+{
+	return name_of(data_check_names, ARRAY_LEN(data_check_names), (int)m);
+}
+
+const char *watch_action_name(enum watch_action a)
+{
+	return name_of(watch_action_names, ARRAY_LEN(watch_action_names), (int)a);
+}
+
 /* ---- key tables ---- */
 
 static void set_socket_group(struct parser *, void *, const struct key_def *, const char *);
@@ -75,6 +87,8 @@ static void set_address(struct parser *, void *, const struct key_def *, const c
 static void set_server_map(struct parser *, void *, const struct key_def *, const char *);
 static void set_write_endpoint(struct parser *, void *, const struct key_def *, const char *);
 static void set_metrics_address(struct parser *, void *, const struct key_def *, const char *);
+static void set_data_check_tables(struct parser *, void *, const struct key_def *, const char *);
+static void set_percent(struct parser *, void *, const struct key_def *, const char *);
 
 #define OFF(st, f) offsetof(struct st, f)
 #define DUR(n, st, f, lo, hi) { .name = n, .type = KT_DURATION, .off = OFF(st, f), .min = lo, .max = hi }
@@ -139,6 +153,16 @@ static const struct key_def cluster_keys[] = {
 	INT("failover_after", cfg_cluster, failover_after, 1, 100),
 	DUR("failover_block", cfg_cluster, failover_block_ms, 0, 7 * 24 * 60 * MIN),
 	{ .name = "event_hook", .type = KT_HOOK_LIST, .off = OFF(cfg_cluster, event_hooks) },
+	ENUM("data_check", cfg_cluster, data_check, data_check_names),
+	FUNC("data_check_tables", set_data_check_tables),
+	INT("data_check_chunk_rows", cfg_cluster, data_check_chunk_rows, 10, 10000000),
+	INT("data_check_rate", cfg_cluster, data_check_rate, 0, 1000000000),
+	DUR("data_check_timeout", cfg_cluster, data_check_timeout_ms, 1 * SEC, 24 * 60 * MIN),
+	DUR("watch", cfg_cluster, watch_ms, 0, 7 * 24 * 60 * MIN),
+	{ .name = "watch_error_rate", .type = KT_FUNC, .set = set_percent, .off = OFF(cfg_cluster, watch_error_rate) },
+	DUR("watch_p95", cfg_cluster, watch_p95_ms, 1, 10 * MIN),
+	INT("watch_failed_per_min", cfg_cluster, watch_failed_per_min, 0, 100000000),
+	ENUM("watch_action", cfg_cluster, watch_action, watch_action_names),
 	{ .name = NULL }
 };
 
@@ -528,4 +552,60 @@ static void set_server_map(struct parser *p, void *obj, const struct key_def *de
 {
 	struct map_arg a = { obj };
 	for_each_item(p, def->name, v, one_map_entry, &a);
+}
+
+/* data_check_tables = shop.orders, shop.*, billing: a table, every table of a schema */
+static bool one_check_table(struct parser *p, const char *key, const char *item, void *arg)
+{
+	char ***v = arg;
+	const char *dot = strchr(item, '.');
+	size_t n = 0, sl = dot ? (size_t)(dot - item) : strlen(item);
+
+	if (!sql_ident_ok(item, sl) || (dot && strcmp(dot + 1, "*") && !sql_ident_ok(dot + 1, strlen(dot + 1)))) {
+		cfg_perr(p, p->line, key, "'%s' is not SCHEMA.TABLE, SCHEMA.* or SCHEMA (letters, digits, '_' and '$', "
+			 "up to 64 each; e.g. data_check_tables = shop.orders, billing.*)", item);
+		return false;
+	}
+	while (*v && (*v)[n])
+		n++;
+	*v = xrealloc(*v, (n + 2) * sizeof(**v));
+	(*v)[n] = xstrdup(item);
+	(*v)[n + 1] = NULL;
+	return true;
+}
+
+static void set_data_check_tables(struct parser *p, void *obj, const struct key_def *def, const char *v)
+{
+	struct cfg_cluster *cl = obj;
+	char **list = NULL;
+	size_t i;
+
+	if (for_each_item(p, def->name, v, one_check_table, &list)) {
+		for (i = 0; cl->data_check_tables && cl->data_check_tables[i]; i++)
+			free(cl->data_check_tables[i]);
+		free(cl->data_check_tables);
+		cl->data_check_tables = list;
+		return;
+	}
+	for (i = 0; list && list[i]; i++)
+		free(list[i]);
+	free(list);
+}
+
+/* "1%", "0.5 %" or "0.01": a share, kept as a fraction */
+static void set_percent(struct parser *p, void *obj, const struct key_def *def, const char *v)
+{
+	char *end;
+	double x = strtod(v, &end);
+
+	while (*end == ' ')
+		end++;
+	if (*end == '%') {
+		x /= 100.0;
+		end++;
+	}
+	if (end == v || *end || x < 0 || x > 1 || x != x)
+		cfg_perr(p, p->line, def->name, "'%s' is not a share between 0%% and 100%% (e.g. %s = 1%%)", v, def->name);
+	else
+		*(double *)((char *)obj + def->off) = x;
 }

@@ -150,17 +150,23 @@ struct server *daemon_server(struct daemon *d, const char *name)
 	return NULL;
 }
 
-static void server_setup(struct daemon *d, struct server *s, const struct cfg_server *cfg, struct cluster *c)
+struct db *server_db_new(struct daemon *d, const struct cfg_server *cfg)
 {
 	struct db_target t = {
 		.host = cfg->host, .port = cfg->port, .socket = cfg->socket, .user = cfg->user,
 		.password = cfg->secret.password, .tls_mode = cfg->tls_mode,
 		.tls_ca = cfg->tls_ca, .tls_cert = cfg->tls_cert, .tls_key = cfg->tls_key,
 	};
+	struct db *db = db_new(d->base, cfg->name);
+	db_set_target(db, &t, d->cfg->connect_timeout_ms);
+	return db;
+}
+
+static void server_setup(struct daemon *d, struct server *s, const struct cfg_server *cfg, struct cluster *c)
+{
 	s->cfg = cfg;
 	s->cluster = c;
-	s->db = db_new(d->base, cfg->name);
-	db_set_target(s->db, &t, d->cfg->connect_timeout_ms);
+	s->db = server_db_new(d, cfg);
 	server_status_init(&s->st);
 	s->st.heartbeat_lag_ms = -1;
 	c->servers = xrealloc(c->servers, (c->n_servers + 1) * sizeof(*c->servers));

@@ -98,6 +98,8 @@ struct cluster {
 	struct sticky *sticky;          /* owned: servers cutoverd fenced, kept fenced (watchdog.c) */
 	size_t n_sticky;
 	struct held *held;              /* owned: servers held at a fence point, the rollback point (held.c) */
+	struct datacheck *datacheck;    /* owned: the last switchover's data check, running or done (datacheck.c) */
+	struct afterwatch *watch;       /* owned: the watch after the last switchover, NULL if none (afterwatch.c) */
 	size_t n_held;
 	unsigned round;                 /* poll round counter */
 	int outstanding;                /* polls of this round still running */
@@ -136,6 +138,8 @@ struct cluster *daemon_cluster(struct daemon *d, const char *name);
  * nearest when one is close enough to be a typo.  A new string. */
 char *daemon_unknown_cluster(const struct daemon *d, const char *name);
 struct server *daemon_server(struct daemon *d, const char *name);
+/* A connection of its own to a server, as configured (its label: the server's name). */
+struct db *server_db_new(struct daemon *d, const struct cfg_server *cfg);
 /* One action at a time per cluster — a switchover, a failover, a fence, unfence or STONITH
  * (the operator's or the watchdog's): NULL when the cluster is free, else what runs there
  * (a static buffer), for a BUSY reply that names it. */

@@ -144,17 +144,10 @@ static void sql_done(struct db *db, struct db_result *res, void *arg)
 
 static void run_sql(struct fence_op *op, struct server *s)
 {
-	const struct cfg_server *cfg = s->cfg;
 	const struct flavor_ops *f = server_flavor(s);
-	struct db_target t = {
-		.host = cfg->host, .port = cfg->port, .socket = cfg->socket, .user = cfg->user,
-		.password = cfg->secret.password, .tls_mode = cfg->tls_mode,
-		.tls_ca = cfg->tls_ca, .tls_cert = cfg->tls_cert, .tls_key = cfg->tls_key,
-	};
 	const char *q[2] = { f->sql[op->unfence ? SQL_UNFENCE : SQL_FENCE], "SELECT @@global.read_only" };
 
-	op->db = db_new(op->d->base, cfg->name);
-	db_set_target(op->db, &t, op->d->cfg->connect_timeout_ms);
+	op->db = server_db_new(op->d, s->cfg);
 	db_run(op->db, q, 2, op->d->cfg->connect_timeout_ms + op->c->cfg->fence_timeout_ms, sql_done, op);
 }
 
@@ -350,17 +343,10 @@ static struct fence_op *unfence_start(struct daemon *d, struct cluster *c, struc
 	u->op = op;
 	u->pending = 1;
 	for (i = 0; i < c->n_servers; i++) {
-		const struct cfg_server *cfg = c->servers[i]->cfg;
-		struct db_target t = {
-			.host = cfg->host, .port = cfg->port, .socket = cfg->socket, .user = cfg->user,
-			.password = cfg->secret.password, .tls_mode = cfg->tls_mode,
-			.tls_ca = cfg->tls_ca, .tls_cert = cfg->tls_cert, .tls_key = cfg->tls_key,
-		};
 		struct db *db;
 		if (c->servers[i] == target)
 			continue;
-		db = db_new(d->base, cfg->name);
-		db_set_target(db, &t, d->cfg->connect_timeout_ms);
+		db = server_db_new(d, c->servers[i]->cfg);
 		u->peers = xrealloc(u->peers, (u->n_peers + 1) * sizeof(*u->peers));
 		u->peers[u->n_peers++] = db;
 		u->pending++;

@@ -52,6 +52,9 @@ enum sql_id {
 	 * "db.table, …".  Read by preflight when the candidate runs a newer release series (their
 	 * history is what an upgrade changes).  Empty where the flavor has none (MySQL). */
 	SQL_VERSIONED_TABLES,
+	/* One row, one column: how many sessions wait for a table metadata lock — what a data
+	 * check's snapshot would hold up (datacheck.h) */
+	SQL_MDL_WAITERS,
 	SQL_MAX
 };
 

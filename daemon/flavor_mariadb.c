@@ -121,6 +121,8 @@ const struct flavor_ops flavor_mariadb = {
 		    "SELECT COUNT(*) AS n, GROUP_CONCAT(CONCAT(table_schema, '.', table_name)"
 		    " ORDER BY table_schema, table_name SEPARATOR ', ' LIMIT 5) AS names"
 		    " FROM information_schema.TABLES WHERE table_type = 'SYSTEM VERSIONED'",
+		[SQL_MDL_WAITERS] = "SELECT COUNT(*) AS n FROM information_schema.processlist"
+				    " WHERE state = 'Waiting for table metadata lock'",
 	},
 	.parse_vars = mariadb_parse_vars,
 	.parse_replica = mariadb_parse_replica,

@@ -92,6 +92,9 @@ static int mysql_parse_binlog(const struct rowset *rs, struct server_status *st)
 	[SQL_HOLD_START] = "", [SQL_HOLD_COMMITS] = "", [SQL_HOLD_RELEASE] = "",	\
 	/* MySQL has no system-versioned tables */				\
 	[SQL_VERSIONED_TABLES] = "",						\
+	/* information_schema.processlist is deprecated from 8.0.22 */		\
+	[SQL_MDL_WAITERS] = "SELECT COUNT(*) AS n FROM performance_schema.processlist" \
+			    " WHERE state = 'Waiting for table metadata lock'",	\
 	/* processlist counts whole seconds here */				\
 	[SQL_LONG_WRITES] =							\
 	    "SELECT p.id, p.user, p.time * 1000 AS time_ms, LEFT(p.info, 160) AS info" \

@@ -9,7 +9,7 @@
 
 /* Column indexes in one `show stat` header; -1 when absent. */
 struct hx_cols {
-	int pxname, svname, status, weight, scur, addr;
+	int pxname, svname, status, weight, scur, addr, stot, econ, eresp;
 };
 
 static char *cut_line(char *line);
@@ -88,7 +88,7 @@ static int header_cols(char *header, struct hx_cols *c, char *err, size_t errlen
 	char **f;
 	size_t nf, i;
 
-	c->pxname = c->svname = c->status = c->weight = c->scur = c->addr = -1;
+	c->pxname = c->svname = c->status = c->weight = c->scur = c->addr = c->stot = c->econ = c->eresp = -1;
 	nf = csv_split(header + 2, &f);
 	for (i = 0; i < nf; i++) {
 		int *slot = NULL;
@@ -105,6 +105,12 @@ static int header_cols(char *header, struct hx_cols *c, char *err, size_t errlen
 			slot = &c->scur;
 		else if (!strcmp(f[i], "addr"))
 			slot = &c->addr;
+		else if (!strcmp(f[i], "stot"))
+			slot = &c->stot;
+		else if (!strcmp(f[i], "econ"))
+			slot = &c->econ;
+		else if (!strcmp(f[i], "eresp"))
+			slot = &c->eresp;
 		if (slot && *slot < 0)
 			*slot = (int)i;
 	}
@@ -186,6 +192,12 @@ static void fill_backend(struct router_backend *b, const struct cfg_router *cfg,
 	b->sessions = parse_ll(field(f, nf, c->scur), 0, 1LL << 30, &num) ? (int)num : 0;
 	b->weight = parse_ll(field(f, nf, c->weight), 0, 1LL << 30, &num) ? (int)num : 0;
 	b->max_connections = -1;
+	b->queries = parse_ll(field(f, nf, c->stot), 0, 1LL << 62, &num) ? num : -1;
+	b->errors = -1;
+	if (parse_ll(field(f, nf, c->econ), 0, 1LL << 62, &num)) {
+		long long eresp;
+		b->errors = num + (parse_ll(field(f, nf, c->eresp), 0, 1LL << 62, &eresp) ? eresp : 0);
+	}
 }
 
 int hx_parse_stat(const char *csv, const struct cfg_router *cfg, struct router_view *v,

@@ -11,6 +11,8 @@
 #include "metrics.h"
 #include "daemon.h"
 #include "event_hooks.h"
+#include "afterwatch.h"
+#include "datacheck.h"
 #include "held.h"
 #include "log.h"
 #include "router.h"
@@ -619,6 +621,50 @@ static void render_clusters(struct evbuffer *b, struct daemon *d)
 		if (d->clusters[i].stats.last_round_us > 0)
 			sample(b, "cutoverd_cluster_poll_round_duration_seconds", kv,
 			       (double)d->clusters[i].stats.last_round_us / 1e6);
+	}
+
+	family(b, "cutoverd_cluster_data_check_mismatches", "gauge",
+	       "Chunks the last switchover's data check found different at the fence point (absent: no check).");
+	family(b, "cutoverd_cluster_data_check_rows", "gauge", "Rows the last switchover's data check compared so far.");
+	family(b, "cutoverd_cluster_data_check_state", "gauge",
+	       "The last switchover's data check: 1 for its state (running, passed, mismatch, incomplete, ...).");
+	for (i = 0; i < d->n_clusters; i++) {
+		const struct datacheck *dc = d->clusters[i].datacheck;
+		json_t *j;
+		if (!dc)
+			continue;
+		j = datacheck_json(dc);
+		{
+			const char *kv[] = { "cluster", d->clusters[i].cfg->name, NULL };
+			const char *skv[] = { "cluster", d->clusters[i].cfg->name, "state",
+					      datacheck_state_name(datacheck_state(dc)), NULL };
+			sample(b, "cutoverd_cluster_data_check_mismatches", kv,
+			       (double)json_integer_value(json_object_get(j, "mismatch_count")));
+			sample(b, "cutoverd_cluster_data_check_rows", kv, (double)json_integer_value(json_object_get(j, "rows")));
+			sample(b, "cutoverd_cluster_data_check_state", skv, 1);
+		}
+		json_decref(j);
+	}
+
+	family(b, "cutoverd_watch_remaining_seconds", "gauge",
+	       "Time left of the watch after the last switchover (absent: no watch).");
+	family(b, "cutoverd_watch_value", "gauge",
+	       "Each trigger of the watch after a switchover, now (error_rate as a fraction; absent: unknown).");
+	family(b, "cutoverd_watch_limit", "gauge", "Each trigger's limit (watch_error_rate, watch_p95, watch_failed_per_min).");
+	for (i = 0; i < d->n_clusters; i++) {
+		const struct afterwatch *w = d->clusters[i].watch;
+		const char *kv[] = { "cluster", d->clusters[i].cfg->name, NULL };
+		if (!w)
+			continue;
+		sample(b, "cutoverd_watch_remaining_seconds", kv, afterwatch_remaining_s(w));
+		for (k = 0; k < WT__COUNT; k++) {
+			const char *tkv[] = { "cluster", d->clusters[i].cfg->name, "trigger",
+					      watch_trigger_name((enum watch_trigger)k), NULL };
+			double v = afterwatch_value(w, (enum watch_trigger)k);
+			if (v == v)
+				sample(b, "cutoverd_watch_value", tkv, v);
+			sample(b, "cutoverd_watch_limit", tkv, afterwatch_limit(&d->clusters[i], (enum watch_trigger)k));
+		}
 	}
 }
 

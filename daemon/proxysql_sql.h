@@ -22,7 +22,14 @@
 #define PSQL_SQL_RUNTIME_SERVERS \
 	"SELECT hostgroup_id, hostname, port, status, weight, max_connections FROM runtime_mysql_servers"
 #define PSQL_SQL_POOL \
-	"SELECT hostgroup, srv_host, srv_port, status, ConnUsed, ConnFree FROM stats_mysql_connection_pool"
+	"SELECT hostgroup, srv_host, srv_port, status, ConnUsed, ConnFree, ConnERR, Queries FROM stats_mysql_connection_pool"
+/* errors the servers returned, per server; the latency histogram of every command */
+#define PSQL_SQL_ERRORS \
+	"SELECT hostgroup, hostname, port, SUM(count_star) AS errors FROM stats_mysql_errors GROUP BY hostgroup, hostname, port"
+#define PSQL_SQL_LATENCY \
+	"SELECT SUM(cnt_100us), SUM(cnt_500us), SUM(cnt_1ms), SUM(cnt_5ms), SUM(cnt_10ms), SUM(cnt_50ms), " \
+	"SUM(cnt_100ms), SUM(cnt_500ms), SUM(cnt_1s), SUM(cnt_5s), SUM(cnt_10s), SUM(cnt_INFs) " \
+	"FROM stats_mysql_commands_counters"
 #define PSQL_SQL_REPL_HOSTGROUPS \
 	"SELECT writer_hostgroup, reader_hostgroup, check_type FROM runtime_mysql_replication_hostgroups"
 /* And two more: the configuration (to notice a change someone has not loaded) and whether our
@@ -66,6 +73,11 @@ char *psql_admin_user_sql(const char *user);
 /* v->pending, v->admin_clash and v->caution from the poll's runtime_mysql_servers, mysql_servers
  * and psql_admin_user_sql() rowsets (any may be NULL: that check is skipped).  Call it after
  * psql_parse_view: with v->auto_failover_hostgroups, rows the monitor moved are not a difference. */
+/* The watch's counters (router.h): each backend's queries and errors from the pool (Queries,
+ * ConnERR) and PSQL_SQL_ERRORS, and the latency histogram from PSQL_SQL_LATENCY (either may be
+ * NULL: unknown). */
+void psql_parse_counters(const struct rowset *pool, const struct rowset *errors, const struct rowset *latency,
+			 struct router_view *v);
 void psql_view_checks(const struct rowset *runtime, const struct rowset *config, const struct rowset *users,
 		      const struct cfg_router *cfg, struct router_view *v);
 /* Whether a runtime_mysql_replication_hostgroups rowset has a row for writer_hg: then

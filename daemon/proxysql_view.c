@@ -293,3 +293,49 @@ char *psql_in_flight_sql(const struct psql_endpoint *e)
 	free(host);
 	return sql;
 }
+
+static bool same_server(const struct rowset *rs, size_t i, int c_hg, int c_host, int c_port,
+			const struct router_backend *b)
+{
+	long long h, p;
+	const char *host = rowset_at(rs, i, (size_t)c_host);
+	return psql_num(rs, i, c_hg, 0, 1LL << 31, &h) && h == b->hostgroup && host && !strcmp(host, b->host) &&
+	       psql_num(rs, i, c_port, 0, 65535, &p) && p == b->port;
+}
+
+void psql_parse_counters(const struct rowset *pool, const struct rowset *errors, const struct rowset *latency,
+			 struct router_view *v)
+{
+	size_t k, i;
+	int pc_hg = rowset_col(pool, "hostgroup"), pc_host = rowset_col(pool, "srv_host");
+	int pc_port = rowset_col(pool, "srv_port"), pc_q = rowset_col(pool, "Queries"), pc_e = rowset_col(pool, "ConnERR");
+	int ec_hg = errors ? rowset_col(errors, "hostgroup") : -1, ec_host = errors ? rowset_col(errors, "hostname") : -1;
+	int ec_port = errors ? rowset_col(errors, "port") : -1, ec_n = errors ? rowset_col(errors, "errors") : -1;
+
+	for (k = 0; k < v->n; k++) {
+		struct router_backend *b = &v->be[k];
+		long long n;
+		b->queries = b->errors = -1;
+		for (i = 0; pool && pc_q >= 0 && pc_hg >= 0 && pc_host >= 0 && pc_port >= 0 && i < pool->nrows; i++)
+			if (same_server(pool, i, pc_hg, pc_host, pc_port, b)) {
+				if (psql_num(pool, i, pc_q, 0, 1LL << 62, &n))
+					b->queries = n;
+				if (pc_e >= 0 && psql_num(pool, i, pc_e, 0, 1LL << 62, &n))
+					b->errors = n;
+			}
+		if (ec_n < 0 || ec_hg < 0 || ec_host < 0 || ec_port < 0)
+			continue;
+		if (b->errors < 0)
+			b->errors = 0;
+		for (i = 0; i < errors->nrows; i++)
+			if (same_server(errors, i, ec_hg, ec_host, ec_port, b) && psql_num(errors, i, ec_n, 0, 1LL << 62, &n))
+				b->errors += n;
+	}
+	v->lat_known = latency && latency->nrows == 1 && latency->ncols == ROUTER_LAT_BUCKETS;
+	for (k = 0; k < ROUTER_LAT_BUCKETS; k++) {
+		long long n = 0;
+		if (v->lat_known && !psql_num(latency, 0, (int)k, 0, 1LL << 62, &n))
+			n = 0;   /* SUM over no rows is NULL */
+		v->lat_hist[k] = n;
+	}
+}

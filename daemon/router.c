@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+const long long router_lat_bound_us[ROUTER_LAT_BUCKETS] = { 100, 500, 1000, 5000, 10000, 50000, 100000, 500000,
+							       1000000, 5000000, 10000000, -1 };
+
 static const struct router_ops *router_ops_for(enum router_type t);
 
 static const char *const step_names[RSTEP__COUNT] = {

@@ -30,7 +30,16 @@ struct router_backend {
 	int sessions;             /* haproxy scur, proxysql ConnUsed */
 	int weight;
 	int max_connections;      /* proxysql; -1 for haproxy */
+	/* cumulative counters for the watch after a switchover (afterwatch.h), -1 when unknown:
+	 * proxysql Queries and stats_mysql_errors + ConnERR; haproxy stot (sessions) and
+	 * econ + eresp */
+	long long queries, errors;
 };
+
+/* ProxySQL's latency histogram (stats_mysql_commands_counters, all commands): the upper bound
+ * of each bucket in µs, the last one unbounded. */
+#define ROUTER_LAT_BUCKETS 12
+extern const long long router_lat_bound_us[ROUTER_LAT_BUCKETS];
 
 struct router_view {
 	bool reachable;
@@ -43,6 +52,8 @@ struct router_view {
 	char pending[400];        /* mysql_servers differs from runtime: a LOAD would apply someone's change */
 	char admin_clash[256];    /* our admin user is also a mysql_users name: the next login fails */
 	char caution[256];        /* e.g. the writer hostgroup has no server at all */
+	bool lat_known;           /* proxysql: lat_hist was read */
+	long long lat_hist[ROUTER_LAT_BUCKETS];   /* cumulative counts */
 };
 
 /* What a switchover asks of a router. */

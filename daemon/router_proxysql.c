@@ -462,11 +462,11 @@ static void ps_poll(struct router *r, router_cb cb, void *arg)
 static void ps_poll_start(struct router *r)
 {
 	const char *sql[] = { PSQL_SQL_RUNTIME_SERVERS, PSQL_SQL_POOL, PSQL_SQL_REPL_HOSTGROUPS,
-			      PSQL_SQL_CONFIG_SERVERS, NULL };
+			      PSQL_SQL_CONFIG_SERVERS, NULL, PSQL_SQL_ERRORS, PSQL_SQL_LATENCY };
 	char *users = psql_admin_user_sql(r->cfg->user);
 
 	sql[4] = users;
-	ps_run(r, sql, 5, ps_poll_done);
+	ps_run(r, sql, 7, ps_poll_done);
 	free(users);
 }
 
@@ -509,6 +509,7 @@ static void ps_poll_done(struct router *r, const struct db_result *res)
 		return;
 	}
 	psql_view_checks(res->rs[0], res->n > 3 ? res->rs[3] : NULL, res->n > 4 ? res->rs[4] : NULL, r->cfg, v);
+	psql_parse_counters(res->rs[1], res->n > 5 ? res->rs[5] : NULL, res->n > 6 ? res->rs[6] : NULL, v);
 	v->polled_ms = now_mono_ms();
 	ps_done(r, 0, "proxysql router '%s': %zu servers in hostgroups %d/%d", r->cfg->name, v->n,
 		r->cfg->writer_hostgroup, r->cfg->reader_hostgroup);

@@ -42,6 +42,10 @@ struct failover_opts {
  * -1 with a message when it cannot even start. */
 int switchover_start_failover(struct daemon *d, struct cluster *c, struct client *cl, json_t *req_id,
 			      const struct failover_opts *o, char *err, size_t errlen);
+/* The watch after a switchover goes back to `to` (afterwatch.h): a switchover with the
+ * cluster's defaults and no requester.  -1 with a message when it cannot even start. */
+int switchover_start_reverse(struct daemon *d, struct cluster *c, const char *to, const char *why, char *err,
+			     size_t errlen);
 /* Running or paused (not merely an interrupted record). */
 bool switchover_active(const struct switchover *sw);
 /* The cutover as JSON for status (new reference). */

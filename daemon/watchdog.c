@@ -1,6 +1,8 @@
 /* The watchdog: alarms, the split-brain policy, manual fencing and the automatic-failover
  * decision.  See watchdog.h. */
 #include "fence.h"
+#include "afterwatch.h"
+#include "datacheck.h"
 #include "held.h"
 #include "watchdog.h"
 #include "api.h"
@@ -94,6 +96,11 @@ static void observe(struct cluster *c, const char *name, const char *subject, en
 	a->message = msg;
 	a->severity = sev;
 	a->seen = true;
+}
+
+void watchdog_observe(struct cluster *c, const char *name, const char *subject, const char *msg)
+{
+	observe(c, name, subject, VERDICT_CRIT, xstrdup(msg));
 }
 
 static void alarm_free(struct alarm *a)
@@ -245,6 +252,10 @@ void watchdog_cluster_free(struct cluster *c)
 	free(c->authority);
 	c->authority = NULL;
 	held_free_all(c);
+	datacheck_free(c->datacheck);
+	c->datacheck = NULL;
+	afterwatch_free(c->watch);
+	c->watch = NULL;
 }
 
 void watchdog_carry_over(struct cluster *to, struct cluster *from)
@@ -265,6 +276,12 @@ void watchdog_carry_over(struct cluster *to, struct cluster *from)
 	from->n_alarms = 0;
 	from->authority = NULL;
 	held_carry_over(to, from);
+	to->datacheck = from->datacheck;
+	from->datacheck = NULL;
+	datacheck_rebind(to->datacheck, to);
+	to->watch = from->watch;
+	from->watch = NULL;
+	afterwatch_rebind(to->watch, to);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -300,6 +317,10 @@ void watchdog_load(struct daemon *d)
 					   json_is_true(json_object_get(e, "on")));
 			} else if (!strcmp(ev, "held")) {
 				held_replay(c, e);
+			} else if (!strcmp(ev, "data_check")) {
+				datacheck_replay(c, e);
+			} else if (!strcmp(ev, "watch")) {
+				afterwatch_replay(d, c, e);
 			} else if (!strcmp(ev, "auto_failover")) {
 				c->last_auto_failover_us = (int64_t)json_integer_value(json_object_get(e, "at_us"));
 			}
@@ -459,6 +480,21 @@ void watchdog_evaluate(struct daemon *d, struct cluster *c)
 		sticky_check(d, c);
 		held_check(d, c);
 	}
+	if (c->datacheck && datacheck_state(c->datacheck) == DC_MISMATCH) {
+		json_t *j = datacheck_json(c->datacheck);
+		observe(c, "data_mismatch", json_string_value(json_object_get(j, "target")), VERDICT_CRIT,
+			xasprintf("the data check of switchover %s found %lld chunk(s) that differ between %s and %s at the "
+				  "fence point (first: %s %s); %s is kept there",
+				  json_string_value(json_object_get(j, "switchover")),
+				  (long long)json_integer_value(json_object_get(j, "mismatch_count")),
+				  json_string_value(json_object_get(j, "reference")),
+				  json_string_value(json_object_get(j, "target")),
+				  json_string_value(json_object_get(json_array_get(json_object_get(j, "mismatches"), 0), "table")) ?: "?",
+				  json_string_value(json_object_get(json_array_get(json_object_get(j, "mismatches"), 0), "range")) ?: "",
+				  json_string_value(json_object_get(j, "reference"))));
+		json_decref(j);
+	}
+	afterwatch_evaluate(d, c);
 	alarms_settle(d, c);
 	{
 		struct alarm *sb = alarm_find(c, "split_brain", NULL);

@@ -34,6 +34,9 @@ struct alarm {
 	int64_t cleared_us;       /* 0 unless cleared */
 };
 
+/* An observation for the alarm `name` (critical) in the evaluation being processed, from the
+ * modules watchdog_evaluate calls (afterwatch.c): raised after `hysteresis` in a row. */
+void watchdog_observe(struct cluster *c, const char *name, const char *subject, const char *msg);
 /* After each evaluation of the cluster (daemon.c). */
 void watchdog_evaluate(struct daemon *d, struct cluster *c);
 /* At start-up: the authoritative primary and the last automatic failover from each journal. */

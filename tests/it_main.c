@@ -18,6 +18,7 @@ Suite *it_metrics_suite(void);
 Suite *it_watchdog_suite(void);
 Suite *it_safety_suite(void);
 Suite *it_window_suite(void);
+Suite *it_datacheck_suite(void);
 void it_proxysql_add_suites(SRunner *sr);
 void it_upgrade_add_suites(SRunner *sr);
 
@@ -37,6 +38,7 @@ int main(void)
 	srunner_add_suite(sr, it_watchdog_suite());
 	srunner_add_suite(sr, it_safety_suite());
 	srunner_add_suite(sr, it_window_suite());
+	srunner_add_suite(sr, it_datacheck_suite());
 	it_proxysql_add_suites(sr);
 	it_upgrade_add_suites(sr);
 	srunner_set_fork_status(sr, CK_NOFORK);

@@ -86,6 +86,7 @@ static void catchup_round(struct switchover *sw)
 
 void enter_catchup(struct switchover *sw)
 {
+	sw_datacheck_prepare(sw);
 	sw->deadline_us = now_mono_us() + (int64_t)sw_ccfg(sw)->catchup_timeout_ms * 1000;
 	if (sw_ccfg(sw)->catchup_timeout_ms <= 0)
 		sw->deadline_us = now_mono_us() + 60000 * 1000LL;

@@ -434,7 +434,7 @@ static void cmd_resolve(struct daemon *d, struct client *cl, const struct reques
 static void cmd_history(struct daemon *d, struct client *cl, const struct request *req)
 {
 	struct cluster *c = pick_cluster(d, cl, req);
-	json_t *all, *by, *out, *x;
+	json_t *all, *by, *out, *x, *dcheck;
 	int limit = arg_int(req, "limit", 20);
 	size_t i, start;
 
@@ -469,8 +469,22 @@ static void cmd_history(struct daemon *d, struct client *cl, const struct reques
 		}
 		if (c->cutover && !strcmp(c->cutover->id, json_string_value(json_object_get(x, "id"))))
 			outcome = state_names[c->cutover->state];
+		{
+			/* the data check of this switchover (a watchdog entry, after its end) */
+			const char *sid = json_string_value(json_object_get(x, "id"));
+			size_t a;
+			json_t *w;
+			dcheck = NULL;
+			json_array_foreach(all, a, w) {
+				json_t *res = json_object_get(w, "result");
+				const char *ev = json_string_value(json_object_get(w, "event"));
+				if (ev && !strcmp(ev, "data_check") && sid &&
+				    !strcmp(json_string_value(json_object_get(res, "switchover")) ?: "", sid))
+					dcheck = res;
+			}
+		}
 		json_array_append_new(out, json_pack(
-			"{s:s, s:O, s:O, s:O, s:O, s:s, s:O, s:O, s:O}", "kind",
+			"{s:s, s:O, s:O, s:O, s:O, s:s, s:O, s:O, s:O, s:b, s:O}", "kind",
 			json_string_value(json_object_get(first, "kind")) ? json_string_value(json_object_get(first, "kind"))
 									 : "switchover",
 			"id", json_object_get(x, "id"), "started",
@@ -478,7 +492,9 @@ static void cmd_history(struct daemon *d, struct client *cl, const struct reques
 			json_object_get(first, "new"), "outcome", outcome,
 			"phases", rep && json_object_get(rep, "phases") ? json_object_get(rep, "phases") : json_null(),
 			"write_blocked_ms", rep && json_object_get(rep, "write_blocked_ms") ? json_object_get(rep, "write_blocked_ms") : json_null(),
-			"reason", rep && json_object_get(rep, "reason") ? json_object_get(rep, "reason") : json_null()));
+			"reason", rep && json_object_get(rep, "reason") ? json_object_get(rep, "reason") : json_null(),
+			"by_watch", json_is_true(json_object_get(first, "by_watch")),
+			"data_check", dcheck ? dcheck : json_null()));
 	}
 	client_reply_ok(cl, req->id, json_pack("{s:s, s:o}", "cluster", c->cfg->name, "switchovers", out));
 	json_decref(by);
@@ -587,3 +603,32 @@ const struct api_handler switchover_handlers[] = {
 	{ "history", cmd_history },
 	{ NULL, NULL },
 };
+
+int switchover_start_reverse(struct daemon *d, struct cluster *c, const char *to, const char *why, char *err,
+			     size_t errlen)
+{
+	struct server *old = c->topo.primary >= 0 && c->topo.n_writable == 1 ? c->servers[c->topo.primary] : NULL;
+	struct server *cand = daemon_server(d, to);
+	struct switchover *sw;
+
+	if (c->cutover || cluster_busy(c)) {
+		snprintf(err, errlen, "cluster %s is busy: %s", c->cfg->name,
+			 c->cutover ? "a cutover is recorded" : cluster_busy(c));
+		return -1;
+	}
+	if (!old || !cand || cand->cluster != c || cand == old) {
+		snprintf(err, errlen, "cluster %s has no single writable primary other than %s", c->cfg->name, to);
+		return -1;
+	}
+	sw = sw_new(d, c, old, cand, err, errlen);
+	if (!sw)
+		return -1;
+	sw->by_watch = true;
+	sw->reverse = c->cfg->reverse_replication;
+	sw->max_lag_ms = c->cfg->max_lag_ms;
+	sw->drain_timeout_ms = c->cfg->drain_timeout_ms;
+	sw->sync_timeout_ms = c->cfg->sync_timeout_ms;
+	sw->pause_before = -1;
+	start_for(sw, NULL, NULL, json_pack("{s:s, s:b, s:s}", "kind", "switchover", "by_watch", 1, "why", why));
+	return 0;
+}

@@ -65,15 +65,7 @@ enum rep_fate sw_rep_fate(const struct switchover *sw, const struct server *s)
 
 struct db *sw_open_db(struct switchover *sw, const struct server *s)
 {
-	const struct cfg_server *cfg = s->cfg;
-	struct db_target t = {
-		.host = cfg->host, .port = cfg->port, .socket = cfg->socket, .user = cfg->user,
-		.password = cfg->secret.password, .tls_mode = cfg->tls_mode,
-		.tls_ca = cfg->tls_ca, .tls_cert = cfg->tls_cert, .tls_key = cfg->tls_key,
-	};
-	struct db *db = db_new(sw->d->base, cfg->name);
-	db_set_target(db, &t, sw->d->cfg->connect_timeout_ms);
-	return db;
+	return server_db_new(sw->d, s->cfg);
 }
 
 const struct cfg_cluster *sw_ccfg(const struct switchover *sw)

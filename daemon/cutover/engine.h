@@ -177,6 +177,10 @@ struct switchover {
 	struct job *job;                /* a running preflight hook */
 	struct fence_op *fence_op;      /* the failover's fence of the dead primary (../fence.c) */
 	char *journal_error;            /* owned: why the last journal entry could not be written */
+	struct datacheck *dc;           /* the data check's snapshots at the fence point (datacheck.h), NULL if off */
+	bool sync_waits_dc;             /* sync is done and waits for them */
+	bool hold_old;                  /* the old primary follows the new one only once the check passed */
+	bool by_watch;                  /* started by the watch after a switchover (afterwatch.h) */
 	bool recovering;                /* the undo chain runs for a cutover found in the journal at start-up */
 };
 
@@ -192,6 +196,8 @@ void enter_fence(struct switchover *sw);
 void enter_sync(struct switchover *sw);
 void enter_promote(struct switchover *sw);
 void enter_verify(struct switchover *sw);
+/* The data check's sessions connect (sync.c), when the cluster wants one. */
+void sw_datacheck_prepare(struct switchover *sw);
 void f_enter_preflight(struct switchover *sw);
 void f_enter_fence(struct switchover *sw);
 void f_enter_sync(struct switchover *sw);

@@ -2,6 +2,7 @@
  * held where read_only does not stop every account, the fence point is read, and the sessions
  * that could still commit are cut.  (Fencing a server outside a cutover: ../fence.c.) */
 #include "daemon.h"
+#include "datacheck.h"
 #include "db.h"
 #include "engine.h"
 #include "fence.h"
@@ -98,7 +99,7 @@ static void sessions_listed(struct db *db, struct db_result *res, void *arg)
 	struct switchover *sw = arg;
 	const struct flavor_ops *fo = sw_flavor_of(sw->old);
 	size_t r;
-	unsigned long own[2] = { db_thread_id(sw->db_old), db_thread_id(sw->db_kill) };
+	unsigned long own[3] = { db_thread_id(sw->db_old), db_thread_id(sw->db_kill), datacheck_ref_thread(sw->dc) };
 
 	sw_kills_clear(sw);
 	if (res->err) {
@@ -112,7 +113,7 @@ static void sessions_listed(struct db *db, struct db_result *res, void *arg)
 		const char *user = rowset_at(res->rs[0], r, 1), *state = rowset_at(res->rs[0], r, 6);
 		if (!parse_ll(rowset_at(res->rs[0], r, 0), 1, LLONG_MAX, &id))
 			continue;
-		if ((unsigned long)id == own[0] || (unsigned long)id == own[1] ||
+		if ((unsigned long)id == own[0] || (unsigned long)id == own[1] || (unsigned long)id == own[2] ||
 		    (user && !strcmp(user, sw->old->cfg->user)) || !must_cut(sw, user, state))
 			continue;
 		sw->kills = xrealloc(sw->kills, (sw->n_kills + 1) * sizeof(char *));

@@ -2,6 +2,7 @@
  * only writer; then, outside the window, the commit hold is released, the candidate detaches,
  * the other replicas (and, reversed, the old primary) follow it, the routers persist. */
 #include "daemon.h"
+#include "datacheck.h"
 #include "db.h"
 #include "engine.h"
 #include "event_hooks.h"
@@ -151,7 +152,9 @@ void sw_follow(struct switchover *sw, struct db *db, const struct server *s, boo
 	 * and fail on a primary without it */
 	q[n++] = flavor_change_source_sql(f, demote && !old_mariadb ? SQL_DEMOTE_TO_REPLICA : SQL_CHANGE_SOURCE, host,
 					  sw->cand->cfg->port, user, pw, 1, sw_source_tls(sw));
-	q[n++] = xstrdup(f->sql[SQL_START_REPLICA]);
+	/* the old primary held for the data check: configured, started once it passed */
+	if (!(demote && sw->hold_old))
+		q[n++] = xstrdup(f->sql[SQL_START_REPLICA]);
 	sw->pending++;
 	sw_db_run(sw, db, (const char *const *)q, n, sw_ccfg(sw)->promote_timeout_ms, follower_done);
 	while (n)
@@ -244,6 +247,10 @@ static void followers_start(struct switchover *sw)
 			flavor_series_name(sw->fresh_cand.version, theirs, sizeof(theirs)),
 			sw->fence_point ? sw->fence_point : "?");
 	} else if (sw->reverse) {
+		sw->hold_old = sw->dc && datacheck_armed(sw->dc);
+		if (sw->hold_old)
+			sw_emit(sw, "info", "%s is set to replicate from %s but stays at the fence point until the data "
+					    "check passes", sw->old_name, sw->new_name);
 		sw_follow(sw, sw->db_old, sw->old, true);
 	}
 	if (--sw->pending == 0)

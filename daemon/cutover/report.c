@@ -1,5 +1,7 @@
 /* The end of a cutover (report, reply, journal, stats) and its lifecycle. */
+#include "afterwatch.h"
 #include "daemon.h"
+#include "datacheck.h"
 #include "db.h"
 #include "engine.h"
 #include "fence.h"
@@ -157,6 +159,14 @@ void sw_finish(struct switchover *sw, enum sw_state st)
 	json_object_set_new(rep, "point_of_no_return_passed", json_boolean(sw->pnr));
 	json_object_set_new(rep, "kind", json_string(sw->failover ? "failover" : "switchover"));
 	json_object_set(rep, "upgrade", sw->upgrade ? sw_upgrade_info(sw) : json_null());
+	/* the data check runs after the end; the report says whether it does */
+	if (sw->dc && datacheck_armed(sw->dc) && st == SW_DONE)
+		json_object_set_new(rep, "data_check", json_pack("{s:s, s:s}", "state", "running", "see",
+								  "cutoverctl status (data_check), cutoverctl history"));
+	else if (sw->dc)
+		json_object_set_new(rep, "data_check", json_pack("{s:s, s:s}", "state", "not_run", "why",
+								  st != SW_DONE ? "the switchover did not complete"
+										: datacheck_why(sw->dc)));
 	if (sw->failover) {
 		json_object_set_new(rep, "automatic", json_boolean(sw->automatic));
 		json_object_set(rep, "errant", sw->errant);
@@ -205,6 +215,20 @@ void sw_finish(struct switchover *sw, enum sw_state st)
 	 * failed after it */
 	if (sw->pnr && !sw->dry_run && sw->upgrade)
 		hold_rollback_point(sw);
+	if (st == SW_DONE && sw->dc && datacheck_armed(sw->dc)) {
+		if (sw->hold_old) {
+			char *why = xasprintf("kept at the fence point, not replicating, until the data check of switchover %s "
+					      "passes", sw->id);
+			held_add(sw->d, c, sw->old_name, sw->fence_point, why);
+			free(why);
+		}
+		datacheck_free(c->datacheck);
+		c->datacheck = sw->dc;
+		sw->dc = NULL;
+		datacheck_run(c->datacheck, sw->hold_old);
+	}
+	if (st == SW_DONE && !sw->dry_run && !sw->failover)
+		afterwatch_start(sw->d, c, sw->id, sw->old_name, sw->new_name, sw->upgrade, sw->by_watch);
 	/* An automatic failover that changed nothing is not a failover: it does not start
 	 * failover_block, but the next attempt waits a minute. */
 	if (sw->automatic && st != SW_DONE && !sw->pnr) {
@@ -285,6 +309,7 @@ void switchover_free(struct switchover *sw)
 	for (i = 0; i < sw->n_reps; i++)
 		db_free(sw->db_rep[i]);
 	journal_close(sw->journal);
+	datacheck_free(sw->dc);
 	json_decref(sw->checks);
 	json_decref(sw->privileged);
 	json_decref(sw->privileged_users);
@@ -316,6 +341,7 @@ void switchover_rebind(struct switchover *sw, struct daemon *d, struct cluster *
 	sw->c = c;
 	sw->old = daemon_server(d, sw->old_name);
 	sw->cand = daemon_server(d, sw->new_name);
+	datacheck_rebind(sw->dc, c);
 }
 
 void switchover_annotate(struct switchover *sw, struct topology *t)

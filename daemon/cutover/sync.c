@@ -1,5 +1,6 @@
 /* sync: the candidate applies up to the fence point, and its position must contain it. */
 #include "daemon.h"
+#include "datacheck.h"
 #include "db.h"
 #include "engine.h"
 #include "event_hooks.h"
@@ -24,6 +25,10 @@
 /* ------------------------------------------------------------------------------------------ */
 /* sync */
 
+#define DC_SYNC_WAIT_MS 200
+
+static void dc_wait_over(evutil_socket_t fd, short what, void *arg);
+
 static void synced_check(struct db *db, struct db_result *res, void *arg)
 {
 	struct switchover *sw = arg;
@@ -46,7 +51,54 @@ static void synced_check(struct db *db, struct db_result *res, void *arg)
 	db_result_free(res);
 	if (sw_should_stop(sw))
 		return;
+	if (sw->dc && !datacheck_settled(sw->dc)) {
+		sw->sync_waits_dc = true;   /* dc_settled goes on, or dc_wait_over */
+		sw_timer_arm(sw, DC_SYNC_WAIT_MS, dc_wait_over);
+		return;
+	}
 	sw_phase_next(sw);
+}
+
+/* Writes are blocked: the data check's snapshots get a moment, not the sync timeout. */
+static void dc_wait_over(evutil_socket_t fd, short what, void *arg)
+{
+	struct switchover *sw = arg;
+
+	if (!sw->sync_waits_dc || sw->state != SW_RUNNING || sw->phase != PH_SYNC)
+		return;
+	sw_emit(sw, "warn", "data check: the snapshots were not open %d ms after %s reached the fence point; the "
+			    "switchover goes on without it", DC_SYNC_WAIT_MS, sw->new_name);
+	datacheck_free(sw->dc);
+	sw->dc = NULL;
+	sw->sync_waits_dc = false;
+	sw_phase_next(sw);
+}
+
+/* The data check's snapshots are open (or could not be): say so, and go on if sync waited. */
+static void dc_settled(void *arg)
+{
+	struct switchover *sw = arg;
+
+	if (datacheck_armed(sw->dc))
+		sw_emit(sw, "ok", "data check: snapshots at the fence point are open on %s and %s", sw->old_name,
+			sw->new_name);
+	else
+		sw_emit(sw, "warn", "data check: %s; the switchover goes on without it", datacheck_why(sw->dc));
+	if (!sw->sync_waits_dc || sw->state != SW_RUNNING || sw->phase != PH_SYNC)
+		return;
+	sw->sync_waits_dc = false;
+	sw_timer_stop(sw);
+	sw_phase_next(sw);
+}
+
+/* data_check = on, or auto for an upgrade; never in a dry run (nothing is fenced).  Its
+ * sessions connect before the fence (catchup.c). */
+void sw_datacheck_prepare(struct switchover *sw)
+{
+	enum data_check_mode m = sw_ccfg(sw)->data_check;
+	if (sw->dc || sw->dry_run || sw->failover || !(m == DATA_CHECK_ON || (m == DATA_CHECK_AUTO && sw->upgrade)))
+		return;
+	sw->dc = datacheck_new(sw->d, sw->c, sw->id, sw->old, sw->cand);
 }
 
 static void synced(struct db *db, struct db_result *res, void *arg)
@@ -67,6 +119,10 @@ static void synced(struct db *db, struct db_result *res, void *arg)
 void enter_sync(struct switchover *sw)
 {
 	char *q = xasprintf(sw_flavor_of(sw->cand)->sql[SQL_WAIT_GTID], sw->fence_point, sw->sync_timeout_ms / 1000.0);
+
+	/* beside the wait below: the candidate's snapshot opens as it reaches the fence point */
+	if (sw->dc)
+		datacheck_open(sw->dc, sw->fence_point, sw->sync_timeout_ms, dc_settled, sw);
 	/* the server answers -1 at its own timeout; ours is a little later, for a hung server */
 	sw_db_run1(sw, sw->db_cand, q, sw->sync_timeout_ms + 100 + sw->sync_timeout_ms / 10, synced);
 	free(q);

@@ -134,7 +134,8 @@ static char *verify_problem(struct switchover *sw)
 		struct server *s = c->servers[i];
 		/* after an upgrade the old primary replicates from nothing; replicas held or left at the
 		 * fence point follow nobody new */
-		if (s == sw->cand || (s == sw->old && (!sw->reverse || sw->upgrade)) || s->health.state != HEALTH_UP ||
+		if (s == sw->cand || (s == sw->old && (!sw->reverse || sw->upgrade || sw->hold_old)) ||
+		    s->health.state != HEALTH_UP ||
 		    sw_rep_fate(sw, s) != REP_FOLLOW)
 			continue;
 		if (sw->failover) {
