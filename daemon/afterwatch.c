@@ -233,7 +233,7 @@ static void sample(struct afterwatch *w, const struct server *np)
 	if (w->n < WATCH_RING)
 		w->n++;
 	/* the next read of the server's counters, for the next sample */
-	if (np && !db_busy(w->db ? w->db : NULL)) {
+	if (np && (!w->db || !db_busy(w->db))) {
 		if (!w->db)
 			w->db = server_db_new(w->d, np->cfg);
 		db_run1(w->db, "SHOW GLOBAL STATUS WHERE Variable_name = 'Handler_rollback'", w->d->cfg->query_timeout_ms,
@@ -241,12 +241,20 @@ static void sample(struct afterwatch *w, const struct server *np)
 	}
 }
 
-/* The oldest sample within the window and the newest. */
-static bool window(const struct afterwatch *w, const struct wsample **a, const struct wsample **b)
+enum metric { M_QUERIES, M_LATENCY, M_ROLLBACKS };
+
+static bool known(const struct wsample *s, enum metric m)
+{
+	return m == M_QUERIES ? s->queries >= 0 && s->errors >= 0 : m == M_LATENCY ? s->lat_known : s->rollbacks >= 0;
+}
+
+/* The newest sample and the oldest one within the window, both with metric m known, at least
+ * WATCH_MIN_SPAN_US apart. */
+static bool window(const struct afterwatch *w, enum metric m, const struct wsample **a, const struct wsample **b)
 {
 	size_t i, newest = (w->next + WATCH_RING - 1) % WATCH_RING;
 
-	if (w->n < 2)
+	if (w->n < 2 || !known(&w->ring[newest], m))
 		return false;
 	*b = &w->ring[newest];
 	*a = NULL;
@@ -254,7 +262,8 @@ static bool window(const struct afterwatch *w, const struct wsample **a, const s
 		const struct wsample *s = &w->ring[(newest + WATCH_RING - i) % WATCH_RING];
 		if ((*b)->mono_us - s->mono_us > WATCH_WINDOW_US)
 			break;
-		*a = s;
+		if (known(s, m))
+			*a = s;
 	}
 	return *a && (*b)->mono_us - (*a)->mono_us >= WATCH_MIN_SPAN_US;
 }
@@ -266,14 +275,11 @@ static void compute(struct afterwatch *w)
 
 	for (t = 0; t < WT__COUNT; t++)
 		w->value[t] = NAN;
-	if (!window(w, &a, &b))
-		return;
-	if (a->queries >= 0 && b->queries >= 0 && a->errors >= 0 && b->errors >= 0 &&
-	    b->queries - a->queries >= WATCH_MIN_QUERIES && b->errors >= a->errors)
+	if (window(w, M_QUERIES, &a, &b) && b->queries - a->queries >= WATCH_MIN_QUERIES && b->errors >= a->errors)
 		w->value[WT_ERROR_RATE] = (double)(b->errors - a->errors) / (double)(b->queries - a->queries);
-	if (a->lat_known && b->lat_known)
+	if (window(w, M_LATENCY, &a, &b))
 		w->value[WT_P95] = watch_p95_ms(a->lat, b->lat, WATCH_MIN_QUERIES);
-	if (a->rollbacks >= 0 && b->rollbacks >= a->rollbacks)
+	if (window(w, M_ROLLBACKS, &a, &b) && b->rollbacks >= a->rollbacks)
 		w->value[WT_FAILED_PER_MIN] =
 			(double)(b->rollbacks - a->rollbacks) * 60e6 / (double)(b->mono_us - a->mono_us);
 }
