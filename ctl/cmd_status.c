@@ -652,7 +652,7 @@ static void status_data_check(FILE *out, const json_t *cl)
 	st = clean(or_q(jstr(dc, "state")));
 	sid = clean(or_q(jstr(dc, "switchover")));
 	why = jstr(dc, "why") ? clean(jstr(dc, "why")) : NULL;
-	fprintf(out, "  data check (switchover %s): %s — %lld of %lld tables, %lld rows, %lld differing chunks, %.1f s%s%s\n",
+	fprintf(out, "  data check (switchover %s): %s — %lld of %lld tables, %lld rows, %lld differing chunks, %.2f s%s%s\n",
 		sid, st, (long long)json_integer_value(jget(dc, "tables_done")),
 		(long long)json_integer_value(jget(dc, "tables")), (long long)json_integer_value(jget(dc, "rows")),
 		(long long)json_integer_value(jget(dc, "mismatch_count")),
@@ -689,11 +689,14 @@ static void status_watch(FILE *out, const json_t *cl)
 	json_array_foreach(jget(w, "triggers"), i, t) {
 		char *n = clean(or_q(jstr(t, "name")));
 		const json_t *v = jget(t, "value");
+		double scale = !strcmp(n, "error_rate") ? 100.0 : 1.0;   /* a fraction, shown in % */
+		const char *unit = scale > 1 ? "%" : "";
 		if (json_is_number(v))
-			fprintf(out, "    %-15s %10.4g  limit %g%s\n", n, json_number_value(v), json_number_value(jget(t, "limit")),
+			fprintf(out, "    %-15s %10.4g%s  limit %g%s%s\n", n, json_number_value(v) * scale, unit,
+				json_number_value(jget(t, "limit")) * scale, unit,
 				json_is_true(jget(t, "breached")) ? "  BREACHED" : "");
 		else
-			fprintf(out, "    %-15s %10s  limit %g\n", n, "n/a", json_number_value(jget(t, "limit")));
+			fprintf(out, "    %-15s %10s  limit %g%s\n", n, "n/a", json_number_value(jget(t, "limit")) * scale, unit);
 		free(n);
 	}
 	if (why)

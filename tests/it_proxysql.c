@@ -678,6 +678,8 @@ static void layout_custom_rows(int node)
 }
 
 /* The [router pxN] sections; the cutadmin password goes to a 0600 file. */
+static const char *px_cluster_extra;   /* [cluster] keys for the next px_begin, NULL: none */
+
 static char *px_config(int n_nodes, int writer_hg, int reader_hg)
 {
 	char pwfile[400], *extra = NULL, *text;
@@ -700,7 +702,7 @@ static char *px_config(int n_nodes, int writer_hg, int reader_hg)
 			   "timeout = 2s\n\n",
 			i, IT_CLUSTER, admin_port(i), pwfile, writer_hg, reader_hg);
 	fclose(f);
-	text = it_config_text(extra);
+	text = it_config_text_cluster(px_cluster_extra, extra);
 	free(extra);
 	return text;
 }
@@ -1501,6 +1503,68 @@ static void binary(void)
 	it_skip_suite(NO_BINARY);
 }
 
+/* The watch after a switchover reads ProxySQL's counters: a query rule that sends a canary query
+ * to a missing table makes errors on the new primary (stats_mysql_errors), and with watch_action =
+ * reverse cutoverd switches back to the old primary on its own, losing no acknowledged write. */
+static void watch_reverses_on_error_rate(void)
+{
+	static const struct px_setup s = { 1, false, layout_readers_all, WHG, RHG, true };
+	struct it_load l;
+	json_t *r, *sum, *st;
+	char path[400], *pw;
+	MYSQL *db;
+	int i, fails = 0;
+	unsigned t = 3;
+
+	px_cluster_extra = "watch = 10m\nwatch_action = reverse\nwatch_error_rate = 5%\n";
+	px_begin(&s);
+	px_cluster_extra = NULL;
+	PX_EXEC(1, "INSERT INTO mysql_query_rules (rule_id, active, match_pattern, replace_pattern, destination_hostgroup, "
+		   "apply) VALUES (900, 1, '^SELECT .cutover canary.$', 'SELECT * FROM app.cutover_missing', %d, 1)", WHG);
+	PX_EXEC(1, "LOAD MYSQL QUERY RULES TO RUNTIME");
+	load_start(&l, "watch", 1, LOAD_US, false);
+	r = it_switchover(switch_args("db2"), SWITCH_TIMEOUT_MS, NULL);
+	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "switchover to db2: %s", it_json_str(r));
+	json_decref(r);
+	ck_assert_msg(IT_WAIT_UNTIL(10000, rows_on(&l, 2) >= LOAD_ROWS), "the load does not reach db2");
+	st = it_status();
+	ck_assert_str_eq(it_get_str(st, "clusters.0.watch.new_primary") ?: "", "db2");
+	json_decref(st);
+
+	/* canary queries that fail on db2, through ProxySQL */
+	snprintf(path, sizeof(path), "%s/secrets/app.pass", it.dir);
+	pw = slurp_line(path);
+	db = mysql_init(NULL);
+	mysql_options(db, MYSQL_OPT_READ_TIMEOUT, &t);
+	ck_assert_msg(pw && mysql_real_connect(db, "127.0.0.1", "app", pw, NULL, (unsigned)client_port(1), NULL, 0),
+		      "connecting through px1: %s", mysql_error(db));
+	for (i = 0; i < 3000 && it_read_only(1) != 0; i++) {
+		if (mysql_query(db, "SELECT 'cutover canary'") != 0) {
+			fails++;
+			if (mysql_errno(db) >= 2000 && mysql_errno(db) != 2014) {   /* the connection is gone */
+				mysql_close(db);
+				db = mysql_init(NULL);
+				mysql_options(db, MYSQL_OPT_READ_TIMEOUT, &t);
+				mysql_real_connect(db, "127.0.0.1", "app", pw, NULL, (unsigned)client_port(1), NULL, 0);
+			}
+		} else {
+			MYSQL_RES *res = mysql_store_result(db);
+			mysql_free_result(res);
+		}
+		it_sleep_ms(20);
+	}
+	mysql_close(db);
+	free(pw);
+	ck_assert_msg(fails > 0, "the canary queries did not fail: the rule is not in force");
+	ck_assert_msg(IT_WAIT_UNTIL(SWITCH_TIMEOUT_MS, it_read_only(1) == 0 && it_writable_count() == 1 &&
+							   routers_show(1, "db1")),
+		      "the watch did not switch back to db1 (%d canary queries failed): %s", fails, routers_json());
+	sum = load_finish(&l, "watch", 1);
+	it_note("the watch switched back after %d failing canary queries; the load: %s", fails, it_json_str(sum));
+	json_decref(sum);
+	px_end(true);
+}
+
 static const struct it_case cases[] = {
 	{ "readers_all", readers_all },
 	{ "readers_replicas", readers_replicas },
@@ -1515,6 +1579,7 @@ static const struct it_case cases[] = {
 	{ "error_writer_hostgroup_missing", error_writer_hostgroup_missing },
 	{ "error_candidate_unknown", error_candidate_unknown },
 	{ "error_runtime_differs", error_runtime_differs },
+	{ "watch_reverses_on_error_rate", watch_reverses_on_error_rate },
 };
 
 static const struct it_case binary_case[] = {

@@ -75,6 +75,19 @@ static bool role_is(const char *name, const char *role)
 	return ok;
 }
 
+/* An active alarm of that name, about anything. */
+static bool alarm_on_any(const char *name)
+{
+	json_t *st = it_status(), *a;
+	size_t i;
+	bool on = false;
+
+	json_array_foreach(it_get(st, "clusters.0.alarms"), i, a)
+		on |= !strcmp(it_get_str(a, "name") ?: "", name) && !strcmp(it_get_str(a, "state") ?: "", "active");
+	json_decref(st);
+	return on;
+}
+
 /* An active alarm about `server` in status, by name. */
 static bool alarm_on(json_t *st, const char *name, const char *server)
 {
@@ -202,6 +215,18 @@ static void upgrade_under_load(void)
 	char *msgs, *fence, *gtid2, *v3, *writer;
 	int vstatus;
 
+	/* the watch after the switchover, told to switch back on failing writes */
+	{
+		char *text = it_config_text_cluster("watch = 10m\nwatch_action = reverse\nwatch_failed_per_min = 60\n", NULL);
+		ck_assert_msg(it_daemon_restart(text) == 0, "cutoverd does not start with a watch");
+		free(text);
+	}
+	ck_assert_int_eq(it_sql_exec(1, "CREATE DATABASE IF NOT EXISTS dc"), 0);
+	ck_assert_int_eq(it_sql_exec(1, "CREATE TABLE IF NOT EXISTS dc.dup (id INT PRIMARY KEY) ENGINE=InnoDB"), 0);
+	ck_assert_int_eq(it_sql_exec(1, "INSERT IGNORE INTO dc.dup VALUES (1)"), 0);
+	ck_assert_int_eq(it_sql_exec(1, "CREATE TABLE IF NOT EXISTS dc.items (id INT PRIMARY KEY, v VARCHAR(40)) ENGINE=InnoDB"), 0);
+	ck_assert_int_eq(it_sql_exec(1, "INSERT IGNORE INTO dc.items SELECT seq, CONCAT('item-', seq) FROM dc.seq_1_to_20000"), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(30000, it_sql_ll(3, -1, "SELECT COUNT(*) FROM dc.items") == 20000), "db3 lacks dc.items");
 	ck_assert_msg(IT_WAIT_UNTIL(10000, it_lag_known("db3")), "db3's lag stays unknown");
 	ck_assert_int_eq(it_load_start(&load, "upgrade", 1500), 0);
 	ck_assert_msg(IT_WAIT_UNTIL(10000, it_load_rows(&load, 1, 1) >= 100), "the load does not reach db1");
@@ -245,6 +270,54 @@ static void upgrade_under_load(void)
 	ck_assert_str_eq(it_get_str(up, "old_primary_kept") ?: "", "db1");
 	ck_assert_str_eq(it_get_str(up, "left_at_fence_point.0.server") ?: "", "db2");
 	ck_assert(json_is_true(it_get(up, "left_at_fence_point.0.reached")));
+
+	/* the data check (data_check = auto: on for an upgrade) compares 10.11 and 11.8 at the fence point */
+	ck_assert_str_eq(it_get_str(rep, "data_check.state") ?: "", "running");
+	{
+		json_t *dc = NULL;
+		const char *dst = NULL;
+		int64_t end = it_now_ms() + 120000;
+		while (it_now_ms() < end) {
+			json_t *s2 = it_status();
+			json_decref(dc);
+			dc = json_incref(it_get(s2, "clusters.0.data_check"));
+			json_decref(s2);
+			dst = it_get_str(dc, "state");
+			if (dst && strcmp(dst, "running"))
+				break;
+			it_sleep_ms(200);
+		}
+		ck_assert_msg(dst && !strcmp(dst, "passed"), "the data check of the upgrade: %s", it_json_str(dc));
+		ck_assert_msg(json_integer_value(json_object_get(dc, "rows")) >= 20000, "%s", it_json_str(dc));
+		it_note("data check 10.11 (db1) vs 11.8 (db3) at the fence point: %s", it_json_str(dc));
+		json_decref(dc);
+	}
+	/* the watch: failing writes on db3 breach its trigger, but it will not switch back across versions */
+	{
+		json_t *w = NULL;
+		int i;
+		for (i = 0; i < 500; i++) {
+			json_t *s2;
+			it_sql_exec(3, "INSERT INTO dc.dup VALUES (1)");
+			s2 = it_status();
+			json_decref(w);
+			w = json_incref(it_get(s2, "clusters.0.watch"));
+			json_decref(s2);
+			if (!strcmp(it_get_str(w, "state") ?: "", "triggered"))
+				break;
+			it_sleep_ms(30);
+		}
+		ck_assert_msg(!strcmp(it_get_str(w, "state") ?: "", "triggered"), "the watch: %s", it_json_str(w));
+		ck_assert_msg(strstr(it_get_str(w, "why") ?: "", "not switching back") &&
+				      strstr(it_get_str(w, "why") ?: "", "do not replicate from a newer release series"),
+			      "the watch's reason: %s", it_json_str(w));
+		ck_assert_msg(IT_WAIT_UNTIL(5000, alarm_on_any("watch_trigger")), "no watch_trigger alarm");
+		it_note("the watch after the upgrade: %s", it_get_str(w, "why"));
+		json_decref(w);
+		it_sleep_ms(5 * IT_POLL_MS);
+		ck_assert_int_eq(it_read_only(3), 0);
+		ck_assert_int_eq(it_read_only(1), 1);
+	}
 
 	it_note("10.11 -> 11.8 under load: write_blocked_ms %s total_ms %s fence %s; load: window_ms %s longest_gap_ms %s "
 		"errors %s; verify on db3: acked %lld missing %lld errored_but_committed %lld",
