@@ -584,6 +584,8 @@ void datacheck_run(struct datacheck *dc, bool release_ref)
 	wd_event(dc->d, dc->c, "data_check", dc->side[1].server,
 		 "data check of switchover %s: comparing %s and %s at the fence point %s", dc->id, dc->side[0].server,
 		 dc->side[1].server, dc->fence_point);
+	/* read back after a restart during the check: it did not finish (datacheck_replay) */
+	wd_journal(dc->d, dc->c, "data_check", json_pack("{s:o}", "result", datacheck_json(dc)));
 	db_run(dc->side[0].db, q, 3, chunk_timeout(dc), listed_tables, dc);
 }
 
@@ -685,6 +687,16 @@ void datacheck_replay(struct cluster *c, const json_t *entry)
 	for (i = 0; st && i <= DC_INCOMPLETE; i++)
 		if (!strcmp(st, state_names[i]))
 			dc->state = (enum dc_state)i;
+	if (dc->state == DC_RUNNING || dc->state == DC_OPENING || dc->state == DC_ARMED) {
+		/* cutoverd stopped while it ran: its snapshots went with it */
+		dc->state = DC_INCOMPLETE;
+		json_object_set_new(dc->result, "state", json_string("incomplete"));
+		json_object_set_new(dc->result, "why", json_sprintf("cutoverd stopped while the check ran; %s stays held at "
+								    "the fence point: START SLAVE there once you are "
+								    "satisfied, and it follows %s",
+								    json_string_value(json_object_get(r, "reference")) ?: "?",
+								    json_string_value(json_object_get(r, "target")) ?: "?"));
+	}
 	snprintf(dc->id, sizeof(dc->id), "%s", json_string_value(json_object_get(r, "switchover")) ?: "");
 	dc->side[0].server = xstrdup(json_string_value(json_object_get(r, "reference")));
 	dc->side[1].server = xstrdup(json_string_value(json_object_get(r, "target")));

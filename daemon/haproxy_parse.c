@@ -209,6 +209,7 @@ int hx_parse_stat(const char *csv, const struct cfg_router *cfg, struct router_v
 	struct hx_cols c;
 	int rc = -1;
 
+	v->lat_known = false;   /* HAProxy in TCP mode sees no query latency */
 	v->n = 0;
 	err[0] = '\0';
 	if (!cfg->backend) {

@@ -441,6 +441,72 @@ START_TEST(test_defaults)
 	ck_assert_ptr_null(cl->preflight_hooks);
 	ck_assert_int_eq(cl->splitbrain, SB_ALERT);
 	ck_assert_uint_eq(cfg->n_routers, 0);
+	/* the data check: on for upgrades only; the watch: off */
+	ck_assert_int_eq(cl->data_check, DATA_CHECK_AUTO);
+	ck_assert_ptr_null(cl->data_check_tables);
+	ck_assert_int_eq(cl->data_check_chunk_rows, 5000);
+	ck_assert_int_eq(cl->data_check_rate, 0);
+	ck_assert_int_eq(cl->data_check_timeout_ms, 30 * 60000);
+	ck_assert_int_eq(cl->watch_ms, 0);
+	ck_assert(cl->watch_error_rate > 0.00999 && cl->watch_error_rate < 0.01001);
+	ck_assert_int_eq(cl->watch_p95_ms, 500);
+	ck_assert_int_eq(cl->watch_failed_per_min, 10);
+	ck_assert_int_eq(cl->watch_action, WATCH_ALARM);
+}
+END_TEST
+
+/* The data check's and the watch's keys: values, lists, shares, and what is refused. */
+START_TEST(test_data_check_and_watch)
+{
+	const struct cfg_cluster *cl;
+
+	load_owned(lines("[cluster main]", "data_check = on", "data_check_tables = shop.orders, billing.*, crm",
+			 "data_check_chunk_rows = 1000", "data_check_rate = 50000", "data_check_timeout = 10m",
+			 "watch = 24h", "watch_error_rate = 0.5%", "watch_p95 = 250ms", "watch_failed_per_min = 3",
+			 "watch_action = reverse", SERVER, NULL));
+	ck_clean();
+	cl = config_cluster(cfg, "main");
+	ck_assert_int_eq(cl->data_check, DATA_CHECK_ON);
+	ck_assert_str_eq(cl->data_check_tables[0], "shop.orders");
+	ck_assert_str_eq(cl->data_check_tables[1], "billing.*");
+	ck_assert_str_eq(cl->data_check_tables[2], "crm");
+	ck_assert_ptr_null(cl->data_check_tables[3]);
+	ck_assert_int_eq(cl->data_check_chunk_rows, 1000);
+	ck_assert_int_eq(cl->data_check_rate, 50000);
+	ck_assert_int_eq(cl->data_check_timeout_ms, 600000);
+	ck_assert_int_eq(cl->watch_ms, 24 * 3600 * 1000);
+	ck_assert(cl->watch_error_rate > 0.00499 && cl->watch_error_rate < 0.00501);
+	ck_assert_int_eq(cl->watch_p95_ms, 250);
+	ck_assert_int_eq(cl->watch_failed_per_min, 3);
+	ck_assert_int_eq(cl->watch_action, WATCH_REVERSE);
+	ck_assert_str_eq(data_check_name(cl->data_check), "on");
+	ck_assert_str_eq(watch_action_name(cl->watch_action), "reverse");
+
+	/* a share without '%' is a fraction */
+	load_owned(lines("[cluster main]", "watch_error_rate = 0.02", SERVER, NULL));
+	ck_clean();
+	ck_assert(config_cluster(cfg, "main")->watch_error_rate > 0.0199 &&
+		  config_cluster(cfg, "main")->watch_error_rate < 0.0201);
+
+	load_owned(lines("[cluster main]",                          /* 1 */
+			 "data_check = sometimes",                   /* 2 */
+			 "data_check_tables = shop.orders, bad name", /* 3 */
+			 "data_check_chunk_rows = 1",                /* 4 */
+			 "watch_error_rate = 150%",                  /* 5 */
+			 "watch_action = panic",                     /* 6 */
+			 "watch = 30d",                              /* 7 */
+			 SERVER, NULL));
+	ck_assert_ptr_null(cfg);
+	ck_error(2, "data_check", "'sometimes' is not valid (auto, on or off)");
+	ck_error(3, "data_check_tables", "'bad name' is not SCHEMA.TABLE, SCHEMA.* or SCHEMA");
+	ck_error(4, "data_check_chunk_rows", "");
+	ck_error(5, "watch_error_rate", "'150%' is not a share between 0% and 100%");
+	ck_error(6, "watch_action", "'panic' is not valid (alarm or reverse)");
+	ck_error(7, "watch", "");
+	load_owned(lines("[cluster main]", "watch_error_rate = x", SERVER, NULL));
+	ck_error(2, "watch_error_rate", "'x' is not a share");
+	load_owned(lines("[cluster main]", "data_check_tables = a.b,", SERVER, NULL));
+	ck_error(2, "data_check_tables", "empty item");
 }
 END_TEST
 
@@ -1542,6 +1608,7 @@ Suite *config_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_full_valid);
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_data_check_and_watch);
 	tcase_add_test(tc, test_durations);
 	tcase_add_test(tc, test_out_of_range);
 	tcase_add_test(tc, test_bad_values);

@@ -172,6 +172,31 @@ START_TEST(test_parse_header_driven)
 }
 END_TEST
 
+/* The watch's counters: stot as the queries (sessions, in TCP mode), econ + eresp as errors;
+ * unknown (-1) where the columns are missing. */
+START_TEST(test_parse_counters)
+{
+	static const char csv[] =
+		"# pxname,svname,scur,stot,econ,eresp,status,addr\n"
+		"mysql_write,db1,2,1200,3,4,UP,127.0.0.1:23307\n"
+		"mysql_write,BACKEND,2,1200,3,4,UP,\n";
+	static const char bare[] = "# pxname,svname,status\nmysql_write,db1,UP\nmysql_write,BACKEND,UP\n";
+	struct cfg_router c = test_cfg();
+	struct router_view v;
+	char err[256];
+
+	c.read_backend = NULL;
+	ck_assert_int_eq(hx_parse_stat(csv, &c, &v, err, sizeof(err)), 0);
+	ck_assert_uint_eq(v.n, 1);
+	ck_assert_int_eq(v.be[0].queries, 1200);
+	ck_assert_int_eq(v.be[0].errors, 7);
+	ck_assert_int_eq(hx_parse_stat(bare, &c, &v, err, sizeof(err)), 0);
+	ck_assert_int_eq(v.be[0].queries, -1);
+	ck_assert_int_eq(v.be[0].errors, -1);
+	ck_assert(!v.lat_known);
+}
+END_TEST
+
 START_TEST(test_parse_unmapped_server)
 {
 	static const char csv[] =
@@ -1053,6 +1078,7 @@ Suite *haproxy_suite(void)
 	tcase_add_test(tc, test_parse_no_read_backend);
 	tcase_add_test(tc, test_parse_header_driven);
 	tcase_add_test(tc, test_parse_unmapped_server);
+	tcase_add_test(tc, test_parse_counters);
 	tcase_add_test(tc, test_parse_missing_backend);
 	tcase_add_test(tc, test_parse_garbage);
 	tcase_add_test(tc, test_parse_short_rows);

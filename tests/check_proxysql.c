@@ -241,6 +241,54 @@ END_TEST
 
 /* ---- psql_parse_view ---- */
 
+/* The watch's counters: Queries and ConnERR from the pool, the servers' errors from
+ * stats_mysql_errors (per hostgroup and server), the latency histogram summed over commands. */
+START_TEST(test_parse_counters)
+{
+	static const char *const pool_cols[] = { "hostgroup", "srv_host", "srv_port", "status", "ConnUsed", "ConnFree",
+						 "ConnERR", "Queries" };
+	static const char *const err_cols[] = { "hostgroup", "hostname", "port", "errors" };
+	static const char *const lat_cols[] = { "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l" };
+	struct cfg_router c = test_cfg();
+	struct rowset *srv = rows(RUNTIME_COLS, 6, 2,
+		"10", "127.0.0.1", "3307", "ONLINE", "1", "100",
+		"20", "127.0.0.1", "3307", "ONLINE", "1", "100");
+	struct rowset *pool = rows(pool_cols, 8, 2,
+		"10", "127.0.0.1", "3307", "ONLINE", "1", "0", "2", "1000",
+		"20", "127.0.0.1", "3307", "ONLINE", "1", "0", "0", "500");
+	struct rowset *errs = rows(err_cols, 4, 3,
+		"10", "127.0.0.1", "3307", "30",
+		"20", "127.0.0.1", "3307", "5",
+		"10", "127.0.0.1", "3308", "99");        /* another server */
+	struct rowset *lat = rows(lat_cols, 12, 1, "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", NULL);
+	struct router_view v;
+	char err[256];
+
+	memset(&v, 0, sizeof(v));
+	ck_assert_int_eq(psql_parse_view(srv, pool, NULL, &c, &v, err, sizeof(err)), 0);
+	psql_parse_counters(pool, errs, lat, &v);
+	ck_assert_uint_eq(v.n, 2);
+	ck_assert_int_eq(v.be[0].queries, 1000);
+	ck_assert_int_eq(v.be[0].errors, 32);   /* ConnERR 2 + 30 */
+	ck_assert_int_eq(v.be[1].queries, 500);
+	ck_assert_int_eq(v.be[1].errors, 5);
+	ck_assert(v.lat_known);
+	ck_assert_int_eq(v.lat_hist[0], 1);
+	ck_assert_int_eq(v.lat_hist[10], 11);
+	ck_assert_int_eq(v.lat_hist[11], 0);    /* SUM over no rows is NULL */
+
+	/* an older pool without the columns, no errors table: unknown */
+	psql_parse_counters(srv, NULL, NULL, &v);
+	ck_assert_int_eq(v.be[0].queries, -1);
+	ck_assert_int_eq(v.be[0].errors, -1);
+	ck_assert(!v.lat_known);
+	rowset_free(srv);
+	rowset_free(pool);
+	rowset_free(errs);
+	rowset_free(lat);
+}
+END_TEST
+
 START_TEST(test_parse_view)
 {
 	struct cfg_router c = test_cfg();
@@ -1114,6 +1162,7 @@ Suite *proxysql_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("psql_parse_view");
 	tcase_add_test(tc, test_parse_view);
+	tcase_add_test(tc, test_parse_counters);
 	tcase_add_test(tc, test_parse_view_bad);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("psql_snapshot_sql");
