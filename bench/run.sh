@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh: `make bench`.  Builds cutoverd and the benchmark's own client, runs the poll
-# benchmark, the switchover benchmark, the clients benchmark and the ProxySQL benchmark (each on
+# benchmark, the switchover benchmark, the clients benchmark, the ProxySQL benchmark and the data
+# check / upgrade benchmark (each on
 # its own sandbox of real mariadbd and HAProxy, stopped afterwards; the last one skipped, saying
 # so, when no ProxySQL is installed), and prints their tables together at the end.
 #
@@ -42,6 +43,9 @@ quick_defaults() {
 	export BENCH_CLIENT_RUNS=${BENCH_CLIENT_RUNS:-4}
 	export BENCH_LONG_RUNS=${BENCH_LONG_RUNS:-1}
 	export BENCH_PX_RUNS=${BENCH_PX_RUNS:-4}
+	export BENCH_DC_RUNS=${BENCH_DC_RUNS:-2}
+	export BENCH_DC_ROWS=${BENCH_DC_ROWS:-200000}
+	export BENCH_UPGRADE_RUNS=${BENCH_UPGRADE_RUNS:-1}
 }
 
 check_tools() {
@@ -100,7 +104,8 @@ describe_machine() {
 	echo "software: cutoverd $rev; $(mariadbd --version 2>/dev/null | sed 's/^.*Ver //'); $(haproxy -v 2>/dev/null | head -n 1)"
 	echo "settings: BENCH_QUICK=${BENCH_QUICK:-0} BENCH_POLL_SECONDS=${BENCH_POLL_SECONDS:-30}" \
 		"BENCH_SWITCHOVERS=${BENCH_SWITCHOVERS:-20} BENCH_LAG_RUNS=${BENCH_LAG_RUNS:-5}" \
-		"BENCH_CLIENT_RUNS=${BENCH_CLIENT_RUNS:-10} BENCH_PX_RUNS=${BENCH_PX_RUNS:-20}"
+		"BENCH_CLIENT_RUNS=${BENCH_CLIENT_RUNS:-10} BENCH_PX_RUNS=${BENCH_PX_RUNS:-20}" \
+		"BENCH_DC_RUNS=${BENCH_DC_RUNS:-4} BENCH_DC_ROWS=${BENCH_DC_ROWS:-1000000} BENCH_UPGRADE_RUNS=${BENCH_UPGRADE_RUNS:-3}"
 }
 
 main() {
@@ -114,10 +119,11 @@ main() {
 	run_one bench-switchover.sh switchover.txt
 	run_one bench-clients.sh clients.txt
 	run_one bench-proxysql.sh proxysql.txt
+	run_one bench-datacheck.sh datacheck.txt
 	echo
 	echo "==================== cutoverd benchmarks ===================="
 	describe_machine
-	for f in poll.txt switchover.txt clients.txt proxysql.txt; do
+	for f in poll.txt switchover.txt clients.txt proxysql.txt datacheck.txt; do
 		[[ -s $OUT/$f ]] && cat "$OUT/$f"
 	done
 	echo "Figures only: nothing here is asserted (shared, noisy machines).  Files: $OUT"
