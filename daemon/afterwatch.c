@@ -431,6 +431,12 @@ void afterwatch_evaluate(struct daemon *d, struct cluster *c)
 	np = daemon_server(d, w->new_name);
 	if (c->cutover)
 		return;   /* someone else's cutover: it ends this watch when done */
+	if (c->topo.primary >= 0 && c->topo.n_writable == 1 && c->servers[c->topo.primary] != np) {
+		char *why = xasprintf("%s is the primary now, not %s", c->servers[c->topo.primary]->cfg->name, w->new_name);
+		end_watch(w, why);
+		free(why);
+		return;
+	}
 	w->replicas_total = w->replicas_following = 0;
 	for (i = 0; i < c->n_servers && i < c->topo.n; i++) {
 		const struct server *s = c->servers[i];

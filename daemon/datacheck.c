@@ -649,6 +649,12 @@ static void finish(struct datacheck *dc, enum dc_state st, const char *why)
 	}
 }
 
+void datacheck_stop(struct datacheck *dc, const char *why)
+{
+	if (dc && dc->state == DC_RUNNING)
+		finish(dc, DC_INCOMPLETE, why);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 
 json_t *datacheck_json(const struct datacheck *dc)

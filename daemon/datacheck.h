@@ -65,6 +65,9 @@ const char *datacheck_why(const struct datacheck *dc);
  * release_ref, the reference (the old primary, held at the fence point) starts replicating from
  * the target once the check passed. */
 void datacheck_run(struct datacheck *dc, bool release_ref);
+/* Stop a running check now (a failover replaced its switchover): journaled as incomplete with
+ * `why`.  Nothing when it is not running. */
+void datacheck_stop(struct datacheck *dc, const char *why);
 /* A check's result read back from the journal at start-up (event "data_check"). */
 void datacheck_replay(struct cluster *c, const json_t *entry);
 enum dc_state datacheck_state(const struct datacheck *dc);

@@ -205,6 +205,19 @@ static void million_rows_pass(void)
 	ck_assert_int_eq(it_load_start(&load, "dcmil", 2000), 0);
 	ck_assert_msg(IT_WAIT_UNTIL(10000, it_load_rows(&load, 1, 1) >= 50), "the load does not reach db1");
 	r = switch_under_load(&load, &sum, &ver, NULL);
+	/* while it runs, db1 is held at the fence point: another switchover is refused */
+	{
+		json_t *busy = it_switchover(json_pack("{s:s}", "to", "db3"), SWITCH_TIMEOUT_MS, NULL);
+		json_t *now = data_check();
+		if (!strcmp(it_get_str(now, "state") ?: "", "running"))
+			ck_assert_msg(!strcmp(it_err_code(busy) ?: "", "BUSY") &&
+					      strstr(it_get_str(busy, "error.message") ?: "", "the data check of switchover"),
+				      "a switchover during the data check: %s", it_json_str(busy));
+		else
+			it_note("the data check ended before the second switchover was asked for: %s", it_json_str(now));
+		json_decref(busy);
+		json_decref(now);
+	}
 	dc = data_check_end(CHECK_TIMEOUT_MS);
 	ck_assert_msg(dc, "the data check did not end within %d s", CHECK_TIMEOUT_MS / 1000);
 	ck_assert_msg(!strcmp(it_get_str(dc, "state") ?: "", "passed"), "data check: %s", it_json_str(dc));

@@ -4,6 +4,7 @@
 #include "cmdtab.h"
 #include "control.h"
 #include "daemon.h"
+#include "datacheck.h"
 #include "db.h"
 #include "event_hooks.h"
 #include "gtid.h"
@@ -114,6 +115,21 @@ static void cmd_switchover(struct daemon *d, struct client *cl, const struct req
 	}
 	if (refused_busy(cl, req, c))
 		return;
+	/* the last switchover's check holds its old primary at the fence point: a new switchover
+	 * would leave that unsettled (a failover, for a dead primary, is not refused) */
+	if (!c->cutover && c->datacheck && datacheck_state(c->datacheck) == DC_RUNNING &&
+	    !arg_bool(req, "dry_run", false)) {
+		json_t *j = datacheck_json(c->datacheck);
+		client_reply_err(cl, req->id, ERR_BUSY,
+				 "cluster %s is busy: the data check of switchover %s is running (%lld of %lld tables, %lld rows "
+				 "so far); try again when it ends (cutoverctl status shows it)", c->cfg->name,
+				 json_string_value(json_object_get(j, "switchover")),
+				 (long long)json_integer_value(json_object_get(j, "tables_done")),
+				 (long long)json_integer_value(json_object_get(j, "tables")),
+				 (long long)json_integer_value(json_object_get(j, "rows")));
+		json_decref(j);
+		return;
+	}
 	if (c->cutover) {
 		if (switchover_active(c->cutover))
 			client_reply_err(cl, req->id, ERR_BUSY, "switchover %s (%s → %s) is %s on cluster %s (phase %s)",

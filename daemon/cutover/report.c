@@ -215,6 +215,12 @@ void sw_finish(struct switchover *sw, enum sw_state st)
 	 * failed after it */
 	if (sw->pnr && !sw->dry_run && sw->upgrade)
 		hold_rollback_point(sw);
+	if (st == SW_DONE && !sw->dry_run && c->datacheck) {
+		char *why = xasprintf("%s %s made %s the primary", sw->failover ? "failover" : "switchover", sw->id,
+				      sw->new_name);
+		datacheck_stop(c->datacheck, why);   /* a failover, which is not refused while it runs */
+		free(why);
+	}
 	if (st == SW_DONE && sw->dc && datacheck_armed(sw->dc)) {
 		if (sw->hold_old) {
 			char *why = xasprintf("kept at the fence point, not replicating, until the data check of switchover %s "
