@@ -16,7 +16,7 @@
 #include <strings.h>
 
 #define DC_MAX_MISMATCHES 50     /* ranges kept for the report; the rest are counted */
-#define DC_MDL_EVERY_US   1000000
+#define DC_MDL_EVERY_US   250000   /* a DDL waiting on our snapshot waits no longer than this, and the chunk in flight */
 #define DC_CHUNK_TIMEOUT_MS 60000
 
 struct dc_table {
@@ -579,7 +579,7 @@ void datacheck_run(struct datacheck *dc, bool release_ref)
 	dc->rate = cc->data_check_rate;
 	dc->started_us = now_mono_us();
 	dc->deadline_us = dc->started_us + (int64_t)cc->data_check_timeout_ms * 1000;
-	dc->last_mdl_us = dc->started_us;   /* the first look after a second */
+	dc->last_mdl_us = dc->started_us;   /* the first look after DC_MDL_EVERY_US */
 	dc->timer = evtimer_new(dc->d->base, timer_go, dc);
 	wd_event(dc->d, dc->c, "data_check", dc->side[1].server,
 		 "data check of switchover %s: comparing %s and %s at the fence point %s", dc->id, dc->side[0].server,

@@ -9,7 +9,12 @@
  *      one;
  *   3. the watch after a switchover: writes failing on the new primary (duplicate keys, counted
  *      by Handler_rollback) breach watch_failed_per_min, and with watch_action = reverse cutoverd
- *      switches back to the old primary on its own, losing no acknowledged write.
+ *      switches back to the old primary on its own, losing no acknowledged write;
+ *   4. an ALTER TABLE on a table the check has read waits for the snapshot's metadata lock: the
+ *      check sees the waiter, stops (incomplete) and the ALTER goes through; the old primary
+ *      stays held;
+ *   5. cutoverd killed during a check: after the restart the check reads as incomplete and the
+ *      old primary is still held, not replicating.
  *
  * The reverse on ProxySQL's error rate is in it_proxysql.c, the refusal to reverse across
  * versions in it_upgrade.c. */
@@ -18,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define SWITCH_TIMEOUT_MS 60000
 #define CHECK_TIMEOUT_MS 300000
@@ -241,6 +248,89 @@ static void million_rows_pass(void)
 	ck_assert(it_restore_baseline(true, "switched to db2"));
 }
 
+/* A slow check (data_check_rate) under way, past the first tables: the load stopped, the check's
+ * state. */
+static void slow_check_under_way(void)
+{
+	struct it_load load;
+	json_t *r, *sum, *ver;
+
+	start_with("data_check = on\ndata_check_rate = 20000\ndata_check_chunk_rows = 1000\n");
+	items(200000);
+	ck_assert_int_eq(it_load_start(&load, "dcslow", 2000), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_load_rows(&load, 1, 1) >= 50), "the load does not reach db1");
+	r = switch_under_load(&load, &sum, &ver, NULL);
+	json_decref(r);
+	json_decref(sum);
+	json_decref(ver);
+	/* app.writes, cutoverd.heartbeat and dc.dup are done; dc.items takes ten seconds */
+	ck_assert_msg(IT_WAIT_UNTIL(20000, ({ json_t *d = data_check(); bool on = d &&
+		!strcmp(it_get_str(d, "state") ?: "", "running") && json_integer_value(json_object_get(d, "tables_done")) >= 3;
+		json_decref(d); on; })), "the slow data check is not under way on dc.items");
+}
+
+/* 4. A DDL on a table the check has read is not held up: the check stops, the DDL goes through,
+ *    the old primary stays held (an incomplete check proves nothing). */
+static void ddl_not_held_up(void)
+{
+	json_t *dc;
+	pid_t pid;
+	int status = -1;
+	int64_t t0;
+
+	slow_check_under_way();
+	t0 = it_now_ms();
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(it_sql_exec(2, "ALTER TABLE dc.dup ADD COLUMN x INT") == 0 ? 0 : 1);
+	dc = data_check_end(30000);
+	ck_assert_msg(dc && !strcmp(it_get_str(dc, "state") ?: "", "incomplete") &&
+			      strstr(it_get_str(dc, "why") ?: "", "not to hold up DDL") &&
+			      strstr(it_get_str(dc, "why") ?: "", "metadata lock"),
+		      "the data check with a DDL waiting: %s", it_json_str(dc));
+	ck_assert_msg(IT_WAIT_UNTIL(20000, waitpid(pid, &status, WNOHANG) == pid), "the ALTER TABLE is still held up");
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the ALTER TABLE failed");
+	ck_assert_int_eq(it_sql_ll(2, -1, "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'dc' AND "
+					  "TABLE_NAME = 'dup' AND COLUMN_NAME = 'x'"), 1);
+	it_note("the ALTER TABLE went through %.1f s after it was sent; the check: %s",
+		(double)(it_now_ms() - t0) / 1000.0, it_get_str(dc, "why"));
+	{
+		json_t *st = it_status();
+		ck_assert_msg(held_server(st, "db1"), "db1 is not held after an incomplete check");
+		json_decref(st);
+	}
+	json_decref(dc);
+	ck_assert(it_restore_baseline(true, "db1 was held at the fence point"));
+}
+
+/* 5. cutoverd killed during a check: after the restart the check reads as incomplete, and the
+ *    old primary is still held at the fence point, not replicating. */
+static void restart_during_check(void)
+{
+	json_t *dc, *st;
+	struct it_repl rr;
+
+	slow_check_under_way();
+	it_daemon_kill9();
+	ck_assert_int_eq(it_daemon_start(), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(10000, ({ json_t *d = data_check(); bool ok = d &&
+		!strcmp(it_get_str(d, "state") ?: "", "incomplete"); json_decref(d); ok; })),
+		      "after a restart the data check does not read as incomplete");
+	dc = data_check();
+	ck_assert_msg(strstr(it_get_str(dc, "why") ?: "", "cutoverd stopped while the check ran"), "%s", it_json_str(dc));
+	st = it_status();
+	ck_assert_msg(held_server(st, "db1"), "db1 is not held after the restart: %s",
+		      it_json_str(it_get(st, "clusters.0.rollback_point")));
+	json_decref(st);
+	ck_assert_int_eq(it_read_only(1), 1);
+	ck_assert_msg(it_repl(1, &rr) == 0 && !strcmp(rr.io, "No") && !strcmp(rr.sql, "No"), "db1: IO %s, SQL %s", rr.io,
+		      rr.sql);
+	it_note("after kill -9 and a restart: %s", it_get_str(dc, "why"));
+	json_decref(dc);
+	ck_assert(it_restore_baseline(true, "db1 was held at the fence point"));
+}
+
 /* 3. The watch switches back on failing writes. */
 static void watch_reverses_on_failed_writes(void)
 {
@@ -306,6 +396,8 @@ static const struct it_case cases[] = {
 	{ "planted_mismatch_found", planted_mismatch_found },
 	{ "million_rows_pass", million_rows_pass },
 	{ "watch_reverses_on_failed_writes", watch_reverses_on_failed_writes },
+	{ "ddl_not_held_up", ddl_not_held_up },
+	{ "restart_during_check", restart_during_check },
 };
 
 Suite *it_datacheck_suite(void)
