@@ -53,24 +53,6 @@ cleanup() {
 	exit "$rc"
 }
 
-start_load() {
-	LOAD_FLAG=$OUT/$1.running
-	LOAD_ACKS=$OUT/$1.acks.tsv
-	LOAD_SUMMARY=$OUT/$1.load.json
-	touch "$LOAD_FLAG"
-	"$BUILD/cutover-load" --host 127.0.0.1 --port "$WRITE_PORT" --user "$APP_USER" \
-		--password-file "$APP_PASSWORD_FILE" --interval-us "$LOAD_INTERVAL_US" \
-		--until-file "$LOAD_FLAG" --out "$LOAD_ACKS" >"$LOAD_SUMMARY" 2>"$OUT/$1.load.err" &
-	LOAD_PID=$!
-}
-
-stop_load() {
-	[[ -n $LOAD_PID ]] || return 0
-	rm -f "$LOAD_FLAG"
-	wait "$LOAD_PID" 2>/dev/null || true
-	LOAD_PID=""
-}
-
 # cutoverd's config: the sandbox's, with $1 added to [cluster sandbox].
 write_conf() {
 	[[ -n $BASE_CONF ]] || BASE_CONF=$OUT/$BENCH_NAME-base.conf

@@ -78,26 +78,7 @@ restore() {
 	start_daemon
 }
 
-# ---- load ---------------------------------------------------------------------------------
-
-start_load() {
-	local tag=$1
-	LOAD_FLAG=$OUT/$tag.running
-	LOAD_ACKS=$OUT/$tag.acks.tsv
-	LOAD_SUMMARY=$OUT/$tag.load.json
-	touch "$LOAD_FLAG"
-	"$BUILD/cutover-load" --host 127.0.0.1 --port "$WRITE_PORT" --user "$APP_USER" \
-		--password-file "$APP_PASSWORD_FILE" --interval-us "$LOAD_INTERVAL_US" \
-		--until-file "$LOAD_FLAG" --out "$LOAD_ACKS" >"$LOAD_SUMMARY" 2>"$OUT/$tag.load.err" &
-	LOAD_PID=$!
-}
-
-stop_load() {
-	[[ -n $LOAD_PID ]] || return 0
-	rm -f "$LOAD_FLAG"
-	wait "$LOAD_PID" 2>/dev/null || true
-	LOAD_PID=""
-}
+# ---- load (start_load, stop_load: bench/common.sh) ---------------------------------------
 
 # The acknowledged writes missing on server $1 (and those that errored but committed).
 verify_load() {

@@ -128,3 +128,23 @@ missing_on() {
 		--user "$APP_USER" --password-file "$APP_PASSWORD_FILE" 2>>"$OUT/$BENCH_NAME-verify.err" |
 		jq -r '.acked_missing // "-"' 2>/dev/null || echo -
 }
+
+# One cutover-load client (tag $1) writing every LOAD_INTERVAL_US through the write port until
+# stop_load: its acks in LOAD_ACKS, its summary in LOAD_SUMMARY.
+start_load() {
+	LOAD_FLAG=$OUT/$1.running
+	LOAD_ACKS=$OUT/$1.acks.tsv
+	LOAD_SUMMARY=$OUT/$1.load.json
+	touch "$LOAD_FLAG"
+	"$BUILD/cutover-load" --host 127.0.0.1 --port "$WRITE_PORT" --user "$APP_USER" \
+		--password-file "$APP_PASSWORD_FILE" --interval-us "$LOAD_INTERVAL_US" \
+		--until-file "$LOAD_FLAG" --out "$LOAD_ACKS" >"$LOAD_SUMMARY" 2>"$OUT/$1.load.err" &
+	LOAD_PID=$!
+}
+
+stop_load() {
+	[[ -n ${LOAD_PID-} ]] || return 0
+	rm -f "$LOAD_FLAG"
+	wait "$LOAD_PID" 2>/dev/null || true
+	LOAD_PID=""
+}

@@ -78,18 +78,6 @@ static json_t *data_check_end(int timeout_ms)
 	return NULL;
 }
 
-static bool alarm_active(const char *name)
-{
-	json_t *st = it_status(), *a;
-	size_t i;
-	bool on = false;
-
-	json_array_foreach(it_get(st, "clusters.0.alarms"), i, a)
-		on |= !strcmp(it_get_str(a, "name") ?: "", name) && !strcmp(it_get_str(a, "state") ?: "", "active");
-	json_decref(st);
-	return on;
-}
-
 static const char *held_server(json_t *st, const char *name)
 {
 	json_t *h;
@@ -170,7 +158,7 @@ static void planted_mismatch_found(void)
 	it_note("planted mismatch: %s", it_json_str(dc));
 
 	/* the alarm, and db1 kept at the fence point: read-only, configured but not replicating */
-	ck_assert_msg(IT_WAIT_UNTIL(5000, alarm_active("data_mismatch")), "no data_mismatch alarm");
+	ck_assert_msg(IT_WAIT_UNTIL(5000, it_alarm_active("data_mismatch", NULL)), "no data_mismatch alarm");
 	st = it_status();
 	ck_assert_msg(held_server(st, "db1"), "db1 is not held: %s", it_json_str(it_get(st, "clusters.0.rollback_point")));
 	json_decref(st);
@@ -239,7 +227,7 @@ static void million_rows_pass(void)
 	st = it_status();
 	ck_assert_msg(!held_server(st, "db1"), "db1 is still held: %s", it_json_str(it_get(st, "clusters.0.rollback_point")));
 	json_decref(st);
-	ck_assert(!alarm_active("data_mismatch"));
+	ck_assert(!it_alarm_active("data_mismatch", NULL));
 	json_decref(dc);
 	json_decref(r);
 	json_decref(sum);

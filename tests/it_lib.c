@@ -1258,6 +1258,31 @@ json_t *it_router(json_t *status, const char *name)
 	return find_named(it_get(status, "clusters.0.routers"), "name", name);
 }
 
+json_t *it_alarm_in(json_t *st, const char *name, const char *subject, const char *state)
+{
+	json_t *a, *found = NULL;
+	size_t i;
+
+	json_array_foreach(it_get(st, "clusters.0.alarms"), i, a) {
+		if (strcmp(it_get_str(a, "name") ?: "", name))
+			continue;
+		if (subject && strcmp(it_get_str(a, "subject") ?: "", subject))
+			continue;
+		if (state && strcmp(it_get_str(a, "state") ?: "", state))
+			continue;
+		found = a;
+	}
+	return found;
+}
+
+bool it_alarm_active(const char *name, const char *subject)
+{
+	json_t *st = it_status();
+	bool on = it_alarm_in(st, name, subject, "active") != NULL;
+	json_decref(st);
+	return on;
+}
+
 const char *it_err_code(json_t *reply)
 {
 	if (!reply || json_is_true(json_object_get(reply, "ok")))

@@ -177,6 +177,11 @@ json_t *it_get(json_t *root, const char *path);
 const char *it_get_str(json_t *root, const char *path);   /* NULL if absent or not a string */
 json_t *it_server(json_t *status, const char *name);      /* borrowed, from clusters[0] */
 json_t *it_router(json_t *status, const char *name);      /* borrowed */
+/* The newest alarm of status `st` with this name, subject (NULL: any) and state (NULL: any);
+ * borrowed, NULL if none. */
+json_t *it_alarm_in(json_t *st, const char *name, const char *subject, const char *state);
+/* An active alarm of that name about subject (NULL: any) in a fresh status. */
+bool it_alarm_active(const char *name, const char *subject);
 /* "ok":false replies: the error code, or NULL. */
 const char *it_err_code(json_t *reply);
 /* A switchover's report, from "result" or "error.report"; borrowed. */

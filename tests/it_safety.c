@@ -423,18 +423,6 @@ static void failover_router_unreachable(void)
  *    with read_only=OFF in its my.cnf, or a SET GLOBAL by hand) is fenced again (split_brain =
  *    fence) or raises the alarm (alert), within two polls of being seen writable. */
 
-static bool alarm_active(const char *name)
-{
-	json_t *st = it_status(), *a;
-	size_t i;
-	bool found = false;
-	json_array_foreach(it_get(st, "clusters.0.alarms"), i, a)
-		found |= !strcmp(it_get_str(a, "name") ?: "", name) &&
-			 !strcmp(it_get_str(a, "state") ?: "", "active");
-	json_decref(st);
-	return found;
-}
-
 /* Switch to `to` and wait until status agrees. */
 static void switch_to(int to)
 {
@@ -479,7 +467,7 @@ static void sticky_fence(void)
 	it_sleep_ms(3 * IT_POLL_MS);
 	ck_assert_int_eq(it_sql_exec(1, "SET GLOBAL read_only = 0"), 0);
 	seen = it_now_ms();
-	ck_assert_msg(IT_WAIT_UNTIL(10000, alarm_active("fence_lost")), "no fence_lost alarm with db1 writable again");
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_alarm_active("fence_lost", NULL)), "no fence_lost alarm with db1 writable again");
 	it_note("split_brain = alert: fence_lost active %lld ms after db1 became writable", (long long)(it_now_ms() - seen));
 	ck_assert_int_eq(it_read_only(1), 0);
 	ck_assert_int_eq(it_sql_exec(1, "SET GLOBAL read_only = 1"), 0);

@@ -75,32 +75,6 @@ static bool role_is(const char *name, const char *role)
 	return ok;
 }
 
-/* An active alarm of that name, about anything. */
-static bool alarm_on_any(const char *name)
-{
-	json_t *st = it_status(), *a;
-	size_t i;
-	bool on = false;
-
-	json_array_foreach(it_get(st, "clusters.0.alarms"), i, a)
-		on |= !strcmp(it_get_str(a, "name") ?: "", name) && !strcmp(it_get_str(a, "state") ?: "", "active");
-	json_decref(st);
-	return on;
-}
-
-/* An active alarm about `server` in status, by name. */
-static bool alarm_on(json_t *st, const char *name, const char *server)
-{
-	json_t *a;
-	size_t i;
-
-	json_array_foreach(it_get(st, "clusters.0.alarms"), i, a)
-		if (!strcmp(it_get_str(a, "state") ?: "", "active") && !strcmp(it_get_str(a, "name") ?: "", name) &&
-		    !strcmp(it_get_str(a, "subject") ?: "", server))
-			return true;
-	return false;
-}
-
 /* ------------------------------------------------------------------------------------------ */
 /* cases */
 
@@ -311,7 +285,7 @@ static void upgrade_under_load(void)
 		ck_assert_msg(strstr(it_get_str(w, "why") ?: "", "not switching back") &&
 				      strstr(it_get_str(w, "why") ?: "", "do not replicate from a newer release series"),
 			      "the watch's reason: %s", it_json_str(w));
-		ck_assert_msg(IT_WAIT_UNTIL(5000, alarm_on_any("watch_trigger")), "no watch_trigger alarm");
+		ck_assert_msg(IT_WAIT_UNTIL(5000, it_alarm_active("watch_trigger", NULL)), "no watch_trigger alarm");
 		it_note("the watch after the upgrade: %s", it_get_str(w, "why"));
 		json_decref(w);
 		it_sleep_ms(5 * IT_POLL_MS);
@@ -337,7 +311,7 @@ static void upgrade_under_load(void)
 			      !strcmp(it_get_str(st, "clusters.0.primary") ?: "", "db3"),
 		      "status: verdict %s, primary %s, reasons %s", it_get_str(st, "clusters.0.verdict") ?: "?",
 		      it_get_str(st, "clusters.0.primary") ?: "?", it_json_str(it_get(st, "clusters.0.reasons_now")));
-	ck_assert(!alarm_on(st, "wrong_source", "db2") && !alarm_on(st, "replication_broken", "db2"));
+	ck_assert(!it_alarm_in(st, "wrong_source", "db2", "active") && !it_alarm_in(st, "replication_broken", "db2", "active"));
 	ck_assert_str_eq(it_get_str(st, "clusters.0.rollback_point.0.fence_point") ?: "", fence);
 	json_decref(st);
 	{

@@ -28,7 +28,6 @@
 Suite *it_watchdog_suite(void);
 
 static int server_of(const char *name);
-static json_t *alarm_in(json_t *st, const char *name, const char *subject, const char *state);
 static bool alarm_is(const char *name, const char *subject, const char *state);
 static const char *hooks_dir(void);
 static char *write_hook(const char *name, const char *body);
@@ -75,30 +74,11 @@ static int server_of(const char *name)
 	return 0;
 }
 
-/* The server replicates from `source` with both threads running. */
-/* The newest alarm of status `st` with this name, subject (NULL: any) and state (NULL: any);
- * borrowed. */
-static json_t *alarm_in(json_t *st, const char *name, const char *subject, const char *state)
-{
-	json_t *a, *found = NULL;
-	size_t i;
-
-	json_array_foreach(it_get(st, "clusters.0.alarms"), i, a) {
-		if (strcmp(it_get_str(a, "name") ?: "", name))
-			continue;
-		if (subject && strcmp(it_get_str(a, "subject") ?: "", subject))
-			continue;
-		if (state && strcmp(it_get_str(a, "state") ?: "", state))
-			continue;
-		found = a;
-	}
-	return found;
-}
-
+/* An alarm with this name, subject (NULL: any) and state (NULL: any) in a fresh status. */
 static bool alarm_is(const char *name, const char *subject, const char *state)
 {
 	json_t *st = it_status();
-	bool ok = alarm_in(st, name, subject, state) != NULL;
+	bool ok = it_alarm_in(st, name, subject, state) != NULL;
 	json_decref(st);
 	return ok;
 }
@@ -409,7 +389,7 @@ static void split_brain_alert(void)
 		      "no active split_brain alarm within hysteresis + 2 polls (+%d ms slack)", SLACK_MS);
 	t_raised = it_now_ms() - t0;
 	st = it_status();
-	a = alarm_in(st, "split_brain", NULL, "active");
+	a = it_alarm_in(st, "split_brain", NULL, "active");
 	ck_assert_msg(strstr(it_get_str(a, "message") ?: "", "db1") && strstr(it_get_str(a, "message") ?: "", "db3"),
 		      "the alarm does not name db1 and db3: %s", it_json_str(a));
 	ck_assert_str_eq(it_get_str(a, "severity") ?: "", "CRIT");
@@ -440,7 +420,7 @@ static void split_brain_alert(void)
 	t_cleared = it_now_ms() - t0;
 	st = it_status();
 	it_note("db3 read-only again: split_brain cleared after %lld ms: %s", (long long)t_cleared,
-		it_json_str(alarm_in(st, "split_brain", NULL, "cleared")));
+		it_json_str(it_alarm_in(st, "split_brain", NULL, "cleared")));
 	json_decref(st);
 	ck_assert_msg(IT_WAIT_UNTIL(5000, it_follows(3, 1)), "db3 does not replicate from db1 afterwards");
 }
@@ -483,7 +463,7 @@ static void split_brain_fence(void)
 	t_cleared = it_now_ms() - t0;
 	st = it_status();
 	it_note("split_brain cleared %lld ms after the fence was seen: %s", (long long)t_cleared,
-		it_json_str(alarm_in(st, "split_brain", NULL, "cleared")));
+		it_json_str(it_alarm_in(st, "split_brain", NULL, "cleared")));
 	json_decref(st);
 	for (i = 0; i < 5; i++) {
 		ck_assert_msg(it_read_only(1) == 0 && it_read_only(2) == 1 && it_read_only(3) == 1,
@@ -810,7 +790,7 @@ static void link_cut_no_failover(void)
 		st = it_status();
 		ck_assert_msg(json_is_null(it_get(st, "clusters.0.cutover")), "a cutover started: %s",
 			      it_json_str(it_get(st, "clusters.0.cutover")));
-		a = alarm_in(st, "primary_isolated", "db1", "active");
+		a = it_alarm_in(st, "primary_isolated", "db1", "active");
 		json_decref(st);
 		if (a)
 			break;
@@ -818,7 +798,7 @@ static void link_cut_no_failover(void)
 	}
 	t_isolated = it_now_ms() - t0;
 	st = it_status();
-	a = alarm_in(st, "primary_isolated", "db1", "active");
+	a = it_alarm_in(st, "primary_isolated", "db1", "active");
 	ck_assert_msg(a != NULL, "no active primary_isolated alarm for db1 within 60 s; alarms: %s",
 		      it_json_str(it_get(st, "clusters.0.alarms")));
 	ck_assert_msg(strstr(it_get_str(a, "message") ?: "", "replicas still") != NULL,
@@ -897,7 +877,7 @@ static void anti_flapping(void)
 	ck_assert_msg(IT_WAIT_UNTIL(30000, alarm_is("auto_failover_blocked", it_name_of(x), "active")),
 		      "no active auto_failover_blocked alarm for %s within 30 s of killing it", it_name_of(x));
 	st = it_status();
-	a = alarm_in(st, "auto_failover_blocked", it_name_of(x), "active");
+	a = it_alarm_in(st, "auto_failover_blocked", it_name_of(x), "active");
 	it_note("cutoverd restarted, then %s killed: auto_failover_blocked after %lld ms: %s", it_name_of(x),
 		(long long)(it_now_ms() - t0),
 		it_get_str(a, "message"));
@@ -1169,7 +1149,7 @@ static void retry_wait_survives_reload(void)
 	n = journal_count(all, "auto_failover", NULL);
 	json_decref(all);
 	st = it_status();
-	a = alarm_in(st, "auto_failover_failed", "db1", "active");
+	a = it_alarm_in(st, "auto_failover_failed", "db1", "active");
 	it_note("db1 killed, no hooks: %zu automatic attempt(s) after %lld ms; %s", n, (long long)(it_now_ms() - t0),
 		it_get_str(a, "message"));
 	json_decref(st);

@@ -24,8 +24,8 @@ for c in $(sed -n 's/^\t{ "\([a-z_]*\)", CMD_.*/\1/p' lib/cmdtab.c | grep -v '^e
 	grep -q "\b$c\b" man/cutoverctl.1 || { echo "man-check: cutoverctl(1) does not mention '$c'"; fail=1; }
 done
 # every key of the parser's key tables (config_keys.c: .name = "…", DUR("…", INT("…", SECRETS("…" …)
-keys=$(grep -oE '(\.name = |DUR\(|INT\(|FUNC\(|BOOL\(|ENUM\(|SECRETS\(|EXEC_KEY\()"[a-z_]+"' daemon/config_keys.c |
-	sed -E 's/.*"([a-z_]+)"/\1/' | sort -u)
+keys=$(grep -oE '(\.name = |DUR\(|INT\(|FUNC\(|BOOL\(|ENUM\(|SECRETS\(|EXEC_KEY\()"[a-z0-9_]+"' daemon/config_keys.c |
+	sed -E 's/.*"([a-z0-9_]+)"/\1/' | sort -u)
 [ -n "$keys" ] || { echo "man-check: no config keys found in daemon/config_keys.c"; exit 1; }
 for k in $keys; do
 	grep -q "\b$k\b" man/cutoverd.conf.5 || { echo "man-check: cutoverd.conf(5) does not document '$k'"; fail=1; }
