@@ -380,8 +380,8 @@ static void trigger(struct afterwatch *w, enum watch_trigger t)
 		 val, lim);
 	if (!w->acted && c->cfg->watch_action == WATCH_REVERSE && !(blocker = reverse_blocker(w))) {
 		char err[300];
-		w->acted = true;
 		if (switchover_start_reverse(w->d, c, w->old_name, msg, err, sizeof(err)) == 0) {
+			w->acted = true;
 			set_str(&w->state, "reversing");
 			set_str(&w->why, msg);
 			wd_journal(w->d, c, "watch_reverse", json_pack("{s:s, s:s, s:s}", "switchover", w->id, "to", w->old_name,

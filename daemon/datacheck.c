@@ -85,6 +85,11 @@ enum dc_state datacheck_state(const struct datacheck *dc)
 	return dc->state;
 }
 
+const char *datacheck_reference(const struct datacheck *dc)
+{
+	return dc->side[0].server;
+}
+
 bool datacheck_settled(const struct datacheck *dc)
 {
 	return dc->state != DC_OPENING;
@@ -562,7 +567,9 @@ void datacheck_run(struct datacheck *dc, bool release_ref)
 {
 	const struct cfg_cluster *cc = dc->c->cfg;
 	static const char *const q[3] = {
-		"SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'"
+		/* MariaDB lists a system-versioned table as SYSTEM VERSIONED: its current rows are compared */
+		"SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE FROM information_schema.TABLES"
+		" WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')"
 		" AND TABLE_SCHEMA NOT IN ('mysql', 'sys', 'information_schema', 'performance_schema')"
 		" ORDER BY TABLE_SCHEMA, TABLE_NAME",
 		"SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE, EXTRA FROM information_schema.COLUMNS"
@@ -649,6 +656,14 @@ static void finish(struct datacheck *dc, enum dc_state st, const char *why)
 	}
 }
 
+void datacheck_give_up(struct datacheck *dc, const char *why)
+{
+	if (dc->state != DC_OPENING)
+		return;
+	dc->settled = NULL;
+	settle(dc, DC_NOT_ARMED, why);
+}
+
 void datacheck_stop(struct datacheck *dc, const char *why)
 {
 	if (dc && dc->state == DC_RUNNING)
@@ -676,6 +691,23 @@ json_t *datacheck_json(const struct datacheck *dc)
 	return j;
 }
 
+json_t *datacheck_settled_result(const json_t *r)
+{
+	json_t *out = json_deep_copy(r);
+	const char *st = json_string_value(json_object_get(r, "state"));
+
+	if (st && (!strcmp(st, "running") || !strcmp(st, "opening") || !strcmp(st, "armed"))) {
+		/* cutoverd stopped while it ran: its snapshots went with it */
+		json_object_set_new(out, "state", json_string("incomplete"));
+		json_object_set_new(out, "why", json_sprintf("cutoverd stopped while the check ran; %s stays held at the fence "
+							     "point: START SLAVE there once you are satisfied, and it "
+							     "follows %s",
+							     json_string_value(json_object_get(r, "reference")) ?: "?",
+							     json_string_value(json_object_get(r, "target")) ?: "?"));
+	}
+	return out;
+}
+
 void datacheck_replay(struct cluster *c, const json_t *entry)
 {
 	const json_t *r = json_object_get(entry, "result");
@@ -687,22 +719,12 @@ void datacheck_replay(struct cluster *c, const json_t *entry)
 		return;
 	dc = xcalloc(1, sizeof(*dc));
 	dc->c = c;
-	dc->result = json_deep_copy(r);
+	dc->result = datacheck_settled_result(r);
 	dc->state = DC_INCOMPLETE;
-	st = json_string_value(json_object_get(r, "state"));
+	st = json_string_value(json_object_get(dc->result, "state"));
 	for (i = 0; st && i <= DC_INCOMPLETE; i++)
 		if (!strcmp(st, state_names[i]))
 			dc->state = (enum dc_state)i;
-	if (dc->state == DC_RUNNING || dc->state == DC_OPENING || dc->state == DC_ARMED) {
-		/* cutoverd stopped while it ran: its snapshots went with it */
-		dc->state = DC_INCOMPLETE;
-		json_object_set_new(dc->result, "state", json_string("incomplete"));
-		json_object_set_new(dc->result, "why", json_sprintf("cutoverd stopped while the check ran; %s stays held at "
-								    "the fence point: START SLAVE there once you are "
-								    "satisfied, and it follows %s",
-								    json_string_value(json_object_get(r, "reference")) ?: "?",
-								    json_string_value(json_object_get(r, "target")) ?: "?"));
-	}
 	snprintf(dc->id, sizeof(dc->id), "%s", json_string_value(json_object_get(r, "switchover")) ?: "");
 	dc->side[0].server = xstrdup(json_string_value(json_object_get(r, "reference")));
 	dc->side[1].server = xstrdup(json_string_value(json_object_get(r, "target")));

@@ -65,12 +65,19 @@ const char *datacheck_why(const struct datacheck *dc);
  * release_ref, the reference (the old primary, held at the fence point) starts replicating from
  * the target once the check passed. */
 void datacheck_run(struct datacheck *dc, bool release_ref);
+/* Still opening: stop, not armed, for `why` (settled is not called). */
+void datacheck_give_up(struct datacheck *dc, const char *why);
+/* A journaled result as status and history show it: one that was running when cutoverd stopped
+ * is incomplete (new reference). */
+json_t *datacheck_settled_result(const json_t *r);
 /* Stop a running check now (a failover replaced its switchover): journaled as incomplete with
  * `why`.  Nothing when it is not running. */
 void datacheck_stop(struct datacheck *dc, const char *why);
 /* A check's result read back from the journal at start-up (event "data_check"). */
 void datacheck_replay(struct cluster *c, const json_t *entry);
 enum dc_state datacheck_state(const struct datacheck *dc);
+/* The reference server's name (the old primary). */
+const char *datacheck_reference(const struct datacheck *dc);
 const char *datacheck_state_name(enum dc_state s);
 /* {"state", "switchover", "reference", "target", "fence_point", "tables", "rows", "chunks",
  *  "mismatches": [...], "skipped": [...], "elapsed_ms", "rows_per_s", "why"} (new reference). */

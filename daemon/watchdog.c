@@ -480,7 +480,21 @@ void watchdog_evaluate(struct daemon *d, struct cluster *c)
 		sticky_check(d, c);
 		held_check(d, c);
 	}
-	if (c->datacheck && datacheck_state(c->datacheck) == DC_MISMATCH) {
+	/* while the old primary is held there: released by hand (START SLAVE on it), the difference
+	 * is accepted and the alarm clears */
+	if (c->datacheck && datacheck_state(c->datacheck) == DC_INCOMPLETE) {
+		json_t *j = datacheck_json(c->datacheck);
+		const char *ref = json_string_value(json_object_get(j, "reference"));
+		if (ref && held_find(c, ref))
+			observe(c, "data_check_incomplete", ref, VERDICT_WARN,
+				xasprintf("the data check of switchover %s did not finish (%s); %s stays held at the fence "
+					  "point, not replicating",
+					  json_string_value(json_object_get(j, "switchover")) ?: "?",
+					  json_string_value(json_object_get(j, "why")) ?: "?", ref));
+		json_decref(j);
+	}
+	if (c->datacheck && datacheck_state(c->datacheck) == DC_MISMATCH &&
+	    held_find(c, datacheck_reference(c->datacheck))) {
 		json_t *j = datacheck_json(c->datacheck);
 		observe(c, "data_mismatch", json_string_value(json_object_get(j, "target")), VERDICT_CRIT,
 			xasprintf("the data check of switchover %s found %lld chunk(s) that differ between %s and %s at the "

@@ -21,7 +21,8 @@ enum alarm_state { ALARM_PENDING, ALARM_ACTIVE, ALARM_CLEARED };
 struct alarm {
 	char *name;               /* owned: split_brain, no_primary, primary_unreachable, router_writer,
 	                             wrong_source, errant_gtid, replication_broken, auto_failover_blocked,
-	                             split_brain_unresolved, primary_isolated */
+	                             split_brain_unresolved, primary_isolated, data_mismatch,
+	                             data_check_incomplete, watch_trigger */
 	char *subject;            /* owned, may be NULL: the server or router it is about */
 	char *message;            /* owned: the latest observation */
 	enum verdict severity;

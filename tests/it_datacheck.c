@@ -38,7 +38,11 @@ static void items(long long rows)
 	int s;
 
 	ck_assert_int_eq(it_sql_exec(1, "CREATE DATABASE IF NOT EXISTS dc"), 0);
-	ck_assert_int_eq(it_sql_exec(1, "DROP TABLE IF EXISTS dc.items, dc.notes, dc.dup"), 0);
+	ck_assert_int_eq(it_sql_exec(1, "DROP TABLE IF EXISTS dc.items, dc.notes, dc.dup, dc.hist"), 0);
+	/* system-versioned: its current rows are compared, its history is not */
+	ck_assert_int_eq(it_sql_exec(1, "CREATE TABLE dc.hist (id INT PRIMARY KEY, v INT) ENGINE=InnoDB WITH SYSTEM VERSIONING"), 0);
+	ck_assert_int_eq(it_sql_exec(1, "INSERT INTO dc.hist SELECT seq, seq FROM dc.seq_1_to_100"), 0);
+	ck_assert_int_eq(it_sql_exec(1, "UPDATE dc.hist SET v = v + 1 WHERE id <= 50"), 0);
 	ck_assert_int_eq(it_sql_exec(1, "CREATE TABLE dc.items (id INT PRIMARY KEY, v VARCHAR(40) NOT NULL, n INT NULL, "
 					"d DATETIME(3) NULL) ENGINE=InnoDB"), 0);
 	ck_assert_int_eq(it_sql_exec(1, "CREATE TABLE dc.notes (id INT PRIMARY KEY) ENGINE=MyISAM"), 0);
@@ -153,6 +157,9 @@ static void planted_mismatch_found(void)
 		      after, upto, it_json_str(m));
 	ck_assert_int_eq(json_integer_value(it_get(m, "rows_reference")), json_integer_value(it_get(m, "rows_target")));
 	ck_assert_str_eq(it_get_str(dc, "skipped.0.table") ?: "", "dc.notes");
+	ck_assert_int_eq(json_array_size(it_get(dc, "skipped")), 1);
+	/* app.writes, cutoverd.heartbeat, dc.dup, dc.hist (system-versioned) and dc.items */
+	ck_assert_msg(json_integer_value(json_object_get(dc, "tables_done")) == 5, "tables: %s", it_json_str(dc));
 	ck_assert_msg(strstr(it_get_str(dc, "skipped.0.why") ?: "", "not transactional"), "%s", it_json_str(dc));
 	ck_assert_msg(json_integer_value(json_object_get(dc, "rows")) >= 2000, "rows compared: %s", it_json_str(dc));
 	it_note("planted mismatch: %s", it_json_str(dc));
@@ -177,13 +184,19 @@ static void planted_mismatch_found(void)
 				      strstr(out, "differs: dc.items id in ("), "status:\n%s", out);
 		free(out);
 	}
+	/* the operator accepts the difference: START SLAVE on db1 releases it, the alarm clears */
+	ck_assert_int_eq(it_sql_exec(1, "START SLAVE"), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_follows(1, 2)), "db1 does not follow db2 after START SLAVE");
+	ck_assert_msg(IT_WAIT_UNTIL(10000, ({ json_t *s2 = it_status(); bool gone = s2 && !held_server(s2, "db1");
+					      json_decref(s2); gone; })), "db1 is still held after START SLAVE");
+	ck_assert_msg(IT_WAIT_UNTIL(10000, !it_alarm_active("data_mismatch", NULL)), "data_mismatch does not clear");
 	json_decref(dc);
 	json_decref(r);
 	json_decref(sum);
 	json_decref(ver);
 	json_decref(progress);
 	free(msgs);
-	ck_assert(it_restore_baseline(true, "db1 was held at the fence point"));
+	ck_assert(it_restore_baseline(true, "switched to db2"));
 }
 
 /* 2. A million rows pass, the time is printed, and the old primary follows the new one after. */

@@ -500,7 +500,7 @@ static void cmd_history(struct daemon *d, struct client *cl, const struct reques
 			}
 		}
 		json_array_append_new(out, json_pack(
-			"{s:s, s:O, s:O, s:O, s:O, s:s, s:O, s:O, s:O, s:b, s:O}", "kind",
+			"{s:s, s:O, s:O, s:O, s:O, s:s, s:O, s:O, s:O, s:b, s:o}", "kind",
 			json_string_value(json_object_get(first, "kind")) ? json_string_value(json_object_get(first, "kind"))
 									 : "switchover",
 			"id", json_object_get(x, "id"), "started",
@@ -510,7 +510,7 @@ static void cmd_history(struct daemon *d, struct client *cl, const struct reques
 			"write_blocked_ms", rep && json_object_get(rep, "write_blocked_ms") ? json_object_get(rep, "write_blocked_ms") : json_null(),
 			"reason", rep && json_object_get(rep, "reason") ? json_object_get(rep, "reason") : json_null(),
 			"by_watch", json_is_true(json_object_get(first, "by_watch")),
-			"data_check", dcheck ? dcheck : json_null()));
+			"data_check", dcheck ? datacheck_settled_result(dcheck) : json_null()));
 	}
 	client_reply_ok(cl, req->id, json_pack("{s:s, s:o}", "cluster", c->cfg->name, "switchovers", out));
 	json_decref(by);

@@ -66,10 +66,12 @@ static void dc_wait_over(evutil_socket_t fd, short what, void *arg)
 
 	if (!sw->sync_waits_dc || sw->state != SW_RUNNING || sw->phase != PH_SYNC)
 		return;
-	sw_emit(sw, "warn", "data check: the snapshots were not open %d ms after %s reached the fence point; the "
-			    "switchover goes on without it", DC_SYNC_WAIT_MS, sw->new_name);
-	datacheck_free(sw->dc);
-	sw->dc = NULL;
+	char why[200];
+
+	snprintf(why, sizeof(why), "the snapshots were not open %d ms after %s reached the fence point", DC_SYNC_WAIT_MS,
+		 sw->new_name);
+	sw_emit(sw, "warn", "data check: %s; the switchover goes on without it", why);
+	datacheck_give_up(sw->dc, why);   /* the report says why it did not run */
 	sw->sync_waits_dc = false;
 	sw_phase_next(sw);
 }
