@@ -367,6 +367,7 @@ static void free_server(struct cfg_server *s)
 	free(s->tls_ca);
 	free(s->tls_cert);
 	free(s->tls_key);
+	free(s->server_public_key);
 	free(s->stonith_hook);
 	free(s->fence_hook);
 }

@@ -38,6 +38,10 @@ struct cfg_server {
 	struct cfg_secret secret;
 	enum tls_mode tls_mode;   /* tls_mode = disabled|preferred|required|verify_ca|verify_identity */
 	char *tls_ca, *tls_cert, *tls_key;   /* owned, may be NULL; files must exist */
+	/* server_public_key = PATH: the server's RSA public key (PEM), for caching_sha2_password
+	 * (sha256_password) without TLS.  NULL: the client library asks the server for it, which
+	 * a machine in the middle could answer with its own (see cutoverd.conf(5)). */
+	char *server_public_key;
 	enum candidate_pref candidate;        /* candidate = allow|prefer|never */
 	enum flavor_hint flavor;              /* flavor = auto|mariadb|mysql */
 	char *stonith_hook;  /* owned, may be NULL: argv as a string split on spaces, absolute path */

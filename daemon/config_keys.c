@@ -177,6 +177,7 @@ static const struct key_def server_keys[] = {
 	{ .name = "tls_ca", .type = KT_FILE, .off = OFF(cfg_server, tls_ca) },
 	{ .name = "tls_cert", .type = KT_FILE, .off = OFF(cfg_server, tls_cert) },
 	{ .name = "tls_key", .type = KT_FILE, .off = OFF(cfg_server, tls_key) },
+	{ .name = "server_public_key", .type = KT_FILE, .off = OFF(cfg_server, server_public_key) },
 	ENUM("candidate", cfg_server, candidate, candidate_names),
 	ENUM("flavor", cfg_server, flavor, flavor_names),
 	{ .name = "stonith_hook", .type = KT_HOOK, .off = OFF(cfg_server, stonith_hook) },

@@ -156,6 +156,7 @@ struct db *server_db_new(struct daemon *d, const struct cfg_server *cfg)
 		.host = cfg->host, .port = cfg->port, .socket = cfg->socket, .user = cfg->user,
 		.password = cfg->secret.password, .tls_mode = cfg->tls_mode,
 		.tls_ca = cfg->tls_ca, .tls_cert = cfg->tls_cert, .tls_key = cfg->tls_key,
+		.server_public_key = cfg->server_public_key,
 	};
 	struct db *db = db_new(d->base, cfg->name);
 	db_set_target(db, &t, d->cfg->connect_timeout_ms);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 
 enum db_op { OP_IDLE, OP_RESOLVE, OP_CONNECT, OP_QUERY, OP_STORE };
@@ -24,7 +25,7 @@ struct db {
 	struct event_base *base;
 	const char *label;            /* borrowed */
 	/* target, owned copies */
-	char *host, *socket, *user, *password, *database, *tls_ca, *tls_cert, *tls_key;
+	char *host, *socket, *user, *password, *database, *tls_ca, *tls_cert, *tls_key, *server_public_key;
 	int port;
 	enum tls_mode tls_mode;
 	int connect_timeout_ms;
@@ -86,8 +87,9 @@ static void target_free(struct db *db)
 	free(db->tls_ca);
 	free(db->tls_cert);
 	free(db->tls_key);
+	free(db->server_public_key);
 	db->host = db->socket = db->user = db->password = db->database = NULL;
-	db->tls_ca = db->tls_cert = db->tls_key = NULL;
+	db->tls_ca = db->tls_cert = db->tls_key = db->server_public_key = NULL;
 }
 
 void db_set_target(struct db *db, const struct db_target *t, int connect_timeout_ms)
@@ -103,6 +105,7 @@ void db_set_target(struct db *db, const struct db_target *t, int connect_timeout
 	db->tls_ca = xstrdup(t->tls_ca);
 	db->tls_cert = xstrdup(t->tls_cert);
 	db->tls_key = xstrdup(t->tls_key);
+	db->server_public_key = xstrdup(t->server_public_key);
 	db->connect_timeout_ms = connect_timeout_ms > 0 ? connect_timeout_ms : 1000;
 	if (!db_busy(db))
 		db_close(db);
@@ -334,6 +337,18 @@ static void db_connect_to(struct db *db, const char *host)
 		} else {
 			mysql_options(db->my, MYSQL_OPT_SSL_ENFORCE, &no);
 		}
+		if (db->server_public_key) {
+			/* Connector/C falls back to asking the server when it cannot read the file: the
+			 * very exchange the key is given to avoid.  Refuse instead. */
+			if (access(db->server_public_key, R_OK) != 0) {
+				char msg[600];
+				snprintf(msg, sizeof(msg), "connect: server_public_key %.300s cannot be read (%s); not asking "
+					 "the server for its key instead", db->server_public_key, strerror(errno));
+				db_finish(db, DB_ERR_CONNECT, msg);
+				return;
+			}
+			mysql_options(db->my, MYSQL_SERVER_PUBLIC_KEY, db->server_public_key);
+		}
 	}
 	db->op = OP_CONNECT;
 	db_step(db, mysql_real_connect_start(&db->ret_connect, db->my, db->socket ? NULL : host,
@@ -386,6 +401,24 @@ static void result_append(struct db_result *res, struct rowset *rs)
 	res->rs[res->n++] = rs;
 }
 
+/* "connect: <the library's error>", and what to do when it is about authentication. */
+static void db_auth_hint(struct db *db, char *msg, size_t len)
+{
+	const char *e = mysql_error(db->my);
+	unsigned int n = mysql_errno(db->my);
+
+	if (n == CR_AUTH_PLUGIN_CANNOT_LOAD)
+		snprintf(msg, len, "connect: the account '%.64s' uses an authentication method this client cannot speak "
+			 "(%.200s); MariaDB Connector/C speaks caching_sha2_password, mysql_native_password, "
+			 "sha256_password, ed25519 and PAM (dialog): e.g. ALTER USER '%.64s'@'...' IDENTIFIED WITH "
+			 "caching_sha2_password BY '...'", db->user ? db->user : "", e, db->user ? db->user : "");
+	else if (strstr(e, "RSA public key"))
+		snprintf(msg, len, "connect: %.200s (caching_sha2_password without TLS needs the server's RSA key: set "
+			 "server_public_key to a copy of its public_key.pem, or use tls_mode)", e);
+	else
+		snprintf(msg, len, "connect: %s", e);
+}
+
 /* An asynchronous call finished (status 0): act on its result. */
 static void db_op_done(struct db *db)
 {
@@ -399,7 +432,7 @@ static void db_op_done(struct db *db)
 				snprintf(msg, sizeof(msg), "connect: timed out after %d ms (the server accepted the "
 					 "connection but did not answer)", db->connect_timeout_ms);
 			else
-				snprintf(msg, sizeof(msg), "connect: %s", mysql_error(db->my));
+				db_auth_hint(db, msg, sizeof(msg));
 			db_finish(db, (int)mysql_errno(db->my), msg);
 			return;
 		}

@@ -30,6 +30,7 @@ struct db_target {
 	const char *database;    /* may be NULL */
 	enum tls_mode tls_mode;
 	const char *tls_ca, *tls_cert, *tls_key;
+	const char *server_public_key;   /* may be NULL: see cfg_server */
 };
 
 struct db_result {

@@ -1,6 +1,7 @@
 /* Which SQL table a server gets: the version string decides once, at connect, and everything
  * after that goes through the chosen `const struct flavor_ops`. */
 #include "flavor.h"
+#include "config.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -174,4 +175,13 @@ char *sql_quote(const char *s)
 	}
 	*o = '\0';
 	return out;
+}
+
+bool flavor_auth_exposed(const struct cfg_server *cfg)
+{
+	const char *h = cfg->host;
+
+	if (cfg->socket || cfg->tls_mode >= TLS_REQUIRED || cfg->server_public_key || !h)
+		return false;
+	return strcmp(h, "localhost") && strncmp(h, "127.", 4) && strcmp(h, "::1") && strcmp(h, "[::1]");
 }

@@ -96,6 +96,13 @@ const struct flavor_ops *flavor_get(enum flavor_id id);
 bool flavor_has_demote(const char *version);
 #define SQL_DEMOTE_PREPARE "SET GLOBAL gtid_slave_pos = @@global.gtid_binlog_pos"
 
+/* Whether cutoverd's password to this MySQL server could be read by a machine in the middle:
+ * over TCP to another host, without TLS (tls_mode below required) and without server_public_key,
+ * caching_sha2_password's full exchange makes the client library ask the server for its RSA
+ * key and believe whatever answers.  Loopback and a Unix socket are not exposed. */
+struct cfg_server;
+bool flavor_auth_exposed(const struct cfg_server *cfg);
+
 /* SQL_CHANGE_SOURCE or SQL_DEMOTE_TO_REPLICA (id) of flavor f, with its parameters (host, user
  * and password already escaped with sql_quote), and TLS towards the source stated as the source
  * offers it — source_tls 1: with TLS, 0: without, -1 (not known): not stated, the replica keeps

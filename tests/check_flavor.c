@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "flavor.h"
 #include "status.h"
 
@@ -165,6 +166,32 @@ static const char *const expected_params[SQL_MAX] = {
 	[SQL_VAR_SET_SESSION_TIMEOUT] = "%d",
 	[SQL_LONG_WRITES] = "%d",
 };
+
+/* Where a MySQL password could be read in the middle (caching_sha2_password fetching the key). */
+START_TEST(auth_exposure)
+{
+	struct cfg_server c;
+
+	memset(&c, 0, sizeof(c));
+	c.host = "db2.example.net";
+	ck_assert(flavor_auth_exposed(&c));
+	c.tls_mode = TLS_PREFERRED;
+	ck_assert(flavor_auth_exposed(&c));        /* preferred may fall back to plain */
+	c.tls_mode = TLS_REQUIRED;
+	ck_assert(!flavor_auth_exposed(&c));
+	c.tls_mode = TLS_DISABLED;
+	c.server_public_key = "/etc/cutoverd/db2.pem";
+	ck_assert(!flavor_auth_exposed(&c));
+	c.server_public_key = NULL;
+	c.host = "127.0.0.1";
+	ck_assert(!flavor_auth_exposed(&c));
+	c.host = "::1";
+	ck_assert(!flavor_auth_exposed(&c));
+	c.host = NULL;
+	c.socket = "/run/mysqld/mysqld.sock";
+	ck_assert(!flavor_auth_exposed(&c));
+}
+END_TEST
 
 START_TEST(sql_params_match)
 {
@@ -938,6 +965,7 @@ Suite *flavor_suite(void)
 
 	tc = tcase_create("sql_table");
 	tcase_add_loop_test(tc, sql_params_match, 0, nflavors);
+	tcase_add_test(tc, auth_exposure);
 	tcase_add_test(tc, sql_params_same_across_flavors);
 	tcase_add_test(tc, commit_hold_where_read_only_leaks);
 	tcase_add_loop_test(tc, sql_strings_quoted, 0, nflavors);

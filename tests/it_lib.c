@@ -139,6 +139,39 @@ void it_sleep_ms(int ms)
 		;
 }
 
+#define ROOT_BUILD_TIMEOUT_MS (15 * 60 * 1000)
+
+bool it_root_ensure(const char *suite, const char *root, const char *what, char *problem, size_t len)
+{
+	const char *b = getenv("CUTOVER_BUILD");
+	char build[PATH_MAX], script[PATH_MAX + 32], *out = NULL;
+	const char *argv[] = { script, "ensure", root, NULL };
+	int rc;
+	int64_t t0 = it_now_ms();
+
+	if (!realpath(b && *b ? b : "build", build)) {
+		snprintf(problem, len, "no build directory %s (set CUTOVER_BUILD)", b ?: "build");
+		return false;
+	}
+	snprintf(script, sizeof(script), "%s/../tests/roots.sh", build);
+	printf("it: %s: tests/roots.sh ensure %s (%s; built once and cached, about 2 minutes the first time)\n", suite,
+	       root, what);
+	fflush(stdout);
+	rc = it_run(argv, true, &out, ROOT_BUILD_TIMEOUT_MS);
+	if (rc != 0) {
+		const char *tail = out ? out + (strlen(out) > 600 ? strlen(out) - 600 : 0) : "";
+		snprintf(problem, len, "the root %s (%s) could not be built (tests/roots.sh ensure %s exited %d; it needs "
+			 "debootstrap and Debian's archive): %s", root, what, root, rc, tail);
+		while (*problem && strchr(" \n", problem[strlen(problem) - 1]))
+			problem[strlen(problem) - 1] = '\0';
+		free(out);
+		return false;
+	}
+	printf("it: %s: the root is ready (%.1f s): %s", suite, (double)(it_now_ms() - t0) / 1000.0, out ? out : "\n");
+	free(out);
+	return true;
+}
+
 void it_skip_suite(const char *fmt, ...)
 {
 	static const char bar[] = "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!";
@@ -1466,7 +1499,9 @@ int it_sql_exec(int server, const char *fmt, ...)
 
 int it_repl(int server, struct it_repl *out)
 {
-	struct it_rows *r = it_query(server, "SHOW SLAVE STATUS");
+	/* MariaDB (10.5+) takes SHOW REPLICA STATUS too but keeps its old column names; MySQL 8.4+
+	 * has only this statement and the new names */
+	struct it_rows *r = it_query(server, "SHOW REPLICA STATUS");
 	const char *port, *io, *sql;
 
 	memset(out, 0, sizeof(*out));
@@ -1474,9 +1509,9 @@ int it_repl(int server, struct it_repl *out)
 		it_rows_free(r);
 		return -1;
 	}
-	port = it_rows_get(r, 0, "Master_Port");
-	io = it_rows_get(r, 0, "Slave_IO_Running");
-	sql = it_rows_get(r, 0, "Slave_SQL_Running");
+	port = it_rows_get(r, 0, "Master_Port") ?: it_rows_get(r, 0, "Source_Port");
+	io = it_rows_get(r, 0, "Slave_IO_Running") ?: it_rows_get(r, 0, "Replica_IO_Running");
+	sql = it_rows_get(r, 0, "Slave_SQL_Running") ?: it_rows_get(r, 0, "Replica_SQL_Running");
 	out->master_port = port ? atoi(port) : 0;
 	snprintf(out->io, sizeof(out->io), "%s", io ? io : "?");
 	snprintf(out->sql, sizeof(out->sql), "%s", sql ? sql : "?");

@@ -71,6 +71,9 @@ void it_install_guards(int seconds);
  * runner counts such suites and says how many at the end, so that a skip never reads as a
  * pass. */
 void it_skip_suite(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* tests/roots.sh ensure ROOT (a cached Debian root with other server versions, `what` in words),
+ * next to the build, for `suite`: true when it is there, else why not in problem. */
+bool it_root_ensure(const char *suite, const char *root, const char *what, char *problem, size_t len);
 int it_suites_skipped(void);
 
 /* A line of what a test measured or saw, prefixed with the test's name. */

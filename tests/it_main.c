@@ -21,6 +21,7 @@ Suite *it_window_suite(void);
 Suite *it_datacheck_suite(void);
 void it_proxysql_add_suites(SRunner *sr);
 void it_upgrade_add_suites(SRunner *sr);
+void it_mysql_add_suites(SRunner *sr);
 
 int main(void)
 {
@@ -41,6 +42,7 @@ int main(void)
 	srunner_add_suite(sr, it_datacheck_suite());
 	it_proxysql_add_suites(sr);
 	it_upgrade_add_suites(sr);
+	it_mysql_add_suites(sr);
 	srunner_set_fork_status(sr, CK_NOFORK);
 	srunner_run_all(sr, CK_ENV);
 	it_shutdown();

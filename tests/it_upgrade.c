@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #define SWITCH_TIMEOUT_MS 60000
-#define ROOT_BUILD_TIMEOUT_MS (15 * 60 * 1000)
 #define SUITE "upgrade"
 
 void it_upgrade_add_suites(SRunner *sr);
@@ -372,39 +371,6 @@ static const struct it_case root_case[] = {
 	{ "root", root },
 };
 
-/* tests/roots.sh ensure trixie, next to the build: true when the root is there. */
-static bool root_ensure(void)
-{
-	const char *b = getenv("CUTOVER_BUILD");
-	char build[PATH_MAX], script[PATH_MAX + 32], *out = NULL;
-	const char *argv[] = { script, "ensure", "trixie", NULL };
-	int rc;
-	int64_t t0 = it_now_ms();
-
-	if (!realpath(b && *b ? b : "build", build)) {
-		snprintf(root_problem, sizeof(root_problem), "no build directory %s (set CUTOVER_BUILD)", b ?: "build");
-		return false;
-	}
-	snprintf(script, sizeof(script), "%s/../tests/roots.sh", build);
-	printf("it: %s: tests/roots.sh ensure trixie (Debian 13 with MariaDB 11.8; built once and cached, about 2 "
-	       "minutes the first time)\n", SUITE);
-	fflush(stdout);
-	rc = it_run(argv, true, &out, ROOT_BUILD_TIMEOUT_MS);
-	if (rc != 0) {
-		const char *tail = out ? out + (strlen(out) > 600 ? strlen(out) - 600 : 0) : "";
-		snprintf(root_problem, sizeof(root_problem),
-			 "the Debian 13 root with MariaDB 11.8 could not be built (tests/roots.sh ensure trixie exited "
-			 "%d; it needs debootstrap and Debian's archive): %s", rc, tail);
-		while (*root_problem && strchr(" \n", root_problem[strlen(root_problem) - 1]))
-			root_problem[strlen(root_problem) - 1] = '\0';
-		free(out);
-		return false;
-	}
-	printf("it: %s: the root is ready (%.1f s): %s", SUITE, (double)(it_now_ms() - t0) / 1000.0, out ? out : "\n");
-	free(out);
-	return true;
-}
-
 void it_upgrade_add_suites(SRunner *sr)
 {
 	static const struct it_suite_def def = { SUITE, cases, sizeof(cases) / sizeof(cases[0]) };
@@ -413,7 +379,8 @@ void it_upgrade_add_suites(SRunner *sr)
 
 	it_suite_sandbox_env(SUITE, "SANDBOX_ROOT_SERVERS=3:trixie");
 	/* the root is built only for a run that includes this suite */
-	if ((only && *only && strcmp(only, SUITE)) || root_ensure())
+	if ((only && *only && strcmp(only, SUITE)) ||
+	    it_root_ensure(SUITE, "trixie", "Debian 13 with MariaDB 11.8", root_problem, sizeof(root_problem)))
 		srunner_add_suite(sr, it_suite_build(&def));
 	else
 		srunner_add_suite(sr, it_suite_build_bare(&skip_def));

@@ -165,6 +165,19 @@ static void preflight_eval(struct switchover *sw)
 			sw_add_check(sw, "router_knows_candidate", false, true, "router %s has no backend for %s",
 				  r->cfg->name, sw->new_name);
 	}
+	{
+		const struct server *both[2] = { sw->old, sw->cand };
+		size_t k;
+		for (k = 0; k < 2; k++)
+			if (sw_flavor_of(both[k])->id != FLAVOR_MARIADB && flavor_auth_exposed(both[k]->cfg))
+				sw_add_check(sw, "auth_transport", false, false,
+					     "%s: MySQL over TCP to %s without TLS and without server_public_key: when "
+					     "caching_sha2_password's cache misses, the client library asks the server for "
+					     "its RSA key and believes whoever answers, so a machine in the middle could read "
+					     "cutoverd's password; set server_public_key (a copy of the server's "
+					     "public_key.pem) or tls_mode = verify_ca", both[k]->cfg->name,
+					     both[k]->cfg->host);
+	}
 	sw_add_check(sw, "replication_account", sw_ccfg(sw)->repl_user && sw_ccfg(sw)->repl_secret.password, true,
 		  sw_ccfg(sw)->repl_user ? "replicas will follow the new primary as '%s'"
 				      : "no repl_user/repl_password in [cluster %s]: the replicas could not follow",

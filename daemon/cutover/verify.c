@@ -75,7 +75,7 @@ void enter_verify(struct switchover *sw)
 			.host = host, .port = colon ? atoi(colon + 1) : 3306, .user = sw->cand->cfg->user,
 			.password = sw->cand->cfg->secret.password, .tls_mode = sw->cand->cfg->tls_mode,
 			.tls_ca = sw->cand->cfg->tls_ca, .tls_cert = sw->cand->cfg->tls_cert,
-			.tls_key = sw->cand->cfg->tls_key,
+			.tls_key = sw->cand->cfg->tls_key, .server_public_key = sw->cand->cfg->server_public_key,
 		};
 		struct db *db = sw->db_probe = db_new(sw->d->base, "probe");
 		const struct flavor_ops *f = sw_flavor_of(sw->cand);

