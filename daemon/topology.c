@@ -151,7 +151,7 @@ static int find_source(const struct topo_input *in, size_t n, const struct repl_
 /* Transactions on replica `r` the primary `p` lacks.  Positions are polled a few milliseconds
  * apart, so a replica may legitimately be ahead of the primary's last poll by transactions the
  * primary itself wrote; only transactions from other origins count as errant. */
-static char *errant_gtids(const struct server_status *p, const struct server_status *r)
+char *topo_errant_gtids(const struct server_status *p, const struct server_status *r)
 {
 	enum gtid_kind kind = p->flavor == FLAVOR_MARIADB ? GTID_MARIADB : GTID_MYSQL;
 	const char *pg = server_status_gtid(p), *rg = server_status_gtid(r);
@@ -219,7 +219,7 @@ static void eval_replica(const struct topo_input *in, size_t n, size_t i, const 
 		add_problem(t, i, VERDICT_WARN, "Seconds_Behind_Master %lld s > %d ms", r->seconds_behind,
 			    p->lag_warn_ms);
 	if (t->primary >= 0 && in[t->primary].health == HEALTH_UP) {
-		s->errant = errant_gtids(in[t->primary].st, st);
+		s->errant = topo_errant_gtids(in[t->primary].st, st);
 		if (s->errant && *s->errant)
 			add_problem(t, i, VERDICT_CRIT, "errant transactions the primary %s does not have: %s",
 				    in[t->primary].name, s->errant);

@@ -93,4 +93,9 @@ const char *role_name(enum server_role r);
  * "localhost", any 127.x.y.z and "::1" are the same host. */
 bool topo_same_endpoint(const char *host_a, int port_a, const char *host_b, int port_b);
 
+/* Transactions on replica r that primary p lacks, as a GTID set (new string; "" for none), or
+ * NULL when they cannot be compared.  Transactions p itself originated are left out: p may have
+ * written them between the two reads. */
+char *topo_errant_gtids(const struct server_status *p, const struct server_status *r);
+
 #endif

@@ -116,9 +116,12 @@ static void preflight_eval(struct switchover *sw)
 			  cs->repl.using_gtid);
 	}
 	{
-		const char *errant = cand_idx >= 0 && (size_t)cand_idx < t->n ? t->srv[cand_idx].errant : NULL;
+		/* from preflight's own reads: the last poll may be older than a transaction written
+		 * on the candidate a moment ago */
+		char *errant = topo_errant_gtids(os, cs);
 		sw_add_check(sw, "no_errant_transactions", errant && !*errant, true,
 			  !errant ? "could not compare GTID positions" : *errant ? "errant: %s" : "none", errant);
+		free(errant);
 	}
 	preflight_versions(sw);
 	for (i = 0; i < c->n_servers; i++) {
