@@ -332,7 +332,9 @@ static void db_connect_to(struct db *db, const char *host)
 			mysql_ssl_set(db->my, db->tls_key, db->tls_cert, db->tls_ca, NULL, NULL);
 			if (db->tls_mode >= TLS_REQUIRED)
 				mysql_options(db->my, MYSQL_OPT_SSL_ENFORCE, &yes);
-			if (db->tls_mode >= TLS_VERIFY_CA)
+			/* Connector/C verifies the chain whenever it has a CA (tls_ca, which verify_ca
+			 * requires); VERIFY_SERVER_CERT adds the host name, which is verify_identity */
+			if (db->tls_mode >= TLS_VERIFY_IDENTITY)
 				mysql_options(db->my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &yes);
 		} else {
 			mysql_options(db->my, MYSQL_OPT_SSL_ENFORCE, &no);
