@@ -409,11 +409,14 @@ static void db_auth_hint(struct db *db, char *msg, size_t len)
 	const char *e = mysql_error(db->my);
 	unsigned int n = mysql_errno(db->my);
 
-	if (n == CR_AUTH_PLUGIN_CANNOT_LOAD)
+	/* CR_AUTH_PLUGIN_CANNOT_LOAD, or as Connector/C 3.3 words a plugin it does not have */
+	if (n == CR_AUTH_PLUGIN_CANNOT_LOAD || (strstr(e, "lugin") && strstr(e, "be loaded")))
 		snprintf(msg, len, "connect: the account '%.64s' uses an authentication method this client cannot speak "
 			 "(%.200s); MariaDB Connector/C speaks caching_sha2_password, mysql_native_password, "
-			 "sha256_password, ed25519 and PAM (dialog): e.g. ALTER USER '%.64s'@'...' IDENTIFIED WITH "
-			 "caching_sha2_password BY '...'", db->user ? db->user : "", e, db->user ? db->user : "");
+			 "sha256_password, ed25519 and PAM (dialog): give the account one of them (MySQL: ALTER USER "
+			 "'%.64s'@'...' IDENTIFIED WITH caching_sha2_password BY '...'; MariaDB: ALTER USER '%.64s'@'...' "
+			 "IDENTIFIED VIA ed25519 USING PASSWORD('...'))", db->user ? db->user : "", e,
+			 db->user ? db->user : "", db->user ? db->user : "");
 	else if (strstr(e, "RSA public key"))
 		snprintf(msg, len, "connect: %.200s (caching_sha2_password without TLS needs the server's RSA key: set "
 			 "server_public_key to a copy of its public_key.pem, or use tls_mode)", e);

@@ -352,6 +352,66 @@ static void upgrade_under_load(void)
 	free(v3);
 }
 
+/* 4. An account whose authentication method the client library cannot speak: MariaDB 11.8's
+ *    PARSEC, which Debian 12's Connector/C (3.3) does not have.  cutoverd, told to log in to db3
+ *    as such an account, shows db3 down with what to do, and nothing else is disturbed. */
+static void unknown_auth_method(void)
+{
+	char pwfile[400], extra[4096], *text, *base, *at;
+	json_t *st;
+	const char *err = NULL;
+	int64_t end;
+
+	/* on db3 only, not replicated */
+	if (it_sql_exec(3, "INSTALL SONAME 'auth_parsec'") != 0)
+		ck_assert_msg(strstr(it_sql_error(), "already"), "INSTALL SONAME 'auth_parsec' on db3: %s", it_sql_error());
+	ck_assert_msg(it_sql_exec(3, "SET STATEMENT sql_log_bin = 0 FOR CREATE USER 'cut_parsec'@'127.0.0.1' IDENTIFIED VIA "
+				     "parsec USING PASSWORD('parsec-test-pw')") == 0, "CREATE USER: %s", it_sql_error());
+	snprintf(pwfile, sizeof(pwfile), "%s/secrets/cut_parsec.pass", it.dir);
+	ck_assert_int_eq(it_write_file(pwfile, "parsec-test-pw\n", 0600), 0);
+	/* db3's section with that account instead of cutoverd's */
+	base = it_config_text(NULL);
+	at = strstr(base, "[server db3]");
+	ck_assert_ptr_nonnull(at);
+	at = strstr(at, "user = cutoverd");
+	ck_assert_ptr_nonnull(at);
+	{
+		/* its user and password_file lines, replaced */
+		const char *after = strchr(at, '\n');
+		ck_assert_ptr_nonnull(after);
+		after = strstr(after + 1, "password_file = ");
+		ck_assert_ptr_nonnull(after);
+		after = strchr(after, '\n');
+		ck_assert_ptr_nonnull(after);
+		snprintf(extra, sizeof(extra), "%.*suser = cut_parsec\npassword_file = %s", (int)(at - base), base, pwfile);
+		ck_assert(asprintf(&text, "%s%s", extra, after) > 0);
+	}
+	free(base);
+	ck_assert_msg(it_daemon_restart(text) == 0, "cutoverd does not start with db3 as cut_parsec");
+	free(text);
+	end = it_now_ms() + 15000;
+	while (it_now_ms() < end) {
+		st = it_status();
+		err = it_get_str(it_server(st, "db3"), "last_error");
+		if (err && strstr(err, "cannot speak")) {
+			it_note("db3 as an account with PARSEC: %s", err);
+			ck_assert_msg(strstr(err, "parsec") && strstr(err, "caching_sha2_password") &&
+					      strstr(err, "ALTER USER 'cut_parsec'"), "the error does not say what to do: %s", err);
+			json_decref(st);
+			break;
+		}
+		json_decref(st);
+		err = NULL;
+		it_sleep_ms(200);
+	}
+	ck_assert_msg(err != NULL, "db3's error does not name the method the client cannot speak");
+	/* the others are polled as ever */
+	ck_assert_msg(IT_WAIT_UNTIL(10000, ({ json_t *s2 = it_status(); bool up = !strcmp(it_get_str(it_server(s2, "db1"),
+		"state") ?: "", "up") && !strcmp(it_get_str(it_server(s2, "db2"), "state") ?: "", "up"); json_decref(s2); up; })),
+		      "db1 and db2 are not up beside db3's failed login");
+	ck_assert(it_restore_baseline(true, "db3 had a PARSEC account"));
+}
+
 /* The root could not be built: fail when it is required, else say so loudly (counted). */
 static void root(void)
 {
@@ -365,6 +425,7 @@ static const struct it_case cases[] = {
 	{ "preflight_knows_the_versions", preflight_knows_the_versions },
 	{ "tls_stated_for_an_11x_replica", tls_stated_for_an_11x_replica },
 	{ "upgrade_under_load", upgrade_under_load },
+	{ "unknown_auth_method", unknown_auth_method },
 };
 
 static const struct it_case root_case[] = {
