@@ -82,6 +82,8 @@ json_t *api_server_json(const struct cluster *c, size_t idx)
 	json_object_set_new(o, "stale", json_boolean(seen && !st->reachable));
 	json_object_set_new(o, "read_only", st->reachable ? tristate_json(st->read_only) : json_null());
 	json_object_set_new(o, "super_read_only", st->reachable ? tristate_json(st->super_read_only) : json_null());
+	/* as last seen: a failover reads it from the dead primary's last poll */
+	json_object_set_new(o, "semi_sync", *st->semi_sync ? json_string(st->semi_sync) : json_null());
 	json_object_set_new(o, "log_bin", tristate_json(st->log_bin));
 	json_object_set_new(o, "log_slave_updates", tristate_json(st->log_slave_updates));
 	json_object_set_new(o, "gtid_strict_mode", tristate_json(st->gtid_strict_mode));

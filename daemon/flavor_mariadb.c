@@ -40,7 +40,12 @@ const struct flavor_ops flavor_mariadb = {
 		    " NULL AS gtid_executed,"
 		    " @@global.have_ssl AS have_ssl,"
 		    " @@global.character_set_server AS character_set_server,"
-		    " @@global.collation_server AS collation_server",
+		    " @@global.collation_server AS collation_server,"
+		    /* semi-sync is built in (10.3+): its wait point when it is on, else OFF */
+		    " (SELECT IF(MAX(IF(VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_ENABLED', VARIABLE_VALUE, NULL)) = 'ON',"
+		    " MAX(IF(VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_WAIT_POINT', VARIABLE_VALUE, NULL)), 'OFF')"
+		    " FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME IN"
+		    " ('RPL_SEMI_SYNC_MASTER_ENABLED', 'RPL_SEMI_SYNC_MASTER_WAIT_POINT')) AS semi_sync",
 		[SQL_REPLICA_STATUS] = "SHOW SLAVE STATUS",
 		[SQL_BINLOG_STATUS] = "SHOW MASTER STATUS",
 		[SQL_HEARTBEAT_CREATE_DB] = "CREATE DATABASE IF NOT EXISTS `%s`",
@@ -237,6 +242,7 @@ static int mariadb_parse_vars(const struct rowset *rs, struct server_status *st)
 	}
 	col_str(rs, "character_set_server", st->charset, sizeof(st->charset));
 	col_str(rs, "collation_server", st->collation, sizeof(st->collation));
+	col_str(rs, "semi_sync", st->semi_sync, sizeof(st->semi_sync));
 	return 0;
 }
 

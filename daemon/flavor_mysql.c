@@ -37,7 +37,17 @@ static int mysql_parse_binlog(const struct rowset *rs, struct server_status *st)
 	" @@global.gtid_executed AS gtid_executed,"				\
 	" NULL AS have_ssl,"							\
 	" @@global.character_set_server AS character_set_server,"		\
-	" @@global.collation_server AS collation_server"
+	" @@global.collation_server AS collation_server,"			\
+	/* a plugin: rpl_semi_sync_source (8.0.26+; 8.4 has no other), or	\
+	 * rpl_semi_sync_master (8.0); absent when neither is installed */	\
+	" (SELECT IF(MAX(IF(VARIABLE_NAME IN ('rpl_semi_sync_source_enabled',"	\
+	" 'rpl_semi_sync_master_enabled'), VARIABLE_VALUE, NULL)) = 'ON',"	\
+	" MAX(IF(VARIABLE_NAME IN ('rpl_semi_sync_source_wait_point',"		\
+	" 'rpl_semi_sync_master_wait_point'), VARIABLE_VALUE, NULL)), 'OFF')"	\
+	" FROM performance_schema.global_variables WHERE VARIABLE_NAME IN"	\
+	" ('rpl_semi_sync_source_enabled', 'rpl_semi_sync_master_enabled',"	\
+	" 'rpl_semi_sync_source_wait_point', 'rpl_semi_sync_master_wait_point'))" \
+	" AS semi_sync"
 
 /* GET_SOURCE_PUBLIC_KEY=1: with caching_sha2_password (the 8.x default) and no TLS, a replica
  * whose password the source has not cached yet cannot log in without the source's key. */

@@ -58,6 +58,9 @@ struct server_status {
 	tristate have_ssl;          /* MariaDB @@have_ssl: 1 YES (it takes TLS), 0 DISABLED or NO; -1 unknown (MySQL) */
 	char charset[64];           /* @@global.character_set_server, "" unknown */
 	char collation[64];         /* @@global.collation_server, "" unknown */
+	/* semi-synchronous replication as a primary: its wait point (AFTER_SYNC, AFTER_COMMIT) when
+	 * on, "OFF", "" unknown.  MariaDB's built-in variables, MySQL's plugin (source or master). */
+	char semi_sync[32];
 
 	char *gtid_current_pos;     /* owned: MariaDB @@gtid_current_pos */
 	char *gtid_binlog_pos;      /* owned: MariaDB @@gtid_binlog_pos */

@@ -295,7 +295,8 @@ static const struct kv mariadb_vars[] = {
 	{ "gtid_mode", NULL }, { "enforce_gtid_consistency", NULL },
 	{ "gtid_current_pos", "0-7-15,1-2-3" }, { "gtid_binlog_pos", "0-7-15" },
 	{ "gtid_slave_pos", "" }, { "gtid_executed", NULL }, { "have_ssl", "DISABLED" },
-	{ "character_set_server", "latin1" }, { "collation_server", "latin1_swedish_ci" }, { NULL, NULL },
+	{ "character_set_server", "latin1" }, { "collation_server", "latin1_swedish_ci" },
+	{ "semi_sync", "AFTER_SYNC" }, { NULL, NULL },
 };
 
 static const struct kv mysql_vars[] = {
@@ -307,7 +308,7 @@ static const struct kv mysql_vars[] = {
 	{ "gtid_binlog_pos", NULL }, { "gtid_slave_pos", NULL },
 	{ "gtid_executed", "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5,\n"
 	    "4a6b1c2d-0000-11ef-8000-000000000002:1-3" },
-	{ NULL, NULL },
+	{ "semi_sync", "OFF" }, { NULL, NULL },
 };
 
 START_TEST(vars_mariadb)
@@ -335,6 +336,7 @@ START_TEST(vars_mariadb)
 	ck_assert_int_eq(st.have_ssl, 0);
 	ck_assert_str_eq(st.charset, "latin1");
 	ck_assert_str_eq(st.collation, "latin1_swedish_ci");
+	ck_assert_str_eq(st.semi_sync, "AFTER_SYNC");
 	st.flavor = FLAVOR_MARIADB;
 	ck_assert_str_eq(server_status_gtid(&st), "0-7-15,1-2-3");
 
@@ -409,6 +411,7 @@ START_TEST(vars_mysql)
 		    "4a6b1c2d-0000-11ef-8000-000000000002:1-3");
 		st.flavor = all_flavors[i]->id;
 		ck_assert_ptr_eq(server_status_gtid(&st), st.gtid_executed);
+		ck_assert_str_eq(st.semi_sync, "OFF");
 		server_status_clear(&st);
 	}
 	rowset_free(rs);

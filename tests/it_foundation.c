@@ -279,6 +279,8 @@ static void status_matches_servers(void)
 	ck_assert_str_eq(it_get_str(it_server(st, "db3"), "role"), "replica");
 	ck_assert_str_eq(it_get_str(it_server(st, "db2"), "replication.source"), "db1");
 	ck_assert_str_eq(it_get_str(it_router(st, "haproxy"), "writer"), "db1");
+	/* the sandbox replicates asynchronously (MariaDB's built-in semi-sync is off) */
+	ck_assert_str_eq(it_get_str(it_server(st, "db1"), "semi_sync") ?: "", "OFF");
 	for (i = 1; i <= IT_SERVERS; i++) {
 		char name[16];
 		json_t *s;

@@ -134,6 +134,7 @@ static void status_and_dry_run(void)
 		ck_assert_msg(strstr(it_get_str(s, "version") ?: "", "9."), "%s: %s", it_name_of(i), it_json_str(s));
 	}
 	ck_assert_str_eq(it_get_str(st, "clusters.0.verdict") ?: "", "OK");
+	ck_assert_str_eq(it_get_str(it_server(st, "db1"), "semi_sync") ?: "", "OFF");
 	it_note("status on MySQL %s: %s", v, it_json_str(it_get(st, "clusters.0.servers")));
 	json_decref(st);
 
@@ -232,6 +233,8 @@ static void failover_after_kill9(void)
 	int x, y, vstatus;
 
 	semisync_on();
+	ck_assert_msg(IT_WAIT_UNTIL(5000, ({ json_t *s2 = it_status(); bool on = !strcmp(it_get_str(it_server(s2, "db1"),
+		"semi_sync") ?: "", "AFTER_SYNC"); json_decref(s2); on; })), "status does not show db1's semi-sync AFTER_SYNC");
 	ck_assert_int_eq(it_load_start(&load, "mysqlkill", 2000), 0);
 	ck_assert_msg(IT_WAIT_UNTIL(10000, it_load_rows(&load, 1, 1) >= 100), "the load does not reach db1");
 	ck_assert_int_eq(it_sandbox("kill", "1", NULL), 0);
@@ -240,6 +243,12 @@ static void failover_after_kill9(void)
 	rep = it_report(r);
 	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")) && !strcmp(it_get_str(rep, "outcome") ?: "", "done"),
 		      "failover: %s", it_json_str(r));
+	{
+		const char *m = check_msg(rep, "semi_sync", "pass");
+		ck_assert_msg(m && strstr(m, "AFTER_SYNC") && strstr(m, "every write it acknowledged"), "semi_sync: %s",
+			      m ?: it_json_str(rep));
+		it_note("semi_sync: %s", m);
+	}
 	x = !strcmp(it_get_str(rep, "new_primary") ?: "", "db2") ? 2 : 3;
 	y = x == 2 ? 3 : 2;
 	ck_assert_int_eq(it_read_only(x), 0);

@@ -513,6 +513,20 @@ static void f_preflight_eval(struct switchover *sw)
 			     : "%s is %s", sw->old_name, old->st.reachable ? "reachable but read-only" : "unreachable");
 	sw_add_check(sw, "candidate_replicates_from_primary", direct, true,
 		     direct ? "%s replicated from %s" : "%s does not replicate from %s", sw->new_name, sw->old_name);
+	/* what the failover can promise about writes the dead primary acknowledged */
+	if (!strcasecmp(old->st.semi_sync, "AFTER_SYNC"))
+		sw_add_check(sw, "semi_sync", true, false,
+			     "%s ran semi-synchronous replication, AFTER_SYNC, when last seen: every write it "
+			     "acknowledged had reached a replica, and the one that received the most is promoted",
+			     sw->old_name);
+	else
+		sw_add_check(sw, "semi_sync", true, false,
+			     "%s ran %s when last seen: writes it acknowledged that no replica had received yet are "
+			     "lost with it (semi-synchronous replication with AFTER_SYNC closes that gap; see "
+			     "cutoverd(8))", sw->old_name,
+			     !*old->st.semi_sync ? "replication of unknown kind"
+			     : !strcasecmp(old->st.semi_sync, "OFF") ? "asynchronous replication"
+			     : "semi-synchronous replication with AFTER_COMMIT");
 	sw_add_check(sw, "candidate_sql_thread", cs->repl.sql == THREAD_YES, true,
 		     "SQL thread %s%s%s (it must apply what it received)", thread_state_name(cs->repl.sql),
 		     *cs->repl.last_sql_error ? ": " : "", cs->repl.last_sql_error);
