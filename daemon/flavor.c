@@ -181,7 +181,9 @@ bool flavor_auth_exposed(const struct cfg_server *cfg)
 {
 	const char *h = cfg->host;
 
-	if (cfg->socket || cfg->tls_mode >= TLS_REQUIRED || cfg->server_public_key || !h)
+	/* required encrypts but believes any certificate: a machine in the middle can end the TLS
+	 * and read the password caching_sha2_password sends inside it */
+	if (cfg->socket || cfg->tls_mode >= TLS_VERIFY_CA || cfg->server_public_key || !h)
 		return false;
 	return strcmp(h, "localhost") && strncmp(h, "127.", 4) && strcmp(h, "::1") && strcmp(h, "[::1]");
 }

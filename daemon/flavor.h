@@ -1,6 +1,7 @@
 /* Each server flavor's SQL in one table, and the parsers that turn its answers into a
- * struct server_status.  flavor_mariadb.c (MariaDB 10.6+, tested live) and flavor_mysql.c
- * (MySQL 8.0 and 8.4, covered by unit tests) each define one or two `const struct flavor_ops`.
+ * struct server_status.  flavor_mariadb.c (MariaDB 10.6+; 10.11 and 11.8 tested live) and
+ * flavor_mysql.c (MySQL 8.0 and 8.4+; 9.7 tested live, 8.0 and 8.4 by unit tests) each define one
+ * or two `const struct flavor_ops`.
  * Statements with parameters are printf formats; the parameter list of each is documented
  * below and is the same for every flavor, so callers never branch on the flavor. */
 #ifndef CUTOVER_FLAVOR_H
@@ -97,9 +98,11 @@ bool flavor_has_demote(const char *version);
 #define SQL_DEMOTE_PREPARE "SET GLOBAL gtid_slave_pos = @@global.gtid_binlog_pos"
 
 /* Whether cutoverd's password to this MySQL server could be read by a machine in the middle:
- * over TCP to another host, without TLS (tls_mode below required) and without server_public_key,
- * caching_sha2_password's full exchange makes the client library ask the server for its RSA
- * key and believe whatever answers.  Loopback and a Unix socket are not exposed. */
+ * over TCP to another host, without verified TLS (tls_mode below verify_ca) and without
+ * server_public_key, caching_sha2_password's full exchange makes the client library ask the
+ * server for its RSA key and believe whatever answers, or (tls_mode = required) send the
+ * password inside a TLS session with whoever answers.  Loopback and a Unix socket are not
+ * exposed. */
 struct cfg_server;
 bool flavor_auth_exposed(const struct cfg_server *cfg);
 

@@ -178,6 +178,8 @@ START_TEST(auth_exposure)
 	c.tls_mode = TLS_PREFERRED;
 	ck_assert(flavor_auth_exposed(&c));        /* preferred may fall back to plain */
 	c.tls_mode = TLS_REQUIRED;
+	ck_assert(flavor_auth_exposed(&c));        /* encrypted, but to whoever answers */
+	c.tls_mode = TLS_VERIFY_CA;
 	ck_assert(!flavor_auth_exposed(&c));
 	c.tls_mode = TLS_DISABLED;
 	c.server_public_key = "/etc/cutoverd/db2.pem";

@@ -84,7 +84,7 @@ struct px_setup {
 
 static struct px_bin bins[MAX_BINS];
 static size_t n_bins;
-static struct it_suite_def defs[MAX_BINS + 1];
+static struct it_suite_def defs[MAX_BINS + 2];   /* a suite per binary, the MySQL variant or the skip */
 static char unusable[1024];         /* binaries CUTOVER_PROXYSQL names that do not run */
 static struct px_node nodes[PX_NODES + 1];
 static char admin_pw[40], cut_pw[40];
@@ -178,9 +178,12 @@ static const struct px_bin *suite_bin(void)
 {
 	size_t i;
 
-	for (i = 0; it.suite && i < n_bins; i++)
-		if (!strcmp(bins[i].suite, it.suite))
+	for (i = 0; it.suite && i < n_bins; i++) {
+		size_t n = strlen(bins[i].suite);
+		/* "proxysql-2.7.1", or its MySQL variant "proxysql-2.7.1-mysql" */
+		if (!strncmp(bins[i].suite, it.suite, n) && (!it.suite[n] || !strcmp(it.suite + n, "-mysql")))
 			return &bins[i];
+	}
 	ck_abort_msg("no ProxySQL binary belongs to suite %s", it.suite ? it.suite : "(none)");
 	return NULL;
 }
@@ -1582,6 +1585,13 @@ static const struct it_case cases[] = {
 	{ "watch_reverses_on_error_rate", watch_reverses_on_error_rate },
 };
 
+/* In front of MySQL 9.7 (caching_sha2_password backends): a switchover under load, and the watch
+ * reading ProxySQL's counters. */
+static const struct it_case mysql_cases[] = {
+	{ "readers_all", readers_all },
+	{ "watch_reverses_on_error_rate", watch_reverses_on_error_rate },
+};
+
 static const struct it_case binary_case[] = {
 	{ "binary", binary },
 };
@@ -1598,5 +1608,20 @@ void it_proxysql_add_suites(SRunner *sr)
 	if (n_bins == 0 || *unusable) {
 		defs[i] = (struct it_suite_def){ "proxysql", binary_case, 1 };
 		srunner_add_suite(sr, it_suite_build_bare(&defs[i]));
+		return;
+	}
+	/* the newest binary in front of MySQL 9.7 too (the mysql suite's root; that suite says when
+	 * it cannot be built) */
+	{
+		static char name[64];
+		static char problem[1024];
+		const char *only = getenv("CK_RUN_SUITE");
+		snprintf(name, sizeof(name), "%s-mysql", bins[n_bins - 1].suite);
+		if ((!only || !*only || !strcmp(only, name)) &&
+		    it_root_ensure(name, "sid", "Debian unstable with MySQL 9.7", problem, sizeof(problem))) {
+			it_suite_sandbox_env(name, "SANDBOX_FLAVOR=mysql");
+			defs[n_bins] = (struct it_suite_def){ name, mysql_cases, sizeof(mysql_cases) / sizeof(mysql_cases[0]) };
+			srunner_add_suite(sr, it_suite_build(&defs[n_bins]));
+		}
 	}
 }

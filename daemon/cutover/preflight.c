@@ -174,11 +174,12 @@ static void preflight_eval(struct switchover *sw)
 		for (k = 0; k < 2; k++)
 			if (sw_flavor_of(both[k])->id != FLAVOR_MARIADB && flavor_auth_exposed(both[k]->cfg))
 				sw_add_check(sw, "auth_transport", false, false,
-					     "%s: MySQL over TCP to %s without TLS and without server_public_key: when "
-					     "caching_sha2_password's cache misses, the client library asks the server for "
-					     "its RSA key and believes whoever answers, so a machine in the middle could read "
-					     "cutoverd's password; set server_public_key (a copy of the server's "
-					     "public_key.pem) or tls_mode = verify_ca", both[k]->cfg->name,
+					     "%s: MySQL over TCP to %s without verified TLS and without server_public_key: "
+					     "when caching_sha2_password's cache misses, the password goes to whoever "
+					     "answers (the client library asks the server for its RSA key and believes it, "
+					     "or with tls_mode = required accepts any certificate), so a machine in the "
+					     "middle could read cutoverd's password; set server_public_key (a copy of the "
+					     "server's public_key.pem) or tls_mode = verify_ca", both[k]->cfg->name,
 					     both[k]->cfg->host);
 	}
 	sw_add_check(sw, "replication_account", sw_ccfg(sw)->repl_user && sw_ccfg(sw)->repl_secret.password, true,
@@ -519,14 +520,18 @@ static void f_preflight_eval(struct switchover *sw)
 			     "%s ran semi-synchronous replication, AFTER_SYNC, when last seen: every write it "
 			     "acknowledged had reached a replica, and the one that received the most is promoted",
 			     sw->old_name);
+	else if (!strcasecmp(old->st.semi_sync, "AFTER_COMMIT"))
+		sw_add_check(sw, "semi_sync", true, false,
+			     "%s ran semi-synchronous replication, AFTER_COMMIT, when last seen: every write it "
+			     "acknowledged to its client had reached a replica, but other sessions could read a "
+			     "commit before that, and such a commit may be missing after the failover (AFTER_SYNC "
+			     "closes that gap; see cutoverd(8))", sw->old_name);
 	else
 		sw_add_check(sw, "semi_sync", true, false,
 			     "%s ran %s when last seen: writes it acknowledged that no replica had received yet are "
 			     "lost with it (semi-synchronous replication with AFTER_SYNC closes that gap; see "
 			     "cutoverd(8))", sw->old_name,
-			     !*old->st.semi_sync ? "replication of unknown kind"
-			     : !strcasecmp(old->st.semi_sync, "OFF") ? "asynchronous replication"
-			     : "semi-synchronous replication with AFTER_COMMIT");
+			     !*old->st.semi_sync ? "replication of unknown kind" : "asynchronous replication");
 	sw_add_check(sw, "candidate_sql_thread", cs->repl.sql == THREAD_YES, true,
 		     "SQL thread %s%s%s (it must apply what it received)", thread_state_name(cs->repl.sql),
 		     *cs->repl.last_sql_error ? ": " : "", cs->repl.last_sql_error);
