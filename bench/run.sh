@@ -46,6 +46,7 @@ quick_defaults() {
 	export BENCH_DC_RUNS=${BENCH_DC_RUNS:-2}
 	export BENCH_DC_ROWS=${BENCH_DC_ROWS:-200000}
 	export BENCH_UPGRADE_RUNS=${BENCH_UPGRADE_RUNS:-1}
+	export BENCH_MYSQL_RUNS=${BENCH_MYSQL_RUNS:-4}
 }
 
 check_tools() {
@@ -105,7 +106,8 @@ describe_machine() {
 	echo "settings: BENCH_QUICK=${BENCH_QUICK:-0} BENCH_POLL_SECONDS=${BENCH_POLL_SECONDS:-30}" \
 		"BENCH_SWITCHOVERS=${BENCH_SWITCHOVERS:-20} BENCH_LAG_RUNS=${BENCH_LAG_RUNS:-5}" \
 		"BENCH_CLIENT_RUNS=${BENCH_CLIENT_RUNS:-10} BENCH_PX_RUNS=${BENCH_PX_RUNS:-20}" \
-		"BENCH_DC_RUNS=${BENCH_DC_RUNS:-4} BENCH_DC_ROWS=${BENCH_DC_ROWS:-1000000} BENCH_UPGRADE_RUNS=${BENCH_UPGRADE_RUNS:-3}"
+		"BENCH_DC_RUNS=${BENCH_DC_RUNS:-4} BENCH_DC_ROWS=${BENCH_DC_ROWS:-1000000} BENCH_UPGRADE_RUNS=${BENCH_UPGRADE_RUNS:-3}" \
+		"BENCH_MYSQL_RUNS=${BENCH_MYSQL_RUNS:-10}"
 }
 
 main() {
@@ -120,10 +122,11 @@ main() {
 	run_one bench-clients.sh clients.txt
 	run_one bench-proxysql.sh proxysql.txt
 	run_one bench-datacheck.sh datacheck.txt
+	run_one bench-mysql.sh mysql.txt
 	echo
 	echo "==================== cutoverd benchmarks ===================="
 	describe_machine
-	for f in poll.txt switchover.txt clients.txt proxysql.txt datacheck.txt; do
+	for f in poll.txt switchover.txt clients.txt proxysql.txt datacheck.txt mysql.txt; do
 		[[ -s $OUT/$f ]] && cat "$OUT/$f"
 	done
 	echo "Figures only: nothing here is asserted (shared, noisy machines).  Files: $OUT"
