@@ -491,19 +491,18 @@ int psql_plan_promote(const struct cfg_router *cfg, const struct psql_snapshot *
 	return 0;
 }
 
-int psql_plan_rollback(const struct cfg_router *cfg, const struct psql_snapshot *snap,
-		       const struct psql_endpoint *new_, struct psql_plan *plan, char *err, size_t errlen)
+int psql_plan_restore(const struct psql_snapshot *snap, int hg, const struct psql_endpoint *extra,
+		      struct psql_plan *plan)
 {
-	int w = cfg->writer_hostgroup;
 	size_t i, rows = 0;
 
 	memset(plan, 0, sizeof(*plan));
-	plan_add(plan, xasprintf("DELETE FROM mysql_servers WHERE hostgroup_id=%d", w));
+	plan_add(plan, xasprintf("DELETE FROM mysql_servers WHERE hostgroup_id=%d", hg));
 	for (i = 0; i < snap->n; i++) {
 		const struct psql_server *s = &snap->v[i];
 		const char *want = s->status;
 
-		if (s->hostgroup != w)
+		if (s->hostgroup != hg)
 			continue;
 		plan_add(plan, insert_sql(s, false));
 		/* Runtime shows health on top of our status: a SHUNNED row comes back ONLINE once
@@ -512,13 +511,112 @@ int psql_plan_rollback(const struct cfg_router *cfg, const struct psql_snapshot 
 			want = "ONLINE";
 		else if (psql_status_is(want, "OFFLINE_HARD"))
 			want = "ABSENT";
-		plan_expect(plan, w, &s->ep, want);
+		plan_expect(plan, hg, &s->ep, want);
 		rows++;
 	}
-	if (new_ && !psql_snapshot_find(snap, w, new_))
-		plan_expect(plan, w, new_, "ABSENT");
+	if (extra && !psql_snapshot_find(snap, hg, extra))
+		plan_expect(plan, hg, extra, "ABSENT");
 	plan_load_and_read(plan);
-	plan_note(plan, "hostgroup %d restored (%zu rows)", w, rows);
+	plan_note(plan, "hostgroup %d restored (%zu rows)", hg, rows);
+	return 0;
+}
+
+int psql_plan_rollback(const struct cfg_router *cfg, const struct psql_snapshot *snap,
+		       const struct psql_endpoint *new_, struct psql_plan *plan, char *err, size_t errlen)
+{
+	return psql_plan_restore(snap, cfg->writer_hostgroup, new_, plan);
+}
+
+/* The reader hostgroup's weights for a share of its traffic on `target` (see the header). */
+int psql_plan_shift(const struct cfg_router *cfg, const struct psql_snapshot *snap, const struct psql_endpoint *target,
+		    int percent, struct psql_plan *plan, char *err, size_t errlen)
+{
+	int r = cfg->reader_hostgroup;
+	const struct psql_server *mine = NULL, *model = NULL;
+	struct psql_server row;
+	long long others = 0, w;
+	size_t i, n_others = 0;
+
+	memset(plan, 0, sizeof(*plan));
+	if (r < 0) {
+		errf(err, errlen, "router %s has no reader_hostgroup: there are no reads to shift", cfg->name);
+		return -1;
+	}
+	if (percent < 1 || percent > 100) {
+		errf(err, errlen, "a step of %d%%: steps are 1 to 100", percent);
+		return -1;
+	}
+	for (i = 0; i < snap->n; i++) {
+		const struct psql_server *s = &snap->v[i];
+		if (s->hostgroup != r)
+			continue;
+		if (!strcmp(s->ep.host, target->host) && s->ep.port == target->port) {
+			mine = s;
+			continue;
+		}
+		if (!psql_status_is(s->status, "ONLINE"))
+			continue;
+		others += s->weight;
+		n_others++;
+		if (!model)
+			model = s;
+	}
+	if (!n_others || others <= 0) {
+		errf(err, errlen, "reader hostgroup %d has no other ONLINE server with a weight: nothing to shift from", r);
+		return -1;
+	}
+	/* the target's row: its own when it has one, else the first other reader's settings */
+	row = mine ? *mine : *model;
+	row.hostgroup = r;
+	row.ep = *target;
+	row.comment = mine ? mine->comment : NULL;
+	snprintf(row.status, sizeof(row.status), "ONLINE");
+	if (percent == 100) {
+		row.weight = mine && mine->weight > 0 ? mine->weight : model->weight;
+		for (i = 0; i < snap->n; i++) {
+			const struct psql_server *s = &snap->v[i];
+			char *where;
+			if (s->hostgroup != r || s == mine || !psql_status_is(s->status, "ONLINE"))
+				continue;
+			where = row_where(r, &s->ep);
+			plan_add(plan, xasprintf("UPDATE mysql_servers SET status='OFFLINE_SOFT' WHERE %s", where));
+			plan_expect(plan, r, &s->ep, "OFFLINE_SOFT");
+			free(where);
+		}
+		plan_note(plan, "every read to %s:%d: the %zu other reader(s) OFFLINE_SOFT", target->host, target->port,
+			  n_others);
+	} else {
+		/* share = w / (others + w): exact in expectation, ProxySQL picking per query by weight.
+		 * Small weights (1 each, say) leave no room for 5 %: the other readers' weights are
+		 * multiplied alike (their shares among themselves unchanged) up to 10,000 in all. */
+		long long k = others < PSQL_SHIFT_BASE ? (PSQL_SHIFT_BASE + others - 1) / others : 1;
+		if (k > 1) {
+			for (i = 0; i < snap->n; i++) {
+				const struct psql_server *s = &snap->v[i];
+				char *where;
+				if (s->hostgroup != r || s == mine || !psql_status_is(s->status, "ONLINE"))
+					continue;
+				where = row_where(r, &s->ep);
+				plan_add(plan, xasprintf("UPDATE mysql_servers SET weight=%lld WHERE %s", s->weight * k, where));
+				free(where);
+			}
+			others *= k;
+		}
+		w = (others * percent + (100 - percent) / 2) / (100 - percent);
+		if (w < 1)
+			w = 1;
+		if (w > PSQL_MAX_WEIGHT) {
+			errf(err, errlen, "%d%% of reader hostgroup %d needs weight %lld on %s:%d, above ProxySQL's %d: lower "
+			     "the other readers' weights", percent, r, w, target->host, target->port, PSQL_MAX_WEIGHT);
+			return -1;
+		}
+		row.weight = w;
+		plan_note(plan, "%s:%d weight %lld against %lld on %zu other reader(s): %.2f%% of the reads", target->host,
+			  target->port, w, others, n_others, 100.0 * (double)w / (double)(others + w));
+	}
+	plan_add(plan, insert_sql(&row, true));
+	plan_expect(plan, r, target, "ONLINE");
+	plan_load_and_read(plan);
 	return 0;
 }
 

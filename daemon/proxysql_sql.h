@@ -157,6 +157,22 @@ int psql_plan_drain(const struct cfg_router *cfg, const struct psql_snapshot *sn
 int psql_plan_promote(const struct cfg_router *cfg, const struct psql_snapshot *snap,
 		      const struct psql_endpoint *old, const struct psql_endpoint *new_, bool monitor,
 		      struct psql_plan *plan, char *err, size_t errlen);
+/* Hostgroup hg's rows DELETEd and the snapshot's rows of hg INSERTed back; `extra` (may be
+ * NULL), when the snapshot has no row for it there, is expected ABSENT. */
+int psql_plan_restore(const struct psql_snapshot *snap, int hg, const struct psql_endpoint *extra,
+		      struct psql_plan *plan);
+/* A read shift (shift.h): `percent` of the reader hostgroup's reads to `target`.  Below 100 the
+ * target's row (INSERT OR REPLACE, ONLINE; its own settings when the snapshot has a row for it,
+ * else the first other reader's) gets the weight w for which w / (sum of the other ONLINE
+ * readers' weights + w) is the share — ProxySQL picks a backend per query by weight, so the share
+ * is exact in expectation whatever the number of readers, without a query rule; at 100 the other
+ * readers are OFFLINE_SOFT.  When the other readers' weights add up to less than
+ * PSQL_SHIFT_BASE they are multiplied alike, for a fine enough share.  snap is the hostgroup as it was before the shift: every step is
+ * computed from it, not from the step before. */
+#define PSQL_MAX_WEIGHT 10000000
+#define PSQL_SHIFT_BASE 10000   /* the other readers' weights are scaled up to at least this */
+int psql_plan_shift(const struct cfg_router *cfg, const struct psql_snapshot *snap, const struct psql_endpoint *target,
+		    int percent, struct psql_plan *plan, char *err, size_t errlen);
 /* rollback: the writer hostgroup's rows DELETEd, the snapshot's writer rows INSERTed back. */
 int psql_plan_rollback(const struct cfg_router *cfg, const struct psql_snapshot *snap,
 		       const struct psql_endpoint *new_, struct psql_plan *plan, char *err, size_t errlen);
@@ -171,5 +187,11 @@ int psql_plan_finalize(const struct cfg_router *cfg, const struct psql_snapshot 
 		       const struct psql_snapshot *now, const struct psql_endpoint *old,
 		       const struct psql_endpoint *new_, bool auto_failover,
 		       struct psql_plan *plan, char *err, size_t errlen);
+
+struct db;
+struct event_base;
+/* A connection of its own to router c's admin interface (router_proxysql.c), for plans run
+ * outside the router driver (shift.c).  NULL when its address does not parse. */
+struct db *psql_admin_db(struct event_base *base, const struct cfg_router *c, const char *label, int connect_timeout_ms);
 
 #endif

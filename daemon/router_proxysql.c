@@ -694,3 +694,22 @@ static void ps_finalize_snap(struct router *r, const struct db_result *res)
 	}
 	ps_apply(r);
 }
+
+struct db *psql_admin_db(struct event_base *base, const struct cfg_router *c, const char *label, int connect_timeout_ms)
+{
+	struct psql_endpoint ep;
+	struct db_target t;
+	struct db *db;
+
+	if (psql_parse_endpoint(c->address ? c->address : "127.0.0.1", PSQL_DEFAULT_PORT, &ep) < 0)
+		return NULL;
+	memset(&t, 0, sizeof(t));
+	t.host = ep.host;
+	t.port = ep.port;
+	t.user = c->user ? c->user : "";
+	t.password = c->secret.password;
+	t.tls_mode = TLS_DISABLED;   /* as ps_target: the admin interface rarely has TLS */
+	db = db_new(base, label);
+	db_set_target(db, &t, connect_timeout_ms);
+	return db;
+}

@@ -4,6 +4,7 @@
 #include "afterwatch.h"
 #include "datacheck.h"
 #include "held.h"
+#include "shift.h"
 #include "watchdog.h"
 #include "api.h"
 #include "control.h"
@@ -256,6 +257,8 @@ void watchdog_cluster_free(struct cluster *c)
 	c->datacheck = NULL;
 	afterwatch_free(c->watch);
 	c->watch = NULL;
+	shift_free(c->shift);
+	c->shift = NULL;
 }
 
 void watchdog_carry_over(struct cluster *to, struct cluster *from)
@@ -282,6 +285,9 @@ void watchdog_carry_over(struct cluster *to, struct cluster *from)
 	to->watch = from->watch;
 	from->watch = NULL;
 	afterwatch_rebind(to->watch, to);
+	to->shift = from->shift;
+	from->shift = NULL;
+	shift_rebind(to->shift, to);
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -33,6 +33,16 @@ static const struct arg_spec switchover_args[] = {
 	{ NULL, 0, false, NULL },
 };
 
+static const struct arg_spec shift_args[] = {
+	{ "cluster", ARG_STRING, false, "the cluster (required when several are configured)" },
+	{ "to", ARG_STRING, true, "the server the reads move to (a replica)" },
+	{ "steps", ARG_STRING, false, "shares of the reads, ascending (default 5,10,25,50,100)" },
+	{ "hold_ms", ARG_INT, false, "how long each step is held while the gates are watched (default 10000)" },
+	{ "gate", ARG_STRING, false, "what rolls it back, e.g. error_rate<1%,p95<500ms,lag<1s" },
+	{ "router", ARG_STRING, false, "the ProxySQL router (default: the cluster's only one)" },
+	{ NULL, 0, false, NULL },
+};
+
 static const struct arg_spec pause_args[] = {
 	{ "cluster", ARG_STRING, false, "the cluster (required when several are configured)" },
 	{ "pause_timeout_ms", ARG_INT, false,
@@ -77,6 +87,8 @@ const struct cmd_spec cmd_table[] = {
 	{ "switchover", CMD_MUTATING | CMD_STREAM, switchover_args,
 	  "move the primary role: preflight, drain, catchup, fence, sync, promote, verify" },
 	{ "abort", CMD_MUTATING, cluster_arg, "roll back the running switchover (before the point of no return)" },
+	{ "shift", CMD_MUTATING | CMD_STREAM, shift_args,
+	  "move a growing share of the reads to a server through ProxySQL, step by step, behind gates" },
 	{ "pause", CMD_MUTATING, pause_args, "hold the running switchover before its next phase" },
 	{ "resume", CMD_MUTATING, cluster_arg, "continue a paused switchover" },
 	{ "resolve", CMD_MUTATING, cluster_arg, "mark an interrupted switchover as dealt with" },

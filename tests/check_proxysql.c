@@ -597,6 +597,71 @@ START_TEST(test_plan_promote_missing_rows)
 }
 END_TEST
 
+/* A read shift's weights: the share asked, exact in expectation; small weights scaled; 100 %
+ * takes the others OFFLINE_SOFT; every step from the snapshot as the shift found it. */
+START_TEST(test_plan_shift)
+{
+	struct cfg_router c = test_cfg();
+	struct psql_snapshot s;
+	struct psql_plan p;
+	struct psql_endpoint db3 = ep("127.0.0.1", 3309), db4 = ep("10.9.9.9", 3306);
+	char err[256];
+
+	/* readers db1 (weight 1), db2 (5), db3 (1): db1 and db2 are the others, 6 in all → x1667 */
+	usual_snapshot(&s);
+	ck_assert_int_eq(psql_plan_shift(&c, &s, &db3, 25, &p, err, sizeof(err)), 0);
+	check_sql(&p, 5,
+		  "UPDATE mysql_servers SET weight=1667 WHERE hostgroup_id=20 AND hostname='127.0.0.1' AND port=3307",
+		  "UPDATE mysql_servers SET weight=8335 WHERE hostgroup_id=20 AND hostname='127.0.0.1' AND port=3308",
+		  "INSERT OR REPLACE INTO mysql_servers (hostgroup_id, hostname, port, gtid_port, status, weight, compression, "
+		  "max_connections, max_replication_lag, use_ssl, max_latency_ms, comment) VALUES "
+		  "(20, '127.0.0.1', 3309, 0, 'ONLINE', 3334, 0, 1000, 10, 0, 0, '')",
+		  "LOAD MYSQL SERVERS TO RUNTIME",
+		  "SELECT hostgroup_id, hostname, port, status, weight, max_connections FROM runtime_mysql_servers");
+	/* 3334 / (10002 + 3334) = 25.0 % */
+	ck_assert_msg(strstr(p.note, "25.00% of the reads"), "%s", p.note);
+	ck_assert_uint_eq(p.nexp, 1);
+	ck_assert_str_eq(p.exp[0].want, "ONLINE");
+	psql_plan_free(&p);
+
+	/* 100 %: the others OFFLINE_SOFT, the target at its own weight */
+	ck_assert_int_eq(psql_plan_shift(&c, &s, &db3, 100, &p, err, sizeof(err)), 0);
+	ck_assert_uint_eq(p.n, 5);
+	ck_assert_str_eq(p.sql[0], "UPDATE mysql_servers SET status='OFFLINE_SOFT' WHERE hostgroup_id=20 AND "
+				   "hostname='127.0.0.1' AND port=3307");
+	ck_assert_uint_eq(p.nexp, 3);
+	ck_assert_str_eq(p.exp[0].want, "OFFLINE_SOFT");
+	ck_assert_str_eq(p.exp[2].want, "ONLINE");
+	psql_plan_free(&p);
+
+	/* a target ProxySQL does not know yet: the first other reader's settings, its own address */
+	ck_assert_int_eq(psql_plan_shift(&c, &s, &db4, 5, &p, err, sizeof(err)), 0);
+	ck_assert_msg(strstr(p.sql[p.n - 3], "(20, '10.9.9.9', 3306, 0, 'ONLINE', ") != NULL, "%s", p.sql[p.n - 3]);
+	psql_plan_free(&p);
+
+	/* refused: no reader hostgroup, a share out of range, no other reader */
+	c.reader_hostgroup = -1;
+	ck_assert_int_eq(psql_plan_shift(&c, &s, &db3, 5, &p, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "no reader_hostgroup"), "%s", err);
+	c.reader_hostgroup = R;
+	ck_assert_int_eq(psql_plan_shift(&c, &s, &db3, 0, &p, err, sizeof(err)), -1);
+	psql_snapshot_free(&s);
+	snapshot_of(&s, 1, "20", "127.0.0.1", "3309", "0", "ONLINE", "1", "0", "1000", "10", "0", "0", "");
+	ck_assert_int_eq(psql_plan_shift(&c, &s, &db3, 50, &p, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "no other ONLINE server"), "%s", err);
+	psql_snapshot_free(&s);
+
+	/* the way back: the reader hostgroup as the snapshot had it */
+	usual_snapshot(&s);
+	ck_assert_int_eq(psql_plan_restore(&s, R, &db4, &p), 0);
+	ck_assert_str_eq(p.sql[0], "DELETE FROM mysql_servers WHERE hostgroup_id=20");
+	ck_assert_uint_eq(p.nexp, 4);
+	ck_assert_str_eq(p.exp[3].want, "ABSENT");   /* db4 had no row there */
+	psql_plan_free(&p);
+	psql_snapshot_free(&s);
+}
+END_TEST
+
 START_TEST(test_plan_rollback)
 {
 	struct cfg_router c = test_cfg();
@@ -1187,6 +1252,7 @@ Suite *proxysql_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("psql_plan_rollback");
 	tcase_add_test(tc, test_plan_rollback);
+	tcase_add_test(tc, test_plan_shift);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("psql_plan_undrain");
 	tcase_add_test(tc, test_plan_undrain);

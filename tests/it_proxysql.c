@@ -1568,6 +1568,9 @@ static void watch_reverses_on_error_rate(void)
 	px_end(true);
 }
 
+static void read_shift_passes(void);
+static void read_shift_gate_breached(void);
+
 static const struct it_case cases[] = {
 	{ "readers_all", readers_all },
 	{ "readers_replicas", readers_replicas },
@@ -1583,7 +1586,119 @@ static const struct it_case cases[] = {
 	{ "error_candidate_unknown", error_candidate_unknown },
 	{ "error_runtime_differs", error_runtime_differs },
 	{ "watch_reverses_on_error_rate", watch_reverses_on_error_rate },
+	{ "read_shift_passes", read_shift_passes },
+	{ "read_shift_gate_breached", read_shift_gate_breached },
 };
+
+/* ------------------------------------------------------------------------------------------ */
+/* read shifts */
+
+/* Reads (cutover-load's read client: SELECT COUNT(*) FROM app.writes ...) to the reader
+ * hostgroup; everything else stays on the user's default, the writer hostgroup. */
+static void reads_to_readers(int node)
+{
+	PX_EXEC(node, "INSERT INTO mysql_query_rules (rule_id, active, match_digest, destination_hostgroup, apply) "
+		      "VALUES (2, 1, '^SELECT COUNT\\(\\*\\) FROM app\\.writes', %d, 1)", RHG);
+	PX_EXEC(node, "LOAD MYSQL QUERY RULES TO RUNTIME");
+}
+
+static json_t *shift_call(const char *to, const char *steps, int hold_ms, const char *gate, json_t *progress)
+{
+	struct it_conn *c = it_connect(it.sock);
+	json_t *r;
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(it_conn_request(c, "shift", json_pack("{s:s, s:s, s:s, s:i, s:s}", "cluster", IT_CLUSTER, "to", to,
+							       "steps", steps, "hold_ms", hold_ms, "gate", gate)), 0);
+	r = it_conn_reply(c, 120000, progress);
+	it_conn_close(c);
+	return r;
+}
+
+/* A read shift under a mixed load whose gates pass: 10 -> 50 -> 100 % of the reads to db3, each
+ * step's observed share printed, the writes untouched, db2 OFFLINE_SOFT in the reader hostgroup
+ * at the end. */
+static void read_shift_passes(void)
+{
+	static const struct px_setup s = { 1, false, layout_readers_replicas, WHG, RHG, true };
+	struct it_load rd, wr;
+	json_t *r, *rep, *st, *progress = json_array(), *x;
+	size_t k;
+	int vstatus;
+
+	px_begin(&s);
+	reads_to_readers(1);
+	ck_assert_int_eq(it_load_start_at(&rd, "shift-reads", 2000, client_port(1), "read", false), 0);
+	load_start(&wr, "shift-writes", 1, SIDE_LOAD_US, false);
+	r = shift_call("db3", "10,50,100", 3000, "error_rate<5%,lag<5s", progress);
+	rep = it_report(r);
+	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")) && !strcmp(it_get_str(rep, "outcome") ?: "", "done"),
+		      "read shift: %s\n%s", it_json_str(r), it_json_str(progress));
+	json_array_foreach(json_object_get(rep, "done"), k, x) {
+		double asked = (double)json_integer_value(json_object_get(x, "percent"));
+		double seen = json_number_value(json_object_get(x, "observed_percent"));
+		it_note("step %.0f%%: db3 served %.1f%% of %lld reads", asked, seen,
+			(long long)json_integer_value(json_object_get(x, "reads")));
+		ck_assert_msg(json_is_number(json_object_get(x, "observed_percent")), "no observed share: %s", it_json_str(x));
+		/* a share, not an accident: within half and twice what was asked (100 %: nearly all) */
+		ck_assert_msg(asked == 100 ? seen >= 90 : seen >= asked / 2 && seen <= asked * 2,
+			      "step %.0f%%: db3 served %.1f%%", asked, seen);
+	}
+	assert_hg(1, "runtime_mysql_servers", RHG, "db2:OFFLINE_SOFT db3:ONLINE");
+	assert_hg(1, "runtime_mysql_servers", WHG, "db1:ONLINE");
+	st = it_status();
+	ck_assert_str_eq(it_get_str(st, "clusters.0.shift.state") ?: "", "done");
+	json_decref(st);
+	{
+		json_t *sum = it_load_stop(&wr), *v = it_load_verify(&wr, 1, &vstatus);
+		ck_assert_msg(v && json_integer_value(json_object_get(v, "acked_missing")) == 0, "writes lost: %s",
+			      it_json_str(v));
+		ck_assert_int_eq(load_errors(sum), 0);
+		json_decref(sum);
+		json_decref(v);
+		sum = it_load_stop(&rd);
+		it_note("the read client: %s", it_json_str(sum));
+		ck_assert_int_eq(load_errors(sum), 0);
+		json_decref(sum);
+	}
+	json_decref(r);
+	json_decref(progress);
+	px_end(false);
+}
+
+/* The target falls behind (its SQL thread stopped): the gate lag<1s is breached during a hold,
+ * and the shift rolls back to 0 % on its own — the reader hostgroup as it was. */
+static void read_shift_gate_breached(void)
+{
+	static const struct px_setup s = { 1, false, layout_readers_replicas, WHG, RHG, true };
+	struct it_load rd;
+	json_t *r, *rep, *progress = json_array();
+	const char *reason;
+	struct px_rows before;
+
+	px_begin(&s);
+	reads_to_readers(1);
+	rows_take(1, &before);
+	ck_assert_int_eq(it_load_start_at(&rd, "shift-reads", 2000, client_port(1), "read", false), 0);
+	ck_assert_int_eq(it_sql_exec(3, "STOP SLAVE SQL_THREAD"), 0);
+	r = shift_call("db3", "5,10,25,50,100", 4000, "lag<1s", progress);
+	rep = it_report(r);
+	reason = it_get_str(rep, "reason");
+	ck_assert_msg(r && !json_is_true(json_object_get(r, "ok")) &&
+			      !strcmp(it_get_str(rep, "outcome") ?: "", "rolled_back"),
+		      "read shift with db3 lagging: %s", it_json_str(r));
+	ck_assert_msg(reason && strstr(reason, "gate lag") && strstr(reason, "db3") && strstr(reason, "> 1000 ms"),
+		      "the reason does not name the metric, its value and limit: %s", reason ?: "?");
+	it_note("breached: %s", reason);
+	rows_assert_same(1, &before, "after the rollback of the shift");
+	assert_hg(1, "runtime_mysql_servers", RHG, "db2:ONLINE db3:ONLINE");
+	ck_assert_int_eq(it_sql_exec(3, "START SLAVE SQL_THREAD"), 0);
+	json_decref(it_load_stop(&rd));
+	rows_free(&before);
+	json_decref(r);
+	json_decref(progress);
+	px_end(false);
+}
 
 /* In front of MySQL 9.7 (caching_sha2_password backends): a switchover under load, and the watch
  * reading ProxySQL's counters. */

@@ -5,6 +5,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "datacheck.h"
+#include "shift.h"
 #include "db.h"
 #include "event_hooks.h"
 #include "gtid.h"
@@ -338,12 +339,33 @@ static void start_for(struct switchover *sw, struct client *cl, json_t *req_id, 
 	sw_start(sw, &o, begin_extra);
 }
 
+/* abort, pause and resume act on a running read shift when no switchover runs: true when
+ * the request went there (answered). */
+static bool shift_command(struct cluster *c, struct client *cl, const struct request *req)
+{
+	char err[300];
+	int rc;
+
+	if ((c->cutover && switchover_active(c->cutover)) || !c->shift || !shift_active(c->shift))
+		return false;
+	rc = !strcmp(req->cmd, "abort") ? shift_abort(c->shift, err, sizeof(err))
+	     : !strcmp(req->cmd, "pause") ? shift_pause(c->shift, err, sizeof(err))
+					  : shift_resume(c->shift, err, sizeof(err));
+	if (rc < 0)
+		client_reply_err(cl, req->id, ERR_BADSTATE, "%s", err);
+	else
+		client_reply_ok(cl, req->id, shift_json(c->shift));
+	return true;
+}
+
 static struct switchover *running(struct daemon *d, struct client *cl, const struct request *req, struct cluster **cp)
 {
 	struct cluster *c = pick_cluster(d, cl, req);
 	if (!c)
 		return NULL;
 	*cp = c;
+	if (shift_command(c, cl, req))
+		return NULL;
 	if (!c->cutover || !switchover_active(c->cutover)) {
 		client_reply_err(cl, req->id, ERR_BADSTATE, "no switchover is running on cluster %s", c->cfg->name);
 		return NULL;
@@ -445,6 +467,44 @@ static void cmd_resolve(struct daemon *d, struct client *cl, const struct reques
 	client_reply_ok(cl, req->id, json_pack("{s:s, s:s}", "id", sw->id, "resolved", c->cfg->name));
 	c->cutover = NULL;
 	switchover_free(sw);
+}
+
+/* A read shift through ProxySQL (shift.h): streamed like a switchover. */
+static void cmd_shift(struct daemon *d, struct client *cl, const struct request *req)
+{
+	struct cluster *c = pick_cluster(d, cl, req);
+	struct shift_opts o;
+	const char *steps = json_string_value(json_object_get(req->args, "steps"));
+	const char *gate = json_string_value(json_object_get(req->args, "gate"));
+	enum err_code code;
+	char err[400];
+
+	if (!c)
+		return;
+	{
+		static const char *const hold_arg[] = { "hold_ms", NULL };
+		if (!args_in_range(cl, req, hold_arg, 0, 86400000))
+			return;
+	}
+	memset(&o, 0, sizeof(o));
+	o.to = json_string_value(json_object_get(req->args, "to"));
+	o.router = json_string_value(json_object_get(req->args, "router"));
+	o.hold_ms = arg_int(req, "hold_ms", 10000);
+	if (!o.to) {
+		client_reply_err(cl, req->id, ERR_INVALID, "shift: \"to\" (the server the reads move to) is required");
+		return;
+	}
+	if (shift_parse_steps(steps ? steps : "5,10,25,50,100", o.steps, &o.n_steps, err, sizeof(err)) < 0 ||
+	    shift_parse_gates(gate ? gate : "", &o.gates, err, sizeof(err)) < 0) {
+		client_reply_err(cl, req->id, ERR_INVALID, "%s", err);
+		return;
+	}
+	if (c->shift && !shift_active(c->shift)) {
+		shift_free(c->shift);   /* the last one's record is in the journal */
+		c->shift = NULL;
+	}
+	if (shift_start(d, c, cl, req->id, &o, &code, err, sizeof(err)) < 0)
+		client_reply_err(cl, req->id, code, "%s", err);
 }
 
 static void cmd_history(struct daemon *d, struct client *cl, const struct request *req)
@@ -617,6 +677,7 @@ const struct api_handler switchover_handlers[] = {
 	{ "resume", cmd_resume },
 	{ "resolve", cmd_resolve },
 	{ "history", cmd_history },
+	{ "shift", cmd_shift },
 	{ NULL, NULL },
 };
 
