@@ -12,6 +12,7 @@ enum opt_kind {
 	OK_DURATION,    /* "250", "250ms", "2s", "1m": milliseconds */
 	OK_COUNT,       /* a positive integer */
 	OK_PHASE,       /* one of args_pause_phases */
+	OK_TEXT,        /* a non-empty string the daemon checks (steps, gates) */
 };
 
 struct opt_def {
@@ -40,6 +41,10 @@ static const struct opt_def opt_defs[] = {
 	{ "force", 0, CO_FORCE, OK_FLAG, NULL },
 	{ "yes", 'y', CO_YES, OK_FLAG, NULL },
 	{ "limit", 0, CO_LIMIT, OK_COUNT, "N" },
+	{ "steps", 0, CO_STEPS, OK_TEXT, "LIST" },
+	{ "hold", 0, CO_HOLD, OK_DURATION, "DURATION" },
+	{ "gate", 0, CO_GATE, OK_TEXT, "LIST" },
+	{ "router", 0, CO_ROUTER, OK_NAME, "NAME" },
 	{ "help", 'h', CO_HELP, OK_FLAG, NULL },
 	{ NULL, 0, 0, OK_FLAG, NULL },
 };
@@ -86,7 +91,7 @@ int args_parse(const char *cmd, unsigned allowed, int argc, char **argv, const c
 	int i;
 
 	memset(a, 0, sizeof(*a));
-	a->max_lag_ms = a->drain_timeout_ms = a->sync_timeout_ms = a->kill_long_after_ms = a->limit = -1;
+	a->max_lag_ms = a->drain_timeout_ms = a->sync_timeout_ms = a->kill_long_after_ms = a->limit = a->hold_ms = -1;
 	a->pause_timeout_ms = -1;
 	if (err && errlen)
 		err[0] = '\0';
@@ -269,6 +274,14 @@ static int take(struct parser *p, const struct opt_def *d, const char *shown, co
 				    ARGS_MAX_LIMIT);
 		a->limit = n;
 		return 0;
+	case OK_TEXT:
+		if (!*value)
+			return fail(p, "%s: empty", shown);
+		if (d->bit == CO_STEPS)
+			a->steps = value;
+		else
+			a->gate = value;
+		return 0;
 	case OK_PHASE:
 		if (!is_pause_phase(value))
 			return fail(p, "%s %s: not a phase a switchover can pause before (drain, "
@@ -291,6 +304,8 @@ static int take_name(struct parser *p, const struct opt_def *d, const char *show
 	json_decref(probe);
 	if (d->bit == CO_TO)
 		a->to = value;
+	else if (d->bit == CO_ROUTER)
+		a->router = value;
 	else
 		a->cluster = value;
 	return 0;
@@ -321,6 +336,8 @@ static int take_duration(struct parser *p, const struct opt_def *d, const char *
 		a->kill_long_after_ms = ms;
 	else if (d->bit == CO_PAUSE_TIMEOUT)
 		a->pause_timeout_ms = ms;
+	else if (d->bit == CO_HOLD)
+		a->hold_ms = ms;
 	else
 		a->sync_timeout_ms = ms;
 	return 0;
@@ -398,6 +415,14 @@ json_t *args_to_json(const struct cmd_args *a)
 		json_object_set_new(o, "force", json_true());
 	if (a->limit >= 0)
 		json_object_set_new(o, "limit", json_integer(a->limit));
+	if (a->hold_ms >= 0)
+		json_object_set_new(o, "hold_ms", json_integer(a->hold_ms));
+	if (a->steps)
+		json_object_set_new(o, "steps", json_string(a->steps));
+	if (a->gate)
+		json_object_set_new(o, "gate", json_string(a->gate));
+	if (a->router)
+		json_object_set_new(o, "router", json_string(a->router));
 	return o;
 }
 

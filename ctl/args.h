@@ -31,7 +31,13 @@ enum cmd_opt {
 	CO_KILL_LONG = 1u << 16,         /* --kill-long-transactions DURATION */
 	CO_PAUSE_TIMEOUT = 1u << 17,     /* --pause-timeout DURATION */
 	CO_ALLOW_OLDER = 1u << 18,       /* --allow-older-replicas */
+	CO_STEPS = 1u << 19,             /* --steps 5,10,25,50,100 */
+	CO_HOLD = 1u << 20,              /* --hold DURATION */
+	CO_GATE = 1u << 21,              /* --gate 'error_rate<1%,lag<1s' */
+	CO_ROUTER = 1u << 22,            /* --router NAME */
 };
+
+#define CO_SHIFT (CO_CLUSTER | CO_TO | CO_STEPS | CO_HOLD | CO_GATE | CO_ROUTER)
 
 #define CO_SWITCHOVER (CO_CLUSTER | CO_TO | CO_DRY_RUN | CO_MAX_LAG | CO_DRAIN_TIMEOUT | \
 		       CO_SYNC_TIMEOUT | CO_NO_REVERSE | CO_PAUSE_BEFORE | CO_ALLOW_UNREACHABLE | CO_YES | CO_KILL_LONG | \
@@ -60,6 +66,8 @@ struct cmd_args {
 	long long kill_long_after_ms;
 	long long pause_timeout_ms;
 	long long limit;
+	long long hold_ms;
+	const char *steps, *gate, *router;   /* read shift: checked by the daemon */
 	bool dry_run;
 	bool no_reverse;
 	bool allow_unreachable;

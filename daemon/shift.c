@@ -166,8 +166,9 @@ static void emit(struct shift *sh, const char *status, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	iso_time(now_real_us(), ts, sizeof(ts));
-	p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:f, s:s}", "ts", ts, "id", sh->id, "cluster", cluster_name(sh),
-		      "kind", "read_shift", "status", status, "percent", step_pct(sh), "elapsed_ms",
+	p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:f, s:s}", "ts", ts, "id", sh->id, "cluster",
+		      cluster_name(sh), "kind", "read_shift", "phase", "shift", "status", status, "percent", step_pct(sh),
+		      "elapsed_ms",
 		      (double)(now_mono_us() - sh->started_us) / 1000.0, "message", msg);
 	log_ctx(!strcmp(status, "fail") ? LOG_ERR : !strcmp(status, "warn") ? LOG_WARNING : LOG_NOTICE, &ctx, "%s", msg);
 	if (sh->cl && !client_gone(sh->cl))
