@@ -35,6 +35,7 @@ struct shift {
 	struct psql_endpoint ep;          /* the target as ProxySQL knows it */
 	struct shift_opts o;              /* o.to / o.router point at the two above */
 	size_t idx;                       /* the step being applied or held */
+	int in_force;                     /* the share ProxySQL runs now (0 before the first step's LOAD) */
 	enum sh_state state;
 	bool abort_requested, recovering;
 	char *reason;                     /* owned: why it rolled back or failed */
@@ -218,9 +219,10 @@ json_t *shift_json(const struct shift *sh)
 
 	for (i = 0; i < sh->o.n_steps; i++)
 		json_array_append_new(steps, json_integer(sh->o.steps[i]));
-	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:O, s:i, s:s?, s:O}", "id", sh->id, "kind", "read_shift", "target",
-			 sh->target, "state", sh_state_names[sh->state], "percent", step_pct(sh), "steps", steps, "hold_ms",
-			 sh->o.hold_ms, "reason", sh->reason, "done", sh->steps_done ? sh->steps_done : json_null());
+	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:o, s:i, s:s?, s:O}", "id", sh->id, "kind", "read_shift",
+			 "target", sh->target, "state", sh_state_names[sh->state], "percent", step_pct(sh), "in_force",
+			 sh->in_force, "steps", steps, "hold_ms", sh->o.hold_ms, "reason", sh->reason, "done",
+			 sh->steps_done ? sh->steps_done : json_null());
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -419,11 +421,13 @@ static void applied(struct db *db, struct db_result *res, void *arg)
 	}
 	db_result_free(res);
 	if (sh->state == SH_ROLLING_BACK) {
+		sh->in_force = 0;
 		db_run1(sh->db, PSQL_SQL_SAVE, sh->d->cfg->query_timeout_ms + 2000, saved, sh);
 		emit(sh, "ok", "reads back as they were: %s", sh->plan.note);
 		finish(sh, SH_ROLLED_BACK);
 		return;
 	}
+	sh->in_force = step_pct(sh);
 	emit(sh, "ok", "step %d%%: %s", step_pct(sh), sh->plan.note);
 	sh->base_taken = false;
 	sh->hold_until_us = now_mono_us() + (int64_t)sh->o.hold_ms * 1000;
@@ -811,8 +815,13 @@ void shift_recover_all(struct daemon *d)
 					if (rows && snapshot_from_json(rows, &sh->snap, err, sizeof(err)) == 0) {
 						sh->snap_rows = json_deep_copy(rows);
 						rollback(sh, "cutoverd restarted during the shift");
+					} else if (rows) {
+						free(sh->reason);
+						sh->reason = xasprintf("cutoverd restarted during the shift and cannot read its "
+								       "snapshot of mysql_servers (%s): check router %s's reader "
+								       "hostgroup by hand", err, sh->router);
+						finish(sh, SH_FAILED);
 					} else {
-						sh->state = SH_ROLLING_BACK;
 						rollback(sh, "cutoverd restarted during the shift, before it changed anything");
 					}
 				}

@@ -1570,6 +1570,7 @@ static void watch_reverses_on_error_rate(void)
 
 static void read_shift_passes(void);
 static void read_shift_gate_breached(void);
+static void read_shift_abort_and_restart(void);
 
 static const struct it_case cases[] = {
 	{ "readers_all", readers_all },
@@ -1588,6 +1589,7 @@ static const struct it_case cases[] = {
 	{ "watch_reverses_on_error_rate", watch_reverses_on_error_rate },
 	{ "read_shift_passes", read_shift_passes },
 	{ "read_shift_gate_breached", read_shift_gate_breached },
+	{ "read_shift_abort_and_restart", read_shift_abort_and_restart },
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1697,6 +1699,87 @@ static void read_shift_gate_breached(void)
 	rows_free(&before);
 	json_decref(r);
 	json_decref(progress);
+	px_end(false);
+}
+
+/* The last shift's state, and the share in force (-1: any). */
+static bool shift_state_is(const char *state, int percent)
+{
+	json_t *st = it_status();
+	bool ok = !strcmp(it_get_str(st, "clusters.0.shift.state") ?: "", state) &&
+		  (percent < 0 || json_integer_value(it_get(st, "clusters.0.shift.in_force")) == percent);
+	json_decref(st);
+	return ok;
+}
+
+/* abort rolls a running shift back to 0 %; so does a restart of cutoverd in the middle of one
+ * (from the snapshot in its journal). */
+static void read_shift_abort_and_restart(void)
+{
+	static const struct px_setup s = { 1, false, layout_readers_replicas, WHG, RHG, true };
+	struct px_rows before;
+	struct it_conn *c;
+	json_t *r, *a;
+
+	px_begin(&s);
+	rows_take(1, &before);
+	/* abort */
+	c = it_connect(it.sock);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(it_conn_request(c, "shift", json_pack("{s:s, s:s, s:s, s:i}", "cluster", IT_CLUSTER, "to", "db3",
+							       "steps", "20,60", "hold_ms", 60000)), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(10000, shift_state_is("running", 20)), "the shift does not hold 20%%");
+	assert_hg(1, "runtime_mysql_servers", RHG, "db2:ONLINE db3:ONLINE");
+	{
+		struct px_rows now = { NULL, NULL };
+		ck_assert_msg(!rows_same(1, &before, &now), "the shift's step did not change mysql_servers");
+		rows_free(&now);
+	}
+	a = it_call("abort", json_pack("{s:s}", "cluster", IT_CLUSTER), 10000);
+	ck_assert_msg(a && json_is_true(json_object_get(a, "ok")), "abort: %s", it_json_str(a));
+	json_decref(a);
+	r = it_conn_reply(c, 30000, NULL);
+	it_conn_close(c);
+	ck_assert_msg(r && !strcmp(it_get_str(it_report(r), "outcome") ?: "", "rolled_back") &&
+			      strstr(it_get_str(it_report(r), "reason") ?: "", "aborted"),
+		      "the aborted shift: %s", it_json_str(r));
+	json_decref(r);
+	rows_assert_same(1, &before, "after the aborted shift");
+
+	/* kill -9 in the middle, and a restart */
+	c = it_connect(it.sock);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(it_conn_request(c, "shift", json_pack("{s:s, s:s, s:s, s:i}", "cluster", IT_CLUSTER, "to", "db3",
+							       "steps", "30,60", "hold_ms", 60000)), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(10000, shift_state_is("running", 30)), "the shift does not hold 30%%");
+	{
+		/* ProxySQL runs the new weights: what the restart must undo */
+		struct px_rows now = { NULL, NULL };
+		ck_assert_msg(!rows_same(1, &before, &now), "the shift's step did not change mysql_servers");
+		rows_free(&now);
+	}
+	it_conn_close(c);
+	it_daemon_kill9();
+	ck_assert_int_eq(it_daemon_start(), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(15000, shift_state_is("rolled_back", -1)), "after the restart the shift is not rolled back");
+	{
+		json_t *st = it_status();
+		it_note("after kill -9 and a restart: %s", it_get_str(st, "clusters.0.shift.reason"));
+		ck_assert_msg(strstr(it_get_str(st, "clusters.0.shift.reason") ?: "", "restarted during the shift") &&
+				      !strstr(it_get_str(st, "clusters.0.shift.reason") ?: "", "before it changed"), "%s",
+			      it_json_str(it_get(st, "clusters.0.shift")));
+		json_decref(st);
+	}
+	rows_assert_same(1, &before, "after the restart");
+	{
+		json_t *h = it_call_result("history", json_pack("{s:s}", "cluster", IT_CLUSTER)), *x;
+		size_t k, n = 0;
+		json_array_foreach(it_get(h, "switchovers"), k, x)
+			n += !strcmp(it_get_str(x, "kind") ?: "", "read_shift") && !strcmp(it_get_str(x, "outcome") ?: "", "rolled_back");
+		ck_assert_msg(n == 2, "history does not show the two rolled-back shifts: %s", it_json_str(h));
+		json_decref(h);
+	}
+	rows_free(&before);
 	px_end(false);
 }
 
