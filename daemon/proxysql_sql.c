@@ -586,8 +586,7 @@ int psql_plan_shift(const struct cfg_router *cfg, const struct psql_snapshot *sn
 		plan_note(plan, "every read to %s:%d: the %zu other reader(s) OFFLINE_SOFT", target->host, target->port,
 			  n_others);
 	} else {
-		/* share = w / (others + w): exact in expectation, ProxySQL picking per query by weight.
-		 * Small weights (1 each, say) leave no room for 5 %: the other readers' weights are
+		/* share = w / (others + w), as ProxySQL's weights ask for it.  Small weights (1 each, say) leave no room for 5 %: the other readers' weights are
 		 * multiplied alike (their shares among themselves unchanged) up to 10,000 in all. */
 		long long k = others < PSQL_SHIFT_BASE ? (PSQL_SHIFT_BASE + others - 1) / others : 1;
 		if (k > 1) {

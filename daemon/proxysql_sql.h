@@ -164,9 +164,8 @@ int psql_plan_restore(const struct psql_snapshot *snap, int hg, const struct psq
 /* A read shift (shift.h): `percent` of the reader hostgroup's reads to `target`.  Below 100 the
  * target's row (INSERT OR REPLACE, ONLINE; its own settings when the snapshot has a row for it,
  * else the first other reader's) gets the weight w for which w / (sum of the other ONLINE
- * readers' weights + w) is the share — ProxySQL picks a backend per query by weight, so the share
- * is exact in expectation whatever the number of readers, without a query rule; at 100 the other
- * readers are OFFLINE_SOFT.  When the other readers' weights add up to less than
+ * readers' weights + w) is the share asked (what ProxySQL then serves is its own choice: the
+ * shift measures it); at 100 the other readers are OFFLINE_SOFT.  When the other readers' weights add up to less than
  * PSQL_SHIFT_BASE they are multiplied alike, for a fine enough share.  snap is the hostgroup as it was before the shift: every step is
  * computed from it, not from the step before. */
 #define PSQL_MAX_WEIGHT 10000000

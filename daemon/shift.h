@@ -2,9 +2,10 @@
  * one server — 5 → 10 → 25 → 50 → 100 % by default — each step held while gates are watched.
  *
  * The shares are ProxySQL weights in the reader hostgroup (proxysql_sql.h, psql_plan_shift):
- * ProxySQL picks a backend per query by weight, so weight w against the other readers' sum S
- * gives the target w / (S + w) of the reads, exactly in expectation, whatever their number and
- * without a query rule (rules have no random split).  At 100 % the others are OFFLINE_SOFT.
+ * weight w against the other readers' sum S asks for w / (S + w) of the reads, whatever their
+ * number and without a query rule (rules have no random split).  ProxySQL's own choice decides
+ * what the target really serves — measured here 8.5 % at a 10 % step and 39 % at 50 % — so each
+ * step's report gives the share it served.  At 100 % the others are OFFLINE_SOFT.
  * Every step is computed from the hostgroup as it was when the shift began (a snapshot, kept
  * in the journal), and a rollback writes that snapshot back.
  *
