@@ -13,6 +13,9 @@
 # write_blocked_ms, longest_block_ms and phases; the LOAD MYSQL SERVERS TO RUNTIME statements
 # cutoverd sent inside the window.  Figures are printed, never asserted.
 #
+# Then read shifts (canary, BENCH_SHIFT_RUNS, default 3): the reads of a read client moved to db3
+# in steps 5,10,25,50,100 held BENCH_SHIFT_HOLD_MS (3000) each, and the share db3 served at each
+# step printed against the share asked.
 # Environment: BENCH_PX_RUNS (20), BENCH_PX_INTERVAL_US (8000: each client's pace; faster, the
 # replicas of this 2-core machine fall behind and the switchover's catch-up cannot converge),
 # BENCH_PROXYSQL (the binary; default the newest /usr/local/proxysql-*/bin/proxysql), BENCH_SW_POLL
@@ -34,6 +37,8 @@ OUT=${BENCH_OUT:-/tmp/bench-out}
 BASE_PORT=${BENCH_PX_BASE_PORT:-26406}
 WRITE_PORT=${BENCH_PX_WRITE_PORT:-26400}
 READ_PORT=${BENCH_PX_READ_PORT:-26401}
+SHIFT_RUNS=${BENCH_SHIFT_RUNS:-3}
+SHIFT_HOLD_MS=${BENCH_SHIFT_HOLD_MS:-3000}
 PX_ADMIN_PORT=${BENCH_PX_ADMIN_PORT:-26432}
 PX_CLIENT_PORT=${BENCH_PX_CLIENT_PORT:-26433}
 SB_DIR=$PREFIX-proxysql
@@ -413,6 +418,50 @@ print_summary() {
 	((failed == 0)) || echo "    $failed switchover(s) failed: see $RUN_RESULTS and the cutoverd log in $OUT"
 }
 
+# Read shifts (canary): BENCH_SHIFT_RUNS shifts of the reads to db3, steps 5,10,25,50,100 held
+# BENCH_SHIFT_HOLD_MS each, under a read client through ProxySQL: the share of the reads db3 really
+# served at each step against the share asked.  The reader hostgroup is put back between runs.
+shift_runs() {
+	local r reply report steps="5,10,25,50,100" rows=""
+	local i p
+	px_admin "INSERT INTO mysql_query_rules (rule_id, active, match_digest, destination_hostgroup, apply)
+		VALUES (2, 1, '^SELECT COUNT\\(\\*\\) FROM app\\.writes', $RHG, 1); LOAD MYSQL QUERY RULES TO RUNTIME" ||
+		{ msg "could not add the read rule; no read shifts"; return 0; }
+	for ((i = 1; i <= 3; i++)); do
+		p=DB${i}_PORT
+		rows+="${rows:+, }($RHG, '127.0.0.1', ${!p})"
+	done
+	: >"$OUT/shift-steps.tsv"
+	for ((r = 1; r <= SHIFT_RUNS; r++)); do
+		px_admin "DELETE FROM mysql_servers WHERE hostgroup_id = $RHG; INSERT INTO mysql_servers (hostgroup_id, hostname, port)
+			VALUES $rows; LOAD MYSQL SERVERS TO RUNTIME" || msg "shift $r: could not reset the reader hostgroup"
+		sleep 1
+		touch "$OUT/shift-$r-read.running"
+		"$BUILD/cutover-load" --host 127.0.0.1 --port "$PX_CLIENT_PORT" --user "$APP_USER" \
+			--password-file "$APP_PASSWORD_FILE" --interval-us "$INTERVAL_US" --mode read \
+			--until-file "$OUT/shift-$r-read.running" --out "$OUT/shift-$r-read.acks.tsv" \
+			>"$OUT/shift-$r-read.load.json" 2>"$OUT/shift-$r-read.load.err" &
+		LOAD_PIDS[read]=$!
+		sleep 1
+		reply=$OUT/shift-$r.jsonl
+		api "{\"id\":1,\"cmd\":\"shift\",\"args\":{\"to\":\"db3\",\"steps\":\"$steps\",\"hold_ms\":$SHIFT_HOLD_MS,\"gate\":\"error_rate<5%\"}}" 300 \
+			>"$reply" 2>&1 || true
+		stop_loads
+		report=$(report_of "$reply")
+		msg "read shift $r: $(jq -r '.outcome // "noreply"' <<<"$report") $(jq -r '.reason // ""' <<<"$report")"
+		jq -r --arg r "$r" '.done[]? | [$r, .percent, (.observed_percent // "-"), (.reads // "-")] | @tsv' <<<"$report" \
+			>>"$OUT/shift-steps.tsv"
+	done
+	echo
+	echo "-- read shift to db3 through ProxySQL $PX_VERSION: share asked vs served, $SHIFT_RUNS shifts, holds of $SHIFT_HOLD_MS ms --"
+	printf '  %-26s %8s %8s %8s %8s %4s\n' "" min median p95 max n
+	for p in 5 10 25 50 100; do
+		awk -F'\t' -v p="$p" '$2 == p && $3 != "-" { print $3 }' "$OUT/shift-steps.tsv" | stats_of "served at $p % (%)"
+	done
+	echo "  (the share db3 served of the reader hostgroup's queries while the step was held: ProxySQL's"
+	echo "   choice by weight, cutoverd's weights set for the share asked)"
+}
+
 main() {
 	local i
 	for v in RUNS INTERVAL_US BASE_PORT WRITE_PORT READ_PORT PX_ADMIN_PORT PX_CLIENT_PORT; do
@@ -446,6 +495,7 @@ main() {
 		one_run "$i"
 	done
 	print_summary
+	((SHIFT_RUNS == 0)) || shift_runs
 }
 
 main "$@"
