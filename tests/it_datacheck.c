@@ -92,14 +92,6 @@ static const char *held_server(json_t *st, const char *name)
 	return NULL;
 }
 
-static bool writer_is(const char *name)
-{
-	char *w = it_haproxy_writer();
-	bool yes = w && !strcmp(w, name);
-	free(w);
-	return yes;
-}
-
 static void start_with(const char *cluster_extra)
 {
 	char *text = it_config_text_cluster(cluster_extra, NULL);
@@ -369,7 +361,7 @@ static void watch_reverses_on_failed_writes(void)
 		}
 		it_sleep_ms(40);
 	}
-	ck_assert_msg(IT_WAIT_UNTIL(SWITCH_TIMEOUT_MS, it_read_only(1) == 0 && it_writable_count() == 1 && writer_is("db1")),
+	ck_assert_msg(IT_WAIT_UNTIL(SWITCH_TIMEOUT_MS, it_read_only(1) == 0 && it_writable_count() == 1 && it_writer_is("db1")),
 		      "the watch did not switch back to db1");
 	ck_assert_msg(IT_WAIT_UNTIL(10000, it_load_rows(&load, 1, 1) >= 50), "the load is not back on db1");
 	it_sleep_ms(500);

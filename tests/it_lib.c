@@ -172,6 +172,56 @@ bool it_root_ensure(const char *suite, const char *root, const char *what, char 
 	return true;
 }
 
+#define MAX_ROOT_SUITES 8
+
+/* The suites whose root could not be built, and why (it_add_root_suite). */
+static struct {
+	const char *suite;
+	char problem[1024];
+} root_missing[MAX_ROOT_SUITES];
+
+static void root_missing_case(void)
+{
+	const char *req = getenv("CUTOVER_REQUIRE_ROOTS");
+	const char *why = "?";
+	int i;
+
+	for (i = 0; i < MAX_ROOT_SUITES && root_missing[i].suite; i++)
+		if (cur && !strcmp(root_missing[i].suite, cur->suite->name))
+			why = root_missing[i].problem;
+	ck_assert_msg(!(req && !strcmp(req, "1")), "CUTOVER_REQUIRE_ROOTS=1 and %s", why);
+	it_skip_suite("%s", why);
+}
+
+void it_add_root_suite(SRunner *sr, const struct it_suite_def *def, const char *root, const char *what,
+		       const char *env)
+{
+	static const struct it_case root_case[] = { { "root", root_missing_case } };
+	static struct it_suite_def skip_defs[MAX_ROOT_SUITES];
+	const char *only = getenv("CK_RUN_SUITE");
+	int i;
+
+	it_suite_sandbox_env(def->name, env);
+	for (i = 0; i < MAX_ROOT_SUITES - 1 && root_missing[i].suite; i++)
+		;
+	if ((only && *only && strcmp(only, def->name)) ||
+	    it_root_ensure(def->name, root, what, root_missing[i].problem, sizeof(root_missing[i].problem))) {
+		srunner_add_suite(sr, it_suite_build(def));
+		return;
+	}
+	root_missing[i].suite = def->name;
+	skip_defs[i] = (struct it_suite_def){ def->name, root_case, 1 };
+	srunner_add_suite(sr, it_suite_build_bare(&skip_defs[i]));
+}
+
+bool it_writer_is(const char *name)
+{
+	char *w = it_haproxy_writer();
+	bool yes = w && !strcmp(w, name);
+	free(w);
+	return yes;
+}
+
 void it_skip_suite(const char *fmt, ...)
 {
 	static const char bar[] = "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!";

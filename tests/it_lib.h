@@ -74,6 +74,11 @@ void it_skip_suite(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* tests/roots.sh ensure ROOT (a cached Debian root with other server versions, `what` in words),
  * next to the build, for `suite`: true when it is there, else why not in problem. */
 bool it_root_ensure(const char *suite, const char *root, const char *what, char *problem, size_t len);
+/* A suite whose servers come from ROOT: with `env` (env: NAME=VALUE) for its sandbox, added
+ * when the root is there (built first if need be; only for a run that includes the suite), else
+ * as one case that says SKIPPED loudly (counted) — or fails when CUTOVER_REQUIRE_ROOTS=1. */
+void it_add_root_suite(SRunner *sr, const struct it_suite_def *def, const char *root, const char *what,
+		       const char *env);
 int it_suites_skipped(void);
 
 /* A line of what a test measured or saw, prefixed with the test's name. */
@@ -185,6 +190,8 @@ json_t *it_router(json_t *status, const char *name);      /* borrowed */
 json_t *it_alarm_in(json_t *st, const char *name, const char *subject, const char *state);
 /* An active alarm of that name about subject (NULL: any) in a fresh status. */
 bool it_alarm_active(const char *name, const char *subject);
+/* HAProxy's single writer is `name`. */
+bool it_writer_is(const char *name);
 /* "ok":false replies: the error code, or NULL. */
 const char *it_err_code(json_t *reply);
 /* A switchover's report, from "result" or "error.report"; borrowed. */

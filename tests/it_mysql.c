@@ -36,7 +36,6 @@
 
 void it_mysql_add_suites(SRunner *sr);
 
-static char root_problem[1024];
 
 static const char *check_msg(json_t *rep, const char *name, const char *result)
 {
@@ -47,14 +46,6 @@ static const char *check_msg(json_t *rep, const char *name, const char *result)
 		if (!strcmp(it_get_str(c, "check") ?: "", name) && !strcmp(it_get_str(c, "result") ?: "", result))
 			return it_get_str(c, "message");
 	return NULL;
-}
-
-static bool writer_is(const char *name)
-{
-	char *w = it_haproxy_writer();
-	bool yes = w && !strcmp(w, name);
-	free(w);
-	return yes;
 }
 
 static int super_read_only(int server)
@@ -107,7 +98,7 @@ static void switch_with_clients(int from, int to)
 	ck_assert_int_eq(it_read_only(to), 0);
 	ck_assert_int_eq(super_read_only(from), 1);
 	ck_assert_int_eq(it_writable_count(), 1);
-	ck_assert_msg(IT_WAIT_UNTIL(5000, writer_is(it_name_of(to))), "HAProxy's writer is not %s", it_name_of(to));
+	ck_assert_msg(IT_WAIT_UNTIL(5000, it_writer_is(it_name_of(to))), "HAProxy's writer is not %s", it_name_of(to));
 	ck_assert_msg(IT_WAIT_UNTIL(10000, it_follows(from, to)), "%s does not replicate from %s", it_name_of(from),
 		      it_name_of(to));
 	json_decref(r);
@@ -253,7 +244,7 @@ static void failover_after_kill9(void)
 	y = x == 2 ? 3 : 2;
 	ck_assert_int_eq(it_read_only(x), 0);
 	ck_assert_int_eq(super_read_only(y), 1);
-	ck_assert_msg(IT_WAIT_UNTIL(5000, writer_is(it_name_of(x))), "HAProxy's writer is not %s", it_name_of(x));
+	ck_assert_msg(IT_WAIT_UNTIL(5000, it_writer_is(it_name_of(x))), "HAProxy's writer is not %s", it_name_of(x));
 	ck_assert_msg(IT_WAIT_UNTIL(10000, it_follows(y, x)), "%s does not follow %s", it_name_of(y), it_name_of(x));
 	ck_assert_msg(IT_WAIT_UNTIL(10000, it_load_rows(&load, x, x) >= 50), "the load does not reach %s", it_name_of(x));
 	sum = it_load_stop(&load);
@@ -504,15 +495,6 @@ static void authentication(void)
 	ck_assert(it_restore_baseline(true, "accounts and keys changed"));
 }
 
-/* The root could not be built: fail when it is required, else say so loudly (counted). */
-static void root(void)
-{
-	const char *req = getenv("CUTOVER_REQUIRE_ROOTS");
-
-	ck_assert_msg(!(req && !strcmp(req, "1")), "CUTOVER_REQUIRE_ROOTS=1 and %s", root_problem);
-	it_skip_suite("%s", root_problem);
-}
-
 static const struct it_case cases[] = {
 	{ "status_and_dry_run", status_and_dry_run },
 	{ "errant_refused", errant_refused },
@@ -523,20 +505,9 @@ static const struct it_case cases[] = {
 	{ "authentication", authentication },
 };
 
-static const struct it_case root_case[] = {
-	{ "root", root },
-};
-
 void it_mysql_add_suites(SRunner *sr)
 {
 	static const struct it_suite_def def = { SUITE, cases, sizeof(cases) / sizeof(cases[0]) };
-	static const struct it_suite_def skip_def = { SUITE, root_case, 1 };
-	const char *only = getenv("CK_RUN_SUITE");
 
-	it_suite_sandbox_env(SUITE, "SANDBOX_FLAVOR=mysql");
-	if ((only && *only && strcmp(only, SUITE)) ||
-	    it_root_ensure(SUITE, "sid", "Debian unstable with MySQL 9.7", root_problem, sizeof(root_problem)))
-		srunner_add_suite(sr, it_suite_build(&def));
-	else
-		srunner_add_suite(sr, it_suite_build_bare(&skip_def));
+	it_add_root_suite(sr, &def, "sid", "Debian unstable with MySQL 9.7", "SANDBOX_FLAVOR=mysql");
 }

@@ -29,7 +29,6 @@
 
 void it_upgrade_add_suites(SRunner *sr);
 
-static char root_problem[1024];   /* why the root could not be built, "" if it was */
 
 /* The check of that name in a report whose result is `result`: its message, or NULL. */
 static const char *check_msg(json_t *rep, const char *name, const char *result)
@@ -412,15 +411,6 @@ static void unknown_auth_method(void)
 	ck_assert(it_restore_baseline(true, "db3 had a PARSEC account"));
 }
 
-/* The root could not be built: fail when it is required, else say so loudly (counted). */
-static void root(void)
-{
-	const char *req = getenv("CUTOVER_REQUIRE_ROOTS");
-
-	ck_assert_msg(!(req && !strcmp(req, "1")), "CUTOVER_REQUIRE_ROOTS=1 and %s", root_problem);
-	it_skip_suite("%s", root_problem);
-}
-
 static const struct it_case cases[] = {
 	{ "preflight_knows_the_versions", preflight_knows_the_versions },
 	{ "tls_stated_for_an_11x_replica", tls_stated_for_an_11x_replica },
@@ -428,21 +418,9 @@ static const struct it_case cases[] = {
 	{ "unknown_auth_method", unknown_auth_method },
 };
 
-static const struct it_case root_case[] = {
-	{ "root", root },
-};
-
 void it_upgrade_add_suites(SRunner *sr)
 {
 	static const struct it_suite_def def = { SUITE, cases, sizeof(cases) / sizeof(cases[0]) };
-	static const struct it_suite_def skip_def = { SUITE, root_case, 1 };
-	const char *only = getenv("CK_RUN_SUITE");
 
-	it_suite_sandbox_env(SUITE, "SANDBOX_ROOT_SERVERS=3:trixie");
-	/* the root is built only for a run that includes this suite */
-	if ((only && *only && strcmp(only, SUITE)) ||
-	    it_root_ensure(SUITE, "trixie", "Debian 13 with MariaDB 11.8", root_problem, sizeof(root_problem)))
-		srunner_add_suite(sr, it_suite_build(&def));
-	else
-		srunner_add_suite(sr, it_suite_build_bare(&skip_def));
+	it_add_root_suite(sr, &def, "trixie", "Debian 13 with MariaDB 11.8", "SANDBOX_ROOT_SERVERS=3:trixie");
 }

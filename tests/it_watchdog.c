@@ -44,7 +44,6 @@ static long pid_in(const char *path);
 static bool env_has(const char *env, const char *line);
 static void assert_hook_env(const char *env, const char *event, int target, const char *host);
 static char *writer_now(void);
-static bool writer_is(const char *name);
 static bool server_reachable(const char *name, bool want);
 static bool authority_is(const char *name);
 static const char *status_primary(json_t *st);
@@ -322,14 +321,6 @@ static char *writer_now(void)
 	return w ? w : strdup("(not one server)");
 }
 
-static bool writer_is(const char *name)
-{
-	char *w = it_haproxy_writer();
-	bool ok = w && !strcmp(w, name);
-	free(w);
-	return ok;
-}
-
 static bool server_reachable(const char *name, bool want)
 {
 	json_t *st = it_status();
@@ -404,7 +395,7 @@ static void split_brain_alert(void)
 		ck_assert_msg(it_read_only(1) == 0, "db1 is no longer writable under split_brain = alert (poll %d)", i + 1);
 		it_sleep_ms(IT_POLL_MS);
 	}
-	ck_assert_msg(writer_is("db1"), "HAProxy's writer moved under split_brain = alert");
+	ck_assert_msg(it_writer_is("db1"), "HAProxy's writer moved under split_brain = alert");
 	all = journal();
 	fences1 = journal_count(all, "fence", NULL) + journal_count(all, "stonith", NULL);
 	json_decref(all);
@@ -441,7 +432,7 @@ static void split_brain_fence(void)
 		      2 * SLACK_MS);
 	t_fenced = it_now_ms() - t0;
 	ck_assert_msg(it_read_only(1) == 0, "db1 (the authority) is not writable after the fence");
-	ck_assert_msg(writer_is("db1"), "HAProxy's writer is not db1 after the fence");
+	ck_assert_msg(it_writer_is("db1"), "HAProxy's writer is not db1 after the fence");
 	ck_assert_msg(it_read_only(2) == 1, "db2 is not read-only");
 	ck_assert_msg(IT_WAIT_UNTIL(5000, it_follows(2, 1)), "db2 does not replicate from db1");
 	ck_assert_msg(IT_WAIT_UNTIL(5000, it_follows(3, 1)), "db3 does not replicate from db1 after the fence");
@@ -669,7 +660,7 @@ static void auto_failover_on_kill9(void)
 	other = newp == 2 ? 3 : 2;
 	it_note("status primary %s %lld ms after the kill", it_name_of(newp), (long long)done_ms);
 	ck_assert_msg(it_read_only(newp) == 0, "the new primary %s is read-only", it_name_of(newp));
-	if (!IT_WAIT_UNTIL(5000, writer_is(it_name_of(newp)))) {
+	if (!IT_WAIT_UNTIL(5000, it_writer_is(it_name_of(newp)))) {
 		w = writer_now();
 		ck_abort_msg("HAProxy's writer is %s, not the new primary %s", w, it_name_of(newp));
 	}
@@ -809,7 +800,7 @@ static void link_cut_no_failover(void)
 
 	/* ten more polls past the decision point: still nothing */
 	for (polls = 0; polls < 12; polls++) {
-		ck_assert_msg(it_read_only(1) == 0 && writer_is("db1") && it_follows(2, 1) && it_follows(3, 1),
+		ck_assert_msg(it_read_only(1) == 0 && it_writer_is("db1") && it_follows(2, 1) && it_follows(3, 1),
 			      "the cluster changed %d polls after primary_isolated: read_only %d/%d/%d", polls,
 			      it_read_only(1), it_read_only(2), it_read_only(3));
 		ck_assert_msg(alarm_is("primary_isolated", "db1", "active"), "primary_isolated no longer active");
@@ -862,7 +853,7 @@ static void anti_flapping(void)
 	y = x == 2 ? 3 : 2;
 	it_note("db1 killed: automatic failover to %s after %lld ms", it_name_of(x), (long long)(it_now_ms() - t0));
 	ck_assert_msg(IT_WAIT_UNTIL(10000, it_follows(y, x)), "%s does not follow %s", it_name_of(y), it_name_of(x));
-	ck_assert_msg(IT_WAIT_UNTIL(10000, authority_is(it_name_of(x)) && writer_is(it_name_of(x))),
+	ck_assert_msg(IT_WAIT_UNTIL(10000, authority_is(it_name_of(x)) && it_writer_is(it_name_of(x))),
 		      "the authority and HAProxy's writer do not become %s", it_name_of(x));
 	/* the block is read back from the journal: a restart does not lift it */
 	it_daemon_stop();
@@ -991,7 +982,7 @@ static void emergency_failover_fencing(void)
 	json_decref(r);
 	ck_assert_msg(it_read_only(x) == 0, "the new primary %s is read-only", it_name_of(x));
 	ck_assert_msg(it_read_only(y) == 1, "%s is writable", it_name_of(y));
-	ck_assert_msg(IT_WAIT_UNTIL(5000, writer_is(it_name_of(x))), "HAProxy's writer is not %s", it_name_of(x));
+	ck_assert_msg(IT_WAIT_UNTIL(5000, it_writer_is(it_name_of(x))), "HAProxy's writer is not %s", it_name_of(x));
 	ck_assert_msg(IT_WAIT_UNTIL(10000, it_follows(y, x)), "%s does not follow the new primary %s", it_name_of(y), it_name_of(x));
 	env = read_text(envfile);
 	ck_assert_msg(env != NULL, "the STONITH hook did not run");
@@ -1063,7 +1054,7 @@ static void manual_fence_unfence_denied(void)
 	ck_assert_msg(it_read_only(1) == 0 && it_read_only(2) == 1 && it_read_only(3) == 1,
 		      "read_only changed: db1 %d db2 %d db3 %d", it_read_only(1), it_read_only(2), it_read_only(3));
 	ck_assert_msg(it_follows(2, 1) && it_follows(3, 1), "replication changed");
-	ck_assert_msg(writer_is("db1"), "HAProxy's writer changed");
+	ck_assert_msg(it_writer_is("db1"), "HAProxy's writer changed");
 	all = journal();
 	for (i = n_journal; i < json_array_size(all); i++) {
 		const char *ev = it_get_str(json_array_get(all, i), "event") ?: "";
