@@ -40,7 +40,7 @@ static int render_shift(FILE *out, const json_t *r, const struct render_opts *o)
 }
 
 const struct ctl_cmd ctl_cmd_shift = {
-	.name = "shift", .api = "shift", .usage = "--to NAME [--steps LIST] [--hold DURATION] [--gate LIST]",
+	.name = "shift", .api = "shift", .usage = "--to NAME [--steps LIST] [--hold DURATION] [--gate LIST] [--router NAME]",
 	.opts = CO_SHIFT, .help = shift_help, .build = ctl_build_args, .render = render_shift,
 	.stream = render_progress, .run = ctl_run_request,
 };

@@ -47,6 +47,7 @@ static void status_authority(FILE *out, const json_t *cl);
 static void status_rollback_point(FILE *out, const json_t *cl);
 static void status_data_check(FILE *out, const json_t *cl);
 static void status_watch(FILE *out, const json_t *cl);
+static void status_shift(FILE *out, const json_t *cl);
 static void status_alarms(FILE *out, const json_t *cl, const struct render_opts *o);
 static void status_verdict(FILE *out, const json_t *cl, const struct render_opts *o);
 static void verdict_line(FILE *out, const char *label, const char *verdict, const json_t *reasons,
@@ -131,6 +132,7 @@ static void status_cluster(FILE *out, const json_t *cl, const struct render_opts
 	status_rollback_point(out, cl);
 	status_data_check(out, cl);
 	status_watch(out, cl);
+	status_shift(out, cl);
 	status_alarms(out, cl, o);
 	status_verdict(out, cl, o);
 }
@@ -704,5 +706,26 @@ static void status_watch(FILE *out, const json_t *cl)
 	free(np);
 	free(st);
 	free(act);
+	free(why);
+}
+
+/* The running or last read shift: one line, its state and the share in force. */
+static void status_shift(FILE *out, const json_t *cl)
+{
+	const json_t *sh = jget(cl, "shift");
+	char *id, *target, *st, *why;
+
+	if (!json_is_object(sh))
+		return;
+	id = clean(or_q(jstr(sh, "id")));
+	target = clean(or_q(jstr(sh, "target")));
+	st = clean(or_q(jstr(sh, "state")));
+	why = jstr(sh, "reason") ? clean(jstr(sh, "reason")) : NULL;
+	fprintf(out, "  read shift %s: reads to %s, %s, %lld%% in force (step %lld%% of %zu)%s%s\n", id, target, st,
+		(long long)json_integer_value(jget(sh, "in_force")), (long long)json_integer_value(jget(sh, "percent")),
+		json_array_size(jget(sh, "steps")), why ? ": " : "", why ? why : "");
+	free(id);
+	free(target);
+	free(st);
 	free(why);
 }

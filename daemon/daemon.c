@@ -1,7 +1,6 @@
 /* The daemon's state: building it from a config, swapping configs on reload, evaluating each
  * cluster after a poll round and telling the world (events, log, systemd STATUS). */
 #include "daemon.h"
-#include "shift.h"
 #include "control.h"
 #include "db.h"
 #include "event_hooks.h"
@@ -137,10 +136,6 @@ const char *cluster_busy(const struct cluster *c)
 	}
 	if (c->actions_running) {
 		snprintf(buf, sizeof(buf), "%s", c->action_desc[0] ? c->action_desc : "a fence or STONITH action");
-		return buf;
-	}
-	if (c->shift && shift_active(c->shift)) {
-		snprintf(buf, sizeof(buf), "%s", shift_summary(c->shift));
 		return buf;
 	}
 	return NULL;

@@ -23,9 +23,10 @@
 
 #define SHIFT_TICK_MS 250
 #define SHIFT_MIN_QUERIES 20
+#define SHIFT_NOTE_EVERY_US (60 * 1000000LL)   /* a progress line through a long hold (and a pause) */
 
 enum sh_state { SH_RUNNING, SH_PAUSED, SH_ROLLING_BACK, SH_DONE, SH_ROLLED_BACK, SH_FAILED };
-static const char *const sh_state_names[] = { "running", "paused", "rolling back", "done", "rolled_back", "failed" };
+static const char *const sh_state_names[] = { "running", "paused", "rolling_back", "done", "rolled_back", "failed" };
 
 struct shift {
 	struct daemon *d;
@@ -44,7 +45,7 @@ struct shift {
 	struct psql_snapshot snap;
 	struct psql_plan plan;
 	struct event *timer;
-	int64_t started_us, hold_until_us, paused_us;
+	int64_t started_us, hold_until_us, paused_us, noted_us;
 	bool base_taken;                  /* the step's counters at its start */
 	long long q0, e0, all0, lat0[ROUTER_LAT_BUCKETS];
 	bool lat0_known;
@@ -197,6 +198,11 @@ static int jrnl(struct shift *sh, enum journal_event ev, bool durable, json_t *e
 	}
 	json_decref(e);
 	return rc;
+}
+
+const char *shift_id(const struct shift *sh)
+{
+	return sh->id;
 }
 
 const char *shift_summary(const struct shift *sh)
@@ -385,6 +391,14 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 		step_held(sh);
 		return;
 	}
+	if (now_mono_us() - sh->noted_us >= SHIFT_NOTE_EVERY_US) {
+		sh->noted_us = now_mono_us();
+		if (sh->state == SH_PAUSED)
+			emit(sh, "info", "paused at %d%%; the gates are watched", sh->in_force);
+		else
+			emit(sh, "info", "holding %d%%: %.0f s left; the gates pass", sh->in_force,
+			     (double)(sh->hold_until_us - now_mono_us()) / 1e6);
+	}
 	arm(sh, SHIFT_TICK_MS);
 }
 
@@ -430,6 +444,7 @@ static void applied(struct db *db, struct db_result *res, void *arg)
 	sh->in_force = step_pct(sh);
 	emit(sh, "ok", "step %d%%: %s", step_pct(sh), sh->plan.note);
 	sh->base_taken = false;
+	sh->noted_us = now_mono_us();
 	sh->hold_until_us = now_mono_us() + (int64_t)sh->o.hold_ms * 1000;
 	arm(sh, SHIFT_TICK_MS);
 }
@@ -609,6 +624,7 @@ int shift_start(struct daemon *d, struct cluster *c, struct client *cl, json_t *
 		snprintf(err, errlen, "cluster %s is busy: %s", c->cfg->name, shift_summary(c->shift));
 		return -1;
 	}
+	/* not beside a switchover, nor while the watchdog fences or a failover runs */
 	if (cluster_busy(c) || c->cutover) {
 		*code = ERR_BUSY;
 		snprintf(err, errlen, "cluster %s is busy: %s", c->cfg->name, c->cutover ? "a cutover is recorded" : cluster_busy(c));

@@ -68,6 +68,7 @@ int shift_pause(struct shift *sh, char *err, size_t errlen);
 int shift_resume(struct shift *sh, char *err, size_t errlen);
 /* "read shift db3: 25 % (step 3 of 5)", static buffer. */
 const char *shift_summary(const struct shift *sh);
+const char *shift_id(const struct shift *sh);
 json_t *shift_json(const struct shift *sh);
 /* At start-up: an unfinished shift in a cluster's journal is rolled back to 0 %. */
 void shift_recover_all(struct daemon *d);

@@ -1571,6 +1571,7 @@ static void watch_reverses_on_error_rate(void)
 static void read_shift_passes(void);
 static void read_shift_gate_breached(void);
 static void read_shift_abort_and_restart(void);
+static void read_shift_then_failover(void);
 
 static const struct it_case cases[] = {
 	{ "readers_all", readers_all },
@@ -1590,6 +1591,7 @@ static const struct it_case cases[] = {
 	{ "read_shift_passes", read_shift_passes },
 	{ "read_shift_gate_breached", read_shift_gate_breached },
 	{ "read_shift_abort_and_restart", read_shift_abort_and_restart },
+	{ "read_shift_then_failover", read_shift_then_failover },
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1781,6 +1783,44 @@ static void read_shift_abort_and_restart(void)
 	}
 	rows_free(&before);
 	px_end(false);
+}
+
+/* The primary dies during a shift: the failover is not held up by it, and the shift rolls back
+ * (the reads as they were), while a switchover during a shift is refused. */
+static void read_shift_then_failover(void)
+{
+	static const struct px_setup s = { 1, false, layout_readers_replicas, WHG, RHG, true };
+	struct it_conn *c;
+	json_t *r, *st;
+
+	px_begin(&s);
+	c = it_connect(it.sock);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(it_conn_request(c, "shift", json_pack("{s:s, s:s, s:s, s:i}", "cluster", IT_CLUSTER, "to", "db3",
+							       "steps", "20,60", "hold_ms", 60000)), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(10000, shift_state_is("running", 20)), "the shift does not hold 20%%");
+	r = it_switchover(switch_args("db2"), SWITCH_TIMEOUT_MS, NULL);
+	ck_assert_msg(r && !strcmp(it_err_code(r) ?: "", "BUSY") && strstr(it_get_str(r, "error.message") ?: "", "read shift"),
+		      "a switchover during the shift: %s", it_json_str(r));
+	json_decref(r);
+	ck_assert_int_eq(it_sandbox("kill", "1", NULL), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(15000, ({ json_t *s2 = it_status(); bool down = !strcmp(it_get_str(it_server(s2, "db1"),
+		"state") ?: "", "down"); json_decref(s2); down; })), "db1 is not seen down");
+	r = it_call("failover", json_pack("{s:s, s:b, s:s}", "cluster", IT_CLUSTER, "assume_fenced", 1, "to", "db2"), 60000);
+	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "failover during the shift: %s", it_json_str(r));
+	json_decref(r);
+	ck_assert_msg(IT_WAIT_UNTIL(15000, shift_state_is("rolled_back", 0)), "the shift was not rolled back");
+	st = it_status();
+	ck_assert_msg(strstr(it_get_str(st, "clusters.0.shift.reason") ?: "", "aborted"), "%s",
+		      it_json_str(it_get(st, "clusters.0.shift")));
+	it_note("failover during the shift: the shift %s", it_get_str(st, "clusters.0.shift.reason"));
+	json_decref(st);
+	r = it_conn_reply(c, 30000, NULL);
+	it_conn_close(c);
+	json_decref(r);
+	ck_assert_msg(IT_WAIT_UNTIL(10000, routers_show(1, "db2")), "ProxySQL does not write to db2: %s", routers_json());
+	ck_assert_int_eq(it_read_only(2), 0);
+	px_end(true);
 }
 
 /* In front of MySQL 9.7 (caching_sha2_password backends): a switchover under load, and the watch

@@ -50,8 +50,15 @@ static struct cluster *pick_cluster(struct daemon *d, struct client *cl, const s
 }
 
 /* Another action (a fence, unfence or STONITH) runs on the cluster: BUSY naming it; true if so. */
-static bool refused_busy(struct client *cl, const struct request *req, const struct cluster *c)
+static bool refused_busy(struct client *cl, const struct request *req, const struct cluster *c, bool shift_blocks)
 {
+	/* a read shift is not in cluster_busy (a failover or a fence must not wait for it), but a
+	 * switchover would move the primary under it */
+	if (shift_blocks && c->shift && shift_active(c->shift)) {
+		client_reply_err(cl, req->id, ERR_BUSY, "cluster %s is busy: %s; abort it or let it end", c->cfg->name,
+				 shift_summary(c->shift));
+		return true;
+	}
 	if (c->cutover || !cluster_busy(c))
 		return false;
 	client_reply_err(cl, req->id, ERR_BUSY, "cluster %s is busy: %s; try again when it ends", c->cfg->name,
@@ -114,7 +121,7 @@ static void cmd_switchover(struct daemon *d, struct client *cl, const struct req
 		if (!args_in_range(cl, req, ms_args, 0, 86400000) || !args_in_range(cl, req, pause_arg, 1000, 86400000))
 			return;
 	}
-	if (refused_busy(cl, req, c))
+	if (refused_busy(cl, req, c, true))
 		return;
 	/* the last switchover's check holds its old primary at the fence point: a new switchover
 	 * would leave that unsettled (a failover, for a dead primary, is not refused) */
@@ -545,6 +552,9 @@ static void cmd_history(struct daemon *d, struct client *cl, const struct reques
 		}
 		if (c->cutover && !strcmp(c->cutover->id, json_string_value(json_object_get(x, "id"))))
 			outcome = state_names[c->cutover->state];
+		else if (c->shift && shift_active(c->shift) &&
+			 !strcmp(shift_id(c->shift), json_string_value(json_object_get(x, "id")) ?: ""))
+			outcome = "running";
 		{
 			/* the data check of this switchover (a watchdog entry, after its end) */
 			const char *sid = json_string_value(json_object_get(x, "id"));
@@ -595,6 +605,12 @@ int switchover_start_failover(struct daemon *d, struct cluster *c, struct client
 		snprintf(err, errlen, "cluster %s is busy: %s", c->cfg->name, cluster_busy(c));
 		return -1;
 	}
+	/* the primary is gone: that comes first; the reads go back as they were */
+	if (c->shift && shift_active(c->shift) && !o->dry_run) {
+		char why[200];
+		if (shift_abort(c->shift, why, sizeof(why)) < 0)
+			log_notice("cluster %s: a failover starts while the read shift %s", c->cfg->name, why);
+	}
 	if (!old || old->cluster != c) {
 		snprintf(err, errlen, "cluster %s has no recorded primary to fail over from", c->cfg->name);
 		return -1;
@@ -641,7 +657,7 @@ static void cmd_failover(struct daemon *d, struct client *cl, const struct reque
 	json_t *st = json_object_get(req->args, "sync_timeout_ms");
 	char err[512];
 
-	if (!c || refused_busy(cl, req, c))
+	if (!c || refused_busy(cl, req, c, false))
 		return;
 	if (c->cutover) {
 		client_reply_err(cl, req->id, switchover_active(c->cutover) ? ERR_BUSY : ERR_BADSTATE,
@@ -688,9 +704,9 @@ int switchover_start_reverse(struct daemon *d, struct cluster *c, const char *to
 	struct server *cand = daemon_server(d, to);
 	struct switchover *sw;
 
-	if (c->cutover || cluster_busy(c)) {
+	if (c->cutover || cluster_busy(c) || (c->shift && shift_active(c->shift))) {
 		snprintf(err, errlen, "cluster %s is busy: %s", c->cfg->name,
-			 c->cutover ? "a cutover is recorded" : cluster_busy(c));
+			 c->cutover ? "a cutover is recorded" : cluster_busy(c) ? cluster_busy(c) : shift_summary(c->shift));
 		return -1;
 	}
 	if (!old || !cand || cand->cluster != c || cand == old) {
