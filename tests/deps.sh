@@ -7,8 +7,9 @@ set -euo pipefail
 BUILD_PKGS=(gcc make pkg-config default-libmysqlclient-dev libevent-dev libjansson-dev
 	libsystemd-dev check libinih-dev)
 RUNTIME_PKGS=(mariadb-server mariadb-client haproxy socat jq iproute2 procps groff-base man-db)
-# Only for the integration tests: the watchdog suite cuts one TCP path with nft.
-TEST_PKGS=(nftables)
+# Only for the integration tests: the watchdog suite cuts one TCP path with nft; the mysql
+# suite makes an RSA key and a CA of its own with openssl.
+TEST_PKGS=(nftables openssl)
 # tests/roots.sh: the Debian 13 (MariaDB 11.8) and unstable (MySQL 9.x) roots the sandbox runs
 # servers of other versions from (SANDBOX_ROOT_SERVERS, SANDBOX_FLAVOR=mysql).
 ROOTS_PKGS=(debootstrap)
