@@ -528,8 +528,22 @@ int psql_plan_rollback(const struct cfg_router *cfg, const struct psql_snapshot 
 }
 
 /* The reader hostgroup's weights for a share of its traffic on `target` (see the header). */
+int psql_plan_weight(const struct cfg_router *cfg, const struct psql_endpoint *target, long long weight,
+		     struct psql_plan *plan)
+{
+	char *where = row_where(cfg->reader_hostgroup, target);
+
+	memset(plan, 0, sizeof(*plan));
+	plan_add(plan, xasprintf("UPDATE mysql_servers SET weight=%lld WHERE %s", weight, where));
+	plan_expect(plan, cfg->reader_hostgroup, target, "ONLINE");
+	plan_load_and_read(plan);
+	plan_note(plan, "%s:%d weight %lld", target->host, target->port, weight);
+	free(where);
+	return 0;
+}
+
 int psql_plan_shift(const struct cfg_router *cfg, const struct psql_snapshot *snap, const struct psql_endpoint *target,
-		    int percent, struct psql_plan *plan, char *err, size_t errlen)
+		    int percent, double odds, long long *weight, struct psql_plan *plan, char *err, size_t errlen)
 {
 	int r = cfg->reader_hostgroup;
 	const struct psql_server *mine = NULL, *model = NULL;
@@ -602,6 +616,8 @@ int psql_plan_shift(const struct cfg_router *cfg, const struct psql_snapshot *sn
 			others *= k;
 		}
 		w = (others * percent + (100 - percent) / 2) / (100 - percent);
+		if (odds > 0 && odds != 1.0)
+			w = (long long)((double)w * odds + 0.5);
 		if (w < 1)
 			w = 1;
 		if (w > PSQL_MAX_WEIGHT) {
@@ -610,12 +626,14 @@ int psql_plan_shift(const struct cfg_router *cfg, const struct psql_snapshot *sn
 			return -1;
 		}
 		row.weight = w;
-		plan_note(plan, "%s:%d weight %lld against %lld on %zu other reader(s): %.2f%% of the reads", target->host,
-			  target->port, w, others, n_others, 100.0 * (double)w / (double)(others + w));
+		plan_note(plan, "%s:%d weight %lld against %lld on %zu other reader(s)%s", target->host, target->port, w,
+			  others, n_others, odds > 0 && odds != 1.0 ? " (corrected from what ProxySQL served)" : "");
 	}
 	plan_add(plan, insert_sql(&row, true));
 	plan_expect(plan, r, target, "ONLINE");
 	plan_load_and_read(plan);
+	if (weight)
+		*weight = row.weight;
 	return 0;
 }
 

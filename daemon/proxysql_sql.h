@@ -164,14 +164,18 @@ int psql_plan_restore(const struct psql_snapshot *snap, int hg, const struct psq
 /* A read shift (shift.h): `percent` of the reader hostgroup's reads to `target`.  Below 100 the
  * target's row (INSERT OR REPLACE, ONLINE; its own settings when the snapshot has a row for it,
  * else the first other reader's) gets the weight w for which w / (sum of the other ONLINE
- * readers' weights + w) is the share asked (what ProxySQL then serves is its own choice: the
- * shift measures it); at 100 the other readers are OFFLINE_SOFT.  When the other readers' weights add up to less than
+ * readers' weights + w) is the share asked, times `odds` (1: none; the correction the shift
+ * learnt from what ProxySQL really served: see shift.h), returned in *weight; at 100 the other
+ * readers are OFFLINE_SOFT.  When the other readers' weights add up to less than
  * PSQL_SHIFT_BASE they are multiplied alike, for a fine enough share.  snap is the hostgroup as it was before the shift: every step is
  * computed from it, not from the step before. */
 #define PSQL_MAX_WEIGHT 10000000
 #define PSQL_SHIFT_BASE 10000   /* the other readers' weights are scaled up to at least this */
 int psql_plan_shift(const struct cfg_router *cfg, const struct psql_snapshot *snap, const struct psql_endpoint *target,
-		    int percent, struct psql_plan *plan, char *err, size_t errlen);
+		    int percent, double odds, long long *weight, struct psql_plan *plan, char *err, size_t errlen);
+/* The target's weight alone (a correction during a hold: shift.h), then LOAD and the read-back. */
+int psql_plan_weight(const struct cfg_router *cfg, const struct psql_endpoint *target, long long weight,
+		     struct psql_plan *plan);
 /* rollback: the writer hostgroup's rows DELETEd, the snapshot's writer rows INSERTed back. */
 int psql_plan_rollback(const struct cfg_router *cfg, const struct psql_snapshot *snap,
 		       const struct psql_endpoint *new_, struct psql_plan *plan, char *err, size_t errlen);

@@ -24,6 +24,13 @@
 #define SHIFT_TICK_MS 250
 #define SHIFT_MIN_QUERIES 20
 #define SHIFT_NOTE_EVERY_US (60 * 1000000LL)   /* a progress line through a long hold (and a pause) */
+/* The weights' correction: at most every second of a hold, from 100 reads on, when the share
+ * served is more than 1.5 points off, the target's weight is multiplied by the ratio of the
+ * odds asked to the odds served (within 1/4 and 4), and the learnt factor carries to the next
+ * steps.  Not in the last 1.5 s of a hold: its share is measured under the final weight. */
+#define SHIFT_CORRECT_EVERY_US 1000000LL
+#define SHIFT_CORRECT_MIN_READS 100
+#define SHIFT_CORRECT_TOLERANCE 0.015
 
 enum sh_state { SH_RUNNING, SH_PAUSED, SH_ROLLING_BACK, SH_DONE, SH_ROLLED_BACK, SH_FAILED };
 static const char *const sh_state_names[] = { "running", "paused", "rolling_back", "done", "rolled_back", "failed" };
@@ -49,6 +56,13 @@ struct shift {
 	bool base_taken;                  /* the step's counters at its start */
 	long long q0, e0, all0, lat0[ROUTER_LAT_BUCKETS];
 	bool lat0_known;
+	double odds;                      /* the correction learnt so far (1: none) */
+	long long weight_now;             /* the target's weight in force, below 100 % */
+	bool correcting;                  /* a corrected weight is being loaded */
+	bool corr_base;                   /* qc0/allc0 taken since the weight in force */
+	long long qc0, allc0;
+	int64_t corr_us;                  /* when the weight in force was loaded */
+	int corrections;                  /* of this step */
 	json_t *steps_done;               /* per step: percent, observed share, gates */
 	struct journal *journal;
 	struct client *cl;                /* the requester, held until the end; NULL after a restart */
@@ -56,6 +70,7 @@ struct shift {
 };
 
 static void step_apply(struct shift *sh);
+static void run_plan(struct shift *sh);
 static void rollback(struct shift *sh, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void finish(struct shift *sh, enum sh_state st);
 
@@ -345,11 +360,20 @@ static void step_held(struct shift *sh)
 		return;
 	}
 	if (sh->base_taken && counters(sh, &q, &e, &all, lat, &lk) && all - sh->all0 > 0) {
-		double share = 100.0 * (double)(q - sh->q0) / (double)(all - sh->all0);
+		/* under the weight in force at the end (after any correction), and over the whole hold */
+		bool last = sh->corr_base && all - sh->allc0 > 0;
+		double share = 100.0 * (double)(last ? q - sh->qc0 : q - sh->q0) / (double)(last ? all - sh->allc0 : all - sh->all0);
+		double whole = 100.0 * (double)(q - sh->q0) / (double)(all - sh->all0);
 		json_object_set_new(rec, "observed_percent", json_real(share));
-		json_object_set_new(rec, "reads", json_integer(all - sh->all0));
-		emit(sh, "ok", "step %d%% held %d ms: %s served %.1f%% of %lld reads; gates passed", step_pct(sh),
-		     sh->o.hold_ms, sh->target, share, all - sh->all0);
+		json_object_set_new(rec, "reads", json_integer(last ? all - sh->allc0 : all - sh->all0));
+		json_object_set_new(rec, "hold_observed_percent", json_real(whole));
+		json_object_set_new(rec, "hold_reads", json_integer(all - sh->all0));
+		json_object_set_new(rec, "corrections", json_integer(sh->corrections));
+		if (step_pct(sh) < 100)
+			json_object_set_new(rec, "weight", json_integer(sh->weight_now));
+		emit(sh, "ok", "step %d%% held %d ms: %s served %.1f%% of %lld reads under the final weight (%.1f%% over the "
+			       "hold, %d correction%s); gates passed", step_pct(sh), sh->o.hold_ms, sh->target, share,
+		     last ? all - sh->allc0 : all - sh->all0, whole, sh->corrections, sh->corrections == 1 ? "" : "s");
 	} else {
 		emit(sh, "ok", "step %d%% held %d ms: no reads counted; gates passed", step_pct(sh), sh->o.hold_ms);
 	}
@@ -360,6 +384,41 @@ static void step_held(struct shift *sh)
 		return;
 	}
 	step_apply(sh);
+}
+
+/* The share served under the weight in force against the share asked: a corrected weight loaded
+ * (true: wait for it) or nothing to do. */
+static bool correct(struct shift *sh)
+{
+	const struct router *r = the_router(sh);
+	long long q, e, all, lat[ROUTER_LAT_BUCKETS], w;
+	double want = step_pct(sh) / 100.0, got, factor;
+	int64_t now = now_mono_us();
+	bool lk;
+
+	if (!r || sh->correcting || !sh->corr_base || sh->in_force != step_pct(sh) || step_pct(sh) >= 100 ||
+	    now - sh->corr_us < SHIFT_CORRECT_EVERY_US || sh->hold_until_us - now < 3 * SHIFT_CORRECT_EVERY_US / 2 ||
+	    !counters(sh, &q, &e, &all, lat, &lk) || all - sh->allc0 < SHIFT_CORRECT_MIN_READS)
+		return false;
+	got = (double)(q - sh->qc0) / (double)(all - sh->allc0);
+	if (fabs(got - want) <= SHIFT_CORRECT_TOLERANCE || got <= 0 || got >= 1)
+		return false;
+	factor = (want / (1 - want)) / (got / (1 - got));
+	factor = factor < 0.25 ? 0.25 : factor > 4 ? 4 : factor;
+	w = (long long)((double)sh->weight_now * factor + 0.5);
+	w = w < 1 ? 1 : w > PSQL_MAX_WEIGHT ? PSQL_MAX_WEIGHT : w;
+	if (w == sh->weight_now)
+		return false;
+	emit(sh, "info", "step %d%%: %s served %.1f%% of %lld reads under weight %lld; weight %lld", step_pct(sh),
+	     sh->target, got * 100, all - sh->allc0, sh->weight_now, w);
+	sh->odds *= (double)w / (double)sh->weight_now;
+	sh->weight_now = w;
+	sh->correcting = true;
+	sh->corrections++;
+	psql_plan_free(&sh->plan);
+	psql_plan_weight(r->cfg, &sh->ep, w, &sh->plan);
+	run_plan(sh);
+	return true;
 }
 
 static void tick(evutil_socket_t fd, short what, void *arg)
@@ -379,6 +438,14 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 		if (counters(sh, &sh->q0, &sh->e0, &sh->all0, sh->lat0, &sh->lat0_known))
 			sh->base_taken = true;
 	}
+	if (!sh->corr_base && !sh->correcting) {
+		long long e, lat[ROUTER_LAT_BUCKETS];
+		bool lk;
+		if (counters(sh, &sh->qc0, &e, &sh->allc0, lat, &lk))
+			sh->corr_base = true;
+	}
+	if (sh->state == SH_RUNNING && correct(sh))
+		return;
 	values = json_object();
 	breach = gate_breach(sh, values);
 	json_decref(values);
@@ -387,7 +454,7 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 		free(breach);
 		return;
 	}
-	if (sh->state == SH_RUNNING && now_mono_us() >= sh->hold_until_us && sh->base_taken) {
+	if (sh->state == SH_RUNNING && now_mono_us() >= sh->hold_until_us && sh->base_taken && !sh->correcting) {
 		step_held(sh);
 		return;
 	}
@@ -441,6 +508,15 @@ static void applied(struct db *db, struct db_result *res, void *arg)
 		finish(sh, SH_ROLLED_BACK);
 		return;
 	}
+	sh->corr_base = false;
+	sh->corr_us = now_mono_us();
+	if (sh->correcting) {
+		sh->correcting = false;
+		emit(sh, "info", "step %d%%: %s (correction %d)", step_pct(sh), sh->plan.note, sh->corrections);
+		arm(sh, SHIFT_TICK_MS);
+		return;
+	}
+	sh->corrections = 0;
 	sh->in_force = step_pct(sh);
 	emit(sh, "ok", "step %d%%: %s", step_pct(sh), sh->plan.note);
 	sh->base_taken = false;
@@ -461,7 +537,8 @@ static void step_apply(struct shift *sh)
 	char err[400];
 
 	psql_plan_free(&sh->plan);
-	if (!rc || psql_plan_shift(rc, &sh->snap, &sh->ep, step_pct(sh), &sh->plan, err, sizeof(err)) < 0) {
+	if (!rc || psql_plan_shift(rc, &sh->snap, &sh->ep, step_pct(sh), sh->odds, &sh->weight_now, &sh->plan, err,
+				   sizeof(err)) < 0) {
 		rollback(sh, "step %d%%: %s", step_pct(sh), rc ? err : "the router is no longer configured");
 		return;
 	}
@@ -490,6 +567,9 @@ static void rollback(struct shift *sh, const char *fmt, ...)
 		finish(sh, SH_ROLLED_BACK);   /* nothing was changed yet */
 		return;
 	}
+	if (sh->db && db_busy(sh->db))
+		db_cancel(sh->db);   /* a weight correction in flight: the restore below replaces it */
+	sh->correcting = false;
 	psql_plan_free(&sh->plan);
 	{
 		const struct router *r = the_router(sh);
@@ -600,6 +680,7 @@ static struct shift *shift_new(struct daemon *d, struct cluster *c, const char *
 	snprintf(sh->id, sizeof(sh->id), "%s-%03d-%s-shift", ts, (int)((now_real_us() / 1000) % 1000), c->cfg->name);
 	sh->timer = evtimer_new(d->base, tick, sh);
 	sh->steps_done = json_array();
+	sh->odds = 1.0;
 	journal_rotate_if_large(d->cfg->state_dir, c->cfg->name);
 	sh->journal = journal_open(d->cfg->state_dir, c->cfg->name, err, errlen);
 	if (!sh->journal) {

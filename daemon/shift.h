@@ -4,8 +4,12 @@
  * The shares are ProxySQL weights in the reader hostgroup (proxysql_sql.h, psql_plan_shift):
  * weight w against the other readers' sum S asks for w / (S + w) of the reads, whatever their
  * number and without a query rule (rules have no random split).  ProxySQL's own choice decides
- * what the target really serves — measured here 8.5 % at a 10 % step and 39 % at 50 % — so each
- * step's report gives the share it served.  At 100 % the others are OFFLINE_SOFT.
+ * what the target really serves — measured here 8.5 % at a 10 % step and 39 % at 50 % with the
+ * weights alone — so the shift corrects them: every second of a hold, from 100 reads on, a share
+ * served more than 1.5 points off the share asked multiplies the target's weight by the ratio
+ * of the odds asked to the odds served, and the learnt factor carries to the next steps.  Each
+ * step's report gives the share served under its final weight and over the whole hold.  At
+ * 100 % the others are OFFLINE_SOFT.
  * Every step is computed from the hostgroup as it was when the shift began (a snapshot, kept
  * in the journal), and a rollback writes that snapshot back.
  *

@@ -609,7 +609,7 @@ START_TEST(test_plan_shift)
 
 	/* readers db1 (weight 1), db2 (5), db3 (1): db1 and db2 are the others, 6 in all → x1667 */
 	usual_snapshot(&s);
-	ck_assert_int_eq(psql_plan_shift(&c, &s, &db3, 25, &p, err, sizeof(err)), 0);
+	ck_assert_int_eq(psql_plan_shift(&c, &s, &db3, 25, 1.0, NULL, &p, err, sizeof(err)), 0);
 	check_sql(&p, 5,
 		  "UPDATE mysql_servers SET weight=1667 WHERE hostgroup_id=20 AND hostname='127.0.0.1' AND port=3307",
 		  "UPDATE mysql_servers SET weight=8335 WHERE hostgroup_id=20 AND hostname='127.0.0.1' AND port=3308",
@@ -619,13 +619,13 @@ START_TEST(test_plan_shift)
 		  "LOAD MYSQL SERVERS TO RUNTIME",
 		  "SELECT hostgroup_id, hostname, port, status, weight, max_connections FROM runtime_mysql_servers");
 	/* 3334 / (10002 + 3334) = 25.0 % */
-	ck_assert_msg(strstr(p.note, "25.00% of the reads"), "%s", p.note);
+	ck_assert_msg(strstr(p.note, "weight 3334 against 10002"), "%s", p.note);
 	ck_assert_uint_eq(p.nexp, 1);
 	ck_assert_str_eq(p.exp[0].want, "ONLINE");
 	psql_plan_free(&p);
 
 	/* 100 %: the others OFFLINE_SOFT, the target at its own weight */
-	ck_assert_int_eq(psql_plan_shift(&c, &s, &db3, 100, &p, err, sizeof(err)), 0);
+	ck_assert_int_eq(psql_plan_shift(&c, &s, &db3, 100, 1.0, NULL, &p, err, sizeof(err)), 0);
 	ck_assert_uint_eq(p.n, 5);
 	ck_assert_str_eq(p.sql[0], "UPDATE mysql_servers SET status='OFFLINE_SOFT' WHERE hostgroup_id=20 AND "
 				   "hostname='127.0.0.1' AND port=3307");
@@ -635,24 +635,37 @@ START_TEST(test_plan_shift)
 	psql_plan_free(&p);
 
 	/* a target ProxySQL does not know yet: the first other reader's settings, its own address */
-	ck_assert_int_eq(psql_plan_shift(&c, &s, &db4, 5, &p, err, sizeof(err)), 0);
+	ck_assert_int_eq(psql_plan_shift(&c, &s, &db4, 5, 1.0, NULL, &p, err, sizeof(err)), 0);
 	ck_assert_msg(strstr(p.sql[p.n - 3], "(20, '10.9.9.9', 3306, 0, 'ONLINE', ") != NULL, "%s", p.sql[p.n - 3]);
 	psql_plan_free(&p);
 
 	/* refused: no reader hostgroup, a share out of range, no other reader */
 	c.reader_hostgroup = -1;
-	ck_assert_int_eq(psql_plan_shift(&c, &s, &db3, 5, &p, err, sizeof(err)), -1);
+	ck_assert_int_eq(psql_plan_shift(&c, &s, &db3, 5, 1.0, NULL, &p, err, sizeof(err)), -1);
 	ck_assert_msg(strstr(err, "no reader_hostgroup"), "%s", err);
 	c.reader_hostgroup = R;
-	ck_assert_int_eq(psql_plan_shift(&c, &s, &db3, 0, &p, err, sizeof(err)), -1);
+	ck_assert_int_eq(psql_plan_shift(&c, &s, &db3, 0, 1.0, NULL, &p, err, sizeof(err)), -1);
 	psql_snapshot_free(&s);
 	snapshot_of(&s, 1, "20", "127.0.0.1", "3309", "0", "ONLINE", "1", "0", "1000", "10", "0", "0", "");
-	ck_assert_int_eq(psql_plan_shift(&c, &s, &db3, 50, &p, err, sizeof(err)), -1);
+	ck_assert_int_eq(psql_plan_shift(&c, &s, &db3, 50, 1.0, NULL, &p, err, sizeof(err)), -1);
 	ck_assert_msg(strstr(err, "no other ONLINE server"), "%s", err);
 	psql_snapshot_free(&s);
 
 	/* the way back: the reader hostgroup as the snapshot had it */
 	usual_snapshot(&s);
+	/* a correction: what ProxySQL served asked for odds twice as high */
+	{
+		long long w = 0;
+		ck_assert_int_eq(psql_plan_shift(&c, &s, &db3, 25, 2.0, &w, &p, err, sizeof(err)), 0);
+		ck_assert_int_eq(w, 6668);
+		psql_plan_free(&p);
+		ck_assert_int_eq(psql_plan_weight(&c, &db3, 7000, &p), 0);
+		ck_assert_str_eq(p.sql[0], "UPDATE mysql_servers SET weight=7000 WHERE hostgroup_id=20 AND hostname='127.0.0.1' AND "
+					   "port=3309");
+		ck_assert_uint_eq(p.n, 3);
+		psql_plan_free(&p);
+	}
+
 	ck_assert_int_eq(psql_plan_restore(&s, R, &db4, &p), 0);
 	ck_assert_str_eq(p.sql[0], "DELETE FROM mysql_servers WHERE hostgroup_id=20");
 	ck_assert_uint_eq(p.nexp, 4);
