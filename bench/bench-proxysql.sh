@@ -449,7 +449,7 @@ shift_runs() {
 		stop_loads
 		report=$(report_of "$reply")
 		msg "read shift $r: $(jq -r '.outcome // "noreply"' <<<"$report") $(jq -r '.reason // ""' <<<"$report")"
-		jq -r --arg r "$r" '.done[]? | [$r, .percent, (.observed_percent // "-"), (.reads // "-")] | @tsv' <<<"$report" \
+		jq -r --arg r "$r" '.done[]? | [$r, .percent, (.observed_percent // "-"), (.reads // "-"), (.hold_observed_percent // "-")] | @tsv' <<<"$report" \
 			>>"$OUT/shift-steps.tsv"
 	done
 	echo
@@ -458,8 +458,11 @@ shift_runs() {
 	for p in 5 10 25 50 100; do
 		awk -F'\t' -v p="$p" '$2 == p && $3 != "-" { print $3 }' "$OUT/shift-steps.tsv" | stats_of "served at $p % (%)"
 	done
-	echo "  (the share db3 served of the reader hostgroup's queries while the step was held: ProxySQL's"
-	echo "   choice by weight, cutoverd's weights set for the share asked)"
+	echo "  (the share db3 served of the reader hostgroup's queries under each step's final weight, after"
+	echo "   cutoverd's corrections from what ProxySQL served; over the whole hold:)"
+	for p in 5 10 25 50; do
+		awk -F'\t' -v p="$p" '$2 == p && $5 != "-" { print $5 }' "$OUT/shift-steps.tsv" | stats_of "hold at $p % (%)"
+	done
 }
 
 main() {
