@@ -528,6 +528,29 @@ int psql_plan_rollback(const struct cfg_router *cfg, const struct psql_snapshot 
 }
 
 /* The reader hostgroup's weights for a share of its traffic on `target` (see the header). */
+/* The reader hostgroup r's ONLINE rows but `mine`: weights multiplied by k, or (k == 0)
+ * OFFLINE_SOFT, expected so. */
+static void others_update(struct psql_plan *plan, const struct psql_snapshot *snap, int r,
+			  const struct psql_server *mine, long long k)
+{
+	size_t i;
+
+	for (i = 0; i < snap->n; i++) {
+		const struct psql_server *s = &snap->v[i];
+		char *where;
+		if (s->hostgroup != r || s == mine || !psql_status_is(s->status, "ONLINE"))
+			continue;
+		where = row_where(r, &s->ep);
+		if (k)
+			plan_add(plan, xasprintf("UPDATE mysql_servers SET weight=%lld WHERE %s", s->weight * k, where));
+		else
+			plan_add(plan, xasprintf("UPDATE mysql_servers SET status='OFFLINE_SOFT' WHERE %s", where));
+		if (!k)
+			plan_expect(plan, r, &s->ep, "OFFLINE_SOFT");
+		free(where);
+	}
+}
+
 int psql_plan_weight(const struct cfg_router *cfg, const struct psql_endpoint *target, long long weight,
 		     struct psql_plan *plan)
 {
@@ -587,32 +610,16 @@ int psql_plan_shift(const struct cfg_router *cfg, const struct psql_snapshot *sn
 	snprintf(row.status, sizeof(row.status), "ONLINE");
 	if (percent == 100) {
 		row.weight = mine && mine->weight > 0 ? mine->weight : model->weight;
-		for (i = 0; i < snap->n; i++) {
-			const struct psql_server *s = &snap->v[i];
-			char *where;
-			if (s->hostgroup != r || s == mine || !psql_status_is(s->status, "ONLINE"))
-				continue;
-			where = row_where(r, &s->ep);
-			plan_add(plan, xasprintf("UPDATE mysql_servers SET status='OFFLINE_SOFT' WHERE %s", where));
-			plan_expect(plan, r, &s->ep, "OFFLINE_SOFT");
-			free(where);
-		}
+		others_update(plan, snap, r, mine, 0);
 		plan_note(plan, "every read to %s:%d: the %zu other reader(s) OFFLINE_SOFT", target->host, target->port,
 			  n_others);
 	} else {
-		/* share = w / (others + w), as ProxySQL's weights ask for it.  Small weights (1 each, say) leave no room for 5 %: the other readers' weights are
-		 * multiplied alike (their shares among themselves unchanged) up to 10,000 in all. */
+		/* share = w / (others + w), as ProxySQL's weights ask for it.  Small weights (1 each,
+		 * say) leave no room for 5 %: the other readers' weights are multiplied alike (their
+		 * shares among themselves unchanged) up to 10,000 in all. */
 		long long k = others < PSQL_SHIFT_BASE ? (PSQL_SHIFT_BASE + others - 1) / others : 1;
 		if (k > 1) {
-			for (i = 0; i < snap->n; i++) {
-				const struct psql_server *s = &snap->v[i];
-				char *where;
-				if (s->hostgroup != r || s == mine || !psql_status_is(s->status, "ONLINE"))
-					continue;
-				where = row_where(r, &s->ep);
-				plan_add(plan, xasprintf("UPDATE mysql_servers SET weight=%lld WHERE %s", s->weight * k, where));
-				free(where);
-			}
+			others_update(plan, snap, r, mine, k);
 			others *= k;
 		}
 		w = (others * percent + (100 - percent) / 2) / (100 - percent);
