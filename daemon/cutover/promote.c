@@ -309,7 +309,7 @@ static void cut_gone(struct db *db, struct db_result *res, void *arg)
 		sw_emit(sw, "warn", "releasing the commit hold on %s although %s cut session%s may not be gone yet",
 			sw->old_name, left ? left : "some", left && !strcmp(left, "1") ? "" : "s");
 	db_result_free(res);
-	sw->n_kills = 0;
+	sw_kills_clear(sw);   /* done with them (n_kills = 0 alone leaked the statements) */
 	release_hold_now(sw);
 }
 
