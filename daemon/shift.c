@@ -45,7 +45,7 @@ struct shift {
 	size_t idx;                       /* the step being applied or held */
 	int in_force;                     /* the share ProxySQL runs now (0 before the first step's LOAD) */
 	enum sh_state state;
-	bool abort_requested, recovering;
+	bool abort_requested;
 	char *reason;                     /* owned: why it rolled back or failed */
 	struct db *db;
 	json_t *snap_rows;                /* {"cols": [...], "rows": [[...]...]}: the reader hostgroup as it was */
@@ -590,7 +590,6 @@ static void finish(struct shift *sh, enum sh_state st)
 	static const enum journal_event ev[] = { [SH_DONE] = JE_DONE, [SH_ROLLED_BACK] = JE_ROLLED_BACK,
 						 [SH_FAILED] = JE_FAILED };
 	const char *outcome = st == SH_DONE ? "done" : st == SH_ROLLED_BACK ? "rolled_back" : "failed";
-	struct cluster *c = sh->c;
 	json_t *rep;
 
 	evtimer_del(sh->timer);
@@ -617,7 +616,7 @@ static void finish(struct shift *sh, enum sh_state st)
 		sh->cl = NULL;
 	}
 	json_decref(rep);
-	(void)c;   /* c->shift stays (status shows the last shift) until the next one */
+	/* c->shift stays (status shows the last shift) until the next one */
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -896,7 +895,6 @@ void shift_recover_all(struct daemon *d)
 						rows = json_object_get(e, "mysql_servers");
 				if (sh) {
 					snprintf(sh->id, sizeof(sh->id), "%s", json_string_value(json_object_get(last, "id")) ?: "?");
-					sh->recovering = true;
 					c->shift = sh;
 					{
 						const struct router *r = the_router(sh);
