@@ -4,6 +4,7 @@
 #include "afterwatch.h"
 #include "datacheck.h"
 #include "shift.h"
+#include "tenant.h"
 #include "cmdtab.h"
 #include "control.h"
 #include "daemon.h"
@@ -180,6 +181,7 @@ static json_t *cluster_json(const struct cluster *c)
 	json_object_set_new(o, "data_check", c->datacheck ? datacheck_json(c->datacheck) : json_null());
 	json_object_set_new(o, "watch", c->watch ? afterwatch_json(c->watch) : json_null());
 	json_object_set_new(o, "shift", c->shift ? shift_json(c->shift) : json_null());
+	json_object_set_new(o, "tenant_move", c->tenants ? tenant_json(c->tenants) : json_null());
 	arr = json_array();
 	for (i = 0; i < c->n_servers; i++)
 		json_array_append_new(arr, api_server_json(c, i));

@@ -207,6 +207,8 @@ size_t cfg_add_router(struct config *c, const char *name, int line)
 	r->type = ROUTER_HAPROXY;
 	r->writer_hostgroup = -1;
 	r->reader_hostgroup = -1;
+	r->tenant_hg_lo = r->tenant_hg_hi = -1;
+	r->tenant_rule_lo = r->tenant_rule_hi = -1;
 	r->timeout_ms = 2000;
 	r->line = line;
 	return c->n_routers++;

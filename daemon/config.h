@@ -76,6 +76,10 @@ struct cfg_router {
 	 * verify phase sends a probe write there (as the server's cutoverd user) and checks that it
 	 * lands on the new primary.  May be NULL (the probe is then skipped, and the report says so). */
 	char *write_endpoint;
+	/* proxysql: tenant_hostgroups = 1000-1999, tenant_rule_ids = 100-999: the hostgroups and
+	 * query-rule ids cutoverd may give the tenants it moves (tenant.h); lo = -1: not set. */
+	int tenant_hg_lo, tenant_hg_hi;
+	int tenant_rule_lo, tenant_rule_hi;
 	int line;
 };
 

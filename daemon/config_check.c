@@ -251,6 +251,18 @@ static void check_router(struct parser *p, size_t i)
 			cfg_perr(p, cfg_key_line(sec, "reader_hostgroup"), "reader_hostgroup", "same as "
 				 "writer_hostgroup (%d); use another hostgroup or -1 for none",
 				 r->writer_hostgroup);
+		if (r->tenant_hg_lo >= 0 && ((r->writer_hostgroup >= r->tenant_hg_lo && r->writer_hostgroup <= r->tenant_hg_hi) ||
+					     (r->reader_hostgroup >= r->tenant_hg_lo && r->reader_hostgroup <= r->tenant_hg_hi)))
+			cfg_perr(p, cfg_key_line(sec, "tenant_hostgroups"), "tenant_hostgroups", "%d-%d holds the %s "
+				 "hostgroup (%d): tenants get hostgroups of their own; pick a range of unused ids",
+				 r->tenant_hg_lo, r->tenant_hg_hi,
+				 r->writer_hostgroup >= r->tenant_hg_lo && r->writer_hostgroup <= r->tenant_hg_hi ? "writer" : "reader",
+				 r->writer_hostgroup >= r->tenant_hg_lo && r->writer_hostgroup <= r->tenant_hg_hi
+					 ? r->writer_hostgroup : r->reader_hostgroup);
+		if ((r->tenant_hg_lo >= 0) != (r->tenant_rule_lo >= 0))
+			cfg_perr(p, cfg_key_line(sec, r->tenant_hg_lo >= 0 ? "tenant_hostgroups" : "tenant_rule_ids"),
+				 r->tenant_hg_lo >= 0 ? "tenant_hostgroups" : "tenant_rule_ids",
+				 "tenant moves need both tenant_hostgroups and tenant_rule_ids");
 		break;
 	case ROUTER_EXEC:
 		require(p, sec, "exec_promote", "the command that moves writes to the new primary");

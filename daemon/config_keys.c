@@ -89,6 +89,7 @@ static void set_write_endpoint(struct parser *, void *, const struct key_def *, 
 static void set_metrics_address(struct parser *, void *, const struct key_def *, const char *);
 static void set_data_check_tables(struct parser *, void *, const struct key_def *, const char *);
 static void set_percent(struct parser *, void *, const struct key_def *, const char *);
+static void set_tenant_range(struct parser *, void *, const struct key_def *, const char *);
 
 #define OFF(st, f) offsetof(struct st, f)
 #define DUR(n, st, f, lo, hi) { .name = n, .type = KT_DURATION, .off = OFF(st, f), .min = lo, .max = hi }
@@ -206,6 +207,8 @@ static const struct key_def router_keys[] = {
 	  .min = 0, .max = INT_MAX, .routers = RT(ROUTER_PROXYSQL) },
 	{ .name = "reader_hostgroup", .type = KT_INT, .off = OFF(cfg_router, reader_hostgroup),
 	  .min = -1, .max = INT_MAX, .routers = RT(ROUTER_PROXYSQL) },
+	{ .name = "tenant_hostgroups", .type = KT_FUNC, .set = set_tenant_range, .routers = RT(ROUTER_PROXYSQL) },
+	{ .name = "tenant_rule_ids", .type = KT_FUNC, .set = set_tenant_range, .routers = RT(ROUTER_PROXYSQL) },
 	EXEC_KEY("exec_status", RSTEP_STATUS),
 	EXEC_KEY("exec_drain", RSTEP_DRAIN),
 	EXEC_KEY("exec_promote", RSTEP_PROMOTE),
@@ -466,6 +469,30 @@ static void set_write_endpoint(struct parser *p, void *obj, const struct key_def
 		cfg_perr(p, p->line, def->name, "'%s' is not HOST:PORT (e.g. 10.0.0.5:3306)", v);
 	else
 		cfg_set_string(&r->write_endpoint, v);
+}
+
+/* tenant_hostgroups / tenant_rule_ids = LO-HI: a range of ProxySQL ids (tenant.h). */
+static void set_tenant_range(struct parser *p, void *obj, const struct key_def *def, const char *v)
+{
+	struct cfg_router *r = obj;
+	const char *dash = strchr(v, '-');
+	char lo_s[24];
+	long long lo, hi;
+	bool hg = !strcmp(def->name, "tenant_hostgroups");
+
+	if (!dash || (size_t)(dash - v) >= sizeof(lo_s)) {
+		cfg_perr(p, p->line, def->name, "'%s' is not a range LO-HI (e.g. %s)", v, hg ? "1000-1999" : "100-999");
+		return;
+	}
+	memcpy(lo_s, v, (size_t)(dash - v));
+	lo_s[dash - v] = '\0';
+	if (!parse_ll(trim(lo_s), hg ? 0 : 1, INT_MAX, &lo) || !parse_ll(dash + 1, hg ? 0 : 1, INT_MAX, &hi) || hi < lo) {
+		cfg_perr(p, p->line, def->name, "'%s' is not a range LO-HI of %s with LO <= HI (e.g. %s)", v,
+			 hg ? "hostgroup ids" : "rule ids from 1", hg ? "1000-1999" : "100-999");
+		return;
+	}
+	*(hg ? &r->tenant_hg_lo : &r->tenant_rule_lo) = (int)lo;
+	*(hg ? &r->tenant_hg_hi : &r->tenant_rule_hi) = (int)hi;
 }
 
 /* ADDRESS:PORT or [ADDRESS]:PORT with a numeric address: the listener binds it from the loop,

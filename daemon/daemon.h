@@ -101,6 +101,7 @@ struct cluster {
 	struct datacheck *datacheck;    /* owned: the last switchover's data check, running or done (datacheck.c) */
 	struct afterwatch *watch;       /* owned: the watch after the last switchover, NULL if none (afterwatch.c) */
 	struct shift *shift;            /* owned: the running or last read shift, NULL if none (shift.c) */
+	struct tenant_move *tenants;    /* owned: the running or last tenant move, NULL if none (tenant.c) */
 	size_t n_held;
 	unsigned round;                 /* poll round counter */
 	int outstanding;                /* polls of this round still running */

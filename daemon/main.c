@@ -4,6 +4,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "shift.h"
+#include "tenant.h"
 #include "db.h"
 #include "event_hooks.h"
 #include "log.h"
@@ -249,6 +250,7 @@ int main(int argc, char **argv)
 	watchdog_load(&d);
 	switchover_recover_all(&d);
 	shift_recover_all(&d);
+	tenant_recover_all(&d);
 	poll_start(&d);
 	log_notice("cutoverd %s started: %zu server%s in %zu cluster%s, socket %s%s", CUTOVER_VERSION, d.n_servers,
 		   d.n_servers == 1 ? "" : "s", d.n_clusters, d.n_clusters == 1 ? "" : "s", cfg->socket_path,

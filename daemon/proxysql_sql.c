@@ -35,12 +35,6 @@
 		  "max_connections, max_replication_lag, use_ssl, max_latency_ms, comment"
 
 static void errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void plan_add(struct psql_plan *p, char *sql);
-static void plan_expect(struct psql_plan *p, int hg, const struct psql_endpoint *e, const char *want);
-static void plan_load_and_read(struct psql_plan *p);
-static void plan_note(struct psql_plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static char *row_where(int hg, const struct psql_endpoint *e);
-static char *insert_sql(const struct psql_server *s, bool or_replace);
 static void list_hostgroup(const struct psql_snapshot *s, int hg, char *buf, size_t len);
 
 static void errf(char *err, size_t errlen, const char *fmt, ...)
@@ -167,6 +161,8 @@ int psql_need_cols(const struct rowset *rs, const char *table, const char *const
 
 char *psql_snapshot_sql(int writer_hg, int reader_hg)
 {
+	if (writer_hg < 0)
+		return xstrdup("SELECT " SNAP_COLS " FROM mysql_servers ORDER BY hostgroup_id, hostname, port");
 	if (reader_hg >= 0)
 		return xasprintf("SELECT " SNAP_COLS " FROM mysql_servers WHERE hostgroup_id IN (%d, %d) "
 				 "ORDER BY hostgroup_id, hostname, port", writer_hg, reader_hg);
@@ -265,13 +261,13 @@ void psql_plan_free(struct psql_plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static void plan_add(struct psql_plan *p, char *sql)
+void psql_plan_add(struct psql_plan *p, char *sql)
 {
 	p->sql = xrealloc(p->sql, (p->n + 1) * sizeof(char *));
 	p->sql[p->n++] = sql;
 }
 
-static void plan_expect(struct psql_plan *p, int hg, const struct psql_endpoint *e, const char *want)
+void psql_plan_expect(struct psql_plan *p, int hg, const struct psql_endpoint *e, const char *want)
 {
 	struct psql_expect *x;
 
@@ -282,13 +278,13 @@ static void plan_expect(struct psql_plan *p, int hg, const struct psql_endpoint 
 	strlcpy_(x->want, want, sizeof(x->want));
 }
 
-static void plan_load_and_read(struct psql_plan *p)
+void psql_plan_load_and_read(struct psql_plan *p)
 {
-	plan_add(p, xstrdup(PSQL_SQL_LOAD));
-	plan_add(p, xstrdup(PSQL_SQL_RUNTIME_SERVERS));
+	psql_plan_add(p, xstrdup(PSQL_SQL_LOAD));
+	psql_plan_add(p, xstrdup(PSQL_SQL_RUNTIME_SERVERS));
 }
 
-static void plan_note(struct psql_plan *p, const char *fmt, ...)
+void psql_plan_note(struct psql_plan *p, const char *fmt, ...)
 {
 	size_t used = strlen(p->note);
 	va_list ap;
@@ -302,7 +298,7 @@ static void plan_note(struct psql_plan *p, const char *fmt, ...)
 	va_end(ap);
 }
 
-static char *row_where(int hg, const struct psql_endpoint *e)
+char *psql_row_where(int hg, const struct psql_endpoint *e)
 {
 	char *host = psql_literal(e->host);
 	char *w = xasprintf("hostgroup_id=%d AND hostname=%s AND port=%d", hg, host, e->port);
@@ -311,7 +307,7 @@ static char *row_where(int hg, const struct psql_endpoint *e)
 	return w;
 }
 
-static char *insert_sql(const struct psql_server *s, bool or_replace)
+char *psql_insert_sql(const struct psql_server *s, bool or_replace)
 {
 	char *host = psql_literal(s->ep.host), *status = psql_literal(s->status);
 	char *comment = psql_literal(s->comment ? s->comment : "");
@@ -397,7 +393,7 @@ int psql_plan_drain(const struct cfg_router *cfg, const struct psql_snapshot *sn
 	memset(plan, 0, sizeof(*plan));
 	if (!row && monitor) {
 		/* The drain runs at the fence: the monitor saw read_only=1 before we got here. */
-		plan_note(plan, "%s:%d already out of hostgroup %d (ProxySQL's monitor saw it read-only)",
+		psql_plan_note(plan, "%s:%d already out of hostgroup %d (ProxySQL's monitor saw it read-only)",
 			  old->host, old->port, w);
 		return 0;
 	}
@@ -407,13 +403,13 @@ int psql_plan_drain(const struct cfg_router *cfg, const struct psql_snapshot *sn
 		     old->host, old->port, w, have);
 		return -1;
 	}
-	where = row_where(w, old);
-	plan_add(plan, xasprintf("UPDATE mysql_servers SET status='OFFLINE_SOFT' WHERE %s", where));
+	where = psql_row_where(w, old);
+	psql_plan_add(plan, xasprintf("UPDATE mysql_servers SET status='OFFLINE_SOFT' WHERE %s", where));
 	free(where);
-	plan_load_and_read(plan);
+	psql_plan_load_and_read(plan);
 	/* With the monitor on, it may take the read-only old primary out at any moment: as good. */
-	plan_expect(plan, w, old, monitor ? "DRAINED" : "OFFLINE_SOFT");
-	plan_note(plan, "%s:%d OFFLINE_SOFT in hostgroup %d (was %s)", old->host, old->port, w, row->status);
+	psql_plan_expect(plan, w, old, monitor ? "DRAINED" : "OFFLINE_SOFT");
+	psql_plan_note(plan, "%s:%d OFFLINE_SOFT in hostgroup %d (was %s)", old->host, old->port, w, row->status);
 	return 0;
 }
 
@@ -473,20 +469,20 @@ int psql_plan_promote(const struct cfg_router *cfg, const struct psql_snapshot *
 	row.comment = own ? own->comment : o ? o->comment : NULL;
 
 	if (o) {
-		char *where = row_where(w, old);
+		char *where = psql_row_where(w, old);
 		if (soft)
-			plan_add(plan, xasprintf("UPDATE mysql_servers SET status='OFFLINE_SOFT' WHERE %s", where));
+			psql_plan_add(plan, xasprintf("UPDATE mysql_servers SET status='OFFLINE_SOFT' WHERE %s", where));
 		else
-			plan_add(plan, xasprintf("DELETE FROM mysql_servers WHERE %s", where));
+			psql_plan_add(plan, xasprintf("DELETE FROM mysql_servers WHERE %s", where));
 		free(where);
 	} else {
-		plan_note(plan, "old primary %s:%d was not in hostgroup %d", old->host, old->port, w);
+		psql_plan_note(plan, "old primary %s:%d was not in hostgroup %d", old->host, old->port, w);
 	}
-	plan_add(plan, insert_sql(&row, true));
-	plan_load_and_read(plan);
-	plan_expect(plan, w, new_, "ONLINE");
-	plan_expect(plan, w, old, soft && o ? "OFFLINE_SOFT" : "ABSENT");
-	plan_note(plan, "hostgroup %d: %s:%d ONLINE, %s:%d %s", w, new_->host, new_->port, old->host, old->port,
+	psql_plan_add(plan, psql_insert_sql(&row, true));
+	psql_plan_load_and_read(plan);
+	psql_plan_expect(plan, w, new_, "ONLINE");
+	psql_plan_expect(plan, w, old, soft && o ? "OFFLINE_SOFT" : "ABSENT");
+	psql_plan_note(plan, "hostgroup %d: %s:%d ONLINE, %s:%d %s", w, new_->host, new_->port, old->host, old->port,
 		  soft && o ? "OFFLINE_SOFT like the other replicas there" : "removed");
 	return 0;
 }
@@ -497,27 +493,27 @@ int psql_plan_restore(const struct psql_snapshot *snap, int hg, const struct psq
 	size_t i, rows = 0;
 
 	memset(plan, 0, sizeof(*plan));
-	plan_add(plan, xasprintf("DELETE FROM mysql_servers WHERE hostgroup_id=%d", hg));
+	psql_plan_add(plan, xasprintf("DELETE FROM mysql_servers WHERE hostgroup_id=%d", hg));
 	for (i = 0; i < snap->n; i++) {
 		const struct psql_server *s = &snap->v[i];
 		const char *want = s->status;
 
 		if (s->hostgroup != hg)
 			continue;
-		plan_add(plan, insert_sql(s, false));
+		psql_plan_add(plan, psql_insert_sql(s, false));
 		/* Runtime shows health on top of our status: a SHUNNED row comes back ONLINE once
 		 * its checks pass, an OFFLINE_HARD one is as good as absent. */
 		if (psql_status_is(want, "ONLINE") || !strncasecmp(want, "SHUNNED", 7))
 			want = "ONLINE";
 		else if (psql_status_is(want, "OFFLINE_HARD"))
 			want = "ABSENT";
-		plan_expect(plan, hg, &s->ep, want);
+		psql_plan_expect(plan, hg, &s->ep, want);
 		rows++;
 	}
 	if (extra && !psql_snapshot_find(snap, hg, extra))
-		plan_expect(plan, hg, extra, "ABSENT");
-	plan_load_and_read(plan);
-	plan_note(plan, "hostgroup %d restored (%zu rows)", hg, rows);
+		psql_plan_expect(plan, hg, extra, "ABSENT");
+	psql_plan_load_and_read(plan);
+	psql_plan_note(plan, "hostgroup %d restored (%zu rows)", hg, rows);
 	return 0;
 }
 
@@ -540,13 +536,13 @@ static void others_update(struct psql_plan *plan, const struct psql_snapshot *sn
 		char *where;
 		if (s->hostgroup != r || s == mine || !psql_status_is(s->status, "ONLINE"))
 			continue;
-		where = row_where(r, &s->ep);
+		where = psql_row_where(r, &s->ep);
 		if (k)
-			plan_add(plan, xasprintf("UPDATE mysql_servers SET weight=%lld WHERE %s", s->weight * k, where));
+			psql_plan_add(plan, xasprintf("UPDATE mysql_servers SET weight=%lld WHERE %s", s->weight * k, where));
 		else
-			plan_add(plan, xasprintf("UPDATE mysql_servers SET status='OFFLINE_SOFT' WHERE %s", where));
+			psql_plan_add(plan, xasprintf("UPDATE mysql_servers SET status='OFFLINE_SOFT' WHERE %s", where));
 		if (!k)
-			plan_expect(plan, r, &s->ep, "OFFLINE_SOFT");
+			psql_plan_expect(plan, r, &s->ep, "OFFLINE_SOFT");
 		free(where);
 	}
 }
@@ -554,13 +550,13 @@ static void others_update(struct psql_plan *plan, const struct psql_snapshot *sn
 int psql_plan_weight(const struct cfg_router *cfg, const struct psql_endpoint *target, long long weight,
 		     struct psql_plan *plan)
 {
-	char *where = row_where(cfg->reader_hostgroup, target);
+	char *where = psql_row_where(cfg->reader_hostgroup, target);
 
 	memset(plan, 0, sizeof(*plan));
-	plan_add(plan, xasprintf("UPDATE mysql_servers SET weight=%lld WHERE %s", weight, where));
-	plan_expect(plan, cfg->reader_hostgroup, target, "ONLINE");
-	plan_load_and_read(plan);
-	plan_note(plan, "%s:%d weight %lld", target->host, target->port, weight);
+	psql_plan_add(plan, xasprintf("UPDATE mysql_servers SET weight=%lld WHERE %s", weight, where));
+	psql_plan_expect(plan, cfg->reader_hostgroup, target, "ONLINE");
+	psql_plan_load_and_read(plan);
+	psql_plan_note(plan, "%s:%d weight %lld", target->host, target->port, weight);
 	free(where);
 	return 0;
 }
@@ -611,7 +607,7 @@ int psql_plan_shift(const struct cfg_router *cfg, const struct psql_snapshot *sn
 	if (percent == 100) {
 		row.weight = mine && mine->weight > 0 ? mine->weight : model->weight;
 		others_update(plan, snap, r, mine, 0);
-		plan_note(plan, "every read to %s:%d: the %zu other reader(s) OFFLINE_SOFT", target->host, target->port,
+		psql_plan_note(plan, "every read to %s:%d: the %zu other reader(s) OFFLINE_SOFT", target->host, target->port,
 			  n_others);
 	} else {
 		/* share = w / (others + w), as ProxySQL's weights ask for it.  Small weights (1 each,
@@ -633,12 +629,12 @@ int psql_plan_shift(const struct cfg_router *cfg, const struct psql_snapshot *sn
 			return -1;
 		}
 		row.weight = w;
-		plan_note(plan, "%s:%d weight %lld against %lld on %zu other reader(s)%s", target->host, target->port, w,
+		psql_plan_note(plan, "%s:%d weight %lld against %lld on %zu other reader(s)%s", target->host, target->port, w,
 			  others, n_others, odds > 0 && odds != 1.0 ? " (corrected from what ProxySQL served)" : "");
 	}
-	plan_add(plan, insert_sql(&row, true));
-	plan_expect(plan, r, target, "ONLINE");
-	plan_load_and_read(plan);
+	psql_plan_add(plan, psql_insert_sql(&row, true));
+	psql_plan_expect(plan, r, target, "ONLINE");
+	psql_plan_load_and_read(plan);
 	if (weight)
 		*weight = row.weight;
 	return 0;
@@ -653,16 +649,16 @@ int psql_plan_undrain(const struct cfg_router *cfg, const struct psql_snapshot *
 
 	memset(plan, 0, sizeof(*plan));
 	if (!row || !psql_status_is(row->status, "OFFLINE_SOFT")) {
-		plan_note(plan, "nothing to roll back (%s:%d is %s in hostgroup %d)", old->host, old->port,
+		psql_plan_note(plan, "nothing to roll back (%s:%d is %s in hostgroup %d)", old->host, old->port,
 			  row ? row->status : "not", w);
 		return 0;
 	}
-	where = row_where(w, old);
-	plan_add(plan, xasprintf("UPDATE mysql_servers SET status='ONLINE' WHERE %s", where));
+	where = psql_row_where(w, old);
+	psql_plan_add(plan, xasprintf("UPDATE mysql_servers SET status='ONLINE' WHERE %s", where));
 	free(where);
-	plan_load_and_read(plan);
-	plan_expect(plan, w, old, "ONLINE");
-	plan_note(plan, "%s:%d back ONLINE in hostgroup %d (no snapshot from the drain)", old->host,
+	psql_plan_load_and_read(plan);
+	psql_plan_expect(plan, w, old, "ONLINE");
+	psql_plan_note(plan, "%s:%d back ONLINE in hostgroup %d (no snapshot from the drain)", old->host,
 		  old->port, w);
 	return 0;
 }
@@ -679,8 +675,8 @@ int psql_plan_finalize(const struct cfg_router *cfg, const struct psql_snapshot 
 
 	memset(plan, 0, sizeof(*plan));
 	if (auto_failover || r < 0) {
-		plan_add(plan, xstrdup(PSQL_SQL_SAVE));
-		plan_note(plan, auto_failover ? "reader hostgroup left to ProxySQL's monitor"
+		psql_plan_add(plan, xstrdup(PSQL_SQL_SAVE));
+		psql_plan_note(plan, auto_failover ? "reader hostgroup left to ProxySQL's monitor"
 					      : "no reader hostgroup");
 		return 0;
 	}
@@ -710,28 +706,28 @@ int psql_plan_finalize(const struct cfg_router *cfg, const struct psql_snapshot 
 			row.gtid_port = tmpl->gtid_port;
 			row.comment = tmpl->comment;
 		}
-		plan_add(plan, insert_sql(&row, false));
-		plan_expect(plan, r, old, "ONLINE");
-		plan_note(plan, "%s:%d added to reader hostgroup %d", old->host, old->port, r);
+		psql_plan_add(plan, psql_insert_sql(&row, false));
+		psql_plan_expect(plan, r, old, "ONLINE");
+		psql_plan_note(plan, "%s:%d added to reader hostgroup %d", old->host, old->port, r);
 		changed = true;
 	}
 	/* Layout "every server reads, the primary too": the old primary was a reader before the
 	 * switch, so the new one stays one. */
 	if (new_r && others > 0 && !psql_snapshot_find(before, r, old)) {
-		char *where = row_where(r, new_);
-		plan_add(plan, xasprintf("DELETE FROM mysql_servers WHERE %s", where));
+		char *where = psql_row_where(r, new_);
+		psql_plan_add(plan, xasprintf("DELETE FROM mysql_servers WHERE %s", where));
 		free(where);
-		plan_expect(plan, r, new_, "ABSENT");
-		plan_note(plan, "%s:%d removed from reader hostgroup %d", new_->host, new_->port, r);
+		psql_plan_expect(plan, r, new_, "ABSENT");
+		psql_plan_note(plan, "%s:%d removed from reader hostgroup %d", new_->host, new_->port, r);
 		changed = true;
 	} else if (new_r) {
-		plan_note(plan, "%s:%d kept in reader hostgroup %d (%s)", new_->host, new_->port, r,
+		psql_plan_note(plan, "%s:%d kept in reader hostgroup %d (%s)", new_->host, new_->port, r,
 			  others > 0 ? "the primary reads too, as before" : "no other ONLINE reader");
 	}
 	if (changed)
-		plan_add(plan, xstrdup(PSQL_SQL_LOAD));
-	plan_add(plan, xstrdup(PSQL_SQL_SAVE));
+		psql_plan_add(plan, xstrdup(PSQL_SQL_LOAD));
+	psql_plan_add(plan, xstrdup(PSQL_SQL_SAVE));
 	if (changed)
-		plan_add(plan, xstrdup(PSQL_SQL_RUNTIME_SERVERS));
+		psql_plan_add(plan, xstrdup(PSQL_SQL_RUNTIME_SERVERS));
 	return 0;
 }

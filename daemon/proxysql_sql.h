@@ -108,7 +108,8 @@ struct psql_snapshot {
 	size_t n;
 };
 
-/* SELECT every column of mysql_servers for the writer (and reader, if >= 0) hostgroup. */
+/* SELECT every column of mysql_servers for the writer (and reader, if >= 0) hostgroup; every
+ * row when writer_hg < 0. */
 char *psql_snapshot_sql(int writer_hg, int reader_hg);
 /* Parse that SELECT.  0, or -1 with a message (missing column, a value that is not a number). */
 int psql_parse_snapshot(const struct rowset *rs, struct psql_snapshot *s, char *err, size_t errlen);
@@ -138,6 +139,15 @@ struct psql_plan {
 };
 
 void psql_plan_free(struct psql_plan *p);
+/* Building plans (shared with proxysql_tenant.c): a statement (taken), an expectation of the
+ * read-back, LOAD MYSQL SERVERS TO RUNTIME and the read-back, a note; the WHERE clause of one
+ * row and the INSERT of a row with every column. */
+void psql_plan_add(struct psql_plan *p, char *sql);
+void psql_plan_expect(struct psql_plan *p, int hg, const struct psql_endpoint *e, const char *want);
+void psql_plan_load_and_read(struct psql_plan *p);
+void psql_plan_note(struct psql_plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *psql_row_where(int hg, const struct psql_endpoint *e);
+char *psql_insert_sql(const struct psql_server *s, bool or_replace);
 /* 0 when runtime matches every expectation; -1 with each mismatch described in msg. */
 int psql_check_runtime(const struct rowset *runtime, const struct psql_expect *exp, size_t n,
 		       char *msg, size_t msglen);

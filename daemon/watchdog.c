@@ -5,6 +5,7 @@
 #include "datacheck.h"
 #include "held.h"
 #include "shift.h"
+#include "tenant.h"
 #include "watchdog.h"
 #include "api.h"
 #include "control.h"
@@ -259,6 +260,8 @@ void watchdog_cluster_free(struct cluster *c)
 	c->watch = NULL;
 	shift_free(c->shift);
 	c->shift = NULL;
+	tenant_free(c->tenants);
+	c->tenants = NULL;
 }
 
 void watchdog_carry_over(struct cluster *to, struct cluster *from)
@@ -288,6 +291,9 @@ void watchdog_carry_over(struct cluster *to, struct cluster *from)
 	to->shift = from->shift;
 	from->shift = NULL;
 	shift_rebind(to->shift, to);
+	to->tenants = from->tenants;
+	from->tenants = NULL;
+	tenant_rebind(to->tenants, to);
 }
 
 /* ------------------------------------------------------------------------------------------ */

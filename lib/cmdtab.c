@@ -43,6 +43,20 @@ static const struct arg_spec shift_args[] = {
 	{ NULL, 0, false, NULL },
 };
 
+static const struct arg_spec move_tenants_args[] = {
+	{ "cluster", ARG_STRING, false, "the cluster the tenants move from (required when several are configured)" },
+	{ "tenants", ARG_LIST, true, "the tenants, in order: NAME or NAME:TIER" },
+	{ "to", ARG_STRING, true, "the target server (writable, in a cluster of its own, replicating from the primary)" },
+	{ "by", ARG_STRING, false, "what a tenant is: schema (default) or user" },
+	{ "batch", ARG_INT, false, "tenants moved at once (default 1)" },
+	{ "pause_ms", ARG_INT, false, "wait between batches (default 0)" },
+	{ "on_failure", ARG_STRING, false, "a tenant rolled back: stop (default) or continue with the next batch" },
+	{ "tier_order", ARG_LIST, false, "move the tenants tier by tier in this order, e.g. [\"standard\", \"enterprise\"]" },
+	{ "max_blocked_ms", ARG_INT, false, "a batch whose writes are held longer is rolled back (default 5000)" },
+	{ "router", ARG_STRING, false, "the ProxySQL router (default: the cluster's only one)" },
+	{ NULL, 0, false, NULL },
+};
+
 static const struct arg_spec pause_args[] = {
 	{ "cluster", ARG_STRING, false, "the cluster (required when several are configured)" },
 	{ "pause_timeout_ms", ARG_INT, false,
@@ -89,6 +103,8 @@ const struct cmd_spec cmd_table[] = {
 	{ "abort", CMD_MUTATING, cluster_arg, "roll back the running switchover (before the point of no return)" },
 	{ "shift", CMD_MUTATING | CMD_STREAM, shift_args,
 	  "move a growing share of the reads to a server through ProxySQL, step by step, behind gates" },
+	{ "move_tenants", CMD_MUTATING | CMD_STREAM, move_tenants_args,
+	  "move tenants (schemas or users) one batch at a time to another server through ProxySQL" },
 	{ "pause", CMD_MUTATING, pause_args, "hold the running switchover before its next phase" },
 	{ "resume", CMD_MUTATING, cluster_arg, "continue a paused switchover" },
 	{ "resolve", CMD_MUTATING, cluster_arg, "mark an interrupted switchover as dealt with" },
@@ -116,6 +132,7 @@ const char *arg_type_name(enum arg_type t)
 	case ARG_STRING: return "string";
 	case ARG_INT: return "integer";
 	case ARG_BOOL: return "boolean";
+	case ARG_LIST: return "array of strings";
 	}
 	return "?";
 }

@@ -12,7 +12,7 @@ enum cmd_flag {
 	CMD_STREAM   = 1 << 2,    /* keeps the connection and sends further lines */
 };
 
-enum arg_type { ARG_STRING, ARG_INT, ARG_BOOL };
+enum arg_type { ARG_STRING, ARG_INT, ARG_BOOL, ARG_LIST /* an array of strings */ };
 
 struct arg_spec {
 	const char *name;

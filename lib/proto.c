@@ -123,6 +123,16 @@ static bool arg_type_ok(enum arg_type t, const json_t *v)
 	case ARG_STRING: return json_is_string(v);
 	case ARG_INT: return json_is_integer(v);
 	case ARG_BOOL: return json_is_boolean(v);
+	case ARG_LIST: {
+		size_t i;
+		const json_t *x;
+		if (!json_is_array(v))
+			return false;
+		json_array_foreach(v, i, x)
+			if (!json_is_string(x))
+				return false;
+		return true;
+	}
 	}
 	return false;
 }
@@ -211,7 +221,8 @@ static int check_args(struct request *req, enum err_code *code, char *msg, size_
 		if (!arg_type_ok(a->type, v))
 			return fail(code, msg, msglen, "argument '%s' of '%s' must be %s, got %s", a->name,
 				    spec->name, a->type == ARG_INT ? "an integer" :
-				    a->type == ARG_BOOL ? "a boolean (true or false)" : "a string",
+				    a->type == ARG_BOOL ? "a boolean (true or false)" :
+				    a->type == ARG_LIST ? "an array of strings" : "a string",
 				    json_type_label(v));
 	}
 	for (a = spec->args; a && a->name; a++)

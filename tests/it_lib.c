@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #define MAX_CASES 128
-#define MAX_LOADS 8
+#define MAX_LOADS 32
 #define CONN_MAX_LINE (8 * 1024 * 1024)
 #define DAEMON_START_MS 15000
 #define BASELINE_WAIT_MS 20000
@@ -1792,11 +1792,11 @@ int it_load_start(struct it_load *l, const char *tag, int interval_us)
 }
 
 static int load_start(struct it_load *l, const char *tag, int interval_us, int port, const char *user,
-		      const char *password_file, const char *mode, bool pinned);
+		      const char *password_file, const char *mode, bool pinned, const char *schema_name);
 
 int it_load_start_as(struct it_load *l, const char *tag, int interval_us, const char *user, const char *password_file)
 {
-	return load_start(l, tag, interval_us, it.write_port, user, password_file, "persistent", false);
+	return load_start(l, tag, interval_us, it.write_port, user, password_file, "persistent", false, NULL);
 }
 
 int it_load_start_mode(struct it_load *l, const char *tag, int interval_us, const char *mode)
@@ -1808,20 +1808,37 @@ int it_load_start_at(struct it_load *l, const char *tag, int interval_us, int po
 {
 	char pwfile[400];
 	snprintf(pwfile, sizeof(pwfile), "%s/secrets/app.pass", it.dir);
-	return load_start(l, tag, interval_us, port, "app", pwfile, mode, pinned);
+	return load_start(l, tag, interval_us, port, "app", pwfile, mode, pinned, NULL);
+}
+
+int it_load_start_schema(struct it_load *l, const char *tag, int interval_us, int port, const char *mode,
+			 const char *schema)
+{
+	char pwfile[400];
+	snprintf(pwfile, sizeof(pwfile), "%s/secrets/app.pass", it.dir);
+	return load_start(l, tag, interval_us, port, "app", pwfile, mode, false, schema);
 }
 
 static int load_start(struct it_load *l, const char *tag, int interval_us, int port, const char *user,
-		      const char *password_file, const char *mode, bool pinned)
+		      const char *password_file, const char *mode, bool pinned, const char *schema_name)
 {
-	char prog[600], portarg[16], interval[16], start[32], pwfile[400];
+	char prog[600], portarg[16], interval[16], start[32], pwfile[400], schema[72];
 	const char *argv[] = { prog, "--host", "127.0.0.1", "--port", portarg, "--user", user, "--password-file",
 			       pwfile, "--interval-us", interval, "--until-file", l->until, "--out", l->acks,
-			       "--start-id", start, "--mode", mode, pinned ? "--pinned" : NULL, NULL };
+			       "--start-id", start, "--mode", mode, NULL, NULL, NULL, NULL };
+	size_t k = 19;
 	pid_t pid;
 	int i;
 
+	snprintf(schema, sizeof(schema), "%s", schema_name ? schema_name : "");
 	memset(l, 0, sizeof(*l));
+	snprintf(l->schema, sizeof(l->schema), "%s", schema);
+	if (pinned)
+		argv[k++] = "--pinned";
+	if (*schema) {
+		argv[k++] = "--schema";
+		argv[k++] = l->schema;
+	}
 	snprintf(prog, sizeof(prog), "%s/cutover-load", it.build);
 	snprintf(portarg, sizeof(portarg), "%d", port);
 	snprintf(interval, sizeof(interval), "%d", interval_us);
@@ -1899,7 +1916,7 @@ json_t *it_load_verify(const struct it_load *l, int server, int *status)
 {
 	char prog[600], port[16], pwfile[400], *out = NULL;
 	const char *argv[] = { prog, "--verify", "--acks", l->acks, "--host", "127.0.0.1", "--port", port, "--user",
-			       "app", "--password-file", pwfile, NULL };
+			       "app", "--password-file", pwfile, l->schema[0] ? "--schema" : NULL, l->schema, NULL };
 	json_t *j;
 
 	snprintf(prog, sizeof(prog), "%s/cutover-load", it.build);

@@ -249,6 +249,7 @@ struct it_load {
 	pid_t pid;
 	long long start_id;
 	char until[320], acks[320], out[320], err[320];
+	char schema[72];        /* --schema (it_load_start_schema), "" for none */
 };
 struct it_ack {
 	long long id;
@@ -264,6 +265,10 @@ int it_load_start_mode(struct it_load *l, const char *tag, int interval_us, cons
  * a kind of client (mode as above); `pinned` adds --pinned: the session sets a user variable,
  * which makes ProxySQL pin it to one backend connection. */
 int it_load_start_at(struct it_load *l, const char *tag, int interval_us, int port, const char *mode, bool pinned);
+/* The same through `port` as the application account with `schema` as its default schema,
+ * writing schema.writes (a tenant's client: cutover-load --schema); it_load_verify reads it. */
+int it_load_start_schema(struct it_load *l, const char *tag, int interval_us, int port, const char *mode,
+			 const char *schema);
 /* The same as another account (its password in password_file). */
 int it_load_start_as(struct it_load *l, const char *tag, int interval_us, const char *user, const char *password_file);
 /* Stop it and return its summary (new reference, NULL if it printed none). */

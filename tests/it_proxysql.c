@@ -682,6 +682,9 @@ static void layout_custom_rows(int node)
 
 /* The [router pxN] sections; the cutadmin password goes to a 0600 file. */
 static const char *px_cluster_extra;   /* [cluster] keys for the next px_begin, NULL: none */
+static const char *px_router_extra;    /* [router pxN] keys for the next px_begin, NULL: none */
+static const char *px_config_extra;    /* more sections for the next px_begin, NULL: none */
+static bool px_db3_target;             /* db3 in cluster "target" (tenant moves) */
 
 static char *px_config(int n_nodes, int writer_hg, int reader_hg)
 {
@@ -702,11 +705,22 @@ static char *px_config(int n_nodes, int writer_hg, int reader_hg)
 			   "password_file = %s\n"
 			   "writer_hostgroup = %d\n"
 			   "reader_hostgroup = %d\n"
-			   "timeout = 2s\n\n",
-			i, IT_CLUSTER, admin_port(i), pwfile, writer_hg, reader_hg);
+			   "timeout = 2s\n%s\n",
+			i, IT_CLUSTER, admin_port(i), pwfile, writer_hg, reader_hg, px_router_extra ? px_router_extra : "");
+	if (px_config_extra)
+		fprintf(f, "%s\n", px_config_extra);
 	fclose(f);
 	text = it_config_text_cluster(px_cluster_extra, extra);
 	free(extra);
+	if (px_db3_target) {
+		/* db3 in a cluster of its own: the tenants' target */
+		char *at = strstr(text, "[server db3]\ncluster = " IT_CLUSTER "\n"), *out = NULL;
+		ck_assert_ptr_nonnull(at);
+		ck_assert_int_ge(asprintf(&out, "%.*s[server db3]\ncluster = target\n%s", (int)(at - text), text,
+					  at + strlen("[server db3]\ncluster = " IT_CLUSTER "\n")), 0);
+		free(text);
+		text = out;
+	}
 	return text;
 }
 
@@ -1572,6 +1586,9 @@ static void read_shift_passes(void);
 static void read_shift_gate_breached(void);
 static void read_shift_abort_and_restart(void);
 static void read_shift_then_failover(void);
+static void tenant_move_batches(void);
+static void tenant_rollback_and_restart(void);
+static void tenant_refusals_and_abort(void);
 
 static const struct it_case cases[] = {
 	{ "readers_all", readers_all },
@@ -1592,6 +1609,9 @@ static const struct it_case cases[] = {
 	{ "read_shift_gate_breached", read_shift_gate_breached },
 	{ "read_shift_abort_and_restart", read_shift_abort_and_restart },
 	{ "read_shift_then_failover", read_shift_then_failover },
+	{ "tenant_move_batches", tenant_move_batches },
+	{ "tenant_rollback_and_restart", tenant_rollback_and_restart },
+	{ "tenant_refusals_and_abort", tenant_refusals_and_abort },
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1828,6 +1848,317 @@ static void read_shift_then_failover(void)
 	json_decref(r);
 	ck_assert_msg(IT_WAIT_UNTIL(10000, routers_show(1, "db2")), "ProxySQL does not write to db2: %s", routers_json());
 	ck_assert_int_eq(it_read_only(2), 0);
+	px_end(true);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* tenant moves */
+
+#define TENANTS 20
+#define TENANT_LOAD_US 50000        /* each tenant's client writes every 50 ms */
+
+/* SQL as root over server i's socket (GRANT needs the GRANT OPTION the cutoverd account lacks;
+ * SET sql_log_bin needs one session for several statements). */
+static void root_sql(int server, const char *sql)
+{
+	char sock[400], *out = NULL;
+	const char *argv[] = { "/usr/bin/mariadb", "--no-defaults", sock, "--user=root", "-e", sql, NULL };
+	int rc;
+
+	snprintf(sock, sizeof(sock), "--socket=%s/db%d/mysqld.sock", it.dir, server);
+	rc = it_run(argv, true, &out, 30000);
+	ck_assert_msg(rc == 0, "db%d as root: %s (exit %d): %s", server, sql, rc, out ? out : "");
+	free(out);
+}
+
+static void tenant_name(int i, char *buf, size_t len)
+{
+	snprintf(buf, len, "tenant%02d", i);
+}
+
+/* n tenant schemas on db1 (replicated everywhere), each with a writes table like app.writes and
+ * the application account's grant; then db3 made the tenants' target: a writable server of a
+ * cluster of its own ("target"), replicating only the tenant schemas from db1
+ * (replicate_wild_do_table) with a GTID domain of its own.  ProxySQL with tenant ranges, and
+ * cutoverd restarted with db3 in cluster "target". */
+static void tenant_begin(int n)
+{
+	static const struct px_setup s = { 1, false, layout_readers_replicas, WHG, RHG, false };
+	char *sql = NULL, name[32];
+	size_t len = 0;
+	FILE *f = open_memstream(&sql, &len);
+	int i;
+
+	for (i = 0; i < n; i++) {
+		tenant_name(i, name, sizeof(name));
+		fprintf(f, "CREATE DATABASE IF NOT EXISTS %s; CREATE TABLE IF NOT EXISTS %s.writes (id BIGINT PRIMARY KEY, "
+			   "client_ts BIGINT, server_id INT, created TIMESTAMP(6) DEFAULT CURRENT_TIMESTAMP(6)) ENGINE=InnoDB; ",
+			name, name);
+	}
+	fprintf(f, "GRANT SELECT, INSERT, UPDATE, DELETE ON `tenant%%`.* TO 'app'@'127.0.0.1';");
+	fclose(f);
+	root_sql(1, sql);
+	free(sql);
+	tenant_name(n - 1, name, sizeof(name));
+	ck_assert_msg(IT_WAIT_UNTIL(20000, it_sql_ll(3, 0, "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+							 "table_schema = '%s'", name) == 1),
+		      "db3 does not get the tenant schemas");
+	/* its own domain before anything connects: a session keeps the domain it started with, and
+	 * cutoverd's heartbeat writes there once db3 is a primary (domain 0 would break the stream:
+	 * gtid_strict_mode) */
+	root_sql(3, "SET GLOBAL gtid_domain_id = 3");
+	/* cutoverd first: with db3 still in cluster sandbox, a writable db3 is a split brain */
+	px_router_extra = "tenant_hostgroups = 1000-1099\ntenant_rule_ids = 100-199\n";
+	px_db3_target = true;
+	px_begin(&s);
+	px_router_extra = NULL;
+	px_db3_target = false;
+	root_sql(3, "STOP SLAVE; SET GLOBAL replicate_wild_do_table = 'tenant%.%'; SET GLOBAL read_only = 0; START SLAVE");
+	ck_assert_msg(IT_WAIT_UNTIL(READY_MS, routers_show(1, "db1")), "ProxySQL does not show db1 as the writer: %s",
+		      routers_json());
+	ck_assert_msg(IT_WAIT_UNTIL(15000, ({ json_t *st = it_status(); bool ok = !strcmp(it_get_str(st,
+		"clusters.1.servers.0.role") ?: "", "primary"); json_decref(st); ok; })),
+		      "db3 is not seen as the primary of cluster target");
+}
+
+static json_t *move_call(json_t *args, json_t *progress)
+{
+	struct it_conn *c = it_connect(it.sock);
+	json_t *r;
+
+	ck_assert_ptr_nonnull(c);
+	json_object_set_new(args, "cluster", json_string(IT_CLUSTER));
+	ck_assert_int_eq(it_conn_request(c, "move_tenants", args), 0);
+	r = it_conn_reply(c, 180000, progress);
+	it_conn_close(c);
+	return r;
+}
+
+/* The tenant's entry in a move report (borrowed). */
+static json_t *report_tenant(json_t *rep, const char *name)
+{
+	json_t *x;
+	size_t k;
+	json_array_foreach(json_object_get(rep, "tenants"), k, x)
+		if (!strcmp(it_get_str(x, "name") ?: "", name))
+			return x;
+	return NULL;
+}
+
+/* The tenant's hostgroup holds `server` alone, ONLINE, at runtime. */
+static void assert_tenant_on(json_t *rep, const char *name, int server)
+{
+	json_t *x = report_tenant(rep, name);
+	char want[32];
+	ck_assert_msg(x && json_is_integer(json_object_get(x, "hostgroup")), "tenant %s: no hostgroup in %s", name,
+		      it_json_str(rep));
+	snprintf(want, sizeof(want), "db%d:ONLINE", server);
+	assert_hg(1, "runtime_mysql_servers", (int)json_integer_value(json_object_get(x, "hostgroup")), want);
+}
+
+/* 20 tenants under load, two tiers ordered standard before enterprise, in batches of 5: each
+ * tenant's writes held for its switch only, tenant07's check fails on purpose (a row missing
+ * on db3) and it alone goes back to db1; 0 acknowledged writes lost on either side. */
+static void tenant_move_batches(void)
+{
+	struct it_load l[TENANTS];
+	json_t *args, *list = json_array(), *r, *rep, *progress = json_array();
+	char name[32];
+	int i, vstatus;
+	long long lost = 0, errors = 0;
+
+	tenant_begin(TENANTS);
+	/* tenant07: a row on db1 that db3 lacks */
+	root_sql(1, "INSERT INTO tenant07.writes (id, client_ts, server_id) VALUES (1, 0, 0)");
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_sql_ll(3, 0, "SELECT COUNT(*) FROM tenant07.writes WHERE id = 1") == 1),
+		      "the row does not reach db3");
+	root_sql(3, "SET sql_log_bin = 0; DELETE FROM tenant07.writes WHERE id = 1");
+	for (i = 0; i < TENANTS; i++) {
+		char tag[40];
+		tenant_name(i, name, sizeof(name));
+		snprintf(tag, sizeof(tag), "t-%s", name);
+		ck_assert_int_eq(it_load_start_schema(&l[i], tag, TENANT_LOAD_US, client_port(1), "persistent", name), 0);
+		/* odd tenants are enterprise, even standard: the order given is not the order moved */
+		json_array_append_new(list, json_sprintf("%s:%s", name, i % 2 ? "enterprise" : "standard"));
+	}
+	it_sleep_ms(1500);
+	args = json_pack("{s:o, s:s, s:i, s:s, s:[s,s]}", "tenants", list, "to", "db3", "batch", 5, "on_failure", "continue",
+			 "tier_order", "standard", "enterprise");
+	r = move_call(args, progress);
+	rep = it_report(r);
+	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")) && !strcmp(it_get_str(rep, "outcome") ?: "", "done"),
+		      "the tenant move: %s\n%s", it_json_str(r), it_json_str(progress));
+	it_note("tenant move: %s", it_json_str(it_get(rep, "write_blocked")));
+	ck_assert_int_eq(json_integer_value(json_object_get(rep, "moved")), TENANTS - 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(rep, "rolled_back")), 1);
+	{
+		json_t *t7 = report_tenant(rep, "tenant07");
+		ck_assert_msg(t7 && !strcmp(it_get_str(t7, "outcome") ?: "", "rolled_back") &&
+				      strstr(it_get_str(t7, "reason") ?: "", "row count"),
+			      "tenant07: %s", it_json_str(t7));
+	}
+	for (i = 0; i < TENANTS; i++) {
+		json_t *x;
+		tenant_name(i, name, sizeof(name));
+		x = report_tenant(rep, name);
+		/* standard tenants (even) fill batches 1-2, enterprise ones 3-4 */
+		ck_assert_msg(x && json_integer_value(json_object_get(x, "batch")) == (i % 2 ? 3 : 1) + (i / 2) / 5,
+			      "%s moved in batch %lld", name, x ? (long long)json_integer_value(json_object_get(x, "batch")) : -1);
+		assert_tenant_on(rep, name, i == 7 ? 1 : 3);
+	}
+	for (i = 0; i < TENANTS; i++) {
+		json_t *sum = it_load_stop(&l[i]), *v;
+		tenant_name(i, name, sizeof(name));
+		v = it_load_verify(&l[i], i == 7 ? 1 : 3, &vstatus);
+		ck_assert_msg(v, "%s: no verification", name);
+		lost += json_integer_value(json_object_get(v, "acked_missing"));
+		errors += load_errors(sum);
+		it_note("%s: %lld writes, %lld errors, longest gap %s ms, lost %lld", name,
+			(long long)json_integer_value(json_object_get(sum, "ok")), load_errors(sum),
+			it_json_str(json_object_get(sum, "longest_gap_ms")),
+			(long long)json_integer_value(json_object_get(v, "acked_missing")));
+		if (i != 7)
+			ck_assert_msg(it_sql_ll(3, 0, "SELECT COUNT(*) FROM %s.writes WHERE id >= %lld AND server_id = "
+						      "@@server_id", name, l[i].start_id) > 0,
+				      "%s: no write of its client reached db3 itself", name);
+		json_decref(sum);
+		json_decref(v);
+	}
+	ck_assert_msg(lost == 0, "%lld acknowledged writes lost", lost);
+	it_note("errors seen by the 20 tenants' clients: %lld", errors);
+	ck_assert_msg(it_sql_ll(3, 0, "SELECT COUNT(*) FROM cutoverd.tenant_moves") == TENANTS - 1,
+		      "db3's tenant_moves does not list the %d tenants moved", TENANTS - 1);
+	json_decref(r);
+	json_decref(progress);
+	px_end(true);
+}
+
+static bool tenant_move_state(const char *state)
+{
+	json_t *st = it_status();
+	bool ok = !strcmp(it_get_str(st, "clusters.0.tenant_move.state") ?: "", state);
+	json_decref(st);
+	return ok;
+}
+
+/* db3 applies late: a batch whose target cannot catch up within max_blocked_ms rolls back
+ * (the tenant on db1 again, its held writes go there); then the same with cutoverd killed
+ * (-9) while the batch is fenced: after the restart the tenant is settled back on db1. */
+static void tenant_rollback_and_restart(void)
+{
+	struct it_load l;
+	json_t *r, *rep, *st;
+	struct it_conn *c;
+	int vstatus;
+
+	tenant_begin(2);
+	ck_assert_int_eq(it_load_start_schema(&l, "t-tenant00", 20000, client_port(1), "persistent", "tenant00"), 0);
+	it_sleep_ms(500);
+	/* db3 applies a minute late: replicating, but it cannot reach the fence point in time */
+	root_sql(3, "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 60; START SLAVE");
+	r = move_call(json_pack("{s:[s], s:s, s:i}", "tenants", "tenant00", "to", "db3", "max_blocked_ms", 1500), NULL);
+	rep = it_report(r);
+	ck_assert_msg(r && !json_is_true(json_object_get(r, "ok")) && !strcmp(it_get_str(rep, "outcome") ?: "", "stopped") &&
+			      json_integer_value(json_object_get(rep, "rolled_back")) == 1,
+		      "a move whose target does not catch up: %s", it_json_str(r));
+	ck_assert_msg(strstr(it_json_str(rep), "waiting for the source's position"), "no reason: %s", it_json_str(rep));
+	assert_tenant_on(rep, "tenant00", 1);
+	json_decref(r);
+
+	/* kill -9 during the fence */
+	c = it_connect(it.sock);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(it_conn_request(c, "move_tenants", json_pack("{s:s, s:[s], s:s, s:i}", "cluster", IT_CLUSTER,
+								      "tenants", "tenant00", "to", "db3", "max_blocked_ms",
+								      8000)), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(10000, ({ json_t *s2 = it_status(); bool f = !strcmp(it_get_str(s2,
+		"clusters.0.tenant_move.step") ?: "", "sync"); json_decref(s2); f; })), "the move does not reach sync");
+	it_sleep_ms(300);
+	it_conn_close(c);
+	it_daemon_kill9();
+	ck_assert_int_eq(it_daemon_start(), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(15000, tenant_move_state("stopped")), "after the restart the move is not settled");
+	st = it_status();
+	it_note("after kill -9 during the fence: %s", it_get_str(st, "clusters.0.tenant_move.reason"));
+	ck_assert_msg(strstr(it_get_str(st, "clusters.0.tenant_move.reason") ?: "", "restarted during batch 1"), "%s",
+		      it_json_str(it_get(st, "clusters.0.tenant_move")));
+	assert_tenant_on(it_get(st, "clusters.0.tenant_move"), "tenant00", 1);
+	json_decref(st);
+	root_sql(3, "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0; START SLAVE");
+	{
+		json_t *sum = it_load_stop(&l), *v = it_load_verify(&l, 1, &vstatus);
+		it_note("tenant00's client: %s", it_json_str(sum));
+		ck_assert_msg(v && json_integer_value(json_object_get(v, "acked_missing")) == 0, "writes lost: %s",
+			      it_json_str(v));
+		json_decref(sum);
+		json_decref(v);
+	}
+	px_end(true);
+}
+
+/* Bad requests change nothing: a target in the same cluster, a schema that does not exist, a
+ * tier left out of the order, a target that does not replicate the tenant, a rule cutoverd did
+ * not make; then a switchover is refused during a move, and abort between batches stops the
+ * move with one tenant moved. */
+static void tenant_refusals_and_abort(void)
+{
+	struct px_rows before;
+	json_t *r, *rep;
+	struct it_conn *c;
+
+	tenant_begin(3);
+	rows_take(1, &before);
+	r = move_call(json_pack("{s:[s], s:s}", "tenants", "tenant00", "to", "db2"), NULL);
+	ck_assert_msg(r && strstr(it_get_str(r, "error.message") ?: "", "second writable server"), "%s", it_json_str(r));
+	json_decref(r);
+	r = move_call(json_pack("{s:[s], s:s}", "tenants", "nosuch", "to", "db3"), NULL);
+	ck_assert_msg(r && strstr(it_get_str(r, "error.message") ?: "", "no schema nosuch"), "%s", it_json_str(r));
+	json_decref(r);
+	r = move_call(json_pack("{s:[s,s], s:s, s:[s]}", "tenants", "tenant00:gold", "tenant01:standard", "to", "db3",
+				"tier_order", "standard"), NULL);
+	ck_assert_msg(r && strstr(it_get_str(r, "error.message") ?: "", "tier 'gold'"), "%s", it_json_str(r));
+	json_decref(r);
+	root_sql(3, "STOP SLAVE; SET GLOBAL replicate_wild_do_table = 'tenant00.%'; START SLAVE");
+	r = move_call(json_pack("{s:[s], s:s}", "tenants", "tenant01", "to", "db3"), NULL);
+	ck_assert_msg(r && strstr(it_get_str(r, "error.message") ?: "", "does not replicate all of it"), "%s", it_json_str(r));
+	json_decref(r);
+	root_sql(3, "STOP SLAVE; SET GLOBAL replicate_wild_do_table = 'tenant%.%'; START SLAVE");
+	PX_EXEC(1, "INSERT INTO mysql_query_rules (rule_id, active, schemaname, destination_hostgroup, apply) "
+		   "VALUES (5, 1, 'tenant02', %d, 1)", WHG);
+	PX_EXEC(1, "LOAD MYSQL QUERY RULES TO RUNTIME");
+	r = move_call(json_pack("{s:[s], s:s}", "tenants", "tenant02", "to", "db3"), NULL);
+	ck_assert_msg(r && strstr(it_get_str(r, "error.message") ?: "", "query rule 5"), "%s", it_json_str(r));
+	json_decref(r);
+	PX_EXEC(1, "DELETE FROM mysql_query_rules WHERE rule_id = 5");
+	PX_EXEC(1, "LOAD MYSQL QUERY RULES TO RUNTIME");
+	rows_assert_same(1, &before, "after the refused moves");
+	ck_assert_int_eq(it_sql_ll(3, -1, "SELECT COUNT(*) FROM information_schema.TABLES WHERE table_name = 'tenant_moves'"), 0);
+
+	/* a switchover refused during the move; abort during the pause after the first batch */
+	c = it_connect(it.sock);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(it_conn_request(c, "move_tenants", json_pack("{s:s, s:[s,s], s:s, s:i}", "cluster", IT_CLUSTER,
+								      "tenants", "tenant00", "tenant01", "to", "db3",
+								      "pause_ms", 60000)), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(20000, ({ json_t *s2 = it_status(); bool f = json_integer_value(it_get(s2,
+		"clusters.0.tenant_move.moved")) == 1; json_decref(s2); f; })), "the first batch does not end");
+	r = it_switchover(switch_args("db2"), SWITCH_TIMEOUT_MS, NULL);
+	ck_assert_msg(r && !strcmp(it_err_code(r) ?: "", "BUSY") && strstr(it_get_str(r, "error.message") ?: "", "tenant move"),
+		      "a switchover during the move: %s", it_json_str(r));
+	json_decref(r);
+	r = it_call("abort", json_pack("{s:s}", "cluster", IT_CLUSTER), 10000);
+	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "abort: %s", it_json_str(r));
+	json_decref(r);
+	r = it_conn_reply(c, 30000, NULL);
+	it_conn_close(c);
+	rep = it_report(r);
+	ck_assert_msg(r && !strcmp(it_get_str(rep, "outcome") ?: "", "stopped") &&
+			      json_integer_value(json_object_get(rep, "moved")) == 1 &&
+			      json_integer_value(json_object_get(rep, "pending")) == 1,
+		      "the aborted move: %s", it_json_str(r));
+	assert_tenant_on(rep, "tenant00", 3);
+	json_decref(r);
+	rows_free(&before);
 	px_end(true);
 }
 

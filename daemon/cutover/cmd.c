@@ -6,6 +6,7 @@
 #include "daemon.h"
 #include "datacheck.h"
 #include "shift.h"
+#include "tenant.h"
 #include "db.h"
 #include "event_hooks.h"
 #include "gtid.h"
@@ -57,6 +58,11 @@ static bool refused_busy(struct client *cl, const struct request *req, const str
 	if (shift_blocks && c->shift && shift_active(c->shift)) {
 		client_reply_err(cl, req->id, ERR_BUSY, "cluster %s is busy: %s; abort it or let it end", c->cfg->name,
 				 shift_summary(c->shift));
+		return true;
+	}
+	if (shift_blocks && c->tenants && tenant_active(c->tenants)) {
+		client_reply_err(cl, req->id, ERR_BUSY, "cluster %s is busy: %s; abort it or let it end", c->cfg->name,
+				 tenant_summary(c->tenants));
 		return true;
 	}
 	if (c->cutover || !cluster_busy(c))
@@ -346,14 +352,26 @@ static void start_for(struct switchover *sw, struct client *cl, json_t *req_id, 
 	sw_start(sw, &o, begin_extra);
 }
 
-/* abort, pause and resume act on a running read shift when no switchover runs: true when
+/* abort, pause and resume act on a running tenant move or read shift when no switchover runs: true when
  * the request went there (answered). */
 static bool shift_command(struct cluster *c, struct client *cl, const struct request *req)
 {
 	char err[300];
 	int rc;
 
-	if ((c->cutover && switchover_active(c->cutover)) || !c->shift || !shift_active(c->shift))
+	if (c->cutover && switchover_active(c->cutover))
+		return false;
+	if (c->tenants && tenant_active(c->tenants)) {
+		rc = !strcmp(req->cmd, "abort") ? tenant_abort(c->tenants, err, sizeof(err))
+		     : !strcmp(req->cmd, "pause") ? tenant_pause(c->tenants, err, sizeof(err))
+						  : tenant_resume(c->tenants, err, sizeof(err));
+		if (rc < 0)
+			client_reply_err(cl, req->id, ERR_BADSTATE, "%s", err);
+		else
+			client_reply_ok(cl, req->id, tenant_json(c->tenants));
+		return true;
+	}
+	if (!c->shift || !shift_active(c->shift))
 		return false;
 	rc = !strcmp(req->cmd, "abort") ? shift_abort(c->shift, err, sizeof(err))
 	     : !strcmp(req->cmd, "pause") ? shift_pause(c->shift, err, sizeof(err))
@@ -514,6 +532,91 @@ static void cmd_shift(struct daemon *d, struct client *cl, const struct request 
 		client_reply_err(cl, req->id, code, "%s", err);
 }
 
+/* Tenants one batch at a time through ProxySQL (tenant.h): streamed like a switchover. */
+static void cmd_move_tenants(struct daemon *d, struct client *cl, const struct request *req)
+{
+	struct cluster *c = pick_cluster(d, cl, req);
+	json_t *list = json_object_get(req->args, "tenants"), *order = json_object_get(req->args, "tier_order"), *x;
+	const char *by = json_string_value(json_object_get(req->args, "by"));
+	const char *onf = json_string_value(json_object_get(req->args, "on_failure"));
+	struct tenant_opts o;
+	char **names = NULL, **tiers = NULL;
+	const char **on = NULL, **ot = NULL, **ord = NULL;
+	size_t i, n = json_array_size(list), n_order = json_array_size(order), *idx = NULL;
+	enum err_code code;
+	char err[600];
+
+	if (!c)
+		return;
+	{
+		static const char *const ms_args[] = { "pause_ms", "max_blocked_ms", NULL };
+		static const char *const n_args[] = { "batch", NULL };
+		if (!args_in_range(cl, req, ms_args, 0, 86400000) || !args_in_range(cl, req, n_args, 1, TENANT_MAX))
+			return;
+	}
+	memset(&o, 0, sizeof(o));
+	o.to = json_string_value(json_object_get(req->args, "to"));
+	o.router = json_string_value(json_object_get(req->args, "router"));
+	o.batch = arg_int(req, "batch", 1);
+	o.pause_ms = arg_int(req, "pause_ms", 0);
+	o.max_blocked_ms = arg_int(req, "max_blocked_ms", 5000);
+	if (by && strcmp(by, "schema") && strcmp(by, "user")) {
+		client_reply_err(cl, req->id, ERR_INVALID, "by: '%s' is neither schema nor user", by);
+		return;
+	}
+	o.kind = by && !strcmp(by, "user") ? TENANT_USER : TENANT_SCHEMA;
+	if (onf && strcmp(onf, "stop") && strcmp(onf, "continue")) {
+		client_reply_err(cl, req->id, ERR_INVALID, "on_failure: '%s' is neither stop nor continue", onf);
+		return;
+	}
+	o.continue_on_failure = onf && !strcmp(onf, "continue");
+	if (!n || n > TENANT_MAX) {
+		client_reply_err(cl, req->id, ERR_INVALID, "tenants: between 1 and %d names", TENANT_MAX);
+		return;
+	}
+	names = xcalloc(n, sizeof(*names));
+	tiers = xcalloc(n, sizeof(*tiers));
+	json_array_foreach(list, i, x) {
+		const char *s = json_string_value(x), *colon = strchr(s, ':');
+		names[i] = colon ? xasprintf("%.*s", (int)(colon - s), s) : xstrdup(s);
+		tiers[i] = colon ? xstrdup(colon + 1) : NULL;
+	}
+	ord = xcalloc(n_order + 1, sizeof(*ord));
+	json_array_foreach(order, i, x)
+		ord[i] = json_string_value(x);
+	idx = xcalloc(n, sizeof(*idx));
+	if (tenant_order((const char *const *)names, (const char *const *)tiers, n, ord, n_order, idx, err, sizeof(err)) < 0) {
+		client_reply_err(cl, req->id, ERR_INVALID, "%s", err);
+		goto out;
+	}
+	on = xcalloc(n, sizeof(*on));
+	ot = xcalloc(n, sizeof(*ot));
+	for (i = 0; i < n; i++) {
+		on[i] = names[idx[i]];
+		ot[i] = tiers[idx[i]];
+	}
+	o.names = on;
+	o.tiers = ot;
+	o.n = n;
+	if (c->tenants && !tenant_active(c->tenants)) {
+		tenant_free(c->tenants);   /* the last one's record is in the journal */
+		c->tenants = NULL;
+	}
+	if (tenant_start(d, c, cl, req->id, &o, &code, err, sizeof(err)) < 0)
+		client_reply_err(cl, req->id, code, "%s", err);
+out:
+	for (i = 0; i < n; i++) {
+		free(names[i]);
+		free(tiers[i]);
+	}
+	free(names);
+	free(tiers);
+	free(on);
+	free(ot);
+	free(ord);
+	free(idx);
+}
+
 static void cmd_history(struct daemon *d, struct client *cl, const struct request *req)
 {
 	struct cluster *c = pick_cluster(d, cl, req);
@@ -554,6 +657,9 @@ static void cmd_history(struct daemon *d, struct client *cl, const struct reques
 			outcome = state_names[c->cutover->state];
 		else if (c->shift && shift_active(c->shift) &&
 			 !strcmp(shift_id(c->shift), json_string_value(json_object_get(x, "id")) ?: ""))
+			outcome = "running";
+		else if (c->tenants && tenant_active(c->tenants) &&
+			 !strcmp(tenant_id(c->tenants), json_string_value(json_object_get(x, "id")) ?: ""))
 			outcome = "running";
 		{
 			/* the data check of this switchover (a watchdog entry, after its end) */
@@ -610,6 +716,11 @@ int switchover_start_failover(struct daemon *d, struct cluster *c, struct client
 		char why[200];
 		if (shift_abort(c->shift, why, sizeof(why)) < 0)
 			log_notice("cluster %s: a failover starts while the read shift %s", c->cfg->name, why);
+	}
+	if (c->tenants && tenant_active(c->tenants) && !o->dry_run) {
+		char why[200];
+		if (tenant_abort(c->tenants, why, sizeof(why)) < 0)
+			log_notice("cluster %s: a failover starts while the tenant move %s", c->cfg->name, why);
 	}
 	if (!old || old->cluster != c) {
 		snprintf(err, errlen, "cluster %s has no recorded primary to fail over from", c->cfg->name);
@@ -694,6 +805,7 @@ const struct api_handler switchover_handlers[] = {
 	{ "resolve", cmd_resolve },
 	{ "history", cmd_history },
 	{ "shift", cmd_shift },
+	{ "move_tenants", cmd_move_tenants },
 	{ NULL, NULL },
 };
 
@@ -704,9 +816,10 @@ int switchover_start_reverse(struct daemon *d, struct cluster *c, const char *to
 	struct server *cand = daemon_server(d, to);
 	struct switchover *sw;
 
-	if (c->cutover || cluster_busy(c) || (c->shift && shift_active(c->shift))) {
+	if (c->cutover || cluster_busy(c) || (c->shift && shift_active(c->shift)) || (c->tenants && tenant_active(c->tenants))) {
 		snprintf(err, errlen, "cluster %s is busy: %s", c->cfg->name,
-			 c->cutover ? "a cutover is recorded" : cluster_busy(c) ? cluster_busy(c) : shift_summary(c->shift));
+			 c->cutover ? "a cutover is recorded" : cluster_busy(c) ? cluster_busy(c)
+			 : c->shift && shift_active(c->shift) ? shift_summary(c->shift) : tenant_summary(c->tenants));
 		return -1;
 	}
 	if (!old || !cand || cand->cluster != c || cand == old) {

@@ -63,9 +63,10 @@ static void recover(struct daemon *d, struct cluster *c, json_t *entries)
 	bool fenced = false, promoted = false;
 	if (journal_event_finished(last_event))
 		return;
-	/* a read shift recovers on its own (shift.c) */
+	/* a read shift and a tenant move recover on their own (shift.c, tenant.c) */
 	if (json_string_value(json_object_get(first, "kind")) &&
-	    !strcmp(json_string_value(json_object_get(first, "kind")), "read_shift"))
+	    (!strcmp(json_string_value(json_object_get(first, "kind")), "read_shift") ||
+	     !strcmp(json_string_value(json_object_get(first, "kind")), "tenant_move")))
 		return;
 	json_array_foreach(entries, i, e) {
 		const char *ev = json_string_value(json_object_get(e, "event"));

@@ -48,7 +48,11 @@ struct opts {
 	unsigned timeout_s;
 	bool verify;
 	const char *acks;
+	const char *schema;     /* --schema: the default schema (its table `writes`); NULL: app.writes, none */
 };
+
+/* The table written: app.writes, or SCHEMA.writes with --schema. */
+static char table[80] = "app.writes";
 
 /* What the summary needs, accumulated attempt by attempt. */
 struct tally {
@@ -119,9 +123,9 @@ static void usage(void)
 	fputs("usage: cutover-load --host H --port P --user U --password-file F\n"
 	    "                    [--interval-us 1000] (--duration-ms N | --until-file PATH)\n"
 	    "                    --out acks.tsv [--start-id N] [--pinned] [--timeout-s 2]\n"
-	    "                    [--mode persistent|per-request|transaction|read|multiplexed]\n"
+	    "                    [--mode persistent|per-request|transaction|read|multiplexed] [--schema S]\n"
 	    "       cutover-load --verify --acks acks.tsv --host H --port P --user U"
-	    " --password-file F\n", stderr);
+	    " --password-file F [--schema S]\n", stderr);
 	exit(2);
 }
 
@@ -148,7 +152,7 @@ static char *read_password(const char *path)
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_HOST = 256, O_PORT, O_USER, O_PWFILE, O_INTERVAL, O_DURATION, O_UNTIL, O_OUT,
-		O_START, O_PINNED, O_TIMEOUT, O_VERIFY, O_ACKS, O_MODE };
+		O_START, O_PINNED, O_TIMEOUT, O_VERIFY, O_ACKS, O_MODE, O_SCHEMA };
 	static const struct option longopts[] = {
 		{ "host", required_argument, NULL, O_HOST },
 		{ "port", required_argument, NULL, O_PORT },
@@ -164,6 +168,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "timeout-s", required_argument, NULL, O_TIMEOUT },
 		{ "verify", no_argument, NULL, O_VERIFY },
 		{ "acks", required_argument, NULL, O_ACKS },
+		{ "schema", required_argument, NULL, O_SCHEMA },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -179,6 +184,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_HOST: o->host = optarg; break;
+		case O_SCHEMA:
+			if (!*optarg || strlen(optarg) > 64 || strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(optarg))
+				fail("--schema %s: a plain name (letters, digits, _)", optarg);
+			o->schema = optarg;
+			snprintf(table, sizeof(table), "%s.writes", optarg);
+			break;
 		case O_PORT:
 			if (!parse_ll(optarg, 1, 65535, &v))
 				fail("--port %s: not a port number (1..65535)", optarg);
@@ -263,7 +274,7 @@ static MYSQL *db_connect(const struct opts *o, char *err, size_t errlen, unsigne
 	mysql_options(db, MYSQL_OPT_CONNECT_TIMEOUT, &t);
 	mysql_options(db, MYSQL_OPT_READ_TIMEOUT, &t);
 	mysql_options(db, MYSQL_OPT_WRITE_TIMEOUT, &t);
-	if (!mysql_real_connect(db, o->host, o->user, o->password, NULL, (unsigned)o->port, NULL, 0)) {
+	if (!mysql_real_connect(db, o->host, o->user, o->password, o->schema, (unsigned)o->port, NULL, 0)) {
 		snprintf(err, errlen, "%s", mysql_error(db));
 		*errnum = mysql_errno(db);
 		mysql_close(db);
@@ -332,12 +343,12 @@ static bool attempt_multiplexed(struct session *s, struct attempt *a)
 	MYSQL_RES *res;
 	MYSQL_ROW row;
 
-	n = snprintf(sql, sizeof(sql), "INSERT INTO app.writes (id, client_ts, server_id) SELECT %lld, %" PRId64
+	n = snprintf(sql, sizeof(sql), "INSERT INTO %s (id, client_ts, server_id) SELECT %lld, %" PRId64
 	    ", VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME = 'SERVER_ID'",
-	    a->seq, now_real_us());
+	    table, a->seq, now_real_us());
 	if (mysql_real_query(s->db, sql, (unsigned long)n) != 0)
 		return false;
-	n = snprintf(sql, sizeof(sql), "SELECT server_id FROM app.writes WHERE id = %lld", a->seq);
+	n = snprintf(sql, sizeof(sql), "SELECT server_id FROM %s WHERE id = %lld", table, a->seq);
 	if (mysql_real_query(s->db, sql, (unsigned long)n) != 0 || !(res = mysql_store_result(s->db))) {
 		/* acknowledged all the same: which server took it stays the session's guess */
 		return true;
@@ -352,12 +363,12 @@ static bool attempt_multiplexed(struct session *s, struct attempt *a)
  * clients), an INSERT inside an explicit transaction with a second statement, or a read. */
 static bool attempt_sql(struct session *s, const struct opts *o, struct attempt *a)
 {
-	char sql[192];
+	char sql[320];
 	int n;
 
 	if (o->mode == MODE_READ) {
 		MYSQL_RES *res;
-		n = snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM app.writes WHERE id = %lld", a->seq);
+		n = snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s WHERE id = %lld", table, a->seq);
 		if (mysql_real_query(s->db, sql, (unsigned long)n) != 0 || !(res = mysql_store_result(s->db)))
 			return false;
 		mysql_free_result(res);
@@ -365,13 +376,13 @@ static bool attempt_sql(struct session *s, const struct opts *o, struct attempt 
 	}
 	if (o->mode == MODE_MULTIPLEXED)
 		return attempt_multiplexed(s, a);
-	n = snprintf(sql, sizeof(sql), "INSERT INTO app.writes (id, client_ts, server_id) "
-	    "VALUES (%lld, %" PRId64 ", @@server_id)", a->seq, now_real_us());
+	n = snprintf(sql, sizeof(sql), "INSERT INTO %s (id, client_ts, server_id) "
+	    "VALUES (%lld, %" PRId64 ", @@server_id)", table, a->seq, now_real_us());
 	if (o->mode != MODE_TRANSACTION)
 		return mysql_real_query(s->db, sql, (unsigned long)n) == 0;
 	if (mysql_real_query(s->db, "START TRANSACTION", 17) != 0 || mysql_real_query(s->db, sql, (unsigned long)n) != 0)
 		return false;
-	n = snprintf(sql, sizeof(sql), "UPDATE app.writes SET client_ts = client_ts WHERE id = %lld", a->seq);
+	n = snprintf(sql, sizeof(sql), "UPDATE %s SET client_ts = client_ts WHERE id = %lld", table, a->seq);
 	return mysql_real_query(s->db, sql, (unsigned long)n) == 0 && mysql_real_query(s->db, "COMMIT", 6) == 0;
 }
 
@@ -614,8 +625,8 @@ static void acks_fetch_present(struct acks *k, const struct opts *o)
 	db = db_connect(o, err, sizeof(err), &errnum);
 	if (!db)
 		fail("cannot connect to %s:%d as %s: %s", o->host, o->port, o->user, err);
-	n = snprintf(sql, sizeof(sql), "SELECT id, server_id FROM app.writes WHERE id BETWEEN "
-	    "%lld AND %lld", k->first, k->last);
+	n = snprintf(sql, sizeof(sql), "SELECT id, server_id FROM %s WHERE id BETWEEN "
+	    "%lld AND %lld", table, k->first, k->last);
 	if (mysql_real_query(db, sql, (unsigned long)n) != 0 || !(res = mysql_use_result(db)))
 		fail("%s:%d: %s: %s", o->host, o->port, sql, mysql_error(db));
 	while ((row = mysql_fetch_row(res))) {
