@@ -48,6 +48,7 @@ static void status_rollback_point(FILE *out, const json_t *cl);
 static void status_data_check(FILE *out, const json_t *cl);
 static void status_watch(FILE *out, const json_t *cl);
 static void status_shift(FILE *out, const json_t *cl);
+static void status_tenants(FILE *out, const json_t *cl);
 static void status_alarms(FILE *out, const json_t *cl, const struct render_opts *o);
 static void status_verdict(FILE *out, const json_t *cl, const struct render_opts *o);
 static void verdict_line(FILE *out, const char *label, const char *verdict, const json_t *reasons,
@@ -133,6 +134,7 @@ static void status_cluster(FILE *out, const json_t *cl, const struct render_opts
 	status_data_check(out, cl);
 	status_watch(out, cl);
 	status_shift(out, cl);
+	status_tenants(out, cl);
 	status_alarms(out, cl, o);
 	status_verdict(out, cl, o);
 }
@@ -727,5 +729,41 @@ static void status_shift(FILE *out, const json_t *cl)
 	free(id);
 	free(target);
 	free(st);
+	free(why);
+}
+
+/* The running or last tenant move: one line, its state and its counts, and the tenants of the
+ * batch running. */
+static void status_tenants(FILE *out, const json_t *cl)
+{
+	const json_t *m = jget(cl, "tenant_move"), *x;
+	char *id, *target, *st, *step, *why;
+	size_t i;
+
+	if (!json_is_object(m))
+		return;
+	id = clean(or_q(jstr(m, "id")));
+	target = clean(or_q(jstr(m, "target")));
+	st = clean(or_q(jstr(m, "state")));
+	step = clean(or_q(jstr(m, "step")));
+	why = jstr(m, "reason") ? clean(jstr(m, "reason")) : NULL;
+	fprintf(out, "  tenant move %s: to %s, %s (batch %lld, %s): %lld moved, %lld rolled back, %lld skipped, %lld to go%s%s\n",
+		id, target, st, (long long)json_integer_value(jget(m, "batch")), step,
+		(long long)json_integer_value(jget(m, "moved")), (long long)json_integer_value(jget(m, "rolled_back")),
+		(long long)json_integer_value(jget(m, "skipped")), (long long)json_integer_value(jget(m, "pending")),
+		why ? ": " : "", why ? why : "");
+	if (json_array_size(jget(m, "current"))) {
+		fprintf(out, "    moving now:");
+		json_array_foreach(jget(m, "current"), i, x) {
+			char *n = clean(or_q(json_string_value(x)));
+			fprintf(out, " %s", n);
+			free(n);
+		}
+		fprintf(out, "\n");
+	}
+	free(id);
+	free(target);
+	free(st);
+	free(step);
 	free(why);
 }

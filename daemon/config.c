@@ -411,6 +411,7 @@ static void free_cluster(struct cfg_cluster *cl)
 
 	free(cl->name);
 	free(cl->heartbeat_table);
+	free(cl->upstream);
 	free(cl->stonith_hook);
 	free(cl->fence_hook);
 	free(cl->repl_user);

@@ -88,6 +88,9 @@ struct cfg_cluster {
 	int lag_warn_ms;          /* lag_warn = 1000ms */
 	int hysteresis;           /* hysteresis = 2 (consecutive observations before a state changes) */
 	char *heartbeat_table;    /* owned: heartbeat_table = cutoverd.heartbeat (db.table) */
+	/* upstream = CLUSTER: this cluster's primary replicates from that cluster's primary on
+	 * purpose (the target of tenant moves, tenant.h): not a problem of the topology.  NULL: none. */
+	char *upstream;
 	bool heartbeat;           /* heartbeat = yes */
 	char *repl_user;          /* owned: replication account used by CHANGE MASTER on promote */
 	struct cfg_secret repl_secret;

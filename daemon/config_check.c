@@ -124,6 +124,10 @@ static void check_clusters(struct parser *p)
 			free(shown);
 			continue;
 		}
+		if (cl->upstream && (!strcmp(cl->upstream, cl->name) || cluster_size(c, cl->upstream) == 0))
+			cfg_perr(p, cfg_key_line(sec, "upstream"), "upstream", "'%s' is %s: name the cluster whose primary "
+				 "this cluster's primary replicates from", cl->upstream,
+				 !strcmp(cl->upstream, cl->name) ? "this cluster itself" : "not a cluster with servers");
 		if (cl->repl_secret.password && !cfg_key_line(sec, "repl_user"))
 			cfg_perr(p, sec->line, "repl_user", "missing in [%s] (a replication password is "
 				 "set, but not the account it belongs to)", sec->title);

@@ -131,6 +131,7 @@ static const struct key_def cluster_keys[] = {
 	INT("hysteresis", cfg_cluster, hysteresis, 1, 100),
 	BOOL("heartbeat", cfg_cluster, heartbeat),
 	FUNC("heartbeat_table", set_heartbeat_table),
+	{ .name = "upstream", .type = KT_NAME, .off = OFF(cfg_cluster, upstream) },
 	{ .name = "repl_user", .type = KT_STRING, .off = OFF(cfg_cluster, repl_user) },
 	SECRETS("repl_password", cfg_cluster, repl_secret, 0),
 	DUR("max_lag", cfg_cluster, max_lag_ms, 0, 60 * MIN),

@@ -409,6 +409,21 @@ static json_t *cevent_new(const char *type, struct cluster *c, const char *serve
 	return ev;
 }
 
+/* Does a server with status st replicate from a server of c's upstream cluster? */
+static bool upstream_source(struct daemon *d, const struct cluster *c, const struct server_status *st)
+{
+	const struct cluster *up = daemon_cluster(d, c->cfg->upstream);
+	size_t i;
+
+	if (!up || !st->repl.configured)
+		return false;
+	for (i = 0; i < up->n_servers; i++)
+		if (topo_same_endpoint(st->repl.source_host, st->repl.source_port, up->servers[i]->cfg->host,
+				       up->servers[i]->cfg->port))
+			return true;
+	return false;
+}
+
 void cluster_evaluate(struct daemon *d, struct cluster *c)
 {
 	struct topo_input *in = xcalloc(c->n_servers, sizeof(*in));
@@ -426,6 +441,7 @@ void cluster_evaluate(struct daemon *d, struct cluster *c)
 		in[i].st = &c->servers[i]->st;
 		in[i].health = c->servers[i]->health.state;
 		in[i].held = held_find(c, c->servers[i]->cfg->name) != NULL;
+		in[i].upstream_source = c->cfg->upstream && upstream_source(d, c, &c->servers[i]->st);
 	}
 	topology_eval(in, c->n_servers, &p, &c->topo);
 	free(in);

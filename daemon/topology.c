@@ -287,7 +287,7 @@ void topology_eval(const struct topo_input *in, size_t n, const struct topo_para
 		}
 		if ((int)i == t->primary) {
 			s->role = ROLE_PRIMARY;
-			if (st->repl.configured && st->repl.io != THREAD_NO && st->repl.sql != THREAD_NO)
+			if (st->repl.configured && st->repl.io != THREAD_NO && st->repl.sql != THREAD_NO && !in[i].upstream_source)
 				add_problem(t, i, VERDICT_WARN, "the primary is itself replicating from %s:%d",
 					    st->repl.source_host, st->repl.source_port);
 			continue;

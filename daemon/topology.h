@@ -35,6 +35,7 @@ struct topo_input {
 	const struct server_status *st;
 	enum health_state health;
 	bool held;                 /* kept at a fence point on purpose, as a rollback point (held.h) */
+	bool upstream_source;      /* it replicates from the cluster's upstream (cfg_cluster.upstream): on purpose */
 };
 
 #define TOPO_MAX_PROBLEMS 8

@@ -1909,9 +1909,11 @@ static void tenant_begin(int n)
 	root_sql(3, "SET GLOBAL gtid_domain_id = 3");
 	/* cutoverd first: with db3 still in cluster sandbox, a writable db3 is a split brain */
 	px_router_extra = "tenant_hostgroups = 1000-1099\ntenant_rule_ids = 100-199\n";
+	px_config_extra = "[cluster target]\nupstream = " IT_CLUSTER "\n";
 	px_db3_target = true;
 	px_begin(&s);
 	px_router_extra = NULL;
+	px_config_extra = NULL;
 	px_db3_target = false;
 	root_sql(3, "STOP SLAVE; SET GLOBAL replicate_wild_do_table = 'tenant%.%'; SET GLOBAL read_only = 0; START SLAVE");
 	ck_assert_msg(IT_WAIT_UNTIL(READY_MS, routers_show(1, "db1")), "ProxySQL does not show db1 as the writer: %s",
@@ -1919,6 +1921,11 @@ static void tenant_begin(int n)
 	ck_assert_msg(IT_WAIT_UNTIL(15000, ({ json_t *st = it_status(); bool ok = !strcmp(it_get_str(st,
 		"clusters.1.servers.0.role") ?: "", "primary"); json_decref(st); ok; })),
 		      "db3 is not seen as the primary of cluster target");
+	/* replicating from its upstream is what it is for: not a problem */
+	ck_assert_msg(IT_WAIT_UNTIL(15000, ({ json_t *st = it_status(); bool ok = !strcmp(it_get_str(st,
+		"clusters.1.verdict") ?: "", "OK"); json_decref(st); ok; })),
+		      "cluster target is not OK: %s", ({ json_t *st = it_status(); const char *x = it_json_str(it_get(st,
+		"clusters.1")); json_decref(st); x; }));
 }
 
 static json_t *move_call(json_t *args, json_t *progress)
