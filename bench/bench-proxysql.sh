@@ -501,4 +501,7 @@ main() {
 	((SHIFT_RUNS == 0)) || shift_runs
 }
 
-main "$@"
+# bench-tenants.sh sources this file for its sandbox and ProxySQL helpers
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+	main "$@"
+fi

@@ -47,6 +47,7 @@ quick_defaults() {
 	export BENCH_DC_ROWS=${BENCH_DC_ROWS:-200000}
 	export BENCH_UPGRADE_RUNS=${BENCH_UPGRADE_RUNS:-1}
 	export BENCH_MYSQL_RUNS=${BENCH_MYSQL_RUNS:-4}
+	export BENCH_TENANT_RUNS=${BENCH_TENANT_RUNS:-1}
 }
 
 check_tools() {
@@ -107,7 +108,7 @@ describe_machine() {
 		"BENCH_SWITCHOVERS=${BENCH_SWITCHOVERS:-20} BENCH_LAG_RUNS=${BENCH_LAG_RUNS:-5}" \
 		"BENCH_CLIENT_RUNS=${BENCH_CLIENT_RUNS:-10} BENCH_PX_RUNS=${BENCH_PX_RUNS:-20}" \
 		"BENCH_DC_RUNS=${BENCH_DC_RUNS:-4} BENCH_DC_ROWS=${BENCH_DC_ROWS:-1000000} BENCH_UPGRADE_RUNS=${BENCH_UPGRADE_RUNS:-3}" \
-		"BENCH_MYSQL_RUNS=${BENCH_MYSQL_RUNS:-10}"
+		"BENCH_MYSQL_RUNS=${BENCH_MYSQL_RUNS:-10} BENCH_TENANT_RUNS=${BENCH_TENANT_RUNS:-3}"
 }
 
 main() {
@@ -121,12 +122,13 @@ main() {
 	run_one bench-switchover.sh switchover.txt
 	run_one bench-clients.sh clients.txt
 	run_one bench-proxysql.sh proxysql.txt
+	run_one bench-tenants.sh tenants.txt
 	run_one bench-datacheck.sh datacheck.txt
 	run_one bench-mysql.sh mysql.txt
 	echo
 	echo "==================== cutoverd benchmarks ===================="
 	describe_machine
-	for f in poll.txt switchover.txt clients.txt proxysql.txt datacheck.txt mysql.txt; do
+	for f in poll.txt switchover.txt clients.txt proxysql.txt tenants.txt datacheck.txt mysql.txt; do
 		[[ -s $OUT/$f ]] && cat "$OUT/$f"
 	done
 	echo "Figures only: nothing here is asserted (shared, noisy machines).  Files: $OUT"

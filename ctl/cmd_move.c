@@ -183,8 +183,9 @@ int ctl_move_parse(int argc, char **argv, const char *global_cluster, json_t *ar
 			json_object_set_new(args, pause ? "pause_ms" : "max_blocked_ms", json_integer(v));
 		} else if (opt_is(w, "tier-order")) {
 			char *copy, *rest, *t;
-			json_t *order = json_array();
+			json_t *order;
 			VAL("tier-order");
+			order = json_array();
 			copy = rest = xstrdup(val);
 			while ((t = strsep(&rest, ",")))
 				if (*trim(t))

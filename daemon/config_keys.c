@@ -487,7 +487,14 @@ static void set_tenant_range(struct parser *p, void *obj, const struct key_def *
 	}
 	memcpy(lo_s, v, (size_t)(dash - v));
 	lo_s[dash - v] = '\0';
-	if (!parse_ll(trim(lo_s), hg ? 0 : 1, INT_MAX, &lo) || !parse_ll(dash + 1, hg ? 0 : 1, INT_MAX, &hi) || hi < lo) {
+	{
+		char hi_s[24];
+		snprintf(hi_s, sizeof(hi_s), "%s", dash + 1);
+		if (strlen(dash + 1) >= sizeof(hi_s) || !parse_ll(trim(lo_s), hg ? 0 : 1, INT_MAX, &lo) ||
+		    !parse_ll(trim(hi_s), hg ? 0 : 1, INT_MAX, &hi) || hi < lo)
+			lo = -1;
+	}
+	if (lo < 0) {
 		cfg_perr(p, p->line, def->name, "'%s' is not a range LO-HI of %s with LO <= HI (e.g. %s)", v,
 			 hg ? "hostgroup ids" : "rule ids from 1", hg ? "1000-1999" : "100-999");
 		return;

@@ -57,10 +57,8 @@ enum sql_id {
 	 * check's snapshot would hold up (datacheck.h) */
 	SQL_MDL_WAITERS,
 	/* A tenant move (tenant.h): %s = the column (db or user), %s = a list of quoted names; rows
-	 * (id): the client sessions of those tenants, not ours, not replication's */
+	 * (id, command): the client sessions of those tenants, not ours, not replication's */
 	SQL_TENANT_SESSIONS,
-	/* %s = a list of connection ids; one row, one column: how many are still there */
-	SQL_SESSIONS_ALIVE,
 	/* One row: @@gtid_domain_id (MariaDB) — a tenant target's own writes must have a domain of
 	 * their own; MySQL: NULL (GTIDs carry the server's uuid) */
 	SQL_GTID_DOMAIN,

@@ -393,6 +393,13 @@ bool tenant_like(const char *p, const char *s)
 					return true;
 			return false;
 		}
+		if (*p == '\\' && p[1]) {
+			/* \_ and \%: the character itself (the servers' wild-table patterns escape so) */
+			p++;
+			if (!*s || tolower((unsigned char)*p) != tolower((unsigned char)*s))
+				return false;
+			continue;
+		}
 		if (!*s || (*p != '_' && tolower((unsigned char)*p) != tolower((unsigned char)*s)))
 			return false;
 	}

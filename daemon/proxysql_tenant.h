@@ -79,8 +79,9 @@ struct repl_filters {
 	const char *do_db, *ignore_db, *do_table, *ignore_table, *wild_do_table, *wild_ignore_table;
 };
 bool tenant_filters_cover(const struct repl_filters *f, const char *schema, char *why, size_t whylen);
-/* SQL LIKE without an escape character: % any run, _ one character (case-insensitive, as
- * schema names compare on most systems). */
+/* SQL LIKE: % any run, _ one character, \ makes the next character literal (as the servers'
+ * replicate-wild-*-table patterns escape _ and %); case-insensitive, as schema names compare on
+ * most systems. */
 bool tenant_like(const char *pattern, const char *s);
 
 #endif

@@ -21,15 +21,15 @@
 #include <strings.h>
 #include <time.h>
 
-#define TM_GONE_POLL_MS 2        /* the killed sessions, looked at until gone */
+#define TM_CUT_POLL_MS 2         /* the tenants' sessions on the source, looked at until gone */
 #define TM_STEP_SLACK_MS 2000    /* a statement's deadline beyond the time it may take */
 
 enum tm_state { TM_CHECKING, TM_RUNNING, TM_PAUSED, TM_DONE, TM_STOPPED, TM_FAILED, TM_REFUSED };
 static const char *const tm_state_names[] = { "checking", "running", "paused", "done", "stopped", "failed", "refused" };
 
 /* The steps of a batch, in order (tenant.h). */
-enum tm_step { ST_PREPARE, ST_TABLES, ST_FENCE, ST_CUT, ST_GONE, ST_SYNC, ST_VERIFY, ST_PROBE, ST_RELEASE, ST_IDLE };
-static const char *const tm_step_names[] = { "prepare", "tables", "fence", "cut", "gone", "sync", "verify", "probe",
+enum tm_step { ST_PREPARE, ST_TABLES, ST_CATCHUP, ST_FENCE, ST_CUT, ST_SYNC, ST_VERIFY, ST_PROBE, ST_RELEASE, ST_IDLE };
+static const char *const tm_step_names[] = { "prepare", "tables", "catchup", "fence", "cut", "sync", "verify", "probe",
 					     "release", "idle" };
 
 enum tt_outcome { TT_PENDING, TT_MOVED, TT_ROLLED_BACK, TT_SKIPPED };
@@ -62,6 +62,9 @@ struct tenant_move {
 	const struct flavor_ops *src_fl, *dst_fl;
 	struct db *adm, *src, *dst;
 	struct psql_plan plan;
+	struct psql_plan fplan;           /* the fence's: its read-back runs beside the cut */
+	bool fence_ok;                    /* that read-back agreed (or was abandoned for an undo) */
+	bool release_waiting;             /* the release waits for it */
 	struct event *timer;
 	/* the batch running: indexes into t[] */
 	size_t *cur;
@@ -69,6 +72,9 @@ struct tenant_move {
 	int batches;
 	bool *pass;                       /* per cur[]: its check passed */
 	int64_t fence_us, deadline_us;    /* monotonic: the fence's LOAD sent; when it must be released */
+	int64_t step_us[ST_IDLE];
+	int64_t released_us;              /* monotonic: the release's LOAD answered */
+	int64_t catchup_t0, catchup_deadline;         /* monotonic: when each step of the batch running began, 0: not yet */
 	char *fence_pos;                  /* owned */
 	unsigned long long *kill_ids;
 	size_t n_kill, kill_next;
@@ -87,6 +93,7 @@ struct tenant_move {
 
 static void batch_next(struct tenant_move *m);
 static void step_fence(struct tenant_move *m);
+static void catchup(struct tenant_move *m);
 static void batch_undo(struct tenant_move *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void finish(struct tenant_move *m, enum tm_state st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -114,13 +121,23 @@ int tenant_order(const char *const *names, const char *const *tiers, size_t n, c
 			idx[i] = i;
 		return 0;
 	}
+	for (k = 0; k < n_order; k++) {
+		size_t j;
+		for (j = 0; j < k; j++)
+			if (!strcmp(order[j], order[k])) {
+				snprintf(err, errlen, "tier order: '%s' is listed twice", order[k]);
+				return -1;
+			}
+	}
 	for (i = 0; i < n; i++) {
 		const char *t = tiers ? tiers[i] : NULL;
 		for (k = 0; k < n_order && (!t || strcmp(t, order[k])); k++)
 			;
 		if (k == n_order) {
-			snprintf(err, errlen, "tenant %s: %s%s%s is not in the tier order given", names[i], t ? "its tier '" : "it has no tier",
-				 t ? t : "", t ? "'" : "");
+			if (t)
+				snprintf(err, errlen, "tenant %s: its tier '%s' is not in the tier order given", names[i], t);
+			else
+				snprintf(err, errlen, "tenant %s has no tier, and a tier order is given (NAME:TIER)", names[i]);
 			return -1;
 		}
 	}
@@ -268,6 +285,36 @@ json_t *tenant_json(const struct tenant_move *m)
 /* ------------------------------------------------------------------------------------------ */
 /* helpers */
 
+/* A step of the batch begins (its first time: the killed sessions are looked at again and again). */
+static void enter(struct tenant_move *m, enum tm_step st)
+{
+	m->step = st;
+	if (st < ST_IDLE && !m->step_us[st])
+		m->step_us[st] = now_mono_us();
+}
+
+/* "fence 10.2, cut 0.8, gone 2.1, sync 3.0, verify 4.4, probe 1.9, release 9.7" (ms): where the
+ * held time of the batch went. */
+static void step_times(const struct tenant_move *m, char *buf, size_t len)
+{
+	size_t used = 0;
+	int st, next;
+
+	buf[0] = '\0';
+	for (st = ST_FENCE; st <= ST_RELEASE && used + 1 < len; st++) {
+		int64_t end = m->released_us ? m->released_us : now_mono_us();
+		if (!m->step_us[st])
+			continue;
+		for (next = st + 1; next <= ST_RELEASE; next++)
+			if (m->step_us[next]) {
+				end = m->step_us[next];
+				break;
+			}
+		used += (size_t)snprintf(buf + used, len - used, "%s%s %.1f", used ? ", " : "", tm_step_names[st],
+					 (double)(end - m->step_us[st]) / 1000.0);
+	}
+}
+
 static void arm(struct tenant_move *m, int ms)
 {
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
@@ -316,24 +363,40 @@ static char *ident(const char *s)
 	return out;
 }
 
-static bool plan_failed(struct tenant_move *m, struct db_result *res, char *why, size_t len)
+static bool plan_failed_p(struct tenant_move *m, const struct psql_plan *p, struct db_result *res, char *why, size_t len)
 {
 	char msg[600];
 	if (res->err) {
 		snprintf(why, len, "router %s: %s", m->router, res->errmsg);
 		return true;
 	}
-	if (m->plan.nexp && (!res->n || psql_check_runtime(res->rs[res->n - 1], m->plan.exp, m->plan.nexp, msg,
-							   sizeof(msg)) < 0)) {
+	if (p->nexp && (!res->n || psql_check_runtime(res->rs[res->n - 1], p->exp, p->nexp, msg, sizeof(msg)) < 0)) {
 		snprintf(why, len, "router %s: %s", m->router, res->n ? msg : "no read-back of runtime_mysql_servers");
 		return true;
 	}
 	return false;
 }
 
+static bool plan_failed(struct tenant_move *m, struct db_result *res, char *why, size_t len)
+{
+	return plan_failed_p(m, &m->plan, res, why, len);
+}
+
 static void run_plan(struct tenant_move *m, int timeout_ms, db_done_fn fn)
 {
 	db_run(m->adm, (const char *const *)m->plan.sql, m->plan.n, timeout_ms, fn, m);
+}
+
+/* A plan up to its LOAD (clients see the change when that answers), and then its read-back of
+ * runtime_mysql_servers (the last statement) on its own. */
+static void run_head(struct tenant_move *m, const struct psql_plan *p, int timeout_ms, db_done_fn fn)
+{
+	db_run(m->adm, (const char *const *)p->sql, p->n - 1, timeout_ms, fn, m);
+}
+
+static void run_tail(struct tenant_move *m, const struct psql_plan *p, int timeout_ms, db_done_fn fn)
+{
+	db_run1(m->adm, p->sql[p->n - 1], timeout_ms, fn, m);
 }
 
 /* The batch's routes, in cur[] order, copied into a temporary array for the plan builders. */
@@ -448,16 +511,20 @@ static void settled(struct db *db, struct db_result *res, void *arg);
 
 static void batch_released(struct tenant_move *m)
 {
-	double blocked = (double)(now_mono_us() - m->fence_us) / 1000.0;
+	double blocked = (double)((m->released_us ? m->released_us : now_mono_us()) - m->fence_us) / 1000.0;
+	char times[300];
 	size_t i;
+
+	step_times(m, times, sizeof(times));
+	emit(m, "info", "batch %d held %.1f ms: %s ms", m->batches, blocked, times);
 
 	for (i = 0; i < m->n_cur; i++) {
 		struct tm_tenant *t = &m->t[m->cur[i]];
 		t->blocked_ms = blocked;
 		t->outcome = m->pass[i] ? TT_MOVED : TT_ROLLED_BACK;
 	}
-	jrnl(m, JE_PHASE, json_pack("{s:s, s:i, s:o, s:o, s:f}", "phase", "released", "batch", m->batches, "moved",
-				    batch_names(m, 1), "back", batch_names(m, 0), "write_blocked_ms", blocked));
+	jrnl(m, JE_PHASE, json_pack("{s:s, s:i, s:o, s:o, s:f, s:s}", "phase", "released", "batch", m->batches, "moved",
+				    batch_names(m, 1), "back", batch_names(m, 0), "write_blocked_ms", blocked, "steps_ms", times));
 	for (i = 0; i < m->n_cur; i++) {
 		struct tm_tenant *t = &m->t[m->cur[i]];
 		if (t->outcome == TT_MOVED)
@@ -469,6 +536,20 @@ static void batch_released(struct tenant_move *m)
 	}
 	batch_done(m);
 }
+
+static void saved_after(struct db *db, struct db_result *res, void *arg)
+{
+	struct tenant_move *m = arg;
+
+	(void)db;
+	if (res->err)
+		emit(m, "warn", "router %s: SAVE MYSQL SERVERS TO DISK: %s (runtime has batch %d; a ProxySQL restart would "
+				"not)", m->router, res->errmsg, m->batches);
+	db_result_free(res);
+	batch_released(m);
+}
+
+static void release_loaded(struct db *db, struct db_result *res, void *arg);
 
 static void released(struct db *db, struct db_result *res, void *arg)
 {
@@ -486,16 +567,37 @@ static void released(struct db *db, struct db_result *res, void *arg)
 		return;
 	}
 	db_result_free(res);
-	batch_released(m);
+	/* saved to disk outside the held time */
+	db_run1(m->adm, PSQL_SQL_SAVE, q_timeout(m), saved_after, m);
+}
+
+/* The release's LOAD answered: the held queries go on from here. */
+static void release_loaded(struct db *db, struct db_result *res, void *arg)
+{
+	struct tenant_move *m = arg;
+
+	(void)db;
+	if (res->err) {
+		released(db, res, m);   /* the read-back of what runtime has decides */
+		return;
+	}
+	db_result_free(res);
+	m->released_us = now_mono_us();
+	run_tail(m, &m->plan, q_timeout(m), released);
 }
 
 static void release(struct tenant_move *m)
 {
-	struct tenant_route *r = batch_routes(m);
+	struct tenant_route *r;
 
-	m->step = ST_RELEASE;
+	if (!m->fence_ok) {
+		m->release_waiting = true;   /* the fence's read-back is still out (fence_checked) */
+		return;
+	}
+	r = batch_routes(m);
+	enter(m, ST_RELEASE);
 	psql_plan_free(&m->plan);
-	psql_tenant_plan_release(r, m->n_cur, m->pass, &m->dst_ep, true, &m->plan);
+	psql_tenant_plan_release(r, m->n_cur, m->pass, &m->dst_ep, false, &m->plan);
 	free(r);
 	if (jrnl(m, JE_PHASE, json_pack("{s:s, s:i, s:o, s:o}", "phase", "release", "batch", m->batches, "moved",
 					batch_names(m, 1), "back", batch_names(m, 0))) < 0) {
@@ -504,10 +606,10 @@ static void release(struct tenant_move *m)
 			m->pass[i] = false;   /* nothing moves that the journal cannot tell */
 		psql_plan_free(&m->plan);
 		r = batch_routes(m);
-		psql_tenant_plan_release(r, m->n_cur, m->pass, &m->dst_ep, true, &m->plan);
+		psql_tenant_plan_release(r, m->n_cur, m->pass, &m->dst_ep, false, &m->plan);
 		free(r);
 	}
-	run_plan(m, q_timeout(m), released);
+	run_head(m, &m->plan, q_timeout(m), release_loaded);
 }
 
 /* After a release that failed: whatever runtime shows decides each tenant. */
@@ -527,6 +629,7 @@ static void settle_done(struct db *db, struct db_result *res, void *arg)
 	db_result_free(res);
 	free(m->check_err);
 	m->check_err = NULL;
+	m->released_us = now_mono_us();
 	batch_released(m);
 }
 
@@ -585,7 +688,9 @@ static void batch_undo(struct tenant_move *m, const char *fmt, ...)
 	if (m->dst && db_busy(m->dst))
 		db_cancel(m->dst);
 	if (m->adm && db_busy(m->adm))
-		db_cancel(m->adm);
+		db_cancel(m->adm);   /* the fence's read-back, if still out: the release below settles it */
+	m->fence_ok = true;
+	m->release_waiting = false;
 	evtimer_del(m->timer);
 	m->pending = 0;
 	for (i = 0; i < m->n_cur; i++) {
@@ -632,7 +737,7 @@ static void probe(struct tenant_move *m)
 	char *tab = probe_table(m), *sql = NULL, *vals = xstrdup("");
 	size_t i, k = 0;
 
-	m->step = ST_PROBE;
+	enter(m, ST_PROBE);
 	for (i = 0; i < m->n_cur; i++) {
 		char *q, *id, *src, *next;
 		if (!m->pass[i])
@@ -755,7 +860,7 @@ static void verify(struct tenant_move *m)
 {
 	char *sql = count_sql(m);
 
-	m->step = ST_VERIFY;
+	enter(m, ST_VERIFY);
 	if (!sql) {
 		m->counts[0] = json_object();
 		m->counts[1] = json_object();
@@ -802,7 +907,7 @@ static void fence_point(struct db *db, struct db_result *res, void *arg)
 	free(m->fence_pos);
 	m->fence_pos = xstrdup(v);
 	db_result_free(res);
-	m->step = ST_SYNC;
+	enter(m, ST_SYNC);
 	{
 		char *q = sql_quote(m->fence_pos);
 		sql = xasprintf(m->dst_fl->sql[SQL_WAIT_GTID], q, (double)left_ms(m) / 1000.0);
@@ -815,53 +920,17 @@ static void fence_point(struct db *db, struct db_result *res, void *arg)
 /* ------------------------------------------------------------------------------------------ */
 /* cut the tenants' sessions on the source */
 
-static void gone_check(struct tenant_move *m);
+static void cut(struct tenant_move *m);
+static void kill_rest(struct tenant_move *m);
 
-static void gone_answer(struct db *db, struct db_result *res, void *arg)
+static bool was_killed(const struct tenant_move *m, unsigned long long id)
 {
-	struct tenant_move *m = arg;
-	const char *v;
-
-	(void)db;
-	if (res->err || !res->n || !(v = rowset_at(res->rs[0], 0, 0))) {
-		char e[600];
-		snprintf(e, sizeof(e), "%s", res->err ? res->errmsg : "no row");
-		db_result_free(res);
-		batch_undo(m, "waiting for the tenants' sessions on %s to end: %s", m->source, e);
-		return;
-	}
-	if (strcmp(v, "0")) {
-		db_result_free(res);
-		if (now_mono_us() >= m->deadline_us) {
-			batch_undo(m, "the tenants' killed sessions on %s are still there after %d ms", m->source,
-				   m->o.max_blocked_ms);
-			return;
-		}
-		arm(m, TM_GONE_POLL_MS);
-		return;
-	}
-	db_result_free(res);
-	db_run1(m->src, m->src_fl->sql[SQL_FENCE_POINT], left_ms(m), fence_point, m);
-}
-
-static void gone_check(struct tenant_move *m)
-{
-	char *ids = xstrdup(""), *sql;
 	size_t i;
-
-	m->step = ST_GONE;
-	for (i = 0; i < m->n_kill; i++) {
-		char *next = xasprintf("%s%s%llu", ids, i ? ", " : "", m->kill_ids[i]);
-		free(ids);
-		ids = next;
-	}
-	sql = xasprintf(m->src_fl->sql[SQL_SESSIONS_ALIVE], ids);
-	db_run1(m->src, sql, left_ms(m), gone_answer, m);
-	free(sql);
-	free(ids);
+	for (i = 0; i < m->n_kill; i++)
+		if (m->kill_ids[i] == id)
+			return true;
+	return false;
 }
-
-static void kill_from(struct tenant_move *m);
 
 static void killed(struct db *db, struct db_result *res, void *arg)
 {
@@ -877,18 +946,20 @@ static void killed(struct db *db, struct db_result *res, void *arg)
 	}
 	m->kill_next += res->err ? res->failed + 1 : res->n;
 	db_result_free(res);
-	if (m->kill_next < m->n_kill) {
-		kill_from(m);
-		return;
-	}
-	gone_check(m);
+	kill_rest(m);
 }
 
-static void kill_from(struct tenant_move *m)
+/* KILL the sessions from kill_next on; then the sessions are looked at again. */
+static void kill_rest(struct tenant_move *m)
 {
 	size_t n = m->n_kill - m->kill_next, i;
-	char **sql = xcalloc(n, sizeof(*sql));
+	char **sql;
 
+	if (!n) {
+		arm(m, TM_CUT_POLL_MS);
+		return;
+	}
+	sql = xcalloc(n, sizeof(*sql));
 	for (i = 0; i < n; i++)
 		sql[i] = xasprintf(m->src_fl->sql[SQL_KILL_SESSION], m->kill_ids[m->kill_next + i]);
 	db_run(m->src, (const char *const *)sql, n, left_ms(m), killed, m);
@@ -897,10 +968,15 @@ static void kill_from(struct tenant_move *m)
 	free(sql);
 }
 
+/* The tenants' sessions on the source, listed again and again until there are none: an idle
+ * one is killed (held by a pinned client, or in a transaction, it would write on the source);
+ * one running a statement is let finish — killing it would fail a statement the router would
+ * otherwise have held — unless it still runs at half of max_blocked_ms. */
 static void sessions_listed(struct db *db, struct db_result *res, void *arg)
 {
 	struct tenant_move *m = arg;
-	size_t i;
+	bool late = now_mono_us() >= m->fence_us + (int64_t)m->o.max_blocked_ms * 500;
+	size_t i, first = m->n_kill;
 
 	(void)db;
 	if (res->err || !res->n) {
@@ -910,20 +986,36 @@ static void sessions_listed(struct db *db, struct db_result *res, void *arg)
 		batch_undo(m, "listing the tenants' sessions on %s: %s", m->source, e);
 		return;
 	}
-	free(m->kill_ids);
-	m->n_kill = res->rs[0]->nrows;
-	m->kill_next = 0;
-	m->kill_ids = xcalloc(m->n_kill ? m->n_kill : 1, sizeof(*m->kill_ids));
-	for (i = 0; i < m->n_kill; i++) {
-		const char *v = rowset_at(res->rs[0], i, 0);
-		m->kill_ids[i] = v ? strtoull(v, NULL, 10) : 0;
-	}
-	db_result_free(res);
-	if (!m->n_kill) {
+	if (!res->rs[0]->nrows) {
+		db_result_free(res);
+		if (m->n_kill)
+			emit(m, "info", "batch %d: %zu session%s of its tenants on %s killed", m->batches, m->n_kill,
+			     m->n_kill == 1 ? "" : "s", m->source);
 		db_run1(m->src, m->src_fl->sql[SQL_FENCE_POINT], left_ms(m), fence_point, m);
 		return;
 	}
-	kill_from(m);
+	if (now_mono_us() >= m->deadline_us) {
+		size_t left = res->rs[0]->nrows;
+		db_result_free(res);
+		batch_undo(m, "%zu session%s of the tenants on %s still there after %d ms", left, left == 1 ? "" : "s",
+			   m->source, m->o.max_blocked_ms);
+		return;
+	}
+	for (i = 0; i < res->rs[0]->nrows; i++) {
+		const char *v = rowset_at(res->rs[0], i, 0), *cmd = rowset_at(res->rs[0], i, 1);
+		unsigned long long id = v ? strtoull(v, NULL, 10) : 0;
+		if (!id || was_killed(m, id) || (!late && cmd && strcmp(cmd, "Sleep")))
+			continue;
+		m->kill_ids = xrealloc(m->kill_ids, (m->n_kill + 1) * sizeof(*m->kill_ids));
+		m->kill_ids[m->n_kill++] = id;
+	}
+	db_result_free(res);
+	if (m->n_kill == first) {
+		arm(m, TM_CUT_POLL_MS);   /* statements running, or killed sessions on their way out */
+		return;
+	}
+	m->kill_next = first;
+	kill_rest(m);
 }
 
 static void cut(struct tenant_move *m)
@@ -931,7 +1023,7 @@ static void cut(struct tenant_move *m)
 	bool users = m->o.kind == TENANT_USER;
 	char *list = batch_list(m, users), *sql = xasprintf(m->src_fl->sql[SQL_TENANT_SESSIONS], users ? "user" : "db", list);
 
-	m->step = ST_CUT;
+	enter(m, ST_CUT);
 	db_run1(m->src, sql, left_ms(m), sessions_listed, m);
 	free(sql);
 	free(list);
@@ -940,19 +1032,45 @@ static void cut(struct tenant_move *m)
 /* ------------------------------------------------------------------------------------------ */
 /* fence, tables, prepare */
 
-static void fenced(struct db *db, struct db_result *res, void *arg)
+/* The fence's read-back: runtime has the source OFFLINE_SOFT in every hostgroup of the batch. */
+static void fence_checked(struct db *db, struct db_result *res, void *arg)
 {
 	struct tenant_move *m = arg;
 	char why[800];
 
 	(void)db;
-	if (plan_failed(m, res, why, sizeof(why))) {
+	if (plan_failed_p(m, &m->fplan, res, why, sizeof(why))) {
 		db_result_free(res);
-		batch_undo(m, "the fence: %s", why);
+		batch_undo(m, "the fence did not take: %s", why);
 		return;
 	}
 	db_result_free(res);
-	emit(m, "ok", "batch %d fenced: %s", m->batches, m->plan.note);
+	m->fence_ok = true;
+	if (m->release_waiting) {
+		m->release_waiting = false;
+		release(m);
+	}
+}
+
+/* The fence's LOAD answered: the tenants' new queries wait in ProxySQL.  The cut begins at
+ * once; the read-back of runtime runs beside it, and the release waits for it. */
+static void fenced(struct db *db, struct db_result *res, void *arg)
+{
+	struct tenant_move *m = arg;
+
+	(void)db;
+	if (res->err) {
+		char e[600];
+		snprintf(e, sizeof(e), "router %s: %s", m->router, res->errmsg);
+		db_result_free(res);
+		batch_undo(m, "the fence: %s", e);
+		return;
+	}
+	db_result_free(res);
+	emit(m, "ok", "batch %d fenced: %s", m->batches, m->fplan.note);
+	run_tail(m, &m->fplan, q_timeout(m), fence_checked);
+	if (m->step != ST_FENCE)
+		return;   /* the read-back answered at once, and disagreed: the batch is being undone */
 	if (m->abort_requested) {
 		batch_undo(m, "aborted");
 		return;
@@ -964,10 +1082,11 @@ static void step_fence(struct tenant_move *m)
 {
 	struct tenant_route *r = batch_routes(m);
 
-	m->step = ST_FENCE;
-	psql_plan_free(&m->plan);
-	psql_tenant_plan_fence(r, m->n_cur, &m->plan);
+	enter(m, ST_FENCE);
+	psql_plan_free(&m->fplan);
+	psql_tenant_plan_fence(r, m->n_cur, &m->fplan);
 	free(r);
+	m->fence_ok = m->release_waiting = false;
 	if (jrnl(m, JE_PHASE, json_pack("{s:s, s:i, s:o, s:{s:s, s:i}, s:{s:s, s:i}}", "phase", "fence", "batch",
 					m->batches, "tenants", batch_names(m, -1), "src", "host", m->src_ep.host, "port",
 					m->src_ep.port, "dst", "host", m->dst_ep.host, "port", m->dst_ep.port)) < 0) {
@@ -976,7 +1095,79 @@ static void step_fence(struct tenant_move *m)
 	}
 	m->fence_us = now_mono_us();
 	m->deadline_us = m->fence_us + (int64_t)m->o.max_blocked_ms * 1000;
-	run_plan(m, m->o.max_blocked_ms + TM_STEP_SLACK_MS, fenced);
+	run_head(m, &m->fplan, m->o.max_blocked_ms + TM_STEP_SLACK_MS, fenced);
+}
+
+/* Before the fence: the target within catchup_lag of the source — else the held time would be
+ * the target's delay.  The source's position read, the time the target takes to reach it is
+ * how far behind it is; again until it is close enough, or catchup_timeout (nothing held). */
+static void catchup_pos(struct db *db, struct db_result *res, void *arg);
+
+static void catchup_waited(struct db *db, struct db_result *res, void *arg)
+{
+	struct tenant_move *m = arg;
+	const char *v = !res->err && res->n ? rowset_at(res->rs[0], 0, 0) : NULL;
+	double behind = (double)(now_mono_us() - m->catchup_t0) / 1000.0;
+	bool reached;
+
+	(void)db;
+	if (!v) {
+		char e[600];
+		snprintf(e, sizeof(e), "%s", res->err ? res->errmsg : "no answer");
+		db_result_free(res);
+		finish(m, TM_STOPPED, "batch %d: waiting for %s to catch up: %s (nothing of the batch was held)", m->batches,
+		       m->target, e);
+		return;
+	}
+	reached = !strcmp(v, "0");
+	db_result_free(res);
+	if (m->abort_requested) {
+		finish(m, TM_STOPPED, "aborted before batch %d was fenced", m->batches);
+		return;
+	}
+	if (reached && behind <= m->c->cfg->catchup_lag_ms) {
+		step_fence(m);
+		return;
+	}
+	if (now_mono_us() >= m->catchup_deadline) {
+		finish(m, TM_STOPPED, "batch %d: the target %s does not come within %d ms of the source (%s%.0f ms behind) in "
+				      "%d ms: nothing of the batch was held; move it again once the target keeps up "
+				      "(catchup_lag, catchup_timeout)", m->batches, m->target, m->c->cfg->catchup_lag_ms,
+		       reached ? "" : "more than ", behind, m->c->cfg->catchup_timeout_ms);
+		return;
+	}
+	db_run1(m->src, m->src_fl->sql[SQL_FENCE_POINT], q_timeout(m), catchup_pos, m);
+}
+
+static void catchup_pos(struct db *db, struct db_result *res, void *arg)
+{
+	struct tenant_move *m = arg;
+	const char *v = !res->err && res->n ? rowset_at(res->rs[0], 0, 0) : NULL;
+	char *q, *sql;
+
+	(void)db;
+	if (!v) {
+		char e[600];
+		snprintf(e, sizeof(e), "%s", res->err ? res->errmsg : "no answer");
+		db_result_free(res);
+		finish(m, TM_STOPPED, "batch %d: reading the source's position on %s: %s (nothing of the batch was held)",
+		       m->batches, m->source, e);
+		return;
+	}
+	m->catchup_t0 = now_mono_us();
+	q = sql_quote(v);
+	sql = xasprintf(m->dst_fl->sql[SQL_WAIT_GTID], q, 1.0);
+	db_result_free(res);
+	db_run1(m->dst, sql, 1000 + q_timeout(m), catchup_waited, m);
+	free(sql);
+	free(q);
+}
+
+static void catchup(struct tenant_move *m)
+{
+	enter(m, ST_CATCHUP);
+	m->catchup_deadline = now_mono_us() + (int64_t)m->c->cfg->catchup_timeout_ms * 1000;
+	db_run1(m->src, m->src_fl->sql[SQL_FENCE_POINT], q_timeout(m), catchup_pos, m);
 }
 
 static void tables_joined(struct tenant_move *m)
@@ -995,7 +1186,7 @@ static void tables_joined(struct tenant_move *m)
 		finish(m, TM_STOPPED, "aborted before batch %d was fenced", m->batches);
 		return;
 	}
-	step_fence(m);
+	catchup(m);
 }
 
 static void tables_listed(struct db *db, struct db_result *res, void *arg)
@@ -1045,7 +1236,7 @@ static void tables(struct tenant_move *m)
 			      "AND table_schema IN (%s) ORDER BY table_schema, table_name", list);
 	const char *hb = m->c->cfg->heartbeat_table, *dot = strchr(hb, '.');
 
-	m->step = ST_TABLES;
+	enter(m, ST_TABLES);
 	q[0] = xasprintf("CREATE DATABASE IF NOT EXISTS `%.*s`", dot ? (int)(dot - hb) : 8, dot ? hb : "cutoverd");
 	q[1] = xasprintf("CREATE TABLE IF NOT EXISTS %s (tenant VARCHAR(200) NOT NULL PRIMARY KEY, move_id VARCHAR(64) "
 			 "NOT NULL, source VARCHAR(200) NOT NULL, moved_at DATETIME(6) NOT NULL)", tab);
@@ -1097,6 +1288,9 @@ static void batch_next(struct tenant_move *m)
 		return;
 	}
 	m->batches++;
+	memset(m->step_us, 0, sizeof(m->step_us));
+	m->n_kill = m->kill_next = 0;
+	m->released_us = 0;
 	for (i = 0; i < m->n_cur; i++) {
 		m->pass[i] = true;
 		m->t[m->cur[i]].batch = m->batches;
@@ -1109,7 +1303,7 @@ static void batch_next(struct tenant_move *m)
 			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", m->t[m->cur[i]].name);
 		emit(m, "ok", "batch %d: %s", m->batches, list);
 	}
-	m->step = ST_PREPARE;
+	enter(m, ST_PREPARE);
 	r = batch_routes(m);
 	psql_plan_free(&m->plan);
 	psql_tenant_plan_prepare(r, m->n_cur, m->o.kind, &m->plan);
@@ -1131,8 +1325,8 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (m->step == ST_GONE) {
-		gone_check(m);
+	if (m->step == ST_CUT) {
+		cut(m);
 		return;
 	}
 	if (m->state != TM_RUNNING || m->step != ST_IDLE)
@@ -1768,7 +1962,7 @@ static void recover_one(struct daemon *d, struct cluster *c, json_t *x)
 	}
 	emit(m, "warn", "cutoverd restarted during batch %d of tenant move %s: settling its %zu tenants from router %s's "
 			"runtime", m->batches, m->id, m->n_cur, m->router);
-	m->step = ST_RELEASE;
+	enter(m, ST_RELEASE);
 	db_run1(m->adm, PSQL_SQL_RUNTIME_SERVERS, q_timeout(m), recover_read, m);
 }
 
@@ -1808,6 +2002,7 @@ void tenant_free(struct tenant_move *m)
 	db_free(m->src);
 	db_free(m->dst);
 	psql_plan_free(&m->plan);
+	psql_plan_free(&m->fplan);
 	if (m->routes)
 		psql_tenant_routes_free(m->routes, m->n);
 	free(m->routes);

@@ -225,10 +225,22 @@ static int check_args(struct request *req, enum err_code *code, char *msg, size_
 				    a->type == ARG_LIST ? "an array of strings" : "a string",
 				    json_type_label(v));
 	}
-	for (a = spec->args; a && a->name; a++)
-		if (a->required && json_object_get(args, a->name) == NULL)
-			return fail(code, msg, msglen, "command '%s' requires argument '%s' (%s): %s",
-				    spec->name, a->name, arg_type_name(a->type), a->help ? a->help : "");
+	{
+		/* every missing one named at once: a second attempt should not fail on the next */
+		char missing[768] = "";
+		size_t used = 0, n = 0;
+		for (a = spec->args; a && a->name; a++)
+			if (a->required && json_object_get(args, a->name) == NULL && used + 1 < sizeof(missing)) {
+				used += (size_t)snprintf(missing + used, sizeof(missing) - used, "%s'%s' (%s): %s",
+							 n++ ? "; and " : "", a->name, arg_type_name(a->type),
+							 a->help ? a->help : "");
+				if (used >= sizeof(missing))
+					used = sizeof(missing) - 1;
+			}
+		if (n)
+			return fail(code, msg, msglen, "command '%s' requires argument%s %s", spec->name, n > 1 ? "s" : "",
+				    missing);
+	}
 	return 0;
 }
 

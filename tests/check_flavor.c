@@ -165,6 +165,7 @@ static const char *const expected_params[SQL_MAX] = {
 	[SQL_KILL_QUERY] = "%llu",
 	[SQL_VAR_SET_SESSION_TIMEOUT] = "%d",
 	[SQL_LONG_WRITES] = "%d",
+	[SQL_TENANT_SESSIONS] = "%s|%s",
 };
 
 /* Where a MySQL password could be read in the middle (caching_sha2_password fetching the key). */

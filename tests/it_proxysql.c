@@ -2048,39 +2048,71 @@ static bool tenant_move_state(const char *state)
 	return ok;
 }
 
-/* db3 applies late: a batch whose target cannot catch up within max_blocked_ms rolls back
- * (the tenant on db1 again, its held writes go there); then the same with cutoverd killed
- * (-9) while the batch is fenced: after the restart the tenant is settled back on db1. */
+/* A batch that cannot be done within max_blocked_ms rolls back (the tenant on db1 again, its
+ * held writes go there); a target that lags is not fenced at all (catch-up first: nothing held);
+ * and cutoverd killed (-9) while a batch is fenced: after the restart the tenant is settled back
+ * on db1 from ProxySQL's runtime. */
 static void tenant_rollback_and_restart(void)
 {
 	struct it_load l;
 	json_t *r, *rep, *st;
 	struct it_conn *c;
+	char out[400];
+	pid_t bg;
 	int vstatus;
 
 	tenant_begin(2);
 	ck_assert_int_eq(it_load_start_schema(&l, "t-tenant00", 20000, client_port(1), "persistent", "tenant00"), 0);
 	it_sleep_ms(500);
-	/* db3 applies a minute late: replicating, but it cannot reach the fence point in time */
-	root_sql(3, "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 60; START SLAVE");
-	r = move_call(json_pack("{s:[s], s:s, s:i}", "tenants", "tenant00", "to", "db3", "max_blocked_ms", 1500), NULL);
+	/* 1 ms: no batch can be done in that */
+	r = move_call(json_pack("{s:[s], s:s, s:i}", "tenants", "tenant00", "to", "db3", "max_blocked_ms", 1), NULL);
 	rep = it_report(r);
 	ck_assert_msg(r && !json_is_true(json_object_get(r, "ok")) && !strcmp(it_get_str(rep, "outcome") ?: "", "stopped") &&
 			      json_integer_value(json_object_get(rep, "rolled_back")) == 1,
-		      "a move whose target does not catch up: %s", it_json_str(r));
-	ck_assert_msg(strstr(it_json_str(rep), "waiting for the source's position"), "no reason: %s", it_json_str(rep));
+		      "a batch that cannot be done in max_blocked_ms: %s", it_json_str(r));
+	it_note("max_blocked_ms 1: %s", it_get_str(report_tenant(rep, "tenant00"), "reason"));
 	assert_tenant_on(rep, "tenant00", 1);
 	json_decref(r);
 
-	/* kill -9 during the fence */
+	/* db3 applies a minute late: the batch is never fenced */
+	root_sql(3, "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 60; START SLAVE");
+	it_sleep_ms(300);
+	{
+		json_t *args = json_pack("{s:s, s:[s], s:s}", "cluster", IT_CLUSTER, "tenants", "tenant00", "to", "db3");
+		struct it_conn *c2 = it_connect(it.sock);
+		ck_assert_ptr_nonnull(c2);
+		ck_assert_int_eq(it_conn_request(c2, "move_tenants", args), 0);
+		ck_assert_msg(IT_WAIT_UNTIL(10000, ({ json_t *s2 = it_status(); bool f = !strcmp(it_get_str(s2,
+			"clusters.0.tenant_move.step") ?: "", "catchup"); json_decref(s2); f; })),
+			      "the move does not wait in catchup");
+		it_sleep_ms(1500);
+		assert_hg(1, "runtime_mysql_servers", 1000, "db1:ONLINE");
+		r = it_call("abort", json_pack("{s:s}", "cluster", IT_CLUSTER), 10000);
+		ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "abort: %s", it_json_str(r));
+		json_decref(r);
+		r = it_conn_reply(c2, 30000, NULL);
+		it_conn_close(c2);
+		ck_assert_msg(r && strstr(it_get_str(it_report(r), "reason") ?: "", "aborted before batch 1 was fenced"),
+			      "aborted in catchup: %s", it_json_str(r));
+		json_decref(r);
+	}
+	root_sql(3, "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0; START SLAVE");
+
+	/* kill -9 during the fence: a session of the tenant runs a statement on db1, which the cut
+	 * lets finish (up to half of max_blocked_ms) — the batch stays fenced meanwhile */
+	snprintf(out, sizeof(out), "%s/tenant-sleep.out", it.dir);
+	bg = it_bg_sql("USE tenant00; SELECT SLEEP(8)", out);
+	ck_assert_int_gt(bg, 0);
+	it_sleep_ms(300);
 	c = it_connect(it.sock);
 	ck_assert_ptr_nonnull(c);
 	ck_assert_int_eq(it_conn_request(c, "move_tenants", json_pack("{s:s, s:[s], s:s, s:i}", "cluster", IT_CLUSTER,
 								      "tenants", "tenant00", "to", "db3", "max_blocked_ms",
-								      8000)), 0);
-	ck_assert_msg(IT_WAIT_UNTIL(10000, ({ json_t *s2 = it_status(); bool f = !strcmp(it_get_str(s2,
-		"clusters.0.tenant_move.step") ?: "", "sync"); json_decref(s2); f; })), "the move does not reach sync");
+								      20000)), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(15000, ({ json_t *s2 = it_status(); bool f = !strcmp(it_get_str(s2,
+		"clusters.0.tenant_move.step") ?: "", "cut"); json_decref(s2); f; })), "the move does not reach cut");
 	it_sleep_ms(300);
+	assert_hg(1, "runtime_mysql_servers", 1000, "db1:OFFLINE_SOFT");
 	it_conn_close(c);
 	it_daemon_kill9();
 	ck_assert_int_eq(it_daemon_start(), 0);
@@ -2091,7 +2123,8 @@ static void tenant_rollback_and_restart(void)
 		      it_json_str(it_get(st, "clusters.0.tenant_move")));
 	assert_tenant_on(it_get(st, "clusters.0.tenant_move"), "tenant00", 1);
 	json_decref(st);
-	root_sql(3, "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0; START SLAVE");
+	kill(bg, SIGKILL);
+	it_bg_wait(bg, 5000);
 	{
 		json_t *sum = it_load_stop(&l), *v = it_load_verify(&l, 1, &vstatus);
 		it_note("tenant00's client: %s", it_json_str(sum));
