@@ -7,7 +7,8 @@
 # writing every BENCH_TENANT_INTERVAL_US (50000: 400 writes a second in all; at 20 ms this 2-core machine's target falls seconds behind, and the move waits for it — then gives up — rather than hold writes that long) through ProxySQL with the tenant's schema as its
 # default (cutover-load --schema), and one `move_tenants` of them all in batches of
 # BENCH_TENANT_BATCH (5).  Printed, over all runs (BENCH_TENANT_RUNS, 3):
-#   - cutoverd's write-blocked time per tenant (the fence's LOAD to the release's answer);
+#   - cutoverd's write-blocked time per tenant (the fence's first statement to the answer of the
+#     release's LOAD; its read-back and SAVE come after);
 #   - per tenant's client: the longest a write waited (done - sent) and the longest gap between
 #     two acknowledged writes, errors, and acknowledged writes missing on the target;
 #   - the move's total time.

@@ -2,8 +2,9 @@
 #
 # Commands and options come from the cutoverctl being completed (`cutoverctl help` and
 # `cutoverctl help COMMAND`, read once per shell and program), so they never fall behind it.
-# Cluster and server names come from the daemon (`cutoverctl --json config`, on the socket given
-# with -s or $CUTOVERD_SOCKET, with a 500 ms limit and errors discarded): no daemon, no names.
+# Cluster, server and ProxySQL router names come from the daemon (`cutoverctl --json config`, on
+# the socket given with -s or $CUTOVERD_SOCKET, with a 500 ms limit and errors discarded): no
+# daemon, no names.
 # Installed as /usr/share/bash-completion/completions/cutoverctl; works without bash-completion
 # too (it only uses COMP_WORDS and COMP_CWORD).
 
@@ -33,8 +34,9 @@ _cutoverctl_load() {
 	_cutoverctl_prog=$prog
 }
 
-# "  -C, --cluster NAME   the cluster" -> "-C= --cluster= ";  "  --dry-run  ..." -> "--dry-run ",
-# in REPLY (no subshell: this runs for every option line).
+# "  -C, --cluster NAME   the cluster" -> "-C= --cluster= ";  "  --dry-run  ..." -> "--dry-run ";
+# a value given as its choices ("  --by schema|user") takes a value too; in REPLY (no subshell:
+# this runs for every option line).
 _cutoverctl_opt_line() {
 	local -a f
 	local names=() i arg=""
@@ -42,7 +44,7 @@ _cutoverctl_opt_line() {
 	for ((i = 0; i < ${#f[@]}; i++)); do
 		case ${f[i]} in
 		-*) names+=("${f[i]%,}") ;;
-		*) [[ ${f[i]} =~ ^[A-Z]+$ ]] && arg="="; break ;;
+		*) [[ ${f[i]} =~ ^[A-Z]+$ || ${f[i]} =~ ^[a-z]+(\|[a-z]+)+$ ]] && arg="="; break ;;
 		esac
 	done
 	REPLY=""
@@ -52,16 +54,16 @@ _cutoverctl_opt_line() {
 }
 
 # A command's options into _cutoverctl_opts[CMD], once: those of its option lines, and those its
-# usage line names ([--limit N]).
+# usage line names ([--limit N], [--by schema|user]).
 _cutoverctl_cmd_opts() {
 	local prog=$1 cmd=$2 line found=" " rest
 	[[ -z $cmd || -n ${_cutoverctl_opts[$cmd]+set} ]] && return 0
 	while IFS= read -r line; do
 		if [[ $line == usage:* ]]; then
 			rest=$line
-			while [[ $rest =~ \[(--[a-z-]+)(\ [A-Z]+)?\](.*) ]]; do
+			while [[ $rest =~ \[(--[a-z-]+)(\ [A-Z]+|\ [a-z]+(\|[a-z]+)+)?\](.*) ]]; do
 				found+="${BASH_REMATCH[1]}${BASH_REMATCH[2]:+=} "
-				rest=${BASH_REMATCH[3]}
+				rest=${BASH_REMATCH[4]}
 			done
 		elif [[ $line =~ ^\ \ - ]]; then
 			_cutoverctl_opt_line "$line"
@@ -71,13 +73,15 @@ _cutoverctl_cmd_opts() {
 	_cutoverctl_opts[$cmd]=$found
 }
 
-# "cluster NAME" and "server NAME" lines from the daemon's running configuration.
+# "cluster NAME", "server NAME" and "router NAME" (ProxySQL routers only: what --router takes)
+# lines from the daemon's running configuration.
 _cutoverctl_names() {
 	local prog=$1 sock=$2
 	local -a args=(--json --timeout 500)
 	[[ -n $sock ]] && args=(--socket "$sock" "${args[@]}")
 	"$prog" "${args[@]}" config 2>/dev/null </dev/null | awk '
-	# a small JSON walker: the "name" of each object in the top-level "clusters" and "servers"
+	# a small JSON walker: the "name" of each object in the top-level "clusters" and "servers",
+	# and of each "routers" object whose "type" is "proxysql"
 	{ s = s $0 "\n" }
 	END {
 		n = length(s); depth = 0
@@ -99,16 +103,25 @@ _cutoverctl_names() {
 					print "cluster", str
 				else if (depth == 3 && key[3] == "name" && key[1] == "servers")
 					print "server", str
+				else if (depth == 3 && key[3] == "name" && key[1] == "routers")
+					rname = str
+				else if (depth == 3 && key[3] == "type" && key[1] == "routers")
+					rtype = str
 			} else if (c == "{" || c == "[") {
 				key[++depth] = ""
 			} else if (c == "}" || c == "]") {
+				if (c == "}" && depth == 3 && key[1] == "routers") {
+					if (rtype == "proxysql" && rname != "")
+						print "router", rname
+					rname = rtype = ""
+				}
 				depth--
 			}
 		}
 	}'
 }
 
-# The names of one kind ("cluster" or "server") into COMPREPLY, filtered by $cur.
+# The names of one kind ("cluster", "server" or "router") into COMPREPLY, filtered by $cur.
 _cutoverctl_reply_names() {
 	local kind=$1 k name names=()
 	while IFS=' ' read -r k name; do
@@ -141,7 +154,7 @@ _cutoverctl_takes_value() {
 }
 
 _cutoverctl() {
-	local prog=${COMP_WORDS[0]} cword=$COMP_CWORD cur prev cmd="" sock=${CUTOVERD_SOCKET-} i w opt
+	local prog=${COMP_WORDS[0]} cword=$COMP_CWORD cur prev cmd="" sock=${CUTOVERD_SOCKET-} i w opt nargs=0
 	local -a words=("${COMP_WORDS[@]}")
 	COMPREPLY=()
 	cur=${words[cword]-}
@@ -178,6 +191,8 @@ _cutoverctl() {
 		if [[ -z $cmd ]]; then
 			cmd=$w
 			[[ " ${_cutoverctl_cmds[*]} " == *" $cmd "* ]] && _cutoverctl_cmd_opts "$prog" "$cmd"
+		else
+			((nargs++))   # the command's own words: move's first is what it moves
 		fi
 	done
 
@@ -186,8 +201,11 @@ _cutoverctl() {
 		case $prev in
 		-C | --cluster) _cutoverctl_reply_names cluster ;;
 		--to) _cutoverctl_reply_names server ;;
-		-s | --socket) mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
+		--router) _cutoverctl_reply_names router ;;
+		-s | --socket | --tenants-file) mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
 		--pause-before) mapfile -t COMPREPLY < <(compgen -W "drain catchup fence sync promote" -- "$cur") ;;
+		--by) mapfile -t COMPREPLY < <(compgen -W "schema user" -- "$cur") ;;
+		--on-failure) mapfile -t COMPREPLY < <(compgen -W "stop continue" -- "$cur") ;;
 		esac
 		return 0
 	fi
@@ -200,6 +218,7 @@ _cutoverctl() {
 	help) mapfile -t COMPREPLY < <(compgen -W "${_cutoverctl_cmds[*]}" -- "$cur") ;;
 	status | topology | watch) _cutoverctl_reply_names cluster ;;
 	fence | unfence | stonith) _cutoverctl_reply_names server ;;
+	move) ((nargs == 0)) && mapfile -t COMPREPLY < <(compgen -W "tenant" -- "$cur") ;;
 	esac
 	return 0
 }

@@ -74,6 +74,10 @@ expect "-" "-s --socket -j --json -t --timeout -C --cluster -h --help -V --versi
 expect "--timeout 200 swi" "switchover"        # an option's value is not the command
 expect "-s /x/y fence --f" "--force"
 expect "fence " ""
+expect "move " "tenant"                      # what it moves, then the tenants (no names)
+expect "move tenant a " ""
+expect "move tenant a --by " "schema user"   # a value given as its choices in the help
+expect "move tenant a --on-failure=c" "continue"
 t0=$(date +%s%N)
 expect "switchover --to " ""
 ms=$((($(date +%s%N) - t0) / 1000000))
@@ -120,6 +124,7 @@ expect "switchover --to " "db1 db2 web-a web-b"
 expect "switchover --cluster p" "prod"
 expect "switchover --to=we" "web-a web-b"
 expect "fence d" "db1 db2"
+expect "move tenant a --to d" "db1 db2"
 expect "status " "prod web"
 expect "-C " "prod web"
 # the socket given on the line is the one asked
