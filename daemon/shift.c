@@ -9,6 +9,7 @@
 #include "proxysql_sql.h"
 #include "router.h"
 #include "stats.h"
+#include "tenant.h"
 #include "util.h"
 #include "watchdog.h"
 
@@ -708,6 +709,11 @@ int shift_start(struct daemon *d, struct cluster *c, struct client *cl, json_t *
 	if (cluster_busy(c) || c->cutover) {
 		*code = ERR_BUSY;
 		snprintf(err, errlen, "cluster %s is busy: %s", c->cfg->name, c->cutover ? "a cutover is recorded" : cluster_busy(c));
+		return -1;
+	}
+	if (c->tenants && tenant_active(c->tenants)) {
+		*code = ERR_BUSY;
+		snprintf(err, errlen, "cluster %s is busy: %s", c->cfg->name, tenant_summary(c->tenants));
 		return -1;
 	}
 	for (i = 0; i < c->n_routers; i++) {

@@ -23,6 +23,7 @@
 
 #define TM_CUT_POLL_MS 2         /* the tenants' sessions on the source, looked at until gone */
 #define TM_STEP_SLACK_MS 2000    /* a statement's deadline beyond the time it may take */
+#define TM_NOTE_EVERY_MS 60000   /* a progress line through a long pause or catch-up */
 
 enum tm_state { TM_CHECKING, TM_RUNNING, TM_PAUSED, TM_DONE, TM_STOPPED, TM_FAILED, TM_REFUSED };
 static const char *const tm_state_names[] = { "checking", "running", "paused", "done", "stopped", "failed", "refused" };
@@ -74,7 +75,8 @@ struct tenant_move {
 	int64_t fence_us, deadline_us;    /* monotonic: the fence's LOAD sent; when it must be released */
 	int64_t step_us[ST_IDLE];
 	int64_t released_us;              /* monotonic: the release's LOAD answered */
-	int64_t catchup_t0, catchup_deadline;         /* monotonic: when each step of the batch running began, 0: not yet */
+	int64_t catchup_t0, catchup_deadline, catchup_noted;
+	int64_t next_batch_us;            /* monotonic: the end of the pause between batches */         /* monotonic: when each step of the batch running began, 0: not yet */
 	char *fence_pos;                  /* owned */
 	unsigned long long *kill_ids;
 	size_t n_kill, kill_next;
@@ -493,12 +495,13 @@ static void batch_done(struct tenant_move *m)
 	if (m->pause_requested) {
 		m->state = TM_PAUSED;
 		jrnl(m, JE_PAUSED, NULL);
-		emit(m, "ok", "paused after batch %d: resume to go on", m->batches);
+		emit(m, "paused", "paused after batch %d: resume to go on", m->batches);
 		return;
 	}
 	if (m->o.pause_ms > 0) {
 		emit(m, "info", "next batch in %d ms", m->o.pause_ms);
-		arm(m, m->o.pause_ms);
+		m->next_batch_us = now_mono_us() + (int64_t)m->o.pause_ms * 1000;
+		arm(m, m->o.pause_ms < TM_NOTE_EVERY_MS ? m->o.pause_ms : TM_NOTE_EVERY_MS);
 		return;
 	}
 	batch_next(m);
@@ -1129,6 +1132,11 @@ static void catchup_waited(struct db *db, struct db_result *res, void *arg)
 		step_fence(m);
 		return;
 	}
+	if (now_mono_us() - m->catchup_noted >= 10 * 1000000LL) {
+		m->catchup_noted = now_mono_us();
+		emit(m, "info", "batch %d: waiting for %s to come within %d ms of the source (%s%.0f ms behind)", m->batches,
+		     m->target, m->c->cfg->catchup_lag_ms, reached ? "" : "more than ", behind);
+	}
 	if (now_mono_us() >= m->catchup_deadline) {
 		finish(m, TM_STOPPED, "batch %d: the target %s does not come within %d ms of the source (%s%.0f ms behind) in "
 				      "%d ms: nothing of the batch was held; move it again once the target keeps up "
@@ -1167,6 +1175,7 @@ static void catchup(struct tenant_move *m)
 {
 	enter(m, ST_CATCHUP);
 	m->catchup_deadline = now_mono_us() + (int64_t)m->c->cfg->catchup_timeout_ms * 1000;
+	m->catchup_noted = now_mono_us();
 	db_run1(m->src, m->src_fl->sql[SQL_FENCE_POINT], q_timeout(m), catchup_pos, m);
 }
 
@@ -1338,7 +1347,14 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 	if (m->pause_requested) {
 		m->state = TM_PAUSED;
 		jrnl(m, JE_PAUSED, NULL);
-		emit(m, "ok", "paused after batch %d: resume to go on", m->batches);
+		emit(m, "paused", "paused after batch %d: resume to go on", m->batches);
+		return;
+	}
+	if (now_mono_us() < m->next_batch_us) {
+		/* a line a minute through a long pause: the requester sees it is alive */
+		int64_t left = (m->next_batch_us - now_mono_us()) / 1000;
+		emit(m, "info", "next batch in %lld s", (long long)(left + 999) / 1000);
+		arm(m, left < TM_NOTE_EVERY_MS ? (int)left + 1 : TM_NOTE_EVERY_MS);
 		return;
 	}
 	batch_next(m);
@@ -1788,7 +1804,8 @@ int tenant_abort(struct tenant_move *m, char *err, size_t errlen)
 int tenant_pause(struct tenant_move *m, char *err, size_t errlen)
 {
 	if (!m || m->state != TM_RUNNING || m->pause_requested) {
-		snprintf(err, errlen, "the tenant move is %s", m ? (m->pause_requested ? "pausing" : tm_state_names[m->state])
+		snprintf(err, errlen, "the tenant move is %s", m ? (m->pause_requested ? "already pausing after its batch"
+											: tm_state_names[m->state])
 								  : "not running");
 		return -1;
 	}
@@ -1798,7 +1815,8 @@ int tenant_pause(struct tenant_move *m, char *err, size_t errlen)
 		m->state = TM_PAUSED;
 		jrnl(m, JE_PAUSED, NULL);
 	}
-	emit(m, "ok", "pause: %s", m->step == ST_IDLE ? "paused between batches" : "after the batch running");
+	emit(m, m->state == TM_PAUSED ? "paused" : "ok", "pause: %s",
+	     m->state == TM_PAUSED ? "paused between batches; resume to go on" : "after the batch running");
 	return 0;
 }
 
