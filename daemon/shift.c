@@ -716,23 +716,10 @@ int shift_start(struct daemon *d, struct cluster *c, struct client *cl, json_t *
 		snprintf(err, errlen, "cluster %s is busy: %s", c->cfg->name, tenant_summary(c->tenants));
 		return -1;
 	}
-	for (i = 0; i < c->n_routers; i++) {
-		const struct router *x = c->routers[i];
-		if (x->cfg->type != ROUTER_PROXYSQL || (o->router && strcmp(o->router, x->cfg->name)))
-			continue;
-		if (r) {
-			*code = ERR_INVALID;
-			snprintf(err, errlen, "cluster %s has several ProxySQL routers (%s, %s): name one with \"router\"",
-				 c->cfg->name, r->cfg->name, x->cfg->name);
-			return -1;
-		}
-		r = x;
-	}
+	r = router_pick_proxysql(c->routers, c->n_routers, c->cfg->name, o->router, "a read shift moves ProxySQL's reads",
+				 err, errlen);
 	if (!r) {
 		*code = ERR_INVALID;
-		snprintf(err, errlen, o->router ? "no ProxySQL router named '%s' in cluster %s"
-						: "cluster %s has no ProxySQL router: a read shift moves ProxySQL's reads",
-			 o->router ? o->router : c->cfg->name, c->cfg->name);
 		return -1;
 	}
 	if (r->cfg->reader_hostgroup < 0) {
