@@ -115,12 +115,16 @@ static int confirm_resolve(const struct ctl_cmd *cmd, const struct ctl_opts *opt
 
 /* ---- abort, pause, resume, resolve ------------------------------------------------------ */
 
+static bool render_other(FILE *out, const json_t *result, const char *verb);
+
 int render_abort(FILE *out, const json_t *result, const struct render_opts *o)
 {
 	char *id, *phase;
 
 	if (!json_is_object(result))
 		return -1;
+	if (render_other(out, result, "aborting (a batch being moved rolls back; a read shift goes back to 0 %)"))
+		return 0;
 	id = clean(or_q(jstr(result, "id")));
 	phase = clean(or_q(jstr(result, "phase")));
 	fprintf(out, "switchover %s is rolling back (it was in phase %s); cutoverctl status shows "
@@ -130,6 +134,29 @@ int render_abort(FILE *out, const json_t *result, const struct render_opts *o)
 	return 0;
 }
 
+/* abort, pause and resume answer with the tenant move's or the read shift's state when that is
+ * what they acted on: one line for it; false when the result is a switchover's. */
+static bool render_other(FILE *out, const json_t *result, const char *verb)
+{
+	const char *kind = jstr(result, "kind");
+	char *id, *st;
+
+	if (!kind || (strcmp(kind, "tenant_move") && strcmp(kind, "read_shift")))
+		return false;
+	id = clean(or_q(jstr(result, "id")));
+	st = clean(or_q(jstr(result, "state")));
+	if (!strcmp(kind, "tenant_move"))
+		fprintf(out, "tenant move %s (%s): %s; %lld moved, %lld rolled back, %lld to go\n", id, st, verb,
+			(long long)json_integer_value(jget(result, "moved")), (long long)json_integer_value(jget(result, "rolled_back")),
+			(long long)json_integer_value(jget(result, "pending")));
+	else
+		fprintf(out, "read shift %s (%s): %s; %lld%% in force\n", id, st, verb,
+			(long long)json_integer_value(jget(result, "in_force")));
+	free(id);
+	free(st);
+	return true;
+}
+
 int render_pause(FILE *out, const json_t *result, const struct render_opts *o)
 {
 	const json_t *limit = jget(result, "pause_limit_ms");
@@ -137,6 +164,8 @@ int render_pause(FILE *out, const json_t *result, const struct render_opts *o)
 
 	if (!json_is_object(result))
 		return -1;
+	if (render_other(out, result, "it pauses before its next batch (a read shift: at its step); cutoverctl resume goes on"))
+		return 0;
 	id = clean(or_q(jstr(result, "id")));
 	phase = clean(or_q(jstr(result, "pausing_after")));
 	fprintf(out, "switchover %s pauses once phase %s is done; then cutoverctl resume goes on, "
@@ -159,6 +188,8 @@ int render_resume(FILE *out, const json_t *result, const struct render_opts *o)
 
 	if (!json_is_object(result))
 		return -1;
+	if (render_other(out, result, "resumed"))
+		return 0;
 	id = clean(or_q(jstr(result, "id")));
 	phase = clean(or_q(jstr(result, "resuming")));
 	fprintf(out, "switchover %s resumes with phase %s\n", id, phase);

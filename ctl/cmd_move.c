@@ -274,9 +274,41 @@ static int render_move(FILE *out, const json_t *r, const struct render_opts *o)
 	return 0;
 }
 
+/* The report is shown whether the move was done or stopped: which tenants moved matters most
+ * when it stopped. */
+static int run_move(const struct ctl_cmd *cmd, const struct ctl_opts *opt, int argc, char **argv)
+{
+	json_t *args = json_object();
+	struct reply rep;
+	struct xfer x;
+	int r = build_move(cmd, opt, argc, argv, args);
+
+	if (r != 0) {
+		json_decref(args);
+		return r < 0 ? EXIT_USAGE : EXIT_OK;
+	}
+	r = ctl_call(cmd, cmd->api, opt, args, ctl_show_stream, NULL, &rep, &x);
+	json_decref(args);
+	if (r != EXIT_OK)
+		return r;
+	if (!opt->json && !json_is_true(json_object_get(rep.msg, "ok")) &&
+	    json_is_object(json_object_get(json_object_get(rep.msg, "error"), "report"))) {
+		if (x.progress)
+			putchar('\n');
+		render_move(stdout, json_object_get(json_object_get(rep.msg, "error"), "report"), &opt->ro);
+		fflush(stdout);
+		ctl_print_error(rep.msg);
+		r = EXIT_FAILED;
+	} else {
+		r = ctl_finish_reply(cmd, opt, &rep);
+	}
+	ctl_reply_free(&rep);
+	return r;
+}
+
 const struct ctl_cmd ctl_cmd_move = {
 	.name = "move", .api = "move_tenants", .usage = "tenant NAME[:TIER]... --to SERVER [--batch N] [--pause DURATION] "
 							"[--on-failure stop|continue] [--tier-order LIST] [--by schema|user] "
 							"[--tenants-file PATH] [--max-blocked DURATION] [--router NAME]",
-	.help = move_help, .build = build_move, .render = render_move, .stream = render_progress, .run = ctl_run_request,
+	.help = move_help, .build = build_move, .render = render_move, .stream = render_progress, .run = run_move,
 };

@@ -329,6 +329,7 @@ static json_t *config_json(const struct config *cfg)
 			"reverse_replication", c->reverse_replication, "kill_sessions", c->kill_sessions,
 			"preflight_hooks", hooks, "split_brain", splitbrain_name(c->splitbrain)));
 		json_object_set_new(co, "stonith_hook", str_or_null(c->stonith_hook));
+		json_object_set_new(co, "upstream", str_or_null(c->upstream));
 		json_object_set_new(co, "fence_hook", str_or_null(c->fence_hook));
 		json_object_set_new(co, "hook_timeout_ms", json_integer(c->hook_timeout_ms));
 		json_object_set_new(co, "fence_budget_ms", json_integer(c->fence_budget_ms));
@@ -370,6 +371,11 @@ static json_t *config_json(const struct config *cfg)
 			"server_map", map, "timeout_ms", r->timeout_ms));
 		json_object_set_new(json_array_get(arr, json_array_size(arr) - 1), "write_endpoint",
 				    str_or_null(r->write_endpoint));
+		if (r->tenant_hg_lo >= 0) {
+			json_t *ro = json_array_get(arr, json_array_size(arr) - 1);
+			json_object_set_new(ro, "tenant_hostgroups", json_pack("[i, i]", r->tenant_hg_lo, r->tenant_hg_hi));
+			json_object_set_new(ro, "tenant_rule_ids", json_pack("[i, i]", r->tenant_rule_lo, r->tenant_rule_hi));
+		}
 	}
 	json_object_set_new(o, "routers", arr);
 	return o;

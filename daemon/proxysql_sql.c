@@ -159,6 +159,15 @@ int psql_need_cols(const struct rowset *rs, const char *table, const char *const
 	return 0;
 }
 
+char *psql_snapshot_sql_router(const struct cfg_router *cfg)
+{
+	if (cfg->tenant_hg_lo < 0)
+		return psql_snapshot_sql(cfg->writer_hostgroup, cfg->reader_hostgroup);
+	return xasprintf("SELECT " SNAP_COLS " FROM mysql_servers WHERE hostgroup_id IN (%d, %d) OR hostgroup_id BETWEEN "
+			 "%d AND %d ORDER BY hostgroup_id, hostname, port", cfg->writer_hostgroup, cfg->reader_hostgroup,
+			 cfg->tenant_hg_lo, cfg->tenant_hg_hi);
+}
+
 char *psql_snapshot_sql(int writer_hg, int reader_hg)
 {
 	if (writer_hg < 0)
@@ -339,6 +348,41 @@ static void list_hostgroup(const struct psql_snapshot *s, int hg, char *buf, siz
 		strlcpy_(buf, "empty", len);
 }
 
+/* A tenant hostgroup (tenant_hostgroups, tenant.h) holding `e`: such hostgroups follow the
+ * primary through a switchover like the writer hostgroup — a tenant that a move left on the
+ * source (rolled back, or prepared and not moved) writes to the primary through its own. */
+static bool tenant_row_of(const struct cfg_router *cfg, const struct psql_server *s, const struct psql_endpoint *e)
+{
+	return cfg->tenant_hg_lo >= 0 && s->hostgroup >= cfg->tenant_hg_lo && s->hostgroup <= cfg->tenant_hg_hi &&
+	       s->ep.port == e->port && !strcmp(s->ep.host, e->host);
+}
+
+/* hostgroup hg's rows DELETEd and the snapshot's rows of hg INSERTed back, with what runtime
+ * must show after; no LOAD. */
+static size_t restore_rows(struct psql_plan *plan, const struct psql_snapshot *snap, int hg)
+{
+	size_t i, rows = 0;
+
+	psql_plan_add(plan, xasprintf("DELETE FROM mysql_servers WHERE hostgroup_id=%d", hg));
+	for (i = 0; i < snap->n; i++) {
+		const struct psql_server *s = &snap->v[i];
+		const char *want = s->status;
+
+		if (s->hostgroup != hg)
+			continue;
+		psql_plan_add(plan, psql_insert_sql(s, false));
+		/* Runtime shows health on top of our status: a SHUNNED row comes back ONLINE once
+		 * its checks pass, an OFFLINE_HARD one is as good as absent. */
+		if (psql_status_is(want, "ONLINE") || !strncasecmp(want, "SHUNNED", 7))
+			want = "ONLINE";
+		else if (psql_status_is(want, "OFFLINE_HARD"))
+			want = "ABSENT";
+		psql_plan_expect(plan, hg, &s->ep, want);
+		rows++;
+	}
+	return rows;
+}
+
 int psql_check_runtime(const struct rowset *runtime, const struct psql_expect *exp, size_t n,
 		       char *msg, size_t msglen)
 {
@@ -390,26 +434,40 @@ int psql_plan_drain(const struct cfg_router *cfg, const struct psql_snapshot *sn
 	const struct psql_server *row = psql_snapshot_find(snap, w, old);
 	char have[256], *where;
 
+	size_t i, tenants = 0;
+
 	memset(plan, 0, sizeof(*plan));
-	if (!row && monitor) {
-		/* The drain runs at the fence: the monitor saw read_only=1 before we got here. */
-		psql_plan_note(plan, "%s:%d already out of hostgroup %d (ProxySQL's monitor saw it read-only)",
-			  old->host, old->port, w);
-		return 0;
-	}
-	if (!row) {
+	if (!row && !monitor) {
 		list_hostgroup(snap, w, have, sizeof(have));
 		errf(err, errlen, "old primary %s:%d is not in writer hostgroup %d of mysql_servers (%s)",
 		     old->host, old->port, w, have);
 		return -1;
 	}
-	where = psql_row_where(w, old);
-	psql_plan_add(plan, xasprintf("UPDATE mysql_servers SET status='OFFLINE_SOFT' WHERE %s", where));
-	free(where);
-	psql_plan_load_and_read(plan);
-	/* With the monitor on, it may take the read-only old primary out at any moment: as good. */
-	psql_plan_expect(plan, w, old, monitor ? "DRAINED" : "OFFLINE_SOFT");
-	psql_plan_note(plan, "%s:%d OFFLINE_SOFT in hostgroup %d (was %s)", old->host, old->port, w, row->status);
+	if (row) {
+		where = psql_row_where(w, old);
+		psql_plan_add(plan, xasprintf("UPDATE mysql_servers SET status='OFFLINE_SOFT' WHERE %s", where));
+		free(where);
+		/* With the monitor on, it may take the read-only old primary out at any moment: as good. */
+		psql_plan_expect(plan, w, old, monitor ? "DRAINED" : "OFFLINE_SOFT");
+		psql_plan_note(plan, "%s:%d OFFLINE_SOFT in hostgroup %d (was %s)", old->host, old->port, w, row->status);
+	} else {
+		/* The drain runs at the fence: the monitor saw read_only=1 before we got here. */
+		psql_plan_note(plan, "%s:%d already out of hostgroup %d (ProxySQL's monitor saw it read-only)",
+			       old->host, old->port, w);
+	}
+	for (i = 0; i < snap->n; i++) {
+		if (!tenant_row_of(cfg, &snap->v[i], old) || !psql_status_is(snap->v[i].status, "ONLINE"))
+			continue;
+		where = psql_row_where(snap->v[i].hostgroup, old);
+		psql_plan_add(plan, xasprintf("UPDATE mysql_servers SET status='OFFLINE_SOFT' WHERE %s", where));
+		free(where);
+		psql_plan_expect(plan, snap->v[i].hostgroup, old, "OFFLINE_SOFT");
+		tenants++;
+	}
+	if (tenants)
+		psql_plan_note(plan, "and in %zu tenant hostgroup%s", tenants, tenants == 1 ? "" : "s");
+	if (plan->n)
+		psql_plan_load_and_read(plan);
 	return 0;
 }
 
@@ -479,6 +537,26 @@ int psql_plan_promote(const struct cfg_router *cfg, const struct psql_snapshot *
 		psql_plan_note(plan, "old primary %s:%d was not in hostgroup %d", old->host, old->port, w);
 	}
 	psql_plan_add(plan, psql_insert_sql(&row, true));
+	{
+		size_t tenants = 0;
+		for (i = 0; i < snap->n; i++) {
+			struct psql_server t;
+			if (!tenant_row_of(cfg, &snap->v[i], old))
+				continue;
+			t = snap->v[i];
+			t.ep = *new_;
+			t.gtid_port = own ? own->gtid_port : 0;
+			strlcpy_(t.status, "ONLINE", sizeof(t.status));
+			psql_plan_add(plan, xasprintf("DELETE FROM mysql_servers WHERE hostgroup_id=%d", t.hostgroup));
+			psql_plan_add(plan, psql_insert_sql(&t, false));
+			psql_plan_expect(plan, t.hostgroup, new_, "ONLINE");
+			psql_plan_expect(plan, t.hostgroup, old, "ABSENT");
+			tenants++;
+		}
+		if (tenants)
+			psql_plan_note(plan, "%zu tenant hostgroup%s to %s:%d", tenants, tenants == 1 ? "" : "s", new_->host,
+				       new_->port);
+	}
 	psql_plan_load_and_read(plan);
 	psql_plan_expect(plan, w, new_, "ONLINE");
 	psql_plan_expect(plan, w, old, soft && o ? "OFFLINE_SOFT" : "ABSENT");
@@ -490,26 +568,10 @@ int psql_plan_promote(const struct cfg_router *cfg, const struct psql_snapshot *
 int psql_plan_restore(const struct psql_snapshot *snap, int hg, const struct psql_endpoint *extra,
 		      struct psql_plan *plan)
 {
-	size_t i, rows = 0;
+	size_t rows;
 
 	memset(plan, 0, sizeof(*plan));
-	psql_plan_add(plan, xasprintf("DELETE FROM mysql_servers WHERE hostgroup_id=%d", hg));
-	for (i = 0; i < snap->n; i++) {
-		const struct psql_server *s = &snap->v[i];
-		const char *want = s->status;
-
-		if (s->hostgroup != hg)
-			continue;
-		psql_plan_add(plan, psql_insert_sql(s, false));
-		/* Runtime shows health on top of our status: a SHUNNED row comes back ONLINE once
-		 * its checks pass, an OFFLINE_HARD one is as good as absent. */
-		if (psql_status_is(want, "ONLINE") || !strncasecmp(want, "SHUNNED", 7))
-			want = "ONLINE";
-		else if (psql_status_is(want, "OFFLINE_HARD"))
-			want = "ABSENT";
-		psql_plan_expect(plan, hg, &s->ep, want);
-		rows++;
-	}
+	rows = restore_rows(plan, snap, hg);
 	if (extra && !psql_snapshot_find(snap, hg, extra))
 		psql_plan_expect(plan, hg, extra, "ABSENT");
 	psql_plan_load_and_read(plan);
@@ -518,9 +580,29 @@ int psql_plan_restore(const struct psql_snapshot *snap, int hg, const struct psq
 }
 
 int psql_plan_rollback(const struct cfg_router *cfg, const struct psql_snapshot *snap,
-		       const struct psql_endpoint *new_, struct psql_plan *plan, char *err, size_t errlen)
+		       const struct psql_endpoint *old, const struct psql_endpoint *new_, struct psql_plan *plan, char *err,
+		       size_t errlen)
 {
-	return psql_plan_restore(snap, cfg->writer_hostgroup, new_, plan);
+	int w = cfg->writer_hostgroup;
+	size_t i, rows, tenants = 0;
+
+	(void)err;
+	(void)errlen;
+	memset(plan, 0, sizeof(*plan));
+	rows = restore_rows(plan, snap, w);
+	if (new_ && !psql_snapshot_find(snap, w, new_))
+		psql_plan_expect(plan, w, new_, "ABSENT");
+	for (i = 0; old && i < snap->n; i++) {
+		if (!tenant_row_of(cfg, &snap->v[i], old))
+			continue;
+		restore_rows(plan, snap, snap->v[i].hostgroup);
+		tenants++;
+	}
+	psql_plan_load_and_read(plan);
+	psql_plan_note(plan, "hostgroup %d restored (%zu rows)", w, rows);
+	if (tenants)
+		psql_plan_note(plan, "and %zu tenant hostgroup%s", tenants, tenants == 1 ? "" : "s");
+	return 0;
 }
 
 /* The reader hostgroup's weights for a share of its traffic on `target` (see the header). */
@@ -647,19 +729,32 @@ int psql_plan_undrain(const struct cfg_router *cfg, const struct psql_snapshot *
 	const struct psql_server *row = psql_snapshot_find(snap, w, old);
 	char *where;
 
+	size_t i;
+
 	memset(plan, 0, sizeof(*plan));
-	if (!row || !psql_status_is(row->status, "OFFLINE_SOFT")) {
+	if (row && psql_status_is(row->status, "OFFLINE_SOFT")) {
+		where = psql_row_where(w, old);
+		psql_plan_add(plan, xasprintf("UPDATE mysql_servers SET status='ONLINE' WHERE %s", where));
+		free(where);
+		psql_plan_expect(plan, w, old, "ONLINE");
+		psql_plan_note(plan, "%s:%d back ONLINE in hostgroup %d (no snapshot from the drain)", old->host,
+			       old->port, w);
+	}
+	for (i = 0; i < snap->n; i++) {
+		if (!tenant_row_of(cfg, &snap->v[i], old) || !psql_status_is(snap->v[i].status, "OFFLINE_SOFT"))
+			continue;
+		where = psql_row_where(snap->v[i].hostgroup, old);
+		psql_plan_add(plan, xasprintf("UPDATE mysql_servers SET status='ONLINE' WHERE %s", where));
+		free(where);
+		psql_plan_expect(plan, snap->v[i].hostgroup, old, "ONLINE");
+		psql_plan_note(plan, "back ONLINE in tenant hostgroup %d", snap->v[i].hostgroup);
+	}
+	if (!plan->n) {
 		psql_plan_note(plan, "nothing to roll back (%s:%d is %s in hostgroup %d)", old->host, old->port,
-			  row ? row->status : "not", w);
+			       row ? row->status : "not", w);
 		return 0;
 	}
-	where = psql_row_where(w, old);
-	psql_plan_add(plan, xasprintf("UPDATE mysql_servers SET status='ONLINE' WHERE %s", where));
-	free(where);
 	psql_plan_load_and_read(plan);
-	psql_plan_expect(plan, w, old, "ONLINE");
-	psql_plan_note(plan, "%s:%d back ONLINE in hostgroup %d (no snapshot from the drain)", old->host,
-		  old->port, w);
 	return 0;
 }
 

@@ -111,6 +111,11 @@ struct psql_snapshot {
 /* SELECT every column of mysql_servers for the writer (and reader, if >= 0) hostgroup; every
  * row when writer_hg < 0. */
 char *psql_snapshot_sql(int writer_hg, int reader_hg);
+/* The same for a router's switchover: its writer and reader hostgroups, and its tenant
+ * hostgroups (tenant_hostgroups), which follow the primary: drain sets the old primary
+ * OFFLINE_SOFT in those that hold it, promote puts the new one there in its place, rollback
+ * and undrain put them back. */
+char *psql_snapshot_sql_router(const struct cfg_router *cfg);
 /* Parse that SELECT.  0, or -1 with a message (missing column, a value that is not a number). */
 int psql_parse_snapshot(const struct rowset *rs, struct psql_snapshot *s, char *err, size_t errlen);
 void psql_snapshot_free(struct psql_snapshot *s);
@@ -186,9 +191,11 @@ int psql_plan_shift(const struct cfg_router *cfg, const struct psql_snapshot *sn
 /* The target's weight alone (a correction during a hold: shift.h), then LOAD and the read-back. */
 int psql_plan_weight(const struct cfg_router *cfg, const struct psql_endpoint *target, long long weight,
 		     struct psql_plan *plan);
-/* rollback: the writer hostgroup's rows DELETEd, the snapshot's writer rows INSERTed back. */
+/* rollback: the writer hostgroup's rows DELETEd, the snapshot's writer rows INSERTed back; so
+ * too every tenant hostgroup that held `old` (may be NULL: none). */
 int psql_plan_rollback(const struct cfg_router *cfg, const struct psql_snapshot *snap,
-		       const struct psql_endpoint *new_, struct psql_plan *plan, char *err, size_t errlen);
+		       const struct psql_endpoint *old, const struct psql_endpoint *new_, struct psql_plan *plan, char *err,
+		       size_t errlen);
 /* rollback without a snapshot (cutoverd restarted after a drain; recovery never rolls back a
  * promote): the old primary back ONLINE if it is OFFLINE_SOFT in the writer hostgroup, else
  * an empty plan (n == 0) whose note says why nothing is needed. */

@@ -183,3 +183,27 @@ static void later_drop_all(struct router *r)
 		free(l);
 	}
 }
+
+struct router *router_pick_proxysql(struct router *const *routers, size_t n, const char *cluster, const char *name,
+				    const char *what, char *err, size_t errlen)
+{
+	struct router *r = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct router *x = routers[i];
+		if (x->cfg->type != ROUTER_PROXYSQL || (name && strcmp(name, x->cfg->name)))
+			continue;
+		if (r) {
+			snprintf(err, errlen, "cluster %s has several ProxySQL routers (%s, %s): name one with \"router\"",
+				 cluster, r->cfg->name, x->cfg->name);
+			return NULL;
+		}
+		r = x;
+	}
+	if (!r && name)
+		snprintf(err, errlen, "no ProxySQL router named '%s' in cluster %s", name, cluster);
+	else if (!r)
+		snprintf(err, errlen, "cluster %s has no ProxySQL router: %s", cluster, what);
+	return r;
+}

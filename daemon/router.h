@@ -122,5 +122,10 @@ const struct router_backend *router_find(const struct router_view *v, const char
 /* Does every router that has a view (an exec router without exec_status has none) send writes
  * to `server` alone?  If not, says which does not and why. */
 bool routers_write_to(struct router *const *routers, size_t n, const char *server, char *why, size_t len);
+/* Of the n routers of cluster `cluster`, the ProxySQL one named `name` (NULL: the only one);
+ * NULL with why in err when there is none, or several and none was named.  `what` says what
+ * needs it, for the message ("a read shift moves ProxySQL's reads"). */
+struct router *router_pick_proxysql(struct router *const *routers, size_t n, const char *cluster, const char *name,
+				    const char *what, char *err, size_t errlen);
 
 #endif

@@ -363,7 +363,7 @@ static void ps_snapshot(struct router *r, ps_next_fn next)
 {
 	char *sql[2];
 
-	sql[0] = psql_snapshot_sql(r->cfg->writer_hostgroup, r->cfg->reader_hostgroup);
+	sql[0] = psql_snapshot_sql_router(r->cfg);
 	sql[1] = xstrdup(PSQL_SQL_REPL_HOSTGROUPS);
 	ps_run(r, (const char *const *)sql, 2, next);
 	free(sql[0]);
@@ -655,7 +655,7 @@ static void ps_rollback_start(struct router *r)
 	struct ps_priv *p = r->priv;
 	char why[512];
 
-	if (psql_plan_rollback(r->cfg, &p->snap, &p->snap_new, &p->plan, why, sizeof(why)) < 0) {
+	if (psql_plan_rollback(r->cfg, &p->snap, &p->snap_old, &p->snap_new, &p->plan, why, sizeof(why)) < 0) {
 		ps_done(r, 1, "proxysql router '%s': %s", r->cfg->name, why);
 		return;
 	}

@@ -9,6 +9,7 @@
 #include "proxysql_sql.h"
 #include "router.h"
 #include "stats.h"
+#include "tenant.h"
 #include "util.h"
 #include "watchdog.h"
 
@@ -710,23 +711,15 @@ int shift_start(struct daemon *d, struct cluster *c, struct client *cl, json_t *
 		snprintf(err, errlen, "cluster %s is busy: %s", c->cfg->name, c->cutover ? "a cutover is recorded" : cluster_busy(c));
 		return -1;
 	}
-	for (i = 0; i < c->n_routers; i++) {
-		const struct router *x = c->routers[i];
-		if (x->cfg->type != ROUTER_PROXYSQL || (o->router && strcmp(o->router, x->cfg->name)))
-			continue;
-		if (r) {
-			*code = ERR_INVALID;
-			snprintf(err, errlen, "cluster %s has several ProxySQL routers (%s, %s): name one with \"router\"",
-				 c->cfg->name, r->cfg->name, x->cfg->name);
-			return -1;
-		}
-		r = x;
+	if (c->tenants && tenant_active(c->tenants)) {
+		*code = ERR_BUSY;
+		snprintf(err, errlen, "cluster %s is busy: %s", c->cfg->name, tenant_summary(c->tenants));
+		return -1;
 	}
+	r = router_pick_proxysql(c->routers, c->n_routers, c->cfg->name, o->router, "a read shift moves ProxySQL's reads",
+				 err, errlen);
 	if (!r) {
 		*code = ERR_INVALID;
-		snprintf(err, errlen, o->router ? "no ProxySQL router named '%s' in cluster %s"
-						: "cluster %s has no ProxySQL router: a read shift moves ProxySQL's reads",
-			 o->router ? o->router : c->cfg->name, c->cfg->name);
 		return -1;
 	}
 	if (r->cfg->reader_hostgroup < 0) {

@@ -53,6 +53,7 @@ static struct cfg_router test_cfg(void)
 	struct cfg_router c;
 
 	memset(&c, 0, sizeof(c));
+	c.tenant_hg_lo = c.tenant_hg_hi = c.tenant_rule_lo = c.tenant_rule_hi = -1;
 	c.name = "px";
 	c.cluster = "main";
 	c.type = ROUTER_PROXYSQL;
@@ -530,6 +531,89 @@ START_TEST(test_plan_drain)
 }
 END_TEST
 
+/* Tenant hostgroups (tenant_hostgroups) that hold the old primary follow it through a switchover:
+ * OFFLINE_SOFT at the drain, the new primary in its place at promote, as they were at a rollback
+ * and undrain; those on another server (a tenant moved to another cluster) are left alone. */
+START_TEST(test_plan_tenant_hostgroups_follow)
+{
+	struct cfg_router c = test_cfg();
+	struct psql_snapshot s, now;
+	struct psql_plan p;
+	struct psql_endpoint old = ep("127.0.0.1", 3307), new_ = ep("127.0.0.1", 3308);
+	char err[256], *q;
+
+	c.tenant_hg_lo = 1000;
+	c.tenant_hg_hi = 1099;
+	c.tenant_rule_lo = 100;
+	c.tenant_rule_hi = 199;
+	q = psql_snapshot_sql_router(&c);
+	ck_assert_str_eq(q, "SELECT hostgroup_id, hostname, port, gtid_port, status, weight, compression, max_connections, "
+			    "max_replication_lag, use_ssl, max_latency_ms, comment FROM mysql_servers WHERE hostgroup_id IN "
+			    "(10, 20) OR hostgroup_id BETWEEN 1000 AND 1099 ORDER BY hostgroup_id, hostname, port");
+	free(q);
+	snapshot_of(&s, 4,
+		    "10", "127.0.0.1", "3307", "0", "ONLINE", "1", "0", "1000", "0", "0", "0", "",
+		    "20", "127.0.0.1", "3308", "0", "ONLINE", "1", "0", "1000", "0", "0", "0", "",
+		    "1000", "127.0.0.1", "3307", "0", "ONLINE", "3", "0", "77", "0", "0", "0", "cutoverd tenant schema:acme",
+		    "1001", "10.9.9.9", "3306", "0", "ONLINE", "1", "0", "1000", "0", "0", "0", "cutoverd tenant schema:moved");
+	ck_assert_int_eq(psql_plan_drain(&c, &s, &old, false, &p, err, sizeof(err)), 0);
+	check_sql(&p, 4,
+		  "UPDATE mysql_servers SET status='OFFLINE_SOFT' WHERE hostgroup_id=10 AND hostname='127.0.0.1' AND port=3307",
+		  "UPDATE mysql_servers SET status='OFFLINE_SOFT' WHERE hostgroup_id=1000 AND hostname='127.0.0.1' AND port=3307",
+		  "LOAD MYSQL SERVERS TO RUNTIME",
+		  "SELECT hostgroup_id, hostname, port, status, weight, max_connections FROM runtime_mysql_servers");
+	ck_assert_uint_eq(p.nexp, 2);
+	ck_assert_int_eq(p.exp[1].hostgroup, 1000);
+	ck_assert_str_eq(p.exp[1].want, "OFFLINE_SOFT");
+	psql_plan_free(&p);
+
+	ck_assert_int_eq(psql_plan_promote(&c, &s, &old, &new_, false, &p, err, sizeof(err)), 0);
+	ck_assert_uint_eq(p.n, 6);
+	ck_assert_str_eq(p.sql[2], "DELETE FROM mysql_servers WHERE hostgroup_id=1000");
+	ck_assert_str_eq(p.sql[3], INSERT_COLS "(1000, '127.0.0.1', 3308, 0, 'ONLINE', 3, 0, 77, 0, 0, 0, "
+					       "'cutoverd tenant schema:acme')");
+	ck_assert_str_eq(p.sql[4], "LOAD MYSQL SERVERS TO RUNTIME");
+	ck_assert_uint_eq(p.nexp, 4);
+	ck_assert_int_eq(p.exp[0].hostgroup, 1000);
+	ck_assert_int_eq(p.exp[0].ep.port, 3308);
+	ck_assert_str_eq(p.exp[0].want, "ONLINE");
+	ck_assert_int_eq(p.exp[1].ep.port, 3307);
+	ck_assert_str_eq(p.exp[1].want, "ABSENT");
+	psql_plan_free(&p);
+
+	ck_assert_int_eq(psql_plan_rollback(&c, &s, &old, &new_, &p, err, sizeof(err)), 0);
+	check_sql(&p, 6,
+		  "DELETE FROM mysql_servers WHERE hostgroup_id=10",
+		  INSERT_COLS "(10, '127.0.0.1', 3307, 0, 'ONLINE', 1, 0, 1000, 0, 0, 0, '')",
+		  "DELETE FROM mysql_servers WHERE hostgroup_id=1000",
+		  INSERT_COLS "(1000, '127.0.0.1', 3307, 0, 'ONLINE', 3, 0, 77, 0, 0, 0, 'cutoverd tenant schema:acme')",
+		  "LOAD MYSQL SERVERS TO RUNTIME",
+		  "SELECT hostgroup_id, hostname, port, status, weight, max_connections FROM runtime_mysql_servers");
+	psql_plan_free(&p);
+
+	/* after a restart past the drain: both back ONLINE from what mysql_servers has now */
+	snapshot_of(&now, 3,
+		    "10", "127.0.0.1", "3307", "0", "OFFLINE_SOFT", "1", "0", "1000", "0", "0", "0", "",
+		    "1000", "127.0.0.1", "3307", "0", "OFFLINE_SOFT", "3", "0", "77", "0", "0", "0", "",
+		    "1001", "10.9.9.9", "3306", "0", "OFFLINE_SOFT", "1", "0", "1000", "0", "0", "0", "");
+	ck_assert_int_eq(psql_plan_undrain(&c, &now, &old, &p, err, sizeof(err)), 0);
+	check_sql(&p, 4,
+		  "UPDATE mysql_servers SET status='ONLINE' WHERE hostgroup_id=10 AND hostname='127.0.0.1' AND port=3307",
+		  "UPDATE mysql_servers SET status='ONLINE' WHERE hostgroup_id=1000 AND hostname='127.0.0.1' AND port=3307",
+		  "LOAD MYSQL SERVERS TO RUNTIME",
+		  "SELECT hostgroup_id, hostname, port, status, weight, max_connections FROM runtime_mysql_servers");
+	psql_plan_free(&p);
+
+	/* without tenant ranges, the same snapshot: hostgroup 1000 is none of ours */
+	c.tenant_hg_lo = c.tenant_hg_hi = -1;
+	ck_assert_int_eq(psql_plan_drain(&c, &s, &old, false, &p, err, sizeof(err)), 0);
+	ck_assert_uint_eq(p.n, 3);
+	psql_plan_free(&p);
+	psql_snapshot_free(&now);
+	psql_snapshot_free(&s);
+}
+END_TEST
+
 START_TEST(test_plan_drain_quoting)
 {
 	struct cfg_router c = test_cfg();
@@ -688,7 +772,7 @@ START_TEST(test_plan_rollback)
 		    "10", "10.0.0.5", "3306", "0", "OFFLINE_HARD", "1", "0", "1000", "0", "0", "0", "retired",
 		    "10", "10.0.0.6", "3306", "0", "SHUNNED", "1", "0", "1000", "0", "0", "0", "",
 		    "20", "127.0.0.1", "3308", "3399", "ONLINE", "5", "1", "800", "10", "0", "20", "replica db2");
-	ck_assert_int_eq(psql_plan_rollback(&c, &s, &new_, &p, err, sizeof(err)), 0);
+	ck_assert_int_eq(psql_plan_rollback(&c, &s, NULL, &new_, &p, err, sizeof(err)), 0);
 	check_sql(&p, 6,
 		  "DELETE FROM mysql_servers WHERE hostgroup_id=10",
 		  INSERT_COLS "(10, '127.0.0.1', 3307, 0, 'ONLINE', 1000, 0, 500, 0, 1, 0, 'it''s primary')",
@@ -1258,6 +1342,7 @@ Suite *proxysql_suite(void)
 	tc = tcase_create("psql_plan_drain");
 	tcase_add_test(tc, test_plan_drain);
 	tcase_add_test(tc, test_plan_drain_quoting);
+	tcase_add_test(tc, test_plan_tenant_hostgroups_follow);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("psql_plan_promote");
 	tcase_add_test(tc, test_plan_promote);

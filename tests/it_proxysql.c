@@ -1589,6 +1589,7 @@ static void read_shift_then_failover(void);
 static void tenant_move_batches(void);
 static void tenant_rollback_and_restart(void);
 static void tenant_refusals_and_abort(void);
+static void tenant_hostgroup_follows_switchover(void);
 
 static const struct it_case cases[] = {
 	{ "readers_all", readers_all },
@@ -1612,6 +1613,7 @@ static const struct it_case cases[] = {
 	{ "tenant_move_batches", tenant_move_batches },
 	{ "tenant_rollback_and_restart", tenant_rollback_and_restart },
 	{ "tenant_refusals_and_abort", tenant_refusals_and_abort },
+	{ "tenant_hostgroup_follows_switchover", tenant_hostgroup_follows_switchover },
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -2130,6 +2132,41 @@ static void tenant_rollback_and_restart(void)
 		it_note("tenant00's client: %s", it_json_str(sum));
 		ck_assert_msg(v && json_integer_value(json_object_get(v, "acked_missing")) == 0, "writes lost: %s",
 			      it_json_str(v));
+		json_decref(sum);
+		json_decref(v);
+	}
+	px_end(true);
+}
+
+/* A tenant left on the source by a move (rolled back) writes through its own hostgroup: a
+ * switchover of the source cluster takes that hostgroup along (held with the writer hostgroup,
+ * then the new primary in it), and the tenant's client goes on, on db2, nothing lost. */
+static void tenant_hostgroup_follows_switchover(void)
+{
+	struct it_load l;
+	json_t *r, *rep;
+	int vstatus;
+
+	tenant_begin(1);
+	ck_assert_int_eq(it_load_start_schema(&l, "t-follow", 20000, client_port(1), "persistent", "tenant00"), 0);
+	it_sleep_ms(500);
+	r = move_call(json_pack("{s:[s], s:s, s:i}", "tenants", "tenant00", "to", "db3", "max_blocked_ms", 1), NULL);
+	rep = it_report(r);
+	ck_assert_msg(r && json_integer_value(json_object_get(rep, "rolled_back")) == 1, "%s", it_json_str(r));
+	assert_tenant_on(rep, "tenant00", 1);
+	json_decref(r);
+	r = it_switchover(switch_args("db2"), SWITCH_TIMEOUT_MS, NULL);
+	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "switchover: %s", it_json_str(r));
+	json_decref(r);
+	assert_hg(1, "runtime_mysql_servers", 1000, "db2:ONLINE");
+	it_sleep_ms(500);
+	{
+		json_t *sum = it_load_stop(&l), *v = it_load_verify(&l, 2, &vstatus);
+		it_note("tenant00's client through the switchover: %s", it_json_str(sum));
+		ck_assert_msg(v && json_integer_value(json_object_get(v, "acked_missing")) == 0, "writes lost: %s",
+			      it_json_str(v));
+		ck_assert_msg(it_sql_ll(2, 0, "SELECT COUNT(*) FROM tenant00.writes WHERE id >= %lld AND server_id = 2",
+					l.start_id) > 0, "no write of tenant00's client reached db2 after the switchover");
 		json_decref(sum);
 		json_decref(v);
 	}
