@@ -28,7 +28,7 @@ T_INTERVAL_US=${BENCH_TENANT_INTERVAL_US:-50000}
 SB_DIR=$PREFIX-tenants
 PX_DIR=$PREFIX-tenants.px
 PX_LOG=$OUT/$BENCH_NAME-proxysql.log
-T_RESULTS=$OUT/tenant-clients.tsv     # run tenant held_ms(cutoverd) max_wait_ms longest_gap_ms errors lost outcome
+T_RESULTS=$OUT/tenant-clients.tsv     # run tenant held_ms(cutoverd) max_wait_ms longest_gap_ms errors lost outcome kind
 T_MOVES=$OUT/tenant-moves.tsv         # run outcome moved rolled_back total_ms
 
 root_sql() {
@@ -94,8 +94,11 @@ tenant_run() {
 	start=$(($(now_us) * 4 + r * 100000000000000))
 	for t in "${names[@]}"; do
 		touch "$OUT/$t.running"
+		# even tenants: a multiplexed client; odd: a pinned one (ProxySQL keeps its backend connection)
+		# shellcheck disable=SC2046
 		"$BUILD/cutover-load" --host 127.0.0.1 --port "$PX_CLIENT_PORT" --user "$APP_USER" \
 			--password-file "$APP_PASSWORD_FILE" --interval-us "$T_INTERVAL_US" --schema "$t" \
+			$( ((k % 2)) && echo --mode persistent --pinned || echo --mode multiplexed) \
 			--start-id "$((start + k * 1000000000000))" --until-file "$OUT/$t.running" --out "$OUT/$t.acks.tsv" \
 			>"$OUT/$t.load.json" 2>"$OUT/$t.load.err" &
 		pids+=($!)
@@ -122,9 +125,9 @@ tenant_run() {
 			--port "$([[ $outcome == moved ]] && echo "$DB3_PORT" || echo "$DB1_PORT")" --user "$APP_USER" \
 			--password-file "$APP_PASSWORD_FILE" --schema "$t" 2>>"$OUT/$BENCH_NAME-verify.err" |
 			jq -r '.acked_missing // "-"' 2>/dev/null) || lost=-
-		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$t" "${held:--}" "$(max_wait_of "$OUT/$t.acks.tsv")" \
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$t" "${held:--}" "$(max_wait_of "$OUT/$t.acks.tsv")" \
 			"$(jq -r '.longest_gap_ms // "-"' <<<"$load")" "$(jq -r '.errors // "-"' <<<"$load")" "${lost:--}" \
-			"${outcome:--}" >>"$T_RESULTS"
+			"${outcome:--}" "$( ((10#${t: -2} % 2)) && echo pinned || echo multiplexed)" >>"$T_RESULTS"
 	done
 }
 
@@ -133,14 +136,18 @@ tenant_summary() {
 	echo "-- tenant moves through ProxySQL $PX_VERSION: $T_RUNS moves of $T_N tenants in batches of $T_BATCH, one client per tenant writing every $((T_INTERVAL_US / 1000)) ms --"
 	printf '  %-26s %8s %8s %8s %8s %4s\n' "" min median p95 max n
 	awk -F'\t' '$3 != "-" { print $3 }' "$T_RESULTS" | stats_of "held, cutoverd (ms)"
-	awk -F'\t' '$8 == "moved" && $4 != "-" { print $4 }' "$T_RESULTS" | stats_of "longest wait, client (ms)"
-	awk -F'\t' '$8 == "moved" && $5 != "-" { print $5 }' "$T_RESULTS" | stats_of "longest gap, client (ms)"
-	awk -F'\t' '$6 != "-" { print $6 }' "$T_RESULTS" | stats_of "errors per client"
+	for kind in multiplexed pinned; do
+		awk -F'\t' -v k="$kind" '$9 == k && $8 == "moved" && $4 != "-" { print $4 }' "$T_RESULTS" | stats_of "longest wait, $kind (ms)"
+		awk -F'\t' -v k="$kind" '$9 == k && $8 == "moved" && $5 != "-" { print $5 }' "$T_RESULTS" | stats_of "longest gap, $kind (ms)"
+		awk -F'\t' -v k="$kind" '$9 == k && $6 != "-" { print $6 }' "$T_RESULTS" | stats_of "errors, $kind client"
+	done
 	awk -F'\t' '$5 != "-" { print $5 / 1000 }' "$T_MOVES" | stats_of "whole move (s)"
 	printf '  tenants moved %s, rolled back %s, acknowledged writes lost %s, client errors %s\n' \
 		"$(awk -F'\t' '{ s += $3 } END { print s + 0 }' "$T_MOVES")" "$(awk -F'\t' '{ s += $4 } END { print s + 0 }' "$T_MOVES")" \
 		"$(awk -F'\t' '$7 != "-" { s += $7 } END { print s + 0 }' "$T_RESULTS")" \
 		"$(awk -F'\t' '$6 != "-" { s += $6 } END { print s + 0 }' "$T_RESULTS")"
+	echo "  (a pinned client's session keeps its backend connection, which the cut must kill: its next"
+	echo "   write fails once; a multiplexed one takes a new connection for each write, held by ProxySQL)"
 	echo "  (held: what cutoverd measured per tenant, the same for every tenant of a batch; longest wait:"
 	echo "   the slowest write of the tenant's client over the run, the held one included; gap: the longest"
 	echo "   time between two of its acknowledged writes, its $((T_INTERVAL_US / 1000)) ms pace included)"

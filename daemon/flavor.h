@@ -57,7 +57,7 @@ enum sql_id {
 	 * check's snapshot would hold up (datacheck.h) */
 	SQL_MDL_WAITERS,
 	/* A tenant move (tenant.h): %s = the column (db or user), %s = a list of quoted names; rows
-	 * (id, command): the client sessions of those tenants, not ours, not replication's */
+	 * (id, command, state, info): the client sessions of those tenants, not ours, not replication's */
 	SQL_TENANT_SESSIONS,
 	/* One row: @@gtid_domain_id (MariaDB) — a tenant target's own writes must have a domain of
 	 * their own; MySQL: NULL (GTIDs carry the server's uuid) */

@@ -129,7 +129,7 @@ const struct flavor_ops flavor_mariadb = {
 		[SQL_MDL_WAITERS] = "SELECT COUNT(*) AS n FROM information_schema.processlist"
 				    " WHERE state = 'Waiting for table metadata lock'",
 		[SQL_TENANT_SESSIONS] =
-		    "SELECT id, command FROM information_schema.processlist WHERE id <> CONNECTION_ID()"
+		    "SELECT id, command, state, LEFT(info, 80) AS info FROM information_schema.processlist WHERE id <> CONNECTION_ID()"
 		    " AND command NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon', 'Slave_IO', 'Slave_SQL',"
 		    " 'Slave_worker') AND user NOT IN ('system user', 'event_scheduler') AND %s IN (%s)",
 		[SQL_GTID_DOMAIN] = "SELECT @@global.gtid_domain_id AS domain",

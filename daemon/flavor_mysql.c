@@ -106,7 +106,7 @@ static int mysql_parse_binlog(const struct rowset *rs, struct server_status *st)
 	[SQL_MDL_WAITERS] = "SELECT COUNT(*) AS n FROM performance_schema.processlist" \
 			    " WHERE state = 'Waiting for table metadata lock'",	\
 	[SQL_TENANT_SESSIONS] =							\
-	    "SELECT id, command FROM performance_schema.processlist WHERE id <> CONNECTION_ID()" \
+	    "SELECT id, command, state, LEFT(info, 80) AS info FROM performance_schema.processlist WHERE id <> CONNECTION_ID()" \
 	    " AND command NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon')"	\
 	    " AND user NOT IN ('system user', 'event_scheduler') AND %s IN (%s)", \
 	[SQL_GTID_DOMAIN] = "SELECT NULL AS domain",				\

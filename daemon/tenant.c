@@ -440,7 +440,8 @@ static void batch_released(struct tenant_move *m)
 	size_t i;
 
 	step_times(m, times, sizeof(times));
-	tm_emit(m, "info", "batch %d held %.1f ms: %s ms", m->batches, blocked, times);
+	tm_emit(m, "info", "batch %d held %.1f ms: %s ms%s%s", m->batches, blocked, times,
+		*m->cut_waited ? "; the cut waited for " : "", m->cut_waited);
 
 	for (i = 0; i < m->n_cur; i++) {
 		struct tm_tenant *t = &m->t[m->cur[i]];
@@ -928,8 +929,14 @@ static void sessions_listed(struct db *db, struct db_result *res, void *arg)
 	for (i = 0; i < res->rs[0]->nrows; i++) {
 		const char *v = rowset_at(res->rs[0], i, 0), *cmd = rowset_at(res->rs[0], i, 1);
 		unsigned long long id = v ? strtoull(v, NULL, 10) : 0;
-		if (!id || was_killed(m, id) || (!late && cmd && strcmp(cmd, "Sleep")))
+		if (!id || was_killed(m, id))
 			continue;
+		if (!late && cmd && strcmp(cmd, "Sleep")) {
+			const char *st = rowset_at(res->rs[0], i, 2), *info = rowset_at(res->rs[0], i, 3);
+			snprintf(m->cut_waited, sizeof(m->cut_waited), "session %llu (%s%s%s%s%s)", id, cmd, st && *st ? ", " : "",
+				 st ? st : "", info && *info ? ": " : "", info ? info : "");
+			continue;
+		}
 		m->kill_ids = xrealloc(m->kill_ids, (m->n_kill + 1) * sizeof(*m->kill_ids));
 		m->kill_ids[m->n_kill++] = id;
 	}
@@ -1220,6 +1227,7 @@ void tm_batch_next(struct tenant_move *m)
 	m->batches++;
 	memset(m->step_us, 0, sizeof(m->step_us));
 	m->n_kill = m->kill_next = 0;
+	m->cut_waited[0] = '\0';
 	m->released_us = 0;
 	for (i = 0; i < m->n_cur; i++) {
 		m->pass[i] = true;

@@ -75,6 +75,7 @@ struct tenant_move {
 	int64_t next_batch_us;            /* monotonic: the end of the pause between batches */         /* monotonic: when each step of the batch running began, 0: not yet */
 	char *fence_pos;                  /* owned */
 	unsigned long long *kill_ids;
+	char cut_waited[200];             /* the last session the cut waited for, "" none: why a cut was long */
 	size_t n_kill, kill_next;
 	json_t *counts[2];                /* per side: rowsets as {schema: rows} */
 	int pending;                      /* checks / counts still running */
