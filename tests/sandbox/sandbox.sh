@@ -4,6 +4,14 @@
 # so that the demo, the integration tests and the benchmarks run without touching the system's
 # own services.  Everything it starts is found again through that directory: stop never touches a
 # process whose command line does not name a file inside it.
+#
+# With --proxysql it also starts one ProxySQL (when a binary is installed: tests/deps.sh puts them
+# in /usr/local/proxysql-VERSION) in front of the same servers: writer hostgroup 10 = db1, reader
+# hostgroup 20 = the replicas, the application account, and a [router proxysql] in cutoverd.conf,
+# so that read shifts and tenant moves can be tried.  With --tenants N (and --proxysql) db1 also
+# holds N tenant schemas (tenant00 ...), and the last server becomes the tenants' target: a
+# writable server of a cluster of its own ("target", upstream = the sandbox's cluster) that
+# replicates only the tenant schemas from db1, in a GTID domain of its own.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -21,21 +29,45 @@ STEP=""
 usage() {
 	cat >&2 <<EOF
 usage: sandbox.sh start [--fresh] [--dir D] [--servers N] [--base-port P] [--write-port P]
-                        [--read-port P] [--poll DURATION]
+                        [--read-port P] [--poll DURATION] [--proxysql [--tenants T]]
        sandbox.sh stop | status | env                      [--dir D]
                                    stop also ends a cutoverd run with D/cutoverd.conf, and
                                    keeps the logs (cutoverd.log, the journal in state/, the
-                                   servers' and HAProxy's) in D.last, replacing the last ones
+                                   servers', HAProxy's and ProxySQL's) in D.last, replacing
+                                   the last ones
        sandbox.sh sql I "SQL"      run SQL on server I as the cutoverd user (-N -B output)
-       sandbox.sh pid I|haproxy    print the pid (exit 1 if not running)
+       sandbox.sh pid I|haproxy|proxysql
+                                   print the pid (exit 1 if not running)
        sandbox.sh kill I           SIGKILL server I and wait until it is gone
        sandbox.sh term I           SIGTERM server I (clean shutdown) and wait until it is gone
        sandbox.sh restart I [--read-only|--writable]
                                    start server I again with its config (stopping it first if
-                                   it runs); the flag overrides read_only in its my.cnf
+                                   it runs); the flag overrides read_only in its my.cnf (the
+                                   tenants' target's says read_only = OFF: it stays writable)
+start --proxysql (or SANDBOX_PROXYSQL=1): also one ProxySQL, the newest
+  /usr/local/proxysql-*/bin/proxysql or SANDBOX_PROXYSQL_BIN (tests/deps.sh installs them from
+  ../shared/proxysql), files in D/proxysql: admin interface on 127.0.0.1:(write port + 30),
+  clients on 127.0.0.1:(write port + 31) — 23330 and 23331 with the default ports, clear of the
+  servers' 23306.. for up to 24 servers (start refuses ports that clash).  Admin user cutadmin
+  (password in D/secrets/proxysql-cutadmin.pass, client options in proxysql-cutadmin.cnf);
+  writer hostgroup 10 = db1, reader hostgroup 20 = the replicas; mysql_users app (the app
+  password, default_hostgroup 10, transaction_persistent 1); query rule 1 (match_digest
+  '@@server_id', multiplex 2, apply 0: cutover-load's statements stay multiplexed) and rule
+  1000 (cutover-load --mode read's SELECT COUNT(*) FROM app.writes to hostgroup 20, so that
+  cutoverctl shift has reads to move).
+  D/cutoverd.conf gets [router proxysql]; D/env PROXYSQL_ADMIN_PORT and PROXYSQL_PORT.
+start --proxysql --tenants T (or SANDBOX_TENANTS=T; T 1..50, at least 3 MariaDB servers): T tenant
+  schemas tenant00.. on db1, each with a writes table like app.writes, app may use them; the
+  last server dbN becomes the tenants' target: gtid_domain_id = N, replicate_wild_do_table =
+  tenant%.%, writable (all three in its my.cnf too), in cutoverd.conf a cluster "target" of
+  its own with upstream = sandbox, left out of HAProxy's and ProxySQL's hostgroups; the router
+  gets tenant_hostgroups = 1000-1999 and tenant_rule_ids = 100-999.  Then, with cutoverd
+  running on D/cutoverd.conf: cutoverctl move tenant tenant00 tenant01 --to dbN --cluster sandbox
 Environment: SANDBOX_DIR (default: <repo>/sandbox), SANDBOX_N (3), SANDBOX_BASE_PORT (23306),
 SANDBOX_WRITE_PORT (23300), SANDBOX_READ_PORT (write port + 1), SANDBOX_POLL (1s),
 SANDBOX_CACHE (/var/tmp/cutoverd-sandbox: initialized datadirs; empty = no cache),
+SANDBOX_PROXYSQL (start: 1 = --proxysql), SANDBOX_PROXYSQL_BIN (the ProxySQL binary),
+SANDBOX_TENANTS (start: --tenants),
 SANDBOX_EXTRA_BIND (start: addresses every server listens on besides 127.0.0.1, comma-separated,
 e.g. 127.0.0.2, so that a test can cut one client's path to a server and not the others').
 Servers of other versions, from the Debian roots of tests/roots.sh (built and cached on the
@@ -96,6 +128,19 @@ hap_dir() { echo "$DIR/haproxy"; }
 hap_cfg() { echo "$DIR/haproxy/haproxy.cfg"; }
 hap_sock() { echo "$DIR/haproxy/admin.sock"; }
 hap_pidfile() { echo "$DIR/haproxy/haproxy.pid"; }
+# ProxySQL (start --proxysql): its own directory, ports beside the write port.
+px_dir() { echo "$DIR/proxysql"; }
+px_cnf() { echo "$DIR/proxysql/proxysql.cnf"; }
+px_pidfile() { echo "$DIR/proxysql/proxysql.pid"; }
+px_log() { echo "$DIR/proxysql/proxysql.log"; }
+px_admin_port() { echo $((WRITE_PORT + 30)); }
+px_port() { echo $((WRITE_PORT + 31)); }
+PX_WHG=10
+PX_RHG=20
+# The servers of the sandbox's cluster: 1..members; with tenants the last server (the target)
+# is in a cluster of its own.
+members() { echo $((TENANTS > 0 ? N - 1 : N)); }
+target() { echo $((TENANTS > 0 ? N : 0)); }
 # The root a server runs from (tests/roots.sh suite), for those that do not run the host's mariadbd.
 srv_suitefile() { echo "$DIR/db$1/root-suite"; }
 
@@ -166,6 +211,7 @@ srv_pid() {
 	find_pid "$(srv_pidfile "$1")" "$KIND_PROG" "--defaults-file=$(srv_cnf "$1")"
 }
 hap_pid() { find_pid "$(hap_pidfile)" haproxy "$(hap_cfg)"; }
+px_pid() { find_pid "$(px_pidfile)" proxysql "$(px_cnf)"; }
 # A cutoverd run on the sandbox's config (the demo's, with its pid in cutoverd.pid).
 daemon_pid() { find_pid "$DIR/cutoverd.pid" cutoverd "$DIR/cutoverd.conf"; }
 
@@ -296,8 +342,10 @@ EOF
 	} >"$(srv_cnf "$i")"
 }
 
+# $2 = target: the tenants' target (see setup_tenants), writable in a GTID domain of its own
+# and replicating the tenant schemas only, so that a restart keeps it that way.
 write_server_cnf() {
-	local i=$1 d read_only=ON
+	local i=$1 d read_only=ON domain=0 target=${2-}
 	srv_kind "$i"
 	if [[ $KIND_FLAVOR == mysql ]]; then
 		write_mysql_server_cnf "$i"
@@ -305,6 +353,7 @@ write_server_cnf() {
 	fi
 	d=$(srv_dir "$i")
 	((i == 1)) && read_only=OFF
+	[[ $target == target ]] && read_only=OFF domain=$i
 	{
 		echo "# generated by tests/sandbox/sandbox.sh"
 		echo "[mariadbd]"
@@ -325,7 +374,7 @@ relay_log = relay-bin
 binlog_format = ROW
 log_slave_updates = ON
 gtid_strict_mode = ON
-gtid_domain_id = 0
+gtid_domain_id = $domain
 read_only = $read_only
 sync_binlog = 1
 innodb_flush_log_at_trx_commit = 1
@@ -338,6 +387,10 @@ slave_net_timeout = 5
 slave_parallel_threads = 4
 slave_parallel_mode = optimistic
 EOF
+		if [[ $target == target ]]; then
+			echo "# the tenants' target: replicates the tenant schemas only (see sandbox.sh --tenants)"
+			echo "replicate_wild_do_table = tenant%.%"
+		fi
 	} >"$(srv_cnf "$i")"
 }
 
@@ -543,6 +596,13 @@ make_secrets() {
 	for s in cutoverd app; do
 		printf '[client]\nuser = %s\npassword = %s\n' "$s" "$(secret "$s")" >"$DIR/secrets/$s.cnf"
 	done
+	# ProxySQL's admin user for cutoverd (and for people: mariadb --defaults-file=…cnf -P …)
+	if ((PROXYSQL)); then
+		new_password >"$DIR/secrets/proxysql-cutadmin.pass"
+		chmod 0600 "$DIR/secrets/proxysql-cutadmin.pass"
+		printf '[client]\nuser = cutadmin\npassword = %s\n' "$(secret proxysql-cutadmin)" \
+			>"$DIR/secrets/proxysql-cutadmin.cnf"
+	fi
 	umask "$old_umask"
 }
 
@@ -674,11 +734,59 @@ wait_mysql_replicas_synced() {
 	done
 }
 
+# ---- tenants (start --tenants) -----------------------------------------------------------
+
+tenant_name() { printf 'tenant%02d' "$1"; }
+
+# TENANTS schemas on db1, each with a writes table like app.writes, and the application account's
+# grant on them; once every replica has them, the last server becomes the tenants' target.
+setup_tenants() {
+	local t name sql=""
+	for ((t = 0; t < TENANTS; t++)); do
+		name=$(tenant_name "$t")
+		sql+="CREATE DATABASE $name;
+CREATE TABLE $name.writes (
+	id BIGINT PRIMARY KEY,
+	client_ts BIGINT,
+	server_id INT,
+	created TIMESTAMP(6) DEFAULT CURRENT_TIMESTAMP(6)
+) ENGINE=InnoDB;
+"
+	done
+	sql+="GRANT SELECT, INSERT, UPDATE, DELETE ON \`tenant%\`.* TO 'app'@'127.0.0.1';"
+	root_sql 1 <<<"$sql" >/dev/null
+	wait_replicas_synced
+	make_target "$(target)"
+}
+
+# Server $1 becomes the tenants' target: a writable server of a cluster of its own that goes on
+# replicating the tenant schemas (and only them) from db1.  Its GTID domain first, before anything
+# connects to it: a session keeps the domain it started with, and cutoverd writes its heartbeat
+# there once it sees the server as a primary (in domain 0, that would break db1's stream under
+# gtid_strict_mode).  The same settings go into its my.cnf, so that a restart keeps them.
+make_target() {
+	local i=$1 got
+	root_sql "$i" <<EOF
+SET GLOBAL gtid_domain_id = $i;
+STOP SLAVE;
+SET GLOBAL replicate_wild_do_table = 'tenant%.%';
+SET GLOBAL read_only = 0;
+START SLAVE;
+EOF
+	got=$(root_sql "$i" <<<"SELECT CONCAT_WS(' ', @@gtid_domain_id, @@read_only, @@replicate_wild_do_table)")
+	[[ $got == "$i "@(0|OFF)" tenant%.%" ]] ||
+		die "db$i did not take the target's settings (gtid_domain_id, read_only, replicate_wild_do_table: $got)"
+	write_server_cnf "$i" target
+}
+
 # ---- HAProxy ------------------------------------------------------------------------------
 
+# The servers of the sandbox's cluster only: the tenants' target (--tenants) is never its writer,
+# nor one of its readers (it replicates the tenant schemas only).
 write_haproxy_cfg() {
-	local i first_read=2 check="option mysql-check user haproxy_check post-41"
-	((N == 1)) && first_read=1
+	local i m first_read=2 check="option mysql-check user haproxy_check post-41"
+	m=$(members)
+	((m == 1)) && first_read=1
 	# HAProxy's check logs in as a pre-plugin client, which MySQL 9.x answers with error 1251
 	# (mysql_native_password is gone); without a user it checks the server's greeting, which a
 	# stopped server does not send either.
@@ -710,7 +818,7 @@ frontend mysql_write
 # Writes go to the one server not in maintenance; cutoverd moves that role.
 backend mysql_write
 EOF
-		for ((i = 1; i <= N; i++)); do
+		for ((i = 1; i <= m; i++)); do
 			if ((i == 1)); then
 				echo "	server db$i 127.0.0.1:$(srv_port "$i") check"
 			else
@@ -726,7 +834,7 @@ frontend mysql_read
 backend mysql_read
 	balance roundrobin
 EOF
-		for ((i = first_read; i <= N; i++)); do
+		for ((i = first_read; i <= m; i++)); do
 			echo "	server db$i 127.0.0.1:$(srv_port "$i") check"
 		done
 	} >"$(hap_cfg)"
@@ -765,10 +873,155 @@ check_write_path() {
 	die "a connection through 127.0.0.1:$WRITE_PORT as app does not reach db1 (got '${id:-nothing}')"
 }
 
+# ---- ProxySQL (start --proxysql) ---------------------------------------------------------
+
+# The ProxySQL binary: SANDBOX_PROXYSQL_BIN, else the newest /usr/local/proxysql-*/bin/proxysql.
+# Sets PX_BIN.
+find_proxysql() {
+	local p
+	if [[ -n ${SANDBOX_PROXYSQL_BIN:-} ]]; then
+		[[ -f $SANDBOX_PROXYSQL_BIN && -x $SANDBOX_PROXYSQL_BIN ]] ||
+			die "SANDBOX_PROXYSQL_BIN=$SANDBOX_PROXYSQL_BIN is not an executable file"
+		PX_BIN=$(realpath "$SANDBOX_PROXYSQL_BIN")
+		return 0
+	fi
+	PX_BIN=""
+	while read -r p; do
+		[[ -f $p && -x $p ]] && PX_BIN=$p
+	done < <(printf '%s\n' /usr/local/proxysql-*/bin/proxysql | sort -V)
+	[[ -n $PX_BIN ]] || die "--proxysql: no ProxySQL binary (no /usr/local/proxysql-*/bin/proxysql," \
+		"and SANDBOX_PROXYSQL_BIN is not set); tests/deps.sh installs the ones in ../shared/proxysql" \
+		"(or: sh ../shared/proxysql/install.sh 2.7.1), or set SANDBOX_PROXYSQL_BIN=/path/to/proxysql"
+}
+
+# SQL on ProxySQL's admin interface as cutadmin (-N -B output).
+px_admin() {
+	mariadb --defaults-file="$DIR/secrets/proxysql-cutadmin.cnf" -h 127.0.0.1 -P "$(px_admin_port)" \
+		--connect-timeout=2 -N -B "$@"
+}
+
+write_proxysql_cnf() {
+	(
+		umask 077
+		cat >"$(px_cnf)" <<EOF
+# generated by tests/sandbox/sandbox.sh
+datadir="$(px_dir)/data"
+
+admin_variables=
+{
+	admin_credentials="cutadmin:$(secret proxysql-cutadmin)"
+	mysql_ifaces="127.0.0.1:$(px_admin_port)"
+}
+
+mysql_variables=
+{
+	interfaces="127.0.0.1:$(px_port)"
+	threads=2
+	monitor_enabled=false
+}
+EOF
+	)
+}
+
+# True while process $1 (a child of ours) has not exited: not gone, not a zombie.  Not is_alive:
+# its command line reads empty in the middle of an exec, and this one runs two in a row.
+not_exited() {
+	local stat
+	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+	stat=${stat##*) }
+	[[ ${stat:0:1} != Z ]]
+}
+
+# One ProxySQL in the foreground (-f: no angel process, so the pid is ProxySQL's own) in its own
+# session and directory, without the Monitor (-M), its configuration database made afresh from
+# proxysql.cnf (--initial); then its hostgroups, the application account and the query rule.
+start_proxysql() {
+	local d pid deadline
+	d=$(px_dir)
+	mkdir -p "$d/data"
+	chmod 0700 "$d"
+	write_proxysql_cnf
+	(cd "$d" && exec setsid "$PX_BIN" -f -M --initial --no-version-check -c "$(px_cnf)" -D "$d/data") \
+		</dev/null >>"$(px_log)" 2>&1 &
+	pid=$!
+	echo "$pid" >"$(px_pidfile)"
+	deadline=$((SECONDS + PING_TIMEOUT_S))
+	until px_admin -e 'SELECT 1' >/dev/null 2>&1; do
+		if ! not_exited "$pid"; then
+			tail -n 20 "$(px_log)" >&2
+			die "ProxySQL exited during start-up (log above, in $(px_log))"
+		fi
+		if grep -q 'Address already in use' "$(px_log)"; then
+			tail -n 20 "$(px_log)" >&2
+			die "ProxySQL could not bind 127.0.0.1:$(px_admin_port) or :$(px_port) (log above)"
+		fi
+		if ((SECONDS >= deadline)); then
+			tail -n 20 "$(px_log)" >&2
+			die "ProxySQL's admin interface 127.0.0.1:$(px_admin_port) does not answer within ${PING_TIMEOUT_S}s"
+		fi
+		sleep 0.1
+	done
+	configure_proxysql
+}
+
+# Writer hostgroup 10 = db1; reader hostgroup 20 = the replicas of the sandbox's cluster (db1 when
+# it has no replica); app with default_hostgroup 10, transaction_persistent 1; query rule 1 keeps
+# statements naming @@server_id multiplexed (ProxySQL stops multiplexing a session at its first
+# '@' otherwise, and cutover-load's persistent clients ask SELECT @@server_id).  Rule 1000 sends
+# the reads of cutover-load --mode read to the reader hostgroup, so that a read shift has reads
+# to move; its id comes after the tenant rules' range (100-999), as a tenant move requires.
+configure_proxysql() {
+	local i m rows out
+	m=$(members)
+	rows="($PX_WHG, '127.0.0.1', $(srv_port 1))"
+	if ((m == 1)); then
+		rows+=", ($PX_RHG, '127.0.0.1', $(srv_port 1))"
+	fi
+	for ((i = 2; i <= m; i++)); do
+		rows+=", ($PX_RHG, '127.0.0.1', $(srv_port "$i"))"
+	done
+	if ! out=$(px_admin 2>&1 <<EOF
+INSERT INTO mysql_servers (hostgroup_id, hostname, port) VALUES $rows;
+INSERT INTO mysql_users (username, password, default_hostgroup, transaction_persistent)
+	VALUES ('app', '$(secret app)', $PX_WHG, 1);
+INSERT INTO mysql_query_rules (rule_id, active, match_digest, multiplex, apply)
+	VALUES (1, 1, '@@server_id', 2, 0);
+INSERT INTO mysql_query_rules (rule_id, active, match_digest, destination_hostgroup, apply, comment)
+	VALUES (1000, 1, '^SELECT COUNT\\(\\*\\) FROM app\\.writes', $PX_RHG, 1,
+		'sandbox: the reads of cutover-load --mode read');
+LOAD MYSQL SERVERS TO RUNTIME;
+SAVE MYSQL SERVERS TO DISK;
+LOAD MYSQL USERS TO RUNTIME;
+SAVE MYSQL USERS TO DISK;
+LOAD MYSQL QUERY RULES TO RUNTIME;
+SAVE MYSQL QUERY RULES TO DISK;
+LOAD MYSQL VARIABLES TO RUNTIME;
+SAVE MYSQL VARIABLES TO DISK;
+LOAD ADMIN VARIABLES TO RUNTIME;
+SAVE ADMIN VARIABLES TO DISK;
+EOF
+	); then
+		printf '%s\n' "$out" >&2
+		die "configuring ProxySQL through its admin interface failed"
+	fi
+}
+
+# The path an application takes through ProxySQL: its client port, as app, onto db1.
+check_proxysql_path() {
+	local id i
+	for ((i = 0; i < 100; i++)); do
+		id=$(mariadb --defaults-file="$DIR/secrets/app.cnf" -h 127.0.0.1 -P "$(px_port)" \
+			--connect-timeout=2 -N -B -e 'SELECT @@server_id' 2>/dev/null) && [[ $id == 1 ]] && return 0
+		sleep 0.2
+	done
+	tail -n 20 "$(px_log)" >&2
+	die "a connection through ProxySQL (127.0.0.1:$(px_port)) as app does not reach db1 (got '${id:-nothing}')"
+}
+
 # ---- generated files ----------------------------------------------------------------------
 
 write_cutoverd_conf() {
-	local i f=$DIR/cutoverd.conf
+	local i cluster f=$DIR/cutoverd.conf
 	(
 		umask 077
 		{
@@ -786,11 +1039,22 @@ repl_user = repl
 repl_password_file = $DIR/secrets/repl.pass
 heartbeat_table = cutoverd.heartbeat
 EOF
+			if ((TENANTS > 0)); then
+				cat <<EOF
+
+# the tenants' target (sandbox.sh --tenants): a primary of its own that replicates the
+# tenant schemas from the sandbox's primary on purpose
+[cluster target]
+upstream = $CLUSTER
+EOF
+			fi
 			for ((i = 1; i <= N; i++)); do
+				cluster=$CLUSTER
+				((i == $(target))) && cluster=target
 				cat <<EOF
 
 [server db$i]
-cluster = $CLUSTER
+cluster = $cluster
 host = 127.0.0.1
 port = $(srv_port "$i")
 user = cutoverd
@@ -807,6 +1071,24 @@ backend = mysql_write
 # a switchover's verify phase sends a probe write here and checks where it lands
 write_endpoint = 127.0.0.1:$WRITE_PORT
 EOF
+			if ((PROXYSQL)); then
+				cat <<EOF
+
+[router proxysql]
+cluster = $CLUSTER
+type = proxysql
+address = 127.0.0.1:$(px_admin_port)
+user = cutadmin
+password_file = $DIR/secrets/proxysql-cutadmin.pass
+writer_hostgroup = $PX_WHG
+reader_hostgroup = $PX_RHG
+EOF
+				((TENANTS == 0)) || cat <<EOF
+# a tenant moved gets a hostgroup and a query rule of its own from these ranges
+tenant_hostgroups = 1000-1999
+tenant_rule_ids = 100-999
+EOF
+			fi
 		} >"$f"
 	)
 	chmod 0600 "$f"
@@ -856,6 +1138,25 @@ write_env() {
 				"DB${i}_PID_FILE" "$(srv_pidfile "$i")" \
 				"DB${i}_ERROR_LOG" "$(srv_errlog "$i")"
 		done
+		# Only with --proxysql and --tenants: without them, the file is as it was.
+		if ((PROXYSQL)); then
+			printf 'export %s=%q\n' \
+				SANDBOX_PROXYSQL 1 \
+				PROXYSQL_BIN "$PX_BIN" \
+				PROXYSQL_ADMIN_PORT "$(px_admin_port)" \
+				PROXYSQL_PORT "$(px_port)" \
+				PROXYSQL_ADMIN_USER cutadmin \
+				PROXYSQL_ADMIN_PASSWORD_FILE "$DIR/secrets/proxysql-cutadmin.pass" \
+				PROXYSQL_ADMIN_CNF "$DIR/secrets/proxysql-cutadmin.cnf" \
+				PROXYSQL_WRITER_HOSTGROUP "$PX_WHG" \
+				PROXYSQL_READER_HOSTGROUP "$PX_RHG" \
+				PROXYSQL_LOG "$(px_log)"
+		fi
+		if ((TENANTS > 0)); then
+			printf 'export %s=%q\n' \
+				SANDBOX_TENANTS "$TENANTS" \
+				TENANT_TARGET "db$(target)"
+		fi
 		# Only for servers from the roots of tests/roots.sh: without them, the file is as it was.
 		[[ $FLAVOR == mariadb ]] || printf 'export %s=%q\n' SANDBOX_FLAVOR "$FLAVOR"
 		[[ -z $ROOT_SERVERS ]] || printf 'export %s=%q\n' SANDBOX_ROOT_SERVERS "$ROOT_SERVERS"
@@ -873,11 +1174,15 @@ write_env() {
 # Load the settings of the sandbox in $DIR, if there is one.
 load_env() {
 	[[ -f $DIR/env ]] || return 1
+	# set by the file only when the sandbox has them (the caller's may come from another's env)
+	unset SANDBOX_PROXYSQL SANDBOX_TENANTS
 	# shellcheck source=/dev/null
 	. "$DIR/env"
 	N=$SANDBOX_N
 	BASE_PORT=$SANDBOX_BASE_PORT
 	POLL=$SANDBOX_POLL
+	PROXYSQL=${SANDBOX_PROXYSQL:-0}
+	TENANTS=${SANDBOX_TENANTS:-0}
 	return 0
 }
 
@@ -893,6 +1198,7 @@ require_root() {
 any_running() {
 	local i
 	hap_pid >/dev/null && return 0
+	px_pid >/dev/null && return 0
 	for ((i = 1; i <= N; i++)); do
 		srv_pid "$i" >/dev/null && return 0
 	done
@@ -906,6 +1212,9 @@ port_in_use() {
 check_start_args() {
 	local p i prog ports=("$WRITE_PORT" "$READ_PORT")
 	int_in "$N" 1 99 || die "SANDBOX_N must be 1..99 (got '$N')"
+	[[ $PROXYSQL == [01] ]] || die "SANDBOX_PROXYSQL must be 0 or 1 (got '$PROXYSQL')"
+	int_in "$TENANTS" 0 50 || die "--tenants must be 1..50 (got '$TENANTS')"
+	TENANTS=$((10#$TENANTS))
 	[[ -z $EXTRA_BIND || $EXTRA_BIND =~ ^[0-9a-fA-F.:]+(,[0-9a-fA-F.:]+)*$ ]] ||
 		die "SANDBOX_EXTRA_BIND must be comma-separated IP addresses (got '$EXTRA_BIND')"
 	for p in "$BASE_PORT" "$WRITE_PORT" "$READ_PORT"; do
@@ -914,6 +1223,12 @@ check_start_args() {
 	for ((i = 1; i <= N; i++)); do
 		ports+=("$(srv_port "$i")")
 	done
+	if ((PROXYSQL)); then
+		check_proxysql_args "${ports[@]}"
+		ports+=("$(px_admin_port)" "$(px_port)")
+	elif ((TENANTS > 0)); then
+		die "--tenants needs --proxysql (tenants move through ProxySQL)"
+	fi
 	for p in "${ports[@]}"; do
 		port_in_use "$p" && die "port $p on 127.0.0.1 is already in use; choose other ports" \
 			"(SANDBOX_BASE_PORT, SANDBOX_WRITE_PORT, SANDBOX_READ_PORT)"
@@ -930,6 +1245,26 @@ check_start_args() {
 			command -v "$prog" >/dev/null || die "$prog not found; run tests/deps.sh"
 		done
 	fi
+}
+
+# --proxysql and --tenants, given the sandbox's other ports "$@": ProxySQL's two ports clash with
+# none of them (write port + 30 and + 31: with the default ports, 23330 and 23331, clear of the
+# servers up to 24 of them), a binary is there, and the servers can take the tenants' setup.
+check_proxysql_args() {
+	local p q
+	for p in "$(px_admin_port)" "$(px_port)"; do
+		((p <= 65535)) || die "ProxySQL's port $p (write port + 30, + 31) is beyond 65535; choose a lower write port"
+		for q in "$@"; do
+			((p != q)) || die "ProxySQL's port $p (write port + $((p - WRITE_PORT))) is also a server's," \
+				"the write or the read port; choose ports that do not overlap (with $N servers from" \
+				"base port $BASE_PORT: e.g. --write-port $((BASE_PORT + N)) --read-port $((BASE_PORT + N + 1)))"
+		done
+	done
+	if ((TENANTS > 0)); then
+		((N >= 3)) || die "--tenants needs at least 3 servers (db1, a replica, the tenants' target; got $N)"
+		[[ $FLAVOR == mariadb ]] || die "--tenants needs MariaDB servers (SANDBOX_FLAVOR=$FLAVOR)"
+	fi
+	find_proxysql
 }
 
 # Which server runs from which root: SUITE_OF[i] (empty = the host's mariadbd) from
@@ -992,7 +1327,7 @@ on_start_exit() {
 }
 
 cmd_start() {
-	local i t0 fresh=$1
+	local i t0 what fresh=$1
 	require_root
 	t0=$(now_us)
 	if [[ -e $DIR ]]; then
@@ -1013,6 +1348,7 @@ cmd_start() {
 	# Options given now, not the ones of the sandbox just removed.
 	N=$ARG_N BASE_PORT=$ARG_BASE_PORT POLL=$ARG_POLL
 	WRITE_PORT=$ARG_WRITE_PORT READ_PORT=$ARG_READ_PORT
+	PROXYSQL=$ARG_PROXYSQL TENANTS=$ARG_TENANTS
 	check_start_args
 
 	trap on_start_exit EXIT
@@ -1041,18 +1377,39 @@ cmd_start() {
 	done
 	STEP="waiting for the replicas"
 	wait_replicas_synced
+	if ((TENANTS > 0)); then
+		STEP="creating the tenant schemas and the tenants' target db$(target)"
+		setup_tenants
+	fi
 	STEP="starting haproxy"
 	start_haproxy
 	STEP="checking the write path"
 	check_write_path
+	if ((PROXYSQL)); then
+		STEP="starting proxysql"
+		start_proxysql
+		STEP="checking the path through proxysql"
+		check_proxysql_path
+	fi
 	STEP="writing cutoverd.conf"
 	write_cutoverd_conf
 	write_env
 	START_DONE=1
 	trap - EXIT INT TERM
 	t0=$(($(now_us) - t0))
-	msg "$(printf '%d servers and haproxy up in %d.%02ds: writes on 127.0.0.1:%s, reads on :%s' \
-		"$N" $((t0 / 1000000)) $((t0 / 10000 % 100)) "$WRITE_PORT" "$READ_PORT")"
+	what="$N servers and haproxy"
+	((PROXYSQL == 0)) || what="$N servers, haproxy and proxysql"
+	msg "$(printf '%s up in %d.%02ds: writes on 127.0.0.1:%s, reads on :%s' \
+		"$what" $((t0 / 1000000)) $((t0 / 10000 % 100)) "$WRITE_PORT" "$READ_PORT")"
+	if ((PROXYSQL)); then
+		msg "proxysql $("$PX_BIN" --version 2>/dev/null | sed -n 's/^ProxySQL version \([^ ,]*\).*/\1/p') ($PX_BIN):" \
+			"clients on 127.0.0.1:$(px_port), admin on :$(px_admin_port) (user cutadmin," \
+			"$DIR/secrets/proxysql-cutadmin.cnf); writer hostgroup $PX_WHG, reader hostgroup $PX_RHG"
+	fi
+	if ((TENANTS > 0)); then
+		msg "tenants $(tenant_name 0)..$(tenant_name $((TENANTS - 1))) on db1; their target: db$(target)" \
+			"(cluster target in cutoverd.conf, GTID domain $(target), writable)"
+	fi
 	for ((i = 1; i <= N; i++)); do
 		[[ -z ${SUITE_OF[i]:-} ]] ||
 			msg "db$i runs ${VERSION_OF[${SUITE_OF[i]}]} from the ${SUITE_OF[i]} root ($("$ROOTS_SH" path "${SUITE_OF[i]}"))"
@@ -1063,9 +1420,10 @@ cmd_start() {
 # ---- the logs of a stopped sandbox -------------------------------------------------------
 
 # What a person reads after the fact, relative to $DIR: the daemon's log and config, its state
-# (the journal of every switchover), each server's error log and console, HAProxy's.
+# (the journal of every switchover), each server's error log and console, HAProxy's, ProxySQL's
+# log (not its proxysql.cnf: that holds the admin password).
 KEPT_LOGS=(cutoverd.log cutoverd.conf state 'db*/error.log' 'db*/console.log' haproxy/haproxy.log
-	haproxy/haproxy.cfg)
+	haproxy/haproxy.cfg proxysql/proxysql.log)
 KEPT_MARKER=.cutover-sandbox-logs
 
 # They are moved to $DIR.last, replacing what the previous stop kept there (one generation, so
@@ -1103,6 +1461,7 @@ stop_all() {
 	# the daemon first, so that it does not watch the servers go away
 	pid=$(daemon_pid) && terminate_pids "$pid"
 	pid=$(hap_pid) && pids+=("$pid")
+	[[ ! -d $(px_dir) ]] || { pid=$(px_pid) && pids+=("$pid"); }
 	# Every server directory, also those of a start that failed before writing the env file.
 	for d in "$DIR"/db*/; do
 		[[ -d $d ]] || continue
@@ -1157,6 +1516,16 @@ cmd_status() {
 		printf '%-8s %-8s pid %-8s port %s\n' haproxy stopped - "$WRITE_PORT,$READ_PORT"
 		rc=1
 	fi
+	if ((PROXYSQL)); then
+		# admin interface, client interface
+		if pid=$(px_pid); then
+			printf '%-8s %-8s pid %-8s port %s\n' proxysql "$(run_state "$pid")" "$pid" \
+				"$(px_admin_port),$(px_port)"
+		else
+			printf '%-8s %-8s pid %-8s port %s\n' proxysql stopped - "$(px_admin_port),$(px_port)"
+			rc=1
+		fi
+	fi
 	for ((i = 1; i <= N; i++)); do
 		if pid=$(srv_pid "$i"); then
 			printf '%-8s %-8s pid %-8s port %s\n' "db$i" "$(run_state "$pid")" "$pid" \
@@ -1197,6 +1566,11 @@ cmd_pid() {
 	(($# == 1)) || usage
 	if [[ $1 == haproxy ]]; then
 		hap_pid || die "haproxy is not running"
+		return 0
+	fi
+	if [[ $1 == proxysql ]]; then
+		((PROXYSQL)) || die "this sandbox has no ProxySQL (start --proxysql)"
+		px_pid || die "proxysql is not running"
 		return 0
 	fi
 	i=$(server_arg "$1")
@@ -1256,6 +1630,8 @@ main() {
 	ARG_WRITE_PORT=${SANDBOX_WRITE_PORT:-23300}
 	ARG_READ_PORT=${SANDBOX_READ_PORT:-}
 	ARG_POLL=${SANDBOX_POLL:-1s}
+	ARG_PROXYSQL=${SANDBOX_PROXYSQL:-0}
+	ARG_TENANTS=${SANDBOX_TENANTS:-0}
 	CACHE=${SANDBOX_CACHE-/var/tmp/cutoverd-sandbox}
 	EXTRA_BIND=${SANDBOX_EXTRA_BIND:-}
 	FLAVOR=${SANDBOX_FLAVOR:-mariadb}
@@ -1269,6 +1645,8 @@ main() {
 		--write-port) ARG_WRITE_PORT=${2:?--write-port needs a value}; shift ;;
 		--read-port) ARG_READ_PORT=${2:?--read-port needs a value}; shift ;;
 		--poll) ARG_POLL=${2:?--poll needs a value}; shift ;;
+		--proxysql) ARG_PROXYSQL=1 ;;
+		--tenants) ARG_TENANTS=${2:?--tenants needs a value}; shift ;;
 		-h | --help) usage ;;
 		*) args+=("$1") ;;
 		esac
@@ -1279,6 +1657,7 @@ main() {
 	DIR=$(realpath -m "$DIR")
 	N=$ARG_N BASE_PORT=$ARG_BASE_PORT POLL=$ARG_POLL
 	WRITE_PORT=$ARG_WRITE_PORT READ_PORT=$ARG_READ_PORT
+	PROXYSQL=0 TENANTS=0 PX_BIN=""
 
 	case $command in
 	start) ((${#args[@]} == 0)) || usage; cmd_start "$fresh" ;;
