@@ -44,7 +44,8 @@ static const struct arg_spec shift_args[] = {
 };
 
 static const struct arg_spec move_tenants_args[] = {
-	{ "cluster", ARG_STRING, false, "the cluster the tenants move from (required when several are configured)" },
+	{ "cluster", ARG_STRING, false,
+	  "the cluster the tenants move from (default: the target's cluster's upstream, or the only cluster)" },
 	{ "tenants", ARG_LIST, true, "the tenants, in order: NAME or NAME:TIER" },
 	{ "to", ARG_STRING, true, "the target server (writable, in a cluster of its own, replicating from the primary)" },
 	{ "by", ARG_STRING, false, "what a tenant is: schema (default) or user" },

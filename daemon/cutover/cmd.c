@@ -533,9 +533,22 @@ static void cmd_shift(struct daemon *d, struct client *cl, const struct request 
 }
 
 /* Tenants one batch at a time through ProxySQL (tenant.h): streamed like a switchover. */
+/* The cluster tenants move from: "cluster", else the target's cluster's upstream (the target of
+ * a tenant move replicates from it), else the only cluster. */
+static struct cluster *move_source(struct daemon *d, struct client *cl, const struct request *req)
+{
+	const char *to = json_string_value(json_object_get(req->args, "to"));
+	const struct server *t = to ? daemon_server(d, to) : NULL;
+
+	if (!json_object_get(req->args, "cluster") && d->n_clusters > 1 && t && t->cluster->cfg->upstream &&
+	    daemon_cluster(d, t->cluster->cfg->upstream))
+		return daemon_cluster(d, t->cluster->cfg->upstream);
+	return pick_cluster(d, cl, req);
+}
+
 static void cmd_move_tenants(struct daemon *d, struct client *cl, const struct request *req)
 {
-	struct cluster *c = pick_cluster(d, cl, req);
+	struct cluster *c = move_source(d, cl, req);
 	json_t *list = json_object_get(req->args, "tenants"), *order = json_object_get(req->args, "tier_order"), *x;
 	const char *by = json_string_value(json_object_get(req->args, "by"));
 	const char *onf = json_string_value(json_object_get(req->args, "on_failure"));
