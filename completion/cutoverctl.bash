@@ -81,7 +81,8 @@ _cutoverctl_names() {
 	[[ -n $sock ]] && args=(--socket "$sock" "${args[@]}")
 	"$prog" "${args[@]}" config 2>/dev/null </dev/null | awk '
 	# a small JSON walker: the "name" of each object in the top-level "clusters" and "servers",
-	# and of each "routers" object whose "type" is "proxysql"
+	# and of each "routers" object whose "type" is "proxysql" (the objects and arrays nested in
+	# them, such as the "server_map" and "tenant_hostgroups" of a router, are stepped over)
 	{ s = s $0 "\n" }
 	END {
 		n = length(s); depth = 0
