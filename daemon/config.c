@@ -233,6 +233,8 @@ static struct config *config_new(const char *path)
 	c->idle_timeout_ms = 300000;
 	c->event_hook_timeout_ms = 10000;
 	c->event_hook_rate = 30;
+	c->ha.prefix = xstrdup("/cutoverd");
+	c->ha.lease_ttl_ms = 10000;
 	return c;
 }
 
@@ -438,6 +440,14 @@ void config_free(struct config *c)
 	free(c->servers);
 	free(c->routers);
 	free(c->clusters);
+	{
+		size_t h;
+		for (h = 0; h < c->ha.n_etcd; h++)
+			free(c->ha.etcd[h]);
+		free(c->ha.prefix);
+		free(c->ha.name);
+		free(c->ha.address);
+	}
 	free(c->path);
 	free(c->socket_path);
 	free(c->socket_group);
