@@ -493,3 +493,25 @@ const char *config_router_name(const struct cfg_router *r, const struct cfg_serv
 			return r->map_router[i];
 	return NULL;
 }
+
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+bool cfg_ha_same(const struct cfg_ha *a, const struct cfg_ha *b)
+{
+	size_t i;
+
+	if (a->on != b->on)
+		return false;
+	if (!a->on)
+		return true;
+	if (a->n_etcd != b->n_etcd || a->lease_ttl_ms != b->lease_ttl_ms || !same_str(a->prefix, b->prefix) ||
+	    !same_str(a->name, b->name) || !same_str(a->address, b->address))
+		return false;
+	for (i = 0; i < a->n_etcd; i++)
+		if (!same_str(a->etcd[i], b->etcd[i]))
+			return false;
+	return true;
+}

@@ -155,6 +155,9 @@ struct cfg_ha {
 	int lease_ttl_ms;         /* lease_ttl = 10s */
 };
 
+/* Do two configs say the same in [ha] (or both have none)? */
+bool cfg_ha_same(const struct cfg_ha *a, const struct cfg_ha *b);
+
 struct config {
 	char *path;               /* owned: the file this came from */
 	/* [cutoverd] */

@@ -22,6 +22,7 @@ struct ha {
 	long long token;                /* the leader key's create_revision while this member leads */
 	int64_t valid_until_us;         /* monotonic: leading is valid until then */
 	int64_t sent_us;                /* monotonic: the call out was sent then */
+	int64_t renew_sent_us;          /* monotonic: the renewal being verified was sent then */
 	char leader[128], leader_addr[300];
 	char last_error[400];
 	bool etcd_ok;
@@ -88,8 +89,12 @@ static void arm(struct ha *h, int ms)
 
 static void event_of(struct ha *h, const char *msg)
 {
-	json_t *ev = json_pack("{s:s, s:s, s:s, s:s}", "type", "ha", "role", ha_role_name(h->role), "member",
-			       h->d->cfg->ha.name, "message", msg);
+	char ts[40];
+	json_t *ev;
+
+	iso_time(now_real_us(), ts, sizeof(ts));
+	ev = json_pack("{s:s, s:s, s:s, s:s, s:s}", "ts", ts, "type", "ha", "role", ha_role_name(h->role), "member",
+		       h->d->cfg->ha.name, "message", msg);
 	daemon_publish(h->d, ev);
 	json_decref(ev);
 }
@@ -145,6 +150,7 @@ static void expiry_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	h->lease = 0;   /* it may be gone in etcd by now: a new one next time */
+	h->leader[0] = h->leader_addr[0] = '\0';   /* unknown until etcd says */
 	set_role(h, HA_CANDIDATE, "the lease was not renewed in time: this member stops acting before it can expire in etcd");
 }
 
@@ -191,6 +197,7 @@ static void created(struct etcd *e, struct etcd_result *r, void *arg)
 		fail_round(h, "creating the leader key", r);
 	} else if (r->succeeded) {
 		h->etcd_ok = true;
+		h->last_error[0] = '\0';
 		extend(h, h->sent_us);
 		became_leader(h, r->revision);
 	} else if (r->n_kvs) {
@@ -227,6 +234,7 @@ static void looked(struct etcd *e, struct etcd_result *r, void *arg)
 		return;
 	}
 	h->etcd_ok = true;
+	h->last_error[0] = '\0';
 	if (r->n_kvs) {
 		leader_of(h, &r->kvs[0]);
 		set_role(h, HA_FOLLOWER, "another member holds the leader key");
@@ -236,6 +244,28 @@ static void looked(struct etcd *e, struct etcd_result *r, void *arg)
 	/* no leader: campaign with a fresh lease */
 	h->sent_us = now_mono_us();
 	etcd_lease_grant(h->e, (ttl_ms(h) + 999) / 1000, granted, h);
+}
+
+/* After a renewal: the leader key still this member's, with the token it created it with (a key
+ * deleted or rewritten by hand is not this member's leadership any more). */
+static void verified(struct etcd *e, struct etcd_result *r, void *arg)
+{
+	struct ha *h = arg;
+
+	(void)e;
+	if (r->err) {
+		fail_round(h, "reading the leader key", r);
+	} else if (!r->n_kvs || r->kvs[0].create_revision != h->token || strcmp(r->kvs[0].value, h->me)) {
+		if (r->n_kvs)
+			leader_of(h, &r->kvs[0]);
+		else
+			h->leader[0] = h->leader_addr[0] = '\0';
+		set_role(h, r->n_kvs ? HA_FOLLOWER : HA_CANDIDATE, "the leader key is no longer the one this member created");
+	} else {
+		h->last_error[0] = '\0';
+		extend(h, h->renew_sent_us);
+	}
+	arm(h, h->role == HA_LEADER ? ttl_ms(h) / 3 : 0);
 }
 
 static void renewed(struct etcd *e, struct etcd_result *r, void *arg)
@@ -248,11 +278,14 @@ static void renewed(struct etcd *e, struct etcd_result *r, void *arg)
 	} else if (r->ttl <= 0) {
 		h->etcd_ok = true;
 		h->lease = 0;
+		h->leader[0] = h->leader_addr[0] = '\0';
 		set_role(h, HA_CANDIDATE, "etcd says the lease is gone");
 	} else {
+		/* the lease lives; whether the key is still this member's is read next: extended then */
 		h->etcd_ok = true;
-		h->last_error[0] = '\0';
-		extend(h, h->sent_us);
+		h->renew_sent_us = h->sent_us;
+		etcd_get(h->e, h->key, verified, h);
+		return;
 	}
 	arm(h, h->role == HA_LEADER ? ttl_ms(h) / 3 : 0);
 }

@@ -794,6 +794,29 @@ START_TEST(test_ha_section)
 }
 END_TEST
 
+/* What a reload compares: [ha] the same, or not (then it is refused: daemon_reload). */
+START_TEST(test_ha_same)
+{
+	struct config *a;
+
+	load_owned(lines("[ha]", "etcd = http://10.0.0.1:2379", "name = n1", SERVER, NULL));
+	ck_clean();
+	a = cfg;
+	cfg = NULL;
+	load_owned(lines("[ha]", "etcd = http://10.0.0.1:2379", "name = n1", SERVER, "host = 10.0.0.9", NULL));
+	ck_clean();
+	ck_assert(cfg_ha_same(&a->ha, &cfg->ha));
+	load_owned(lines("[ha]", "etcd = http://10.0.0.1:2379", "name = n1", "lease_ttl = 20s", SERVER, NULL));
+	ck_assert(!cfg_ha_same(&a->ha, &cfg->ha));
+	load_owned(lines("[ha]", "etcd = http://10.0.0.2:2379", "name = n1", SERVER, NULL));
+	ck_assert(!cfg_ha_same(&a->ha, &cfg->ha));
+	load_owned(lines(SERVER, NULL));
+	ck_assert(!cfg_ha_same(&a->ha, &cfg->ha));
+	ck_assert(cfg_ha_same(&cfg->ha, &cfg->ha));
+	config_free(a);
+}
+END_TEST
+
 START_TEST(test_duplicate_keys)
 {
 	const char *pre = make_hook("pre", 0755);
@@ -1648,6 +1671,7 @@ Suite *config_suite(void)
 
 	tc = tcase_create("config_load_string");
 	tcase_add_test(tc, test_ha_section);
+	tcase_add_test(tc, test_ha_same);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_full_valid);
 	tcase_add_test(tc, test_defaults);

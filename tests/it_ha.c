@@ -254,6 +254,25 @@ static void one_leader(void)
 		}
 		json_decref(h);
 	}
+	/* a reload that changes [ha] is refused (the election runs with what it started with) */
+	{
+		char *text = NULL, *at;
+		FILE *f = fopen(member_conf[leader], "r");
+		size_t len = 0;
+		ck_assert_ptr_nonnull(f);
+		ck_assert(getdelim(&text, &len, '\0', f) > 0);
+		fclose(f);
+		at = strstr(text, "lease_ttl = ");
+		ck_assert_ptr_nonnull(at);
+		memcpy(at, "lease_ttl = 9", 13);   /* 2000ms -> 9000ms */
+		ck_assert_int_eq(it_write_file(member_conf[leader], text, 0600), 0);
+		free(text);
+		r = call_member(leader, "reload", json_object());
+		ck_assert_msg(r && !json_is_true(json_object_get(r, "ok")) &&
+				      strstr(it_get_str(r, "error.message") ?: "", "restart this member to change [ha]"),
+			      "a reload changing lease_ttl: %s", it_json_str(r));
+		json_decref(r);
+	}
 	/* the leader acts: a dry run passes its preflight */
 	r = call_member(leader, "switchover", json_pack("{s:s, s:s, s:b}", "cluster", IT_CLUSTER, "to", "db2", "dry_run", 1));
 	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "the leader's dry run: %s", it_json_str(r));
@@ -317,6 +336,51 @@ static void quorum_lost(void)
 	ha_end();
 }
 
+/* The member named by the leader key in etcd (0: no key). */
+static int key_holder(void)
+{
+	char eps[300] = "", epsarg[320], *out = NULL, *p;
+	const char *argv[] = { "/usr/bin/env", "ETCDCTL_API=3", "/usr/bin/etcdctl", epsarg, "get", "--print-value-only",
+			       "/it-ha/leader", NULL };
+	int i, m = 0;
+
+	for (i = 1; i <= ETCDS; i++)
+		snprintf(eps + strlen(eps), sizeof(eps) - strlen(eps), "%shttp://127.0.0.1:%d", i > 1 ? "," : "", etcd_port(i));
+	snprintf(epsarg, sizeof(epsarg), "--endpoints=%s", eps);
+	if (it_run(argv, true, &out, 10000) == 0 && out && (p = strstr(out, "\"name\":\"m")))
+		m = atoi(p + 9);
+	free(out);
+	return m;
+}
+
+/* The leader key deleted by hand while the leader's lease lives: a follower takes the key, and
+ * the old leader, reading the key after its next renewal, stops acting — one leader again, the
+ * key's holder, within the TTL. */
+static void key_taken(void)
+{
+	int leader = ha_begin(), now = 0, count = 0, holder = 0;
+	char eps[300] = "", epsarg[320], *out = NULL;
+	const char *argv[] = { "/usr/bin/env", "ETCDCTL_API=3", "/usr/bin/etcdctl", epsarg, "del", "/it-ha/leader", NULL };
+	int i, rc;
+	int64_t t0;
+
+	for (i = 1; i <= ETCDS; i++)
+		snprintf(eps + strlen(eps), sizeof(eps) - strlen(eps), "%shttp://127.0.0.1:%d", i > 1 ? "," : "", etcd_port(i));
+	snprintf(epsarg, sizeof(epsarg), "--endpoints=%s", eps);
+	ck_assert_int_eq(key_holder(), leader);
+	rc = it_run(argv, true, &out, 10000);
+	ck_assert_msg(rc == 0, "etcdctl del: %s", out ? out : "");
+	free(out);
+	t0 = it_now_ms();
+	ck_assert_msg(IT_WAIT_UNTIL(3 * TTL_MS, (holder = key_holder()) != 0 && holder != leader),
+		      "no other member took the deleted leader key (holder m%d)", holder);
+	ck_assert_msg(IT_WAIT_UNTIL(TTL_MS, (now = the_leader(&count)) == holder && count == 1),
+		      "after m%d took the key: m%d acts (%d acting)", holder, now, count);
+	it_note("leader key deleted under m%d: m%d took it, and acts alone %lld ms after the delete", leader, holder,
+		(long long)(it_now_ms() - t0));
+	ha_end();
+}
+
 #define NO_ETCD "no /usr/bin/etcd (tests/deps.sh installs Debian's etcd-server)"
 
 static void no_etcd(void)
@@ -335,6 +399,7 @@ static const struct it_case cases[] = {
 	{ "one_leader", one_leader },
 	{ "leader_killed", leader_killed },
 	{ "quorum_lost", quorum_lost },
+	{ "key_taken", key_taken },
 };
 
 Suite *it_ha_suite(void)
