@@ -36,7 +36,7 @@ Q := $(if $(filter 1,$(V)),,@)
 SAN := $(B)/san
 
 .PHONY: all check unit unit-san integration integration-san install uninstall clean deps sandbox sandbox-stop \
-        demo bench fuzz help man-check units-check metrics-check completion-check deb deb-check ports-check sandbox-check
+        demo bench fuzz help man-check units-check metrics-check completion-check deb deb-check ports-check sandbox-check etcd-check
 
 all: $(B)/cutoverd $(B)/cutoverctl $(B)/cutover-load
 
@@ -58,6 +58,11 @@ $(B)/cutoverctl: $(CTL_SRC:%.c=$(B)/%.o) $(LIB_SRC:%.c=$(B)/%.o)
 
 # The write-load client used by the integration tests, the demo and the benchmarks.
 $(B)/cutover-load: $(B)/tests/load/cutover-load.o $(LIB_SRC:%.c=$(B)/%.o)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# daemon/etcd.c against a real etcd (tests/etcd-check.sh)
+$(B)/etcd-drive: $(B)/tests/etcd_drive.o $(B)/daemon/etcd.o $(LIB_SRC:%.c=$(B)/%.o)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -133,10 +138,13 @@ deb-check:
 sandbox-check: all
 	CUTOVER_BUILD=$(CURDIR)/$(B) tests/sandbox-check.sh
 
+etcd-check: $(B)/etcd-drive
+	CUTOVER_BUILD=$(CURDIR)/$(B) tests/etcd-check.sh
+
 ports-check: all $(B)/it-tests
 	CUTOVER_BUILD=$(CURDIR)/$(B) tests/ports-check.sh
 
-check: all unit unit-san man-check units-check metrics-check completion-check deb-check sandbox-check integration ports-check
+check: all unit unit-san man-check units-check metrics-check completion-check deb-check sandbox-check etcd-check integration ports-check
 
 deps:
 	@tests/deps.sh

@@ -113,8 +113,34 @@ static int each_cluster(FILE *out, const json_t *result, const struct render_opt
 	return 0;
 }
 
+/* With [ha]: which member this is, whether it leads, and who does. */
+static void status_ha(FILE *out, const json_t *ha)
+{
+	char *name, *role, *leader, *addr, *err;
+
+	if (!json_is_object(ha))
+		return;
+	name = clean(or_q(jstr(ha, "name")));
+	role = clean(or_q(jstr(ha, "role")));
+	leader = clean(jstr(ha, "leader") ?: "unknown");
+	addr = clean(jstr(ha, "leader_address") ?: "");
+	err = jstr(ha, "last_error") ? clean(jstr(ha, "last_error")) : NULL;
+	if (json_is_true(jget(ha, "acting")))
+		fprintf(out, "member %s: leader, acting (token %lld, valid %lld ms more)\n\n", name,
+			(long long)json_integer_value(jget(ha, "token")), (long long)json_integer_value(jget(ha, "valid_for_ms")));
+	else
+		fprintf(out, "member %s: %s, NOT acting; the leader is %s%s%s%s%s%s\n\n", name, role, leader, *addr ? " (" : "",
+			addr, *addr ? ")" : "", err ? "; etcd: " : "", err ? err : "");
+	free(name);
+	free(role);
+	free(leader);
+	free(addr);
+	free(err);
+}
+
 int render_status(FILE *out, const json_t *result, const struct render_opts *o)
 {
+	status_ha(out, jget(result, "ha"));
 	return each_cluster(out, result, o, status_cluster);
 }
 

@@ -1,6 +1,7 @@
 /* The watch after a switchover (see afterwatch.h). */
 #include "afterwatch.h"
 #include "daemon.h"
+#include "ha.h"
 #include "datacheck.h"
 #include "db.h"
 #include "flavor.h"
@@ -378,7 +379,7 @@ static void trigger(struct afterwatch *w, enum watch_trigger t)
 	}
 	snprintf(msg, sizeof(msg), "after switchover %s, %s on %s is %s (limit %s)", w->id, trigger_names[t], w->new_name,
 		 val, lim);
-	if (!w->acted && c->cfg->watch_action == WATCH_REVERSE && !(blocker = reverse_blocker(w))) {
+	if (!w->acted && c->cfg->watch_action == WATCH_REVERSE && ha_acting(w->d->ha) && !(blocker = reverse_blocker(w))) {
 		char err[300];
 		if (switchover_start_reverse(w->d, c, w->old_name, msg, err, sizeof(err)) == 0) {
 			w->acted = true;

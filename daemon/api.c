@@ -5,6 +5,7 @@
 #include "datacheck.h"
 #include "shift.h"
 #include "tenant.h"
+#include "ha.h"
 #include "cmdtab.h"
 #include "control.h"
 #include "daemon.h"
@@ -199,6 +200,7 @@ json_t *api_status_json(struct daemon *d, const char *cluster)
 	size_t i;
 
 	json_object_set_new(o, "poll_interval_ms", json_integer(d->cfg->poll_interval_ms));
+	json_object_set_new(o, "ha", d->ha ? ha_json(d->ha) : json_null());
 	for (i = 0; i < d->n_clusters; i++)
 		if (!cluster || !strcmp(cluster, d->clusters[i].cfg->name))
 			json_array_append_new(arr, cluster_json(&d->clusters[i]));
@@ -480,6 +482,18 @@ void api_dispatch(void *arg, struct client *c, const struct request *req)
 
 	if (!cluster_arg(d, c, req, &cluster))
 		return;
+	/* with [ha], only the leader changes anything (reload is this member's own business) */
+	if ((req->spec->flags & CMD_MUTATING) && strcmp(req->cmd, "reload") && !ha_acting(d->ha)) {
+		const char *leader = ha_leader(d->ha), *addr = ha_leader_address(d->ha);
+		json_t *r = proto_reply_err(req->id, ERR_NOT_LEADER, "member %s is not the leader (%s)%s%s%s%s%s: send '%s' there",
+					    d->cfg->ha.name, ha_role_name(ha_role(d->ha)), *leader ? "; the leader is " : "",
+					    leader, *addr ? " (control socket " : "", addr, *addr ? ")" : "", req->cmd);
+		if (*leader)
+			json_object_set_new(json_object_get(r, "error"), "leader",
+					    json_pack("{s:s, s:s}", "name", leader, "address", addr));
+		client_send(c, r);
+		return;
+	}
 	for (i = 0; i < ARRAY_LEN(handlers); i++)
 		if (!strcmp(handlers[i].name, req->cmd)) {
 			handlers[i].fn(d, c, req);

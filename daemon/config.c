@@ -233,6 +233,8 @@ static struct config *config_new(const char *path)
 	c->idle_timeout_ms = 300000;
 	c->event_hook_timeout_ms = 10000;
 	c->event_hook_rate = 30;
+	c->ha.prefix = xstrdup("/cutoverd");
+	c->ha.lease_ttl_ms = 10000;
 	return c;
 }
 
@@ -438,6 +440,14 @@ void config_free(struct config *c)
 	free(c->servers);
 	free(c->routers);
 	free(c->clusters);
+	{
+		size_t h;
+		for (h = 0; h < c->ha.n_etcd; h++)
+			free(c->ha.etcd[h]);
+		free(c->ha.prefix);
+		free(c->ha.name);
+		free(c->ha.address);
+	}
 	free(c->path);
 	free(c->socket_path);
 	free(c->socket_group);
@@ -482,4 +492,26 @@ const char *config_router_name(const struct cfg_router *r, const struct cfg_serv
 		if (!strcmp(r->map_server[i], s->name))
 			return r->map_router[i];
 	return NULL;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+bool cfg_ha_same(const struct cfg_ha *a, const struct cfg_ha *b)
+{
+	size_t i;
+
+	if (a->on != b->on)
+		return false;
+	if (!a->on)
+		return true;
+	if (a->n_etcd != b->n_etcd || a->lease_ttl_ms != b->lease_ttl_ms || !same_str(a->prefix, b->prefix) ||
+	    !same_str(a->name, b->name) || !same_str(a->address, b->address))
+		return false;
+	for (i = 0; i < a->n_etcd; i++)
+		if (!same_str(a->etcd[i], b->etcd[i]))
+			return false;
+	return true;
 }

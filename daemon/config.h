@@ -142,6 +142,22 @@ struct cfg_errors {
 	size_t n;
 };
 
+#define CFG_MAX_ETCD 9
+
+/* [ha]: this daemon is one member of several; one leader, elected through etcd, acts (ha.h). */
+struct cfg_ha {
+	bool on;                  /* an [ha] section is present */
+	char *etcd[CFG_MAX_ETCD]; /* owned: etcd = http://ADDRESS:PORT, … (the members' client URLs) */
+	size_t n_etcd;
+	char *prefix;             /* owned: prefix = /cutoverd (the deployment's keys) */
+	char *name;               /* owned: name = NAME (this member, unique) */
+	char *address;            /* owned: address = where this member's control socket is (default: socket) */
+	int lease_ttl_ms;         /* lease_ttl = 10s */
+};
+
+/* Do two configs say the same in [ha] (or both have none)? */
+bool cfg_ha_same(const struct cfg_ha *a, const struct cfg_ha *b);
+
 struct config {
 	char *path;               /* owned: the file this came from */
 	/* [cutoverd] */
@@ -176,6 +192,7 @@ struct config {
 	size_t n_routers;
 	struct cfg_cluster *clusters; /* owned array: one per cluster named anywhere */
 	size_t n_clusters;
+	struct cfg_ha ha;
 	/* What parsed but is probably a mistake (a cluster of one server named by a typo): said by
 	 * `cutoverd -n`, logged at start and reload, never a reason to refuse the file.  Owned. */
 	struct cfg_errors warnings;

@@ -334,10 +334,34 @@ static void warn_lonely_clusters(struct parser *p)
 	free(names);
 }
 
+/* [ha]: the etcd endpoints and this member's name; the address defaults to the socket. */
+static void check_ha(struct parser *p)
+{
+	struct cfg_ha *h = &p->c->ha;
+	size_t i;
+
+	if (!h->on)
+		return;
+	for (i = 0; i < p->n_sects && p->sects[i].kind != SECT_HA; i++)
+		;
+	if (!h->n_etcd)
+		cfg_perr(p, i < p->n_sects ? p->sects[i].line : 0, "etcd", "missing in [ha]: the etcd members' client URLs, "
+			 "e.g. http://10.0.0.1:2379, http://10.0.0.2:2379, http://10.0.0.3:2379");
+	if (!h->name)
+		cfg_perr(p, i < p->n_sects ? p->sects[i].line : 0, "name", "missing in [ha]: this member's name, unique "
+			 "among the members");
+	if (h->prefix && h->prefix[0] != '/')
+		cfg_perr(p, i < p->n_sects ? cfg_key_line(&p->sects[i], "prefix") : 0, "prefix",
+			 "'%s' must start with '/' (e.g. /cutoverd/prod)", h->prefix);
+	if (!h->address)
+		h->address = xstrdup(p->c->socket_path);
+}
+
 void cfg_check_all(struct parser *p)
 {
 	size_t i;
 
+	check_ha(p);
 	for (i = 0; i < p->c->n_servers; i++)
 		check_server(p, i);
 	check_endpoints(p);

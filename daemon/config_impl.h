@@ -22,7 +22,7 @@
 #define SEC 1000LL
 #define MIN (60 * SEC)
 
-enum sect_kind { SECT_GLOBAL, SECT_CLUSTER, SECT_SERVER, SECT_ROUTER, SECT__COUNT };
+enum sect_kind { SECT_GLOBAL, SECT_CLUSTER, SECT_SERVER, SECT_ROUTER, SECT_HA, SECT__COUNT };
 
 enum key_type {
 	KT_STRING,       /* any non-empty string */

@@ -26,7 +26,7 @@ _Static_assert(RSTEP__COUNT == 5, "cfg_router.exec_cmd has 5 slots");
 
 /* ---- names ---- */
 
-const char *const cfg_sect_names[] = { "cutoverd", "cluster", "server", "router", NULL };
+const char *const cfg_sect_names[] = { "cutoverd", "cluster", "server", "router", "ha", NULL };
 static const char *const tls_names[] = {
 	"disabled", "preferred", "required", "verify_ca", "verify_identity", NULL
 };
@@ -90,6 +90,7 @@ static void set_metrics_address(struct parser *, void *, const struct key_def *,
 static void set_data_check_tables(struct parser *, void *, const struct key_def *, const char *);
 static void set_percent(struct parser *, void *, const struct key_def *, const char *);
 static void set_tenant_range(struct parser *, void *, const struct key_def *, const char *);
+static void set_etcd(struct parser *, void *, const struct key_def *, const char *);
 
 #define OFF(st, f) offsetof(struct st, f)
 #define DUR(n, st, f, lo, hi) { .name = n, .type = KT_DURATION, .off = OFF(st, f), .min = lo, .max = hi }
@@ -218,11 +219,22 @@ static const struct key_def router_keys[] = {
 	{ .name = NULL }
 };
 
+/* [ha]: several members, one leader elected through etcd (ha.h) */
+static const struct key_def ha_keys[] = {
+	FUNC("etcd", set_etcd),
+	{ .name = "prefix", .type = KT_STRING, .off = OFF(cfg_ha, prefix) },
+	{ .name = "name", .type = KT_NAME, .off = OFF(cfg_ha, name) },
+	{ .name = "address", .type = KT_STRING, .off = OFF(cfg_ha, address) },
+	DUR("lease_ttl", cfg_ha, lease_ttl_ms, 2 * SEC, 60 * SEC),
+	{ .name = NULL }
+};
+
 const struct key_def *const cfg_key_tables[SECT__COUNT] = {
 	[SECT_GLOBAL] = global_keys,
 	[SECT_CLUSTER] = cluster_keys,
 	[SECT_SERVER] = server_keys,
 	[SECT_ROUTER] = router_keys,
+	[SECT_HA] = ha_keys,
 };
 
 const char *const cfg_sect_usage[SECT__COUNT] = {
@@ -230,6 +242,7 @@ const char *const cfg_sect_usage[SECT__COUNT] = {
 	[SECT_CLUSTER] = "[cluster NAME]",
 	[SECT_SERVER] = "[server NAME]",
 	[SECT_ROUTER] = "[router NAME]",
+	[SECT_HA] = "[ha]",
 };
 
 const struct key_def *cfg_key_find(enum sect_kind kind, const char *name)
@@ -470,6 +483,41 @@ static void set_write_endpoint(struct parser *p, void *obj, const struct key_def
 		cfg_perr(p, p->line, def->name, "'%s' is not HOST:PORT (e.g. 10.0.0.5:3306)", v);
 	else
 		cfg_set_string(&r->write_endpoint, v);
+}
+
+/* etcd = http://10.0.0.1:2379, http://10.0.0.2:2379: numeric addresses (no lookup on the loop) */
+static void set_etcd(struct parser *p, void *obj, const struct key_def *def, const char *v)
+{
+	struct cfg_ha *h = obj;
+	char *copy = xstrdup(v), *rest = copy, *item;
+
+	while ((item = strsep(&rest, ","))) {
+		unsigned char a[4];
+		char host[64];
+		const char *colon;
+		long long port;
+
+		item = trim(item);
+		colon = strrchr(item, ':');
+		if (strncmp(item, "http://", 7) || !colon || colon - item - 7 <= 0 || colon - item - 7 >= (long)sizeof(host) ||
+		    !parse_ll(colon + 1, 1, 65535, &port)) {
+			cfg_perr(p, p->line, def->name, "'%s' is not http://ADDRESS:PORT (e.g. http://10.0.0.1:2379)", item);
+			break;
+		}
+		memcpy(host, item + 7, (size_t)(colon - item - 7));
+		host[colon - item - 7] = '\0';
+		if (inet_pton(AF_INET, host, a) != 1) {
+			cfg_perr(p, p->line, def->name, "'%s': the address must be a numeric IPv4 address (a name would be "
+				 "looked up on the event loop)", item);
+			break;
+		}
+		if (h->n_etcd == CFG_MAX_ETCD) {
+			cfg_perr(p, p->line, def->name, "at most %d endpoints", CFG_MAX_ETCD);
+			break;
+		}
+		h->etcd[h->n_etcd++] = xstrdup(item);
+	}
+	free(copy);
 }
 
 /* tenant_hostgroups / tenant_rule_ids = LO-HI: a range of ProxySQL ids (tenant.h). */

@@ -183,14 +183,16 @@ static bool parse_title(struct parser *p, const char *title, const char *shown,
 				 **name ? " " : "", *name);
 		else
 			cfg_perr(p, p->line, shown, "unknown section (expected [cutoverd], [cluster NAME], "
-				 "[server NAME] or [router NAME])");
+				 "[server NAME], [router NAME] or [ha])");
 		return false;
 	}
 	*kind = (enum sect_kind)i;
-	if (*kind == SECT_GLOBAL && **name) {
-		cfg_perr(p, p->line, shown, "[cutoverd] takes no name");
+	if ((*kind == SECT_GLOBAL || *kind == SECT_HA) && **name) {
+		cfg_perr(p, p->line, shown, "[%s] takes no name", cfg_sect_names[*kind]);
 		return false;
 	}
+	if (*kind == SECT_HA)
+		return true;
 	if (*kind != SECT_GLOBAL && !**name) {
 		cfg_perr(p, p->line, shown, "missing name (e.g. [%s main])", cfg_sect_names[i]);
 		return false;
@@ -241,6 +243,7 @@ static void section_header(struct parser *p, const char *s, const char *e)
 		break;
 	case SECT_SERVER: idx = cfg_add_server(p->c, name, p->line); break;
 	case SECT_ROUTER: idx = cfg_add_router(p->c, name, p->line); break;
+	case SECT_HA: p->c->ha.on = true; break;
 	default: break;
 	}
 	p->sects = xrealloc(p->sects, (p->n_sects + 1) * sizeof(*p->sects));

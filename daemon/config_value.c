@@ -89,6 +89,7 @@ static void *section_obj(struct parser *p, const struct section *sec)
 	case SECT_CLUSTER: return &p->c->clusters[sec->idx];
 	case SECT_SERVER: return &p->c->servers[sec->idx];
 	case SECT_ROUTER: return &p->c->routers[sec->idx];
+	case SECT_HA: return &p->c->ha;
 	default: return NULL;
 	}
 }

@@ -125,6 +125,7 @@ struct daemon {
 	bool foreground;
 	int inherited_fd;               /* systemd socket, or -1 */
 	bool stopping;                  /* SIGTERM while a switchover ran: exit when it has ended */
+	struct ha *ha;                  /* owned: the election ([ha]), NULL without one (ha.h) */
 };
 
 /* daemon.c */

@@ -5,6 +5,7 @@
 #include "daemon.h"
 #include "shift.h"
 #include "tenant.h"
+#include "ha.h"
 #include "db.h"
 #include "event_hooks.h"
 #include "log.h"
@@ -248,9 +249,17 @@ int main(int argc, char **argv)
 	evsignal_add(d.sig_int, NULL);
 	sd_watchdog_start(d.base);
 	watchdog_load(&d);
-	switchover_recover_all(&d);
-	shift_recover_all(&d);
-	tenant_recover_all(&d);
+	d.ha = ha_start(&d, err, sizeof(err));
+	if (!d.ha && cfg->ha.on) {
+		log_err("[ha]: %s", err);
+		return 1;
+	}
+	if (!d.ha) {
+		/* with [ha], the member that becomes leader looks at interrupted work (ha.c) */
+		switchover_recover_all(&d);
+		shift_recover_all(&d);
+		tenant_recover_all(&d);
+	}
 	poll_start(&d);
 	log_notice("cutoverd %s started: %zu server%s in %zu cluster%s, socket %s%s", CUTOVER_VERSION, d.n_servers,
 		   d.n_servers == 1 ? "" : "s", d.n_clusters, d.n_clusters == 1 ? "" : "s", cfg->socket_path,
@@ -260,6 +269,8 @@ int main(int argc, char **argv)
 		rc = 1;
 
 	poll_stop(&d);
+	ha_free(d.ha);
+	d.ha = NULL;
 	metrics_stop();
 	event_hooks_stop();
 	control_free(d.ctl);

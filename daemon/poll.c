@@ -11,6 +11,7 @@
  * `hysteresis` consecutive observations.  A cluster is evaluated once per round, when all of
  * the round's polls are in (a poll still running from an earlier round does not hold it up). */
 #include "daemon.h"
+#include "ha.h"
 #include "db.h"
 #include "log.h"
 #include "router.h"
@@ -283,7 +284,9 @@ static void start_status_batch(struct daemon *d, struct server *s)
 	q[n++] = xstrdup(f->sql[SQL_BINLOG_STATUS]);
 	s->hb_pending_ts = 0;
 	if (s->cluster->cfg->heartbeat) {
-		if (is_primary_for_heartbeat(s)) {
+		/* with [ha], only the leader writes the heartbeat (a follower reads the rows, but cannot
+		 * time rows it did not write: its lag comes from Seconds_Behind_Master) */
+		if (is_primary_for_heartbeat(s) && ha_acting(d->ha)) {
 			s->hb_pending_ts = now_real_us();
 			q[n++] = xasprintf(f->sql[SQL_HEARTBEAT_WRITE], table, (long long)s->hb_pending_ts);
 		}

@@ -6,6 +6,7 @@
 #include "held.h"
 #include "shift.h"
 #include "tenant.h"
+#include "ha.h"
 #include "watchdog.h"
 #include "api.h"
 #include "control.h"
@@ -487,10 +488,19 @@ void watchdog_evaluate(struct daemon *d, struct cluster *c)
 			observe(c, "router_writer", r->cfg->name, VERDICT_CRIT,
 				xasprintf("router %s writes to %s, which is read-only", r->cfg->name, w->server));
 	}
-	auto_failover_check(d, c);
-	if (!c->cutover) {
-		sticky_check(d, c);
-		held_check(d, c);
+	/* with [ha], a follower watches and raises alarms, but only the leader acts; with no leader
+	 * (etcd without quorum, or unreachable) nothing acts, which is an alarm of its own */
+	if (d->ha && ha_role(d->ha) == HA_CANDIDATE)
+		observe(c, "ha_no_leader", NULL, VERDICT_CRIT,
+			xasprintf("member %s cannot tell or become the leader (%s): nothing acts on this cluster "
+				  "from this member until etcd answers", d->cfg->ha.name, *ha_last_error(d->ha) ?
+				  ha_last_error(d->ha) : "no leader key and no lease yet"));
+	if (ha_acting(d->ha)) {
+		auto_failover_check(d, c);
+		if (!c->cutover) {
+			sticky_check(d, c);
+			held_check(d, c);
+		}
 	}
 	/* while the old primary is held there: released by hand (START SLAVE on it), the difference
 	 * is accepted and the alarm clears */
@@ -525,7 +535,8 @@ void watchdog_evaluate(struct daemon *d, struct cluster *c)
 	{
 		struct alarm *sb = alarm_find(c, "split_brain", NULL);
 		if (sb && sb->state == ALARM_ACTIVE)
-			split_brain_act(d, c);
+			if (ha_acting(d->ha))
+				split_brain_act(d, c);
 	}
 }
 

@@ -34,6 +34,7 @@ static const char *const err_names[ERR__COUNT] = {
 	[ERR_BADSTATE] = "BADSTATE",
 	[ERR_INTERNAL] = "INTERNAL",
 	[ERR_FAILED] = "FAILED",
+	[ERR_NOT_LEADER] = "NOT_LEADER",
 };
 
 const char *err_code_name(enum err_code c)

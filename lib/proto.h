@@ -26,7 +26,8 @@
 
 /* FAILED: the command ran and did not succeed (a switchover rolled back or failed); the error
  * object then carries a "report" member with the details. */
-enum err_code { ERR_INVALID, ERR_NOTFOUND, ERR_DENIED, ERR_BUSY, ERR_BADSTATE, ERR_INTERNAL, ERR_FAILED, ERR__COUNT };
+enum err_code { ERR_INVALID, ERR_NOTFOUND, ERR_DENIED, ERR_BUSY, ERR_BADSTATE, ERR_INTERNAL, ERR_FAILED, ERR_NOT_LEADER,
+		ERR__COUNT };
 
 const char *err_code_name(enum err_code c);
 /* -1 if unknown */

@@ -744,11 +744,76 @@ START_TEST(test_unknown_section)
 	ck_assert_ptr_null(cfg);
 	ck_assert_uint_eq(errs.n, 5);
 	ck_error(1, "[sever db1]", "unknown section (did you mean [server db1]?)");
-	ck_error(3, "[frob]", "unknown section (expected [cutoverd], [cluster NAME], [server NAME] "
-		 "or [router NAME])");
+	ck_error(3, "[frob]", "unknown section (expected [cutoverd], [cluster NAME], [server NAME], "
+		 "[router NAME] or [ha])");
 	ck_error(4, "[server]", "missing name");
 	ck_error(5, "[cutoverd x]", "takes no name");
 	ck_error(6, "[server a/b]", "'a/b' is not a valid name");
+}
+END_TEST
+
+/* [ha]: the etcd endpoints (numeric addresses), this member's name, the lease's TTL; the
+ * address defaults to the socket. */
+START_TEST(test_ha_section)
+{
+	load_owned(lines("[cutoverd]", "socket = /run/c/x.sock", "[ha]",
+			 "etcd = http://10.0.0.1:2379, http://10.0.0.2:2379,http://10.0.0.3:2379", "name = node1",
+			 "lease_ttl = 3s", SERVER, NULL));
+	ck_clean();
+	ck_assert(cfg->ha.on);
+	ck_assert_uint_eq(cfg->ha.n_etcd, 3);
+	ck_assert_str_eq(cfg->ha.etcd[2], "http://10.0.0.3:2379");
+	ck_assert_str_eq(cfg->ha.name, "node1");
+	ck_assert_str_eq(cfg->ha.prefix, "/cutoverd");
+	ck_assert_str_eq(cfg->ha.address, "/run/c/x.sock");
+	ck_assert_int_eq(cfg->ha.lease_ttl_ms, 3000);
+
+	load_owned(lines(SERVER, NULL));
+	ck_clean();
+	ck_assert(!cfg->ha.on);
+
+	load_owned(lines("[ha]",                                   /* 1 */
+			 "etcd = http://etcd1:2379",               /* 2 */
+			 "prefix = cutoverd",                      /* 3 */
+			 "lease_ttl = 500ms",                      /* 4 */
+			 "[ha x]",                                 /* 5 */
+			 SERVER, NULL));
+	ck_assert_ptr_null(cfg);
+	ck_error(2, "etcd", "numeric IPv4 address");
+	ck_error(3, "prefix", "must start with '/'");
+	ck_error(4, "lease_ttl", "");
+	ck_error(5, "[ha x]", "[ha] takes no name");
+	ck_error(1, "name", "missing in [ha]");
+
+	load_owned(lines("[ha]", "name = n", "etcd = 10.0.0.1:2379", SERVER, NULL));
+	ck_assert_ptr_null(cfg);
+	ck_error(3, "etcd", "is not http://ADDRESS:PORT");
+	load_owned(lines("[ha]", "name = n", SERVER, NULL));
+	ck_assert_ptr_null(cfg);
+	ck_error(1, "etcd", "missing in [ha]");
+}
+END_TEST
+
+/* What a reload compares: [ha] the same, or not (then it is refused: daemon_reload). */
+START_TEST(test_ha_same)
+{
+	struct config *a;
+
+	load_owned(lines("[ha]", "etcd = http://10.0.0.1:2379", "name = n1", SERVER, NULL));
+	ck_clean();
+	a = cfg;
+	cfg = NULL;
+	load_owned(lines("[ha]", "etcd = http://10.0.0.1:2379", "name = n1", SERVER, "host = 10.0.0.9", NULL));
+	ck_clean();
+	ck_assert(cfg_ha_same(&a->ha, &cfg->ha));
+	load_owned(lines("[ha]", "etcd = http://10.0.0.1:2379", "name = n1", "lease_ttl = 20s", SERVER, NULL));
+	ck_assert(!cfg_ha_same(&a->ha, &cfg->ha));
+	load_owned(lines("[ha]", "etcd = http://10.0.0.2:2379", "name = n1", SERVER, NULL));
+	ck_assert(!cfg_ha_same(&a->ha, &cfg->ha));
+	load_owned(lines(SERVER, NULL));
+	ck_assert(!cfg_ha_same(&a->ha, &cfg->ha));
+	ck_assert(cfg_ha_same(&cfg->ha, &cfg->ha));
+	config_free(a);
 }
 END_TEST
 
@@ -1605,6 +1670,8 @@ Suite *config_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("config_load_string");
+	tcase_add_test(tc, test_ha_section);
+	tcase_add_test(tc, test_ha_same);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_full_valid);
 	tcase_add_test(tc, test_defaults);

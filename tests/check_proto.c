@@ -343,7 +343,7 @@ END_TEST
 START_TEST(test_err_codes)
 {
 	static const char *const names[] = { "INVALID", "NOTFOUND", "DENIED", "BUSY", "BADSTATE", "INTERNAL",
-					     "FAILED" };
+					     "FAILED", "NOT_LEADER" };
 	int c;
 
 	/* A new code needs its name here (and in cutoverd-api(7)). */

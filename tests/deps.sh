@@ -8,8 +8,9 @@ BUILD_PKGS=(gcc make pkg-config default-libmysqlclient-dev libevent-dev libjanss
 	libsystemd-dev check libinih-dev)
 RUNTIME_PKGS=(mariadb-server mariadb-client haproxy socat jq iproute2 procps groff-base man-db)
 # Only for the integration tests: the watchdog suite cuts one TCP path with nft; the mysql
-# suite makes an RSA key and a CA of its own with openssl.
-TEST_PKGS=(nftables openssl)
+# suite makes an RSA key and a CA of its own with openssl; tests/etcd-check.sh (and the HA
+# tests) run a 3-member etcd of their own on loopback.
+TEST_PKGS=(nftables openssl etcd-server etcd-client)
 # tests/roots.sh: the Debian 13 (MariaDB 11.8) and unstable (MySQL 9.x) roots the sandbox runs
 # servers of other versions from (SANDBOX_ROOT_SERVERS, SANDBOX_FLAVOR=mysql).
 ROOTS_PKGS=(debootstrap)
@@ -22,7 +23,7 @@ PROXYSQL_VERSIONS=(2.4.8 2.7.1)
 PROXYSQL_PREFIX=/usr/local
 PROXYSQL_PKGS=(xz-utils)
 # Services whose packages start and enable them from their postinst: package:service.
-SERVICES=(mariadb-server:mariadb haproxy:haproxy)
+SERVICES=(mariadb-server:mariadb haproxy:haproxy etcd-server:etcd)
 
 POLICY_RC=/usr/sbin/policy-rc.d
 OWN_POLICY=0

@@ -19,6 +19,7 @@ Suite *it_watchdog_suite(void);
 Suite *it_safety_suite(void);
 Suite *it_window_suite(void);
 Suite *it_datacheck_suite(void);
+Suite *it_ha_suite(void);
 void it_proxysql_add_suites(SRunner *sr);
 void it_upgrade_add_suites(SRunner *sr);
 void it_mysql_add_suites(SRunner *sr);
@@ -40,6 +41,7 @@ int main(void)
 	srunner_add_suite(sr, it_safety_suite());
 	srunner_add_suite(sr, it_window_suite());
 	srunner_add_suite(sr, it_datacheck_suite());
+	srunner_add_suite(sr, it_ha_suite());
 	it_proxysql_add_suites(sr);
 	it_upgrade_add_suites(sr);
 	it_mysql_add_suites(sr);

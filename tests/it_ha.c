@@ -1,0 +1,413 @@
+/* Several cutoverd members, one leader elected through a real etcd (issue 16, its first part):
+ * a 3-member etcd on loopback and three cutoverd members watching the sandbox, each with its
+ * own socket and state directory and an [ha] section (lease_ttl 2 s).
+ *   - exactly one member leads; the others follow it, and answer a mutating command with
+ *     NOT_LEADER naming the leader and its control socket;
+ *   - the leader killed (-9): another leads within 2 x TTL, and can act (a dry run);
+ *   - etcd without quorum (two of three members killed): within the TTL no member acts, the
+ *     watchdog alarms (ha_no_leader), mutating commands are refused everywhere, and nothing on
+ *     the databases changes.
+ * Without an etcd binary the suite says SKIPPED (loudly), or fails when CUTOVER_REQUIRE_ETCD=1. */
+#include "it_lib.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MEMBERS 3
+#define ETCDS 3
+#define TTL_MS 2000
+
+Suite *it_ha_suite(void);
+
+static pid_t etcd_pid[ETCDS + 1], member_pid[MEMBERS + 1];
+static char member_sock[MEMBERS + 1][300], member_conf[MEMBERS + 1][300], member_log[MEMBERS + 1][300];
+
+static int etcd_port(int i)
+{
+	return it.base_port + 700 + i;
+}
+
+static int etcd_peer(int i)
+{
+	return it.base_port + 710 + i;
+}
+
+static pid_t spawn(const char *const *argv, const char *log)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644), devnull = open("/dev/null", O_RDONLY);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(devnull, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void reap(pid_t *pid, int sig)
+{
+	int st, i;
+
+	if (*pid <= 0)
+		return;
+	kill(*pid, sig);
+	for (i = 0; i < 100 && waitpid(*pid, &st, WNOHANG) == 0; i++)
+		it_sleep_ms(50);
+	if (i == 100) {
+		kill(*pid, SIGKILL);
+		waitpid(*pid, &st, 0);
+	}
+	*pid = 0;
+}
+
+static void etcd_start(void)
+{
+	char cluster[600] = "", name[16], data[300], client[64], peer[64], log[300];
+	int i;
+
+	for (i = 1; i <= ETCDS; i++)
+		snprintf(cluster + strlen(cluster), sizeof(cluster) - strlen(cluster), "%se%d=http://127.0.0.1:%d",
+			 i > 1 ? "," : "", i, etcd_peer(i));
+	for (i = 1; i <= ETCDS; i++) {
+		const char *argv[] = { "/usr/bin/etcd", "--name", name, "--data-dir", data, "--listen-client-urls", client,
+				       "--advertise-client-urls", client, "--listen-peer-urls", peer,
+				       "--initial-advertise-peer-urls", peer, "--initial-cluster", cluster,
+				       "--initial-cluster-state", "new", "--initial-cluster-token", "it-ha", NULL };
+		snprintf(name, sizeof(name), "e%d", i);
+		snprintf(data, sizeof(data), "%s/etcd/e%d", it.dir, i);
+		snprintf(client, sizeof(client), "http://127.0.0.1:%d", etcd_port(i));
+		snprintf(peer, sizeof(peer), "http://127.0.0.1:%d", etcd_peer(i));
+		snprintf(log, sizeof(log), "%s.etcd%d.log", it.dir, i);
+		etcd_pid[i] = spawn(argv, log);
+		ck_assert_int_gt(etcd_pid[i], 0);
+	}
+}
+
+static void etcd_stop_all(void)
+{
+	int i;
+	for (i = 1; i <= ETCDS; i++)
+		reap(&etcd_pid[i], SIGKILL);
+}
+
+static json_t *call_member(int m, const char *cmd, json_t *args)
+{
+	struct it_conn *c = it_connect(member_sock[m]);
+	json_t *r;
+
+	if (!c) {
+		json_decref(args);
+		return NULL;
+	}
+	it_conn_request(c, cmd, args);
+	r = it_conn_reply(c, 10000, NULL);
+	it_conn_close(c);
+	return r;
+}
+
+static json_t *member_ha(int m)   /* new reference: status.ha, or NULL */
+{
+	json_t *r = call_member(m, "status", json_object()), *h;
+
+	h = r ? json_incref(it_get(r, "result.ha")) : NULL;
+	json_decref(r);
+	return h;
+}
+
+/* The member that leads and acts (0: none), and how many do. */
+static int the_leader(int *count)
+{
+	int m, leader = 0;
+
+	*count = 0;
+	for (m = 1; m <= MEMBERS; m++) {
+		json_t *h;
+		if (member_pid[m] <= 0)
+			continue;
+		h = member_ha(m);
+		if (h && !strcmp(it_get_str(h, "role") ?: "", "leader") && json_is_true(json_object_get(h, "acting"))) {
+			leader = m;
+			(*count)++;
+		}
+		json_decref(h);
+	}
+	return leader;
+}
+
+static void member_start(int m)
+{
+	char prog[600], *base, *text = NULL, etcds[300] = "", state[300];
+	const char *argv[] = { prog, "-f", "-c", member_conf[m], NULL };
+	int i;
+
+	snprintf(prog, sizeof(prog), "%s/cutoverd", it.build);
+	snprintf(member_sock[m], sizeof(member_sock[m]), "%s/run/m%d.sock", it.dir, m);
+	snprintf(member_conf[m], sizeof(member_conf[m]), "%s/m%d.conf", it.dir, m);
+	snprintf(member_log[m], sizeof(member_log[m]), "%s.m%d.log", it.dir, m);
+	snprintf(state, sizeof(state), "%s/state-m%d", it.dir, m);
+	mkdir(state, 0700);
+	for (i = 1; i <= ETCDS; i++)
+		snprintf(etcds + strlen(etcds), sizeof(etcds) - strlen(etcds), "%shttp://127.0.0.1:%d", i > 1 ? ", " : "",
+			 etcd_port(i));
+	base = it_config_text(NULL);
+	{
+		/* this member's socket and state directory in the suite's config */
+		char *s1 = strstr(base, "socket = "), *e1 = s1 ? strchr(s1, '\n') : NULL;
+		char *s2 = strstr(base, "state_dir = "), *e2 = s2 ? strchr(s2, '\n') : NULL;
+		ck_assert(s1 && e1 && s2 && e2 && s1 < s2);
+		ck_assert_int_ge(asprintf(&text, "%.*ssocket = %s%.*sstate_dir = %s%s\n[ha]\netcd = %s\nprefix = /it-ha\n"
+						 "name = m%d\nlease_ttl = %dms\n",
+					  (int)(s1 - base), base, member_sock[m], (int)(s2 - e1), e1, state, e2, etcds, m,
+					  TTL_MS),
+				 0);
+	}
+	free(base);
+	ck_assert_int_eq(it_write_file(member_conf[m], text, 0600), 0);
+	free(text);
+	unlink(member_sock[m]);
+	member_pid[m] = spawn(argv, member_log[m]);
+	ck_assert_int_gt(member_pid[m], 0);
+}
+
+static void members_stop(void)
+{
+	int m;
+	for (m = 1; m <= MEMBERS; m++)
+		reap(&member_pid[m], SIGTERM);
+}
+
+/* etcd up and healthy, the suite's own cutoverd stopped, three members started; the leader. */
+static int ha_begin(void)
+{
+	int m, count = 0, leader = 0;
+	char dir[300];
+
+	/* what a failed test before left running */
+	members_stop();
+	etcd_stop_all();
+	snprintf(dir, sizeof(dir), "%s/etcd", it.dir);
+	{
+		const char *argv[] = { "/bin/rm", "-rf", dir, NULL };
+		char *out = NULL;
+		it_run(argv, true, &out, 10000);
+		free(out);
+	}
+	it_daemon_stop();
+	etcd_start();
+	for (m = 1; m <= MEMBERS; m++)
+		member_start(m);
+	ck_assert_msg(IT_WAIT_UNTIL(30000, (leader = the_leader(&count)) != 0 && count == 1),
+		      "no single leader among the members (%d acting)", count);
+	/* and every member knows it */
+	for (m = 1; m <= MEMBERS; m++)
+		ck_assert_msg(IT_WAIT_UNTIL(10000, ({ json_t *h = member_ha(m); char want[8]; snprintf(want, sizeof(want),
+			"m%d", leader); bool ok = h && !strcmp(it_get_str(h, "leader") ?: "", want); json_decref(h); ok; })),
+			      "m%d does not name m%d as the leader", m, leader);
+	return leader;
+}
+
+static void ha_end(void)
+{
+	members_stop();
+	etcd_stop_all();
+	ck_assert_msg(it_daemon_start() == 0, "cutoverd does not start again with the base config");
+}
+
+/* One leader, two followers that name it; a follower refuses a switchover with NOT_LEADER. */
+static void one_leader(void)
+{
+	int leader = ha_begin(), m, count;
+	json_t *r;
+
+	it_note("m%d leads", leader);
+	for (m = 1; m <= MEMBERS; m++) {
+		json_t *h = member_ha(m);
+		char want[8];
+		snprintf(want, sizeof(want), "m%d", leader);
+		ck_assert_msg(h && !strcmp(it_get_str(h, "leader") ?: "", want), "m%d: %s", m, it_json_str(h));
+		if (m != leader) {
+			ck_assert_str_eq(it_get_str(h, "role") ?: "", "follower");
+			ck_assert(json_is_false(json_object_get(h, "acting")));
+			r = call_member(m, "switchover", json_pack("{s:s, s:s, s:b}", "cluster", IT_CLUSTER, "to", "db2",
+								  "dry_run", 1));
+			ck_assert_msg(r && !strcmp(it_err_code(r) ?: "", "NOT_LEADER") &&
+					      !strcmp(it_get_str(r, "error.leader.name") ?: "", want) &&
+					      !strcmp(it_get_str(r, "error.leader.address") ?: "", member_sock[leader]),
+				      "a follower's answer: %s", it_json_str(r));
+			it_note("m%d: %s", m, it_get_str(r, "error.message"));
+			json_decref(r);
+		} else {
+			ck_assert(json_is_integer(json_object_get(h, "token")) &&
+				  json_integer_value(json_object_get(h, "token")) > 0);
+		}
+		json_decref(h);
+	}
+	/* a reload that changes [ha] is refused (the election runs with what it started with) */
+	{
+		char *text = NULL, *at;
+		FILE *f = fopen(member_conf[leader], "r");
+		size_t len = 0;
+		ck_assert_ptr_nonnull(f);
+		ck_assert(getdelim(&text, &len, '\0', f) > 0);
+		fclose(f);
+		at = strstr(text, "lease_ttl = ");
+		ck_assert_ptr_nonnull(at);
+		memcpy(at, "lease_ttl = 9", 13);   /* 2000ms -> 9000ms */
+		ck_assert_int_eq(it_write_file(member_conf[leader], text, 0600), 0);
+		free(text);
+		r = call_member(leader, "reload", json_object());
+		ck_assert_msg(r && !json_is_true(json_object_get(r, "ok")) &&
+				      strstr(it_get_str(r, "error.message") ?: "", "restart this member to change [ha]"),
+			      "a reload changing lease_ttl: %s", it_json_str(r));
+		json_decref(r);
+	}
+	/* the leader acts: a dry run passes its preflight */
+	r = call_member(leader, "switchover", json_pack("{s:s, s:s, s:b}", "cluster", IT_CLUSTER, "to", "db2", "dry_run", 1));
+	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "the leader's dry run: %s", it_json_str(r));
+	json_decref(r);
+	ck_assert_int_eq(the_leader(&count), leader);
+	ha_end();
+}
+
+/* The leader killed (-9): another member leads within 2 x TTL. */
+static void leader_killed(void)
+{
+	int leader = ha_begin(), next = 0, count = 0;
+	int64_t t0;
+	json_t *r;
+
+	kill(member_pid[leader], SIGKILL);
+	waitpid(member_pid[leader], NULL, 0);
+	member_pid[leader] = 0;
+	t0 = it_now_ms();
+	ck_assert_msg(IT_WAIT_UNTIL(4 * TTL_MS, (next = the_leader(&count)) != 0), "no new leader within %d ms", 4 * TTL_MS);
+	it_note("m%d killed; m%d leads after %lld ms (lease_ttl %d ms)", leader, next, (long long)(it_now_ms() - t0), TTL_MS);
+	ck_assert_msg(it_now_ms() - t0 <= 2 * TTL_MS + 500, "the new leader took %lld ms (2 x TTL = %d ms)",
+		      (long long)(it_now_ms() - t0), 2 * TTL_MS);
+	ck_assert_int_eq(count, 1);
+	r = call_member(next, "switchover", json_pack("{s:s, s:s, s:b}", "cluster", IT_CLUSTER, "to", "db2", "dry_run", 1));
+	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "the new leader's dry run: %s", it_json_str(r));
+	json_decref(r);
+	ha_end();
+}
+
+/* etcd without quorum: within the TTL no member acts, every one refuses, the watchdog alarms,
+ * and the databases are left as they were. */
+static void quorum_lost(void)
+{
+	int leader = ha_begin(), m, count = 0;
+	int64_t t0;
+
+	reap(&etcd_pid[1], SIGKILL);
+	reap(&etcd_pid[2], SIGKILL);
+	t0 = it_now_ms();
+	ck_assert_msg(IT_WAIT_UNTIL(3 * TTL_MS, the_leader(&count) == 0), "a member still acts %d ms after quorum was lost",
+		      3 * TTL_MS);
+	it_note("quorum lost: m%d stopped acting after %lld ms (lease_ttl %d ms)", leader, (long long)(it_now_ms() - t0),
+		TTL_MS);
+	/* etcd's remaining member answers renewals until it notices it lost quorum (check-quorum,
+	 * about an election timeout): the leader stops at most a TTL after the last renewal etcd
+	 * confirmed, and etcd extends every lease when it elects again, so no one else can lead
+	 * before that */
+	ck_assert_msg(it_now_ms() - t0 <= 2 * TTL_MS, "the leader acted %lld ms after quorum was lost (2 x TTL = %d ms)",
+		      (long long)(it_now_ms() - t0), 2 * TTL_MS);
+	for (m = 1; m <= MEMBERS; m++) {
+		json_t *r = call_member(m, "fence", json_pack("{s:s}", "server", "db2"));
+		ck_assert_msg(r && !strcmp(it_err_code(r) ?: "", "NOT_LEADER"), "m%d: %s", m, it_json_str(r));
+		json_decref(r);
+	}
+	ck_assert_msg(IT_WAIT_UNTIL(10000, ({ json_t *r = call_member(leader, "status", json_object()); bool a =
+		it_alarm_in(it_get(r, "result"), "ha_no_leader", NULL, "active") != NULL; json_decref(r); a; })),
+		      "no ha_no_leader alarm on m%d", leader);
+	ck_assert_int_eq(it_writable_count(), 1);
+	ck_assert_int_eq(it_read_only(1), 0);
+	ha_end();
+}
+
+/* The member named by the leader key in etcd (0: no key). */
+static int key_holder(void)
+{
+	char eps[300] = "", epsarg[320], *out = NULL, *p;
+	const char *argv[] = { "/usr/bin/env", "ETCDCTL_API=3", "/usr/bin/etcdctl", epsarg, "get", "--print-value-only",
+			       "/it-ha/leader", NULL };
+	int i, m = 0;
+
+	for (i = 1; i <= ETCDS; i++)
+		snprintf(eps + strlen(eps), sizeof(eps) - strlen(eps), "%shttp://127.0.0.1:%d", i > 1 ? "," : "", etcd_port(i));
+	snprintf(epsarg, sizeof(epsarg), "--endpoints=%s", eps);
+	if (it_run(argv, true, &out, 10000) == 0 && out && (p = strstr(out, "\"name\":\"m")))
+		m = atoi(p + 9);
+	free(out);
+	return m;
+}
+
+/* The leader key deleted by hand while the leader's lease lives: a follower takes the key, and
+ * the old leader, reading the key after its next renewal, stops acting — one leader again, the
+ * key's holder, within the TTL. */
+static void key_taken(void)
+{
+	int leader = ha_begin(), now = 0, count = 0, holder = 0;
+	char eps[300] = "", epsarg[320], *out = NULL;
+	const char *argv[] = { "/usr/bin/env", "ETCDCTL_API=3", "/usr/bin/etcdctl", epsarg, "del", "/it-ha/leader", NULL };
+	int i, rc;
+	int64_t t0;
+
+	for (i = 1; i <= ETCDS; i++)
+		snprintf(eps + strlen(eps), sizeof(eps) - strlen(eps), "%shttp://127.0.0.1:%d", i > 1 ? "," : "", etcd_port(i));
+	snprintf(epsarg, sizeof(epsarg), "--endpoints=%s", eps);
+	ck_assert_int_eq(key_holder(), leader);
+	rc = it_run(argv, true, &out, 10000);
+	ck_assert_msg(rc == 0, "etcdctl del: %s", out ? out : "");
+	free(out);
+	t0 = it_now_ms();
+	ck_assert_msg(IT_WAIT_UNTIL(3 * TTL_MS, (holder = key_holder()) != 0 && holder != leader),
+		      "no other member took the deleted leader key (holder m%d)", holder);
+	ck_assert_msg(IT_WAIT_UNTIL(TTL_MS, (now = the_leader(&count)) == holder && count == 1),
+		      "after m%d took the key: m%d acts (%d acting)", holder, now, count);
+	it_note("leader key deleted under m%d: m%d took it, and acts alone %lld ms after the delete", leader, holder,
+		(long long)(it_now_ms() - t0));
+	ha_end();
+}
+
+#define NO_ETCD "no /usr/bin/etcd (tests/deps.sh installs Debian's etcd-server)"
+
+static void no_etcd(void)
+{
+	const char *req = getenv("CUTOVER_REQUIRE_ETCD");
+
+	ck_assert_msg(!(req && !strcmp(req, "1")), "CUTOVER_REQUIRE_ETCD=1 and " NO_ETCD);
+	it_skip_suite(NO_ETCD);
+}
+
+static const struct it_case skip_case[] = {
+	{ "etcd", no_etcd },
+};
+
+static const struct it_case cases[] = {
+	{ "one_leader", one_leader },
+	{ "leader_killed", leader_killed },
+	{ "quorum_lost", quorum_lost },
+	{ "key_taken", key_taken },
+};
+
+Suite *it_ha_suite(void)
+{
+	static const struct it_suite_def def = { "ha", cases, sizeof(cases) / sizeof(cases[0]) };
+	static const struct it_suite_def skip = { "ha", skip_case, 1 };
+
+	if (access("/usr/bin/etcd", X_OK) != 0)
+		return it_suite_build_bare(&skip);
+	return it_suite_build(&def);
+}
