@@ -147,7 +147,8 @@ tenant_summary() {
 		"$(awk -F'\t' '$7 != "-" { s += $7 } END { print s + 0 }' "$T_RESULTS")" \
 		"$(awk -F'\t' '$6 != "-" { s += $6 } END { print s + 0 }' "$T_RESULTS")"
 	echo "  (a pinned client's session keeps its backend connection, which the cut must kill: its next"
-	echo "   write fails once; a multiplexed one takes a new connection for each write, held by ProxySQL)"
+	echo "   write fails once; a multiplexed one returns its backend connection after each statement, so"
+	echo "   its next write waits in ProxySQL and goes on to the target without an error)"
 	echo "  (held: what cutoverd measured per tenant, the same for every tenant of a batch; longest wait:"
 	echo "   the slowest write of the tenant's client over the run, the held one included; gap: the longest"
 	echo "   time between two of its acknowledged writes, its $((T_INTERVAL_US / 1000)) ms pace included)"

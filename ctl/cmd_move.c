@@ -13,7 +13,8 @@
 static const char move_help[] =
 	"cutoverctl move tenant NAME[:TIER]... --to SERVER [options]\n"
 	"options (after the command):\n"
-	"  -C, --cluster NAME     the cluster the tenants move from (needed when several are configured)\n"
+	"  -C, --cluster NAME     the cluster the tenants move from (default: the target's cluster's\n"
+	"                         upstream, or the only cluster)\n"
 	"  --to NAME              the target: a writable server of another cluster, replicating from the\n"
 	"                         primary (required)\n"
 	"  --tenants-file PATH    more tenants, one per line: NAME [TIER] ('#' starts a comment)\n"
@@ -25,7 +26,8 @@ static const char move_help[] =
 	"  --tier-order LIST      move tier by tier, e.g. standard,enterprise (every tenant needs a tier)\n"
 	"  --max-blocked DURATION a batch whose writes are held longer rolls back (default 5s)\n"
 	"  --router NAME          the ProxySQL router (default: the cluster's only one)\n"
-	"Each tenant's writes are held in ProxySQL while the target catches up and its rows are\n"
+	"The target catches up first; then each tenant's writes are held in ProxySQL while the\n"
+	"target reaches the source's last position and its rows are\n"
 	"counted on both sides; a tenant whose count differs goes back to the source on its own.\n"
 	"abort stops after the batch running (rolled back unless it is being released); pause\n"
 	"holds before the next batch.\n";

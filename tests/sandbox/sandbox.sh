@@ -62,7 +62,7 @@ start --proxysql --tenants T (or SANDBOX_TENANTS=T; T 1..50, at least 3 MariaDB 
   tenant%.%, writable (all three in its my.cnf too), in cutoverd.conf a cluster "target" of
   its own with upstream = sandbox, left out of HAProxy's and ProxySQL's hostgroups; the router
   gets tenant_hostgroups = 1000-1999 and tenant_rule_ids = 100-999.  Then, with cutoverd
-  running on D/cutoverd.conf: cutoverctl move tenant tenant00 tenant01 --to dbN --cluster sandbox
+  running on D/cutoverd.conf: cutoverctl move tenant tenant00 tenant01 --to dbN
 Environment: SANDBOX_DIR (default: <repo>/sandbox), SANDBOX_N (3), SANDBOX_BASE_PORT (23306),
 SANDBOX_WRITE_PORT (23300), SANDBOX_READ_PORT (write port + 1), SANDBOX_POLL (1s),
 SANDBOX_CACHE (/var/tmp/cutoverd-sandbox: initialized datadirs; empty = no cache),
