@@ -379,8 +379,8 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	snprintf(msg, sizeof(msg), "no etcd endpoint answered within %d ms%s%s", e->timeout_ms, *e->lasterr ? "; last: " : "",
-		 *e->lasterr ? e->lasterr : e->urls[e->cur]);
+	snprintf(msg, sizeof(msg), "no etcd endpoint answered within %d ms; %s%s", e->timeout_ms,
+		 *e->lasterr ? "last: " : "asked last: ", *e->lasterr ? e->lasterr : e->urls[e->cur]);
 	e->cur = (e->cur + 1) % e->n;   /* the one that kept silent is not the first asked next time */
 	complete(e, -1, msg);
 }

@@ -353,31 +353,39 @@ static int key_holder(void)
 	return m;
 }
 
-/* The leader key deleted by hand while the leader's lease lives: a follower takes the key, and
- * the old leader, reading the key after its next renewal, stops acting — one leader again, the
- * key's holder, within the TTL. */
+/* The leader key deleted by hand while the leader's lease lives: the leader, reading the key
+ * after its next renewal, stops leading; whoever creates the key next (it, or another member)
+ * is then the one member acting, under a new token. */
 static void key_taken(void)
 {
 	int leader = ha_begin(), now = 0, count = 0, holder = 0;
 	char eps[300] = "", epsarg[320], *out = NULL;
 	const char *argv[] = { "/usr/bin/env", "ETCDCTL_API=3", "/usr/bin/etcdctl", epsarg, "del", "/it-ha/leader", NULL };
 	int i, rc;
+	long long token, token_now = 0;
 	int64_t t0;
+	json_t *h;
 
 	for (i = 1; i <= ETCDS; i++)
 		snprintf(eps + strlen(eps), sizeof(eps) - strlen(eps), "%shttp://127.0.0.1:%d", i > 1 ? "," : "", etcd_port(i));
 	snprintf(epsarg, sizeof(epsarg), "--endpoints=%s", eps);
 	ck_assert_int_eq(key_holder(), leader);
+	h = member_ha(leader);
+	token = (long long)json_integer_value(json_object_get(h, "token"));
+	json_decref(h);
+	ck_assert(token > 0);
 	rc = it_run(argv, true, &out, 10000);
 	ck_assert_msg(rc == 0, "etcdctl del: %s", out ? out : "");
 	free(out);
 	t0 = it_now_ms();
-	ck_assert_msg(IT_WAIT_UNTIL(3 * TTL_MS, (holder = key_holder()) != 0 && holder != leader),
-		      "no other member took the deleted leader key (holder m%d)", holder);
-	ck_assert_msg(IT_WAIT_UNTIL(TTL_MS, (now = the_leader(&count)) == holder && count == 1),
-		      "after m%d took the key: m%d acts (%d acting)", holder, now, count);
-	it_note("leader key deleted under m%d: m%d took it, and acts alone %lld ms after the delete", leader, holder,
-		(long long)(it_now_ms() - t0));
+	ck_assert_msg(IT_WAIT_UNTIL(3 * TTL_MS, (holder = key_holder()) != 0 && (now = the_leader(&count)) == holder &&
+							count == 1 && ({ json_t *x = member_ha(now); token_now =
+							(long long)json_integer_value(json_object_get(x, "token"));
+							json_decref(x); token_now != token; })),
+		      "after the delete: key m%d, acting m%d (%d acting), token %lld (was %lld)", holder, now, count, token_now,
+		      token);
+	it_note("leader key deleted under m%d (token %lld): m%d holds it again and acts alone (token %lld) %lld ms later",
+		leader, token, holder, token_now, (long long)(it_now_ms() - t0));
 	ha_end();
 }
 
