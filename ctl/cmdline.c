@@ -16,7 +16,7 @@ static const struct {
 	char short_name;
 	bool value;
 } hoisted[] = {
-	{ "socket", 's', true }, { "json", 'j', false }, { "timeout", 't', true },
+	{ "socket", 's', true }, { "json", 'j', false }, { "timeout", 't', true }, { "follow-leader", 'L', false },
 };
 
 static int global_option_words(const char *w, bool before_cmd);
@@ -96,6 +96,7 @@ int ctl_parse_cmdline(int argc, char **argv, struct ctl_opts *opt, int *cmd_inde
 		{ "json", no_argument, NULL, 'j' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "cluster", required_argument, NULL, 'C' },
+		{ "follow-leader", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -112,7 +113,7 @@ int ctl_parse_cmdline(int argc, char **argv, struct ctl_opts *opt, int *cmd_inde
 	optind = 0;             /* a fresh scan (glibc), also when called again by the tests */
 	opterr = 0;
 	/* "+": options end at the command, whose own arguments may start with '-' (raw -). */
-	while ((ch = getopt_long(argc, argv, "+:s:jt:C:hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:s:jt:C:LhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			if (!*optarg) {
@@ -134,6 +135,9 @@ int ctl_parse_cmdline(int argc, char **argv, struct ctl_opts *opt, int *cmd_inde
 			break;
 		case 'C':
 			opt->cluster = optarg;
+			break;
+		case 'L':
+			opt->follow_leader = true;
 			break;
 		case 'h':
 			ctl_usage(stdout);

@@ -69,7 +69,7 @@ void ctl_usage(FILE *out)
 	char *left;
 
 	fprintf(out,
-		"usage: cutoverctl [--socket PATH] [--json] [--timeout MS] [--cluster NAME] COMMAND [ARGS]\n"
+		"usage: cutoverctl [--socket PATH] [--json] [--timeout MS] [--cluster NAME] [--follow-leader] COMMAND [ARGS]\n"
 		"\n"
 		"commands:\n");
 	for (cp = ctl_cmds; (c = *cp); cp++) {
@@ -88,6 +88,8 @@ void ctl_usage(FILE *out)
 		"  -t, --timeout MS      wait at most MS ms for the daemon (default %d; 2s, 1m; 0 = forever)\n"
 		"  -C, --cluster NAME    only this cluster (status, topology, watch, and the\n"
 		"                        switchover commands, which take it after their name too)\n"
+		"  -L, --follow-leader   with [ha]: a member that is not the leader answers NOT_LEADER;\n"
+		"                        send the request again to the leader's control socket (once)\n"
 		"  -h, --help            this help\n"
 		"  -V, --version         cutoverctl's own version\n"
 		"\n"

@@ -59,6 +59,7 @@ struct ctl_opts {
 	bool json;
 	int timeout_ms;         /* 0 = wait forever */
 	const char *cluster;    /* --cluster, borrowed, may be NULL */
+	bool follow_leader;     /* --follow-leader: a NOT_LEADER answer naming a local socket is sent there */
 	struct render_opts ro;
 };
 

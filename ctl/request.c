@@ -309,8 +309,35 @@ int ctl_call(const struct ctl_cmd *cmd, const char *api, const struct ctl_opts *
 	}
 	ctl_client_init(&c, wait_mask);
 	r = ctl_transact(&c, cmd, opt, line, len, on_line, rep, x);
-	free(line);
 	ctl_client_close(&c);
+	if (r == EXIT_OK && opt->follow_leader && !json_is_true(json_object_get(rep->msg, "ok"))) {
+		const json_t *err = json_object_get(rep->msg, "error");
+		const char *code = json_string_value(json_object_get(err, "code"));
+		const char *addr = json_string_value(json_object_get(json_object_get(err, "leader"), "address"));
+		const char *name = json_string_value(json_object_get(json_object_get(err, "leader"), "name"));
+
+		if (code && !strcmp(code, "NOT_LEADER") && addr && addr[0] == '/' && strcmp(addr, opt->socket)) {
+			/* once: the leader's own answer is the answer, whatever it is */
+			struct ctl_opts o2 = *opt;
+			char *leader_sock = xstrdup(addr);
+			fprintf(stderr, "cutoverctl: %s is not the leader; sending '%s' to the leader %s at %s\n", opt->socket, api,
+				name ? name : "?", addr);
+			o2.socket = leader_sock;
+			o2.follow_leader = false;
+			ctl_reply_free(rep);
+			memset(rep, 0, sizeof(*rep));
+			memset(x, 0, sizeof(*x));
+			ctl_client_init(&c, wait_mask);
+			r = ctl_transact(&c, cmd, &o2, line, len, on_line, rep, x);
+			ctl_client_close(&c);
+			free(leader_sock);
+		} else if (code && !strcmp(code, "NOT_LEADER")) {
+			fprintf(stderr, "cutoverctl: --follow-leader: %s\n", !addr || !*addr ? "the leader is not known"
+									  : addr[0] != '/' ? "the leader's address is not a local socket"
+											   : "the leader's address is this socket");
+		}
+	}
+	free(line);
 	return r;
 }
 

@@ -78,6 +78,25 @@ static int run_cmd(const char *name, struct words *w, char **out, char **err)
 
 /* ---- global options anywhere ------------------------------------------------------------ */
 
+START_TEST(test_follow_leader_option)
+{
+	struct words w = words("cutoverctl", "--follow-leader", "status", NULL);
+	struct ctl_opts opt;
+	int ci;
+
+	ck_assert_int_eq(ctl_parse_cmdline(w.argc, w.argv, &opt, &ci), -1);
+	ck_assert(opt.follow_leader);
+	ck_assert_str_eq(w.argv[ci], "status");
+	w = words("cutoverctl", "switchover", "--to", "db2", "-L", NULL);
+	ck_assert_int_eq(ctl_parse_cmdline(w.argc, w.argv, &opt, &ci), -1);
+	ck_assert(opt.follow_leader);
+	ck_assert_int_eq(w.argc - ci - 1, 2);
+	w = words("cutoverctl", "status", NULL);
+	ck_assert_int_eq(ctl_parse_cmdline(w.argc, w.argv, &opt, &ci), -1);
+	ck_assert(!opt.follow_leader);
+}
+END_TEST
+
 START_TEST(test_globals_after_command)
 {
 	struct words w = words("cutoverctl", "status", "--json", NULL);
@@ -288,6 +307,7 @@ Suite *ctl_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("cmdline");
+	tcase_add_test(tc, test_follow_leader_option);
 	tcase_add_test(tc, test_globals_after_command);
 	tcase_add_test(tc, test_globals_before_command_and_limits);
 	tcase_add_test(tc, test_status_cluster_option_after_command);

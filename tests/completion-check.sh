@@ -67,12 +67,13 @@ expect "help fe" "fence"
 expect "switchover --pa" "--pause-before --pause-timeout"
 expect "switchover --pause-before " "drain catchup fence sync promote"
 expect "switchover --pause-before=" "drain catchup fence sync promote"
-expect "pause --" "--pause-timeout --cluster --socket --json --timeout --help --version"
+expect "pause --" "--pause-timeout --cluster --socket --json --timeout --follow-leader --help --version"
 expect "history --l" "--limit"                 # named only by its usage line
 expect "status --j" "--json"                   # global options after the command too
-expect "-" "-s --socket -j --json -t --timeout -C --cluster -h --help -V --version"
+expect "-" "-s --socket -j --json -t --timeout -C --cluster -L --follow-leader -h --help -V --version"
 expect "--timeout 200 swi" "switchover"        # an option's value is not the command
-expect "-s /x/y fence --f" "--force"
+expect "-s /x/y fence --for" "--force"
+expect "-s /x/y fence --f" "--follow-leader --force"
 expect "fence " ""
 expect "move " "tenant"                      # what it moves, then the tenants (no names)
 expect "move tenant a " ""

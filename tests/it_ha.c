@@ -254,6 +254,27 @@ static void one_leader(void)
 		}
 		json_decref(h);
 	}
+	/* cutoverctl: refused by a follower; with --follow-leader, sent again to the leader's socket */
+	{
+		int f = leader == 1 ? 2 : 1, rc;
+		char prog[600], sockarg[320], *out = NULL;
+		const char *plain[] = { prog, sockarg, "--json", "switchover", "--to", "db2", "--dry-run", NULL };
+		const char *follow[] = { prog, sockarg, "--follow-leader", "--json", "switchover", "--to", "db2", "--dry-run",
+					 NULL };
+		snprintf(prog, sizeof(prog), "%s/cutoverctl", it.build);
+		snprintf(sockarg, sizeof(sockarg), "--socket=%s", member_sock[f]);
+		rc = it_run(plain, true, &out, 30000);
+		ck_assert_msg(rc == 1 && out && strstr(out, "NOT_LEADER"), "cutoverctl to a follower (exit %d): %s", rc,
+			      out ? out : "");
+		free(out);
+		out = NULL;
+		rc = it_run(follow, true, &out, 30000);
+		ck_assert_msg(rc == 0 && out && strstr(out, "is not the leader; sending 'switchover' to the leader") &&
+				      strstr(out, member_sock[leader]),
+			      "cutoverctl --follow-leader to a follower (exit %d): %s", rc, out ? out : "");
+		it_note("cutoverctl --follow-leader via m%d: %.*s", f, (int)strcspn(out, "\n"), out);
+		free(out);
+	}
 	/* a reload that changes [ha] is refused (the election runs with what it started with) */
 	{
 		char *text = NULL, *at;
