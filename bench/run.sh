@@ -48,6 +48,7 @@ quick_defaults() {
 	export BENCH_UPGRADE_RUNS=${BENCH_UPGRADE_RUNS:-1}
 	export BENCH_MYSQL_RUNS=${BENCH_MYSQL_RUNS:-4}
 	export BENCH_TENANT_RUNS=${BENCH_TENANT_RUNS:-1}
+	export BENCH_FLEET_CLUSTERS=${BENCH_FLEET_CLUSTERS:-10}
 }
 
 check_tools() {
@@ -108,7 +109,7 @@ describe_machine() {
 		"BENCH_SWITCHOVERS=${BENCH_SWITCHOVERS:-20} BENCH_LAG_RUNS=${BENCH_LAG_RUNS:-5}" \
 		"BENCH_CLIENT_RUNS=${BENCH_CLIENT_RUNS:-10} BENCH_PX_RUNS=${BENCH_PX_RUNS:-20}" \
 		"BENCH_DC_RUNS=${BENCH_DC_RUNS:-4} BENCH_DC_ROWS=${BENCH_DC_ROWS:-1000000} BENCH_UPGRADE_RUNS=${BENCH_UPGRADE_RUNS:-3}" \
-		"BENCH_MYSQL_RUNS=${BENCH_MYSQL_RUNS:-10} BENCH_TENANT_RUNS=${BENCH_TENANT_RUNS:-3}"
+		"BENCH_MYSQL_RUNS=${BENCH_MYSQL_RUNS:-10} BENCH_TENANT_RUNS=${BENCH_TENANT_RUNS:-3} BENCH_FLEET_CLUSTERS=${BENCH_FLEET_CLUSTERS:-20}"
 }
 
 main() {
@@ -125,10 +126,11 @@ main() {
 	run_one bench-tenants.sh tenants.txt
 	run_one bench-datacheck.sh datacheck.txt
 	run_one bench-mysql.sh mysql.txt
+	run_one bench-fleet.sh fleet.txt
 	echo
 	echo "==================== cutoverd benchmarks ===================="
 	describe_machine
-	for f in poll.txt switchover.txt clients.txt proxysql.txt tenants.txt datacheck.txt mysql.txt; do
+	for f in poll.txt switchover.txt clients.txt proxysql.txt tenants.txt datacheck.txt mysql.txt fleet.txt; do
 		[[ -s $OUT/$f ]] && cat "$OUT/$f"
 	done
 	echo "Figures only: nothing here is asserted (shared, noisy machines).  Files: $OUT"

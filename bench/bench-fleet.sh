@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# bench-fleet.sh: one cutoverd watching a fleet (issue 16, item 5).  BENCH_FLEET_CLUSTERS (20)
+# sandboxes of 3 real mariadbd each (60 servers, with HAProxy), one cutoverd config naming them
+# all as clusters c1..cN, polled at 1 Hz.  Measured over BENCH_FLEET_SECONDS (20) each, first
+# with every server answering, then with one server hung (SIGSTOP):
+#   - the daemon's CPU (utime+stime over wall time, % of one core) and its largest RSS;
+#   - the longest poll round of any cluster (cutoverd_cluster_poll_round_duration_seconds from
+#     /metrics, sampled every second);
+#   - `status` round trips (build/bench/status-rtt: BENCH_RTT_REQUESTS (200) spread over the
+#     window, each on a new connection): p50, p99, max;
+# and the per-server CPU and RSS projected to 300 servers (linear: an upper bound, as the RSS
+# measured includes the daemon's fixed part).  Targets printed beside them (300 servers at 1 Hz:
+# < 5 % of a core, < 64 MiB; status p99 < 10 ms), never asserted.
+# Environment: BENCH_FLEET_CLUSTERS, BENCH_FLEET_SECONDS, BENCH_RTT_REQUESTS, BENCH_DIR
+# (/tmp/bench), BENCH_OUT (/tmp/bench-out), BENCH_FLEET_PORT (30000: sandbox i takes
+# PORT+10i..PORT+10i+8), BENCH_FLEET_METRICS_PORT (29990).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$ROOT/build
+SANDBOX=$ROOT/tests/sandbox/sandbox.sh
+RTT=$BUILD/bench/status-rtt
+K=${BENCH_FLEET_CLUSTERS:-20}
+WINDOW_S=${BENCH_FLEET_SECONDS:-20}
+RTT_N=${BENCH_RTT_REQUESTS:-200}
+PREFIX=${BENCH_DIR:-/tmp/bench}
+OUT=${BENCH_OUT:-/tmp/bench-out}
+PORT=${BENCH_FLEET_PORT:-30000}
+MPORT=${BENCH_FLEET_METRICS_PORT:-29990}
+DIR=$PREFIX-fleet
+STARTED=()
+DAEMON_PID=""
+STOPPED_PID=""
+
+msg() { printf 'bench-fleet: %s\n' "$*" >&2; }
+die() {
+	msg "$*"
+	exit 1
+}
+now_us() { echo $((10#${EPOCHREALTIME//[^0-9]/})); }
+
+cleanup() {
+	local d
+	[[ -n $STOPPED_PID ]] && kill -CONT "$STOPPED_PID" 2>/dev/null || true
+	if [[ -n $DAEMON_PID ]]; then
+		kill -TERM "$DAEMON_PID" 2>/dev/null || true
+		wait "$DAEMON_PID" 2>/dev/null || true
+	fi
+	for d in "${STARTED[@]}"; do
+		SANDBOX_DIR=$d "$SANDBOX" stop --dir "$d" >/dev/null 2>&1 || msg "stopping $d failed; stop it by hand"
+	done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cpu_ticks() {
+	local stat f
+	read -r stat <"/proc/$1/stat"
+	stat=${stat##*) }
+	read -ra f <<<"$stat"
+	echo $((f[11] + f[12]))
+}
+rss_kib() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
+api() { printf '%s\n' "$1" | socat -t 10 - "UNIX-CONNECT:$DIR/cutoverd.sock"; }
+longest_round_ms() {
+	curl -s "http://127.0.0.1:$MPORT/metrics" |
+		awk '/^cutoverd_cluster_poll_round_duration_seconds/ { if ($2 > m) m = $2 } END { printf "%.1f", m * 1000 }'
+}
+
+# One window: CPU, max RSS, the longest poll round seen, status round trips.  Prints a row.
+measure() {
+	local label=$1 hz t0 t1 c0 c1 rss max_rss=0 round max_round=0 rtt end
+	hz=$(getconf CLK_TCK)
+	"$RTT" -s "$DIR/cutoverd.sock" -n "$RTT_N" \
+		-i "$(awk -v w="$WINDOW_S" -v n="$RTT_N" 'BEGIN { printf "%.3f", w * 1000 / n }')" \
+		>"$OUT/fleet-$label-rtt.json" 2>"$OUT/fleet-$label-rtt.err" &
+	local rtt_pid=$!
+	t0=$(now_us)
+	c0=$(cpu_ticks "$DAEMON_PID")
+	end=$((t0 + WINDOW_S * 1000000))
+	while (($(now_us) < end)); do
+		kill -0 "$DAEMON_PID" 2>/dev/null || die "cutoverd died (log: $OUT/fleet-cutoverd.log)"
+		rss=$(rss_kib "$DAEMON_PID")
+		((rss > max_rss)) && max_rss=$rss
+		round=$(longest_round_ms)
+		awk -v a="$round" -v b="$max_round" 'BEGIN { exit !(a > b) }' && max_round=$round
+		sleep 1
+	done
+	c1=$(cpu_ticks "$DAEMON_PID")
+	t1=$(now_us)
+	wait "$rtt_pid" || true
+	rtt=$(cat "$OUT/fleet-$label-rtt.json")
+	[[ -n $rtt ]] || die "status-rtt printed nothing ($(cat "$OUT/fleet-$label-rtt.err"))"
+	awk -v l="$label" -v c=$((c1 - c0)) -v hz="$hz" -v t=$((t1 - t0)) -v r="$max_rss" -v n=$((3 * K)) -v rd="$max_round" \
+		-v p50="$(jq -r .p50_ms <<<"$rtt")" -v p99="$(jq -r .p99_ms <<<"$rtt")" -v mx="$(jq -r .max_ms <<<"$rtt")" \
+		-v e="$(jq -r '"\(.errors)/\(.requests)"' <<<"$rtt")" 'BEGIN {
+			cpu = c / hz / (t / 1e6) * 100
+			printf "  %-22s %4d %7.2f %8.1f %9.1f %7.2f %7.2f %7.2f %7s %9.2f %9.1f\n", l, n, cpu, r / 1024, rd, p50, p99, mx, e,
+				cpu / n * 300, r / 1024 / n * 300
+		}'
+}
+
+main() {
+	local i d cfg=$DIR/cutoverd.conf
+	((EUID == 0)) || die "run as root (the sandbox starts mariadbd as root)"
+	for t in jq socat curl mariadbd haproxy; do command -v "$t" >/dev/null || die "$t is missing (tests/deps.sh)"; done
+	[[ -x $BUILD/cutoverd && -x $RTT ]] || die "$BUILD/cutoverd or $RTT is missing: run make all (and bench/run.sh builds status-rtt)"
+	mkdir -p "$OUT" "$DIR/state"
+	for ((i = 1; i <= K; i++)); do
+		d=$PREFIX-fleet$i
+		msg "sandbox $i/$K in $d"
+		STARTED+=("$d")
+		SANDBOX_DIR=$d "$SANDBOX" start --fresh --dir "$d" --servers 3 --base-port $((PORT + 10 * i + 2)) \
+			--write-port $((PORT + 10 * i)) --read-port $((PORT + 10 * i + 1)) --poll 1s >/dev/null 2>"$OUT/fleet-sandbox-$i.err" ||
+			die "sandbox $i did not start ($OUT/fleet-sandbox-$i.err)"
+	done
+	{
+		cat <<EOF
+# written by bench/bench-fleet.sh: $K sandboxes as clusters c1..c$K
+[cutoverd]
+socket = $DIR/cutoverd.sock
+state_dir = $DIR/state
+poll_interval = 1s
+log_level = notice
+admin_users = root
+metrics_address = 127.0.0.1:$MPORT
+EOF
+		for ((i = 1; i <= K; i++)); do
+			awk -v i="$i" '
+				/^\[/ { skip = ($0 == "[cutoverd]") }
+				skip { next }
+				/^\[cluster / { print "[cluster c" i "]"; next }
+				/^cluster = / { print "cluster = c" i; next }
+				/^\[server db/ { sub(/\[server db/, "[server c" i "-db"); print; next }
+				/^\[router / { sub(/\[router /, "[router c" i "-"); print
+					print "server_map = c" i "-db1=db1, c" i "-db2=db2, c" i "-db3=db3"; next }
+				{ print }' "$PREFIX-fleet$i/cutoverd.conf"
+		done
+	} >"$cfg"
+	chmod 0600 "$cfg"
+	"$BUILD/cutoverd" -n -c "$cfg" >/dev/null 2>"$OUT/fleet-config.err" || die "the fleet config does not load: $(head -n 5 "$OUT/fleet-config.err")"
+	"$BUILD/cutoverd" -f -c "$cfg" >"$OUT/fleet-cutoverd.log" 2>&1 &
+	DAEMON_PID=$!
+	local deadline=$((SECONDS + 60)) ok=0
+	until ((ok == K)); do
+		((SECONDS < deadline)) || die "not every cluster is OK after 60 s (log: $OUT/fleet-cutoverd.log)"
+		sleep 1
+		ok=$(api '{"id":1,"cmd":"status"}' 2>/dev/null | jq '[.result.clusters[] | select(.verdict == "OK")] | length' 2>/dev/null) || ok=0
+	done
+	msg "cutoverd watches $K clusters, $((3 * K)) servers, every one OK; measuring ${WINDOW_S}s twice"
+	sleep 3
+	echo
+	echo "-- one cutoverd, $K clusters of 3 real mariadbd ($((3 * K)) servers) at 1 Hz; windows of ${WINDOW_S}s, $RTT_N status requests each --"
+	printf '  %-22s %4s %7s %8s %9s %7s %7s %7s %7s %9s %9s\n' "" servers "cpu %" "rss MiB" "round ms" "p50 ms" "p99 ms" \
+		"max ms" errors "cpu@300" "rss@300"
+	measure "all answering"
+	STOPPED_PID=$(SANDBOX_DIR=$PREFIX-fleet1 "$SANDBOX" pid 2 --dir "$PREFIX-fleet1")
+	kill -STOP "$STOPPED_PID"
+	sleep 3
+	measure "c1-db2 hung (SIGSTOP)"
+	kill -CONT "$STOPPED_PID"
+	STOPPED_PID=""
+	echo "  (cpu: % of one core; round: the longest poll round of any cluster; cpu@300, rss@300: the per-server"
+	echo "   figures times 300, an upper bound for RSS as it counts the daemon's fixed part too)"
+	echo "  targets at 300 servers, 1 Hz: cpu < 5 %, rss < 64 MiB; status p99 < 10 ms"
+}
+
+main "$@"
