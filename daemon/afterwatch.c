@@ -397,7 +397,8 @@ static void trigger(struct afterwatch *w, enum watch_trigger t)
 	{
 		char *full = c->cfg->watch_action == WATCH_REVERSE
 				     ? xasprintf("%s; not switching back: %s", msg,
-						 blocker ? blocker : w->acted ? "it switched back once already" : "?")
+						 blocker ? blocker : w->acted ? "it switched back once already"
+						 : !ha_acting(w->d->ha) ? "this member is not the acting leader ([ha])" : "?")
 				     : xasprintf("%s (watch_action = alarm)", msg);
 		if (!w->why || strcmp(w->why, full))
 			wd_event(w->d, c, "watch", w->new_name, "%s", full);
