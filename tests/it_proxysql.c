@@ -1873,6 +1873,15 @@ static void root_sql(int server, const char *sql)
 	free(out);
 }
 
+/* After START SLAVE: both threads running (the IO thread says Preparing / Connecting first, which
+ * a move's check refuses). */
+static void replicating(int server)
+{
+	ck_assert_msg(IT_WAIT_UNTIL(15000, ({ struct it_repl r; it_repl(server, &r) == 0 && !strcmp(r.io, "Yes") &&
+							      !strcmp(r.sql, "Yes"); })),
+		      "db%d does not replicate again after START SLAVE", server);
+}
+
 static void tenant_name(int i, char *buf, size_t len)
 {
 	snprintf(buf, len, "tenant%02d", i);
@@ -1918,6 +1927,7 @@ static void tenant_begin(int n)
 	px_config_extra = NULL;
 	px_db3_target = false;
 	root_sql(3, "STOP SLAVE; SET GLOBAL replicate_wild_do_table = 'tenant%.%'; SET GLOBAL read_only = 0; START SLAVE");
+	replicating(3);
 	ck_assert_msg(IT_WAIT_UNTIL(READY_MS, routers_show(1, "db1")), "ProxySQL does not show db1 as the writer: %s",
 		      routers_json());
 	ck_assert_msg(IT_WAIT_UNTIL(15000, ({ json_t *st = it_status(); bool ok = !strcmp(it_get_str(st,
@@ -2083,6 +2093,7 @@ static void tenant_rollback_and_restart(void)
 
 	/* db3 applies a minute late: the batch is never fenced */
 	root_sql(3, "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 60; START SLAVE");
+	replicating(3);
 	it_sleep_ms(300);
 	{
 		json_t *args = json_pack("{s:s, s:[s], s:s}", "cluster", IT_CLUSTER, "tenants", "tenant00", "to", "db3");
@@ -2104,6 +2115,7 @@ static void tenant_rollback_and_restart(void)
 		json_decref(r);
 	}
 	root_sql(3, "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0; START SLAVE");
+	replicating(3);
 
 	/* kill -9 during the fence: a session of the tenant runs a statement on db1, which the cut
 	 * lets finish (up to half of max_blocked_ms) — the batch stays fenced meanwhile */
@@ -2203,10 +2215,12 @@ static void tenant_refusals_and_abort(void)
 	ck_assert_msg(r && strstr(it_get_str(r, "error.message") ?: "", "tier 'gold'"), "%s", it_json_str(r));
 	json_decref(r);
 	root_sql(3, "STOP SLAVE; SET GLOBAL replicate_wild_do_table = 'tenant00.%'; START SLAVE");
+	replicating(3);
 	r = move_call(json_pack("{s:[s], s:s}", "tenants", "tenant01", "to", "db3"), NULL);
 	ck_assert_msg(r && strstr(it_get_str(r, "error.message") ?: "", "does not replicate all of it"), "%s", it_json_str(r));
 	json_decref(r);
 	root_sql(3, "STOP SLAVE; SET GLOBAL replicate_wild_do_table = 'tenant%.%'; START SLAVE");
+	replicating(3);
 	PX_EXEC(1, "INSERT INTO mysql_query_rules (rule_id, active, schemaname, destination_hostgroup, apply) "
 		   "VALUES (5, 1, 'tenant02', %d, 1)", WHG);
 	PX_EXEC(1, "LOAD MYSQL QUERY RULES TO RUNTIME");
