@@ -1,6 +1,8 @@
-/* The tenant move's insides, shared by tenant.c (the batches), tenant_start.c (the checks
- * before anything changes, and the start) and tenant_recover.c (after a restart).  See tenant.h
- * for what a move does. */
+/* The tenant move's insides, shared by tenant.c (the move as a whole), tenant_batch.c (a batch
+ * up to its fence, and its end), tenant_fence.c (the fence, the release and the undo in ProxySQL),
+ * tenant_cut.c (what runs while a batch is fenced), tenant_start.c (the checks before anything
+ * changes, and the start) and tenant_recover.c (after a restart).  See tenant.h for what a move
+ * does. */
 #ifndef CUTOVER_TENANT_IMPL_H
 #define CUTOVER_TENANT_IMPL_H
 
@@ -95,19 +97,32 @@ void tm_emit(struct tenant_move *m, const char *status, const char *fmt, ...) __
 /* A journal entry of the move (kind tenant_move), durable: 0, or -1 (logged) when it was not written. */
 int tm_jrnl(struct tenant_move *m, enum journal_event ev, json_t *extra);
 void tm_finish(struct tenant_move *m, enum tm_state st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void tm_batch_next(struct tenant_move *m);
 size_t tm_count_outcome(const struct tenant_move *m, enum tt_outcome o);
+/* tenant_batch.c */
+/* A step of the batch begins (its first time counts). */
+void tm_enter(struct tenant_move *m, enum tm_step st);
+void tm_arm(struct tenant_move *m, int ms);
+int tm_q_timeout(const struct tenant_move *m);
 /* 'a', 'b': the batch's schemas, or its users, quoted for SQL (new string) */
 char *tm_batch_list(const struct tenant_move *m, bool users);
-int tm_q_timeout(const struct tenant_move *m);
-void tm_tick(evutil_socket_t fd, short what, void *arg);
 /* The batch's routes in cur[] order, a shallow copy for the plan builders (free the array only). */
 struct tenant_route *tm_batch_routes(const struct tenant_move *m);
+/* The batch's tenants for the journal, which: -1 all, 1 passed, 0 failed. */
+json_t *tm_batch_names(const struct tenant_move *m, int which);
+void tm_batch_next(struct tenant_move *m);
+void tm_batch_done(struct tenant_move *m);
+void tm_tick(evutil_socket_t fd, short what, void *arg);
+/* tenant_fence.c */
 bool tm_plan_failed(struct tenant_move *m, struct db_result *res, char *why, size_t len);
 void tm_run_plan(struct tenant_move *m, int timeout_ms, db_done_fn fn);
+void tm_step_fence(struct tenant_move *m);
+void tm_release(struct tenant_move *m);
+/* The whole batch back to the source (before its release). */
+void tm_batch_undo(struct tenant_move *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* tenant_cut.c */
+void tm_cut(struct tenant_move *m);
 /* `db`.tenant_moves on the target (the heartbeat table's database), new string */
 char *tm_probe_table(const struct tenant_move *m);
-void tm_arm(struct tenant_move *m, int ms);
 /* tenant_start.c */
 struct tenant_move *tm_move_new(struct daemon *d, struct cluster *c, const char *target, const char *source,
 				const char *router, size_t n, char *err, size_t errlen);
