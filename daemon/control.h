@@ -1,5 +1,5 @@
 /* The control socket: a Unix stream socket speaking the protocol of proto.h.
- * control.c owns listening, accepting (SO_PEERCRED checked on accept, EMFILE backed off),
+ * control*.c own listening, accepting (SO_PEERCRED checked on accept, EMFILE backed off),
  * per-client line buffering with the 64 KiB cap, the client cap, the idle timeout, request
  * parsing and the access check (CMD_MUTATING only for root and admin uids/gids).  A valid,
  * permitted request goes to the dispatcher given to control_new (api.c). */

@@ -3,7 +3,7 @@
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Ilib -Idaemon \
  *     $(pkg-config --cflags inih libevent) fuzz/fuzz_config.c daemon/config.c \
  *     daemon/config_check.c daemon/config_keys.c daemon/config_lex.c daemon/config_value.c \
- *     daemon/job.c lib/util.c lib/log.c $(pkg-config --libs inih libevent libsystemd) -o build/fuzz_config
+ *     daemon/job_command.c lib/util.c lib/log.c $(pkg-config --libs inih libevent libsystemd) -o build/fuzz_config
  *   build/fuzz_config fuzz/corpus/config */
 #include <stdint.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
 #    position and queries);
 #  - conf/prometheus-alerts.yml is a rule file (groups of rules with alert, expr, a severity
 #    and a summary);
-#  - every cutoverd_* metric either uses is one daemon/metrics.c writes.
+#  - every cutoverd_* metric either uses is one daemon/metrics*.c writes.
 # With promtool (PROMTOOL=/path, or on PATH) the rules are also checked by `promtool check
 # rules`, and with METRICS_URL=http://127.0.0.1:9571/metrics a live scrape by `promtool check
 # metrics`.  Debian's promtool comes only with the whole Prometheus server (the `prometheus`
@@ -87,14 +87,14 @@ else
 	echo "metrics-check: note: python3 has no yaml module; $rules is checked only by promtool (if present)"
 fi
 
-# The metrics the daemon writes: the string literals of metrics.c.
-written=$(grep -oE '"cutoverd_[a-z_]+"' daemon/metrics.c | tr -d '"' | sort -u)
-[ -n "$written" ] || { echo "metrics-check: no metric names found in daemon/metrics.c"; exit 1; }
+# The metrics the daemon writes: the string literals of metrics*.c.
+written=$(grep -ohE '"cutoverd_[a-z_]+"' daemon/metrics*.c | tr -d '"' | sort -u)
+[ -n "$written" ] || { echo "metrics-check: no metric names found in daemon/metrics*.c"; exit 1; }
 used=$(grep -ohE 'cutoverd_[a-z_]+' "$dash" "$rules" | sort -u)
 for m in $used; do
 	base=$(sed -E 's/_(bucket|sum|count)$//' <<<"$m")
 	if ! grep -qx "$m" <<<"$written" && ! grep -qx "$base" <<<"$written"; then
-		echo "metrics-check: $m is used by the dashboard or the rules but daemon/metrics.c does not write it"
+		echo "metrics-check: $m is used by the dashboard or the rules but daemon/metrics*.c does not write it"
 		fail=1
 	fi
 done
@@ -112,6 +112,6 @@ else
 	how="(no promtool: PROMTOOL=/path to add its checks)"
 fi
 if [ "$fail" -eq 0 ]; then
-	echo "metrics-check: PASS: dashboard, $(grep -c '^      - alert:' "$rules") alert rules, $(wc -w <<<"$used") metric names in step with daemon/metrics.c $how"
+	echo "metrics-check: PASS: dashboard, $(grep -c '^      - alert:' "$rules") alert rules, $(wc -w <<<"$used") metric names in step with daemon/metrics*.c $how"
 fi
 exit "$fail"
