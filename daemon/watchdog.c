@@ -1,6 +1,6 @@
-/* The watchdog: alarms, the split-brain policy, manual fencing and the automatic-failover
- * decision.  See watchdog.h. */
-#include "fence.h"
+/* The watchdog: its journal entries and events, the alarms, the fences it keeps, the
+ * authoritative primary and the evaluation of a cluster.  What it does about what it sees (the
+ * split-brain policy, sticky fences, automatic failover) is in watchdog_act.c.  See watchdog.h. */
 #include "afterwatch.h"
 #include "datacheck.h"
 #include "held.h"
@@ -8,6 +8,7 @@
 #include "tenant.h"
 #include "ha.h"
 #include "watchdog.h"
+#include "watchdog_impl.h"
 #include "api.h"
 #include "control.h"
 #include "daemon.h"
@@ -16,7 +17,6 @@
 #include "journal.h"
 #include "log.h"
 #include "router.h"
-#include "switchover.h"
 #include "util.h"
 
 #include <errno.h>
@@ -27,7 +27,6 @@
 #include <time.h>
 
 #define CLEARED_KEPT 16            /* cleared alarms shown in status, newest first */
-#define SB_RETRY_MS 10000          /* the split-brain policy acts again at most this often */
 
 
 void wd_journal(struct daemon *d, struct cluster *c, const char *event, json_t *extra)
@@ -83,7 +82,7 @@ static struct alarm *alarm_find(struct cluster *c, const char *name, const char 
 	return NULL;
 }
 
-static void observe(struct cluster *c, const char *name, const char *subject, enum verdict sev, char *msg)
+void wd_observe(struct cluster *c, const char *name, const char *subject, enum verdict sev, char *msg)
 {
 	struct alarm *a = alarm_find(c, name, subject);
 	if (!a) {
@@ -103,7 +102,7 @@ static void observe(struct cluster *c, const char *name, const char *subject, en
 
 void watchdog_observe(struct cluster *c, const char *name, const char *subject, const char *msg)
 {
-	observe(c, name, subject, VERDICT_CRIT, xstrdup(msg));
+	wd_observe(c, name, subject, VERDICT_CRIT, xstrdup(msg));
 }
 
 static void alarm_free(struct alarm *a)
@@ -199,11 +198,6 @@ json_t *watchdog_alarms_json(const struct cluster *c)
 	return arr;
 }
 
-struct sticky {
-	char *server;             /* owned */
-	int seen;                 /* polls in a row that saw it writable */
-	int64_t seen_ms;          /* monotonic: the last one counted */
-};
 
 static void sticky_forget(struct cluster *c, size_t i)
 {
@@ -343,91 +337,8 @@ void watchdog_load(struct daemon *d)
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* split-brain policy */
-
-static void split_brain_act(struct daemon *d, struct cluster *c)
-{
-	const struct topology *t = &c->topo;
-	struct server *auth = c->authority ? daemon_server(d, c->authority) : NULL;
-	char why[300] = "";
-	size_t i;
-	int auth_idx = -1;
-
-	if (c->cfg->splitbrain == SB_ALERT || c->cutover || c->actions_running)
-		return;
-	if (c->last_sb_action_us && now_mono_us() - c->last_sb_action_us < SB_RETRY_MS * 1000LL)
-		return;
-	for (i = 0; auth && i < c->n_servers; i++)
-		if (c->servers[i] == auth)
-			auth_idx = (int)i;
-	if (!auth || auth_idx < 0)
-		snprintf(why, sizeof(why), "no primary recorded in the journal");
-	else if (auth->health.state != HEALTH_UP || auth->st.read_only != 0)
-		snprintf(why, sizeof(why), "the recorded primary %s is not a writable, reachable server", auth->cfg->name);
-	else
-		routers_write_to(c->routers, c->n_routers, auth->cfg->name, why, sizeof(why));
-	if (*why) {
-		observe(c, "split_brain_unresolved", NULL, VERDICT_CRIT,
-			xasprintf("authority unclear (%s): nothing fenced; decide which server is the primary "
-				  "and `cutoverctl fence` the others", why));
-		return;
-	}
-	c->last_sb_action_us = now_mono_us();
-	for (i = 0; i < c->n_servers && i < t->n; i++) {
-		struct server *s = c->servers[i];
-		char *reason;
-		if (s == auth || s->st.read_only != 0 || !s->st.reachable)
-			continue;
-		reason = xasprintf("split-brain: %s is writable but %s is the primary", s->cfg->name, auth->cfg->name);
-		fence_action(d, c, s, c->cfg->splitbrain == SB_STONITH ? "stonith" : "fence", reason);
-		free(reason);
-	}
-}
-
-/* ------------------------------------------------------------------------------------------ */
 /* the evaluation */
 
-static void auto_failover_check(struct daemon *d, struct cluster *c);
-
-/* A fence that sticks: a server cutoverd fenced and that answers writable again — restarted
- * with read_only=OFF in its my.cnf (MariaDB has no SET PERSIST), or unfenced by hand — is not
- * the authority: seen so by two polls in a row, it is fenced again (or, with split_brain =
- * alert, the alarm fence_lost is raised, by the alarms' own hysteresis).  Read from the raw
- * poll, not the health hysteresis, which would add polls. */
-static void sticky_check(struct daemon *d, struct cluster *c)
-{
-	int64_t now = now_mono_ms();
-	size_t i;
-
-	for (i = 0; i < c->n_sticky; i++) {
-		struct sticky *k = &c->sticky[i];
-		struct server *s = daemon_server(d, k->server);
-		char *reason;
-
-		if (!s || s->cluster != c || (c->authority && !strcmp(c->authority, k->server)) || !s->st.reachable ||
-		    s->st.read_only != 0) {
-			k->seen = 0;
-			continue;
-		}
-		if (c->cfg->splitbrain == SB_ALERT) {
-			observe(c, "fence_lost", s->cfg->name, VERDICT_CRIT,
-				xasprintf("%s, fenced by cutoverd, is writable again%s%s: fence it (cutoverctl fence %s)",
-					  s->cfg->name, c->authority ? "; the primary is " : "",
-					  c->authority ? c->authority : "", s->cfg->name));
-			continue;
-		}
-		if (k->seen_ms && now - k->seen_ms < d->cfg->poll_interval_ms / 2)
-			continue;   /* an extra evaluation, not another poll */
-		k->seen_ms = now;
-		if (++k->seen < 2 || cluster_busy(c))
-			continue;
-		k->seen = 0;
-		reason = xasprintf("%s was fenced by cutoverd and is writable again%s%s", s->cfg->name,
-				   c->authority ? "; the primary is " : "", c->authority ? c->authority : "");
-		fence_action(d, c, s, "fence", reason);
-		free(reason);
-	}
-}
 
 void watchdog_evaluate(struct daemon *d, struct cluster *c)
 {
@@ -444,14 +355,14 @@ void watchdog_evaluate(struct daemon *d, struct cluster *c)
 			if (c->servers[i]->st.reachable && c->servers[i]->st.read_only == 0)
 				off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", off ? ", " : "",
 							c->servers[i]->cfg->name);
-		observe(c, "split_brain", NULL, VERDICT_CRIT, xasprintf("%d writable servers: %s", t->n_writable, list));
+		wd_observe(c, "split_brain", NULL, VERDICT_CRIT, xasprintf("%d writable servers: %s", t->n_writable, list));
 	}
 	if (t->n_writable == 0 && !c->cutover)
-		observe(c, "no_primary", NULL, VERDICT_CRIT, xstrdup(t->n_reasons ? t->reasons[0] : "no writable primary"));
+		wd_observe(c, "no_primary", NULL, VERDICT_CRIT, xstrdup(t->n_reasons ? t->reasons[0] : "no writable primary"));
 	if (c->authority) {
 		struct server *p = daemon_server(d, c->authority);
 		if (p && p->health.state == HEALTH_DOWN)
-			observe(c, "primary_unreachable", p->cfg->name, VERDICT_CRIT,
+			wd_observe(c, "primary_unreachable", p->cfg->name, VERDICT_CRIT,
 				xasprintf("the primary %s is unreachable: %s", p->cfg->name, p->st.last_error));
 	}
 	for (i = 0; i < c->n_servers && i < t->n; i++) {
@@ -460,14 +371,14 @@ void watchdog_evaluate(struct daemon *d, struct cluster *c)
 		if (ts->role != ROLE_REPLICA || c->cutover)
 			continue;
 		if (t->primary >= 0 && ts->source != t->primary)
-			observe(c, "wrong_source", s->cfg->name, VERDICT_CRIT,
+			wd_observe(c, "wrong_source", s->cfg->name, VERDICT_CRIT,
 				xasprintf("%s replicates from %s:%d, not from the primary %s", s->cfg->name,
 					  s->st.repl.source_host, s->st.repl.source_port, c->servers[t->primary]->cfg->name));
 		if (ts->errant && *ts->errant)
-			observe(c, "errant_gtid", s->cfg->name, VERDICT_CRIT,
+			wd_observe(c, "errant_gtid", s->cfg->name, VERDICT_CRIT,
 				xasprintf("%s has transactions the primary lacks: %s", s->cfg->name, ts->errant));
 		if (s->st.repl.io != THREAD_YES || s->st.repl.sql != THREAD_YES)
-			observe(c, "replication_broken", s->cfg->name, VERDICT_WARN,
+			wd_observe(c, "replication_broken", s->cfg->name, VERDICT_WARN,
 				xasprintf("%s: IO %s, SQL %s%s%s", s->cfg->name, thread_state_name(s->st.repl.io),
 					  thread_state_name(s->st.repl.sql),
 					  *s->st.repl.last_io_error ? "; " : "", s->st.repl.last_io_error));
@@ -480,25 +391,25 @@ void watchdog_evaluate(struct daemon *d, struct cluster *c)
 			continue;
 		w = router_writer(&r->view, &count);
 		if (count != 1 || strcmp(w->server, c->servers[t->primary]->cfg->name))
-			observe(c, "router_writer", r->cfg->name, VERDICT_CRIT,
+			wd_observe(c, "router_writer", r->cfg->name, VERDICT_CRIT,
 				xasprintf("router %s writes to %s, not to the primary %s", r->cfg->name,
 					  count == 1 ? w->server : count ? "several servers" : "nothing",
 					  c->servers[t->primary]->cfg->name));
 		else if (c->servers[t->primary]->st.read_only == 1)
-			observe(c, "router_writer", r->cfg->name, VERDICT_CRIT,
+			wd_observe(c, "router_writer", r->cfg->name, VERDICT_CRIT,
 				xasprintf("router %s writes to %s, which is read-only", r->cfg->name, w->server));
 	}
 	/* with [ha], a follower watches and raises alarms, but only the leader acts; with no leader
 	 * (etcd without quorum, or unreachable) nothing acts, which is an alarm of its own */
 	if (d->ha && ha_role(d->ha) == HA_CANDIDATE)
-		observe(c, "ha_no_leader", NULL, VERDICT_CRIT,
+		wd_observe(c, "ha_no_leader", NULL, VERDICT_CRIT,
 			xasprintf("member %s cannot tell or become the leader (%s): nothing acts on this cluster "
 				  "from this member until etcd answers", d->cfg->ha.name, *ha_last_error(d->ha) ?
 				  ha_last_error(d->ha) : "no leader key and no lease yet"));
 	if (ha_acting(d->ha)) {
-		auto_failover_check(d, c);
+		wd_auto_failover_check(d, c);
 		if (!c->cutover) {
-			sticky_check(d, c);
+			wd_sticky_check(d, c);
 			held_check(d, c);
 		}
 	}
@@ -508,7 +419,7 @@ void watchdog_evaluate(struct daemon *d, struct cluster *c)
 		json_t *j = datacheck_json(c->datacheck);
 		const char *ref = json_string_value(json_object_get(j, "reference"));
 		if (ref && held_find(c, ref))
-			observe(c, "data_check_incomplete", ref, VERDICT_WARN,
+			wd_observe(c, "data_check_incomplete", ref, VERDICT_WARN,
 				xasprintf("the data check of switchover %s did not finish (%s); %s stays held at the fence "
 					  "point, not replicating",
 					  json_string_value(json_object_get(j, "switchover")) ?: "?",
@@ -518,7 +429,7 @@ void watchdog_evaluate(struct daemon *d, struct cluster *c)
 	if (c->datacheck && datacheck_state(c->datacheck) == DC_MISMATCH &&
 	    held_find(c, datacheck_reference(c->datacheck))) {
 		json_t *j = datacheck_json(c->datacheck);
-		observe(c, "data_mismatch", json_string_value(json_object_get(j, "target")), VERDICT_CRIT,
+		wd_observe(c, "data_mismatch", json_string_value(json_object_get(j, "target")), VERDICT_CRIT,
 			xasprintf("the data check of switchover %s found %lld chunk(s) that differ between %s and %s at the "
 				  "fence point (first: %s %s); %s is kept there",
 				  json_string_value(json_object_get(j, "switchover")),
@@ -536,90 +447,6 @@ void watchdog_evaluate(struct daemon *d, struct cluster *c)
 		struct alarm *sb = alarm_find(c, "split_brain", NULL);
 		if (sb && sb->state == ALARM_ACTIVE)
 			if (ha_acting(d->ha))
-				split_brain_act(d, c);
-	}
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* automatic failover */
-
-static void auto_failover_check(struct daemon *d, struct cluster *c)
-{
-	struct server *p = c->authority ? daemon_server(d, c->authority) : NULL;
-	char evidence[800];
-	size_t off = 0, i;
-	int followers = 0, disconnected = 0;
-	struct log_ctx ctx = { c->cfg->name, NULL, NULL, NULL };
-
-	if (!p || p->cluster != c)
-		return;
-	/* failover_after counts the poller's consecutive failed polls of the primary (real
-	 * connection attempts, spaced by its backoff), not evaluations, which extra rounds add. */
-	if (p->st.reachable) {
-		c->primary_fail_evals = 0;
-		return;
-	}
-	c->primary_fail_evals = p->consecutive_failures;
-	if (!c->cfg->auto_failover || cluster_busy(c) || c->primary_fail_evals < c->cfg->failover_after)
-		return;
-	/* Independent confirmation: the replicas themselves must have lost the primary. */
-	evidence[0] = '\0';
-	for (i = 0; i < c->n_servers; i++) {
-		const struct server *s = c->servers[i];
-		if (s == p || !s->st.reachable || !s->st.repl.configured ||
-		    !topo_same_endpoint(s->st.repl.source_host, s->st.repl.source_port, p->cfg->host, p->cfg->port))
-			continue;
-		followers++;
-		disconnected += s->st.repl.io != THREAD_YES;
-		if (off < sizeof(evidence))
-			off += (size_t)snprintf(evidence + off, sizeof(evidence) - off, "%s%s IO %s%s%s", off ? "; " : "",
-						s->cfg->name, thread_state_name(s->st.repl.io),
-						s->st.repl.last_io_errno ? " " : "", s->st.repl.last_io_error);
-	}
-	if (followers == 0) {
-		observe(c, "primary_isolated", p->cfg->name, VERDICT_CRIT,
-			xasprintf("%s unreachable for %d polls and no reachable replica follows it: no automatic failover",
-				  p->cfg->name, c->primary_fail_evals));
-		return;
-	}
-	if (disconnected < followers) {
-		observe(c, "primary_isolated", p->cfg->name, VERDICT_CRIT,
-			xasprintf("cutoverd cannot reach %s, but its replicas still do (%s): no failover", p->cfg->name,
-				  evidence));
-		return;
-	}
-	if (c->auto_retry_after_us && now_real_us() < c->auto_retry_after_us) {
-		observe(c, "auto_failover_failed", p->cfg->name, VERDICT_CRIT,
-			xasprintf("%s is dead, and the last automatic failover attempt did not go through; "
-				  "trying again in %lld s (or fail over by hand: cutoverctl failover)", p->cfg->name,
-				  (long long)((c->auto_retry_after_us - now_real_us()) / 1000000)));
-		return;
-	}
-	if (c->last_auto_failover_us &&
-	    now_real_us() - c->last_auto_failover_us < (int64_t)c->cfg->failover_block_ms * 1000) {
-		observe(c, "auto_failover_blocked", p->cfg->name, VERDICT_CRIT,
-			xasprintf("%s is dead (%s), but an automatic failover already happened %lld s ago "
-				  "(failover_block %d s): fail over by hand (cutoverctl failover)", p->cfg->name, evidence,
-				  (long long)((now_real_us() - c->last_auto_failover_us) / 1000000),
-				  c->cfg->failover_block_ms / 1000));
-		return;
-	}
-	{
-		char err[512];
-		log_ctx(LOG_WARNING, &ctx, "primary %s declared dead: unreachable for %d polls and its replicas "
-					   "lost it too (%s): automatic failover", p->cfg->name, c->primary_fail_evals, evidence);
-		c->prev_auto_failover_us = c->last_auto_failover_us;
-		c->last_auto_failover_us = now_real_us();
-		wd_journal(d, c, "auto_failover", json_pack("{s:s, s:i, s:s, s:I}", "dead_primary", p->cfg->name,
-							    "failed_polls", c->primary_fail_evals, "evidence", evidence,
-							    "at_us", (json_int_t)c->last_auto_failover_us));
-		wd_event(d, c, "auto_failover", p->cfg->name, "primary %s declared dead (%s): starting automatic failover",
-			 p->cfg->name, evidence);
-		struct failover_opts o = { .automatic = true };
-		if (switchover_start_failover(d, c, NULL, NULL, &o, err, sizeof(err)) < 0) {
-			observe(c, "auto_failover_failed", p->cfg->name, VERDICT_CRIT,
-				xasprintf("automatic failover could not start: %s", err));
-			log_ctx(LOG_ERR, &ctx, "automatic failover could not start: %s", err);
-		}
+				wd_split_brain_act(d, c);
 	}
 }

@@ -1,6 +1,9 @@
-/* The API commands of cutovers: switchover, failover, abort, pause, resume, resolve, history.
- * They check the request against the cluster's state, then start a plan on the engine. */
+/* The API commands that start cutovers: switchover and failover (and the watch's switch back).
+ * They check the request against the cluster's state, then start a plan on the engine.  The
+ * table of all cutover commands is here; the others are in cmd_control.c, cmd_moves.c and
+ * cmd_history.c. */
 #include "api.h"
+#include "cmd_impl.h"
 #include "cmdtab.h"
 #include "control.h"
 #include "daemon.h"
@@ -31,10 +34,7 @@
 
 static void start_for(struct switchover *sw, struct client *cl, json_t *req_id, json_t *begin_extra);
 
-/* history reads no more of the journal than this: about a thousand switchovers */
-#define HISTORY_MAX_BYTES (2 * 1024 * 1024)
-
-static struct cluster *pick_cluster(struct daemon *d, struct client *cl, const struct request *req)
+struct cluster *cmd_pick_cluster(struct daemon *d, struct client *cl, const struct request *req)
 {
 	const char *name = json_string_value(json_object_get(req->args, "cluster"));
 	struct cluster *c;
@@ -72,15 +72,15 @@ static bool refused_busy(struct client *cl, const struct request *req, const str
 	return true;
 }
 
-static int arg_int(const struct request *req, const char *name, int def)
+int cmd_arg_int(const struct request *req, const char *name, int def)
 {
 	json_t *v = json_object_get(req->args, name);
 	return v ? (int)json_integer_value(v) : def;
 }
 
 /* Integer arguments are durations or counts: refuse what would wrap or make no sense. */
-static bool args_in_range(struct client *cl, const struct request *req, const char *const *names, long long min,
-			  long long max)
+bool cmd_args_in_range(struct client *cl, const struct request *req, const char *const *names, long long min,
+		       long long max)
 {
 	for (; *names; names++) {
 		json_t *v = json_object_get(req->args, *names);
@@ -110,7 +110,7 @@ static void server_names(struct cluster *c, char *buf, size_t len)
 
 static void cmd_switchover(struct daemon *d, struct client *cl, const struct request *req)
 {
-	struct cluster *c = pick_cluster(d, cl, req);
+	struct cluster *c = cmd_pick_cluster(d, cl, req);
 	const char *to = json_string_value(json_object_get(req->args, "to"));
 	const char *pause = json_string_value(json_object_get(req->args, "pause_before"));
 	struct switchover *sw;
@@ -124,7 +124,8 @@ static void cmd_switchover(struct daemon *d, struct client *cl, const struct req
 		static const char *const ms_args[] = { "max_lag_ms", "drain_timeout_ms", "sync_timeout_ms",
 						       "kill_long_after_ms", NULL };
 		static const char *const pause_arg[] = { "pause_timeout_ms", NULL };
-		if (!args_in_range(cl, req, ms_args, 0, 86400000) || !args_in_range(cl, req, pause_arg, 1000, 86400000))
+		if (!cmd_args_in_range(cl, req, ms_args, 0, 86400000) ||
+		    !cmd_args_in_range(cl, req, pause_arg, 1000, 86400000))
 			return;
 	}
 	if (refused_busy(cl, req, c, true))
@@ -168,7 +169,7 @@ static void cmd_switchover(struct daemon *d, struct client *cl, const struct req
 			return;
 		}
 	}
-	max_lag = arg_int(req, "max_lag_ms", c->cfg->max_lag_ms);
+	max_lag = cmd_arg_int(req, "max_lag_ms", c->cfg->max_lag_ms);
 	old = c->topo.primary >= 0 ? c->servers[c->topo.primary] : NULL;
 	if (!old || c->topo.n_writable != 1) {
 		client_reply_err(cl, req->id, ERR_BADSTATE,
@@ -213,16 +214,16 @@ static void cmd_switchover(struct daemon *d, struct client *cl, const struct req
 	sw->allow_unreachable = arg_bool(req, "allow_unreachable", false);
 	sw->allow_older_replicas = arg_bool(req, "allow_older_replicas", false);
 	sw->max_lag_ms = max_lag;
-	sw->drain_timeout_ms = arg_int(req, "drain_timeout_ms", c->cfg->drain_timeout_ms);
-	sw->kill_long_after_ms = arg_int(req, "kill_long_after_ms", 0);
-	sw->sync_timeout_ms = arg_int(req, "sync_timeout_ms", c->cfg->sync_timeout_ms);
+	sw->drain_timeout_ms = cmd_arg_int(req, "drain_timeout_ms", c->cfg->drain_timeout_ms);
+	sw->kill_long_after_ms = cmd_arg_int(req, "kill_long_after_ms", 0);
+	sw->sync_timeout_ms = cmd_arg_int(req, "sync_timeout_ms", c->cfg->sync_timeout_ms);
 	if (sw->sync_timeout_ms <= 0) {
 		client_reply_err(cl, req->id, ERR_INVALID, "sync_timeout_ms must be > 0");
 		switchover_free(sw);
 		return;
 	}
 	sw->pause_before = pause_idx;
-	sw->pause_timeout_ms = arg_int(req, "pause_timeout_ms", 0);
+	sw->pause_timeout_ms = cmd_arg_int(req, "pause_timeout_ms", 0);
 	start_for(sw, cl, req->id,
 		 json_pack("{s:s, s:i, s:i, s:i, s:b, s:i, s:b}", "kind", "switchover", "max_lag_ms", sw->max_lag_ms,
 			   "drain_timeout_ms", sw->drain_timeout_ms, "sync_timeout_ms", sw->sync_timeout_ms, "reverse",
@@ -352,361 +353,6 @@ static void start_for(struct switchover *sw, struct client *cl, json_t *req_id, 
 	sw_start(sw, &o, begin_extra);
 }
 
-/* abort, pause and resume act on a running tenant move or read shift when no switchover runs: true when
- * the request went there (answered). */
-static bool shift_command(struct cluster *c, struct client *cl, const struct request *req)
-{
-	char err[300];
-	int rc;
-
-	if (c->cutover && switchover_active(c->cutover))
-		return false;
-	if (c->tenants && tenant_active(c->tenants)) {
-		rc = !strcmp(req->cmd, "abort") ? tenant_abort(c->tenants, err, sizeof(err))
-		     : !strcmp(req->cmd, "pause") ? tenant_pause(c->tenants, err, sizeof(err))
-						  : tenant_resume(c->tenants, err, sizeof(err));
-		if (rc < 0)
-			client_reply_err(cl, req->id, ERR_BADSTATE, "%s", err);
-		else
-			client_reply_ok(cl, req->id, tenant_json(c->tenants));
-		return true;
-	}
-	if (!c->shift || !shift_active(c->shift))
-		return false;
-	rc = !strcmp(req->cmd, "abort") ? shift_abort(c->shift, err, sizeof(err))
-	     : !strcmp(req->cmd, "pause") ? shift_pause(c->shift, err, sizeof(err))
-					  : shift_resume(c->shift, err, sizeof(err));
-	if (rc < 0)
-		client_reply_err(cl, req->id, ERR_BADSTATE, "%s", err);
-	else
-		client_reply_ok(cl, req->id, shift_json(c->shift));
-	return true;
-}
-
-static struct switchover *running(struct daemon *d, struct client *cl, const struct request *req, struct cluster **cp)
-{
-	struct cluster *c = pick_cluster(d, cl, req);
-	if (!c)
-		return NULL;
-	*cp = c;
-	if (shift_command(c, cl, req))
-		return NULL;
-	if (!c->cutover || !switchover_active(c->cutover)) {
-		client_reply_err(cl, req->id, ERR_BADSTATE, "no switchover is running on cluster %s", c->cfg->name);
-		return NULL;
-	}
-	return c->cutover;
-}
-
-static void cmd_abort(struct daemon *d, struct client *cl, const struct request *req)
-{
-	struct cluster *c;
-	struct switchover *sw = running(d, cl, req, &c);
-	if (!sw)
-		return;
-	if (sw->pnr) {
-		client_reply_err(cl, req->id, ERR_BADSTATE,
-				 "switchover %s is past the point of no return (%s is writable); it cannot be aborted — "
-				 "let it finish, then switch back", sw->id, sw->new_name);
-		return;
-	}
-	if (sw->state == SW_ROLLING_BACK) {
-		client_reply_err(cl, req->id, ERR_BADSTATE, "switchover %s is already rolling back", sw->id);
-		return;
-	}
-	client_reply_ok(cl, req->id, json_pack("{s:s, s:s, s:s}", "id", sw->id, "phase", phase_names[sw->phase],
-					       "action", "rolling back"));
-	sw->abort_requested = true;
-	if (sw->state == SW_PAUSED) {
-		sw_set_state(sw, SW_RUNNING, "aborted while paused");
-		sw_should_stop(sw);
-		return;
-	}
-	/* Waits that may last (drain, catch-up, sync) are cut short; quick steps finish first. */
-	if (sw->phase == PH_DRAIN || sw->phase == PH_CATCHUP || sw->phase == PH_SYNC) {
-		if (sw->phase == PH_SYNC)
-			sw->rec[PH_SYNC].end_us = now_mono_us();
-		sw_should_stop(sw);
-	}
-}
-
-static void cmd_pause(struct daemon *d, struct client *cl, const struct request *req)
-{
-	static const char *const pause_arg[] = { "pause_timeout_ms", NULL };
-	struct cluster *c;
-	struct switchover *sw;
-	int limit;
-
-	if (!args_in_range(cl, req, pause_arg, 1000, 86400000))
-		return;
-	sw = running(d, cl, req, &c);
-	if (!sw)
-		return;
-	if (sw->pnr || sw->phase >= PH_PROMOTE) {
-		client_reply_err(cl, req->id, ERR_BADSTATE, "switchover %s is past the last phase it can pause before", sw->id);
-		return;
-	}
-	if (sw->state == SW_PAUSED) {
-		client_reply_err(cl, req->id, ERR_BADSTATE, "switchover %s is already paused before %s", sw->id,
-				 phase_names[sw->phase]);
-		return;
-	}
-	sw->pause_requested = true;
-	sw->pause_timeout_ms = arg_int(req, "pause_timeout_ms", sw->pause_timeout_ms);
-	/* the phase now running ends before the pause: past the fence if it is the fence */
-	limit = sw->pause_timeout_ms > 0 ? sw->pause_timeout_ms
-		: sw->failover || sw->phase >= PH_FENCE ? c->cfg->blocked_pause_timeout_ms : c->cfg->pause_timeout_ms;
-	client_reply_ok(cl, req->id, json_pack("{s:s, s:s, s:b, s:i}", "id", sw->id, "pausing_after",
-					       phase_names[sw->phase], "writes_blocked",
-					       sw->failover || sw->phase >= PH_FENCE, "pause_limit_ms", limit));
-}
-
-static void cmd_resume(struct daemon *d, struct client *cl, const struct request *req)
-{
-	struct cluster *c;
-	struct switchover *sw = running(d, cl, req, &c);
-	if (!sw)
-		return;
-	if (sw->state != SW_PAUSED) {
-		client_reply_err(cl, req->id, ERR_BADSTATE, "switchover %s is not paused (%s)", sw->id,
-				 state_names[sw->state]);
-		return;
-	}
-	client_reply_ok(cl, req->id, json_pack("{s:s, s:s}", "id", sw->id, "resuming", phase_names[sw->phase]));
-	sw_resume(sw);
-}
-
-static void cmd_resolve(struct daemon *d, struct client *cl, const struct request *req)
-{
-	struct cluster *c = pick_cluster(d, cl, req);
-	struct switchover *sw;
-	if (!c)
-		return;
-	sw = c->cutover;
-	if (!sw || sw->state != SW_INTERRUPTED) {
-		client_reply_err(cl, req->id, ERR_BADSTATE, "cluster %s has no interrupted switchover to resolve",
-				 c->cfg->name);
-		return;
-	}
-	sw_journal(sw, JE_RESOLVED, true, json_pack("{s:i}", "by_uid", (int)client_uid(cl)));
-	client_reply_ok(cl, req->id, json_pack("{s:s, s:s}", "id", sw->id, "resolved", c->cfg->name));
-	c->cutover = NULL;
-	switchover_free(sw);
-}
-
-/* A read shift through ProxySQL (shift.h): streamed like a switchover. */
-static void cmd_shift(struct daemon *d, struct client *cl, const struct request *req)
-{
-	struct cluster *c = pick_cluster(d, cl, req);
-	struct shift_opts o;
-	const char *steps = json_string_value(json_object_get(req->args, "steps"));
-	const char *gate = json_string_value(json_object_get(req->args, "gate"));
-	enum err_code code;
-	char err[400];
-
-	if (!c)
-		return;
-	{
-		static const char *const hold_arg[] = { "hold_ms", NULL };
-		if (!args_in_range(cl, req, hold_arg, 0, 86400000))
-			return;
-	}
-	memset(&o, 0, sizeof(o));
-	o.to = json_string_value(json_object_get(req->args, "to"));
-	o.router = json_string_value(json_object_get(req->args, "router"));
-	o.hold_ms = arg_int(req, "hold_ms", 10000);
-	if (!o.to) {
-		client_reply_err(cl, req->id, ERR_INVALID, "shift: \"to\" (the server the reads move to) is required");
-		return;
-	}
-	if (shift_parse_steps(steps ? steps : "5,10,25,50,100", o.steps, &o.n_steps, err, sizeof(err)) < 0 ||
-	    shift_parse_gates(gate ? gate : "", &o.gates, err, sizeof(err)) < 0) {
-		client_reply_err(cl, req->id, ERR_INVALID, "%s", err);
-		return;
-	}
-	if (c->shift && !shift_active(c->shift)) {
-		shift_free(c->shift);   /* the last one's record is in the journal */
-		c->shift = NULL;
-	}
-	if (shift_start(d, c, cl, req->id, &o, &code, err, sizeof(err)) < 0)
-		client_reply_err(cl, req->id, code, "%s", err);
-}
-
-/* Tenants one batch at a time through ProxySQL (tenant.h): streamed like a switchover. */
-/* The cluster tenants move from: "cluster", else the target's cluster's upstream (the target of
- * a tenant move replicates from it), else the only cluster. */
-static struct cluster *move_source(struct daemon *d, struct client *cl, const struct request *req)
-{
-	const char *to = json_string_value(json_object_get(req->args, "to"));
-	const struct server *t = to ? daemon_server(d, to) : NULL;
-
-	if (!json_object_get(req->args, "cluster") && d->n_clusters > 1 && t && t->cluster->cfg->upstream &&
-	    daemon_cluster(d, t->cluster->cfg->upstream))
-		return daemon_cluster(d, t->cluster->cfg->upstream);
-	return pick_cluster(d, cl, req);
-}
-
-static void cmd_move_tenants(struct daemon *d, struct client *cl, const struct request *req)
-{
-	struct cluster *c = move_source(d, cl, req);
-	json_t *list = json_object_get(req->args, "tenants"), *order = json_object_get(req->args, "tier_order"), *x;
-	const char *by = json_string_value(json_object_get(req->args, "by"));
-	const char *onf = json_string_value(json_object_get(req->args, "on_failure"));
-	struct tenant_opts o;
-	char **names = NULL, **tiers = NULL;
-	const char **on = NULL, **ot = NULL, **ord = NULL;
-	size_t i, n = json_array_size(list), n_order = json_array_size(order), *idx = NULL;
-	enum err_code code;
-	char err[600];
-
-	if (!c)
-		return;
-	{
-		static const char *const ms_args[] = { "pause_ms", "max_blocked_ms", NULL };
-		static const char *const n_args[] = { "batch", NULL };
-		if (!args_in_range(cl, req, ms_args, 0, 86400000) || !args_in_range(cl, req, n_args, 1, TENANT_MAX))
-			return;
-	}
-	memset(&o, 0, sizeof(o));
-	o.to = json_string_value(json_object_get(req->args, "to"));
-	o.router = json_string_value(json_object_get(req->args, "router"));
-	o.batch = arg_int(req, "batch", 1);
-	o.pause_ms = arg_int(req, "pause_ms", 0);
-	o.max_blocked_ms = arg_int(req, "max_blocked_ms", 5000);
-	if (by && strcmp(by, "schema") && strcmp(by, "user")) {
-		client_reply_err(cl, req->id, ERR_INVALID, "by: '%s' is neither schema nor user", by);
-		return;
-	}
-	o.kind = by && !strcmp(by, "user") ? TENANT_USER : TENANT_SCHEMA;
-	if (onf && strcmp(onf, "stop") && strcmp(onf, "continue")) {
-		client_reply_err(cl, req->id, ERR_INVALID, "on_failure: '%s' is neither stop nor continue", onf);
-		return;
-	}
-	o.continue_on_failure = onf && !strcmp(onf, "continue");
-	if (!n || n > TENANT_MAX) {
-		client_reply_err(cl, req->id, ERR_INVALID, "tenants: between 1 and %d names", TENANT_MAX);
-		return;
-	}
-	names = xcalloc(n, sizeof(*names));
-	tiers = xcalloc(n, sizeof(*tiers));
-	json_array_foreach(list, i, x) {
-		const char *s = json_string_value(x), *colon = strchr(s, ':');
-		names[i] = colon ? xasprintf("%.*s", (int)(colon - s), s) : xstrdup(s);
-		tiers[i] = colon ? xstrdup(colon + 1) : NULL;
-	}
-	ord = xcalloc(n_order + 1, sizeof(*ord));
-	json_array_foreach(order, i, x)
-		ord[i] = json_string_value(x);
-	idx = xcalloc(n, sizeof(*idx));
-	if (tenant_order((const char *const *)names, (const char *const *)tiers, n, ord, n_order, idx, err, sizeof(err)) < 0) {
-		client_reply_err(cl, req->id, ERR_INVALID, "%s", err);
-		goto out;
-	}
-	on = xcalloc(n, sizeof(*on));
-	ot = xcalloc(n, sizeof(*ot));
-	for (i = 0; i < n; i++) {
-		on[i] = names[idx[i]];
-		ot[i] = tiers[idx[i]];
-	}
-	o.names = on;
-	o.tiers = ot;
-	o.n = n;
-	if (c->tenants && !tenant_active(c->tenants)) {
-		tenant_free(c->tenants);   /* the last one's record is in the journal */
-		c->tenants = NULL;
-	}
-	if (tenant_start(d, c, cl, req->id, &o, &code, err, sizeof(err)) < 0)
-		client_reply_err(cl, req->id, code, "%s", err);
-out:
-	for (i = 0; i < n; i++) {
-		free(names[i]);
-		free(tiers[i]);
-	}
-	free(names);
-	free(tiers);
-	free(on);
-	free(ot);
-	free(ord);
-	free(idx);
-}
-
-static void cmd_history(struct daemon *d, struct client *cl, const struct request *req)
-{
-	struct cluster *c = pick_cluster(d, cl, req);
-	json_t *all, *by, *out, *x, *dcheck;
-	int limit = arg_int(req, "limit", 20);
-	size_t i, start;
-
-	if (!c)
-		return;
-	{
-		static const char *const limit_arg[] = { "limit", NULL };
-		if (!args_in_range(cl, req, limit_arg, 1, 100000))
-			return;
-	}
-	/* bounded: the API answers from the loop, and the journal can be large */
-	all = journal_read_recent(d->cfg->state_dir, c->cfg->name, HISTORY_MAX_BYTES);
-	by = journal_by_cutover(all);
-	out = json_array();
-	start = json_array_size(by) > (size_t)(limit > 0 ? limit : 20) ? json_array_size(by) - (size_t)limit : 0;
-	json_array_foreach(by, i, x) {
-		json_t *entries = json_object_get(x, "entries"), *e, *rep = NULL;
-		json_t *first = json_array_get(entries, 0);
-		const char *outcome = "interrupted";
-		size_t k;
-		if (i < start)
-			continue;
-		json_array_foreach(entries, k, e) {
-			const char *ev = json_string_value(json_object_get(e, "event"));
-			if (json_object_get(e, "report"))
-				rep = json_object_get(e, "report");
-			else if (json_object_get(e, "reason") && ev && (!strcmp(ev, "rolled_back") || !strcmp(ev, "failed")))
-				rep = e;   /* a recovery's entry: its reason, no phases */
-			if (ev && (!strcmp(ev, "done") || !strcmp(ev, "rolled_back") || !strcmp(ev, "failed") ||
-				   !strcmp(ev, "refused") || !strcmp(ev, "resolved")))
-				outcome = ev;
-		}
-		if (c->cutover && !strcmp(c->cutover->id, json_string_value(json_object_get(x, "id"))))
-			outcome = state_names[c->cutover->state];
-		else if (c->shift && shift_active(c->shift) &&
-			 !strcmp(shift_id(c->shift), json_string_value(json_object_get(x, "id")) ?: ""))
-			outcome = "running";
-		else if (c->tenants && tenant_active(c->tenants) &&
-			 !strcmp(tenant_id(c->tenants), json_string_value(json_object_get(x, "id")) ?: ""))
-			outcome = "running";
-		{
-			/* the data check of this switchover (a watchdog entry, after its end) */
-			const char *sid = json_string_value(json_object_get(x, "id"));
-			size_t a;
-			json_t *w;
-			dcheck = NULL;
-			json_array_foreach(all, a, w) {
-				json_t *res = json_object_get(w, "result");
-				const char *ev = json_string_value(json_object_get(w, "event"));
-				if (ev && !strcmp(ev, "data_check") && sid &&
-				    !strcmp(json_string_value(json_object_get(res, "switchover")) ?: "", sid))
-					dcheck = res;
-			}
-		}
-		json_array_append_new(out, json_pack(
-			"{s:s, s:O, s:O, s:O, s:O, s:s, s:O, s:O, s:O, s:b, s:o}", "kind",
-			json_string_value(json_object_get(first, "kind")) ? json_string_value(json_object_get(first, "kind"))
-									 : "switchover",
-			"id", json_object_get(x, "id"), "started",
-			json_object_get(first, "ts"), "old_primary", json_object_get(first, "old"), "new_primary",
-			json_object_get(first, "new"), "outcome", outcome,
-			"phases", rep && json_object_get(rep, "phases") ? json_object_get(rep, "phases") : json_null(),
-			"write_blocked_ms", rep && json_object_get(rep, "write_blocked_ms") ? json_object_get(rep, "write_blocked_ms") : json_null(),
-			"reason", rep && json_object_get(rep, "reason") ? json_object_get(rep, "reason") : json_null(),
-			"by_watch", json_is_true(json_object_get(first, "by_watch")),
-			"data_check", dcheck ? datacheck_settled_result(dcheck) : json_null()));
-	}
-	client_reply_ok(cl, req->id, json_pack("{s:s, s:o}", "cluster", c->cfg->name, "switchovers", out));
-	json_decref(by);
-	json_decref(all);
-}
-
-
 int switchover_start_failover(struct daemon *d, struct cluster *c, struct client *cl, json_t *req_id,
 			      const struct failover_opts *o, char *err, size_t errlen)
 {
@@ -777,7 +423,7 @@ int switchover_start_failover(struct daemon *d, struct cluster *c, struct client
 
 static void cmd_failover(struct daemon *d, struct client *cl, const struct request *req)
 {
-	struct cluster *c = pick_cluster(d, cl, req);
+	struct cluster *c = cmd_pick_cluster(d, cl, req);
 	json_t *st = json_object_get(req->args, "sync_timeout_ms");
 	char err[512];
 

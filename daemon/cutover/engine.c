@@ -1,7 +1,9 @@
 /* The cutover engine: what every plan's steps share — connections, the journal (first,
- * always), progress, checks, timers, router calls — and the one place that moves a cutover from
- * step to step (sw_phase_begin / sw_phase_next / sw_phase_failed).  The plans themselves are in
- * plan.c, each step in its own file. */
+ * always), progress, checks, timers — the one function that changes a cutover's state
+ * (sw_set_state), the one guard of its database calls, and the one place that moves a cutover
+ * from step to step (sw_phase_begin / sw_phase_next / sw_phase_failed).  Its router calls are in
+ * engine_routers.c, pausing and resuming in engine_pause.c, the plans in plan.c, each step in its
+ * own file. */
 #include "daemon.h"
 #include "db.h"
 #include "engine.h"
@@ -233,129 +235,6 @@ void sw_timer_stop(struct switchover *sw)
 	}
 }
 
-/* Routers are polled by poll.c too; a driver runs one operation at a time. */
-typedef void (*router_op_fn)(struct router *r, const struct router_switch *sw, router_cb cb, void *arg);
-
-/* A router call in flight outlives a cutover that ends meanwhile (a deadline, a rollback):
- * switchover_free detaches it (sw = NULL) and its answer is then dropped. */
-struct router_call {
-	struct switchover *sw;          /* NULL once detached */
-	unsigned epoch;
-	struct router *r;
-	router_op_fn op;
-	router_cb done;
-	struct event *retry;            /* waiting for a busy router */
-	bool issued;                    /* the driver has it */
-	struct router_call *next;       /* sw->rcalls */
-};
-
-static void router_call_start(evutil_socket_t fd, short what, void *arg);
-
-static void router_call_unlink(struct router_call *rc)
-{
-	struct router_call **p;
-	for (p = &rc->sw->rcalls; *p; p = &(*p)->next)
-		if (*p == rc) {
-			*p = rc->next;
-			break;
-		}
-}
-
-static void router_call_done(struct router *r, int err, const char *msg, void *arg)
-{
-	struct router_call *rc = arg;
-	router_cb done = rc->done;
-	struct switchover *sw = rc->sw;
-	bool current;
-
-	if (rc->retry)
-		event_free(rc->retry);
-	if (!sw) {
-		free(rc);
-		return;
-	}
-	current = rc->epoch == sw->epoch;   /* the same guard as sw_db_run's */
-	router_call_unlink(rc);
-	free(rc);
-	if (current)
-		done(r, err, msg, sw);
-}
-
-void sw_router_calls_detach(struct switchover *sw)
-{
-	while (sw->rcalls) {
-		struct router_call *rc = sw->rcalls;
-		sw->rcalls = rc->next;
-		if (rc->issued) {
-			rc->sw = NULL;   /* freed when the driver answers */
-			continue;
-		}
-		if (rc->retry)
-			event_free(rc->retry);
-		free(rc);
-	}
-}
-
-static void router_call_start(evutil_socket_t fd, short what, void *arg)
-{
-	struct router_call *rc = arg;
-	if (rc->r->busy) {
-		struct timeval tv = { 0, 2000 };
-		if (!rc->retry)
-			rc->retry = evtimer_new(rc->sw->d->base, router_call_start, rc);
-		evtimer_add(rc->retry, &tv);
-		return;
-	}
-	rc->issued = true;
-	if (rc->op)
-		rc->op(rc->r, &rc->sw->rsw, router_call_done, rc);
-	else
-		rc->r->ops->poll(rc->r, router_call_done, rc);
-}
-
-static int routers_run(struct switchover *sw, size_t op_offset, router_cb done, int holds);
-
-/* Run op (NULL = poll) on every router of the cluster; `done` once per router. */
-int sw_routers_each(struct switchover *sw, size_t op_offset, router_cb done)
-{
-	return routers_run(sw, op_offset, done, -1);
-}
-
-int sw_routers_some(struct switchover *sw, size_t op_offset, router_cb done, bool holds)
-{
-	return routers_run(sw, op_offset, done, holds);
-}
-
-double sw_blocked_ms(const struct switchover *sw)
-{
-	return sw->routed_us && sw->window_start_us ? (double)(sw->routed_us - sw->window_start_us) / 1000.0 : -1;
-}
-
-/* holds: -1 every router, else only those whose ops->holds is that */
-static int routers_run(struct switchover *sw, size_t op_offset, router_cb done, int holds)
-{
-	size_t i;
-	int n = 0;
-	/* exec hooks see it as CUTOVER_PHASE */
-	sw->rsw.phase = sw->state == SW_ROLLING_BACK ? "rollback" : phase_names[sw->phase];
-	for (i = 0; i < sw->c->n_routers; i++) {
-		struct router_call *rc;
-		if (holds >= 0 && sw->c->routers[i]->ops->holds != (holds == 1))
-			continue;
-		rc = xcalloc(1, sizeof(*rc));
-		rc->sw = sw;
-		rc->epoch = sw->epoch;
-		rc->r = sw->c->routers[i];
-		rc->op = op_offset ? *(router_op_fn *)((char *)rc->r->ops + op_offset) : NULL;
-		rc->done = done;
-		rc->next = sw->rcalls;
-		sw->rcalls = rc;
-		n++;
-		router_call_start(-1, 0, rc);
-	}
-	return n;
-}
-
 
 /* ------------------------------------------------------------------------------------------ */
 /* the one place that changes phase */
@@ -517,92 +396,6 @@ void sw_phase_begin(struct switchover *sw, enum phase ph)
 		evtimer_add(sw->step_timer, &tv);
 	}
 	st->enter(sw);
-}
-
-bool sw_pause_blocks_writes(const struct switchover *sw)
-{
-	return sw->failover || sw->fence_started;
-}
-
-/* A pause left alone past its limit is rolled back: nobody holds a switchover forever, least
- * of all with writes blocked. */
-static void pause_expired(evutil_socket_t fd, short what, void *arg)
-{
-	struct switchover *sw = arg;
-	char lim[24];
-
-	event_free(sw->pause_timer);
-	sw->pause_timer = NULL;
-	if (sw->state != SW_PAUSED || sw->pnr)
-		return;
-	duration_text(sw->pause_limit_ms, lim, sizeof(lim));
-	free(sw->reason);
-	sw->reason = xasprintf("paused before %s for %s without resume or abort (%s)",
-			       phase_names[sw->phase], lim,
-			       sw->pause_timeout_ms > 0 ? "--pause-timeout"
-			       : sw_pause_blocks_writes(sw) ? "blocked_pause_timeout" : "pause_timeout");
-	sw->abort_requested = true;
-	sw_set_state(sw, SW_RUNNING, "the pause ran past its limit");
-	sw_emit(sw, "fail", "%s", sw->reason);
-	sw_rollback_start(sw);
-}
-
-/* Hold before `next` until resume, abort or the pause's limit; the progress line says what
- * the pause costs: nothing before the fence, every write after it. */
-static void sw_pause(struct switchover *sw, enum phase next)
-{
-	const struct cfg_cluster *cc = sw_ccfg(sw);
-	bool blocks = sw_pause_blocks_writes(sw);
-	char lim[24], then[160];
-
-	sw->pause_requested = false;
-	sw->pause_before = -1;
-	sw->phase = next;
-	sw->step++;
-	sw_set_state(sw, SW_PAUSED, "paused by the operator");
-	sw->pause_limit_ms = sw->pause_timeout_ms > 0 ? sw->pause_timeout_ms
-			     : blocks ? cc->blocked_pause_timeout_ms : cc->pause_timeout_ms;
-	if (sw_journal(sw, JE_PAUSED, true, json_pack("{s:i}", "pause_limit_ms", sw->pause_limit_ms)) < 0) {
-		sw_set_state(sw, SW_RUNNING, "the pause could not be journaled");
-		sw->abort_requested = true;
-		free(sw->reason);
-		sw->reason = xstrdup(sw->journal_error);
-		sw_should_stop(sw);
-		return;
-	}
-	sw->paused_real_us = now_real_us();
-	{
-		struct timeval tv = { sw->pause_limit_ms / 1000, (sw->pause_limit_ms % 1000) * 1000 };
-		sw->pause_timer = evtimer_new(sw->d->base, pause_expired, sw);
-		evtimer_add(sw->pause_timer, &tv);
-	}
-	duration_text(sw->pause_limit_ms, lim, sizeof(lim));
-	snprintf(then, sizeof(then), "`cutoverctl resume` goes on, `cutoverctl abort` rolls back; left alone %s (%s) it "
-		 "rolls back on its own", lim, sw->pause_timeout_ms > 0 ? "--pause-timeout"
-		 : blocks ? "blocked_pause_timeout" : "pause_timeout");
-	if (sw->failover)
-		sw_emit(sw, "paused", "paused before %s; WRITES ARE DOWN while it waits: %s is dead and nothing was "
-			"promoted yet. %s", phase_names[next], sw->old_name, then);
-	else if (blocks)
-		sw_emit(sw, "paused", "paused before %s with WRITES BLOCKED: %s is read-only%s and the routers send it "
-			"no new work, so every write fails or waits for as long as this pause lasts. %s",
-			phase_names[next], sw->old_name, sw->holding ? ", its commits held," : "", then);
-	else
-		sw_emit(sw, "paused", "paused before %s; nothing is blocked: %s takes writes and the routers send them "
-			"there as before (resuming runs catchup again first). %s", phase_names[next], sw->old_name, then);
-}
-
-/* Resuming before the fence catches the candidate up again first: the lag it gained while
- * paused must not lengthen the write-blocked window. */
-void sw_resume(struct switchover *sw)
-{
-	enum phase ph = sw->phase;
-
-	sw_set_state(sw, SW_RUNNING, "resumed by the operator");
-	sw_journal(sw, JE_RESUMED, false, NULL);
-	if (ph == PH_FENCE && !sw->fence_started && plan_index(sw->plan, PH_CATCHUP) >= 0)
-		ph = PH_CATCHUP;
-	sw_phase_begin(sw, ph);
 }
 
 /* The current step succeeded: on to the next, unless paused, aborted or finished. */

@@ -1,7 +1,8 @@
 /* The cutover engine's insides, shared by the files of daemon/cutover/: the plans (plan.c),
- * the engine that runs them (engine.c), one file per step, the undo chain (rollback.c), the
- * recovery after a restart (recovery.c), the report (report.c) and the API commands (cmd.c).
- * Not for anyone else: the public face is switchover.h. */
+ * the engine that runs them (engine.c, with engine_routers.c and engine_pause.c), one file per
+ * step, the undo chain (rollback.c), the recovery after a restart (recovery.c), the report
+ * (report.c) and the API commands (cmd*.c).  Not for anyone else: the public face is
+ * switchover.h. */
 #ifndef CUTOVER_ENGINE_H
 #define CUTOVER_ENGINE_H
 
@@ -94,7 +95,7 @@ struct switchover {
 	unsigned epoch;                 /* bumped when it stops going forward: callbacks of an older one are dropped */
 	struct event *step_timer;       /* the current step's deadline */
 	struct sw_call calls[MAX_REPLICAS + 8];
-	struct router_call *rcalls;     /* router calls in flight (engine.c) */
+	struct router_call *rcalls;     /* router calls in flight (engine_routers.c) */
 	struct phase_rec rec[PH__COUNT];
 	int64_t started_us, started_real_us;
 
@@ -239,6 +240,9 @@ int sw_db_run1(struct switchover *sw, struct db *db, const char *sql, int timeou
 	       void (*fn)(struct db *, struct db_result *, void *));
 
 void sw_phase_begin(struct switchover *sw, enum phase ph);
+/* Pausing (engine_pause.c).  sw_pause holds before `next` until resume, abort or the pause's
+ * limit (sw_phase_next, when one was asked for). */
+void sw_pause(struct switchover *sw, enum phase next);
 /* Go on with a paused cutover (the resume command). */
 void sw_resume(struct switchover *sw);
 /* Whether a pause now would block writes: past the fence (or in a failover, whose primary is
@@ -266,6 +270,8 @@ void sw_set_failure(struct switchover *sw, const char *fmt, ...) __attribute__((
 void sw_clear_failures(struct switchover *sw);
 void sw_timer_arm(struct switchover *sw, int ms, event_callback_fn cb);
 void sw_timer_stop(struct switchover *sw);
+/* Router calls (engine_routers.c): op (NULL = poll) on every router of the cluster, `done` once
+ * per router; the number of routers called. */
 int sw_routers_each(struct switchover *sw, size_t op_offset, router_cb done);
 /* The same on the routers whose ops->holds is `holds` only. */
 int sw_routers_some(struct switchover *sw, size_t op_offset, router_cb done, bool holds);
