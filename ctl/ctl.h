@@ -4,7 +4,8 @@
  * Every command is one entry (struct ctl_cmd): its name, its arguments, how to turn argv into
  * the request's "args", its handler and how to render the result.  Each entry lives in the file
  * of its family, next to its code:
- *   cmd_status.c      status, topology
+ *   cmd_status.c      status, topology (status's server table and task lines:
+ *                     cmd_status_servers.c, cmd_status_tasks.c)
  *   cmd_watch.c       watch
  *   cmd_switchover.c  switchover, failover (their plan and report: cmd_switchover_report.c)
  *   cmd_cutover.c     abort, pause, resume, resolve, history

@@ -72,4 +72,12 @@ void table_free(struct table *t);
 /* The daemon's UTC timestamps ("2026-11-21T13:47:00.123Z"). */
 bool parse_iso_utc(const char *iso, time_t *t, int *ms);
 
+/* The parts of status's rendering beyond cmd_status.c: a cluster's server table
+ * (cmd_status_servers.c) and the lines of its tasks (cmd_status_tasks.c). */
+void status_table(FILE *out, const json_t *servers, const struct render_opts *o);
+void status_data_check(FILE *out, const json_t *cl);
+void status_watch(FILE *out, const json_t *cl);
+void status_shift(FILE *out, const json_t *cl);
+void status_tenants(FILE *out, const json_t *cl);
+
 #endif

@@ -4,7 +4,8 @@
  *                   freeing and lookups
  *   config_lex.c    the line reader: lines, [section] headers and "key = value" lines
  *   config_value.c  a value checked and stored according to its key's type
- *   config_keys.c   the key tables (keys as data) and the keys with a syntax of their own
+ *   config_keys.c   the key tables (keys as data)
+ *   config_keys_set.c the keys with a syntax of their own (KT_FUNC)
  *   config_check.c  the checks across sections, once every line was read */
 #ifndef CUTOVER_CONFIG_IMPL_H
 #define CUTOVER_CONFIG_IMPL_H
@@ -13,8 +14,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/un.h>
 
 #define CFG_NAME_MAX     63              /* fits struct router_backend.server */
+#define CFG_SUN_MAX      ((int)sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 
 /* key_def.routers: the bit of one router type */
 #define RT(t) (1u << (t))
@@ -109,6 +112,24 @@ extern const char *const cfg_sect_names[];             /* NULL-terminated, by se
 extern const char *const cfg_sect_usage[SECT__COUNT];
 extern const struct key_def *const cfg_key_tables[SECT__COUNT];
 const struct key_def *cfg_key_find(enum sect_kind kind, const char *name);
+
+/* config_keys_set.c: the set() of the keys with a syntax of their own (KT_FUNC), named in the
+ * key tables */
+void set_socket_group(struct parser *, void *, const struct key_def *, const char *);
+void set_socket_mode(struct parser *, void *, const struct key_def *, const char *);
+void set_admin_users(struct parser *, void *, const struct key_def *, const char *);
+void set_admin_groups(struct parser *, void *, const struct key_def *, const char *);
+void set_log_level(struct parser *, void *, const struct key_def *, const char *);
+void set_heartbeat_table(struct parser *, void *, const struct key_def *, const char *);
+void set_host(struct parser *, void *, const struct key_def *, const char *);
+void set_address(struct parser *, void *, const struct key_def *, const char *);
+void set_server_map(struct parser *, void *, const struct key_def *, const char *);
+void set_write_endpoint(struct parser *, void *, const struct key_def *, const char *);
+void set_metrics_address(struct parser *, void *, const struct key_def *, const char *);
+void set_data_check_tables(struct parser *, void *, const struct key_def *, const char *);
+void set_percent(struct parser *, void *, const struct key_def *, const char *);
+void set_tenant_range(struct parser *, void *, const struct key_def *, const char *);
+void set_etcd(struct parser *, void *, const struct key_def *, const char *);
 
 /* config_check.c: the checks across sections; also completes what they need (implicit
  * clusters, default hosts, every router's server map) */

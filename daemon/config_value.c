@@ -1,6 +1,6 @@
 /* The config parser's values: each checked and stored according to its key's type (KT_*):
  * names, paths, files, hooks, durations, numbers, booleans, enums and secrets.  Keys with a
- * syntax of their own (KT_FUNC) are in config_keys.c. */
+ * syntax of their own (KT_FUNC) are in config_keys_set.c. */
 #include "config_impl.h"
 #include "job.h"
 #include "util.h"

@@ -201,8 +201,8 @@ int psql_plan_rollback(const struct cfg_router *cfg, const struct psql_snapshot 
  * an empty plan (n == 0) whose note says why nothing is needed. */
 int psql_plan_undrain(const struct cfg_router *cfg, const struct psql_snapshot *snap,
 		      const struct psql_endpoint *old, struct psql_plan *plan, char *err, size_t errlen);
-/* finalize: reader hostgroup changes (see the .c file), then SAVE MYSQL SERVERS TO DISK.
- * before = the snapshot taken at drain, now = one taken just before finalize. */
+/* finalize: reader hostgroup changes (see proxysql_sql_switch.c), then SAVE MYSQL SERVERS TO
+ * DISK.  before = the snapshot taken at drain, now = one taken just before finalize. */
 int psql_plan_finalize(const struct cfg_router *cfg, const struct psql_snapshot *before,
 		       const struct psql_snapshot *now, const struct psql_endpoint *old,
 		       const struct psql_endpoint *new_, bool auto_failover,

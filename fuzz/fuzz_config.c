@@ -2,8 +2,8 @@
  * either a config or errors (never both, never neither), never crashes and never leaks.
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Ilib -Idaemon \
  *     $(pkg-config --cflags inih libevent) fuzz/fuzz_config.c daemon/config.c \
- *     daemon/config_check.c daemon/config_keys.c daemon/config_lex.c daemon/config_value.c \
- *     daemon/job_command.c lib/util.c lib/log.c $(pkg-config --libs inih libevent libsystemd) -o build/fuzz_config
+ *     daemon/config_check.c daemon/config_keys.c daemon/config_keys_set.c daemon/config_lex.c \
+ *     daemon/config_value.c daemon/job_command.c lib/util.c lib/log.c $(pkg-config --libs inih libevent libsystemd) -o build/fuzz_config
  *   build/fuzz_config fuzz/corpus/config */
 #include <stdint.h>
 #include <stdlib.h>

@@ -22,7 +22,8 @@ LIBS="$(pkg-config --libs $PKGS) -lm"
 # Each target's translation units, kept explicit and minimal: only what its parser calls.
 SRC_request="fuzz/fuzz_request.c lib/proto.c lib/cmdtab.c lib/util.c"
 SRC_config="fuzz/fuzz_config.c daemon/config.c daemon/config_check.c daemon/config_keys.c
-            daemon/config_lex.c daemon/config_value.c daemon/job_command.c lib/log.c lib/util.c"
+            daemon/config_keys_set.c daemon/config_lex.c daemon/config_value.c daemon/job_command.c lib/log.c
+            lib/util.c"
 
 targets=${*:-request config}
 mkdir -p "$OUT"
