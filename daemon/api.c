@@ -483,6 +483,14 @@ void api_dispatch(void *arg, struct client *c, const struct request *req)
 	if (!cluster_arg(d, c, req, &cluster))
 		return;
 	/* with [ha], only the leader changes anything (reload is this member's own business) */
+	if ((req->spec->flags & CMD_MUTATING) && strcmp(req->cmd, "reload") && !ha_acting(d->ha) &&
+	    ha_role(d->ha) == HA_LEADER) {
+		client_reply_err(c, req->id, ERR_BUSY,
+				 "member %s has just become the leader and is reading etcd's journal (interrupted work "
+				 "first): send '%s' again in a moment",
+				 d->cfg->ha.name, req->cmd);
+		return;
+	}
 	if ((req->spec->flags & CMD_MUTATING) && strcmp(req->cmd, "reload") && !ha_acting(d->ha)) {
 		const char *leader = ha_leader(d->ha), *addr = ha_leader_address(d->ha);
 		json_t *r = proto_reply_err(req->id, ERR_NOT_LEADER, "member %s is not the leader (%s)%s%s%s%s%s: send '%s' there",

@@ -447,6 +447,7 @@ void config_free(struct config *c)
 		free(c->ha.prefix);
 		free(c->ha.name);
 		free(c->ha.address);
+		free(c->ha.source);
 	}
 	free(c->path);
 	free(c->socket_path);
@@ -508,7 +509,8 @@ bool cfg_ha_same(const struct cfg_ha *a, const struct cfg_ha *b)
 	if (!a->on)
 		return true;
 	if (a->n_etcd != b->n_etcd || a->lease_ttl_ms != b->lease_ttl_ms || !same_str(a->prefix, b->prefix) ||
-	    !same_str(a->name, b->name) || !same_str(a->address, b->address))
+	    !same_str(a->name, b->name) || !same_str(a->address, b->address) ||
+	    !same_str(a->source, b->source))
 		return false;
 	for (i = 0; i < a->n_etcd; i++)
 		if (!same_str(a->etcd[i], b->etcd[i]))

@@ -152,6 +152,7 @@ struct cfg_ha {
 	char *prefix;             /* owned: prefix = /cutoverd (the deployment's keys) */
 	char *name;               /* owned: name = NAME (this member, unique) */
 	char *address;            /* owned: address = where this member's control socket is (default: socket) */
+	char *source;             /* owned: source = ADDRESS, where etcd connections leave from (NULL: any) */
 	int lease_ttl_ms;         /* lease_ttl = 10s */
 };
 

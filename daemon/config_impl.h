@@ -130,6 +130,7 @@ void set_data_check_tables(struct parser *, void *, const struct key_def *, cons
 void set_percent(struct parser *, void *, const struct key_def *, const char *);
 void set_tenant_range(struct parser *, void *, const struct key_def *, const char *);
 void set_etcd(struct parser *, void *, const struct key_def *, const char *);
+void set_ha_source(struct parser *, void *, const struct key_def *, const char *);
 
 /* config_check.c: the checks across sections; also completes what they need (implicit
  * clusters, default hosts, every router's server map) */

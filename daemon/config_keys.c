@@ -196,6 +196,7 @@ static const struct key_def ha_keys[] = {
 	{ .name = "prefix", .type = KT_STRING, .off = OFF(cfg_ha, prefix) },
 	{ .name = "name", .type = KT_NAME, .off = OFF(cfg_ha, name) },
 	{ .name = "address", .type = KT_STRING, .off = OFF(cfg_ha, address) },
+	FUNC("source", set_ha_source),
 	DUR("lease_ttl", cfg_ha, lease_ttl_ms, 2 * SEC, 60 * SEC),
 	{ .name = NULL }
 };

@@ -297,6 +297,20 @@ void set_etcd(struct parser *p, void *obj, const struct key_def *def, const char
 	free(copy);
 }
 
+/* [ha] source = ADDRESS: the local address this member's etcd connections leave from. */
+void set_ha_source(struct parser *p, void *obj, const struct key_def *def, const char *v)
+{
+	struct cfg_ha *h = obj;
+	unsigned char a[4];
+
+	if (inet_pton(AF_INET, v, a) != 1) {
+		cfg_perr(p, p->line, def->name, "'%s' is not a numeric IPv4 address of this machine (e.g. 10.0.0.5)", v);
+		return;
+	}
+	free(h->source);
+	h->source = xstrdup(v);
+}
+
 /* tenant_hostgroups / tenant_rule_ids = LO-HI: a range of ProxySQL ids (tenant.h). */
 void set_tenant_range(struct parser *p, void *obj, const struct key_def *def, const char *v)
 {

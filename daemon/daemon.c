@@ -310,7 +310,7 @@ int daemon_reload(struct daemon *d, char **errors_out)
 	if (!cfg_ha_same(&d->cfg->ha, &ncfg->ha)) {
 		/* the election runs with what it started with: a longer lease_ttl read now would let
 		 * the leader count itself valid after etcd could expire its lease */
-		*errors_out = xasprintf("%s changes [ha] (its presence, etcd, prefix, name, address or lease_ttl); the "
+		*errors_out = xasprintf("%s changes [ha] (its presence, etcd, prefix, name, address, source or lease_ttl); the "
 					"running configuration is kept: restart this member to change [ha]", d->config_path);
 		log_err("reload refused: %s", *errors_out);
 		config_free(ncfg);

@@ -34,6 +34,7 @@ struct etcd {
 	struct event *step;               /* deferred: what follows an answer (out of evhttp's callback) */
 	struct event *deadline;
 	char lasterr[200];
+	char *source;                     /* owned: the local address connections leave from, or NULL */
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -119,6 +120,30 @@ json_t *etcd_body_guarded_put(const char *guard, long long rev, const char *key,
 	return json_pack("{s:[{s:o, s:s, s:o}], s:[{s:{s:o, s:o}}], s:[{s:{s:o}}]}", "compare", "key", b64_string(guard),
 			 "target", "CREATE", "create_revision", num_string(rev), "success", "requestPut", "key",
 			 b64_string(key), "value", b64_string(value), "failure", "requestRange", "key", b64_string(guard));
+}
+
+/* Delete key only while guard has create_revision rev (a record of the leader's, deleted by it). */
+json_t *etcd_body_guarded_delete_of(const char *guard, long long rev, const char *key)
+{
+	return json_pack("{s:[{s:o, s:s, s:o}], s:[{s:{s:o}}], s:[{s:{s:o}}]}", "compare", "key", b64_string(guard),
+			 "target", "CREATE", "create_revision", num_string(rev), "success", "requestDeleteRange", "key",
+			 b64_string(key), "failure", "requestRange", "key", b64_string(guard));
+}
+
+/* Every key that starts with prefix: range_end is prefix with its last byte plus one. */
+json_t *etcd_body_prefix(const char *prefix)
+{
+	char *end = xstrdup(prefix);
+	size_t n = strlen(end);
+	json_t *j;
+
+	while (n && (unsigned char)end[n - 1] == 0xff)
+		end[--n] = '\0';
+	if (n)
+		end[n - 1] = (char)((unsigned char)end[n - 1] + 1);
+	j = json_pack("{s:o, s:o}", "key", b64_string(prefix), "range_end", n ? b64_string(end) : json_string("AA=="));
+	free(end);
+	return j;
 }
 
 json_t *etcd_body_guarded_delete(const char *key, long long rev)
@@ -408,6 +433,8 @@ static void send_one(struct etcd *e)
 	}
 	tv.tv_sec = left / 1000000;
 	tv.tv_usec = left % 1000000;
+	if (e->source)
+		evhttp_connection_set_local_address(e->conn, e->source);
 	evhttp_connection_set_timeout_tv(e->conn, &tv);
 	evhttp_connection_set_retries(e->conn, 0);
 	e->req = evhttp_request_new(answered, e);
@@ -478,6 +505,22 @@ int etcd_put_guarded(struct etcd *e, const char *guard, long long rev, const cha
 	return call(e, "/v3/kv/txn", etcd_body_guarded_put(guard, rev, key, value), cb, arg);
 }
 
+int etcd_delete_guarded_of(struct etcd *e, const char *guard, long long rev, const char *key, etcd_cb cb, void *arg)
+{
+	return call(e, "/v3/kv/txn", etcd_body_guarded_delete_of(guard, rev, key), cb, arg);
+}
+
+int etcd_get_prefix(struct etcd *e, const char *prefix, etcd_cb cb, void *arg)
+{
+	return call(e, "/v3/kv/range", etcd_body_prefix(prefix), cb, arg);
+}
+
+void etcd_set_source(struct etcd *e, const char *address)
+{
+	free(e->source);
+	e->source = address && *address ? xstrdup(address) : NULL;
+}
+
 int etcd_delete_guarded(struct etcd *e, const char *key, long long rev, etcd_cb cb, void *arg)
 {
 	return call(e, "/v3/kv/txn", etcd_body_guarded_delete(key, rev), cb, arg);
@@ -503,5 +546,6 @@ void etcd_free(struct etcd *e)
 	free(e->ports);
 	free(e->body);
 	free(e->answer);
+	free(e->source);
 	free(e);
 }

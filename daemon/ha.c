@@ -1,5 +1,6 @@
 /* The leader election through etcd (see ha.h). */
 #include "ha.h"
+#include "ha_impl.h"
 #include "daemon.h"
 #include "etcd.h"
 #include "log.h"
@@ -12,24 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct ha {
-	struct daemon *d;
-	struct etcd *e;
-	char *key;                      /* owned: PREFIX/leader */
-	char *me;                       /* owned: the key's value when this member leads */
-	enum ha_role role;
-	long long lease;                /* this member's lease, 0: none */
-	long long token;                /* the leader key's create_revision while this member leads */
-	int64_t valid_until_us;         /* monotonic: leading is valid until then */
-	int64_t sent_us;                /* monotonic: the call out was sent then */
-	int64_t renew_sent_us;          /* monotonic: the renewal being verified was sent then */
-	char leader[128], leader_addr[300];
-	char last_error[400];
-	bool etcd_ok;
-	bool recovered;                 /* interrupted work looked at (the first time it led) */
-	struct event *timer;            /* the next round */
-	struct event *expiry;           /* the leadership's end unless renewed */
-};
 
 static void round_cb(evutil_socket_t fd, short what, void *arg);
 
@@ -51,7 +34,7 @@ enum ha_role ha_role(const struct ha *h)
 
 bool ha_acting(const struct ha *h)
 {
-	return !h || (h->role == HA_LEADER && now_mono_us() < h->valid_until_us);
+	return !h || (h->role == HA_LEADER && h->recovered && now_mono_us() < h->valid_until_us);
 }
 
 const char *ha_leader(const struct ha *h)
@@ -73,12 +56,12 @@ json_t *ha_json(const struct ha *h)
 {
 	int64_t left = h->valid_until_us - now_mono_us();
 
-	return json_pack("{s:s, s:s, s:s?, s:s?, s:b, s:i, s:I, s:I, s:s, s:b, s:s?}", "role", ha_role_name(h->role), "name",
+	return json_pack("{s:s, s:s, s:s?, s:s?, s:b, s:i, s:I, s:I, s:s, s:b, s:s?, s:o}", "role", ha_role_name(h->role), "name",
 			 h->d->cfg->ha.name, "leader", *h->leader ? h->leader : NULL, "leader_address",
 			 *h->leader_addr ? h->leader_addr : NULL, "acting", ha_acting(h), "lease_ttl_ms", ttl_ms(h),
 			 "valid_for_ms", (json_int_t)(h->role == HA_LEADER && left > 0 ? left / 1000 : 0), "token",
 			 (json_int_t)(h->role == HA_LEADER ? h->token : 0), "etcd", etcd_endpoint(h->e), "etcd_ok", h->etcd_ok,
-			 "last_error", *h->last_error ? h->last_error : NULL);
+			 "last_error", *h->last_error ? h->last_error : NULL, "journal", ha_journal_json(h));
 }
 
 static void arm(struct ha *h, int ms)
@@ -99,20 +82,43 @@ static void event_of(struct ha *h, const char *msg)
 	json_decref(ev);
 }
 
+/* Leading ended: each cutover, shift and tenant move under way is left as it stands. */
+static void stop_work(struct ha *h, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < h->d->n_clusters; i++) {
+		struct cluster *c = &h->d->clusters[i];
+		if (c->cutover)
+			switchover_handover(c->cutover, why);
+		shift_handover(h->d, c, why);
+		tenant_handover(h->d, c, why);
+	}
+}
+
 static void set_role(struct ha *h, enum ha_role r, const char *why)
 {
 	char msg[500];
+	enum ha_role was;
 
 	if (h->role == r)
 		return;
 	snprintf(msg, sizeof(msg), "%s -> %s (%s)", ha_role_name(h->role), ha_role_name(r), why);
 	log_notice("ha: member %s: %s", h->d->cfg->ha.name, msg);
+	was = h->role;
 	h->role = r;
 	if (r != HA_LEADER) {
 		h->token = 0;
+		h->recovered = false;
 		evtimer_del(h->expiry);
 	}
 	event_of(h, msg);
+	if (was == HA_LEADER) {
+		/* the work under way stops where it is: the next leader finishes or rolls it back
+		 * from etcd's journal, and nothing this member still has queued is written */
+		hj_lost(h->hj, why);
+		stop_work(h, why);
+	}
 	daemon_update_sd_status(h->d);
 }
 
@@ -179,13 +185,17 @@ static void became_leader(struct ha *h, long long token)
 	snprintf(h->leader, sizeof(h->leader), "%s", h->d->cfg->ha.name);
 	snprintf(h->leader_addr, sizeof(h->leader_addr), "%s", h->d->cfg->ha.address);
 	set_role(h, HA_LEADER, "it holds the leader key");
-	if (!h->recovered) {
-		/* what a restart would look at: this member's journal of interrupted work */
-		h->recovered = true;
-		switchover_recover_all(h->d);
-		shift_recover_all(h->d);
-		tenant_recover_all(h->d);
-	}
+	/* it acts once etcd's journal has been read and what it left interrupted taken up */
+	hj_begin_term(h->hj);
+}
+
+void ha_deposed(struct ha *h, const char *why)
+{
+	if (h->role != HA_LEADER)
+		return;
+	h->leader[0] = h->leader_addr[0] = '\0';
+	set_role(h, HA_CANDIDATE, why);
+	arm(h, 0);
 }
 
 static void created(struct etcd *e, struct etcd_result *r, void *arg)
@@ -322,11 +332,20 @@ struct ha *ha_start(struct daemon *d, char *err, size_t errlen)
 		free(h);
 		return NULL;
 	}
+	etcd_set_source(h->e, c->source);
 	h->key = xasprintf("%s/leader", c->prefix);
 	{
 		json_t *v = json_pack("{s:s, s:s}", "name", c->name, "address", c->address ? c->address : "");
 		h->me = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
 		json_decref(v);
+	}
+	h->hj = hj_new(h, err, errlen);
+	if (!h->hj) {
+		etcd_free(h->e);
+		free(h->key);
+		free(h->me);
+		free(h);
+		return NULL;
 	}
 	h->role = HA_CANDIDATE;
 	h->timer = evtimer_new(d->base, round_cb, h);
@@ -344,6 +363,7 @@ void ha_free(struct ha *h)
 		event_free(h->timer);
 	if (h->expiry)
 		event_free(h->expiry);
+	hj_free(h->hj);
 	etcd_free(h->e);
 	free(h->key);
 	free(h->me);

@@ -38,4 +38,12 @@ const char *ha_last_error(const struct ha *h);
 /* For status: role, name, leader, acting, lease_ttl_ms, valid_for_ms, token, etcd, last_error. */
 json_t *ha_json(const struct ha *h);
 
+/* The journal's copy in etcd (ha_journal.c).  Called back once every record appended so far
+ * is in etcd (ok), or cannot be: this member stopped leading (why).  false: nothing to wait
+ * for (no [ha], or all written): go on at once.  A waiter may be dropped with forget(arg). */
+typedef void (*ha_wait_fn)(void *arg, bool ok, const char *why);
+bool ha_journal_wait(struct ha *h, ha_wait_fn fn, void *arg);
+void ha_journal_forget(struct ha *h, void *arg);
+json_t *ha_journal_json(const struct ha *h);
+
 #endif

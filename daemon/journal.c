@@ -1,4 +1,5 @@
 #include "journal.h"
+#include "log.h"
 #include "proto.h"
 #include "util.h"
 
@@ -20,9 +21,9 @@ struct journal {
 
 static const char *const event_names[JE__COUNT] = {
 	[JE_BEGIN] = "begin", [JE_PHASE] = "phase", [JE_PAUSED] = "paused", [JE_RESUMED] = "resumed",
-	[JE_FENCED] = "fenced", [JE_PNR] = "pnr", [JE_ROUTED] = "routed", [JE_ROLLBACK] = "rollback",
+	[JE_FENCED] = "fenced", [JE_PNR] = "pnr", [JE_ROUTED] = "routed", [JE_ROLLBACK] = "rollback", [JE_HANDED_OVER] = "handed_over",
 	[JE_DONE] = "done", [JE_ROLLED_BACK] = "rolled_back", [JE_FAILED] = "failed", [JE_REFUSED] = "refused",
-	[JE_DRY_RUN] = "dry_run", [JE_RESOLVED] = "resolved",
+	[JE_DRY_RUN] = "dry_run", [JE_RESOLVED] = "resolved", [JE_SETTLED_ELSEWHERE] = "settled_elsewhere",
 };
 
 const char *journal_event_name(enum journal_event ev)
@@ -123,19 +124,59 @@ void journal_close(struct journal *j)
 	free(j);
 }
 
+static journal_mirror_fn mirror_fn;
+static void *mirror_arg;
+
+void journal_set_mirror(journal_mirror_fn fn, void *arg)
+{
+	mirror_fn = fn;
+	mirror_arg = arg;
+}
+
+static int append_line(struct journal *j, json_t *entry, bool durable);
+
 int journal_append(struct journal *j, json_t *entry, bool durable)
 {
 	char ts[64], base[32];
 	int64_t us = now_real_us();
 	time_t t = (time_t)(us / 1000000);
 	struct tm tm;
-	char *line;
-	size_t len, off = 0;
 
 	gmtime_r(&t, &tm);
 	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(ts, sizeof(ts), "%s.%06dZ", base, (int)(us % 1000000));
 	json_object_set_new(entry, "ts", json_string(ts));
+	if (append_line(j, entry, durable) < 0)
+		return -1;
+	if (mirror_fn && json_object_get(entry, "id"))
+		mirror_fn(mirror_arg, entry);
+	return 0;
+}
+
+int journal_import(const char *state_dir, const char *cluster, json_t *entries)
+{
+	char err[300];
+	struct journal *j = journal_open(state_dir, cluster, err, sizeof(err));
+	json_t *e;
+	size_t i;
+	int rc = 0;
+
+	if (!j) {
+		log_err("%s", err);
+		return -1;
+	}
+	json_array_foreach(entries, i, e)
+		if (rc == 0 && append_line(j, e, i + 1 == json_array_size(entries)) < 0)
+			rc = -1;
+	journal_close(j);
+	return rc;
+}
+
+static int append_line(struct journal *j, json_t *entry, bool durable)
+{
+	char *line;
+	size_t len, off = 0;
+
 	line = json_dumps(entry, JSON_COMPACT | PROTO_JSON_REAL);
 	if (!line) {
 		errno = ENOMEM;

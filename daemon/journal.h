@@ -19,6 +19,7 @@ enum journal_event {
 	JE_PNR,          /* about to pass the point of no return: the candidate is made writable */
 	JE_ROUTED,       /* the routers send writes to the new primary */
 	JE_ROLLBACK,     /* the undo chain starts ("reason") */
+	JE_HANDED_OVER,  /* with [ha]: this member stopped leading mid-way; the leader goes on from etcd's journal */
 	/* the finished ones: a cutover whose last entry is one of these needs nothing more */
 	JE_DONE,
 	JE_ROLLED_BACK,
@@ -26,6 +27,7 @@ enum journal_event {
 	JE_REFUSED,
 	JE_DRY_RUN,
 	JE_RESOLVED,
+	JE_SETTLED_ELSEWHERE, /* with [ha]: unfinished here, not in etcd's journal (never acted, or another leader ended it) */
 	JE__COUNT
 };
 #define JE_FIRST_FINISHED JE_DONE
@@ -42,6 +44,14 @@ void journal_close(struct journal *j);
 /* Append `entry` (borrowed) with a "ts" member added; durable: fsync before returning.
  * Returns 0, or -1 (errno set) — a cutover must not act on a transition it could not record. */
 int journal_append(struct journal *j, json_t *entry, bool durable);
+
+/* With [ha], every cutover entry (one with an "id") appended is also handed to fn (ha_journal.c
+ * writes it to etcd); entry is borrowed, with its "ts". */
+typedef void (*journal_mirror_fn)(void *arg, const json_t *entry);
+void journal_set_mirror(journal_mirror_fn fn, void *arg);
+/* Append entries as they are (their "ts" kept; not mirrored): a cutover's records that another
+ * member wrote, taken from etcd's journal.  0, or -1 (logged). */
+int journal_import(const char *state_dir, const char *cluster, json_t *entries);
 
 /* Move a journal past its size limit aside (to .1, replacing an older one): called only when
  * a cutover begins, so an unfinished cutover is always in the current file. */

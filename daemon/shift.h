@@ -76,6 +76,8 @@ const char *shift_id(const struct shift *sh);
 json_t *shift_json(const struct shift *sh);
 /* At start-up: an unfinished shift in a cluster's journal is rolled back to 0 %. */
 void shift_recover_all(struct daemon *d);
+/* With [ha]: this member stopped leading; a running shift is left to the leader (freed). */
+void shift_handover(struct daemon *d, struct cluster *c, const char *why);
 void shift_free(struct shift *sh);
 void shift_rebind(struct shift *sh, struct cluster *c);
 

@@ -99,3 +99,27 @@ void shift_recover_all(struct daemon *d)
 		json_decref(all);
 	}
 }
+
+/* With [ha], when this member stops leading: nothing is undone here; the leader rolls the
+ * shift back from its snapshot, as after a restart. */
+void shift_handover(struct daemon *d, struct cluster *c, const char *why)
+{
+	struct shift *sh = c->shift;
+
+	(void)d;
+	if (!shift_active(sh))
+		return;
+	sh_jrnl(sh, JE_HANDED_OVER, true, json_pack("{s:s}", "reason", why));
+	sh_emit(sh, "fail", "read shift %s: this member stopped leading (%s); the leader rolls it back", sh->id, why);
+	if (sh->cl) {
+		if (!client_gone(sh->cl))
+			client_reply_err(sh->cl, sh->req_id, ERR_NOT_LEADER,
+					 "this member stopped leading during read shift %s (%s): the leader rolls it back "
+					 "from etcd's journal",
+					 sh->id, why);
+		client_release(sh->cl);
+		sh->cl = NULL;
+	}
+	shift_free(sh);
+	c->shift = NULL;
+}

@@ -18,6 +18,9 @@ void switchover_free(struct switchover *sw);
 const char *switchover_phase_name(int i);
 /* At start: read each cluster's journal; an unfinished cutover is recovered or shown. */
 void switchover_recover_all(struct daemon *d);
+/* With [ha]: this member stopped leading; the cutover is left where it stands for the next
+ * leader (recovery.c).  Frees it. */
+void switchover_handover(struct switchover *sw, const char *why);
 /* After a reload: the cluster and its servers were rebuilt. */
 void switchover_rebind(struct switchover *sw, struct daemon *d, struct cluster *c);
 /* Add the cutover's own reason to an evaluation ("switchover in progress: phase sync"). */

@@ -79,6 +79,8 @@ const char *tenant_summary(const struct tenant_move *m);
 const char *tenant_id(const struct tenant_move *m);
 json_t *tenant_json(const struct tenant_move *m);
 void tenant_recover_all(struct daemon *d);
+/* With [ha]: this member stopped leading; a running move is left to the leader (freed). */
+void tenant_handover(struct daemon *d, struct cluster *c, const char *why);
 void tenant_free(struct tenant_move *m);
 void tenant_rebind(struct tenant_move *m, struct cluster *c);
 

@@ -181,3 +181,29 @@ void tenant_recover_all(struct daemon *d)
 		json_decref(all);
 	}
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* with [ha], when this member stops leading */
+
+void tenant_handover(struct daemon *d, struct cluster *c, const char *why)
+{
+	struct tenant_move *m = c->tenants;
+
+	(void)d;
+	if (!tenant_active(m))
+		return;
+	/* nothing is undone here: the leader settles the batch from ProxySQL's runtime, as after a restart */
+	tm_jrnl(m, JE_HANDED_OVER, json_pack("{s:s}", "reason", why));
+	tm_emit(m, "fail", "tenant move %s: this member stopped leading (%s); the leader settles it", m->id, why);
+	if (m->cl) {
+		if (!client_gone(m->cl))
+			client_reply_err(m->cl, m->req_id, ERR_NOT_LEADER,
+					 "this member stopped leading during tenant move %s (%s): the leader settles it from "
+					 "etcd's journal",
+					 m->id, why);
+		client_release(m->cl);
+		m->cl = NULL;
+	}
+	tenant_free(m);
+	c->tenants = NULL;
+}

@@ -27,7 +27,14 @@
 
 Suite *it_ha_suite(void);
 
+/* Each member's etcd connections leave from its own loopback address, so that one can be cut off. */
+#define MEMBER_SOURCE "127.0.0.%d"
+
 static pid_t etcd_pid[ETCDS + 1], member_pid[MEMBERS + 1];
+static const char *member_extra = "";   /* appended to each member's config (after [ha]) */
+static bool member_frozen[MEMBERS + 1];  /* SIGSTOPped: not asked (it would not answer) */
+
+static bool member_lag_known(int m, const char *server);
 static char member_sock[MEMBERS + 1][300], member_conf[MEMBERS + 1][300], member_log[MEMBERS + 1][300];
 
 static int etcd_port(int i)
@@ -134,7 +141,7 @@ static int the_leader(int *count)
 	*count = 0;
 	for (m = 1; m <= MEMBERS; m++) {
 		json_t *h;
-		if (member_pid[m] <= 0)
+		if (member_pid[m] <= 0 || member_frozen[m])
 			continue;
 		h = member_ha(m);
 		if (h && !strcmp(it_get_str(h, "role") ?: "", "leader") && json_is_true(json_object_get(h, "acting"))) {
@@ -168,9 +175,9 @@ static void member_start(int m)
 		char *s2 = strstr(base, "state_dir = "), *e2 = s2 ? strchr(s2, '\n') : NULL;
 		ck_assert(s1 && e1 && s2 && e2 && s1 < s2);
 		ck_assert_int_ge(asprintf(&text, "%.*ssocket = %s%.*sstate_dir = %s%s\n[ha]\netcd = %s\nprefix = /it-ha\n"
-						 "name = m%d\nlease_ttl = %dms\n",
+						 "name = m%d\nlease_ttl = %dms\nsource = " MEMBER_SOURCE "\n%s",
 					  (int)(s1 - base), base, member_sock[m], (int)(s2 - e1), e1, state, e2, etcds, m,
-					  TTL_MS),
+					  TTL_MS, 10 + m, member_extra),
 				 0);
 	}
 	free(base);
@@ -184,8 +191,12 @@ static void member_start(int m)
 static void members_stop(void)
 {
 	int m;
-	for (m = 1; m <= MEMBERS; m++)
+	for (m = 1; m <= MEMBERS; m++) {
+		if (member_pid[m] > 0 && member_frozen[m])
+			kill(member_pid[m], SIGCONT);
+		member_frozen[m] = false;
 		reap(&member_pid[m], SIGTERM);
+	}
 }
 
 /* etcd up and healthy, the suite's own cutoverd stopped, three members started; the leader. */
@@ -294,7 +305,9 @@ static void one_leader(void)
 			      "a reload changing lease_ttl: %s", it_json_str(r));
 		json_decref(r);
 	}
-	/* the leader acts: a dry run passes its preflight */
+	/* the leader acts: a dry run passes its preflight (once it has seen its own heartbeat on db2:
+	 * only the leader writes them) */
+	ck_assert_msg(IT_WAIT_UNTIL(10000, member_lag_known(leader, "db2")), "db2's lag stays unknown on m%d", leader);
 	r = call_member(leader, "switchover", json_pack("{s:s, s:s, s:b}", "cluster", IT_CLUSTER, "to", "db2", "dry_run", 1));
 	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "the leader's dry run: %s", it_json_str(r));
 	json_decref(r);
@@ -318,6 +331,7 @@ static void leader_killed(void)
 	ck_assert_msg(it_now_ms() - t0 <= 2 * TTL_MS + 500, "the new leader took %lld ms (2 x TTL = %d ms)",
 		      (long long)(it_now_ms() - t0), 2 * TTL_MS);
 	ck_assert_int_eq(count, 1);
+	ck_assert_msg(IT_WAIT_UNTIL(10000, member_lag_known(next, "db2")), "db2's lag stays unknown on m%d", next);
 	r = call_member(next, "switchover", json_pack("{s:s, s:s, s:b}", "cluster", IT_CLUSTER, "to", "db2", "dry_run", 1));
 	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "the new leader's dry run: %s", it_json_str(r));
 	json_decref(r);
@@ -410,6 +424,348 @@ static void key_taken(void)
 	ha_end();
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* A switchover the leader cannot finish: another member finishes or rolls it back from etcd's
+ * journal (issue 16, item 3). */
+
+static int writable_max;   /* the most servers seen writable at once while waiting */
+
+static bool member_lag_known(int m, const char *server)
+{
+	json_t *r = call_member(m, "status", json_object()), *x;
+	size_t i;
+	bool ok = false;
+
+	json_array_foreach(it_get(r, "result.clusters.0.servers"), i, x)
+		if (!strcmp(it_get_str(x, "name") ?: "", server))
+			ok = json_is_integer(json_object_get(x, "lag_ms")) && !strcmp(it_get_str(x, "role") ?: "", "replica");
+	json_decref(r);
+	return ok;
+}
+
+/* The leader, once one other than `gone` acts; no two servers writable at any look meanwhile. */
+static int takeover(int gone, int64_t t0, const char *what)
+{
+	int next = 0, count = 0, n;
+
+	writable_max = 0;
+	ck_assert_msg(IT_WAIT_UNTIL(4 * TTL_MS, ((n = it_writable_count()) > writable_max ? writable_max = n : 0,
+						  (next = the_leader(&count)) != 0 && next != gone)),
+		      "%s: no other member leads within %d ms", what, 4 * TTL_MS);
+	it_note("%s: m%d leads %lld ms later (lease_ttl %d ms)", what, next, (long long)(it_now_ms() - t0), TTL_MS);
+	ck_assert_msg(it_now_ms() - t0 <= 2 * TTL_MS + 500, "%s: the new leader took %lld ms (2 x TTL = %d ms)", what,
+		      (long long)(it_now_ms() - t0), 2 * TTL_MS);
+	ck_assert_int_eq(count, 1);
+	ck_assert_msg(writable_max <= 1, "%s: %d servers writable at once", what, writable_max);
+	return next;
+}
+
+/* The outcome member m's history gives cutover id ("" if it has none). */
+static void member_outcome(int m, const char *id, char *out, size_t len)
+{
+	json_t *r = call_member(m, "history", json_pack("{s:s}", "cluster", IT_CLUSTER)), *x;
+	size_t i;
+
+	snprintf(out, len, "%s", "");
+	json_array_foreach(it_get(r, "result.switchovers"), i, x)
+		if (!strcmp(it_get_str(x, "id") ?: "", id))
+			snprintf(out, len, "%s", it_get_str(x, "outcome") ?: "?");
+	json_decref(r);
+}
+
+/* The leader's switchover to db2 under load, paused before `phase`; the requester's connection. */
+static struct it_conn *paused_on(int leader, const char *phase, char *id, size_t idlen)
+{
+	struct it_conn *c;
+	json_t *p, *final = NULL;
+
+	ck_assert_msg(IT_WAIT_UNTIL(10000, member_lag_known(leader, "db2")), "db2's lag stays unknown on m%d", leader);
+	c = it_connect(member_sock[leader]);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(it_conn_request(c, "switchover", json_pack("{s:s, s:s, s:i, s:s}", "cluster", IT_CLUSTER, "to",
+								     "db2", "drain_timeout_ms", 200, "pause_before", phase)),
+			 0);
+	p = it_conn_progress_until(c, "paused", 20000, &final);
+	ck_assert_msg(p != NULL, "m%d's switchover did not pause before %s: %s", leader, phase, it_json_str(final));
+	snprintf(id, idlen, "%s", it_get_str(p, "progress.id") ?: "");
+	json_decref(p);
+	return c;
+}
+
+static void kill_member(int m)
+{
+	kill(member_pid[m], SIGKILL);
+	waitpid(member_pid[m], NULL, 0);
+	member_pid[m] = 0;
+}
+
+/* 0 acknowledged writes lost on the primary `server`; the load stopped. */
+static void no_write_lost(struct it_load *l, int server, const char *what)
+{
+	json_t *st = it_load_stop(l), *v;
+	int vs = -1;
+
+	v = it_load_verify(l, server, &vs);
+	ck_assert_msg(v && vs == 0 && json_integer_value(json_object_get(v, "acked_missing")) == 0,
+		      "%s: acknowledged writes missing on db%d: %s", what, server, it_json_str(v));
+	it_note("%s: %lld acknowledged writes, 0 missing on db%d", what,
+		(long long)json_integer_value(json_object_get(v, "acked")), server);
+	json_decref(v);
+	json_decref(st);
+}
+
+/* Killed before the fence (drained, writes still flowing): the next leader rolls it back. */
+static void killed_before_fence(void)
+{
+	int leader = ha_begin(), next;
+	struct it_conn *c;
+	struct it_load l;
+	char id[128], out[64];
+	int64_t t0;
+
+	ck_assert_int_eq(it_load_start(&l, "ha-before-fence", 2000), 0);
+	c = paused_on(leader, "fence", id, sizeof(id));
+	kill_member(leader);
+	it_conn_close(c);
+	t0 = it_now_ms();
+	next = takeover(leader, t0, "killed before the fence");
+	ck_assert_msg(IT_WAIT_UNTIL(10000, (member_outcome(next, id, out, sizeof(out)), !strcmp(out, "rolled_back"))),
+		      "m%d's history of %s: %s", next, id, out);
+	it_note("m%d rolled back %s %lld ms after the kill", next, id, (long long)(it_now_ms() - t0));
+	ck_assert_int_eq(it_read_only(1), 0);
+	ck_assert_int_eq(it_writable_count(), 1);
+	{
+		char *w = it_haproxy_writer();
+		ck_assert_msg(w && !strcmp(w, "db1"), "HAProxy's writer after the rollback: %s", w ? w : "?");
+		free(w);
+	}
+	no_write_lost(&l, 1, "killed before the fence");
+	ha_end();
+}
+
+/* Killed with the old primary fenced, before the promotion (writes blocked): the next leader
+ * makes db1 writable again once it has read db2 and db3 read-only. */
+static void killed_before_promote(void)
+{
+	int leader = ha_begin(), next;
+	struct it_conn *c;
+	struct it_load l;
+	char id[128], out[64];
+	int64_t t0;
+
+	ck_assert_int_eq(it_load_start(&l, "ha-before-promote", 2000), 0);
+	c = paused_on(leader, "promote", id, sizeof(id));
+	ck_assert_msg(IT_WAIT_UNTIL(2000, it_read_only(1) == 1), "db1 is not fenced while paused before promote");
+	kill_member(leader);
+	it_conn_close(c);
+	t0 = it_now_ms();
+	next = takeover(leader, t0, "killed before the promotion");
+	ck_assert_msg(IT_WAIT_UNTIL(10000, (member_outcome(next, id, out, sizeof(out)), !strcmp(out, "rolled_back"))),
+		      "m%d's history of %s: %s", next, id, out);
+	it_note("m%d rolled back %s %lld ms after the kill: db1 writable again", next, id, (long long)(it_now_ms() - t0));
+	ck_assert_int_eq(it_read_only(1), 0);
+	ck_assert_int_eq(it_read_only(2), 1);
+	ck_assert_int_eq(it_writable_count(), 1);
+	no_write_lost(&l, 1, "killed before the promotion");
+	ha_end();
+}
+
+/* Killed after the point of no return (db2 writable, a router still being moved): the next
+ * leader does not guess; it shows the switchover interrupted until `resolve`. */
+static void killed_after_promote(void)
+{
+	char hooks[300], slow[340], *extra = NULL;
+	int leader, next;
+	struct it_conn *c;
+	struct it_load l;
+	char id[128], out[64];
+	json_t *r, *p, *final = NULL;
+	int64_t t0;
+	FILE *f;
+
+	snprintf(hooks, sizeof(hooks), "%s/hooks", it.dir);
+	snprintf(slow, sizeof(slow), "%s/slow-promote", hooks);
+	ck_assert(mkdir(hooks, 0755) == 0 || access(hooks, F_OK) == 0);
+	ck_assert_int_eq(chmod(hooks, 0755), 0);
+	f = fopen(slow, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("#!/bin/sh\nsleep 8\nexit 0\n", f);
+	fclose(f);
+	ck_assert_int_eq(chmod(slow, 0755), 0);
+	/* a second router whose promotion takes 8 s: the leader is killed in it */
+	ck_assert_int_gt(asprintf(&extra, "[router slow]\ncluster = %s\ntype = exec\nexec_promote = %s\ntimeout = 10s\n",
+				  IT_CLUSTER, slow),
+			 0);
+	member_extra = extra;
+	leader = ha_begin();
+	ck_assert_int_eq(it_load_start(&l, "ha-after-promote", 2000), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(10000, member_lag_known(leader, "db2")), "db2's lag stays unknown");
+	c = it_connect(member_sock[leader]);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(it_conn_request(c, "switchover", json_pack("{s:s, s:s, s:i}", "cluster", IT_CLUSTER, "to", "db2",
+								     "drain_timeout_ms", 200)),
+			 0);
+	p = it_conn_progress_until(c, "start", 20000, &final);   /* its first line names it */
+	ck_assert_msg(p != NULL, "no progress: %s", it_json_str(final));
+	snprintf(id, sizeof(id), "%s", it_get_str(p, "progress.id") ?: "");
+	json_decref(p);
+	ck_assert_msg(IT_WAIT_UNTIL(20000, it_read_only(2) == 0), "db2 was not made writable");
+	it_sleep_ms(200);   /* inside the slow router's promotion */
+	kill_member(leader);
+	it_conn_close(c);
+	t0 = it_now_ms();
+	next = takeover(leader, t0, "killed after the promotion");
+	ck_assert_msg(IT_WAIT_UNTIL(10000, (member_outcome(next, id, out, sizeof(out)), !strcmp(out, "interrupted"))),
+		      "m%d's history of %s: %s", next, id, out);
+	r = call_member(next, "status", json_object());
+	it_note("m%d: %s", next, it_get_str(r, "result.clusters.0.cutover.reason") ?: it_json_str(it_get(r, "result.clusters.0.cutover")));
+	ck_assert_str_eq(it_get_str(r, "result.clusters.0.cutover.state") ?: "", "interrupted");
+	json_decref(r);
+	it_sleep_ms(1000);
+	ck_assert_int_eq(it_writable_count(), 1);
+	ck_assert_int_eq(it_read_only(1), 1);
+	/* a new switchover waits for a person */
+	r = call_member(next, "switchover", json_pack("{s:s, s:s}", "cluster", IT_CLUSTER, "to", "db3"));
+	ck_assert_msg(r && !strcmp(it_err_code(r) ?: "", "BADSTATE"), "a switchover while interrupted: %s", it_json_str(r));
+	json_decref(r);
+	r = call_member(next, "resolve", json_pack("{s:s}", "cluster", IT_CLUSTER));
+	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "resolve on m%d: %s", next, it_json_str(r));
+	json_decref(r);
+	no_write_lost(&l, 2, "killed after the promotion");
+	member_extra = "";
+	free(extra);
+	ha_end();
+	ck_assert(it_restore_baseline(true, "db2 is the primary now"));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Cut off from etcd, or frozen: a leader that cannot renew stops acting before another leads. */
+
+#define NFT "/usr/sbin/nft"
+#define NFT_TABLE "cutover_it_ha"
+
+/* Drop everything between member m's source address and etcd's client ports. */
+static void cut_off(int m)
+{
+	char rules[800], file[300];
+	const char *argv[] = { NFT, "-f", file, NULL };
+	char *out = NULL;
+	int rc;
+
+	ck_assert_msg(access(NFT, X_OK) == 0, "%s is missing: this test cuts a member off from etcd with nftables; "
+		      "install the Debian package nftables (tests/deps.sh does)", NFT);
+	snprintf(file, sizeof(file), "%s/cut.nft", it.dir);
+	snprintf(rules, sizeof(rules),
+		 "table inet " NFT_TABLE " {\n chain out {\n  type filter hook output priority 0; policy accept;\n"
+		 "  ip saddr " MEMBER_SOURCE " tcp dport { %d, %d, %d } drop\n"
+		 "  ip daddr " MEMBER_SOURCE " tcp sport { %d, %d, %d } drop\n }\n}\n",
+		 10 + m, etcd_port(1), etcd_port(2), etcd_port(3), 10 + m, etcd_port(1), etcd_port(2), etcd_port(3));
+	ck_assert_int_eq(it_write_file(file, rules, 0600), 0);
+	rc = it_run(argv, true, &out, 10000);
+	ck_assert_msg(rc == 0, "nft -f %s: %s", file, out ? out : "");
+	free(out);
+}
+
+static void heal(void)
+{
+	const char *argv[] = { NFT, "delete", "table", "inet", NFT_TABLE, NULL };
+	char *out = NULL;
+	it_run(argv, true, &out, 10000);
+	free(out);
+}
+
+static bool member_acting(int m)
+{
+	json_t *h = member_ha(m);
+	bool a = h && json_is_true(json_object_get(h, "acting"));
+	json_decref(h);
+	return a;
+}
+
+/* Paused before the promotion (db1 fenced), the leader is cut off from etcd and told at once to
+ * go on: it cannot get the point of no return into etcd's journal, so it never makes db2
+ * writable; it stops acting when its lease can no longer be counted on, and the member that
+ * leads next rolls the switchover back. */
+static void leader_cut_off(void)
+{
+	int leader = ha_begin(), next;
+	struct it_conn *c;
+	struct it_load l;
+	char id[128], out[64];
+	json_t *r;
+	int64_t t0;
+
+	heal();
+	ck_assert_int_eq(it_load_start(&l, "ha-cut-off", 2000), 0);
+	c = paused_on(leader, "promote", id, sizeof(id));
+	cut_off(leader);
+	t0 = it_now_ms();
+	r = call_member(leader, "resume", json_pack("{s:s}", "cluster", IT_CLUSTER));
+	it_note("resume on m%d right after the cut: %s", leader, it_json_str(r));
+	json_decref(r);
+	ck_assert_msg(IT_WAIT_UNTIL(2 * TTL_MS, (it_read_only(2) == 1 || (ck_abort_msg("db2 was made writable by the "
+								"leader cut off from etcd"), 0)) && !member_acting(leader)),
+		      "m%d still acts %d ms after it was cut off from etcd", leader, 2 * TTL_MS);
+	it_note("m%d cut off from etcd: stopped acting %lld ms later; db2 stayed read-only", leader,
+		(long long)(it_now_ms() - t0));
+	next = takeover(leader, t0, "leader cut off from etcd");
+	ck_assert_msg(IT_WAIT_UNTIL(10000, (member_outcome(next, id, out, sizeof(out)), !strcmp(out, "rolled_back"))),
+		      "m%d's history of %s: %s", next, id, out);
+	ck_assert_int_eq(it_read_only(1), 0);
+	ck_assert_int_eq(it_read_only(2), 1);
+	ck_assert_int_eq(it_writable_count(), 1);
+	member_outcome(leader, id, out, sizeof(out));
+	ck_assert_msg(!strcmp(out, "handed_over"), "m%d's own history of %s: %s", leader, id, out);
+	{
+		json_t *fin = it_conn_reply(c, 5000, NULL);
+		it_note("m%d's requester heard: %s", leader, it_get_str(fin, "error.message") ?: it_json_str(fin));
+		json_decref(fin);
+	}
+	it_conn_close(c);
+	heal();
+	/* back in touch, it follows */
+	ck_assert_msg(IT_WAIT_UNTIL(3 * TTL_MS, ({ json_t *h = member_ha(leader); bool f = h && !strcmp(it_get_str(h,
+		"role") ?: "", "follower"); json_decref(h); f; })), "m%d does not follow once etcd is reachable again", leader);
+	no_write_lost(&l, 1, "leader cut off from etcd");
+	ha_end();
+}
+
+/* The leader frozen (SIGSTOP) before the fence, long enough for another to lead and roll the
+ * switchover back; woken, it does nothing more to the databases and follows. */
+static void leader_frozen(void)
+{
+	int leader = ha_begin(), next, count;
+	struct it_conn *c;
+	struct it_load l;
+	char id[128], out[64];
+	int64_t t0;
+
+	ck_assert_int_eq(it_load_start(&l, "ha-frozen", 2000), 0);
+	c = paused_on(leader, "fence", id, sizeof(id));
+	kill(member_pid[leader], SIGSTOP);
+	member_frozen[leader] = true;
+	t0 = it_now_ms();
+	next = takeover(leader, t0, "leader frozen");
+	ck_assert_msg(IT_WAIT_UNTIL(10000, (member_outcome(next, id, out, sizeof(out)), !strcmp(out, "rolled_back"))),
+		      "m%d's history of %s: %s", next, id, out);
+	/* the frozen one resumes its pause, asked before it froze */
+	kill(member_pid[leader], SIGCONT);
+	member_frozen[leader] = false;
+	it_sleep_ms(TTL_MS);
+	ck_assert_msg(!member_acting(leader), "m%d acts again after it was woken", leader);
+	ck_assert_int_eq(the_leader(&count), next);
+	ck_assert_int_eq(count, 1);
+	ck_assert_int_eq(it_read_only(1), 0);
+	ck_assert_int_eq(it_read_only(2), 1);
+	ck_assert_int_eq(it_writable_count(), 1);
+	member_outcome(leader, id, out, sizeof(out));
+	ck_assert_msg(!strcmp(out, "handed_over"), "m%d's own history of %s: %s", leader, id, out);
+	it_note("m%d woken after %lld ms: not acting, its switchover handed over", leader, (long long)(it_now_ms() - t0));
+	it_conn_close(c);
+	no_write_lost(&l, 1, "leader frozen");
+	ha_end();
+}
+
 #define NO_ETCD "no /usr/bin/etcd (tests/deps.sh installs Debian's etcd-server)"
 
 static void no_etcd(void)
@@ -429,6 +785,11 @@ static const struct it_case cases[] = {
 	{ "leader_killed", leader_killed },
 	{ "quorum_lost", quorum_lost },
 	{ "key_taken", key_taken },
+	{ "killed_before_fence", killed_before_fence },
+	{ "killed_before_promote", killed_before_promote },
+	{ "killed_after_promote", killed_after_promote },
+	{ "leader_cut_off", leader_cut_off },
+	{ "leader_frozen", leader_frozen },
 };
 
 Suite *it_ha_suite(void)

@@ -47,7 +47,8 @@ void cmd_history(struct daemon *d, struct client *cl, const struct request *req)
 			else if (json_object_get(e, "reason") && ev && (!strcmp(ev, "rolled_back") || !strcmp(ev, "failed")))
 				rep = e;   /* a recovery's entry: its reason, no phases */
 			if (ev && (!strcmp(ev, "done") || !strcmp(ev, "rolled_back") || !strcmp(ev, "failed") ||
-				   !strcmp(ev, "refused") || !strcmp(ev, "resolved")))
+				   !strcmp(ev, "refused") || !strcmp(ev, "resolved") || !strcmp(ev, "handed_over") ||
+				   !strcmp(ev, "settled_elsewhere")))
 				outcome = ev;
 		}
 		if (c->cutover && !strcmp(c->cutover->id, json_string_value(json_object_get(x, "id"))))

@@ -7,6 +7,7 @@
 #include "daemon.h"
 #include "db.h"
 #include "engine.h"
+#include "ha.h"
 #include "fence.h"
 #include "event_hooks.h"
 #include "gtid.h"
@@ -307,6 +308,11 @@ int sw_db_run(struct switchover *sw, struct db *db, const char *const *sql, size
 			k = &sw->calls[i];
 	if (!k || db_busy(db))
 		return -1;
+	/* the one guard also keeps a member that no longer leads from changing anything, even in
+	 * the moment before it notices (a process stopped and woken): no answer comes, and the end
+	 * of its leadership ends the cutover here (ha.h) */
+	if (!ha_acting(sw->d->ha))
+		return -1;
 	k->sw = sw;
 	k->db = db;
 	k->fn = fn;
@@ -365,6 +371,8 @@ static void step_deadline(evutil_socket_t fd, short what, void *arg)
 		sw_phase_failed(sw, "not finished within its deadline of %d ms", st->deadline_ms(sw));
 }
 
+static void step_recorded(void *arg, bool ok, const char *why);
+
 void sw_phase_begin(struct switchover *sw, enum phase ph)
 {
 	int idx = plan_index(sw->plan, ph);
@@ -395,7 +403,28 @@ void sw_phase_begin(struct switchover *sw, enum phase ph)
 		sw->step_timer = evtimer_new(sw->d->base, step_deadline, sw);
 		evtimer_add(sw->step_timer, &tv);
 	}
+	/* with [ha], a durable step also waits for etcd to have its record: the next leader must
+	 * know what this one may have done */
+	if (st->durable && !sw->dry_run && ha_journal_wait(sw->d->ha, step_recorded, sw)) {
+		sw->ha_wait_step = idx + 1;
+		return;
+	}
 	st->enter(sw);
+}
+
+static void step_recorded(void *arg, bool ok, const char *why)
+{
+	struct switchover *sw = arg;
+	int idx = sw->ha_wait_step - 1;
+
+	sw->ha_wait_step = 0;
+	if (idx < 0 || sw->state != SW_RUNNING || sw->step != (size_t)idx)
+		return;   /* it moved on (its deadline, an abort) while etcd was asked */
+	if (!ok) {
+		sw_phase_failed(sw, "not started: etcd's journal does not have its record: %s", why);
+		return;
+	}
+	sw->plan->steps[idx].enter(sw);
 }
 
 /* The current step succeeded: on to the next, unless paused, aborted or finished. */

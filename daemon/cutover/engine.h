@@ -94,6 +94,7 @@ struct switchover {
 	enum sw_state state;            /* changed by sw_set_state only */
 	unsigned epoch;                 /* bumped when it stops going forward: callbacks of an older one are dropped */
 	struct event *step_timer;       /* the current step's deadline */
+	int ha_wait_step;               /* 1 + the step waiting for etcd to have its record (ha.h); 0: none */
 	struct sw_call calls[MAX_REPLICAS + 8];
 	struct router_call *rcalls;     /* router calls in flight (engine_routers.c) */
 	struct phase_rec rec[PH__COUNT];

@@ -3,6 +3,7 @@
  * database calls. */
 #include "daemon.h"
 #include "engine.h"
+#include "ha.h"
 #include "router.h"
 #include "util.h"
 
@@ -84,6 +85,10 @@ static void router_call_start(evutil_socket_t fd, short what, void *arg)
 		evtimer_add(rc->retry, &tv);
 		return;
 	}
+	/* a member that no longer leads changes nothing, whatever was queued before it knew: the
+	 * call never answers, and the end of its leadership ends the cutover here (ha.h) */
+	if (rc->op && !ha_acting(rc->sw->d->ha))
+		return;
 	rc->issued = true;
 	if (rc->op)
 		rc->op(rc->r, &rc->sw->rsw, router_call_done, rc);

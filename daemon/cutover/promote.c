@@ -5,6 +5,7 @@
 #include "datacheck.h"
 #include "db.h"
 #include "engine.h"
+#include "ha.h"
 #include "event_hooks.h"
 #include "gtid.h"
 #include "job.h"
@@ -83,6 +84,9 @@ static void writable(struct db *db, struct db_result *res, void *arg)
 /* The candidate becomes writable while its replication threads still run: the old primary is
  * read-only at a fence point the candidate holds (sync checked it), so nothing more arrives,
  * and stopping the threads (several ms) happens after the routers moved, outside the window. */
+static void promote_now(struct switchover *sw);
+static void pnr_recorded(void *arg, bool ok, const char *why);
+
 void enter_promote(struct switchover *sw)
 {
 	if (sw->router_drains > 0) {   /* started at the fence; a few ms at most */
@@ -93,13 +97,35 @@ void enter_promote(struct switchover *sw)
 		sw_phase_failed(sw, "%s", sw->drain_error);
 		return;
 	}
-	/* the point of no return is never passed without its record on disk */
+	/* the point of no return is never passed without its record on disk, nor, with [ha],
+	 * without it in etcd: the next leader must know the candidate may be writable */
 	if (sw_journal(sw, JE_PNR, true, NULL) < 0) {
 		sw_phase_failed(sw, "%s was not made writable: %s", sw->new_name, sw->journal_error);
 		return;
 	}
+	if (ha_journal_wait(sw->d->ha, pnr_recorded, sw))
+		return;
+	promote_now(sw);
+}
+
+static void promote_now(struct switchover *sw)
+{
 	sw->promote_started = true;
 	sw_db_run1(sw, sw->db_cand, sw_flavor_of(sw->cand)->sql[SQL_UNFENCE], sw_ccfg(sw)->promote_timeout_ms, writable);
+}
+
+static void pnr_recorded(void *arg, bool ok, const char *why)
+{
+	struct switchover *sw = arg;
+
+	if (sw->state != SW_RUNNING || sw->phase != PH_PROMOTE || sw->promote_started)
+		return;
+	if (!ok) {
+		sw_phase_failed(sw, "%s was not made writable: etcd's journal does not have the point of no return: %s",
+				sw->new_name, why);
+		return;
+	}
+	promote_now(sw);
 }
 
 /* Outside the window: the others follow the new primary, routers persist. */

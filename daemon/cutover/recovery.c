@@ -7,6 +7,7 @@
 #include "db.h"
 #include "event_hooks.h"
 #include "gtid.h"
+#include "ha.h"
 #include "job.h"
 #include "journal.h"
 #include "log.h"
@@ -29,7 +30,8 @@ static void recovery_finish(struct switchover *sw, bool ok, const char *msg)
 {
 	struct log_ctx ctx = sw_lctx(sw);
 	if (ok) {
-		log_ctx(LOG_NOTICE, &ctx, "interrupted switchover %s rolled back after restart: %s", sw->id, msg);
+		log_ctx(LOG_NOTICE, &ctx, "interrupted switchover %s rolled back %s: %s", sw->id,
+			sw->d->ha ? "by the new leader" : "after restart", msg);
 		sw_journal(sw, JE_ROLLED_BACK, true, json_pack("{s:s, s:b}", "reason", msg, "recovered", 1));
 		if (sw->c->cutover == sw)
 			sw->c->cutover = NULL;
@@ -63,7 +65,7 @@ static void recover(struct daemon *d, struct cluster *c, json_t *entries)
 	bool fenced = false, promoted = false;
 	if (journal_event_finished(last_event))
 		return;
-	/* a read shift and a tenant move recover on their own (shift.c, tenant.c) */
+	/* a read shift and a tenant move recover on their own (shift_recover.c, tenant_recover.c) */
 	if (json_string_value(json_object_get(first, "kind")) &&
 	    (!strcmp(json_string_value(json_object_get(first, "kind")), "read_shift") ||
 	     !strcmp(json_string_value(json_object_get(first, "kind")), "tenant_move")))
@@ -95,7 +97,7 @@ static void recover(struct daemon *d, struct cluster *c, json_t *entries)
 		if (phase && !strcmp(phase, phase_names[i]))
 			sw->phase = (enum phase)i;
 	sw->plan = &plan_switchover;
-	sw_set_state(sw, SW_INTERRUPTED, "found in the journal at start-up");
+	sw_set_state(sw, SW_INTERRUPTED, d->ha ? "found in etcd's journal by the new leader" : "found in the journal at start-up");
 	{
 		char err[256];
 		sw->journal = journal_open(d->cfg->state_dir, c->cfg->name, err, sizeof(err));
@@ -121,6 +123,7 @@ static void recover(struct daemon *d, struct cluster *c, json_t *entries)
 		return;
 	}
 	if (promoted) {
+		sw->pnr = true;
 		recovery_finish(sw, false, "it was interrupted at or after the promotion: check which server is "
 					   "writable and where the router sends writes, then `cutoverctl resolve`");
 		return;
@@ -131,10 +134,35 @@ static void recover(struct daemon *d, struct cluster *c, json_t *entries)
 	sw->drained = true;
 	sw->fence_started = sw->fenced = fenced;
 	sw->cand_safe = true;
-	sw->reason = xstrdup("interrupted by a daemon that stopped; rolled back after the restart");
+	sw->reason = xstrdup(d->ha ? "interrupted: the member that led it stopped leading; rolled back by the new leader"
+				   : "interrupted by a daemon that stopped; rolled back after the restart");
 	sw->started_us = now_mono_us();
 	sw_connect(sw);
 	sw_rollback_start(sw);
+}
+
+/* With [ha], this member stopped leading: nothing more runs on the cutover's behalf here, not
+ * even a rollback — the next leader finishes or rolls it back from etcd's journal.  Its
+ * sessions close (a fence hold with them), the requester hears why, and this member's journal
+ * says "handed_over". */
+void switchover_handover(struct switchover *sw, const char *why)
+{
+	struct daemon *d = sw->d;
+	struct cluster *c = sw->c;
+
+	free(sw->reason);
+	sw->reason = xasprintf("this member stopped leading (%s): the leader finishes or rolls back this cutover from "
+			       "etcd's journal",
+			       why);
+	sw_emit(sw, "fail", "%s", sw->reason);
+	sw_set_state(sw, SW_INTERRUPTED, "handed over: this member no longer leads");
+	if (!sw->dry_run)
+		sw_journal(sw, JE_HANDED_OVER, true, json_pack("{s:s}", "reason", why));
+	ha_journal_forget(d->ha, sw);
+	if (c->cutover == sw)
+		c->cutover = NULL;
+	switchover_free(sw);
+	daemon_cutover_ended(d);
 }
 
 void switchover_recover_all(struct daemon *d)

@@ -1,6 +1,7 @@
 /* The end of a cutover (report, reply, journal, stats) and its lifecycle. */
 #include "afterwatch.h"
 #include "daemon.h"
+#include "ha.h"
 #include "datacheck.h"
 #include "db.h"
 #include "engine.h"
@@ -302,6 +303,7 @@ void switchover_free(struct switchover *sw)
 		return;
 	if (sw->obs.finished)   /* freed unfinished (the daemon stops): the requester is told */
 		sw->obs.finished(sw, "interrupted", NULL, sw->obs.arg);
+	ha_journal_forget(sw->d->ha, sw);
 	sw_timer_stop(sw);
 	if (sw->step_timer)
 		event_free(sw->step_timer);
