@@ -168,6 +168,7 @@ static void server_setup(struct daemon *d, struct server *s, const struct cfg_se
 	s->cfg = cfg;
 	s->cluster = c;
 	s->db = server_db_new(d, cfg);
+	db_set_multi(s->db);   /* the poller's: its round's statements in one round trip */
 	server_status_init(&s->st);
 	s->st.heartbeat_lag_ms = -1;
 	c->servers = xrealloc(c->servers, (c->n_servers + 1) * sizeof(*c->servers));

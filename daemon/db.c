@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
-enum db_op { OP_IDLE, OP_RESOLVE, OP_CONNECT, OP_QUERY, OP_STORE };
+enum db_op { OP_IDLE, OP_RESOLVE, OP_CONNECT, OP_QUERY, OP_STORE, OP_NEXT };
 
 struct db {
 	struct event_base *base;
@@ -33,6 +33,7 @@ struct db {
 	MYSQL *my;                    /* owned; NULL when not connected */
 	struct evdns_getaddrinfo_request *dns;   /* a name being resolved, NULL otherwise */
 	bool connected;
+	bool multi;                   /* db_set_multi: a batch goes to the server as one query */
 	enum db_op op;
 	struct event *io;             /* on the connection's socket */
 	struct event *deadline;
@@ -49,6 +50,7 @@ struct db {
 	MYSQL *ret_connect;
 	int ret_query;
 	MYSQL_RES *ret_store;
+	int ret_next;
 };
 
 static void db_step(struct db *db, int status);
@@ -109,6 +111,11 @@ void db_set_target(struct db *db, const struct db_target *t, int connect_timeout
 	db->connect_timeout_ms = connect_timeout_ms > 0 ? connect_timeout_ms : 1000;
 	if (!db_busy(db))
 		db_close(db);
+}
+
+void db_set_multi(struct db *db)
+{
+	db->multi = true;   /* the connection's flag: from its next connect */
 }
 
 bool db_busy(const struct db *db)
@@ -218,8 +225,23 @@ int db_run(struct db *db, const char *const *sql, size_t n, int timeout_ms, db_d
 	if (db_busy(db))
 		return -1;
 	db->sql = xcalloc(n, sizeof(char *));
-	for (i = 0; i < n; i++)
-		db->sql[i] = xstrdup(sql[i]);
+	if (db->multi && n > 1) {
+		/* one query, one round trip; its results are read one after the other (OP_NEXT) */
+		size_t len = 0;
+		for (i = 0; i < n; i++)
+			len += strlen(sql[i]) + 2;
+		db->sql[0] = xmalloc(len + 1);
+		db->sql[0][0] = '\0';
+		for (i = 0; i < n; i++) {
+			strcat(db->sql[0], sql[i]);
+			if (i + 1 < n)
+				strcat(db->sql[0], "; ");
+		}
+		n = 1;
+	} else {
+		for (i = 0; i < n; i++)
+			db->sql[i] = xstrdup(sql[i]);
+	}
 	db->n_sql = n;
 	db->cur = 0;
 	db->res = xcalloc(1, sizeof(*db->res));
@@ -359,7 +381,8 @@ static void db_connect_to(struct db *db, const char *host)
 	db->op = OP_CONNECT;
 	db_step(db, mysql_real_connect_start(&db->ret_connect, db->my, db->socket ? NULL : host,
 					     db->user, db->password, db->database,
-					     db->socket ? 0 : (unsigned)db->port, db->socket, 0));
+					     db->socket ? 0 : (unsigned)db->port, db->socket,
+					     db->multi ? CLIENT_MULTI_STATEMENTS : 0));
 }
 
 static void db_start_statement(struct db *db)
@@ -459,6 +482,15 @@ static void db_op_done(struct db *db)
 		return;
 	case OP_RESOLVE:   /* db_resolved carries on */
 		return;
+	case OP_NEXT:   /* the next statement of a multi-statement query */
+		if (db->ret_next > 0) {
+			snprintf(msg, sizeof(msg), "%s", mysql_error(db->my));
+			db_finish(db, (int)mysql_errno(db->my), msg);
+			return;
+		}
+		db->op = OP_STORE;
+		db_step(db, mysql_store_result_start(&db->ret_store, db->my));
+		return;
 	case OP_STORE:
 		if (!db->ret_store && mysql_field_count(db->my) > 0) {
 			snprintf(msg, sizeof(msg), "reading result: %s", mysql_error(db->my));
@@ -469,6 +501,11 @@ static void db_op_done(struct db *db)
 		if (db->ret_store)
 			mysql_free_result(db->ret_store);
 		db->ret_store = NULL;
+		if (db->multi && mysql_more_results(db->my)) {
+			db->op = OP_NEXT;
+			db_step(db, mysql_next_result_start(&db->ret_next, db->my));
+			return;
+		}
 		db->op = OP_IDLE;
 		if (++db->cur < db->n_sql)
 			db_start_statement(db);
@@ -504,11 +541,17 @@ static void db_step(struct db *db, int status)
 		tvp = &tv;
 	}
 	fd = (evutil_socket_t)mysql_get_socket(db->my);
+	/* The same wait on the same socket as the last step (most of them: a read) keeps its
+	 * event, which stays in epoll (EV_PERSIST): no epoll_ctl per step.  The batch's end
+	 * frees it (db_finish), so an idle connection is never watched. */
+	if (db->io && !tvp && what && event_get_fd(db->io) == fd && event_get_events(db->io) == (what | EV_PERSIST) &&
+	    event_pending(db->io, what, NULL))
+		return;
 	if (db->io) {
 		event_free(db->io);
 		db->io = NULL;
 	}
-	db->io = event_new(db->base, what ? fd : -1, what, db_io_cb, db);
+	db->io = event_new(db->base, what ? fd : -1, (short)(what | (what && !tvp ? EV_PERSIST : 0)), db_io_cb, db);
 	event_add(db->io, tvp);
 }
 
@@ -532,6 +575,9 @@ static void db_io_cb(evutil_socket_t fd, short what, void *arg)
 		break;
 	case OP_STORE:
 		status = mysql_store_result_cont(&db->ret_store, db->my, ev);
+		break;
+	case OP_NEXT:
+		status = mysql_next_result_cont(&db->ret_next, db->my, ev);
 		break;
 	case OP_IDLE:
 	case OP_RESOLVE:

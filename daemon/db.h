@@ -55,6 +55,11 @@ void db_set_target(struct db *db, const struct db_target *t, int connect_timeout
  * fn gets a result it must free with db_result_free(). */
 int db_run(struct db *db, const char *const *sql, size_t n, int timeout_ms, db_done_fn fn, void *arg);
 int db_run1(struct db *db, const char *sql, int timeout_ms, db_done_fn fn, void *arg);
+/* From the next connect, a batch of several statements goes to the server as one query
+ * (CLIENT_MULTI_STATEMENTS): one round trip instead of one per statement, same results and
+ * the same stop at the first error.  Only for a connection that runs cutoverd's own SQL (the
+ * poller's): with it, a statement carrying text from outside could carry a second one. */
+void db_set_multi(struct db *db);
 bool db_busy(const struct db *db);
 bool db_connected(const struct db *db);
 /* Abandon the running batch (no callback) and close the connection. */
