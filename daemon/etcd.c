@@ -122,14 +122,6 @@ json_t *etcd_body_guarded_put(const char *guard, long long rev, const char *key,
 			 b64_string(key), "value", b64_string(value), "failure", "requestRange", "key", b64_string(guard));
 }
 
-/* Delete key only while guard has create_revision rev (a record of the leader's, deleted by it). */
-json_t *etcd_body_guarded_delete_of(const char *guard, long long rev, const char *key)
-{
-	return json_pack("{s:[{s:o, s:s, s:o}], s:[{s:{s:o}}], s:[{s:{s:o}}]}", "compare", "key", b64_string(guard),
-			 "target", "CREATE", "create_revision", num_string(rev), "success", "requestDeleteRange", "key",
-			 b64_string(key), "failure", "requestRange", "key", b64_string(guard));
-}
-
 /* Every key that starts with prefix: range_end is prefix with its last byte plus one. */
 json_t *etcd_body_prefix(const char *prefix)
 {
@@ -503,11 +495,6 @@ int etcd_put_guarded(struct etcd *e, const char *guard, long long rev, const cha
 		     void *arg)
 {
 	return call(e, "/v3/kv/txn", etcd_body_guarded_put(guard, rev, key, value), cb, arg);
-}
-
-int etcd_delete_guarded_of(struct etcd *e, const char *guard, long long rev, const char *key, etcd_cb cb, void *arg)
-{
-	return call(e, "/v3/kv/txn", etcd_body_guarded_delete_of(guard, rev, key), cb, arg);
 }
 
 int etcd_get_prefix(struct etcd *e, const char *prefix, etcd_cb cb, void *arg)

@@ -56,8 +56,6 @@ int etcd_put_guarded(struct etcd *e, const char *guard, long long rev, const cha
 		     void *arg);
 /* Delete key only while it has create_revision rev. */
 int etcd_delete_guarded(struct etcd *e, const char *key, long long rev, etcd_cb cb, void *arg);
-/* Delete key only while guard still has create_revision rev; succeeded false when it has not. */
-int etcd_delete_guarded_of(struct etcd *e, const char *guard, long long rev, const char *key, etcd_cb cb, void *arg);
 /* Every key under prefix (kvs in key order). */
 int etcd_get_prefix(struct etcd *e, const char *prefix, etcd_cb cb, void *arg);
 /* Connections leave from this local (numeric) address; NULL: the system's choice. */
@@ -71,7 +69,6 @@ char *etcd_unb64(const char *s);
 json_t *etcd_body_create(const char *key, const char *value, long long lease);
 json_t *etcd_body_guarded_put(const char *guard, long long rev, const char *key, const char *value);
 json_t *etcd_body_guarded_delete(const char *key, long long rev);
-json_t *etcd_body_guarded_delete_of(const char *guard, long long rev, const char *key);
 json_t *etcd_body_prefix(const char *prefix);
 int etcd_parse(const char *path, const char *body, size_t len, struct etcd_result *r);
 void etcd_result_clear(struct etcd_result *r);

@@ -64,6 +64,27 @@ START_TEST(test_body_guarded)
 }
 END_TEST
 
+/* A range of every key under a prefix: range_end is the prefix with its last byte plus one. */
+START_TEST(test_body_prefix)
+{
+	json_t *b = etcd_body_prefix("/c/journal/");
+	char *end = etcd_unb64(json_string_value(json_object_get(b, "range_end")));
+	char *key = etcd_unb64(json_string_value(json_object_get(b, "key")));
+
+	ck_assert_str_eq(key, "/c/journal/");
+	ck_assert_str_eq(end, "/c/journal0");
+	free(end);
+	free(key);
+	json_decref(b);
+	/* a last byte of 0xff is dropped and the one before it raised */
+	b = etcd_body_prefix("a\xff");
+	end = etcd_unb64(json_string_value(json_object_get(b, "range_end")));
+	ck_assert_str_eq(end, "b");
+	free(end);
+	json_decref(b);
+}
+END_TEST
+
 static void parse_ok(const char *path, const char *body, struct etcd_result *r)
 {
 	ck_assert_msg(etcd_parse(path, body, strlen(body), r) == 0, "%s: %s", body, r->errmsg);
@@ -166,6 +187,7 @@ Suite *etcd_suite(void)
 	tcase_add_test(tc, test_b64);
 	tcase_add_test(tc, test_body_create);
 	tcase_add_test(tc, test_body_guarded);
+	tcase_add_test(tc, test_body_prefix);
 	tcase_add_test(tc, test_parse_lease);
 	tcase_add_test(tc, test_parse_txn);
 	tcase_add_test(tc, test_parse_errors);
