@@ -174,6 +174,7 @@ install: $(B)/cutoverd $(B)/cutoverctl
 	install -m 0644 man/cutoverctl.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 man/cutoverd.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/cutoverd-api.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 0644 man/cutoverd-ha.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 0644 man/cutoverd.8 $(DESTDIR)$(MANDIR)/man8/
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/cutoverd.service > $(DESTDIR)$(UNITDIR)/cutoverd.service
 	install -m 0644 systemd/cutoverd.socket $(DESTDIR)$(UNITDIR)/cutoverd.socket
@@ -183,7 +184,8 @@ install: $(B)/cutoverd $(B)/cutoverctl
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/cutoverd $(DESTDIR)$(BINDIR)/cutoverctl \
 	  $(DESTDIR)$(MANDIR)/man1/cutoverctl.1 $(DESTDIR)$(MANDIR)/man5/cutoverd.conf.5 \
-	  $(DESTDIR)$(MANDIR)/man7/cutoverd-api.7 $(DESTDIR)$(MANDIR)/man8/cutoverd.8 \
+	  $(DESTDIR)$(MANDIR)/man7/cutoverd-api.7 $(DESTDIR)$(MANDIR)/man7/cutoverd-ha.7 \
+	  $(DESTDIR)$(MANDIR)/man8/cutoverd.8 \
 	  $(DESTDIR)$(UNITDIR)/cutoverd.service $(DESTDIR)$(UNITDIR)/cutoverd.socket \
 	  $(DESTDIR)$(COMPLETIONDIR)/cutoverctl $(DESTDIR)$(SYSCONFDIR)/cutoverd/cutoverd.conf.example
 
