@@ -18,8 +18,8 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-protot
 CFLAGS    ?= -O2 -g
 LDFLAGS   ?=
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -DCUTOVER_VERSION='"$(VERSION)"' \
-             -Ilib -Idaemon -Idaemon/cutover $(PKG_CFLAGS)
-LDLIBS    = $(PKG_LIBS) -lm
+             -pthread -Ilib -Idaemon -Idaemon/cutover $(PKG_CFLAGS)
+LDLIBS    = $(PKG_LIBS) -lm -pthread
 
 LIB_SRC    := $(wildcard lib/*.c)
 DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c daemon/cutover/*.c))

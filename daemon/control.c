@@ -181,6 +181,7 @@ struct control *control_new(struct event_base *base, const struct control_opts *
 	ctl->fn = fn;
 	ctl->arg = arg;
 	TAILQ_INIT(&ctl->clients);
+	TAILQ_INIT(&ctl->waiters);
 	copy_admins(ctl, o);
 
 	r = ctl->inherited ? adopt_socket(ctl, o->inherited_fd, err, errlen) : bind_socket(ctl, err, errlen);
@@ -225,6 +226,7 @@ void control_free(struct control *ctl)
 		return;
 	while ((c = TAILQ_FIRST(&ctl->clients)) != NULL)
 		client_close(c, LOG_DEBUG, "the daemon is shutting down");
+	control_auth_free(ctl);
 	if (ctl->ev_accept)
 		event_free(ctl->ev_accept);
 	if (ctl->ev_backoff)
@@ -249,6 +251,7 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
 	struct control *ctl = arg;
 	struct ucred cred;
+	enum admin_answer answer;
 	socklen_t len;
 	int i, fd;
 
@@ -275,15 +278,22 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 			close(fd);
 			continue;
 		}
-		{
-			bool admin = peer_is_admin(ctl, &cred);
-			if (!admit(ctl, &cred, admin)) {
-				refuse_busy(ctl, fd, &cred);
-				continue;
-			}
-			client_new(ctl, fd, &cred, admin);
-		}
+		answer = peer_admin(ctl, &cred);
+		if (answer == ADMIN_ASK_NSS)
+			wait_for_nss(ctl, fd, &cred);
+		else
+			admit_peer(ctl, fd, &cred, answer == ADMIN_YES);
 	}
+}
+
+/* A connection whose admin decision is made: a client, or refused when past its share. */
+void admit_peer(struct control *ctl, int fd, const struct ucred *cred, bool admin)
+{
+	if (!admit(ctl, cred, admin)) {
+		refuse_busy(ctl, fd, cred);
+		return;
+	}
+	client_new(ctl, fd, cred, admin);
 }
 
 static void backoff_cb(evutil_socket_t fd, short what, void *arg)

@@ -1,7 +1,8 @@
 /* The control socket: a Unix stream socket speaking the protocol of proto.h.
  * control*.c own listening, accepting (SO_PEERCRED checked on accept, EMFILE backed off),
  * per-client line buffering with the 64 KiB cap, the client cap, the idle timeout, request
- * parsing and the access check (CMD_MUTATING only for root and admin uids/gids).  A valid,
+ * parsing and the access check (CMD_MUTATING only for root and admin uids/gids, the admin groups
+ * asked of NSS off the loop before the connection is admitted).  A valid,
  * permitted request goes to the dispatcher given to control_new (api.c). */
 #ifndef CUTOVER_CONTROL_H
 #define CUTOVER_CONTROL_H
@@ -46,6 +47,9 @@ int control_client_count(const struct control *ctl);
 size_t control_output_pending(const struct control *ctl);
 /* How many times admin groups were looked up through NSS (answers are kept a minute). */
 unsigned long control_nss_lookups(const struct control *ctl);
+/* How long a connection waits for NSS before it is taken as not an admin's (5000; tests
+ * shorten it). */
+extern int control_nss_deadline_ms;
 
 /* Send one message (stolen) as a line.  Output is queued; EV_WRITE is armed only while queued.
  * A client whose queue passes 8 MiB (a stuck reader of events) is dropped. */

@@ -1,5 +1,6 @@
-/* The control socket's limits: how many clients are admitted (with room kept for the admins)
- * and how much output all of them together may have queued. */
+/* The control socket's limits: how many clients are admitted (with room kept for the admins),
+ * how many connections may wait for NSS, and how much output all clients together may have
+ * queued. */
 #include "control_impl.h"
 #include "log.h"
 
@@ -14,7 +15,11 @@
  * many slow readers cannot take the daemon's memory between them. */
 #define MAX_TOTAL_OUTPUT (32u * 1024 * 1024)
 
+/* The waiting room's size when the pool has none (max_clients 0: unlimited). */
+#define WAITING_UNLIMITED 64
+
 static int admin_room(const struct control *ctl);
+static int uid_share(int pool);
 
 /* Room that no unprivileged client can take: max_clients / 8 (at least 1) of the pool is kept
  * for root and the admins, who may also go that far past max_clients — so that an abort always
@@ -25,10 +30,15 @@ static int admin_room(const struct control *ctl)
 	return ctl->max_clients / 8 > 1 ? ctl->max_clients / 8 : 1;
 }
 
+static int uid_share(int pool)
+{
+	return pool / 4 > 1 ? pool / 4 : 1;
+}
+
 bool admit(const struct control *ctl, const struct ucred *cred, bool admin)
 {
 	const struct client *c;
-	int same = 0, per_uid = ctl->max_clients / 4 > 1 ? ctl->max_clients / 4 : 1;
+	int same = 0, per_uid = uid_share(ctl->max_clients);
 
 	if (ctl->max_clients <= 0)
 		return true;
@@ -39,6 +49,19 @@ bool admit(const struct control *ctl, const struct ucred *cred, bool admin)
 	TAILQ_FOREACH(c, &ctl->clients, entry)
 		same += c->uid == cred->uid && !c->admin;
 	return same < per_uid;
+}
+
+/* Connections waiting for NSS (control_auth.c) hold no slot of the pool yet, but their room is
+ * as large as the pool, a quarter of it for one uid, and entered only while an admin would fit:
+ * a slow NSS cannot pile up descriptors. */
+bool may_wait(const struct control *ctl, const struct ucred *cred)
+{
+	const struct waiter *w;
+	int same = 0, room = ctl->max_clients > 0 ? ctl->max_clients : WAITING_UNLIMITED;
+
+	TAILQ_FOREACH(w, &ctl->waiters, entry)
+		same += w->cred.uid == cred->uid;
+	return ctl->n_waiting < room && same < uid_share(room) && admit(ctl, cred, true);
 }
 
 /* One error line into an empty socket buffer cannot block; then the connection is closed. */

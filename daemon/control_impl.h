@@ -34,6 +34,17 @@ struct client {
 
 TAILQ_HEAD(client_list, client);
 
+/* An accepted connection whose admission waits for NSS (control_auth.c): not a client yet. */
+struct waiter {
+	TAILQ_ENTRY(waiter) entry;
+	struct control *ctl;          /* borrowed */
+	int fd;                       /* owned */
+	struct ucred cred;
+	struct event *ev_deadline;    /* owned */
+};
+
+TAILQ_HEAD(waiter_list, waiter);
+
 struct control {
 	struct event_base *base;      /* borrowed */
 	int fd;
@@ -49,16 +60,18 @@ struct control {
 	size_t n_admin_uids;
 	gid_t *admin_gids;            /* owned */
 	size_t n_admin_gids;
-	/* NSS answers (is this uid in an admin group?), kept a minute: a look-up runs on the loop,
-	 * and with LDAP or SSSD behind NSS it can take long */
+	/* NSS answers (is this uid in an admin group?), kept a minute: with LDAP or SSSD behind
+	 * NSS a look-up can take long, so it runs off the loop (nss.c) while the peer waits */
 	struct nss_answer {
 		uid_t uid;
-		gid_t gid;
 		bool admin;
 		int64_t until_ms;     /* monotonic; 0 = empty */
-	} nss[32];
+	} nss_cache[32];
 	size_t nss_next;
 	unsigned long nss_lookups;
+	struct nss *resolver;         /* owned; made at the first look-up */
+	struct waiter_list waiters;   /* connections waiting for their NSS answer */
+	int n_waiting;
 	control_dispatch_fn fn;
 	void *arg;
 	struct client_list clients;
@@ -66,11 +79,18 @@ struct control {
 };
 
 /* control_auth.c */
+enum admin_answer { ADMIN_NO, ADMIN_YES, ADMIN_ASK_NSS };
 void copy_admins(struct control *ctl, const struct control_opts *o);
-bool peer_is_admin(struct control *ctl, const struct ucred *cred);
+enum admin_answer peer_admin(const struct control *ctl, const struct ucred *cred);
+void wait_for_nss(struct control *ctl, int fd, const struct ucred *cred);
+void control_auth_free(struct control *ctl);
+
+/* control.c */
+void admit_peer(struct control *ctl, int fd, const struct ucred *cred, bool admin);
 
 /* control_budget.c */
 bool admit(const struct control *ctl, const struct ucred *cred, bool admin);
+bool may_wait(const struct control *ctl, const struct ucred *cred);
 void refuse_busy(struct control *ctl, int fd, const struct ucred *cred);
 bool output_over_budget(struct control *ctl, struct client *c);
 

@@ -26,6 +26,8 @@
 
 #include "control.h"
 #include "log.h"
+#include "nss.h"
+#include "nss_gate.h"
 #include "util.h"
 
 Suite *control_suite(void);
@@ -680,6 +682,169 @@ START_TEST(test_access_admin_ids)
 }
 END_TEST
 
+/* --- admin groups: NSS off the loop --- */
+
+static int (*real_lookup)(uid_t uid, gid_t **groups);
+static bool timer_fired;
+
+static void nss_setup(void)
+{
+	setup();
+	gate_reset(4244);
+	real_lookup = nss_lookup;
+	nss_lookup = gate_lookup;
+	timer_fired = false;
+}
+
+static void nss_teardown(void)
+{
+	gate_open();   /* no thread stays at the gate (CK_FORK=no) */
+	teardown();
+	nss_lookup = real_lookup;
+	control_nss_deadline_ms = 5000;
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	timer_fired = true;
+}
+
+static bool timer_seen(void)
+{
+	return timer_fired;
+}
+
+static bool gate_entered(void)
+{
+	return gate_calls() > 0;
+}
+
+static bool gate_passed(void)
+{
+	return gate_returned() > 0;
+}
+
+/* Peers uid 4000 with primary gid 4242 (root makes them: fork+setresuid), admins by the group
+ * 4244 that the gate answers. */
+static void start_with_admin_group(struct control_opts *o, gid_t *gid)
+{
+	ck_assert_msg(geteuid() == 0, "this test needs root (fork+setresuid to another uid)");
+	*gid = 4244;
+	o->admin_gids = gid;
+	o->n_admin_gids = 1;
+	start(o);
+}
+
+/* NSS was asked n times, and the control socket counted as many look-ups. */
+static void expect_lookups(int n)
+{
+	ck_assert_int_eq(gate_calls(), n);
+	ck_assert_uint_eq(control_nss_lookups(ctl), (unsigned long)n);
+}
+
+/* A connection as that peer sends reload and is answered as an admin or DENIED; still open. */
+static struct cli *reload_as_peer(bool admin)
+{
+	struct cli *cl = cli_wrap(connect_as(4000, 4242));
+	json_t *r;
+
+	cli_puts(cl, "{\"cmd\":\"reload\"}\n");
+	r = cli_expect_reply(cl);
+	if (admin)
+		expect_echo(r, "reload");
+	else
+		expect_error(r, "DENIED", "(you are uid 4000)");
+	json_decref(r);
+	return cl;
+}
+
+/* While a look-up is out, the loop goes on: a timer fires and another client is answered, and
+ * the waiting connection is not; a second connection of the same uid waits on the same
+ * look-up; when it answers, both are admins. */
+START_TEST(test_nss_loop_runs_meanwhile)
+{
+	struct control_opts o = default_opts();
+	struct timeval tv = { 0, 1000 };
+	struct cli *slow[2], *other;
+	gid_t gid;
+	json_t *r;
+	char b;
+	int i;
+
+	start_with_admin_group(&o, &gid);
+	for (i = 0; i < 2; i++) {
+		slow[i] = cli_wrap(connect_as(4000, 4242));
+		cli_puts(slow[i], "{\"cmd\":\"reload\"}\n");
+	}
+	ck_assert(wait_for(gate_entered));
+	ck_assert_int_eq(event_base_once(base, -1, EV_TIMEOUT, timer_cb, NULL, &tv), 0);
+	ck_assert(wait_for(timer_seen));
+	other = cli_connect();
+	cli_puts(other, "{\"cmd\":\"version\"}\n");
+	r = cli_expect_reply(other);
+	expect_echo(r, "version");
+	json_decref(r);
+	/* All that happened before the look-up returned; the waiting peers are not answered. */
+	ck_assert_int_eq(gate_returned(), 0);
+	ck_assert_int_eq(seen.n_dispatched, 1);
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(recv(slow[i]->fd, &b, 1, MSG_DONTWAIT | MSG_PEEK), -1);
+
+	gate_open();
+	for (i = 0; i < 2; i++) {
+		r = cli_expect_reply(slow[i]);
+		expect_echo(r, "reload");
+		json_decref(r);
+		cli_close(slow[i]);
+	}
+	expect_lookups(1);
+	cli_close(other);
+}
+END_TEST
+
+/* A look-up that does not answer within the deadline: not an admin (fail closed), read-only
+ * commands still served; the late answer is kept, so the next connection is an admin without
+ * a new look-up. */
+START_TEST(test_nss_deadline_fails_closed)
+{
+	struct control_opts o = default_opts();
+	struct cli *cl;
+	gid_t gid;
+	json_t *r;
+
+	control_nss_deadline_ms = 100;
+	start_with_admin_group(&o, &gid);
+	cl = reload_as_peer(false);
+	ck_assert_int_eq(gate_returned(), 0);   /* decided by the deadline, not by an answer */
+	cli_puts(cl, "{\"cmd\":\"status\"}\n");
+	r = cli_expect_reply(cl);
+	expect_echo(r, "status");
+	json_decref(r);
+	cli_close(cl);
+
+	gate_open();
+	ck_assert(wait_for(gate_passed));
+	cli_close(reload_as_peer(true));
+	expect_lookups(1);
+}
+END_TEST
+
+/* A look-up that fails is not an admin, and is not kept: the next connection asks again. */
+START_TEST(test_nss_failure_not_kept)
+{
+	struct control_opts o = default_opts();
+	gid_t gid;
+	int i;
+
+	gate_reset((gid_t)-1);
+	gate_open();
+	start_with_admin_group(&o, &gid);
+	for (i = 0; i < 2; i++)
+		cli_close(reload_as_peer(false));
+	expect_lookups(2);
+}
+END_TEST
+
 /* --- limits --- */
 
 START_TEST(test_limit_oversize_line)
@@ -1147,6 +1312,14 @@ Suite *control_suite(void)
 	tcase_add_test(tc, test_access_denied);
 	tcase_add_test(tc, test_access_root_is_admin);
 	tcase_add_test(tc, test_access_admin_ids);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("nss");
+	tcase_add_checked_fixture(tc, nss_setup, nss_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_nss_loop_runs_meanwhile);
+	tcase_add_test(tc, test_nss_deadline_fails_closed);
+	tcase_add_test(tc, test_nss_failure_not_kept);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
