@@ -548,6 +548,12 @@ static bool env_init(void)
 		return false;
 	}
 	choose_ports();
+	/* a sandbox's sourced env must not change the suites' sandboxes: each suite asks for what
+	 * it needs (it_suite_sandbox_env) */
+	unsetenv("SANDBOX_HA");
+	unsetenv("SANDBOX_PROXYSQL");
+	unsetenv("SANDBOX_TENANTS");
+	unsetenv("SANDBOX_N");
 	if (!mysql_ready) {
 		mysql_library_init(0, NULL, NULL);
 		mysql_ready = true;

@@ -12,6 +12,10 @@
 # holds N tenant schemas (tenant00 ...), and the last server becomes the tenants' target: a
 # writable server of a cluster of its own ("target", upstream = the sandbox's cluster) that
 # replicates only the tenant schemas from db1, in a GTID domain of its own.
+#
+# With --ha it also starts a 3-member etcd on loopback and three cutoverd members (m1..m3, this
+# build's) on the servers, each with a config of its own (D/cutoverd.conf plus an [ha] section),
+# and waits until one of them leads: the leader election of cutoverd.conf(5), SECTION [ha].
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -29,16 +33,20 @@ STEP=""
 usage() {
 	cat >&2 <<EOF
 usage: sandbox.sh start [--fresh] [--dir D] [--servers N] [--base-port P] [--write-port P]
-                        [--read-port P] [--poll DURATION] [--proxysql [--tenants T]]
+                        [--read-port P] [--poll DURATION] [--proxysql [--tenants T]] [--ha]
        sandbox.sh stop | status | env                      [--dir D]
-                                   stop also ends a cutoverd run with D/cutoverd.conf, and
-                                   keeps the logs (cutoverd.log, the journal in state/, the
-                                   servers', HAProxy's and ProxySQL's) in D.last, replacing
-                                   the last ones
+                                   stop also ends a cutoverd run with D/cutoverd.conf (and
+                                   with --ha the members, then etcd), and keeps the logs
+                                   (cutoverd.log, the journal in state/, the servers',
+                                   HAProxy's and ProxySQL's, the members' and etcd's) in
+                                   D.last, replacing the last ones; status also shows each
+                                   member's role
        sandbox.sh sql I "SQL"      run SQL on server I as the cutoverd user (-N -B output)
-       sandbox.sh pid I|haproxy|proxysql
-                                   print the pid (exit 1 if not running)
-       sandbox.sh kill I           SIGKILL server I and wait until it is gone
+       sandbox.sh pid I|haproxy|proxysql|mJ|eJ
+                                   print the pid (exit 1 if not running); mJ, eJ: --ha's
+                                   cutoverd member J and etcd member J (1..3)
+       sandbox.sh kill I|mJ|eJ     SIGKILL server I (or member mJ, etcd member eJ) and wait
+                                   until it is gone
        sandbox.sh term I           SIGTERM server I (clean shutdown) and wait until it is gone
        sandbox.sh restart I [--read-only|--writable]
                                    start server I again with its config (stopping it first if
@@ -63,11 +71,23 @@ start --proxysql --tenants T (or SANDBOX_TENANTS=T; T 1..50, at least 3 MariaDB 
   its own with upstream = sandbox, left out of HAProxy's and ProxySQL's hostgroups; the router
   gets tenant_hostgroups = 1000-1999 and tenant_rule_ids = 100-999.  Then, with cutoverd
   running on D/cutoverd.conf: cutoverctl move tenant tenant00 tenant01 --to dbN
+start --ha (or SANDBOX_HA=1): also a 3-member etcd (Debian's /usr/bin/etcd: tests/deps.sh
+  installs etcd-server) on 127.0.0.1, clients on write port + 40..42, peers on + 43..45 (23340..
+  23345 with the default ports; start refuses ports that clash), data in D/etcd/eJ, logs in
+  D/etcd/eJ.log; and three cutoverd members m1..m3 of this build (cutoverd -f -c D/ha/mJ.conf,
+  log D/ha/mJ.log, pid in D/ha/mJ.pid).  D/ha/mJ.conf is D/cutoverd.conf with socket =
+  D/ha/mJ.sock, state_dir = D/ha/state-mJ and an [ha] section: etcd = the three client URLs,
+  prefix = /sandbox, name = mJ, address = D/ha/mJ.sock, source = 127.0.0.(10+J), lease_ttl = 4s.
+  start returns once one member leads and the others follow it.  Only the leader acts; the
+  others answer NOT_LEADER: cutoverctl -s D/ha/m1.sock --follow-leader switchover ... goes to
+  the leader.  Do not also run a cutoverd on D/cutoverd.conf: it would act beside the leader.
+  D/env gets SANDBOX_HA, HA_SOCKETS (the three sockets), HA_ETCD (the client URLs) and
+  HA_PREFIX; CUTOVERD_SOCKET stays D/run/cutoverd.sock.
 Environment: SANDBOX_DIR (default: <repo>/sandbox), SANDBOX_N (3), SANDBOX_BASE_PORT (23306),
 SANDBOX_WRITE_PORT (23300), SANDBOX_READ_PORT (write port + 1), SANDBOX_POLL (1s),
 SANDBOX_CACHE (/var/tmp/cutoverd-sandbox: initialized datadirs; empty = no cache),
 SANDBOX_PROXYSQL (start: 1 = --proxysql), SANDBOX_PROXYSQL_BIN (the ProxySQL binary),
-SANDBOX_TENANTS (start: --tenants),
+SANDBOX_TENANTS (start: --tenants), SANDBOX_HA (start: 1 = --ha),
 SANDBOX_EXTRA_BIND (start: addresses every server listens on besides 127.0.0.1, comma-separated,
 e.g. 127.0.0.2, so that a test can cut one client's path to a server and not the others').
 Servers of other versions, from the Debian roots of tests/roots.sh (built and cached on the
@@ -137,6 +157,39 @@ px_admin_port() { echo $((WRITE_PORT + 30)); }
 px_port() { echo $((WRITE_PORT + 31)); }
 PX_WHG=10
 PX_RHG=20
+# --ha: a 3-member etcd and three cutoverd members, each in files of its own.
+HA_MEMBERS=3
+HA_ETCDS=3
+HA_PREFIX=/sandbox
+HA_LEASE_TTL=4s
+ETCD_BIN=/usr/bin/etcd
+etcd_dir() { echo "$DIR/etcd"; }
+etcd_data() { echo "$DIR/etcd/e$1"; }
+etcd_log() { echo "$DIR/etcd/e$1.log"; }
+etcd_pidfile() { echo "$DIR/etcd/e$1.pid"; }
+etcd_port() { echo $((WRITE_PORT + 39 + $1)); }
+etcd_peer_port() { echo $((WRITE_PORT + 42 + $1)); }
+# The client URLs, as [ha] etcd and etcdctl --endpoints take them.
+etcd_urls() {
+	local j urls=""
+	for ((j = 1; j <= HA_ETCDS; j++)); do
+		urls+="${urls:+,}http://127.0.0.1:$(etcd_port "$j")"
+	done
+	echo "$urls"
+}
+ha_dir() { echo "$DIR/ha"; }
+ha_conf() { echo "$DIR/ha/m$1.conf"; }
+ha_sock() { echo "$DIR/ha/m$1.sock"; }
+ha_state() { echo "$DIR/ha/state-m$1"; }
+ha_log() { echo "$DIR/ha/m$1.log"; }
+ha_pidfile() { echo "$DIR/ha/m$1.pid"; }
+ha_sockets() {
+	local m socks=()
+	for ((m = 1; m <= HA_MEMBERS; m++)); do
+		socks+=("$(ha_sock "$m")")
+	done
+	echo "${socks[*]}"
+}
 # The servers of the sandbox's cluster: 1..members; with tenants the last server (the target)
 # is in a cluster of its own.
 members() { echo $((TENANTS > 0 ? N - 1 : N)); }
@@ -214,6 +267,9 @@ hap_pid() { find_pid "$(hap_pidfile)" haproxy "$(hap_cfg)"; }
 px_pid() { find_pid "$(px_pidfile)" proxysql "$(px_cnf)"; }
 # A cutoverd run on the sandbox's config (the demo's, with its pid in cutoverd.pid).
 daemon_pid() { find_pid "$DIR/cutoverd.pid" cutoverd "$DIR/cutoverd.conf"; }
+# --ha: etcd member $1 (by its data directory) and cutoverd member $1 (by its config).
+etcd_pid() { find_pid "$(etcd_pidfile "$1")" etcd "--data-dir=$(etcd_data "$1")"; }
+member_pid() { find_pid "$(ha_pidfile "$1")" cutoverd "$(ha_conf "$1")"; }
 
 # Send the processes "$@" SIGCONT (a test may have stopped one) and SIGTERM, wait, then SIGKILL.
 terminate_pids() {
@@ -1018,6 +1074,164 @@ check_proxysql_path() {
 	die "a connection through ProxySQL (127.0.0.1:$(px_port)) as app does not reach db1 (got '${id:-nothing}')"
 }
 
+# ---- several cutoverd members and etcd (start --ha) -------------------------------------
+
+# Three etcd members on loopback, in the background, each in its own session; their health is
+# waited for by wait_etcd (they elect etcd's own leader meanwhile, while the servers start).
+launch_etcd() {
+	local j cluster=""
+	mkdir -p "$(etcd_dir)"
+	chmod 0700 "$(etcd_dir)"
+	for ((j = 1; j <= HA_ETCDS; j++)); do
+		cluster+="${cluster:+,}e$j=http://127.0.0.1:$(etcd_peer_port "$j")"
+	done
+	for ((j = 1; j <= HA_ETCDS; j++)); do
+		mkdir -p "$(etcd_data "$j")"
+		chmod 0700 "$(etcd_data "$j")"
+		rm -f "$(etcd_pidfile "$j")"
+		setsid "$ETCD_BIN" --name "e$j" --data-dir="$(etcd_data "$j")" \
+			--listen-client-urls "http://127.0.0.1:$(etcd_port "$j")" \
+			--advertise-client-urls "http://127.0.0.1:$(etcd_port "$j")" \
+			--listen-peer-urls "http://127.0.0.1:$(etcd_peer_port "$j")" \
+			--initial-advertise-peer-urls "http://127.0.0.1:$(etcd_peer_port "$j")" \
+			--initial-cluster "$cluster" --initial-cluster-state new \
+			--initial-cluster-token cutover-sandbox \
+			</dev/null >>"$(etcd_log "$j")" 2>&1 &
+		# setsid execs etcd in this child, as with the servers
+		echo "$!" >"$(etcd_pidfile "$j")"
+	done
+}
+
+# True if the etcd member on port $1 says it is healthy (it has a leader); builtins and timeout.
+etcd_healthy() {
+	local out
+	# shellcheck disable=SC2016 # $1 is the inner shell's
+	out=$(timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" &&
+		printf "GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&3 && cat <&3' _ "$1" 2>/dev/null) ||
+		return 1
+	[[ $out == *'"health":"true"'* ]]
+}
+
+wait_etcd() {
+	local j deadline
+	deadline=$((SECONDS + PING_TIMEOUT_S))
+	for ((j = 1; j <= HA_ETCDS; j++)); do
+		until etcd_healthy "$(etcd_port "$j")"; do
+			if ! etcd_pid "$j" >/dev/null; then
+				tail -n 20 "$(etcd_log "$j")" >&2
+				die "etcd member e$j exited during start-up (log above, in $(etcd_log "$j"))"
+			fi
+			if ((SECONDS >= deadline)); then
+				tail -n 20 "$(etcd_log "$j")" >&2
+				die "etcd member e$j (127.0.0.1:$(etcd_port "$j")) is not healthy within ${PING_TIMEOUT_S}s"
+			fi
+			sleep 0.1
+		done
+	done
+}
+
+# Member $1's config: the sandbox's cutoverd.conf with a socket and a state directory of its
+# own, and the [ha] section.
+write_member_conf() {
+	local m=$1 out
+	(
+		umask 077
+		{
+			awk -v sock="$(ha_sock "$m")" -v state="$(ha_state "$m")" '
+				/^socket = / && !s { print "socket = " sock; s = 1; next }
+				/^state_dir = / && !t { print "state_dir = " state; t = 1; next }
+				{ print }' "$DIR/cutoverd.conf"
+			cat <<EOF
+
+# member m$m of three (sandbox.sh --ha): only the one that leads acts
+[ha]
+etcd = $(etcd_urls | sed 's/,/, /g')
+prefix = $HA_PREFIX
+name = m$m
+address = $(ha_sock "$m")
+source = 127.0.0.$((10 + m))
+lease_ttl = $HA_LEASE_TTL
+EOF
+		} >"$(ha_conf "$m")"
+	)
+	if ! grep -qx "socket = $(ha_sock "$m")" "$(ha_conf "$m")" ||
+		! grep -qx "state_dir = $(ha_state "$m")" "$(ha_conf "$m")"; then
+		die "$(ha_conf "$m"): could not set the member's socket and state_dir from $DIR/cutoverd.conf"
+	fi
+	out=$("$(build_dir)/cutoverd" -n -c "$(ha_conf "$m")" 2>&1) || {
+		printf '%s\n' "$out" >&2
+		die "cutoverd -n rejects $(ha_conf "$m")"
+	}
+}
+
+start_members() {
+	local m
+	mkdir -p "$(ha_dir)"
+	chmod 0700 "$(ha_dir)"
+	for ((m = 1; m <= HA_MEMBERS; m++)); do
+		mkdir -p "$(ha_state "$m")"
+		chmod 0700 "$(ha_state "$m")"
+		write_member_conf "$m"
+	done
+	for ((m = 1; m <= HA_MEMBERS; m++)); do
+		rm -f "$(ha_pidfile "$m")" "$(ha_sock "$m")"
+		setsid "$(build_dir)/cutoverd" -f -c "$(ha_conf "$m")" </dev/null >>"$(ha_log "$m")" 2>&1 &
+		echo "$!" >"$(ha_pidfile "$m")"
+	done
+}
+
+# Member $1's view of the election and of the sandbox's cluster: "ROLE ACTING LEADER PRIMARY
+# VERDICT" (e.g. "follower false m2 db1 OK"; "-" for what it does not know), from its status; 1
+# if it does not answer.
+member_ha() {
+	local out
+	out=$("$(build_dir)/cutoverctl" -s "$(ha_sock "$1")" -t 2000 --json status 2>/dev/null) || return 1
+	jq -r --arg c "$CLUSTER" '(.clusters // [] | map(select(.name == $c)) | .[0] // {}) as $k |
+		.ha // empty | "\(.role // "-") \(.acting // false) \(.leader // "-") \($k.primary // "-") \($k.verdict // "-")"' \
+		<<<"$out" 2>/dev/null | grep . || return 1
+}
+
+# Wait until exactly one member leads and acts, the others follow it, and the leader sees db1 the
+# primary of the sandbox's cluster with the verdict OK (its first polls and heartbeat done, so
+# that a switchover can be asked for at once); sets HA_LEADER (mJ).
+HA_WAIT_S=30
+wait_leader() {
+	local m deadline info role acting leader primary verdict count views ready
+	deadline=$((SECONDS + HA_WAIT_S))
+	while :; do
+		HA_LEADER="" count=0 views=() ready=""
+		for ((m = 1; m <= HA_MEMBERS; m++)); do
+			if ! member_pid "$m" >/dev/null; then
+				tail -n 20 "$(ha_log "$m")" >&2
+				die "cutoverd member m$m exited during start-up (log above, in $(ha_log "$m"))"
+			fi
+			info=$(member_ha "$m") || info="- false - - -"
+			read -r role acting leader primary verdict <<<"$info"
+			views[m]="m$m: $role (leader $leader)"
+			if [[ $role == leader && $acting == true ]]; then
+				HA_LEADER=m$m
+				count=$((count + 1))
+				ready="$primary $verdict"
+				views[m]+=" sees primary $primary, $verdict"
+			fi
+		done
+		if ((count == 1)) && [[ $ready == "db1 OK" ]]; then
+			for ((m = 1; m <= HA_MEMBERS; m++)); do
+				[[ m$m == "$HA_LEADER" || ${views[m]} == "m$m: follower (leader $HA_LEADER)" ]] || break
+			done
+			((m > HA_MEMBERS)) && return 0
+		fi
+		if ((SECONDS >= deadline)); then
+			for ((m = 1; m <= HA_MEMBERS; m++)); do
+				msg "last lines of $(ha_log "$m"):"
+				tail -n 10 "$(ha_log "$m")" >&2
+			done
+			die "no single leader seeing db1 the primary, OK, among the members within ${HA_WAIT_S}s (${views[*]})"
+		fi
+		sleep 0.2
+	done
+}
+
 # ---- generated files ----------------------------------------------------------------------
 
 write_cutoverd_conf() {
@@ -1157,6 +1371,15 @@ write_env() {
 				SANDBOX_TENANTS "$TENANTS" \
 				TENANT_TARGET "db$(target)"
 		fi
+		# Only with --ha: the members' control sockets (cutoverctl -s ONE --follow-leader ...),
+		# etcd's client URLs and the election's key prefix.
+		if ((HA)); then
+			printf 'export %s=%q\n' \
+				SANDBOX_HA 1 \
+				HA_SOCKETS "$(ha_sockets)" \
+				HA_ETCD "$(etcd_urls)" \
+				HA_PREFIX "$HA_PREFIX"
+		fi
 		# Only for servers from the roots of tests/roots.sh: without them, the file is as it was.
 		[[ $FLAVOR == mariadb ]] || printf 'export %s=%q\n' SANDBOX_FLAVOR "$FLAVOR"
 		[[ -z $ROOT_SERVERS ]] || printf 'export %s=%q\n' SANDBOX_ROOT_SERVERS "$ROOT_SERVERS"
@@ -1175,7 +1398,7 @@ write_env() {
 load_env() {
 	[[ -f $DIR/env ]] || return 1
 	# set by the file only when the sandbox has them (the caller's may come from another's env)
-	unset SANDBOX_PROXYSQL SANDBOX_TENANTS
+	unset SANDBOX_PROXYSQL SANDBOX_TENANTS SANDBOX_HA
 	# shellcheck source=/dev/null
 	. "$DIR/env"
 	N=$SANDBOX_N
@@ -1183,6 +1406,7 @@ load_env() {
 	POLL=$SANDBOX_POLL
 	PROXYSQL=${SANDBOX_PROXYSQL:-0}
 	TENANTS=${SANDBOX_TENANTS:-0}
+	HA=${SANDBOX_HA:-0}
 	return 0
 }
 
@@ -1199,6 +1423,14 @@ any_running() {
 	local i
 	hap_pid >/dev/null && return 0
 	px_pid >/dev/null && return 0
+	if ((HA)); then
+		for ((i = 1; i <= HA_MEMBERS; i++)); do
+			member_pid "$i" >/dev/null && return 0
+		done
+		for ((i = 1; i <= HA_ETCDS; i++)); do
+			etcd_pid "$i" >/dev/null && return 0
+		done
+	fi
 	for ((i = 1; i <= N; i++)); do
 		srv_pid "$i" >/dev/null && return 0
 	done
@@ -1213,6 +1445,7 @@ check_start_args() {
 	local p i prog ports=("$WRITE_PORT" "$READ_PORT")
 	int_in "$N" 1 99 || die "SANDBOX_N must be 1..99 (got '$N')"
 	[[ $PROXYSQL == [01] ]] || die "SANDBOX_PROXYSQL must be 0 or 1 (got '$PROXYSQL')"
+	[[ $HA == [01] ]] || die "SANDBOX_HA must be 0 or 1 (got '$HA')"
 	int_in "$TENANTS" 0 50 || die "--tenants must be 1..50 (got '$TENANTS')"
 	TENANTS=$((10#$TENANTS))
 	[[ -z $EXTRA_BIND || $EXTRA_BIND =~ ^[0-9a-fA-F.:]+(,[0-9a-fA-F.:]+)*$ ]] ||
@@ -1228,6 +1461,12 @@ check_start_args() {
 		ports+=("$(px_admin_port)" "$(px_port)")
 	elif ((TENANTS > 0)); then
 		die "--tenants needs --proxysql (tenants move through ProxySQL)"
+	fi
+	if ((HA)); then
+		check_ha_args "${ports[@]}"
+		for ((i = 1; i <= HA_ETCDS; i++)); do
+			ports+=("$(etcd_port "$i")" "$(etcd_peer_port "$i")")
+		done
 	fi
 	for p in "${ports[@]}"; do
 		port_in_use "$p" && die "port $p on 127.0.0.1 is already in use; choose other ports" \
@@ -1265,6 +1504,29 @@ check_proxysql_args() {
 		[[ $FLAVOR == mariadb ]] || die "--tenants needs MariaDB servers (SANDBOX_FLAVOR=$FLAVOR)"
 	fi
 	find_proxysql
+}
+
+# --ha, given the sandbox's other ports "$@": etcd's six ports (write port + 40..45) clash with
+# none of them, and etcd, this build's cutoverd and cutoverctl, and jq are there.
+check_ha_args() {
+	local p q j b
+	[[ -f $ETCD_BIN && -x $ETCD_BIN ]] ||
+		die "--ha needs etcd, and $ETCD_BIN is missing: tests/deps.sh installs it (Debian's etcd-server;" \
+			"or: apt-get install etcd-server)"
+	for b in cutoverd cutoverctl; do
+		[[ -x $(build_dir)/$b ]] || die "--ha: $(build_dir)/$b is missing; run make all (or set CUTOVER_BUILD)"
+	done
+	command -v jq >/dev/null || die "--ha: jq not found; run tests/deps.sh"
+	for ((j = 1; j <= HA_ETCDS; j++)); do
+		for p in "$(etcd_port "$j")" "$(etcd_peer_port "$j")"; do
+			((p <= 65535)) || die "etcd's port $p (write port + $((p - WRITE_PORT))) is beyond 65535; choose a lower write port"
+			for q in "$@"; do
+				((p != q)) || die "etcd's port $p (write port + $((p - WRITE_PORT))) is also a server's, the" \
+					"write or the read port or ProxySQL's; choose ports that do not overlap (with $N" \
+					"servers from base port $BASE_PORT: e.g. --write-port $((BASE_PORT + N)) --read-port $((BASE_PORT + N + 1)))"
+			done
+		done
+	done
 }
 
 # Which server runs from which root: SUITE_OF[i] (empty = the host's mariadbd) from
@@ -1348,7 +1610,7 @@ cmd_start() {
 	# Options given now, not the ones of the sandbox just removed.
 	N=$ARG_N BASE_PORT=$ARG_BASE_PORT POLL=$ARG_POLL
 	WRITE_PORT=$ARG_WRITE_PORT READ_PORT=$ARG_READ_PORT
-	PROXYSQL=$ARG_PROXYSQL TENANTS=$ARG_TENANTS
+	PROXYSQL=$ARG_PROXYSQL TENANTS=$ARG_TENANTS HA=$ARG_HA
 	check_start_args
 
 	trap on_start_exit EXIT
@@ -1365,6 +1627,11 @@ cmd_start() {
 	for ((i = 1; i <= N; i++)); do
 		launch_server "$i"
 	done
+	if ((HA)); then
+		STEP="starting etcd"
+		launch_etcd
+		STEP="starting the servers"
+	fi
 	rm -rf "$DIR/template" "$DIR"/template-*
 	for ((i = 1; i <= N; i++)); do
 		wait_server "$i"
@@ -1393,12 +1660,21 @@ cmd_start() {
 	fi
 	STEP="writing cutoverd.conf"
 	write_cutoverd_conf
+	if ((HA)); then
+		STEP="waiting for etcd"
+		wait_etcd
+		STEP="starting the cutoverd members"
+		start_members
+		STEP="waiting for a member to lead"
+		wait_leader
+	fi
 	write_env
 	START_DONE=1
 	trap - EXIT INT TERM
 	t0=$(($(now_us) - t0))
 	what="$N servers and haproxy"
 	((PROXYSQL == 0)) || what="$N servers, haproxy and proxysql"
+	((HA == 0)) || what+=", etcd and $HA_MEMBERS cutoverd members"
 	msg "$(printf '%s up in %d.%02ds: writes on 127.0.0.1:%s, reads on :%s' \
 		"$what" $((t0 / 1000000)) $((t0 / 10000 % 100)) "$WRITE_PORT" "$READ_PORT")"
 	if ((PROXYSQL)); then
@@ -1409,6 +1685,16 @@ cmd_start() {
 	if ((TENANTS > 0)); then
 		msg "tenants $(tenant_name 0)..$(tenant_name $((TENANTS - 1))) on db1; their target: db$(target)" \
 			"(cluster target in cutoverd.conf, GTID domain $(target), writable)"
+	fi
+	if ((HA)); then
+		local followers=()
+		for ((i = 1; i <= HA_MEMBERS; i++)); do
+			[[ m$i == "$HA_LEADER" ]] || followers+=("m$i")
+		done
+		msg "etcd on 127.0.0.1:$(etcd_port 1),$(etcd_port 2),$(etcd_port 3) (peers :$(etcd_peer_port 1)-$(etcd_peer_port 3))," \
+			"data and logs in $(etcd_dir)"
+		msg "$HA_LEADER leads (acting); ${followers[*]} follow it (lease_ttl $HA_LEASE_TTL, prefix $HA_PREFIX);" \
+			"sockets: $(ha_sockets); logs and configs in $(ha_dir)"
 	fi
 	for ((i = 1; i <= N; i++)); do
 		[[ -z ${SUITE_OF[i]:-} ]] ||
@@ -1421,9 +1707,10 @@ cmd_start() {
 
 # What a person reads after the fact, relative to $DIR: the daemon's log and config, its state
 # (the journal of every switchover), each server's error log and console, HAProxy's, ProxySQL's
-# log (not its proxysql.cnf: that holds the admin password).
+# log (not its proxysql.cnf: that holds the admin password), and with --ha each member's log,
+# config and state directory and each etcd member's log (not its data).
 KEPT_LOGS=(cutoverd.log cutoverd.conf state 'db*/error.log' 'db*/console.log' haproxy/haproxy.log
-	haproxy/haproxy.cfg proxysql/proxysql.log)
+	haproxy/haproxy.cfg proxysql/proxysql.log 'ha/m*.log' 'ha/m*.conf' 'ha/state-m*' 'etcd/e*.log')
 KEPT_MARKER=.cutover-sandbox-logs
 
 # They are moved to $DIR.last, replacing what the previous stop kept there (one generation, so
@@ -1455,11 +1742,29 @@ keep_logs() {
 
 # Stop every process of the sandbox in $DIR and remove it, keeping its logs in $DIR.last.
 stop_all() {
-	local i d pids=() pid kept
+	local i d f pids=() pid kept
 	[[ -e $DIR ]] || return 0
 	[[ -e $DIR/$MARKER ]] || die "$DIR is not a sandbox (no $MARKER); not touching it"
-	# the daemon first, so that it does not watch the servers go away
-	pid=$(daemon_pid) && terminate_pids "$pid"
+	# the daemon first (and --ha's members), so that it does not watch the servers go away;
+	# every member's config found, also those of a start that failed before writing the env file
+	for f in "$DIR"/ha/m*.conf; do
+		[[ -f $f ]] || continue
+		i=${f##*/m}
+		i=${i%.conf}
+		[[ $i =~ ^[0-9]+$ ]] || continue
+		pid=$(member_pid "$i") && pids+=("$pid")
+	done
+	pid=$(daemon_pid) && pids+=("$pid")
+	terminate_pids "${pids[@]}"
+	pids=()
+	# then etcd (the members are gone: none can lose its leadership midway) with the rest
+	for d in "$DIR"/etcd/e*/; do
+		[[ -d $d ]] || continue
+		i=${d%/}
+		i=${i##*/e}
+		[[ $i =~ ^[0-9]+$ ]] || continue
+		pid=$(etcd_pid "$i") && pids+=("$pid")
+	done
 	pid=$(hap_pid) && pids+=("$pid")
 	[[ ! -d $(px_dir) ]] || { pid=$(px_pid) && pids+=("$pid"); }
 	# Every server directory, also those of a start that failed before writing the env file.
@@ -1535,7 +1840,62 @@ cmd_status() {
 			rc=1
 		fi
 	done
+	((HA)) && { ha_status || rc=1; }
 	return "$rc"
+}
+
+# --ha: etcd's members (client port, peer port), then cutoverd's with the role each one says it
+# has; 1 if any is not running.
+ha_status() {
+	local j m pid info role acting leader what rc=0
+	for ((j = 1; j <= HA_ETCDS; j++)); do
+		if pid=$(etcd_pid "$j"); then
+			printf '%-8s %-8s pid %-8s port %s\n' "e$j" "$(run_state "$pid")" "$pid" \
+				"$(etcd_port "$j"),$(etcd_peer_port "$j")"
+		else
+			printf '%-8s %-8s pid %-8s port %s\n' "e$j" stopped - "$(etcd_port "$j"),$(etcd_peer_port "$j")"
+			rc=1
+		fi
+	done
+	for ((m = 1; m <= HA_MEMBERS; m++)); do
+		if ! pid=$(member_pid "$m"); then
+			printf '%-8s %-8s pid %-8s %s\n' "m$m" stopped - "$(ha_sock "$m")"
+			rc=1
+			continue
+		fi
+		if [[ $(run_state "$pid") == paused ]]; then
+			what="paused (not asked)"
+		elif info=$(member_ha "$m"); then
+			read -r role acting leader _ <<<"$info"
+			case $role,$acting in
+			leader,true) what="leader (acting)" ;;
+			leader,*) what="leader (not acting)" ;;
+			follower,*) what="follower of $leader" ;;
+			*) what="$role (leader: $leader)" ;;
+			esac
+		else
+			what="no answer"
+		fi
+		printf '%-8s %-8s pid %-8s %-20s %s\n' "m$m" "$(run_state "$pid")" "$pid" "$what" "$(ha_sock "$m")"
+	done
+	return "$rc"
+}
+
+# "m2" or "e3" (--ha's members): sets HA_KIND (m or e) and HA_NUM; 1 if $1 is neither.
+ha_arg() {
+	[[ ${1-} =~ ^([me])([0-9]+)$ ]] || return 1
+	HA_KIND=${BASH_REMATCH[1]} HA_NUM=$((10#${BASH_REMATCH[2]}))
+	((HA)) || die "this sandbox has no etcd and members (start --ha)"
+	((HA_NUM >= 1 && HA_NUM <= 3)) || die "no member '$1' (m1..m$HA_MEMBERS, e1..e$HA_ETCDS)"
+}
+
+# The pid of --ha's member $HA_KIND$HA_NUM (ha_arg).
+ha_arg_pid() {
+	if [[ $HA_KIND == m ]]; then
+		member_pid "$HA_NUM" || die "member m$HA_NUM is not running"
+	else
+		etcd_pid "$HA_NUM" || die "etcd member e$HA_NUM is not running"
+	fi
 }
 
 cmd_env() {
@@ -1573,6 +1933,10 @@ cmd_pid() {
 		px_pid || die "proxysql is not running"
 		return 0
 	fi
+	if ha_arg "$1"; then
+		ha_arg_pid
+		return 0
+	fi
 	i=$(server_arg "$1")
 	srv_pid "$i" || die "db$i is not running"
 }
@@ -1582,8 +1946,12 @@ cmd_kill() {
 	require_root
 	require_sandbox
 	(($# == 1)) || usage
-	i=$(server_arg "$1")
-	pid=$(srv_pid "$i") || die "db$i is not running"
+	if ha_arg "$1"; then
+		pid=$(ha_arg_pid)
+	else
+		i=$(server_arg "$1")
+		pid=$(srv_pid "$i") || die "db$i is not running"
+	fi
 	kill -KILL "$pid"
 	wait_gone "$pid"
 }
@@ -1632,6 +2000,7 @@ main() {
 	ARG_POLL=${SANDBOX_POLL:-1s}
 	ARG_PROXYSQL=${SANDBOX_PROXYSQL:-0}
 	ARG_TENANTS=${SANDBOX_TENANTS:-0}
+	ARG_HA=${SANDBOX_HA:-0}
 	CACHE=${SANDBOX_CACHE-/var/tmp/cutoverd-sandbox}
 	EXTRA_BIND=${SANDBOX_EXTRA_BIND:-}
 	FLAVOR=${SANDBOX_FLAVOR:-mariadb}
@@ -1647,6 +2016,7 @@ main() {
 		--poll) ARG_POLL=${2:?--poll needs a value}; shift ;;
 		--proxysql) ARG_PROXYSQL=1 ;;
 		--tenants) ARG_TENANTS=${2:?--tenants needs a value}; shift ;;
+		--ha) ARG_HA=1 ;;
 		-h | --help) usage ;;
 		*) args+=("$1") ;;
 		esac
@@ -1657,7 +2027,7 @@ main() {
 	DIR=$(realpath -m "$DIR")
 	N=$ARG_N BASE_PORT=$ARG_BASE_PORT POLL=$ARG_POLL
 	WRITE_PORT=$ARG_WRITE_PORT READ_PORT=$ARG_READ_PORT
-	PROXYSQL=0 TENANTS=0 PX_BIN=""
+	PROXYSQL=0 TENANTS=0 HA=0 PX_BIN=""
 
 	case $command in
 	start) ((${#args[@]} == 0)) || usage; cmd_start "$fresh" ;;
