@@ -34,6 +34,7 @@ struct db {
 	struct evdns_getaddrinfo_request *dns;   /* a name being resolved, NULL otherwise */
 	bool connected;
 	bool multi;                   /* db_set_multi: a batch goes to the server as one query */
+	bool acts;                    /* db_set_acts: runs only while the acting check says so */
 	enum db_op op;
 	struct event *io;             /* on the connection's socket */
 	struct event *deadline;
@@ -111,6 +112,21 @@ void db_set_target(struct db *db, const struct db_target *t, int connect_timeout
 	db->connect_timeout_ms = connect_timeout_ms > 0 ? connect_timeout_ms : 1000;
 	if (!db_busy(db))
 		db_close(db);
+}
+
+static bool (*acting_fn)(void *);
+static void *acting_arg;
+
+void db_set_acting_check(bool (*fn)(void *), void *arg)
+{
+	acting_fn = fn;
+	acting_arg = arg;
+}
+
+void db_set_acts(struct db *db)
+{
+	if (db)
+		db->acts = true;
 }
 
 void db_set_multi(struct db *db)
@@ -223,6 +239,8 @@ int db_run(struct db *db, const char *const *sql, size_t n, int timeout_ms, db_d
 	size_t i;
 
 	if (db_busy(db))
+		return -1;
+	if (db->acts && acting_fn && !acting_fn(acting_arg))
 		return -1;
 	db->sql = xcalloc(n, sizeof(char *));
 	if (db->multi && n > 1) {

@@ -60,6 +60,11 @@ int db_run1(struct db *db, const char *sql, int timeout_ms, db_done_fn fn, void 
  * the same stop at the first error.  Only for a connection that runs cutoverd's own SQL (the
  * poller's): with it, a statement carrying text from outside could carry a second one. */
 void db_set_multi(struct db *db);
+/* A connection that changes things (a fence, a router's hostgroups): db_run refuses it (-1,
+ * nothing sent) whenever the check set with db_set_acting_check says no — with [ha], while
+ * this member is not the acting leader (ha.h). */
+void db_set_acts(struct db *db);
+void db_set_acting_check(bool (*fn)(void *), void *arg);
 bool db_busy(const struct db *db);
 bool db_connected(const struct db *db);
 /* Abandon the running batch (no callback) and close the connection. */

@@ -115,11 +115,20 @@ json_t *etcd_body_create(const char *key, const char *value, long long lease)
 			 b64_string(key));
 }
 
-json_t *etcd_body_guarded_put(const char *guard, long long rev, const char *key, const char *value)
+json_t *etcd_body_guarded_put(const char *guard, long long rev, const char *guard_value, const char *key,
+			      const char *value)
 {
-	return json_pack("{s:[{s:o, s:s, s:o}], s:[{s:{s:o, s:o}}], s:[{s:{s:o}}]}", "compare", "key", b64_string(guard),
-			 "target", "CREATE", "create_revision", num_string(rev), "success", "requestPut", "key",
-			 b64_string(key), "value", b64_string(value), "failure", "requestRange", "key", b64_string(guard));
+	json_t *b = json_pack("{s:[{s:o, s:s, s:o}], s:[{s:{s:o, s:o}}], s:[{s:{s:o}}]}", "compare", "key",
+			      b64_string(guard), "target", "CREATE", "create_revision", num_string(rev), "success",
+			      "requestPut", "key", b64_string(key), "value", b64_string(value), "failure",
+			      "requestRange", "key", b64_string(guard));
+
+	/* the key as this member wrote it: one rewritten by hand keeps its create_revision */
+	if (guard_value)
+		json_array_append_new(json_object_get(b, "compare"),
+				      json_pack("{s:o, s:s, s:o}", "key", b64_string(guard), "target", "VALUE", "value",
+						b64_string(guard_value)));
+	return b;
 }
 
 /* Every key that starts with prefix: range_end is prefix with its last byte plus one. */
@@ -491,10 +500,10 @@ int etcd_get(struct etcd *e, const char *key, etcd_cb cb, void *arg)
 	return call(e, "/v3/kv/range", json_pack("{s:o}", "key", b64_string(key)), cb, arg);
 }
 
-int etcd_put_guarded(struct etcd *e, const char *guard, long long rev, const char *key, const char *value, etcd_cb cb,
-		     void *arg)
+int etcd_put_guarded(struct etcd *e, const char *guard, long long rev, const char *guard_value, const char *key,
+		     const char *value, etcd_cb cb, void *arg)
 {
-	return call(e, "/v3/kv/txn", etcd_body_guarded_put(guard, rev, key, value), cb, arg);
+	return call(e, "/v3/kv/txn", etcd_body_guarded_put(guard, rev, guard_value, key, value), cb, arg);
 }
 
 int etcd_get_prefix(struct etcd *e, const char *prefix, etcd_cb cb, void *arg)

@@ -51,9 +51,9 @@ int etcd_create(struct etcd *e, const char *key, const char *value, long long le
 /* The key's kv (n_kvs 0 when absent). */
 int etcd_get(struct etcd *e, const char *key, etcd_cb cb, void *arg);
 /* key := value only while `guard` still has create_revision `rev` (the leader key: a fencing
- * token); succeeded false when it has not. */
-int etcd_put_guarded(struct etcd *e, const char *guard, long long rev, const char *key, const char *value, etcd_cb cb,
-		     void *arg);
+ * token) and, unless guard_value is NULL, that value; succeeded false when it has not. */
+int etcd_put_guarded(struct etcd *e, const char *guard, long long rev, const char *guard_value, const char *key,
+		     const char *value, etcd_cb cb, void *arg);
 /* Delete key only while it has create_revision rev. */
 int etcd_delete_guarded(struct etcd *e, const char *key, long long rev, etcd_cb cb, void *arg);
 /* Every key under prefix (kvs in key order). */
@@ -67,7 +67,8 @@ bool etcd_busy(const struct etcd *e);
 char *etcd_b64(const char *s);
 char *etcd_unb64(const char *s);
 json_t *etcd_body_create(const char *key, const char *value, long long lease);
-json_t *etcd_body_guarded_put(const char *guard, long long rev, const char *key, const char *value);
+json_t *etcd_body_guarded_put(const char *guard, long long rev, const char *guard_value, const char *key,
+			      const char *value);
 json_t *etcd_body_guarded_delete(const char *key, long long rev);
 json_t *etcd_body_prefix(const char *prefix);
 int etcd_parse(const char *path, const char *body, size_t len, struct etcd_result *r);

@@ -1,6 +1,7 @@
 /* Fencing: SQL, fence hook, STONITH — for the failover, the split-brain policy, the sticky fence
  * and the fence/unfence/stonith commands (see fence.h). */
 #include "fence.h"
+#include "ha.h"
 
 #include "api.h"
 #include "cmdtab.h"
@@ -221,6 +222,14 @@ static void op_next(struct fence_op *op)
 
 	if (!s) {
 		op_failed_means(op, "configuration", "the server is no longer configured");
+		op_exhausted(op);
+		return;
+	}
+	/* with [ha], a member that does not act (any more) fences, unfences and shoots nothing,
+	 * whatever asked it to before it knew (ha.h) */
+	if (!ha_acting(op->d->ha)) {
+		op_failed_means(op, "leadership", "this member is not the acting leader");
+		op->todo = 0;
 		op_exhausted(op);
 		return;
 	}

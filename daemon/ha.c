@@ -2,6 +2,7 @@
 #include "ha.h"
 #include "ha_impl.h"
 #include "daemon.h"
+#include "db.h"
 #include "etcd.h"
 #include "log.h"
 #include "shift.h"
@@ -35,6 +36,11 @@ enum ha_role ha_role(const struct ha *h)
 bool ha_acting(const struct ha *h)
 {
 	return !h || (h->role == HA_LEADER && h->recovered && now_mono_us() < h->valid_until_us);
+}
+
+static bool acting_check(void *arg)
+{
+	return ha_acting(arg);
 }
 
 const char *ha_leader(const struct ha *h)
@@ -347,6 +353,7 @@ struct ha *ha_start(struct daemon *d, char *err, size_t errlen)
 		free(h);
 		return NULL;
 	}
+	db_set_acting_check(acting_check, h);
 	h->role = HA_CANDIDATE;
 	h->timer = evtimer_new(d->base, round_cb, h);
 	h->expiry = evtimer_new(d->base, expiry_cb, h);
@@ -363,6 +370,7 @@ void ha_free(struct ha *h)
 		event_free(h->timer);
 	if (h->expiry)
 		event_free(h->expiry);
+	db_set_acting_check(NULL, NULL);
 	hj_free(h->hj);
 	etcd_free(h->e);
 	free(h->key);

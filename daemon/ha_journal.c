@@ -380,8 +380,8 @@ static void answered(struct etcd *e, struct etcd_result *res, void *arg)
 	}
 	if (!res->succeeded) {
 		char why[200];
-		snprintf(why, sizeof(why), "etcd refused a journal write: the leader key is no longer this member's (token %lld)",
-			 j->h->token);
+		snprintf(why, sizeof(why), "etcd refused a journal write: the leader key is no longer the one this member "
+			 "created (token %lld)", j->h->token);
 		ha_deposed(j->h, why);
 		return;
 	}
@@ -412,7 +412,7 @@ static void kick(struct ha_journal *j)
 	j->sent_gen = j->gen;
 	j->sent_us = now_mono_us();
 	if (op->value)
-		rc = etcd_put_guarded(j->e, j->h->key, j->h->token, op->key, op->value, answered, j);
+		rc = etcd_put_guarded(j->e, j->h->key, j->h->token, j->h->me, op->key, op->value, answered, j);
 	else
 		rc = etcd_get_prefix(j->e, op->key, answered, j);
 	if (rc < 0)

@@ -1,6 +1,7 @@
 /* A read shift through ProxySQL (see shift.h): its options parsed, what it says, abort, pause
  * and resume.  The steps: shift_steps.c; the start: shift_start.c; a restart: shift_recover.c. */
 #include "shift_impl.h"
+#include "ha.h"
 #include "util.h"
 
 #include <errno.h>
@@ -227,6 +228,7 @@ void shift_free(struct shift *sh)
 {
 	if (!sh)
 		return;
+	ha_journal_forget(sh->d->ha, sh);
 	if (sh->cl)
 		client_release(sh->cl);
 	json_decref(sh->req_id);

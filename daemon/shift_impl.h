@@ -49,6 +49,7 @@ struct shift {
 	int corrections;                  /* of this step */
 	json_t *steps_done;               /* per step: percent, observed share, gates */
 	struct journal *journal;
+	bool plan_waiting;                /* sh->plan runs once etcd has the journal (ha.h) */
 	struct client *cl;                /* the requester, held until the end; NULL after a restart */
 	json_t *req_id;
 };

@@ -77,8 +77,10 @@ void shift_recover_all(struct daemon *d)
 							snprintf(sh->ep.host, sizeof(sh->ep.host), "%s", t->cfg->host ?: "127.0.0.1");
 							sh->ep.port = t->cfg->port;
 						}
-						if (r)
+						if (r) {
 							sh->db = psql_admin_db(d->base, r->cfg, "read shift", d->cfg->connect_timeout_ms);
+							db_set_acts(sh->db);
+						}
 					}
 					if (rows && snapshot_from_json(rows, &sh->snap, err, sizeof(err)) == 0) {
 						sh->snap_rows = json_deep_copy(rows);

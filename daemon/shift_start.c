@@ -146,6 +146,7 @@ int shift_start(struct daemon *d, struct cluster *c, struct client *cl, json_t *
 	sh->o.to = sh->target;
 	sh->o.router = sh->router;
 	sh->db = psql_admin_db(d->base, r->cfg, "read shift", d->cfg->connect_timeout_ms);
+	db_set_acts(sh->db);
 	if (cl) {
 		sh->cl = cl;
 		sh->req_id = json_incref(req_id);

@@ -1,6 +1,7 @@
 /* A read shift's steps: each applied, held while its gates are watched (and the target's
  * weight corrected), then the next; the rollback and the end (see shift.h). */
 #include "shift_impl.h"
+#include "ha.h"
 #include "util.h"
 
 #include <math.h>
@@ -299,10 +300,32 @@ static void applied(struct db *db, struct db_result *res, void *arg)
 	arm(sh, SHIFT_TICK_MS);
 }
 
-static void run_plan(struct shift *sh)
+static void plan_now(struct shift *sh)
 {
 	db_run(sh->db, (const char *const *)sh->plan.sql, sh->plan.n,
 	       sh->d->cfg->connect_timeout_ms + 2 * sh->d->cfg->query_timeout_ms + 2000, applied, sh);
+}
+
+static void plan_recorded(void *arg, bool ok, const char *why)
+{
+	struct shift *sh = arg;
+
+	(void)why;
+	sh->plan_waiting = false;
+	if (ok)   /* else this member stopped leading: shift_handover has it */
+		plan_now(sh);
+}
+
+/* The router changes once the journal has the step, with [ha] in etcd too (ha.h); a plan made
+ * while one waits (an abort's) runs in its place. */
+static void run_plan(struct shift *sh)
+{
+	if (sh->plan_waiting)
+		return;
+	if (ha_journal_wait(sh->d->ha, plan_recorded, sh))
+		sh->plan_waiting = true;
+	else
+		plan_now(sh);
 }
 
 void sh_step_apply(struct shift *sh)

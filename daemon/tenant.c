@@ -1,6 +1,7 @@
 /* Per-tenant cutovers through ProxySQL: the move as a whole — the tenants' order, what it
  * says, its end, abort, pause and resume (see tenant.h).  The batches: tenant_batch.c. */
 #include "tenant_impl.h"
+#include "ha.h"
 #include "shift.h"
 #include "topology.h"
 #include "util.h"
@@ -307,6 +308,7 @@ void tenant_free(struct tenant_move *m)
 
 	if (!m)
 		return;
+	ha_journal_forget(m->d->ha, m);
 	if (m->cl)
 		client_release(m->cl);
 	json_decref(m->req_id);

@@ -1,6 +1,7 @@
 /* Per-tenant cutovers: a batch's changes in ProxySQL — the fence, the release, the whole
  * batch back (undo), and a failed release set right from runtime (see tenant.h). */
 #include "tenant_impl.h"
+#include "ha.h"
 #include "util.h"
 
 #include <stdarg.h>
@@ -30,16 +31,48 @@ bool tm_plan_failed(struct tenant_move *m, struct db_result *res, char *why, siz
 	return plan_failed_p(m, &m->plan, res, why, len);
 }
 
+static void plan_now(struct tenant_move *m)
+{
+	const struct psql_plan *p = m->wait.p;
+
+	db_run(m->adm, (const char *const *)p->sql, m->wait.head ? p->n - 1 : p->n, m->wait.timeout_ms, m->wait.fn, m);
+}
+
+static void plan_recorded(void *arg, bool ok, const char *why)
+{
+	struct tenant_move *m = arg;
+
+	(void)why;
+	m->wait.on = false;
+	if (ok)   /* else this member stopped leading: tenant_handover has it */
+		plan_now(m);
+}
+
+/* The router changes once the journal has what is done, with [ha] in etcd too (ha.h). */
+static void run_recorded(struct tenant_move *m, const struct psql_plan *p, bool head, int timeout_ms, db_done_fn fn)
+{
+	m->wait.p = p;
+	m->wait.head = head;
+	m->wait.timeout_ms = timeout_ms;
+	m->wait.fn = fn;
+	if (m->wait.on)
+		return;   /* the one waiting runs this plan in its place */
+	if (ha_journal_wait(m->d->ha, plan_recorded, m))
+		m->wait.on = true;
+	else
+		plan_now(m);
+}
+
 void tm_run_plan(struct tenant_move *m, int timeout_ms, db_done_fn fn)
 {
-	db_run(m->adm, (const char *const *)m->plan.sql, m->plan.n, timeout_ms, fn, m);
+	run_recorded(m, &m->plan, false, timeout_ms, fn);
 }
 
 /* A plan up to its LOAD (clients see the change when that answers), and then its read-back of
  * runtime_mysql_servers (the last statement) on its own. */
 static void run_head(struct tenant_move *m, const struct psql_plan *p, int timeout_ms, db_done_fn fn)
 {
-	db_run(m->adm, (const char *const *)p->sql, p->n - 1, timeout_ms, fn, m);
+	run_recorded(m, p, true, timeout_ms, fn);
 }
 
 static void run_tail(struct tenant_move *m, const struct psql_plan *p, int timeout_ms, db_done_fn fn)

@@ -54,6 +54,12 @@ struct tenant_move {
 	enum tm_step step;
 	bool abort_requested, pause_requested;
 	char *reason;                     /* owned: why it stopped or failed */
+	struct {                          /* a router change waiting for etcd to have the journal (ha.h) */
+		bool on, head;
+		const struct psql_plan *p;
+		int timeout_ms;
+		db_done_fn fn;
+	} wait;
 	struct tm_tenant *t;              /* owned, o.n */
 	size_t n;
 	struct tenant_route *routes;      /* owned, n: each tenant's rule and hostgroup */

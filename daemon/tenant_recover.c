@@ -150,7 +150,9 @@ static void recover_one(struct daemon *d, struct cluster *c, json_t *x)
 				if (!strcmp(m->t[i].name, json_string_value(json_object_get(y, "name")) ?: ""))
 					m->t[i].outcome = TT_ROLLED_BACK;
 	}
-	if (!r || !(m->adm = psql_admin_db(d->base, r->cfg, "tenant move", d->cfg->connect_timeout_ms))) {
+	if (r && (m->adm = psql_admin_db(d->base, r->cfg, "tenant move", d->cfg->connect_timeout_ms)))
+		db_set_acts(m->adm);
+	if (!r || !m->adm) {
 		tm_finish(m, TM_FAILED, "cutoverd restarted during batch %d and router %s is no longer configured: its tenants "
 				     "may be held; check their hostgroups by hand", m->batches, m->router);
 		return;

@@ -396,6 +396,9 @@ int tenant_start(struct daemon *d, struct cluster *c, struct client *cl, json_t 
 	m->adm = psql_admin_db(d->base, r->cfg, "tenant move", d->cfg->connect_timeout_ms);
 	m->src = server_db_new(d, src->cfg);
 	m->dst = server_db_new(d, t->cfg);
+	db_set_acts(m->adm);
+	db_set_acts(m->src);
+	db_set_acts(m->dst);
 	m->state = TM_CHECKING;
 	if (cl) {
 		m->cl = cl;

@@ -47,12 +47,19 @@ END_TEST
 
 START_TEST(test_body_guarded)
 {
-	json_t *b = etcd_body_guarded_put("/c/leader", 42, "/c/journal/x", "{}");
+	json_t *b = etcd_body_guarded_put("/c/leader", 42, NULL, "/c/journal/x", "{}");
 	char *s = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
 
 	ck_assert_str_eq(s, "{\"compare\":[{\"create_revision\":\"42\",\"key\":\"L2MvbGVhZGVy\",\"target\":\"CREATE\"}],"
 			    "\"failure\":[{\"requestRange\":{\"key\":\"L2MvbGVhZGVy\"}}],"
 			    "\"success\":[{\"requestPut\":{\"key\":\"L2Mvam91cm5hbC94\",\"value\":\"e30=\"}}]}");
+	free(s);
+	json_decref(b);
+	/* with the value the member wrote: a second compare */
+	b = etcd_body_guarded_put("/c/leader", 42, "m1", "/c/journal/x", "{}");
+	ck_assert_int_eq(json_array_size(json_object_get(b, "compare")), 2);
+	s = json_dumps(json_array_get(json_object_get(b, "compare"), 1), JSON_COMPACT | JSON_SORT_KEYS);
+	ck_assert_str_eq(s, "{\"key\":\"L2MvbGVhZGVy\",\"target\":\"VALUE\",\"value\":\"bTE=\"}");
 	free(s);
 	json_decref(b);
 	b = etcd_body_guarded_delete("/c/leader", 42);

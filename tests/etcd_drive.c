@@ -85,10 +85,12 @@ int main(int argc, char **argv)
 		      "node2's create refused; the key is node1's (%s, lease %lld)", last.n_kvs ? last.kvs[0].value : "?",
 		      last.n_kvs ? last.kvs[0].lease : 0);
 		rev = last.n_kvs ? last.kvs[0].create_revision : -1;
-		RUN(etcd_put_guarded(e, key, rev, jkey, "{\"event\":\"begin\"}", got, NULL));
-		check(!last.err && last.succeeded, "a put guarded by the leader key's revision %lld holds", rev);
-		RUN(etcd_put_guarded(e, key, rev + 1000, jkey, "{\"event\":\"late\"}", got, NULL));
+		RUN(etcd_put_guarded(e, key, rev, "node1", jkey, "{\"event\":\"begin\"}", got, NULL));
+		check(!last.err && last.succeeded, "a put guarded by the leader key's revision %lld and value holds", rev);
+		RUN(etcd_put_guarded(e, key, rev + 1000, NULL, jkey, "{\"event\":\"late\"}", got, NULL));
 		check(!last.err && !last.succeeded, "a put guarded by another revision (%lld) is refused", rev + 1000);
+		RUN(etcd_put_guarded(e, key, rev, "node2", jkey, "{\"event\":\"late\"}", got, NULL));
+		check(!last.err && !last.succeeded, "a put guarded by the right revision but another value is refused");
 		RUN(etcd_get(e, jkey, got, NULL));
 		check(!last.err && last.n_kvs == 1 && !strcmp(last.kvs[0].value, "{\"event\":\"begin\"}"),
 		      "the journal key holds the first put only (%s)", last.n_kvs ? last.kvs[0].value : "absent");
