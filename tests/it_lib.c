@@ -1817,6 +1817,11 @@ int it_load_start_at(struct it_load *l, const char *tag, int interval_us, int po
 	return load_start(l, tag, interval_us, port, "app", pwfile, mode, pinned, NULL);
 }
 
+int it_load_start_pw(struct it_load *l, const char *tag, int interval_us, int port, const char *password_file)
+{
+	return load_start(l, tag, interval_us, port, "app", password_file, "persistent", false, NULL);
+}
+
 int it_load_start_schema(struct it_load *l, const char *tag, int interval_us, int port, const char *mode,
 			 const char *schema)
 {
@@ -1920,14 +1925,22 @@ static void loads_kill_all(void)
 
 json_t *it_load_verify(const struct it_load *l, int server, int *status)
 {
+	char pwfile[400];
+
+	snprintf(pwfile, sizeof(pwfile), "%s/secrets/app.pass", it.dir);
+	return it_load_verify_pw(l, it_port(server), pwfile, status);
+}
+
+json_t *it_load_verify_pw(const struct it_load *l, int server_port, const char *password_file, int *status)
+{
 	char prog[600], port[16], pwfile[400], *out = NULL;
 	const char *argv[] = { prog, "--verify", "--acks", l->acks, "--host", "127.0.0.1", "--port", port, "--user",
 			       "app", "--password-file", pwfile, l->schema[0] ? "--schema" : NULL, l->schema, NULL };
 	json_t *j;
 
 	snprintf(prog, sizeof(prog), "%s/cutover-load", it.build);
-	snprintf(port, sizeof(port), "%d", it_port(server));
-	snprintf(pwfile, sizeof(pwfile), "%s/secrets/app.pass", it.dir);
+	snprintf(port, sizeof(port), "%d", server_port);
+	snprintf(pwfile, sizeof(pwfile), "%s", password_file);
 	*status = it_run(argv, false, &out, 30000);
 	j = out ? json_loads(out, 0, NULL) : NULL;
 	if (!j)

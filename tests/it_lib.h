@@ -275,6 +275,9 @@ int it_load_start_as(struct it_load *l, const char *tag, int interval_us, const 
 json_t *it_load_stop(struct it_load *l);
 /* cutover-load --verify against server's port; its JSON (new reference) and exit status. */
 json_t *it_load_verify(const struct it_load *l, int server, int *status);
+/* The same for a server of another sandbox: its port and its app password file. */
+int it_load_start_pw(struct it_load *l, const char *tag, int interval_us, int port, const char *password_file);
+json_t *it_load_verify_pw(const struct it_load *l, int server_port, const char *password_file, int *status);
 /* Rows of this load on `server`, written while connected to server_id sid (0 = any). */
 long long it_load_rows(const struct it_load *l, int server, unsigned sid);
 /* The acks file: count in *n, array to free. */

@@ -20,6 +20,7 @@ Suite *it_safety_suite(void);
 Suite *it_window_suite(void);
 Suite *it_datacheck_suite(void);
 Suite *it_ha_suite(void);
+Suite *it_fleet_suite(void);
 void it_proxysql_add_suites(SRunner *sr);
 void it_upgrade_add_suites(SRunner *sr);
 void it_mysql_add_suites(SRunner *sr);
@@ -42,6 +43,7 @@ int main(void)
 	srunner_add_suite(sr, it_window_suite());
 	srunner_add_suite(sr, it_datacheck_suite());
 	srunner_add_suite(sr, it_ha_suite());
+	srunner_add_suite(sr, it_fleet_suite());
 	it_proxysql_add_suites(sr);
 	it_upgrade_add_suites(sr);
 	it_mysql_add_suites(sr);
