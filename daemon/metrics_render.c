@@ -6,6 +6,7 @@
  * known — a tristate not reported, a lag not measured, anything read by a poll that failed
  * since — is left out rather than shown as 0, so that an alert on it does not fire on a guess. */
 #include "metrics.h"
+#include "ha.h"
 #include "metrics_impl.h"
 #include "daemon.h"
 #include "event_hooks.h"
@@ -453,6 +454,21 @@ static void render_daemon(struct evbuffer *b, struct daemon *d)
 	family(b, "cutoverd_ready", "gauge", "Whether the first poll round is complete (as /healthz).");
 	sample(b, "cutoverd_ready", NULL, d->ready_sent);
 
+	if (d->ha) {
+		/* with [ha], every member answers /metrics: which one acts is part of the answer */
+		const char *kv[] = { "member", d->cfg->ha.name, "role", ha_role_name(ha_role(d->ha)), NULL };
+		json_t *j = ha_journal_json(d->ha);
+		family(b, "cutoverd_ha_acting", "gauge",
+		       "1 on the member that leads and acts ([ha]), 0 on a follower or a member without a leader.");
+		sample(b, "cutoverd_ha_acting", kv, ha_acting(d->ha));
+		family(b, "cutoverd_ha_journal_queued_writes", "gauge",
+		       "Journal writes to etcd not yet confirmed on the leader ([ha]).");
+		sample(b, "cutoverd_ha_journal_queued_writes", NULL, (double)json_integer_value(json_object_get(j, "queued_writes")));
+		family(b, "cutoverd_ha_journal_write_errors_total", "counter", "Journal writes to etcd that failed and were retried ([ha]).");
+		sample_count(b, "cutoverd_ha_journal_write_errors_total", NULL,
+			     (unsigned long long)json_integer_value(json_object_get(j, "write_errors")));
+		json_decref(j);
+	}
 	family(b, "cutoverd_api_requests_total", "counter", "Replies on the control socket, by command and result.");
 	ac = stats_api_all(&n);
 	for (i = 0; i < n; i++) {

@@ -42,6 +42,11 @@ static int etcd_port(int i)
 	return it.base_port + 700 + i;
 }
 
+static int member_metrics_port(int m)
+{
+	return it.base_port + 720 + m;
+}
+
 static int etcd_peer(int i)
 {
 	return it.base_port + 710 + i;
@@ -174,10 +179,11 @@ static void member_start(int m)
 		char *s1 = strstr(base, "socket = "), *e1 = s1 ? strchr(s1, '\n') : NULL;
 		char *s2 = strstr(base, "state_dir = "), *e2 = s2 ? strchr(s2, '\n') : NULL;
 		ck_assert(s1 && e1 && s2 && e2 && s1 < s2);
-		ck_assert_int_ge(asprintf(&text, "%.*ssocket = %s%.*sstate_dir = %s%s\n[ha]\netcd = %s\nprefix = /it-ha\n"
-						 "name = m%d\nlease_ttl = %dms\nsource = " MEMBER_SOURCE "\n%s",
-					  (int)(s1 - base), base, member_sock[m], (int)(s2 - e1), e1, state, e2, etcds, m,
-					  TTL_MS, 10 + m, member_extra),
+		ck_assert_int_ge(asprintf(&text, "%.*ssocket = %s%.*sstate_dir = %s\nmetrics_address = 127.0.0.1:%d%s\n[ha]\n"
+						 "etcd = %s\nprefix = /it-ha\nname = m%d\nlease_ttl = %dms\n"
+						 "source = " MEMBER_SOURCE "\n%s",
+					  (int)(s1 - base), base, member_sock[m], (int)(s2 - e1), e1, state,
+					  member_metrics_port(m), e2, etcds, m, TTL_MS, 10 + m, member_extra),
 				 0);
 	}
 	free(base);
@@ -304,6 +310,16 @@ static void one_leader(void)
 				      strstr(it_get_str(r, "error.message") ?: "", "restart this member to change [ha]"),
 			      "a reload changing lease_ttl: %s", it_json_str(r));
 		json_decref(r);
+	}
+	/* /metrics says which member acts */
+	for (m = 1; m <= MEMBERS; m++) {
+		char series[120], *body;
+		int code = 0;
+		snprintf(series, sizeof(series), "cutoverd_ha_acting{member=\"m%d\",role=\"%s\"} %d\n", m,
+			 m == leader ? "leader" : "follower", m == leader);
+		body = it_http_get(member_metrics_port(m), "/metrics", &code);
+		ck_assert_msg(code == 200 && strstr(body, series), "m%d's /metrics (HTTP %d) lacks %s", m, code, series);
+		free(body);
 	}
 	/* the leader acts: a dry run passes its preflight (once it has seen its own heartbeat on db2:
 	 * only the leader writes them) */

@@ -244,6 +244,10 @@ char *it_haproxy_state(const char *server);
 /* The one server of mysql_write in admin state ready, new string; NULL if none or several. */
 char *it_haproxy_writer(void);
 
+/* GET http://127.0.0.1:PORT/path (HTTP/1.0: the server closes after the reply): the body
+ * (new string, "" on failure), the status in *code (0 when nothing answered). */
+char *it_http_get(int port, const char *path, int *code);
+
 /* ---- write load (build/cutover-load) ---- */
 struct it_load {
 	pid_t pid;

@@ -47,52 +47,9 @@ static int metrics_port(void)
 	return it.base_port + METRICS_PORT_OFFSET;
 }
 
-/* GET http://127.0.0.1:PORT/path (HTTP/1.0: the server closes after the reply): the body
- * (new string, "" on failure), the status in *code (0 when nothing answered). */
 static char *http_get(const char *path, int *code)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct timeval tv = { 5, 0 };
-	char req[256], *buf = NULL, *body;
-	size_t len = 0, cap = 0;
-	ssize_t n;
-	int fd;
-
-	*code = 0;
-	a.sin_port = htons((uint16_t)metrics_port());
-	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return strdup("");
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
-		close(fd);
-		return strdup("");
-	}
-	do {
-		if (cap - len < 4096) {
-			cap = cap ? 2 * cap : 16384;
-			buf = realloc(buf, cap + 1);
-			ck_assert_ptr_nonnull(buf);
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n > 0)
-			len += (size_t)n;
-	} while (n > 0);
-	close(fd);
-	if (!buf)
-		return strdup("");
-	buf[len] = '\0';
-	body = strstr(buf, "\r\n\r\n");
-	if (n < 0 || !body || sscanf(buf, "HTTP/1.%*d %d", code) != 1) {
-		*code = 0;
-		free(buf);
-		return strdup("");
-	}
-	body = strdup(body + 4);
-	free(buf);
-	return body;
+	return it_http_get(metrics_port(), path, code);
 }
 
 /* The value of the sample whose series is exactly `series` ("name{l=\"v\",...}"). */
