@@ -118,6 +118,7 @@ struct daemon {
 	size_t n_clusters;
 	struct control *ctl;            /* owned */
 	struct event *poll_timer;
+	unsigned long poll_tick;        /* the poll timer's ticks: which slot of the interval is next (poll.c) */
 	struct event *sig_hup, *sig_term, *sig_int, *sig_pipe;
 	int64_t started_real_us;
 	int64_t started_mono_us;

@@ -28,6 +28,7 @@
 enum { B_VARS, B_REPLICA, B_BINLOG };   /* fixed positions in the status batch */
 
 static void poll_round(evutil_socket_t fd, short what, void *arg);
+static void cluster_round(struct daemon *d, struct cluster *c);
 static void poll_server(struct daemon *d, struct server *s);
 static void server_done(struct daemon *d, struct server *s);
 static void detect_done(struct db *db, struct db_result *res, void *arg);
@@ -38,17 +39,31 @@ static void start_status(struct daemon *d, struct server *s);
 
 static struct daemon *the_daemon;   /* poll callbacks get the server; this finds the rest */
 
+/* The clusters' rounds are spread over the interval, in up to POLL_SLOTS groups: with many
+ * clusters, their answers do not all arrive in one burst that the API's requests wait behind. */
+#define POLL_SLOTS 10
+
+static size_t poll_slots(const struct daemon *d)
+{
+	return d->n_clusters < POLL_SLOTS ? (d->n_clusters ? d->n_clusters : 1) : POLL_SLOTS;
+}
+
 void poll_start(struct daemon *d)
 {
 	struct timeval tv;
+	int64_t us = (int64_t)d->cfg->poll_interval_ms * 1000 / (int64_t)poll_slots(d);
+
 	the_daemon = d;
 	if (d->poll_timer)
 		event_free(d->poll_timer);
 	d->poll_timer = event_new(d->base, -1, EV_PERSIST, poll_round, d);
-	tv.tv_sec = d->cfg->poll_interval_ms / 1000;
-	tv.tv_usec = (d->cfg->poll_interval_ms % 1000) * 1000;
+	d->poll_tick = 0;
+	tv.tv_sec = us / 1000000;
+	tv.tv_usec = us % 1000000;
 	event_add(d->poll_timer, &tv);
-	event_active(d->poll_timer, EV_TIMEOUT, 0);   /* the first round at once */
+	/* the first round at once, of every cluster */
+	for (size_t i = 0; i < d->n_clusters; i++)
+		cluster_round(d, &d->clusters[i]);
 }
 
 void poll_stop(struct daemon *d)
@@ -119,9 +134,10 @@ static void cluster_round(struct daemon *d, struct cluster *c)
 static void poll_round(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
-	size_t i;
+	size_t i, slots = poll_slots(d), slot = (size_t)(++d->poll_tick % slots);
 
-	for (i = 0; i < d->n_clusters; i++)
+	/* each cluster once an interval, in its own slot of it */
+	for (i = slot; i < d->n_clusters; i += slots)
 		cluster_round(d, &d->clusters[i]);
 }
 
