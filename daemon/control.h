@@ -62,6 +62,10 @@ void client_reply_err(struct client *c, json_t *id, enum err_code code, const ch
  * client_gone() tells a holder the peer hung up (then sending is a no-op). */
 void client_hold(struct client *c);
 void client_release(struct client *c);
+/* A held requester (client_hold) gets its final error, if still there, and is let go; *cl
+ * becomes NULL.  Nothing when *cl is NULL. */
+void client_finish_err(struct client **cl, json_t *id, enum err_code code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 bool client_gone(const struct client *c);
 
 /* Mark the client as a subscriber of events (optionally one cluster's only); the idle timeout

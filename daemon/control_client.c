@@ -394,6 +394,24 @@ void client_reply_err(struct client *c, json_t *id, enum err_code code, const ch
 	free(text);
 }
 
+void client_finish_err(struct client **cl, json_t *id, enum err_code code, const char *fmt, ...)
+{
+	char *text;
+	va_list ap;
+
+	if (!*cl)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
+	va_end(ap);
+	if (!client_gone(*cl))
+		client_reply_err(*cl, id, code, "%s", text ? text : "out of memory");
+	free(text);
+	client_release(*cl);
+	*cl = NULL;
+}
+
 void client_hold(struct client *c)
 {
 	c->holds++;

@@ -490,7 +490,8 @@ static void db_op_done(struct db *db)
 		db_start_statement(db);
 		return;
 	case OP_QUERY:
-		if (db->ret_query) {
+	case OP_NEXT:   /* a statement sent, or the next one of a multi-statement query */
+		if (db->op == OP_QUERY ? db->ret_query != 0 : db->ret_next > 0) {
 			snprintf(msg, sizeof(msg), "%s", mysql_error(db->my));
 			db_finish(db, (int)mysql_errno(db->my), msg);
 			return;
@@ -499,15 +500,6 @@ static void db_op_done(struct db *db)
 		db_step(db, mysql_store_result_start(&db->ret_store, db->my));
 		return;
 	case OP_RESOLVE:   /* db_resolved carries on */
-		return;
-	case OP_NEXT:   /* the next statement of a multi-statement query */
-		if (db->ret_next > 0) {
-			snprintf(msg, sizeof(msg), "%s", mysql_error(db->my));
-			db_finish(db, (int)mysql_errno(db->my), msg);
-			return;
-		}
-		db->op = OP_STORE;
-		db_step(db, mysql_store_result_start(&db->ret_store, db->my));
 		return;
 	case OP_STORE:
 		if (!db->ret_store && mysql_field_count(db->my) > 0) {

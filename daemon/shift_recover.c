@@ -113,15 +113,10 @@ void shift_handover(struct daemon *d, struct cluster *c, const char *why)
 		return;
 	sh_jrnl(sh, JE_HANDED_OVER, true, json_pack("{s:s}", "reason", why));
 	sh_emit(sh, "fail", "read shift %s: this member stopped leading (%s); the leader rolls it back", sh->id, why);
-	if (sh->cl) {
-		if (!client_gone(sh->cl))
-			client_reply_err(sh->cl, sh->req_id, ERR_NOT_LEADER,
-					 "this member stopped leading during read shift %s (%s): the leader rolls it back "
-					 "from etcd's journal",
-					 sh->id, why);
-		client_release(sh->cl);
-		sh->cl = NULL;
-	}
+	client_finish_err(&sh->cl, sh->req_id, ERR_NOT_LEADER,
+			  "this member stopped leading during read shift %s (%s): the leader rolls it back from etcd's "
+			  "journal",
+			  sh->id, why);
 	shift_free(sh);
 	c->shift = NULL;
 }

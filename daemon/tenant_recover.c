@@ -197,15 +197,10 @@ void tenant_handover(struct daemon *d, struct cluster *c, const char *why)
 	/* nothing is undone here: the leader settles the batch from ProxySQL's runtime, as after a restart */
 	tm_jrnl(m, JE_HANDED_OVER, json_pack("{s:s}", "reason", why));
 	tm_emit(m, "fail", "tenant move %s: this member stopped leading (%s); the leader settles it", m->id, why);
-	if (m->cl) {
-		if (!client_gone(m->cl))
-			client_reply_err(m->cl, m->req_id, ERR_NOT_LEADER,
-					 "this member stopped leading during tenant move %s (%s): the leader settles it from "
-					 "etcd's journal",
-					 m->id, why);
-		client_release(m->cl);
-		m->cl = NULL;
-	}
+	client_finish_err(&m->cl, m->req_id, ERR_NOT_LEADER,
+			  "this member stopped leading during tenant move %s (%s): the leader settles it from etcd's "
+			  "journal",
+			  m->id, why);
 	tenant_free(m);
 	c->tenants = NULL;
 }

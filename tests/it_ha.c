@@ -530,8 +530,10 @@ static void no_write_lost(struct it_load *l, int server, const char *what)
 	json_decref(st);
 }
 
-/* Killed before the fence (drained, writes still flowing): the next leader rolls it back. */
-static void killed_before_fence(void)
+/* The leader's switchover paused before `phase` under load, the leader killed (-9): the next
+ * leader rolls it back; db1 is the one writable server again, HAProxy's writer, and no
+ * acknowledged write is lost. */
+static void killed_paused(const char *phase, const char *what)
 {
 	int leader = ha_begin(), next;
 	struct it_conn *c;
@@ -539,51 +541,40 @@ static void killed_before_fence(void)
 	char id[128], out[64];
 	int64_t t0;
 
-	ck_assert_int_eq(it_load_start(&l, "ha-before-fence", 2000), 0);
-	c = paused_on(leader, "fence", id, sizeof(id));
+	ck_assert_int_eq(it_load_start(&l, phase, 2000), 0);
+	c = paused_on(leader, phase, id, sizeof(id));
+	if (!strcmp(phase, "promote"))
+		ck_assert_msg(IT_WAIT_UNTIL(2000, it_read_only(1) == 1), "db1 is not fenced while paused before promote");
 	kill_member(leader);
 	it_conn_close(c);
 	t0 = it_now_ms();
-	next = takeover(leader, t0, "killed before the fence");
+	next = takeover(leader, t0, what);
 	ck_assert_msg(IT_WAIT_UNTIL(10000, (member_outcome(next, id, out, sizeof(out)), !strcmp(out, "rolled_back"))),
 		      "m%d's history of %s: %s", next, id, out);
 	it_note("m%d rolled back %s %lld ms after the kill", next, id, (long long)(it_now_ms() - t0));
 	ck_assert_int_eq(it_read_only(1), 0);
+	ck_assert_int_eq(it_read_only(2), 1);
 	ck_assert_int_eq(it_writable_count(), 1);
 	{
 		char *w = it_haproxy_writer();
 		ck_assert_msg(w && !strcmp(w, "db1"), "HAProxy's writer after the rollback: %s", w ? w : "?");
 		free(w);
 	}
-	no_write_lost(&l, 1, "killed before the fence");
+	no_write_lost(&l, 1, what);
 	ha_end();
 }
 
-/* Killed with the old primary fenced, before the promotion (writes blocked): the next leader
- * makes db1 writable again once it has read db2 and db3 read-only. */
+/* Killed before the fence (drained, writes still flowing). */
+static void killed_before_fence(void)
+{
+	killed_paused("fence", "killed before the fence");
+}
+
+/* Killed with the old primary fenced, before the promotion (writes blocked): db1 is made
+ * writable again once db2 and db3 were read read-only. */
 static void killed_before_promote(void)
 {
-	int leader = ha_begin(), next;
-	struct it_conn *c;
-	struct it_load l;
-	char id[128], out[64];
-	int64_t t0;
-
-	ck_assert_int_eq(it_load_start(&l, "ha-before-promote", 2000), 0);
-	c = paused_on(leader, "promote", id, sizeof(id));
-	ck_assert_msg(IT_WAIT_UNTIL(2000, it_read_only(1) == 1), "db1 is not fenced while paused before promote");
-	kill_member(leader);
-	it_conn_close(c);
-	t0 = it_now_ms();
-	next = takeover(leader, t0, "killed before the promotion");
-	ck_assert_msg(IT_WAIT_UNTIL(10000, (member_outcome(next, id, out, sizeof(out)), !strcmp(out, "rolled_back"))),
-		      "m%d's history of %s: %s", next, id, out);
-	it_note("m%d rolled back %s %lld ms after the kill: db1 writable again", next, id, (long long)(it_now_ms() - t0));
-	ck_assert_int_eq(it_read_only(1), 0);
-	ck_assert_int_eq(it_read_only(2), 1);
-	ck_assert_int_eq(it_writable_count(), 1);
-	no_write_lost(&l, 1, "killed before the promotion");
-	ha_end();
+	killed_paused("promote", "killed before the promotion");
 }
 
 /* Killed after the point of no return (db2 writable, a router still being moved): the next
