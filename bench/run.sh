@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh: `make bench`.  Builds cutoverd and the benchmark's own client, runs the poll
-# benchmark, the switchover benchmark, the clients benchmark, the ProxySQL benchmark and the data
-# check / upgrade benchmark (each on
+# benchmark, the switchover benchmark, the history benchmark (a nobody client looping `history`
+# over a 15 MiB journal during switchovers), the clients benchmark, the ProxySQL benchmark and the
+# data check / upgrade benchmark (each on
 # its own sandbox of real mariadbd and HAProxy, stopped afterwards; the last one skipped, saying
 # so, when no ProxySQL is installed), and prints their tables together at the end.
 #
@@ -40,6 +41,7 @@ quick_defaults() {
 	export BENCH_POLL_SECONDS=${BENCH_POLL_SECONDS:-10}
 	export BENCH_SWITCHOVERS=${BENCH_SWITCHOVERS:-6}
 	export BENCH_LAG_RUNS=${BENCH_LAG_RUNS:-2}
+	export BENCH_HISTORY_RUNS=${BENCH_HISTORY_RUNS:-2}
 	export BENCH_CLIENT_RUNS=${BENCH_CLIENT_RUNS:-4}
 	export BENCH_LONG_RUNS=${BENCH_LONG_RUNS:-1}
 	export BENCH_PX_RUNS=${BENCH_PX_RUNS:-4}
@@ -59,7 +61,7 @@ check_tools() {
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q jq >/dev/null ||
 			die "apt-get install jq failed; install jq and run again"
 	fi
-	for t in cc make socat mariadbd mariadb haproxy awk; do
+	for t in cc make socat mariadbd mariadb haproxy awk setpriv; do
 		command -v "$t" >/dev/null || missing+=("$t")
 	done
 	((${#missing[@]} == 0)) || die "missing: ${missing[*]}; run tests/deps.sh (make deps)"
@@ -107,6 +109,7 @@ describe_machine() {
 	echo "software: cutoverd $rev; $(mariadbd --version 2>/dev/null | sed 's/^.*Ver //'); $(haproxy -v 2>/dev/null | head -n 1)"
 	echo "settings: BENCH_QUICK=${BENCH_QUICK:-0} BENCH_POLL_SECONDS=${BENCH_POLL_SECONDS:-30}" \
 		"BENCH_SWITCHOVERS=${BENCH_SWITCHOVERS:-20} BENCH_LAG_RUNS=${BENCH_LAG_RUNS:-5}" \
+		"BENCH_HISTORY_RUNS=${BENCH_HISTORY_RUNS:-5} BENCH_HISTORY_MB=${BENCH_HISTORY_MB:-15}" \
 		"BENCH_CLIENT_RUNS=${BENCH_CLIENT_RUNS:-10} BENCH_PX_RUNS=${BENCH_PX_RUNS:-20}" \
 		"BENCH_DC_RUNS=${BENCH_DC_RUNS:-4} BENCH_DC_ROWS=${BENCH_DC_ROWS:-1000000} BENCH_UPGRADE_RUNS=${BENCH_UPGRADE_RUNS:-3}" \
 		"BENCH_MYSQL_RUNS=${BENCH_MYSQL_RUNS:-10} BENCH_TENANT_RUNS=${BENCH_TENANT_RUNS:-3} BENCH_FLEET_CLUSTERS=${BENCH_FLEET_CLUSTERS:-20}"
@@ -121,6 +124,7 @@ main() {
 	prepare_out
 	run_one bench-poll.sh poll.txt
 	run_one bench-switchover.sh switchover.txt
+	run_one bench-history.sh history.txt
 	run_one bench-clients.sh clients.txt
 	run_one bench-proxysql.sh proxysql.txt
 	run_one bench-tenants.sh tenants.txt
@@ -130,7 +134,7 @@ main() {
 	echo
 	echo "==================== cutoverd benchmarks ===================="
 	describe_machine
-	for f in poll.txt switchover.txt clients.txt proxysql.txt tenants.txt datacheck.txt mysql.txt fleet.txt; do
+	for f in poll.txt switchover.txt history.txt clients.txt proxysql.txt tenants.txt datacheck.txt mysql.txt fleet.txt; do
 		[[ -s $OUT/$f ]] && cat "$OUT/$f"
 	done
 	echo "Figures only: nothing here is asserted (shared, noisy machines).  Files: $OUT"

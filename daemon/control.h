@@ -54,6 +54,8 @@ extern int control_nss_deadline_ms;
 /* Send one message (stolen) as a line.  Output is queued; EV_WRITE is armed only while queued.
  * A client whose queue passes 8 MiB (a stuck reader of events) is dropped. */
 void client_send(struct client *c, json_t *msg);
+/* A reply already serialized (proto_dump_line: one line, newline included); line is taken. */
+void client_send_line(struct client *c, char *line, size_t len);
 void client_reply_ok(struct client *c, json_t *id, json_t *result);
 void client_reply_err(struct client *c, json_t *id, enum err_code code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -360,6 +360,15 @@ void client_send(struct client *c, json_t *msg)
 		log_err("control: cannot serialize a message for pid %d", (int)c->pid);
 		return;
 	}
+	client_send_line(c, line, len);
+}
+
+void client_send_line(struct client *c, char *line, size_t len)
+{
+	if (!c->connected) {
+		free(line);
+		return;
+	}
 	evbuffer_add(c->out, line, len);
 	free(line);
 	if (evbuffer_get_length(c->out) > MAX_PENDING_OUTPUT) {

@@ -276,10 +276,11 @@ static void cutover_lines_into(json_t *arr, char *text)
 
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		json_t *e;
-		if (!strstr(line, "\"id\":"))   /* the watchdog's entries: not parsed at all */
+		bool check = strstr(line, "\"event\":\"data_check\"") != NULL;
+		if (!check && !strstr(line, "\"id\":"))   /* the watchdog's other entries: not parsed at all */
 			continue;
 		e = json_loads(line, 0, NULL);
-		if (json_is_object(e) && json_object_get(e, "id"))
+		if (json_is_object(e) && (json_object_get(e, "id") || check))
 			json_array_append_new(arr, e);
 		else
 			json_decref(e);
@@ -322,7 +323,7 @@ json_t *journal_read(const char *state_dir, const char *cluster)
 
 json_t *journal_by_cutover(json_t *entries)
 {
-	json_t *out = json_array(), *e, *cur = NULL;
+	json_t *out = json_array(), *seen = json_object(), *e, *cur = NULL;
 	const char *cur_id = NULL;
 	size_t i;
 
@@ -331,20 +332,17 @@ json_t *journal_by_cutover(json_t *entries)
 		if (!id)
 			continue;
 		if (!cur_id || strcmp(cur_id, id)) {
-			size_t k;
-			json_t *x;
-			cur = NULL;
 			/* an id seen before (entries interleaved across a restart) */
-			json_array_foreach(out, k, x)
-				if (!strcmp(json_string_value(json_object_get(x, "id")), id))
-					cur = x;
+			cur = json_object_get(seen, id);
 			if (!cur) {
 				cur = json_pack("{s:s, s:[]}", "id", id, "entries");
 				json_array_append_new(out, cur);
+				json_object_set(seen, id, cur);
 			}
 			cur_id = id;
 		}
 		json_array_append(json_object_get(cur, "entries"), e);
 	}
+	json_decref(seen);
 	return out;
 }

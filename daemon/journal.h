@@ -61,7 +61,7 @@ void journal_rotate_if_large(const char *state_dir, const char *cluster);
  * Lines that are not JSON objects (a torn last write) are skipped. */
 json_t *journal_read(const char *state_dir, const char *cluster);
 
-/* Only the cutover entries (with an "id") of the last max_bytes of the journal (the rotated
+/* Only the cutover entries (with an "id") and the data checks' results of the last max_bytes of the journal (the rotated
  * file's tail too when the current one is shorter), oldest first: bounded work, for the API
  * (history), whatever the journal's size.  New reference. */
 json_t *journal_read_recent(const char *state_dir, const char *cluster, size_t max_bytes);

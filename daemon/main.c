@@ -9,6 +9,7 @@
 #include "db.h"
 #include "event_hooks.h"
 #include "log.h"
+#include "offload.h"
 #include "metrics.h"
 #include "sdnotify.h"
 #include "switchover.h"
@@ -289,6 +290,7 @@ int main(int argc, char **argv)
 	event_free(d.sig_int);
 	daemon_teardown(&d);
 	sd_watchdog_stop();
+	offload_shutdown();
 	db_shutdown();
 	event_base_free(d.base);
 	free(d.config_path);

@@ -1,20 +1,24 @@
 /* Acceptance tests of the "foundation" issue against real servers: what `status` reports is what
  * the servers say, failures show within a few polls, a hung server does not hang the API, bad
- * requests get typed errors, access control, reload, cutoverctl and events.  Each test starts
+ * requests get typed errors, access control, reload, cutoverctl and events; and (issue 10) a
+ * non-admin client looping `history` over a 15 MiB journal during a switchover.  Each test starts
  * from the baseline (it_lib.h) and puts back what it changed. */
 #include "it_lib.h"
 #include "util.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SLACK_MS 1000           /* scheduling slack on a busy 2-core machine */
@@ -50,6 +54,7 @@ static void cutoverctl_output(void);
 static void events_on_kill(void);
 static void socket_activation(void);
 static void sd_notify_protocol(void);
+static void history_loop_during_switchover(void);
 
 /* ------------------------------------------------------------------------------------------ */
 /* helpers */
@@ -641,6 +646,7 @@ static const struct it_case cases[] = {
 	{ "events_on_kill", events_on_kill },
 	{ "socket_activation", socket_activation },
 	{ "sd_notify_protocol", sd_notify_protocol },
+	{ "history_loop_during_switchover", history_loop_during_switchover },
 };
 /* 10. Socket activation (cutoverd.socket): given a listening socket the way systemd passes it
  * (systemd-socket-activate sets LISTEN_FDS/LISTEN_PID and execs the daemon in place), cutoverd
@@ -767,6 +773,419 @@ static void sd_notify_protocol(void)
 	unlink(path);
 	it_note("RELOADING=1+MONOTONIC_USEC and READY=1 on SIGHUP; STOPPING=1 and exit 0 on SIGTERM");
 	ck_assert_int_eq(it_daemon_start(), 0);
+}
+
+/* 12. Issue 10, item 2: `history` must not hold the event loop.  With a 15 MiB journal a client
+ * of uid 65534 (nobody) loops `history` (the largest limit it takes) on one connection as fast as
+ * the daemon answers, before, during and after a switchover under write load through HAProxy.
+ * The switchover must end done with no acknowledged write lost, every reply must parse and be
+ * bounded (history reads the journal's last HISTORY_MAX_BYTES: the oldest of the old cutovers
+ * written into it never shows), and the client must really have looped.  No timing is asserted:
+ * write_blocked_ms and the calls are noted. */
+#define HIST_JOURNAL_BYTES (15L * 1024 * 1024)   /* the issue's journal */
+#define HIST_PREFIX "fakehist-"                  /* the ids of the old cutovers written into it */
+#define HIST_OLDEST "\"" HIST_PREFIX "00000\""   /* the first of them, as it would appear in a reply */
+#define HIST_LIMIT 100000                        /* the largest limit history takes */
+#define HIST_CALLS_BEFORE 3                      /* answered before the switchover is asked for */
+#define HIST_CALLS_AFTER 2                       /* asked for after it answered */
+#define HIST_SWITCH_TIMEOUT_MS 120000
+
+/* One finished switchover db1 -> db2 as the journal holds it (what a real one writes, its report
+ * shortened a little); "id" and "ts" are set for each copy. */
+static const char *const hist_template[] = {
+	"{\"cluster\":\"sandbox\",\"event\":\"begin\",\"old\":\"db1\",\"new\":\"db2\",\"phase\":\"preflight\","
+	"\"kind\":\"switchover\",\"max_lag_ms\":1000,\"drain_timeout_ms\":2000,\"sync_timeout_ms\":5000,\"reverse\":true,"
+	"\"kill_long_after_ms\":0,\"allow_older_replicas\":false}",
+	"{\"cluster\":\"sandbox\",\"event\":\"phase\",\"old\":\"db1\",\"new\":\"db2\",\"phase\":\"preflight\"}",
+	"{\"cluster\":\"sandbox\",\"event\":\"phase\",\"old\":\"db1\",\"new\":\"db2\",\"phase\":\"drain\"}",
+	"{\"cluster\":\"sandbox\",\"event\":\"phase\",\"old\":\"db1\",\"new\":\"db2\",\"phase\":\"catchup\"}",
+	"{\"cluster\":\"sandbox\",\"event\":\"phase\",\"old\":\"db1\",\"new\":\"db2\",\"phase\":\"fence\"}",
+	"{\"cluster\":\"sandbox\",\"event\":\"fenced\",\"old\":\"db1\",\"new\":\"db2\",\"phase\":\"fence\","
+	"\"fence_point\":\"0-1-27\",\"attempts\":1}",
+	"{\"cluster\":\"sandbox\",\"event\":\"phase\",\"old\":\"db1\",\"new\":\"db2\",\"phase\":\"sync\"}",
+	"{\"cluster\":\"sandbox\",\"event\":\"phase\",\"old\":\"db1\",\"new\":\"db2\",\"phase\":\"promote\"}",
+	"{\"cluster\":\"sandbox\",\"event\":\"pnr\",\"old\":\"db1\",\"new\":\"db2\",\"phase\":\"promote\"}",
+	"{\"cluster\":\"sandbox\",\"event\":\"routed\",\"old\":\"db1\",\"new\":\"db2\",\"phase\":\"promote\","
+	"\"write_blocked_ms\":15.19}",
+	"{\"cluster\":\"sandbox\",\"event\":\"phase\",\"old\":\"db1\",\"new\":\"db2\",\"phase\":\"verify\"}",
+	"{\"cluster\":\"sandbox\",\"event\":\"done\",\"old\":\"db1\",\"new\":\"db2\",\"phase\":\"verify\",\"report\":{"
+	"\"cluster\":\"sandbox\",\"old_primary\":\"db1\",\"new_primary\":\"db2\",\"outcome\":\"done\",\"reason\":null,"
+	"\"checks\":["
+	"{\"check\":\"one_writable_primary\",\"result\":\"pass\",\"message\":\"1 writable server; primary db1 (read_only=0)\"},"
+	"{\"check\":\"no_split_brain\",\"result\":\"pass\",\"message\":\"no second writable server\"},"
+	"{\"check\":\"candidate_replicates_from_primary\",\"result\":\"pass\",\"message\":\"db2 replicates directly from db1\"},"
+	"{\"check\":\"candidate_threads\",\"result\":\"pass\",\"message\":\"IO thread Yes, SQL thread Yes\"},"
+	"{\"check\":\"candidate_lag\",\"result\":\"pass\",\"message\":\"lag 0 ms (Seconds_Behind_Master 0), max 1000 ms\"},"
+	"{\"check\":\"gtid_consistent\",\"result\":\"pass\",\"message\":\"gtid_strict_mode: primary ON, candidate ON\"},"
+	"{\"check\":\"no_errant_transactions\",\"result\":\"pass\",\"message\":\"none\"},"
+	"{\"check\":\"replica_reachable\",\"result\":\"pass\",\"message\":\"db3 is up\"},"
+	"{\"check\":\"router\",\"result\":\"pass\",\"message\":\"router haproxy: 1 writer, db1\"}],"
+	"\"phases\":[{\"phase\":\"preflight\",\"ms\":4.965,\"ok\":true},{\"phase\":\"drain\",\"ms\":2.694,\"ok\":true},"
+	"{\"phase\":\"catchup\",\"ms\":1.194,\"ok\":true},{\"phase\":\"fence\",\"ms\":12.054,\"ok\":true},"
+	"{\"phase\":\"sync\",\"ms\":1.345,\"ok\":true},{\"phase\":\"promote\",\"ms\":35.631,\"ok\":true},"
+	"{\"phase\":\"verify\",\"ms\":16.354,\"ok\":true}],\"write_blocked_ms\":15.19,\"fence_point\":\"0-1-27\","
+	"\"fence_attempts\":1,\"longest_block_ms\":15.19,\"point_of_no_return_passed\":true,\"kind\":\"switchover\","
+	"\"total_ms\":76.197}}",
+};
+
+static char *hist_read_text(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t cap = 0;
+	FILE *m;
+
+	*len = 0;
+	m = open_memstream(&text, &cap);
+	if (f) {
+		char buf[65536];
+		size_t n;
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+			fwrite(buf, 1, n, m);
+		fclose(f);
+	}
+	fclose(m);
+	*len = cap;
+	return text;
+}
+
+/* With cutoverd stopped: the cluster's journal becomes old finished switchovers HIST_PREFIX00000,
+ * 00001, ... (a day apart from 2020 on) up to HIST_JOURNAL_BYTES, then what it held.  How many;
+ * -1 on an error. */
+static int hist_write_journal(long *bytes)
+{
+	char path[400], tmp[420], id[32], ts[40];
+	json_t *tmpl[sizeof(hist_template) / sizeof(hist_template[0])];
+	size_t n_tmpl = sizeof(tmpl) / sizeof(tmpl[0]), k, old_len;
+	char *old;
+	long size = 0;
+	int i = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/state/journal-%s.jsonl", it.dir, IT_CLUSTER);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	for (k = 0; k < n_tmpl; k++) {
+		tmpl[k] = json_loads(hist_template[k], 0, NULL);
+		if (!tmpl[k])
+			return -1;
+	}
+	old = hist_read_text(path, &old_len);
+	f = fopen(tmp, "w");
+	if (!f || fchmod(fileno(f), 0640) < 0)
+		return -1;
+	while (size + (long)old_len < HIST_JOURNAL_BYTES) {
+		time_t t = 1577836800 + (time_t)i * 86400;   /* 2020-01-01, a day apart */
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S.000000Z", &tm);
+		snprintf(id, sizeof(id), HIST_PREFIX "%05d", i);
+		for (k = 0; k < n_tmpl; k++) {
+			char *line;
+			json_object_set_new(tmpl[k], "id", json_string(id));
+			json_object_set_new(tmpl[k], "ts", json_string(ts));
+			if (json_object_get(tmpl[k], "report"))
+				json_object_set_new(json_object_get(tmpl[k], "report"), "id", json_string(id));
+			line = json_dumps(tmpl[k], JSON_COMPACT | JSON_PRESERVE_ORDER);
+			size += fprintf(f, "%s\n", line);
+			free(line);
+		}
+		i++;
+	}
+	fwrite(old, 1, old_len, f);
+	free(old);
+	for (k = 0; k < n_tmpl; k++)
+		json_decref(tmpl[k]);
+	if (fclose(f) != 0 || rename(tmp, path) < 0)
+		return -1;
+	*bytes = size + (long)old_len;
+	return i;
+}
+
+/* What the looping client saw of one call: when it asked and when the reply came (it_now_ms),
+ * whether the reply was an ok history, how many switchovers and old ones it listed, whether the
+ * oldest was among them, its length. */
+struct hist_call {
+	long long sent, answered;
+	int ok, oldest;
+	long n, n_fake, bytes;
+};
+
+struct hist_loop {
+	pid_t pid;
+	bool ended;             /* reaped, its exit status in status */
+	int status;
+	char run[320], out[320];
+};
+
+/* Fork the client: uid/gid 65534, one connection, `history` with limit HIST_LIMIT again and again
+ * while `run` exists; a line per call in `out`.  Exit status 10 (setresuid), 11 (connect), 12
+ * (send), 13 (no reply: the daemon closed). */
+static int hist_loop_start(struct hist_loop *h)
+{
+	const char *rm_argv[] = { "/bin/rm", "-f", h->run, NULL };
+	char req[128];
+	int fd;
+
+	snprintf(h->run, sizeof(h->run), "%s/history-loop.run", it.dir);
+	snprintf(h->out, sizeof(h->out), "%s/history-loop.tsv", it.dir);
+	snprintf(req, sizeof(req), "{\"cmd\":\"history\",\"args\":{\"limit\":%d}}\n", HIST_LIMIT);
+	if (it_write_file(h->run, "", 0644) < 0)
+		return -1;
+	/* a test that fails half-way still ends the loop (the client looks before each call) */
+	if (it_cleanup_add(rm_argv) < 0)
+		return -1;
+	h->ended = false;
+	fd = open(h->out, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	fflush(stdout);
+	h->pid = fork();
+	if (h->pid == 0) {
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		char *line = NULL;
+		size_t cap = 0;
+		struct stat st;
+		int s;
+		FILE *in;
+
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGALRM, SIG_DFL);
+		if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+			_exit(10);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);   /* after the uid change, which clears it */
+		if (strlen(it.sock) >= sizeof(sun.sun_path))
+			_exit(11);
+		memcpy(sun.sun_path, it.sock, strlen(it.sock) + 1);
+		s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (s < 0 || connect(s, (struct sockaddr *)&sun, sizeof(sun)) < 0 || !(in = fdopen(dup(s), "r")))
+			_exit(11);
+		while (stat(h->run, &st) == 0) {
+			long long t0 = it_now_ms();
+			json_t *r, *x;
+			ssize_t len;
+			long n = 0, n_fake = 0;
+			size_t i;
+			int ok;
+
+			if (send(s, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req))
+				_exit(12);
+			len = getline(&line, &cap, in);
+			if (len <= 0)
+				_exit(13);
+			r = json_loads(line, 0, NULL);
+			ok = r && json_is_true(json_object_get(r, "ok")) && json_is_array(it_get(r, "result.switchovers"));
+			json_array_foreach(it_get(r, "result.switchovers"), i, x) {
+				n++;
+				n_fake += !strncmp(json_string_value(json_object_get(x, "id")) ?: "", HIST_PREFIX,
+						   strlen(HIST_PREFIX));
+			}
+			dprintf(fd, "%lld %lld %d %d %ld %ld %ld\n", t0, (long long)it_now_ms(), ok,
+				strstr(line, HIST_OLDEST) != NULL, n, n_fake, (long)len);
+			json_decref(r);
+		}
+		_exit(0);
+	}
+	close(fd);
+	return h->pid < 0 ? -1 : 0;
+}
+
+/* The calls made so far (new array in *calls); how many. */
+static size_t hist_loop_calls(const struct hist_loop *h, struct hist_call **calls)
+{
+	FILE *f = fopen(h->out, "r");
+	struct hist_call c, *arr = NULL;
+	size_t n = 0;
+
+	while (f && fscanf(f, "%lld %lld %d %d %ld %ld %ld", &c.sent, &c.answered, &c.ok, &c.oldest, &c.n, &c.n_fake,
+			   &c.bytes) == 7) {
+		arr = realloc(arr, (n + 1) * sizeof(*arr));
+		arr[n++] = c;
+	}
+	if (f)
+		fclose(f);
+	if (calls)
+		*calls = arr;
+	else
+		free(arr);
+	return n;
+}
+
+/* Calls asked for after `t` (it_now_ms). */
+static size_t hist_calls_after(const struct hist_loop *h, long long t)
+{
+	struct hist_call *c;
+	size_t n = hist_loop_calls(h, &c), i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += c[i].sent > t;
+	free(c);
+	return k;
+}
+
+/* The client still runs (reaped when it ended). */
+static bool hist_loop_alive(struct hist_loop *h)
+{
+	int st;
+
+	if (!h->ended && waitpid(h->pid, &st, WNOHANG) == h->pid) {
+		h->ended = true;
+		h->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	}
+	return !h->ended;
+}
+
+/* End the loop: its exit status, or -1 (killed after 60 s: a call never answered). */
+static int hist_loop_stop(struct hist_loop *h)
+{
+	int64_t end = it_now_ms() + 60000;
+
+	unlink(h->run);
+	while (hist_loop_alive(h)) {
+		if (it_now_ms() > end) {
+			kill(h->pid, SIGKILL);
+			waitpid(h->pid, NULL, 0);
+			return -1;
+		}
+		it_sleep_ms(20);
+	}
+	return h->status;
+}
+
+static int hist_cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+	return x < y ? -1 : x > y;
+}
+
+static bool hist_cluster_ready(void)
+{
+	json_t *st = it_status();
+	bool ok = st && !strcmp(it_get_str(st, "clusters.0.verdict") ?: "", "OK") &&
+		  !strcmp(it_get_str(st, "clusters.0.primary") ?: "", "db1");
+	json_decref(st);
+	return ok && it_lag_known("db2");
+}
+
+static void history_loop_during_switchover(void)
+{
+	struct hist_loop h;
+	struct hist_call *calls;
+	struct it_load load;
+	json_t *r, *rep, *summary, *verify;
+	long bytes, max_n = 0, max_bytes = 0, min_fake = -1;
+	long long t_asked, t_answered;
+	size_t n_calls, before = 0, during = 0, after = 0, i, not_ok = 0, with_oldest = 0, without_fake = 0;
+	const char *outcome;
+	int n_fakes, rc, vstatus = -1, now_primary;
+	char note[200];
+
+	it_daemon_stop();
+	n_fakes = hist_write_journal(&bytes);
+	ck_assert_msg(n_fakes > 0, "cannot write the journal in %s/state: %s", it.dir, strerror(errno));
+	ck_assert_int_eq(it_daemon_start(), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(30000, hist_cluster_ready()),
+		      "with a %ld-byte journal the cluster is not OK with primary db1 and db2's lag known", bytes);
+	it_note("journal: %ld bytes, %d old finished switchovers " HIST_PREFIX "00000..%05d before the suite's own entries",
+		bytes, n_fakes, n_fakes - 1);
+
+	r = it_call_result("history", json_pack("{s:i}", "limit", HIST_LIMIT));
+	ck_assert_msg(r != NULL, "history (limit %d) as root does not answer ok", HIST_LIMIT);
+	snprintf(note, sizeof(note), "%s", it_json_str(it_get(r, "switchovers.0.id")));
+	it_note("history (limit %d) as root: %zu switchovers, the oldest listed %s", HIST_LIMIT,
+		json_array_size(json_object_get(r, "switchovers")), note);
+	ck_assert_msg(json_array_size(json_object_get(r, "switchovers")) < (size_t)n_fakes,
+		      "history lists %zu switchovers of a journal of %d: it read the whole file",
+		      json_array_size(json_object_get(r, "switchovers")), n_fakes);
+	json_decref(r);
+
+	ck_assert_int_eq(it_load_start(&load, "history", 1500), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(10000, it_load_rows(&load, 1, 1) >= 20), "the load does not reach db1");
+	ck_assert_int_eq(hist_loop_start(&h), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(120000, hist_loop_calls(&h, NULL) >= HIST_CALLS_BEFORE || !hist_loop_alive(&h)),
+		      "the uid-65534 client made %zu history calls, wanted %d before the switchover", hist_loop_calls(&h, NULL),
+		      HIST_CALLS_BEFORE);
+	ck_assert_msg(hist_loop_calls(&h, NULL) >= HIST_CALLS_BEFORE, "the uid-65534 client ended early: exit %d (10 "
+		      "setresuid, 11 connect, 12 send, 13 no reply)", h.status);
+
+	t_asked = it_now_ms();
+	r = it_switchover(json_pack("{s:s, s:i}", "to", "db2", "drain_timeout_ms", 200), HIST_SWITCH_TIMEOUT_MS, NULL);
+	t_answered = it_now_ms();
+	IT_WAIT_UNTIL(120000, hist_calls_after(&h, t_answered) >= HIST_CALLS_AFTER || !hist_loop_alive(&h));
+	rc = hist_loop_stop(&h);
+	it_cleanup_run();
+
+	rep = it_report(r);
+	outcome = it_get_str(rep, "outcome") ?: "(none)";
+	now_primary = it_read_only(2) == 0 && it_read_only(1) != 0 ? 2 : 1;
+	if (now_primary == 2)
+		IT_WAIT_UNTIL(10000, it_load_rows(&load, 2, 2) >= 20);
+	summary = it_load_stop(&load);
+	verify = it_load_verify(&load, now_primary, &vstatus);
+
+	n_calls = hist_loop_calls(&h, &calls);
+	for (i = 0; i < n_calls; i++) {
+		if (calls[i].answered <= t_asked)
+			before++;
+		else if (calls[i].sent > t_answered)
+			after++;
+		else
+			during++;
+		not_ok += !calls[i].ok;
+		with_oldest += calls[i].oldest != 0;
+		without_fake += calls[i].n_fake == 0;
+		if (calls[i].n > max_n)
+			max_n = calls[i].n;
+		if (calls[i].bytes > max_bytes)
+			max_bytes = calls[i].bytes;
+		if (min_fake < 0 || calls[i].n_fake < min_fake)
+			min_fake = calls[i].n_fake;
+	}
+	{
+		/* how long the calls took, as the client saw them (noted, not asserted) */
+		long long *ms = calloc(n_calls + 1, sizeof(*ms));
+		for (i = 0; i < n_calls; i++)
+			ms[i] = calls[i].answered - calls[i].sent;
+		qsort(ms, n_calls, sizeof(*ms), hist_cmp_ll);
+		snprintf(note, sizeof(note), "%lld ms median, %lld ms max", n_calls ? ms[n_calls / 2] : -1LL,
+			 n_calls ? ms[n_calls - 1] : -1LL);
+		free(ms);
+	}
+	free(calls);
+	it_note("switchover db1 -> db2 with a uid-65534 client looping history (limit %d): outcome %s, write_blocked_ms %s, "
+		"longest_block_ms %s, fence_attempts %s, total_ms %s; client window_ms %s, longest_gap_ms %s; acked %lld, "
+		"missing %s (on %s)", HIST_LIMIT, outcome, it_json_str(json_object_get(rep, "write_blocked_ms")),
+		it_json_str(json_object_get(rep, "longest_block_ms")), it_json_str(json_object_get(rep, "fence_attempts")),
+		it_json_str(json_object_get(rep, "total_ms")), it_json_str(json_object_get(summary, "window_ms")),
+		it_json_str(json_object_get(summary, "longest_gap_ms")),
+		json_integer_value(json_object_get(verify, "acked")), it_json_str(json_object_get(verify, "acked_missing")),
+		it_name_of(now_primary));
+	it_note("history calls: %zu (%zu answered before the switchover was asked for, %zu overlapping it, %zu asked for "
+		"after it answered); %zu not ok, %zu with " HIST_OLDEST "; at most %ld switchovers and %ld bytes in a reply, "
+		"at least %ld old ones; a call took %s; client exit %d", n_calls, before, during, after, not_ok, with_oldest,
+		max_n, max_bytes, min_fake, note, rc);
+
+	/* what the client saw first: those do not depend on the machine's pace */
+	ck_assert_msg(rc == 0, "the uid-65534 client exited %d (10 setresuid, 11 connect, 12 send, 13 no reply)", rc);
+	ck_assert_msg(not_ok == 0, "%zu of %zu history replies were not an ok history (see %s)", not_ok, n_calls, h.out);
+	ck_assert_msg(with_oldest == 0, "%zu of %zu history replies list " HIST_OLDEST ", %ld bytes before the journal's "
+		      "end: history read the whole journal", with_oldest, n_calls, bytes);
+	ck_assert_msg(max_n < n_fakes, "a history reply lists %ld switchovers of a journal of %d", max_n, n_fakes);
+	ck_assert_msg(without_fake == 0, "%zu history replies list none of the old switchovers: the journal was not read",
+		      without_fake);
+	ck_assert_msg(before >= HIST_CALLS_BEFORE && after >= HIST_CALLS_AFTER && n_calls > HIST_CALLS_BEFORE + HIST_CALLS_AFTER,
+		      "the client did not loop across the switchover: %zu calls, %zu before it, %zu after", n_calls, before, after);
+	/* and the switchover, which a loop held by history makes roll back (the fence's budget runs
+	 * out while the loop is busy) or fail (verify's connect times out) */
+	ck_assert_msg(r != NULL, "no reply to the switchover");
+	ck_assert_msg(json_is_true(json_object_get(r, "ok")) && !strcmp(outcome, "done"),
+		      "the switchover with history looping: %s", it_json_str(r));
+	ck_assert_msg(verify && json_integer_value(json_object_get(verify, "acked_missing")) == 0 && vstatus == 0,
+		      "acknowledged writes missing on %s: %s", it_name_of(now_primary), it_json_str(verify));
+	json_decref(r);
+	json_decref(summary);
+	json_decref(verify);
+	ck_assert(it_restore_baseline(true, "history_loop_during_switchover left a 15 MiB journal and db2 primary"));
 }
 
 Suite *it_foundation_suite(void)
