@@ -157,13 +157,18 @@ START_TEST(test_read_recent_is_bounded)
 	}
 	append(j, "new", "begin", true);
 	append(j, "new", "done", true);
+	/* a data check's result (the watchdog's, with no id): history shows it with its switchover */
+	w = json_pack("{s:s, s:{s:s, s:s}}", "event", "data_check", "result", "switchover", "new", "state", "passed");
+	ck_assert_int_eq(journal_append(j, w, true), 0);
+	json_decref(w);
 	journal_close(j);
 	all = journal_read_recent(dir, "main", 64 * 1024);
-	ck_assert_uint_eq(json_array_size(all), 2);
+	ck_assert_uint_eq(json_array_size(all), 3);
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(all, 0), "id")), "new");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(all, 2), "event")), "data_check");
 	json_decref(all);
 	all = journal_read_recent(dir, "main", 64 * 1024 * 1024);
-	ck_assert_uint_eq(json_array_size(all), 3);    /* the whole file: "old" too, no watchdog entry */
+	ck_assert_uint_eq(json_array_size(all), 4);    /* the whole file: "old" too, no other watchdog entry */
 	json_decref(all);
 	/* rotated: the tail of main.jsonl.1 completes a short current file */
 	journal_rotate_if_large(dir, "main");
@@ -176,8 +181,8 @@ START_TEST(test_read_recent_is_bounded)
 	append(j, "next", "begin", true);
 	journal_close(j);
 	all = journal_read_recent(dir, "main", 64 * 1024);
-	ck_assert_uint_eq(json_array_size(all), 3);
-	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(all, 2), "id")), "next");
+	ck_assert_uint_eq(json_array_size(all), 4);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(all, 3), "id")), "next");
 	json_decref(all);
 }
 END_TEST
@@ -194,6 +199,7 @@ START_TEST(test_grouped_by_cutover)
 	ck_assert_int_eq(journal_append(j, w, false), 0);   /* watchdog entries have no id */
 	append(j, "b", "begin", true);
 	append(j, "b", "phase", false);
+	append(j, "a", "resolved", true);   /* an id seen before, after another: back to its own group */
 	journal_close(j);
 	json_decref(w);
 
@@ -201,7 +207,7 @@ START_TEST(test_grouped_by_cutover)
 	by = journal_by_cutover(all);
 	ck_assert_uint_eq(json_array_size(by), 2);
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(by, 0), "id")), "a");
-	ck_assert_uint_eq(json_array_size(json_object_get(json_array_get(by, 0), "entries")), 2);
+	ck_assert_uint_eq(json_array_size(json_object_get(json_array_get(by, 0), "entries")), 3);
 	ck_assert_uint_eq(json_array_size(json_object_get(json_array_get(by, 1), "entries")), 2);
 	json_decref(by);
 	json_decref(all);
