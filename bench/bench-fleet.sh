@@ -100,6 +100,27 @@ measure() {
 		}'
 }
 
+# A window with no status requests and no /metrics scrape: what polling alone costs.
+measure_quiet() {
+	local label=$1 hz t0 t1 c0 c1 rss max_rss=0 end
+	hz=$(getconf CLK_TCK)
+	t0=$(now_us)
+	c0=$(cpu_ticks "$DAEMON_PID")
+	end=$((t0 + WINDOW_S * 1000000))
+	while (($(now_us) < end)); do
+		rss=$(rss_kib "$DAEMON_PID")
+		((rss > max_rss)) && max_rss=$rss
+		sleep 1
+	done
+	c1=$(cpu_ticks "$DAEMON_PID")
+	t1=$(now_us)
+	awk -v l="$label" -v c=$((c1 - c0)) -v hz="$hz" -v t=$((t1 - t0)) -v r="$max_rss" -v n=$((3 * K)) 'BEGIN {
+			cpu = c / hz / (t / 1e6) * 100
+			printf "  %-22s %4d %7.2f %8.1f %9s %7s %7s %7s %7s %9.2f %9.1f\n", l, n, cpu, r / 1024, "-", "-", "-", "-",
+				"-", cpu / n * 300, r / 1024 / n * 300
+		}'
+}
+
 main() {
 	local i d cfg=$DIR/cutoverd.conf
 	((EUID == 0)) || die "run as root (the sandbox starts mariadbd as root)"
@@ -147,12 +168,13 @@ EOF
 		sleep 1
 		ok=$(api '{"id":1,"cmd":"status"}' 2>/dev/null | jq '[.result.clusters[] | select(.verdict == "OK")] | length' 2>/dev/null) || ok=0
 	done
-	msg "cutoverd watches $K clusters, $((3 * K)) servers, every one OK; measuring ${WINDOW_S}s twice"
+	msg "cutoverd watches $K clusters, $((3 * K)) servers, every one OK; measuring three windows of ${WINDOW_S}s"
 	sleep 3
 	echo
 	echo "-- one cutoverd, $K clusters of 3 real mariadbd ($((3 * K)) servers) at 1 Hz; windows of ${WINDOW_S}s, $RTT_N status requests each --"
 	printf '  %-22s %4s %7s %8s %9s %7s %7s %7s %7s %9s %9s\n' "" servers "cpu %" "rss MiB" "round ms" "p50 ms" "p99 ms" \
 		"max ms" errors "cpu@300" "rss@300"
+	measure_quiet "polling only"
 	measure "all answering"
 	STOPPED_PID=$(SANDBOX_DIR=$PREFIX-fleet1 "$SANDBOX" pid 2 --dir "$PREFIX-fleet1")
 	kill -STOP "$STOPPED_PID"
@@ -160,7 +182,8 @@ EOF
 	measure "c1-db2 hung (SIGSTOP)"
 	kill -CONT "$STOPPED_PID"
 	STOPPED_PID=""
-	echo "  (cpu: % of one core; round: the longest poll round of any cluster; cpu@300, rss@300: the per-server"
+	echo "  (polling only: no status request, no /metrics scrape in that window; cpu: % of one core; round: the"
+	echo "   longest poll round of any cluster; cpu@300, rss@300: the per-server"
 	echo "   figures times 300, an upper bound for RSS as it counts the daemon's fixed part too)"
 	echo "  targets at 300 servers, 1 Hz: cpu < 5 %, rss < 64 MiB; status p99 < 10 ms"
 }
