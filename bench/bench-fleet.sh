@@ -114,11 +114,42 @@ measure_quiet() {
 	done
 	c1=$(cpu_ticks "$DAEMON_PID")
 	t1=$(now_us)
-	awk -v l="$label" -v c=$((c1 - c0)) -v hz="$hz" -v t=$((t1 - t0)) -v r="$max_rss" -v n=$((3 * K)) 'BEGIN {
+	QUIET_CPU=$(awk -v c=$((c1 - c0)) -v hz="$hz" -v t=$((t1 - t0)) 'BEGIN { printf "%.4f", c / hz / (t / 1e6) * 100 }')
+	# after a reload to fewer clusters the RSS does not shrink: no projection from it
+	awk -v l="$label" -v c=$((c1 - c0)) -v hz="$hz" -v t=$((t1 - t0)) -v r="$max_rss" -v n=$((3 * ${2:-$K})) \
+		-v rp="${2:+-}" 'BEGIN {
 			cpu = c / hz / (t / 1e6) * 100
-			printf "  %-22s %4d %7.2f %8.1f %9s %7s %7s %7s %7s %9.2f %9.1f\n", l, n, cpu, r / 1024, "-", "-", "-", "-",
-				"-", cpu / n * 300, r / 1024 / n * 300
+			printf "  %-22s %4d %7.2f %8.1f %9s %7s %7s %7s %7s %9.2f %9s\n", l, n, cpu, r / 1024, "-", "-", "-", "-",
+				"-", cpu / n * 300, rp != "" ? rp : sprintf("%.1f", r / 1024 / n * 300)
 		}'
+}
+
+# The daemon's config with the first n sandboxes as clusters c1..cn.
+write_config() {
+	local n=$1 out=$2 i
+	{
+		cat <<EOF
+# written by bench/bench-fleet.sh: $n sandboxes as clusters c1..c$n
+[cutoverd]
+socket = $DIR/cutoverd.sock
+state_dir = $DIR/state
+poll_interval = 1s
+log_level = notice
+admin_users = root
+metrics_address = 127.0.0.1:$MPORT
+EOF
+		for ((i = 1; i <= n; i++)); do
+			awk -v i="$i" '
+				/^\[/ { skip = ($0 == "[cutoverd]") }
+				skip { next }
+				/^\[cluster / { print "[cluster c" i "]"; next }
+				/^cluster = / { print "cluster = c" i; next }
+				/^\[server db/ { sub(/\[server db/, "[server c" i "-db"); print; next }
+				/^\[router / { sub(/\[router /, "[router c" i "-"); print
+					print "server_map = c" i "-db1=db1, c" i "-db2=db2, c" i "-db3=db3"; next }
+				{ print }' "$PREFIX-fleet$i/cutoverd.conf"
+		done
+	} >"$out"
 }
 
 main() {
@@ -135,29 +166,7 @@ main() {
 			--write-port $((PORT + 10 * i)) --read-port $((PORT + 10 * i + 1)) --poll 1s >/dev/null 2>"$OUT/fleet-sandbox-$i.err" ||
 			die "sandbox $i did not start ($OUT/fleet-sandbox-$i.err)"
 	done
-	{
-		cat <<EOF
-# written by bench/bench-fleet.sh: $K sandboxes as clusters c1..c$K
-[cutoverd]
-socket = $DIR/cutoverd.sock
-state_dir = $DIR/state
-poll_interval = 1s
-log_level = notice
-admin_users = root
-metrics_address = 127.0.0.1:$MPORT
-EOF
-		for ((i = 1; i <= K; i++)); do
-			awk -v i="$i" '
-				/^\[/ { skip = ($0 == "[cutoverd]") }
-				skip { next }
-				/^\[cluster / { print "[cluster c" i "]"; next }
-				/^cluster = / { print "cluster = c" i; next }
-				/^\[server db/ { sub(/\[server db/, "[server c" i "-db"); print; next }
-				/^\[router / { sub(/\[router /, "[router c" i "-"); print
-					print "server_map = c" i "-db1=db1, c" i "-db2=db2, c" i "-db3=db3"; next }
-				{ print }' "$PREFIX-fleet$i/cutoverd.conf"
-		done
-	} >"$cfg"
+	write_config "$K" "$cfg"
 	chmod 0600 "$cfg"
 	"$BUILD/cutoverd" -n -c "$cfg" >/dev/null 2>"$OUT/fleet-config.err" || die "the fleet config does not load: $(head -n 5 "$OUT/fleet-config.err")"
 	"$BUILD/cutoverd" -f -c "$cfg" >"$OUT/fleet-cutoverd.log" 2>&1 &
@@ -175,6 +184,16 @@ EOF
 	printf '  %-22s %4s %7s %8s %9s %7s %7s %7s %7s %9s %9s\n' "" servers "cpu %" "rss MiB" "round ms" "p50 ms" "p99 ms" \
 		"max ms" errors "cpu@300" "rss@300"
 	measure_quiet "polling only"
+	local full=$QUIET_CPU half_k=$((K / 2)) half
+	# the same daemon with half the clusters (a reload), for the slope per server
+	write_config "$half_k" "$cfg"
+	api '{"id":1,"cmd":"reload"}' | jq -e .ok >/dev/null || die "the reload to $half_k clusters failed"
+	sleep 5
+	measure_quiet "polling only, half" "$half_k"
+	half=$QUIET_CPU
+	write_config "$K" "$cfg"
+	api '{"id":1,"cmd":"reload"}' | jq -e .ok >/dev/null || die "the reload back to $K clusters failed"
+	sleep 5
 	measure "all answering"
 	STOPPED_PID=$(SANDBOX_DIR=$PREFIX-fleet1 "$SANDBOX" pid 2 --dir "$PREFIX-fleet1")
 	kill -STOP "$STOPPED_PID"
@@ -185,6 +204,11 @@ EOF
 	echo "  (polling only: no status request, no /metrics scrape in that window; cpu: % of one core; round: the"
 	echo "   longest poll round of any cluster; cpu@300, rss@300: the per-server"
 	echo "   figures times 300, an upper bound for RSS as it counts the daemon's fixed part too)"
+	awk -v f="$full" -v h="$half" -v nf=$((3 * K)) -v nh=$((3 * (K / 2))) 'BEGIN {
+		slope = (f - h) / (nf - nh); fixed = f - slope * nf
+		printf "  polling alone, from the slope between %d and %d servers: %.4f %% a server, %.2f %% fixed; at 300: %.2f %%\n",
+			nh, nf, slope, fixed, fixed + slope * 300
+	}'
 	echo "  targets at 300 servers, 1 Hz: cpu < 5 %, rss < 64 MiB; status p99 < 10 ms"
 }
 
