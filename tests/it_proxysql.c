@@ -1933,6 +1933,10 @@ static void tenant_begin(int n)
 	ck_assert_msg(IT_WAIT_UNTIL(15000, ({ json_t *st = it_status(); bool ok = !strcmp(it_get_str(st,
 		"clusters.1.servers.0.role") ?: "", "primary"); json_decref(st); ok; })),
 		      "db3 is not seen as the primary of cluster target");
+	/* the clusters are polled in turn (poll.c): the source cluster's primary is known too */
+	ck_assert_msg(IT_WAIT_UNTIL(15000, ({ json_t *st = it_status(); bool ok = !strcmp(it_get_str(st,
+		"clusters.0.primary") ?: "", "db1"); json_decref(st); ok; })),
+		      "db1 is not seen as the primary of cluster sandbox");
 	/* replicating from its upstream is what it is for: not a problem */
 	ck_assert_msg(IT_WAIT_UNTIL(15000, ({ json_t *st = it_status(); bool ok = !strcmp(it_get_str(st,
 		"clusters.1.verdict") ?: "", "OK"); json_decref(st); ok; })),
