@@ -158,6 +158,7 @@ static json_t *router_json(const struct cluster *c, const struct router *r, cons
 
 static json_t *cluster_json(const struct cluster *c)
 {
+	json_t *st_wd;
 	json_t *o = json_object(), *arr;
 	const char *primary = c->topo.primary >= 0 ? c->servers[c->topo.primary]->cfg->name : NULL;
 	size_t i;
@@ -177,6 +178,8 @@ static json_t *cluster_json(const struct cluster *c)
 	json_object_set_new(o, "primary", str_or_null(primary));
 	json_object_set_new(o, "cutover", c->cutover ? switchover_json(c->cutover) : json_null());
 	json_object_set_new(o, "authority", str_or_null(c->authority));
+	json_object_set_new(o, "kept_fenced", json_incref(json_object_get(st_wd = watchdog_state(c), "sticky")));
+	json_decref(st_wd);
 	json_object_set_new(o, "alarms", watchdog_alarms_json(c));
 	json_object_set_new(o, "rollback_point", held_json(c));
 	json_object_set_new(o, "data_check", c->datacheck ? datacheck_json(c->datacheck) : json_null());

@@ -13,7 +13,11 @@
  * member's own journal in line with it: records another member wrote are appended, and a
  * cutover this member left unfinished that etcd does not have (it never acted, or another
  * leader ended it) is closed as "settled_elsewhere".  Then the same recovery as after a restart
- * runs on the local journal. */
+ * runs on the local journal.
+ *
+ * The watchdog's decisions that only the leader makes are kept there too, as a state:
+ * PREFIX/journal/CLUSTER/watchdog holds {"sticky": [the servers kept fenced], "auto_failover_at_us"},
+ * rewritten when they change; a new leader adopts it (watchdog_adopt). */
 #include "daemon.h"
 #include "etcd.h"
 #include "ha.h"
@@ -24,6 +28,7 @@
 #include "switchover.h"
 #include "tenant.h"
 #include "util.h"
+#include "watchdog.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,6 +220,33 @@ void ha_journal_forget(struct ha *h, void *arg)
 /* ------------------------------------------------------------------------------------------ */
 /* records */
 
+/* A watchdog entry: the cluster's state after it, when it is one the next leader needs. */
+static void record_watchdog(struct ha_journal *j, const char *cluster, const json_t *entry)
+{
+	const char *ev = json_string_value(json_object_get(entry, "event"));
+	struct cluster *c = daemon_cluster(j->h->d, cluster);
+	json_t *st, *sticky;
+	char *key;
+	size_t i;
+
+	if (!c || !ev || (strcmp(ev, "sticky_fence") && strcmp(ev, "primary") && strcmp(ev, "auto_failover")))
+		return;
+	st = watchdog_state(c);
+	if (!strcmp(ev, "primary")) {   /* recorded before the new primary leaves the sticky list */
+		const char *p = json_string_value(json_object_get(entry, "primary"));
+		sticky = json_object_get(st, "sticky");
+		for (i = json_array_size(sticky); i-- > 0;)
+			if (p && !strcmp(json_string_value(json_array_get(sticky, i)), p))
+				json_array_remove(sticky, i);
+	}
+	key = xasprintf("%s/journal/%s/watchdog", j->h->d->cfg->ha.prefix, cluster);
+	j->seq++;
+	enqueue(j, key, json_dumps(st, JSON_COMPACT));
+	json_decref(st);
+	free(key);
+	kick(j);
+}
+
 static void record(void *arg, const json_t *entry)
 {
 	struct ha_journal *j = arg;
@@ -225,8 +257,12 @@ static void record(void *arg, const json_t *entry)
 	char *key;
 	json_t *v;
 
-	if (*j->lost || j->h->role != HA_LEADER || !cluster || !id)
+	if (*j->lost || j->h->role != HA_LEADER || !cluster)
 		return;   /* not leading: a waiter for it hears so */
+	if (!id) {
+		record_watchdog(j, cluster, entry);
+		return;
+	}
 	r = run_by_id(j, id);
 	key = xasprintf("%s/journal/%s/%s", j->h->d->cfg->ha.prefix, cluster,
 			r && !kind ? strrchr(r->key, '/') + 1 : family_of(kind));
@@ -321,14 +357,38 @@ static void reconcile(struct ha_journal *j, struct cluster *c)
 	json_decref(all);
 }
 
+/* The watchdog's state under PREFIX/journal/CLUSTER/watchdog, adopted; true if key is one. */
+static bool adopt_watchdog(struct ha_journal *j, const char *key, json_t *v, bool *adopted)
+{
+	struct daemon *d = j->h->d;
+	size_t plen = strlen(d->cfg->ha.prefix) + strlen("/journal/"), klen = strlen(key);
+	char name[200];
+	struct cluster *c;
+
+	if (klen <= plen + strlen("/watchdog") || strcmp(key + klen - strlen("/watchdog"), "/watchdog"))
+		return false;
+	snprintf(name, sizeof(name), "%.*s", (int)(klen - plen - strlen("/watchdog")), key + plen);
+	if ((c = daemon_cluster(d, name)) != NULL) {
+		adopted[c - d->clusters] = true;
+		watchdog_adopt(d, c, json_object_get(v, "sticky"),
+			       (long long)json_integer_value(json_object_get(v, "auto_failover_at_us")));
+	}
+	return true;
+}
+
 static void read_done(struct ha_journal *j, struct etcd_result *res)
 {
 	struct daemon *d = j->h->d;
 	size_t i, n = 0;
+	bool *adopted = xcalloc(d->n_clusters + 1, sizeof(*adopted));
 
 	for (i = 0; i < res->n_kvs; i++) {
 		json_t *v = json_loads(res->kvs[i].value, 0, NULL);
 		const char *id = json_string_value(json_object_get(v, "id"));
+		if (json_is_object(v) && adopt_watchdog(j, res->kvs[i].key, v, adopted)) {
+			json_decref(v);
+			continue;
+		}
 		if (id && json_is_array(json_object_get(v, "entries"))) {
 			run_new(j, res->kvs[i].key, id, json_incref(json_object_get(v, "entries")));
 			n++;
@@ -337,8 +397,16 @@ static void read_done(struct ha_journal *j, struct etcd_result *res)
 		}
 		json_decref(v);
 	}
-	for (i = 0; i < d->n_clusters; i++)
+	for (i = 0; i < d->n_clusters; i++) {
 		reconcile(j, &d->clusters[i]);
+		if (!adopted[i] && d->clusters[i].n_sticky) {
+			/* etcd has none yet: what this member knows is the deployment's from now on */
+			json_t *e = json_pack("{s:s, s:s}", "cluster", d->clusters[i].cfg->name, "event", "sticky_fence");
+			record_watchdog(j, d->clusters[i].cfg->name, e);
+			json_decref(e);
+		}
+	}
+	free(adopted);
 	j->h->recovered = true;
 	log_notice("ha: member %s leads: etcd's journal read (%zu cutover record(s)); interrupted work is taken up",
 		   d->cfg->ha.name, n);

@@ -148,7 +148,7 @@ int journal_append(struct journal *j, json_t *entry, bool durable)
 	json_object_set_new(entry, "ts", json_string(ts));
 	if (append_line(j, entry, durable) < 0)
 		return -1;
-	if (mirror_fn && json_object_get(entry, "id"))
+	if (mirror_fn)
 		mirror_fn(mirror_arg, entry);
 	return 0;
 }

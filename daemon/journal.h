@@ -45,8 +45,8 @@ void journal_close(struct journal *j);
  * Returns 0, or -1 (errno set) — a cutover must not act on a transition it could not record. */
 int journal_append(struct journal *j, json_t *entry, bool durable);
 
-/* With [ha], every cutover entry (one with an "id") appended is also handed to fn (ha_journal.c
- * writes it to etcd); entry is borrowed, with its "ts". */
+/* With [ha], every entry appended is also handed to fn (ha_journal.c writes a cutover's to
+ * etcd, and the watchdog's sticky fences); entry is borrowed, with its "ts". */
 typedef void (*journal_mirror_fn)(void *arg, const json_t *entry);
 void journal_set_mirror(journal_mirror_fn fn, void *arg);
 /* Append entries as they are (their "ts" kept; not mirrored): a cutover's records that another

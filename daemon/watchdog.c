@@ -294,6 +294,35 @@ void watchdog_carry_over(struct cluster *to, struct cluster *from)
 /* ------------------------------------------------------------------------------------------ */
 /* the authoritative primary */
 
+void watchdog_adopt(struct daemon *d, struct cluster *c, const json_t *sticky, long long auto_failover_at_us)
+{
+	size_t i, k;
+	const json_t *n;
+
+	for (i = c->n_sticky; i-- > 0;) {
+		bool keep = false;
+		json_array_foreach(sticky, k, n)
+			keep = keep || !strcmp(json_string_value(n) ?: "", c->sticky[i].server);
+		if (!keep)
+			watchdog_sticky(d, c, c->sticky[i].server, false);
+	}
+	json_array_foreach(sticky, k, n)
+		if (json_string_value(n) && daemon_server(d, json_string_value(n)))
+			watchdog_sticky(d, c, json_string_value(n), true);
+	if (auto_failover_at_us > c->last_auto_failover_us)
+		c->last_auto_failover_us = auto_failover_at_us;
+}
+
+json_t *watchdog_state(const struct cluster *c)
+{
+	json_t *s = json_array();
+	size_t i;
+
+	for (i = 0; i < c->n_sticky; i++)
+		json_array_append_new(s, json_string(c->sticky[i].server));
+	return json_pack("{s:o, s:I}", "sticky", s, "auto_failover_at_us", (json_int_t)c->last_auto_failover_us);
+}
+
 void watchdog_set_authority(struct daemon *d, struct cluster *c, const char *name, const char *why)
 {
 	if (!name || (c->authority && !strcmp(c->authority, name)))

@@ -32,6 +32,7 @@ Suite *it_ha_suite(void);
 
 static pid_t etcd_pid[ETCDS + 1], member_pid[MEMBERS + 1];
 static const char *member_extra = "";   /* appended to each member's config (after [ha]) */
+static const char *member_cluster_extra;  /* added to its [cluster] section, NULL: none */
 static bool member_frozen[MEMBERS + 1];  /* SIGSTOPped: not asked (it would not answer) */
 
 static bool member_lag_known(int m, const char *server);
@@ -173,7 +174,7 @@ static void member_start(int m)
 	for (i = 1; i <= ETCDS; i++)
 		snprintf(etcds + strlen(etcds), sizeof(etcds) - strlen(etcds), "%shttp://127.0.0.1:%d", i > 1 ? ", " : "",
 			 etcd_port(i));
-	base = it_config_text(NULL);
+	base = it_config_text_cluster(member_cluster_extra, NULL);
 	{
 		/* this member's socket and state directory in the suite's config */
 		char *s1 = strstr(base, "socket = "), *e1 = s1 ? strchr(s1, '\n') : NULL;
@@ -645,6 +646,47 @@ static void killed_after_promote(void)
 	ck_assert(it_restore_baseline(true, "db2 is the primary now"));
 }
 
+/* The leader switches db1 -> db2 and keeps db1 fenced (sticky), then is killed: the next leader
+ * knows db1 is kept fenced (from etcd), so db1 made writable by hand raises fence_lost there
+ * (split_brain = alert: the alarm instead of the fence). */
+static void sticky_fence_taken_over(void)
+{
+	int leader, next;
+	json_t *r, *st;
+	int64_t t0;
+
+	leader = ha_begin();
+	ck_assert_msg(IT_WAIT_UNTIL(10000, member_lag_known(leader, "db2")), "db2's lag stays unknown");
+	r = call_member(leader, "switchover", json_pack("{s:s, s:s, s:i}", "cluster", IT_CLUSTER, "to", "db2",
+							 "drain_timeout_ms", 200));
+	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "the leader's switchover: %s", it_json_str(r));
+	json_decref(r);
+	st = call_member(leader, "status", json_object());
+	ck_assert_msg(json_array_size(it_get(st, "result.clusters.0.kept_fenced")) == 1 &&
+			      !strcmp(it_get_str(st, "result.clusters.0.kept_fenced.0") ?: "", "db1"),
+		      "the leader does not keep db1 fenced: %s", it_json_str(it_get(st, "result.clusters.0.kept_fenced")));
+	json_decref(st);
+	/* the switchover's end and the sticky fence in etcd too (written right after the reply) */
+	ck_assert_msg(IT_WAIT_UNTIL(5000, ({ json_t *h = member_ha(leader); bool w = h &&
+		json_integer_value(it_get(h, "journal.written")) == json_integer_value(it_get(h, "journal.records"));
+		json_decref(h); w; })), "m%d's journal records are not all in etcd", leader);
+	kill_member(leader);
+	t0 = it_now_ms();
+	next = takeover(leader, t0, "leader killed after a switchover");
+	ck_assert_msg(IT_WAIT_UNTIL(5000, ({ json_t *x = call_member(next, "status", json_object()); bool k =
+		!strcmp(it_get_str(x, "result.clusters.0.kept_fenced.0") ?: "", "db1"); json_decref(x); k; })),
+		      "m%d does not know db1 is kept fenced", next);
+	ck_assert_int_eq(it_sql_exec(1, "SET GLOBAL read_only = 0"), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(10000, ({ json_t *x = call_member(next, "status", json_object()); bool a =
+		it_alarm_in(it_get(x, "result"), "fence_lost", "db1", "active") != NULL; json_decref(x); a; })),
+		      "m%d raised no fence_lost for db1 made writable by hand", next);
+	it_note("m%d, leading after m%d was killed, kept db1 fenced: fence_lost raised when db1 was made writable", next,
+		leader);
+	ck_assert_int_eq(it_sql_exec(1, "SET GLOBAL read_only = 1"), 0);
+	ha_end();
+	ck_assert(it_restore_baseline(true, "db2 is the primary now"));
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Cut off from etcd, or frozen: a leader that cannot renew stops acting before another leads. */
 
@@ -795,6 +837,7 @@ static const struct it_case cases[] = {
 	{ "killed_before_fence", killed_before_fence },
 	{ "killed_before_promote", killed_before_promote },
 	{ "killed_after_promote", killed_after_promote },
+	{ "sticky_fence_taken_over", sticky_fence_taken_over },
 	{ "leader_cut_off", leader_cut_off },
 	{ "leader_frozen", leader_frozen },
 };
