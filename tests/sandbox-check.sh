@@ -149,18 +149,20 @@ part_proxysql() {
 	"$BUILD/cutoverd" -f -c "$PXDIR/cutoverd.conf" >"$PXDIR/cutoverd.log" 2>&1 &
 	PXPID=$!
 	ctl() { "$BUILD/cutoverctl" -s "$PXDIR/run/cutoverd.sock" "$@"; }
-	# cluster target: db3 its primary, verdict OK (two polls for the hysteresis, then the heartbeat)
+	# cluster target: db3 its primary, verdict OK (two polls for the hysteresis, then the heartbeat);
+	# cluster sandbox: db1 its primary (the clusters are polled in turn, not at one tick)
 	got=""
 	for _ in $(seq 200); do
-		got=$(ctl --json status target 2>/dev/null |
-			jq -r '.clusters[]? | select(.name == "target") | "\(.primary // "-") \(.verdict // "-")"' 2>/dev/null) || got=""
-		[[ $got == "db3 OK" ]] && break
+		got=$(ctl --json status 2>/dev/null |
+			jq -r '[.clusters[]? | select(.name == "target" or .name == "sandbox") |
+				"\(.name)=\(.primary // "-")/\(.verdict // "-")"] | sort | join(" ")' 2>/dev/null) || got=""
+		[[ $got == "sandbox=db1/"*" target=db3/OK" ]] && break
 		sleep 0.1
 	done
-	if [[ $got != "db3 OK" ]]; then
+	if [[ $got != "sandbox=db1/"*" target=db3/OK" ]]; then
 		ctl status >&2 || true
 		tail -n 20 "$PXDIR/cutoverd.log" >&2
-		fail "cutoverctl status: cluster target is '${got:-missing}', not primary db3 with verdict OK"
+		fail "cutoverctl status: '${got:-nothing}', not cluster target with primary db3 and verdict OK, and cluster sandbox with primary db1"
 	fi
 	if ! out=$(ctl --cluster sandbox move tenant tenant00 --to db3 2>&1); then
 		printf '%s\n' "$out" >&2
