@@ -63,8 +63,10 @@ make_target() {
 	root_sql 3 "STOP SLAVE; SET GLOBAL replicate_wild_do_table = 'r%.%'; SET GLOBAL read_only = 0; START SLAVE" ||
 		die "db3 could not be made the tenants' target"
 	local deadline=$((SECONDS + 20))
-	until api '{"id":1,"cmd":"status"}' 5 | jq -e '.result.clusters[] | select(.name == "target") | .verdict == "OK"' >/dev/null 2>&1; do
-		((SECONDS < deadline)) || die "cluster target is not OK (see $DAEMON_LOG)"
+	# both clusters known: they are polled in turn, not at one tick
+	until api '{"id":1,"cmd":"status"}' 5 | jq -e '[.result.clusters[] | select((.name == "target" and .verdict == "OK") or
+			(.name == "sandbox" and .primary == "db1"))] | length == 2' >/dev/null 2>&1; do
+		((SECONDS < deadline)) || die "cluster target is not OK or sandbox has no primary db1 (see $DAEMON_LOG)"
 		sleep 0.2
 	done
 }
