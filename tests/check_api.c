@@ -19,7 +19,10 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "db.h"
 #include "fence.h"
+#include "ha.h"
+#include "ha_impl.h"
 #include "log.h"
 #include "util.h"
 
@@ -194,6 +197,65 @@ START_TEST(test_fence_only_writer_names_the_flag)
 }
 END_TEST
 
+/* ---- a member that does not act changes nothing ------------------------------------------- */
+
+static bool fence_done, fence_ok;
+static char fence_msg[400];
+
+static void fenced(void *arg, bool ok, const char *by, const char *msg)
+{
+	(void)arg;
+	(void)by;
+	fence_done = true;
+	fence_ok = ok;
+	snprintf(fence_msg, sizeof(fence_msg), "%s", msg ? msg : "");
+}
+
+static bool never_acting(void *arg)
+{
+	(void)arg;
+	return false;
+}
+
+static void never_called(struct db *db, struct db_result *res, void *arg)
+{
+	(void)db;
+	(void)res;
+	(void)arg;
+	ck_abort_msg("a refused batch answered");
+}
+
+/* With [ha], a follower's fence module fences nothing (no SQL, no hook) and says why, and a
+ * connection marked db_set_acts sends nothing while the acting check says no. */
+START_TEST(test_not_acting_changes_nothing)
+{
+	struct ha follower;
+	struct server *s = daemon_server(&d, "db1");
+	int64_t deadline = now_mono_ms() + DEADLINE_MS;
+	struct db *db;
+	const char *q = "SET GLOBAL read_only = 1";
+
+	memset(&follower, 0, sizeof(follower));
+	follower.role = HA_FOLLOWER;
+	d.ha = &follower;
+	fence_start(&d, s->cluster, s, FENCE_BY_SQL | FENCE_BY_HOOK | FENCE_BY_STONITH, "test", fenced, NULL);
+	while (!fence_done && now_mono_ms() < deadline)
+		event_base_loop(d.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	d.ha = NULL;
+	ck_assert(fence_done);
+	ck_assert(!fence_ok);
+	ck_assert_msg(strstr(fence_msg, "this member is not the acting leader"), "%s", fence_msg);
+
+	db = db_new(d.base, "acts");
+	db_set_acts(db);
+	db_set_acting_check(never_acting, NULL);
+	ck_assert_int_eq(db_run(db, &q, 1, 1000, never_called, NULL), -1);
+	ck_assert(!db_busy(db));
+	db_set_acting_check(NULL, NULL);
+	db_free(db);
+}
+END_TEST
+
 START_TEST(test_fence_result_already_read_only)
 {
 	char *s;
@@ -230,6 +292,7 @@ Suite *api_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_fence_only_writer_names_the_flag);
 	tcase_add_test(tc, test_fence_result_already_read_only);
+	tcase_add_test(tc, test_not_acting_changes_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }
