@@ -35,6 +35,8 @@ int ctl_client_connect(struct ctl_client *c, const char *path, int timeout_ms)
 	int64_t deadline = timeout_ms > 0 ? now_mono_ms() + timeout_ms : 0;
 	int fd, e;
 
+	if (ctl_remote_address(path))
+		return ctl_remote_connect(c, path, timeout_ms);
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -253,6 +255,7 @@ void ctl_client_close(struct ctl_client *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+	ctl_remote_reap(c);
 	free(c->path);
 	c->path = NULL;
 	free(c->buf);

@@ -18,6 +18,7 @@
 
 struct ctl_client {
 	int fd;
+	int pid;                  /* the ssh process of an ssh:// address (remote.c), else 0 */
 	char *path;               /* owned: the socket path, for messages */
 	char *buf;                /* owned: bytes read and not yet returned as lines */
 	size_t len;               /* bytes in buf */
@@ -51,5 +52,20 @@ enum ctl_io ctl_client_send(struct ctl_client *c, const char *data, size_t len, 
  * before EOF is returned as a line; EOF is reported on the call after. */
 enum ctl_io ctl_client_read_line(struct ctl_client *c, char **line, size_t *len, int64_t deadline_ms);
 void ctl_client_close(struct ctl_client *c);
+
+/* A cutoverd on another machine (remote.c): ssh://[USER@]HOST[:PORT]/PATH, reached through
+ * ssh(1) and `cutoverctl relay` there. */
+struct ctl_remote {
+	char user[64];
+	char host[256];
+	int port;                 /* 0: ssh's own default */
+	char path[108];
+};
+bool ctl_remote_address(const char *addr);
+int ctl_remote_parse(const char *addr, struct ctl_remote *r, char *why, size_t whylen);
+/* Start ssh with c's descriptor on its input and output.  0, or -1 with errno (EINVAL: the
+ * address does not parse, and why was printed). */
+int ctl_remote_connect(struct ctl_client *c, const char *addr, int timeout_ms);
+void ctl_remote_reap(struct ctl_client *c);
 
 #endif

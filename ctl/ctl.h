@@ -126,7 +126,7 @@ const struct ctl_cmd *ctl_find_cmd_or_say(const char *name);
 extern const struct ctl_cmd ctl_cmd_status, ctl_cmd_topology, ctl_cmd_version, ctl_cmd_config,
 	ctl_cmd_reload, ctl_cmd_watch, ctl_cmd_switchover, ctl_cmd_abort, ctl_cmd_pause,
 	ctl_cmd_resume, ctl_cmd_resolve, ctl_cmd_history, ctl_cmd_shift, ctl_cmd_move, ctl_cmd_failover, ctl_cmd_fence,
-	ctl_cmd_unfence, ctl_cmd_stonith, ctl_cmd_raw, ctl_cmd_help;
+	ctl_cmd_unfence, ctl_cmd_stonith, ctl_cmd_raw, ctl_cmd_relay, ctl_cmd_help;
 /* move's words after its name into the request's args: 0, 1 for --help, -1 with why in err. */
 int ctl_move_parse(int argc, char **argv, const char *global_cluster, json_t *args, char *err, size_t len);
 

@@ -21,6 +21,7 @@ static int64_t next_deadline(const struct ctl_opts *opt, struct xfer *x, const j
 static int stream_wait_ms(const struct ctl_opts *opt);
 static int read_failed(const struct ctl_opts *opt, enum wait_for what, const char *op, enum ctl_io io);
 static int unreachable(const char *path, int err);
+static const char *closed_hint(const struct ctl_opts *opt);
 static int request_render(const struct ctl_cmd *cmd, const struct ctl_opts *opt, json_t *args);
 static void on_signal(int sig);
 
@@ -45,8 +46,8 @@ int ctl_transact(struct ctl_client *c, const struct ctl_cmd *cmd, const struct c
 	}
 	io = ctl_client_send(c, req, reqlen, deadline);
 	if (io == CTL_IO_EOF) {
-		fprintf(stderr, "cutoverctl: cutoverd at %s closed the connection before replying "
-			"(see journalctl -u cutoverd)\n", opt->socket);
+		fprintf(stderr, "cutoverctl: cutoverd at %s closed the connection before replying %s\n", opt->socket,
+			closed_hint(opt));
 		return EXIT_UNREACHABLE;
 	}
 	if (io == CTL_IO_ERR) {
@@ -163,9 +164,8 @@ static int read_failed(const struct ctl_opts *opt, enum wait_for what, const cha
 		return EXIT_UNREACHABLE;
 	}
 	if (io == CTL_IO_EOF) {
-		fprintf(stderr, "cutoverctl: cutoverd at %s closed the connection%s "
-			"(see journalctl -u cutoverd)\n", opt->socket,
-			what == WAIT_EVENT ? "" : " before replying");
+		fprintf(stderr, "cutoverctl: cutoverd at %s closed the connection%s %s\n", opt->socket,
+			what == WAIT_EVENT ? "" : " before replying", closed_hint(opt));
 		return EXIT_UNREACHABLE;
 	}
 	if (err == ETIMEDOUT) {
@@ -177,10 +177,21 @@ static int read_failed(const struct ctl_opts *opt, enum wait_for what, const cha
 	return unreachable(opt->socket, err);
 }
 
+/* Where to look when the connection ended without a word: through ssh, ssh's own message (or
+ * the relay's) was printed just above. */
+static const char *closed_hint(const struct ctl_opts *opt)
+{
+	return ctl_remote_address(opt->socket) ? "(ssh's or the relay's message above says why; on that machine see "
+						 "journalctl -u cutoverd)"
+					       : "(see journalctl -u cutoverd)";
+}
+
 static int unreachable(const char *path, int err)
 {
 	fprintf(stderr, "cutoverctl: cannot reach cutoverd at %s: %s (%s)\n", path, strerror(err),
-		ctl_unreachable_hint(err));
+		ctl_remote_address(path) ? "an address of another machine is ssh://[USER@]HOST[:PORT]/PATH, reached with "
+					   "ssh(1) ($CUTOVER_SSH)"
+					 : ctl_unreachable_hint(err));
 	return EXIT_UNREACHABLE;
 }
 
@@ -316,7 +327,8 @@ int ctl_call(const struct ctl_cmd *cmd, const char *api, const struct ctl_opts *
 		const char *addr = json_string_value(json_object_get(json_object_get(err, "leader"), "address"));
 		const char *name = json_string_value(json_object_get(json_object_get(err, "leader"), "name"));
 
-		if (code && !strcmp(code, "NOT_LEADER") && addr && addr[0] == '/' && strcmp(addr, opt->socket)) {
+		if (code && !strcmp(code, "NOT_LEADER") && addr && (addr[0] == '/' || ctl_remote_address(addr)) &&
+		    strcmp(addr, opt->socket)) {
 			/* once: the leader's own answer is the answer, whatever it is */
 			struct ctl_opts o2 = *opt;
 			char *leader_sock = xstrdup(addr);
@@ -333,7 +345,8 @@ int ctl_call(const struct ctl_cmd *cmd, const char *api, const struct ctl_opts *
 			free(leader_sock);
 		} else if (code && !strcmp(code, "NOT_LEADER")) {
 			fprintf(stderr, "cutoverctl: --follow-leader: %s\n", !addr || !*addr ? "the leader is not known"
-									  : addr[0] != '/' ? "the leader's address is not a local socket"
+									  : addr[0] != '/' && !ctl_remote_address(addr)
+									  ? "the leader's address is neither a socket path nor ssh://HOST/PATH"
 											   : "the leader's address is this socket");
 		}
 	}

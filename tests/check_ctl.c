@@ -10,7 +10,58 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../ctl/client.h"
 #include "../ctl/ctl.h"
+
+/* ssh://[USER@]HOST[:PORT]/PATH: what is taken, and what is refused with why (nothing ssh could
+ * read as an option, no port out of range, no empty part). */
+START_TEST(test_remote_address)
+{
+	static const char *const bad[] = {
+		"ssh://db-admin2",              /* no path */
+		"ssh://db-admin2/",             /* empty path */
+		"ssh:///run/x.sock",            /* no host */
+		"ssh://-oProxyCommand=x/run/x.sock",
+		"ssh://-l@h/run/x.sock",
+		"ssh://h:0/run/x.sock",
+		"ssh://h:70000/run/x.sock",
+		"ssh://h:22x/run/x.sock",
+		"ssh://[::1/run/x.sock",
+		"ssh://[::1]x/run/x.sock",
+		"ssh://@h/run/x.sock",
+		"/run/x.sock",
+	};
+	struct ctl_remote r;
+	char why[600];
+	size_t i;
+
+	ck_assert(ctl_remote_address("ssh://h/p"));
+	ck_assert(!ctl_remote_address("/run/cutoverd/cutoverd.sock"));
+	ck_assert(!ctl_remote_address(NULL));
+	ck_assert_int_eq(ctl_remote_parse("ssh://db-admin2/run/cutoverd/cutoverd.sock", &r, why, sizeof(why)), 0);
+	ck_assert_str_eq(r.host, "db-admin2");
+	ck_assert_str_eq(r.user, "");
+	ck_assert_int_eq(r.port, 0);
+	ck_assert_str_eq(r.path, "/run/cutoverd/cutoverd.sock");
+	ck_assert_int_eq(ctl_remote_parse("ssh://ops@10.0.0.2:2222/run/c.sock", &r, why, sizeof(why)), 0);
+	ck_assert_str_eq(r.user, "ops");
+	ck_assert_str_eq(r.host, "10.0.0.2");
+	ck_assert_int_eq(r.port, 2222);
+	ck_assert_str_eq(r.path, "/run/c.sock");
+	ck_assert_int_eq(ctl_remote_parse("ssh://[fd00::2]:22/r/it's.sock", &r, why, sizeof(why)), 0);
+	ck_assert_str_eq(r.host, "fd00::2");
+	ck_assert_int_eq(r.port, 22);
+	ck_assert_str_eq(r.path, "/r/it's.sock");
+	ck_assert_int_eq(ctl_remote_parse("ssh://[fd00::2]/r.sock", &r, why, sizeof(why)), 0);
+	ck_assert_str_eq(r.host, "fd00::2");
+	ck_assert_int_eq(r.port, 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		ck_assert_msg(ctl_remote_parse(bad[i], &r, why, sizeof(why)) < 0, "%s was taken", bad[i]);
+		ck_assert_msg(why[0] != '\0', "%s: refused without a reason", bad[i]);
+	}
+}
+END_TEST
 
 Suite *ctl_suite(void);
 
@@ -328,6 +379,10 @@ Suite *ctl_suite(void)
 
 	tc = tcase_create("unreachable");
 	tcase_add_test(tc, test_unreachable_hint);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("remote");
+	tcase_add_test(tc, test_remote_address);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -9,8 +9,9 @@ BUILD_PKGS=(gcc make pkg-config default-libmysqlclient-dev libevent-dev libjanss
 RUNTIME_PKGS=(mariadb-server mariadb-client haproxy socat jq iproute2 procps groff-base man-db)
 # Only for the integration tests: the watchdog suite cuts one TCP path with nft; the mysql
 # suite makes an RSA key and a CA of its own with openssl; tests/etcd-check.sh (and the HA
-# tests) run a 3-member etcd of their own on loopback.
-TEST_PKGS=(nftables openssl etcd-server etcd-client)
+# tests) run a 3-member etcd of their own on loopback; the ha suite reaches a member as if on
+# another machine through an sshd of its own on loopback (ssh:// addresses).
+TEST_PKGS=(nftables openssl etcd-server etcd-client openssh-client openssh-server)
 # tests/roots.sh: the Debian 13 (MariaDB 11.8) and unstable (MySQL 9.x) roots the sandbox runs
 # servers of other versions from (SANDBOX_ROOT_SERVERS, SANDBOX_FLAVOR=mysql).
 ROOTS_PKGS=(debootstrap)
@@ -23,7 +24,7 @@ PROXYSQL_VERSIONS=(2.4.8 2.7.1)
 PROXYSQL_PREFIX=/usr/local
 PROXYSQL_PKGS=(xz-utils)
 # Services whose packages start and enable them from their postinst: package:service.
-SERVICES=(mariadb-server:mariadb haproxy:haproxy etcd-server:etcd)
+SERVICES=(mariadb-server:mariadb haproxy:haproxy etcd-server:etcd openssh-server:ssh)
 
 POLICY_RC=/usr/sbin/policy-rc.d
 OWN_POLICY=0

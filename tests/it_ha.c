@@ -34,6 +34,7 @@ static pid_t etcd_pid[ETCDS + 1], member_pid[MEMBERS + 1];
 static const char *member_extra = "";   /* appended to each member's config (after [ha]) */
 static const char *member_cluster_extra;  /* added to its [cluster] section, NULL: none */
 static bool member_frozen[MEMBERS + 1];  /* SIGSTOPped: not asked (it would not answer) */
+static int member_ssh_port;             /* non-zero: each member's address is ssh://root@127.0.0.1:PORT/ its socket */
 
 static bool member_lag_known(int m, const char *server);
 static char member_sock[MEMBERS + 1][300], member_conf[MEMBERS + 1][300], member_log[MEMBERS + 1][300];
@@ -187,6 +188,13 @@ static void member_start(int m)
 					  member_metrics_port(m), e2, etcds, m, TTL_MS, 10 + m, member_extra),
 				 0);
 	}
+	if (member_ssh_port) {
+		char *t2 = NULL;
+		ck_assert_int_ge(asprintf(&t2, "%saddress = ssh://root@127.0.0.1:%d%s\n", text, member_ssh_port, member_sock[m]),
+				 0);
+		free(text);
+		text = t2;
+	}
 	free(base);
 	ck_assert_int_eq(it_write_file(member_conf[m], text, 0600), 0);
 	free(text);
@@ -330,6 +338,87 @@ static void one_leader(void)
 	json_decref(r);
 	ck_assert_int_eq(the_leader(&count), leader);
 	ha_end();
+}
+
+/* Members on "other machines": each one's address is ssh://root@127.0.0.1:PORT/ its socket,
+ * reached through the tests' own sshd.  cutoverctl --follow-leader, sent to a follower, runs a
+ * switchover on the leader through ssh and `cutoverctl relay` there, its progress streamed back;
+ * status reaches a member at such an address directly; an address no ssh reaches gets exit 3
+ * and a message that points at ssh's. */
+static void follow_leader_ssh(void)
+{
+	char ssh_cmd[500], rctl[600], prog[600], sockarg[400], remote[400], *out = NULL;
+	int port = it.base_port + 730, leader, f, rc;
+	pid_t sshd;
+
+	ck_assert_msg(it_sshd_available(), "/usr/sbin/sshd or ssh is missing: tests/deps.sh installs openssh-server");
+	sshd = it_sshd_start(port, ssh_cmd, sizeof(ssh_cmd));
+	{
+		char cmd[64];
+		const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+		snprintf(cmd, sizeof(cmd), "kill %d 2>/dev/null; true", (int)sshd);
+		it_cleanup_add(argv);
+	}
+	snprintf(rctl, sizeof(rctl), "%s/cutoverctl", it.build);
+	setenv("CUTOVER_SSH", ssh_cmd, 1);
+	setenv("CUTOVER_REMOTE_CTL", rctl, 1);
+	member_ssh_port = port;
+	leader = ha_begin();
+	f = leader == 1 ? 2 : 1;
+	snprintf(remote, sizeof(remote), "ssh://root@127.0.0.1:%d%s", port, member_sock[leader]);
+	{
+		json_t *r = call_member(f, "switchover", json_pack("{s:s, s:s, s:b}", "cluster", IT_CLUSTER, "to", "db2",
+								   "dry_run", 1));
+		ck_assert_msg(r && !strcmp(it_err_code(r) ?: "", "NOT_LEADER") &&
+				      !strcmp(it_get_str(r, "error.leader.address") ?: "", remote),
+			      "a follower's answer names the leader's ssh address %s: %s", remote, it_json_str(r));
+		json_decref(r);
+	}
+	ck_assert_msg(IT_WAIT_UNTIL(10000, member_lag_known(leader, "db2")), "db2's lag stays unknown on m%d", leader);
+	snprintf(prog, sizeof(prog), "%s/cutoverctl", it.build);
+	snprintf(sockarg, sizeof(sockarg), "--socket=%s", member_sock[f]);
+	{
+		const char *follow[] = { prog, sockarg, "--follow-leader", "switchover", "--to", "db2", "--yes", NULL };
+		rc = it_run(follow, true, &out, 60000);
+		ck_assert_msg(rc == 0 && out && strstr(out, "is not the leader; sending 'switchover' to the leader") &&
+				      strstr(out, remote),
+			      "cutoverctl --follow-leader through ssh (exit %d): %s", rc, out ? out : "");
+		/* the progress lines came through the relay, before the report */
+		ck_assert_msg(strstr(out, "fence") && strstr(out, "done"), "no progress or report through ssh: %s", out);
+		it_note("--follow-leader via m%d to %s: %.*s", f, remote, (int)strcspn(out, "\n"), out);
+		free(out);
+		out = NULL;
+	}
+	ck_assert_msg(it_read_only(2) == 0 && it_read_only(1) == 1 && it_writable_count() == 1,
+		      "after the switchover through ssh: db1 read_only %d, db2 read_only %d, %d writable", it_read_only(1),
+		      it_read_only(2), it_writable_count());
+	/* status at an ssh:// address, directly */
+	{
+		char sock2[420];
+		const char *argv[] = { prog, sock2, "--json", "status", NULL };
+		snprintf(sock2, sizeof(sock2), "--socket=%s", remote);
+		rc = it_run(argv, false, &out, 30000);
+		ck_assert_msg(rc == 0 && out && strstr(out, "\"clusters\""), "status at %s (exit %d): %s", remote, rc,
+			      out ? out : "");
+		free(out);
+		out = NULL;
+	}
+	/* nobody listens there: exit 3, and the message says to look at ssh's */
+	{
+		char sock3[420];
+		const char *argv[] = { prog, sock3, "status", NULL };
+		snprintf(sock3, sizeof(sock3), "--socket=ssh://root@127.0.0.1:%d%s", port + 1, member_sock[leader]);
+		rc = it_run(argv, true, &out, 30000);
+		ck_assert_msg(rc == 3 && out && strstr(out, "ssh's or the relay's message above"),
+			      "status at an address no ssh reaches (exit %d): %s", rc, out ? out : "");
+		it_note("no sshd there: %s", out);
+		free(out);
+	}
+	member_ssh_port = 0;
+	unsetenv("CUTOVER_SSH");
+	unsetenv("CUTOVER_REMOTE_CTL");
+	ha_end();
+	it_sshd_stop(&sshd);
 }
 
 /* The leader killed (-9): another member leads within 2 x TTL. */
@@ -831,6 +920,7 @@ static const struct it_case skip_case[] = {
 
 static const struct it_case cases[] = {
 	{ "one_leader", one_leader },
+	{ "follow_leader_ssh", follow_leader_ssh },
 	{ "leader_killed", leader_killed },
 	{ "quorum_lost", quorum_lost },
 	{ "key_taken", key_taken },

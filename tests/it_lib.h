@@ -298,4 +298,12 @@ int it_write_file(const char *path, const char *text, mode_t mode);   /* 0 / -1 
  * the exit status, or -1.  Killed after timeout_ms. */
 int it_run(const char *const *argv, bool merge, char **out, int timeout_ms);
 
+/* ---- another machine: an sshd of the tests' own on loopback (it_sshd.c) ---- */
+bool it_sshd_available(void);
+/* Start it on 127.0.0.1:port, root let in with a key made here; ssh_cmd gets the client command
+ * that uses it ("/usr/bin/ssh -F DIR/ssh_config", for $CUTOVER_SSH).  Returns once a login
+ * works. */
+pid_t it_sshd_start(int port, char *ssh_cmd, size_t len);
+void it_sshd_stop(pid_t *pid);
+
 #endif
