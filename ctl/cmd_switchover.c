@@ -297,6 +297,8 @@ static int finish_switchover(const struct ctl_cmd *cmd, const struct ctl_opts *o
 				"show (see it with cutoverctl --json %s)\n", cmd->name, cmd->name);
 			return EXIT_FAILED;
 		}
+		if (json_is_string(json_object_get(report, "warning")))   /* [ha]: etcd lacks its last records */
+			fprintf(stderr, "cutoverctl: warning: %s\n", json_string_value(json_object_get(report, "warning")));
 	} else if (ok) {
 		fprintf(stderr, "cutoverctl: daemon sent a %s result without a report "
 			"(see it with cutoverctl --json %s)\n", cmd->name, cmd->name);

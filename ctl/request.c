@@ -219,6 +219,9 @@ int ctl_finish_reply(const struct ctl_cmd *cmd, const struct ctl_opts *opt, cons
 		ctl_print_error(rep->msg);
 		return EXIT_FAILED;
 	}
+	/* e.g. with [ha]: "done", but etcd does not have the last records (the daemon says what next) */
+	if (!opt->json && json_is_string(json_object_get(result, "warning")))
+		fprintf(stderr, "cutoverctl: warning: %s\n", json_string_value(json_object_get(result, "warning")));
 	if (opt->json || !cmd->render)
 		return render_json(stdout, result, &opt->ro) < 0 ? EXIT_FAILED : EXIT_OK;
 	if (cmd->render(stdout, result, &opt->ro) < 0) {

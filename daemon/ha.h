@@ -46,4 +46,12 @@ bool ha_journal_wait(struct ha *h, ha_wait_fn fn, void *arg);
 void ha_journal_forget(struct ha *h, void *arg);
 json_t *ha_journal_json(const struct ha *h);
 
+/* The last answer of a cutover (ha_reply.c): msg (a reply; owned) is sent to *cl (held; taken,
+ * *cl set to NULL) once etcd has every record appended so far, at once without [ha].  A member
+ * that stops leading first sends it with "journal_in_etcd": false and a warning.  flush: the
+ * daemon stops; whatever waits is sent so. */
+struct client;
+void ha_reply_final(struct daemon *d, struct client **cl, json_t *msg);
+void ha_replies_flush(struct daemon *d);
+
 #endif

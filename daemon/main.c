@@ -280,6 +280,7 @@ int main(int argc, char **argv)
 		rc = 1;
 
 	poll_stop(&d);
+	ha_replies_flush(&d);
 	ha_free(d.ha);
 	d.ha = NULL;
 	metrics_stop();

@@ -2,6 +2,7 @@
  * weight corrected), then the next; the rollback and the end (see shift.h). */
 #include "shift_impl.h"
 #include "ha.h"
+#include "stats.h"
 #include "util.h"
 
 #include <math.h>
@@ -400,17 +401,15 @@ void sh_finish(struct shift *sh, enum sh_state st)
 	sh_emit(sh, st == SH_DONE ? "ok" : "fail", "read shift %s: %s%s%s", sh->id, outcome, sh->reason ? ": " : "",
 		sh->reason ? sh->reason : "");
 	if (sh->cl) {
-		if (!client_gone(sh->cl)) {
-			if (st == SH_DONE) {
-				client_reply_ok(sh->cl, sh->req_id, json_incref(rep));
-			} else {
-				json_t *r = proto_reply_err(sh->req_id, ERR_FAILED, "%s: %s", outcome, sh->reason ? sh->reason : "");
-				json_object_set(json_object_get(r, "error"), "report", rep);
-				client_send(sh->cl, r);
-			}
+		json_t *r;
+		if (st == SH_DONE) {
+			stats_api("shift", "ok");
+			r = proto_reply_ok(sh->req_id, json_incref(rep));
+		} else {
+			r = proto_reply_err(sh->req_id, ERR_FAILED, "%s: %s", outcome, sh->reason ? sh->reason : "");
+			json_object_set(json_object_get(r, "error"), "report", rep);
 		}
-		client_release(sh->cl);
-		sh->cl = NULL;
+		ha_reply_final(sh->d, &sh->cl, r);
 	}
 	json_decref(rep);
 	/* c->shift stays (status shows the last shift) until the next one */

@@ -2,6 +2,7 @@
  * says, its end, abort, pause and resume (see tenant.h).  The batches: tenant_batch.c. */
 #include "tenant_impl.h"
 #include "ha.h"
+#include "stats.h"
 #include "shift.h"
 #include "topology.h"
 #include "util.h"
@@ -234,18 +235,15 @@ void tm_finish(struct tenant_move *m, enum tm_state st, const char *fmt, ...)
 	     tm_count_outcome(m, TT_ROLLED_BACK), tm_count_outcome(m, TT_SKIPPED), tm_count_outcome(m, TT_PENDING),
 	     m->reason ? ": " : "", m->reason ? m->reason : "");
 	if (m->cl) {
-		if (!client_gone(m->cl)) {
-			if (st == TM_DONE) {
-				client_reply_ok(m->cl, m->req_id, json_incref(rep));
-			} else {
-				json_t *r = proto_reply_err(m->req_id, ERR_FAILED, "%s: %s", tm_state_names[st],
-							    m->reason ? m->reason : "");
-				json_object_set(json_object_get(r, "error"), "report", rep);
-				client_send(m->cl, r);
-			}
+		json_t *r;
+		if (st == TM_DONE) {
+			stats_api("move_tenants", "ok");
+			r = proto_reply_ok(m->req_id, json_incref(rep));
+		} else {
+			r = proto_reply_err(m->req_id, ERR_FAILED, "%s: %s", tm_state_names[st], m->reason ? m->reason : "");
+			json_object_set(json_object_get(r, "error"), "report", rep);
 		}
-		client_release(m->cl);
-		m->cl = NULL;
+		ha_reply_final(m->d, &m->cl, r);
 	}
 	json_decref(rep);
 }

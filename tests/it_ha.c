@@ -735,6 +735,85 @@ static void killed_after_promote(void)
 	ck_assert(it_restore_baseline(true, "db2 is the primary now"));
 }
 
+
+/* The requester hears "done" only once etcd has the switchover's last records.  A router's
+ * promotion hook stops every etcd member (SIGSTOP) as it ends: the switchover completes on the
+ * databases, but its final records cannot reach etcd.  The answer waits, and when the member
+ * stops leading it comes with "journal_in_etcd": false and a warning that points at history
+ * and resolve on the next leader.  (Sent at once, as before, it said "done" with no warning.) */
+static void done_waits_for_etcd(void)
+{
+	char hooks[300], stop[340], *extra = NULL, id[128], out[64];
+	int leader, next, i;
+	struct it_conn *c;
+	json_t *p, *fin = NULL;
+	int64_t t0;
+	FILE *f;
+
+	snprintf(hooks, sizeof(hooks), "%s/hooks", it.dir);
+	snprintf(stop, sizeof(stop), "%s/stop-etcd", hooks);
+	ck_assert(mkdir(hooks, 0755) == 0 || access(hooks, F_OK) == 0);
+	member_extra = "";
+	ck_assert_int_gt(asprintf(&extra, "[router stop_etcd]\ncluster = %s\ntype = exec\nexec_promote = %s\ntimeout = 10s\n",
+				  IT_CLUSTER, stop),
+			 0);
+	member_extra = extra;
+	/* the hook reads the pids, written once etcd runs (the config wants the program there) */
+	f = fopen(stop, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "#!/bin/sh\nkill -STOP $(cat %s.pids)\nexit 0\n", stop);
+	fclose(f);
+	ck_assert_int_eq(chmod(stop, 0755), 0);
+	leader = ha_begin();
+	{
+		char pids[64] = "", path[400];
+		for (i = 1; i <= ETCDS; i++)
+			snprintf(pids + strlen(pids), sizeof(pids) - strlen(pids), "%d ", (int)etcd_pid[i]);
+		snprintf(path, sizeof(path), "%s.pids", stop);
+		ck_assert_int_eq(it_write_file(path, pids, 0644), 0);
+	}
+	ck_assert_msg(IT_WAIT_UNTIL(10000, member_lag_known(leader, "db2")), "db2's lag stays unknown");
+	c = it_connect(member_sock[leader]);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(it_conn_request(c, "switchover", json_pack("{s:s, s:s}", "cluster", IT_CLUSTER, "to", "db2")), 0);
+	p = it_conn_progress_until(c, "start", 20000, &fin);
+	ck_assert_msg(p != NULL, "no progress: %s", it_json_str(fin));
+	snprintf(id, sizeof(id), "%s", it_get_str(p, "progress.id") ?: "");
+	json_decref(p);
+	fin = it_conn_reply(c, 30000, NULL);
+	t0 = it_now_ms();
+	for (i = 1; i <= ETCDS; i++)
+		kill(etcd_pid[i], SIGCONT);
+	it_conn_close(c);
+	ck_assert_msg(fin && json_is_true(json_object_get(fin, "ok")) &&
+			      !strcmp(it_get_str(fin, "result.outcome") ?: "", "done"),
+		      "the requester's answer: %s", it_json_str(fin));
+	ck_assert_msg(json_is_false(it_get(fin, "result.journal_in_etcd")) &&
+			      strstr(it_get_str(fin, "result.warning") ?: "", "etcd does not have the last records"),
+		      "\"done\" without the warning that etcd lacks its records: %s", it_json_str(fin));
+	it_note("the requester heard done with: %s", it_get_str(fin, "result.warning"));
+	json_decref(fin);
+	ck_assert_int_eq(it_read_only(2), 0);
+	ck_assert_int_eq(it_writable_count(), 1);
+	/* etcd back: a leader again, which knows the switchover as etcd has it */
+	ck_assert_msg(IT_WAIT_UNTIL(6 * TTL_MS, ({ int n = 0; (next = the_leader(&n)) != 0 && n == 1; })),
+		      "no single leader once etcd runs again");
+	ck_assert_msg(IT_WAIT_UNTIL(10000, (member_outcome(next, id, out, sizeof(out)), *out != '\0')),
+		      "m%d has no history of %s", next, id);
+	it_note("m%d led again %lld ms after etcd was woken; it shows %s as %s", next, (long long)(it_now_ms() - t0), id,
+		out);
+	if (!strcmp(out, "interrupted")) {
+		json_t *r = call_member(next, "resolve", json_pack("{s:s}", "cluster", IT_CLUSTER));
+		ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "resolve on m%d: %s", next, it_json_str(r));
+		json_decref(r);
+	}
+	ck_assert_int_eq(it_writable_count(), 1);
+	member_extra = "";
+	free(extra);
+	ha_end();
+	ck_assert(it_restore_baseline(true, "db2 is the primary now"));
+}
+
 /* The leader switches db1 -> db2 and keeps db1 fenced (sticky), then is killed: the next leader
  * knows db1 is kept fenced (from etcd), so db1 made writable by hand raises fence_lost there
  * (split_brain = alert: the alarm instead of the fence). */
@@ -927,6 +1006,7 @@ static const struct it_case cases[] = {
 	{ "killed_before_fence", killed_before_fence },
 	{ "killed_before_promote", killed_before_promote },
 	{ "killed_after_promote", killed_after_promote },
+	{ "done_waits_for_etcd", done_waits_for_etcd },
 	{ "sticky_fence_taken_over", sticky_fence_taken_over },
 	{ "leader_cut_off", leader_cut_off },
 	{ "leader_frozen", leader_frozen },

@@ -7,6 +7,7 @@
 #include "cmdtab.h"
 #include "control.h"
 #include "daemon.h"
+#include "ha.h"
 #include "datacheck.h"
 #include "shift.h"
 #include "tenant.h"
@@ -315,20 +316,18 @@ static void requester_finished(struct switchover *sw, const char *outcome, json_
 {
 	struct requester *rq = arg;
 
-	if (!client_gone(rq->cl)) {
-		if (!strcmp(outcome, "done") || !strcmp(outcome, "dry_run")) {
-			client_reply_ok(rq->cl, rq->req_id, json_incref(rep));
-		} else {
-			bool refused = !strcmp(outcome, "refused");
-			json_t *r = proto_reply_err(rq->req_id, refused ? ERR_BADSTATE : ERR_FAILED, "%s%s%s", outcome,
-						    sw->reason ? ": " : "", sw->reason ? sw->reason : "");
-			if (rep)
-				json_object_set(json_object_get(r, "error"), "report", rep);
-			stats_api("switchover", refused ? "BADSTATE" : "FAILED");
-			client_send(rq->cl, r);
-		}
+	if (!strcmp(outcome, "done") || !strcmp(outcome, "dry_run")) {
+		stats_api(sw->failover ? "failover" : "switchover", "ok");
+		ha_reply_final(sw->d, &rq->cl, proto_reply_ok(rq->req_id, json_incref(rep)));
+	} else {
+		bool refused = !strcmp(outcome, "refused");
+		json_t *r = proto_reply_err(rq->req_id, refused ? ERR_BADSTATE : ERR_FAILED, "%s%s%s", outcome,
+					    sw->reason ? ": " : "", sw->reason ? sw->reason : "");
+		if (rep)
+			json_object_set(json_object_get(r, "error"), "report", rep);
+		stats_api("switchover", refused ? "BADSTATE" : "FAILED");
+		ha_reply_final(sw->d, &rq->cl, r);
 	}
-	client_release(rq->cl);
 	json_decref(rq->req_id);
 	free(rq);
 }
