@@ -111,6 +111,7 @@ static struct job *hook_run(struct daemon *d, struct cluster *c, const struct se
 	env[n] = NULL;
 	job = job_run(d->base, (const char *const *)argv, (const char *const *)env, NULL, c->cfg->hook_timeout_ms, cb,
 		      arg, &ctx);
+	job_set_acts(job);   /* stops with the leadership ([ha]) */
 	while (n--)
 		free(env[n]);
 	job_free_argv(argv);

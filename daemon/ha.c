@@ -4,6 +4,7 @@
 #include "daemon.h"
 #include "db.h"
 #include "etcd.h"
+#include "job.h"
 #include "log.h"
 #include "shift.h"
 #include "switchover.h"
@@ -120,9 +121,15 @@ static void set_role(struct ha *h, enum ha_role r, const char *why)
 	}
 	event_of(h, msg);
 	if (was == HA_LEADER) {
+		char stopped[600];
 		/* the work under way stops where it is: the next leader finishes or rolls it back
 		 * from etcd's journal, and nothing this member still has queued is written */
 		hj_lost(h->hj, why);
+		/* an exec router's step, a fence hook or STONITH that is running stops too */
+		snprintf(stopped, sizeof(stopped), "this member stopped leading (%s)", why);
+		if (job_stop_acting(stopped))
+			log_warn("ha: member %s: killed the programs acting for the leader (router steps, fence hooks)",
+				 h->d->cfg->ha.name);
 		stop_work(h, why);
 	}
 	daemon_update_sd_status(h->d);

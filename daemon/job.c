@@ -127,6 +127,30 @@ void job_cancel_all(void)
 		job_cancel(job);
 }
 
+void job_set_acts(struct job *job)
+{
+	if (job)
+		job->acts = true;
+}
+
+size_t job_stop_acting(const char *why)
+{
+	struct job *job;
+	size_t n = 0;
+
+	TAILQ_FOREACH(job, &jobs, entry) {
+		if (!job->acts || job->reaped || job->cancelled || job->finishing || job->pid <= 0)
+			continue;
+		job->stopped = true;
+		snprintf(job->error, sizeof(job->error), "killed: %s", why);
+		log_ctx(LOG_WARNING, &job->ctx, "%s: pid %d killed with its process group: %s", job->name, (int)job->pid,
+			why);
+		job_kill_group(job);
+		n++;
+	}
+	return n;
+}
+
 size_t job_count(void)
 {
 	struct job *job;

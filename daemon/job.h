@@ -28,6 +28,7 @@ struct job_result {
 	int exit_status;
 	int signal;               /* the signal that ended it, 0 if none */
 	bool timed_out;           /* killed (with its group) at the deadline */
+	bool stopped;             /* killed (with its group) by job_stop_acting: error says why */
 	char error[256];          /* why it failed to start or how it was ended; "" if it just exited */
 	const char *output;       /* stdout+stderr merged, NUL-terminated; borrowed, valid during the callback */
 	size_t output_len;
@@ -52,6 +53,12 @@ struct job *job_run(struct event_base *base, const char *const *argv, const char
 void job_cancel(struct job *job);
 /* Cancel every job (shutdown). */
 void job_cancel_all(void);
+/* The program changes the cluster on the leader's behalf (an exec router's switchover step, a
+ * fence hook, STONITH): with [ha], it must not go on once this member stops leading. */
+void job_set_acts(struct job *job);
+/* This member stopped leading: kill the group of every running job marked so; each one's
+ * callback still comes, with stopped set and "killed: WHY" as its error.  How many. */
+size_t job_stop_acting(const char *why);
 /* Jobs not yet reaped and freed, cancelled ones included. */
 size_t job_count(void);
 /* The program's pid (and process group), 0 if it did not start. */

@@ -42,6 +42,8 @@ struct job {
 	bool status_known;
 	int status;              /* from waitpid */
 	bool timed_out;
+	bool acts;               /* job_set_acts: it changes the cluster for the leader */
+	bool stopped;            /* killed by job_stop_acting (error says why) */
 	bool cancelled;
 	bool done_scheduled;
 	bool finishing;

@@ -13,6 +13,7 @@ void job_fill_result(struct job *job, struct job_result *r)
 	r->pid = job->pid;
 	r->spawn_failed = job->spawn_failed;
 	r->timed_out = job->timed_out;
+	r->stopped = job->stopped;
 	if (job->status_known && WIFEXITED(job->status)) {
 		r->exited = true;
 		r->exit_status = WEXITSTATUS(job->status);
@@ -28,14 +29,14 @@ void job_fill_result(struct job *job, struct job_result *r)
 
 bool job_result_ok(const struct job_result *r)
 {
-	return !r->spawn_failed && !r->timed_out && r->exited && r->exit_status == 0;
+	return !r->spawn_failed && !r->timed_out && !r->stopped && r->exited && r->exit_status == 0;
 }
 
 const char *job_result_describe(const struct job_result *r, char *buf, size_t len)
 {
 	if (r->spawn_failed)
 		snprintf(buf, len, "could not start: %s", r->error);
-	else if (r->timed_out)
+	else if (r->timed_out || r->stopped)
 		snprintf(buf, len, "%s", r->error);
 	else if (r->exited)
 		snprintf(buf, len, "exit status %d", r->exit_status);

@@ -193,6 +193,8 @@ static void exec_step(struct router *r, enum router_step step, const struct rout
 		r->cfg->name, name, r->cfg->exec_cmd[step]);
 	op->job = job_run(r->base, (const char *const *)argv, (const char *const *)env, NULL,
 			  r->cfg->timeout_ms, exec_job_done, op, &ctx);
+	if (step != RSTEP_STATUS)
+		job_set_acts(op->job);   /* a switchover's step stops with the leadership */
 	for (i = 0; i < n; i++)
 		free(env[i]);
 	job_free_argv(argv);

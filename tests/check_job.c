@@ -501,6 +501,50 @@ START_TEST(test_cancel)
 }
 END_TEST
 
+/* With [ha], a member that stops leading kills the programs acting for it (an exec router's
+ * switchover step, a fence hook, STONITH): their callbacks still come, with stopped set and
+ * why; a job not marked so (a notification hook, the router's status) runs on. */
+START_TEST(test_stop_acting)
+{
+	struct event_base *base = event_base_new();
+	const char *argv[] = { "/bin/sleep", "30", NULL };
+	struct outcome acting, other;
+	struct job *a, *b;
+	pid_t pa, pb;
+	char buf[300];
+
+	memset(&acting, 0, sizeof(acting));
+	memset(&other, 0, sizeof(other));
+	a = job_run(base, argv, NULL, NULL, 20000, on_job_done, &acting, NULL);
+	b = job_run(base, argv, NULL, NULL, 20000, on_job_done, &other, NULL);
+	job_set_acts(a);
+	pa = job_pid(a);
+	pb = job_pid(b);
+	ck_assert_int_gt(pa, 0);
+	ck_assert_int_gt(pb, 0);
+	ck_assert_uint_eq(job_stop_acting("this member no longer leads: test"), 1);
+	{
+		int64_t end = now_mono_ms() + GUARD_MS;
+		while (acting.calls == 0 && now_mono_ms() < end)
+			event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK), usleep(1000);
+	}
+	ck_assert_int_eq(acting.calls, 1);
+	ck_assert(acting.r.stopped);
+	ck_assert(!job_result_ok(&acting.r));
+	ck_assert_str_eq(job_result_describe(&acting.r, buf, sizeof(buf)), "killed: this member no longer leads: test");
+	ck_assert(process_gone(pa));
+	/* the other one is still running, and a second call finds nothing more to stop */
+	ck_assert_int_eq(other.calls, 0);
+	ck_assert_int_eq(kill(pb, 0), 0);
+	ck_assert_uint_eq(job_stop_acting("again"), 0);
+	job_cancel(b);
+	loop_until(base, NULL);
+	ck_assert(process_gone(pb));
+	outcome_free(&acting);
+	event_base_free(base);
+}
+END_TEST
+
 START_TEST(test_cancel_before_start_reported)
 {
 	/* A job that failed to start is cancelled before its result is delivered. */
@@ -906,6 +950,7 @@ Suite *job_suite(void)
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_cancel_before_start_reported);
+	tcase_add_test(tc, test_stop_acting);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("job_result");

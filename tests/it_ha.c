@@ -878,6 +878,11 @@ static void cut_off(int m)
 		 "  ip daddr " MEMBER_SOURCE " tcp sport { %d, %d, %d } drop\n }\n}\n",
 		 10 + m, etcd_port(1), etcd_port(2), etcd_port(3), 10 + m, etcd_port(1), etcd_port(2), etcd_port(3));
 	ck_assert_int_eq(it_write_file(file, rules, 0600), 0);
+	{
+		/* a case that fails before its heal() must not leave the next ones cut off */
+		const char *undo[] = { "/bin/sh", "-c", NFT " delete table inet " NFT_TABLE " 2>/dev/null; true", NULL };
+		it_cleanup_add(undo);
+	}
 	rc = it_run(argv, true, &out, 10000);
 	ck_assert_msg(rc == 0, "nft -f %s: %s", file, out ? out : "");
 	free(out);
@@ -947,6 +952,87 @@ static void leader_cut_off(void)
 	ha_end();
 }
 
+
+/* A program acting for the leader stops with the leadership: an exec router's promotion (6 s,
+ * then it would leave a mark) is running when nftables cuts the leader off from etcd; once the
+ * member stops acting it kills the program's group, so the mark never appears, and the next
+ * leader shows the switchover interrupted (past its point of no return) until resolve. */
+static void cut_off_in_promotion(void)
+{
+	char hooks[300], slow[340], mark[340], *extra = NULL, id[128], out[64];
+	int leader, next;
+	struct it_conn *c;
+	json_t *p, *fin = NULL;
+	int64_t t0, t_prom;
+	FILE *f;
+
+	snprintf(hooks, sizeof(hooks), "%s/hooks", it.dir);
+	snprintf(slow, sizeof(slow), "%s/slow-promote-mark", hooks);
+	snprintf(mark, sizeof(mark), "%s/promoted.mark", hooks);
+	ck_assert(mkdir(hooks, 0755) == 0 || access(hooks, F_OK) == 0);
+	unlink(mark);
+	f = fopen(slow, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "#!/bin/sh\nsleep 6\ntouch %s\nexit 0\n", mark);
+	fclose(f);
+	ck_assert_int_eq(chmod(slow, 0755), 0);
+	ck_assert_int_gt(asprintf(&extra, "[router slow]\ncluster = %s\ntype = exec\nexec_promote = %s\ntimeout = 10s\n",
+				  IT_CLUSTER, slow),
+			 0);
+	member_extra = extra;
+	heal();
+	leader = ha_begin();
+	ck_assert_msg(IT_WAIT_UNTIL(10000, member_lag_known(leader, "db2")), "db2's lag stays unknown");
+	c = it_connect(member_sock[leader]);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(it_conn_request(c, "switchover", json_pack("{s:s, s:s}", "cluster", IT_CLUSTER, "to", "db2")), 0);
+	p = it_conn_progress_until(c, "start", 20000, &fin);
+	ck_assert_msg(p != NULL, "no progress: %s", it_json_str(fin));
+	snprintf(id, sizeof(id), "%s", it_get_str(p, "progress.id") ?: "");
+	json_decref(p);
+	ck_assert_msg(IT_WAIT_UNTIL(20000, it_read_only(2) == 0), "db2 was not made writable");
+	t_prom = it_now_ms();
+	it_sleep_ms(300);   /* inside the slow router's promotion */
+	cut_off(leader);
+	t0 = it_now_ms();
+	ck_assert_msg(IT_WAIT_UNTIL(2 * TTL_MS, !member_acting(leader)), "m%d still acts %d ms after it was cut off",
+		      leader, 2 * TTL_MS);
+	it_note("m%d cut off in the promotion: stopped acting %lld ms later", leader, (long long)(it_now_ms() - t0));
+	next = takeover(leader, t0, "leader cut off in the promotion");
+	fin = it_conn_reply(c, 5000, NULL);
+	it_note("m%d's requester heard: %s", leader, it_get_str(fin, "error.message") ?: it_json_str(fin));
+	json_decref(fin);
+	it_conn_close(c);
+	/* the program would have left its mark 6 s after it started */
+	while (it_now_ms() < t_prom + 7000)
+		it_sleep_ms(100);
+	ck_assert_msg(access(mark, F_OK) != 0, "the promotion program ran to its end on a member that no longer leads");
+	{
+		char *log = NULL;
+		FILE *lf = fopen(member_log[leader], "r");
+		size_t len = 0;
+		ck_assert_ptr_nonnull(lf);
+		ck_assert(getdelim(&log, &len, '\0', lf) > 0);
+		fclose(lf);
+		ck_assert_msg(strstr(log, "killed with its process group: this member stopped leading"),
+			      "m%d's log does not say the program was killed", leader);
+		free(log);
+	}
+	ck_assert_msg(IT_WAIT_UNTIL(10000, (member_outcome(next, id, out, sizeof(out)), !strcmp(out, "interrupted"))),
+		      "m%d's history of %s: %s", next, id, out);
+	ck_assert_int_eq(it_writable_count(), 1);
+	{
+		json_t *r = call_member(next, "resolve", json_pack("{s:s}", "cluster", IT_CLUSTER));
+		ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "resolve on m%d: %s", next, it_json_str(r));
+		json_decref(r);
+	}
+	heal();
+	member_extra = "";
+	free(extra);
+	ha_end();
+	ck_assert(it_restore_baseline(true, "db2 is the primary now"));
+}
+
 /* The leader frozen (SIGSTOP) before the fence, long enough for another to lead and roll the
  * switchover back; woken, it does nothing more to the databases and follows. */
 static void leader_frozen(void)
@@ -1009,6 +1095,7 @@ static const struct it_case cases[] = {
 	{ "done_waits_for_etcd", done_waits_for_etcd },
 	{ "sticky_fence_taken_over", sticky_fence_taken_over },
 	{ "leader_cut_off", leader_cut_off },
+	{ "cut_off_in_promotion", cut_off_in_promotion },
 	{ "leader_frozen", leader_frozen },
 };
 
