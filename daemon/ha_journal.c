@@ -16,12 +16,14 @@
  * runs on the local journal.
  *
  * The watchdog's decisions that only the leader makes are kept there too, as a state:
- * PREFIX/journal/CLUSTER/watchdog holds {"sticky": [the servers kept fenced], "auto_failover_at_us"},
+ * PREFIX/journal/CLUSTER/watchdog holds {"sticky": [the servers kept fenced], "auto_failover_at_us",
+ * "held": [the servers held at a fence point]},
  * rewritten when they change; a new leader adopts it (watchdog_adopt). */
 #include "daemon.h"
 #include "etcd.h"
 #include "ha.h"
 #include "ha_impl.h"
+#include "held.h"
 #include "journal.h"
 #include "log.h"
 #include "shift.h"
@@ -229,9 +231,17 @@ static void record_watchdog(struct ha_journal *j, const char *cluster, const jso
 	char *key;
 	size_t i;
 
-	if (!c || !ev || (strcmp(ev, "sticky_fence") && strcmp(ev, "primary") && strcmp(ev, "auto_failover")))
+	if (!c || !ev || (strcmp(ev, "sticky_fence") && strcmp(ev, "primary") && strcmp(ev, "auto_failover") &&
+			  strcmp(ev, "held")))
 		return;
 	st = watchdog_state(c);
+	if (!strcmp(ev, "held") && !json_is_true(json_object_get(entry, "on"))) {   /* recorded before it is let go */
+		const char *srv = json_string_value(json_object_get(entry, "server"));
+		json_t *held = json_object_get(st, "held");
+		for (i = json_array_size(held); i-- > 0;)
+			if (srv && !strcmp(json_string_value(json_object_get(json_array_get(held, i), "server")) ?: "", srv))
+				json_array_remove(held, i);
+	}
 	if (!strcmp(ev, "primary")) {   /* recorded before the new primary leaves the sticky list */
 		const char *p = json_string_value(json_object_get(entry, "primary"));
 		sticky = json_object_get(st, "sticky");
@@ -372,6 +382,8 @@ static bool adopt_watchdog(struct ha_journal *j, const char *key, json_t *v, boo
 		adopted[c - d->clusters] = true;
 		watchdog_adopt(d, c, json_object_get(v, "sticky"),
 			       (long long)json_integer_value(json_object_get(v, "auto_failover_at_us")));
+		if (json_is_array(json_object_get(v, "held")))   /* written by a member that keeps it */
+			held_adopt(d, c, json_object_get(v, "held"));
 	}
 	return true;
 }
@@ -399,7 +411,7 @@ static void read_done(struct ha_journal *j, struct etcd_result *res)
 	}
 	for (i = 0; i < d->n_clusters; i++) {
 		reconcile(j, &d->clusters[i]);
-		if (!adopted[i] && d->clusters[i].n_sticky) {
+		if (!adopted[i] && (d->clusters[i].n_sticky || d->clusters[i].n_held)) {
 			/* etcd has none yet: what this member knows is the deployment's from now on */
 			json_t *e = json_pack("{s:s, s:s}", "cluster", d->clusters[i].cfg->name, "event", "sticky_fence");
 			record_watchdog(j, d->clusters[i].cfg->name, e);

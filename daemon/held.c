@@ -133,6 +133,59 @@ json_t *held_json(const struct cluster *c)
 	return arr;
 }
 
+json_t *held_state(const struct cluster *c)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < c->n_held; i++) {
+		const struct held *h = &c->held[i];
+		json_array_append_new(arr, json_pack("{s:s, s:s?, s:s, s:I}", "server", h->server, "fence_point",
+						     h->fence_point, "why", h->why, "since_us", (json_int_t)h->since_us));
+	}
+	return arr;
+}
+
+static const json_t *in_list(const json_t *list, const char *server)
+{
+	size_t k;
+	const json_t *e;
+
+	json_array_foreach(list, k, e)
+		if (!strcmp(json_string_value(json_object_get(e, "server")) ?: "", server))
+			return e;
+	return NULL;
+}
+
+void held_adopt(struct daemon *d, struct cluster *c, const json_t *list)
+{
+	size_t i = 0, k;
+	const json_t *e;
+
+	while (i < c->n_held) {
+		if (in_list(list, c->held[i].server)) {
+			i++;
+			continue;
+		}
+		held_release(d, c, c->held[i].server, "the leader's list in etcd does not hold it");
+	}
+	json_array_foreach(list, k, e) {
+		const char *server = json_string_value(json_object_get(e, "server"));
+		const char *fp = json_string_value(json_object_get(e, "fence_point"));
+		const char *why = json_string_value(json_object_get(e, "why"));
+		const struct held *h = held_find(c, server);
+		int64_t since = (int64_t)json_integer_value(json_object_get(e, "since_us"));
+
+		if (!server || !daemon_server(d, server) || (h && !strcmp(h->fence_point ?: "", fp ?: "")))
+			continue;
+		set(c, server, fp, why, since);
+		wd_journal(d, c, "held", json_pack("{s:s, s:b, s:s?, s:s, s:I}", "server", server, "on", 1, "fence_point", fp,
+						   "why", why ? why : "", "since_us", (json_int_t)since));
+		wd_event(d, c, "held", server, "%s is held at the fence point %s (from the leader's list in etcd): %s",
+			 server, fp ? fp : "?", why ? why : "");
+	}
+}
+
 void held_free_all(struct cluster *c)
 {
 	while (c->n_held)

@@ -42,6 +42,12 @@ void held_check(struct daemon *d, struct cluster *c);
 void held_replay(struct cluster *c, const json_t *entry);
 /* [{"server", "fence_point", "since", "why"}] for status (new reference). */
 json_t *held_json(const struct cluster *c);
+/* [{"server", "fence_point", "why", "since_us"}]: the list as the leader keeps it in etcd
+ * ([ha]; ha_journal.c), new reference. */
+json_t *held_state(const struct cluster *c);
+/* A new leader takes etcd's list (held_state's form) as the cluster's: what it lacks is
+ * released, what it has is held (journaled, as held_add and held_release do). */
+void held_adopt(struct daemon *d, struct cluster *c, const json_t *list);
 void held_free_all(struct cluster *c);
 /* Move the list across a reload. */
 void held_carry_over(struct cluster *to, struct cluster *from);

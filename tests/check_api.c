@@ -23,8 +23,11 @@
 #include "fence.h"
 #include "ha.h"
 #include "ha_impl.h"
+#include "held.h"
+#include "journal.h"
 #include "log.h"
 #include "util.h"
+#include "watchdog.h"
 
 Suite *api_suite(void);
 
@@ -171,6 +174,63 @@ START_TEST(test_status_held_verdict_has_its_reasons)
 }
 END_TEST
 
+
+/* ---- servers held at a fence point, as etcd keeps them ([ha]) ---------------------------- */
+
+/* The leader's list goes to etcd in the watchdog's state (held_state); a new leader adopts it:
+ * what the list has is held (with its fence point and since), what it lacks is released, both
+ * journaled and shown by status. */
+START_TEST(test_held_state_adopted)
+{
+	struct cluster *c = daemon_cluster(&d, "sandbox");
+	json_t *st, *list, *r, *cl, *entries;
+	const struct held *h;
+	int64_t since;
+	size_t i, n_on = 0, n_off = 0;
+
+	held_add(&d, c, "db1", "0-1-42", "the old primary, kept by upgrade switchover X");
+	since = held_find(c, "db1")->since_us;
+	st = watchdog_state(c);
+	list = json_object_get(st, "held");
+	ck_assert_uint_eq(json_array_size(list), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "server")), "db1");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "fence_point")), "0-1-42");
+	/* this member forgets it (another leader's term), then adopts etcd's list */
+	held_release(&d, c, "db1", "test");
+	ck_assert_ptr_null(held_find(c, "db1"));
+	held_add(&d, c, "db2", NULL, "not in etcd's list");
+	held_adopt(&d, c, list);
+	h = held_find(c, "db1");
+	ck_assert_ptr_nonnull(h);
+	ck_assert_str_eq(h->fence_point, "0-1-42");
+	ck_assert_int_eq(h->since_us, since);
+	ck_assert_ptr_null(held_find(c, "db2"));
+	r = call("{\"id\":1,\"cmd\":\"status\",\"args\":{\"cluster\":\"sandbox\"}}\n");
+	cl = json_array_get(json_object_get(json_object_get(r, "result"), "clusters"), 0);
+	ck_assert_uint_eq(json_array_size(json_object_get(cl, "rollback_point")), 1);
+	json_decref(r);
+	/* an empty list releases it */
+	json_array_clear(list);
+	held_adopt(&d, c, list);
+	ck_assert_ptr_null(held_find(c, "db1"));
+	json_decref(st);
+	/* every change is in the journal, for a restart */
+	entries = journal_read(d.cfg->state_dir, "sandbox");
+	for (i = 0; i < json_array_size(entries); i++) {
+		json_t *e = json_array_get(entries, i);
+		if (strcmp(json_string_value(json_object_get(e, "event")) ?: "", "held"))
+			continue;
+		if (json_is_true(json_object_get(e, "on")))
+			n_on++;
+		else
+			n_off++;
+	}
+	json_decref(entries);
+	ck_assert_uint_eq(n_on, 3);    /* db1, db2, db1 adopted */
+	ck_assert_uint_eq(n_off, 3);   /* db1 by hand, db2 and db1 by adoption */
+}
+END_TEST
+
 /* ---- fence ------------------------------------------------------------------------------ */
 
 /* What the pollers would have seen: db1 writable, db2 a read-only replica. */
@@ -286,6 +346,7 @@ Suite *api_suite(void)
 	tc = tcase_create("verdict");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_status_held_verdict_has_its_reasons);
+	tcase_add_test(tc, test_held_state_adopted);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fence");

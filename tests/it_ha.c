@@ -855,6 +855,56 @@ static void sticky_fence_taken_over(void)
 	ck_assert(it_restore_baseline(true, "db2 is the primary now"));
 }
 
+
+/* A server held at a fence point is known to the next leader: a switchover whose data check
+ * runs (slowly: 100 rows a second over 2,700 rows) keeps db1 read-only at the fence point, not
+ * replicating; the leader is killed once etcd has its records, and the next leader shows db1
+ * as the rollback point (adopted from etcd's list) instead of a replica that does not follow. */
+static void held_taken_over(void)
+{
+	int leader, next;
+	json_t *r, *st;
+	int64_t t0;
+
+	ck_assert_int_eq(it_sql_exec(1, "CREATE DATABASE IF NOT EXISTS heldt"), 0);
+	ck_assert_int_eq(it_sql_exec(1, "CREATE OR REPLACE TABLE heldt.rows (id INT PRIMARY KEY, v INT) ENGINE=InnoDB"), 0);
+	/* the sandbox allows 1,000 recursive iterations: 3 x 900 rows */
+	ck_assert_msg(it_sql_exec(1, "INSERT INTO heldt.rows WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s "
+				     "WHERE n < 900) SELECT n + 1000 * k.k, n FROM s, (SELECT 0 AS k UNION SELECT 1 UNION "
+				     "SELECT 2) k") == 0,
+		      "%s", it_sql_error());
+	member_cluster_extra = "data_check = on\ndata_check_rate = 100\ndata_check_chunk_rows = 100\n";
+	leader = ha_begin();
+	ck_assert_msg(IT_WAIT_UNTIL(10000, member_lag_known(leader, "db2")), "db2's lag stays unknown");
+	r = call_member(leader, "switchover", json_pack("{s:s, s:s}", "cluster", IT_CLUSTER, "to", "db2"));
+	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")) &&
+			      !strcmp(it_get_str(r, "result.data_check.state") ?: "", "running"),
+		      "the leader's switchover with a data check: %s", it_json_str(r));
+	json_decref(r);
+	st = call_member(leader, "status", json_object());
+	ck_assert_msg(!strcmp(it_get_str(st, "result.clusters.0.rollback_point.0.server") ?: "", "db1"),
+		      "the leader does not hold db1: %s", it_json_str(it_get(st, "result.clusters.0.rollback_point")));
+	json_decref(st);
+	ck_assert_msg(IT_WAIT_UNTIL(5000, ({ json_t *h = member_ha(leader); bool w = h &&
+		json_integer_value(it_get(h, "journal.written")) == json_integer_value(it_get(h, "journal.records"));
+		json_decref(h); w; })), "m%d's journal records are not all in etcd", leader);
+	kill_member(leader);
+	t0 = it_now_ms();
+	next = takeover(leader, t0, "leader killed while its data check held db1");
+	ck_assert_msg(IT_WAIT_UNTIL(5000, ({ json_t *x = call_member(next, "status", json_object()); bool k =
+		!strcmp(it_get_str(x, "result.clusters.0.rollback_point.0.server") ?: "", "db1"); json_decref(x); k; })),
+		      "m%d does not know db1 is held at the fence point", next);
+	st = call_member(next, "status", json_object());
+	it_note("m%d, leading after m%d was killed, holds db1: %s", next, leader,
+		it_get_str(st, "result.clusters.0.rollback_point.0.why") ?: "?");
+	ck_assert_int_eq(it_read_only(1), 1);
+	ck_assert_int_eq(it_writable_count(), 1);
+	json_decref(st);
+	member_cluster_extra = NULL;
+	ha_end();
+	ck_assert(it_restore_baseline(true, "db2 is the primary now"));
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Cut off from etcd, or frozen: a leader that cannot renew stops acting before another leads. */
 
@@ -1094,6 +1144,7 @@ static const struct it_case cases[] = {
 	{ "killed_after_promote", killed_after_promote },
 	{ "done_waits_for_etcd", done_waits_for_etcd },
 	{ "sticky_fence_taken_over", sticky_fence_taken_over },
+	{ "held_taken_over", held_taken_over },
 	{ "leader_cut_off", leader_cut_off },
 	{ "cut_off_in_promotion", cut_off_in_promotion },
 	{ "leader_frozen", leader_frozen },
