@@ -165,6 +165,48 @@ void afterwatch_replay(struct daemon *d, struct cluster *c, const json_t *e)
 	}
 }
 
+json_t *afterwatch_state(const struct cluster *c)
+{
+	const struct afterwatch *w = c->watch;
+
+	if (!w)
+		return json_null();
+	return json_pack("{s:s, s:b, s:s, s:s, s:b, s:I, s:I, s:b}", "switchover", w->id, "on", 1, "old_primary", w->old_name,
+			 "new_primary", w->new_name, "upgrade", w->upgrade, "since_us", (json_int_t)w->since_real_us,
+			 "until_us", (json_int_t)w->until_real_us, "acted", w->acted);
+}
+
+static void end_watch(struct afterwatch *w, const char *why);
+
+void afterwatch_adopt(struct daemon *d, struct cluster *c, const json_t *st)
+{
+	const char *id = json_string_value(json_object_get(st, "switchover"));
+	json_t *e;
+
+	if (!id) {
+		if (c->watch)
+			end_watch(c->watch, "the leader's state in etcd has no watch");
+		return;
+	}
+	if (c->watch && !strcmp(c->watch->id, id)) {
+		c->watch->acted = c->watch->acted || json_is_true(json_object_get(st, "acted"));
+		return;
+	}
+	if (c->watch)
+		end_watch(c->watch, "the leader's state in etcd has another watch");
+	e = json_deep_copy(st);
+	json_object_del(e, "acted");
+	afterwatch_replay(d, c, e);
+	if (c->watch) {
+		c->watch->acted = json_is_true(json_object_get(st, "acted"));
+		wd_journal(d, c, "watch", e);   /* a restart resumes it too */
+		e = NULL;
+		wd_event(d, c, "watch", c->watch->new_name, "watching %s after switchover %s, taken over from the leader "
+			 "before (%.0f s left)", c->watch->new_name, id, afterwatch_remaining_s(c->watch));
+	}
+	json_decref(e);
+}
+
 static void end_watch(struct afterwatch *w, const char *why)
 {
 	struct cluster *c = w->c;

@@ -42,6 +42,12 @@ void afterwatch_start(struct daemon *d, struct cluster *c, const char *id, const
 /* After each evaluation of the cluster (watchdog.c): sample, end, trigger. */
 void afterwatch_evaluate(struct daemon *d, struct cluster *c);
 void afterwatch_replay(struct daemon *d, struct cluster *c, const json_t *entry);
+/* The cluster's watch as the leader keeps it in etcd ([ha]; ha_journal.c): the journal's "on"
+ * entry and whether it acted, or null (new reference). */
+json_t *afterwatch_state(const struct cluster *c);
+/* A new leader takes etcd's watch (afterwatch_state's form, or null) as the cluster's: it goes
+ * on watching for the time left, or stops the one this member had (journaled either way). */
+void afterwatch_adopt(struct daemon *d, struct cluster *c, const json_t *state);
 void afterwatch_rebind(struct afterwatch *w, struct cluster *c);
 void afterwatch_free(struct afterwatch *w);
 /* {"switchover", "old_primary", "new_primary", "since", "until", "remaining_s", "action", "state",

@@ -17,8 +17,9 @@
  *
  * The watchdog's decisions that only the leader makes are kept there too, as a state:
  * PREFIX/journal/CLUSTER/watchdog holds {"sticky": [the servers kept fenced], "auto_failover_at_us",
- * "held": [the servers held at a fence point]},
+ * "held": [the servers held at a fence point], "watch": the watch after a switchover},
  * rewritten when they change; a new leader adopts it (watchdog_adopt). */
+#include "afterwatch.h"
 #include "daemon.h"
 #include "etcd.h"
 #include "ha.h"
@@ -232,7 +233,7 @@ static void record_watchdog(struct ha_journal *j, const char *cluster, const jso
 	size_t i;
 
 	if (!c || !ev || (strcmp(ev, "sticky_fence") && strcmp(ev, "primary") && strcmp(ev, "auto_failover") &&
-			  strcmp(ev, "held")))
+			  strcmp(ev, "held") && strcmp(ev, "watch") && strcmp(ev, "watch_reverse")))
 		return;
 	st = watchdog_state(c);
 	if (!strcmp(ev, "held") && !json_is_true(json_object_get(entry, "on"))) {   /* recorded before it is let go */
@@ -242,6 +243,8 @@ static void record_watchdog(struct ha_journal *j, const char *cluster, const jso
 			if (srv && !strcmp(json_string_value(json_object_get(json_array_get(held, i), "server")) ?: "", srv))
 				json_array_remove(held, i);
 	}
+	if (!strcmp(ev, "watch") && !json_is_true(json_object_get(entry, "on")))   /* recorded before it ends */
+		json_object_set_new(st, "watch", json_null());
 	if (!strcmp(ev, "primary")) {   /* recorded before the new primary leaves the sticky list */
 		const char *p = json_string_value(json_object_get(entry, "primary"));
 		sticky = json_object_get(st, "sticky");
@@ -384,6 +387,8 @@ static bool adopt_watchdog(struct ha_journal *j, const char *key, json_t *v, boo
 			       (long long)json_integer_value(json_object_get(v, "auto_failover_at_us")));
 		if (json_is_array(json_object_get(v, "held")))   /* written by a member that keeps it */
 			held_adopt(d, c, json_object_get(v, "held"));
+		if (json_object_get(v, "watch"))
+			afterwatch_adopt(d, c, json_object_get(v, "watch"));
 	}
 	return true;
 }
@@ -411,7 +416,7 @@ static void read_done(struct ha_journal *j, struct etcd_result *res)
 	}
 	for (i = 0; i < d->n_clusters; i++) {
 		reconcile(j, &d->clusters[i]);
-		if (!adopted[i] && (d->clusters[i].n_sticky || d->clusters[i].n_held)) {
+		if (!adopted[i] && (d->clusters[i].n_sticky || d->clusters[i].n_held || d->clusters[i].watch)) {
 			/* etcd has none yet: what this member knows is the deployment's from now on */
 			json_t *e = json_pack("{s:s, s:s}", "cluster", d->clusters[i].cfg->name, "event", "sticky_fence");
 			record_watchdog(j, d->clusters[i].cfg->name, e);

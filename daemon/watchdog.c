@@ -320,8 +320,8 @@ json_t *watchdog_state(const struct cluster *c)
 
 	for (i = 0; i < c->n_sticky; i++)
 		json_array_append_new(s, json_string(c->sticky[i].server));
-	return json_pack("{s:o, s:I, s:o}", "sticky", s, "auto_failover_at_us", (json_int_t)c->last_auto_failover_us,
-			 "held", held_state(c));
+	return json_pack("{s:o, s:I, s:o, s:o}", "sticky", s, "auto_failover_at_us", (json_int_t)c->last_auto_failover_us,
+			 "held", held_state(c), "watch", afterwatch_state(c));
 }
 
 void watchdog_set_authority(struct daemon *d, struct cluster *c, const char *name, const char *why)

@@ -62,7 +62,8 @@ void watchdog_sticky(struct daemon *d, struct cluster *c, const char *name, bool
  * automatic failover's time from etcd's journal: what the leader before it decided. */
 void watchdog_adopt(struct daemon *d, struct cluster *c, const json_t *sticky, long long auto_failover_at_us);
 /* The same, as this member knows it: {"sticky": [...], "auto_failover_at_us": n, "held": [the
- * servers held at a fence point, held_state()]} (new). */
+ * servers held at a fence point, held_state()], "watch": the watch after a switchover
+ * (afterwatch_state()) or null} (new). */
 json_t *watchdog_state(const struct cluster *c);
 /* A switchover or failover made `name` the primary: it is now the authority. */
 void watchdog_set_authority(struct daemon *d, struct cluster *c, const char *name, const char *why);

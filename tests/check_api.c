@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "afterwatch.h"
 #include "api.h"
 #include "config.h"
 #include "control.h"
@@ -231,6 +232,36 @@ START_TEST(test_held_state_adopted)
 }
 END_TEST
 
+
+/* The watch after a switchover, as etcd keeps it: adopted for the time left; null stops the one
+ * this member had. */
+START_TEST(test_watch_state_adopted)
+{
+	struct cluster *c = daemon_cluster(&d, "sandbox");
+	int64_t now = now_real_us();
+	json_t *st = json_pack("{s:s, s:b, s:s, s:s, s:b, s:I, s:I, s:b}", "switchover", "sw-1", "on", 1, "old_primary", "db1",
+			       "new_primary", "db2", "upgrade", 0, "since_us", (json_int_t)(now - 10000000),
+			       "until_us", (json_int_t)(now + 50000000), "acted", 1);
+	json_t *back, *nul = json_null();
+
+	ck_assert_ptr_null(c->watch);
+	afterwatch_adopt(&d, c, st);
+	ck_assert_ptr_nonnull(c->watch);
+	ck_assert(afterwatch_remaining_s(c->watch) > 45 && afterwatch_remaining_s(c->watch) <= 50);
+	back = afterwatch_state(c);
+	ck_assert_str_eq(json_string_value(json_object_get(back, "switchover")), "sw-1");
+	ck_assert(json_is_true(json_object_get(back, "acted")));   /* one reverse per watch, whoever leads */
+	ck_assert_int_eq(json_integer_value(json_object_get(back, "until_us")), now + 50000000);
+	json_decref(back);
+	afterwatch_adopt(&d, c, nul);
+	ck_assert_ptr_null(c->watch);
+	back = afterwatch_state(c);
+	ck_assert(json_is_null(back));
+	json_decref(back);
+	json_decref(st);
+}
+END_TEST
+
 /* ---- fence ------------------------------------------------------------------------------ */
 
 /* What the pollers would have seen: db1 writable, db2 a read-only replica. */
@@ -347,6 +378,7 @@ Suite *api_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_status_held_verdict_has_its_reasons);
 	tcase_add_test(tc, test_held_state_adopted);
+	tcase_add_test(tc, test_watch_state_adopted);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fence");

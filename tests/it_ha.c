@@ -905,6 +905,47 @@ static void held_taken_over(void)
 	ck_assert(it_restore_baseline(true, "db2 is the primary now"));
 }
 
+
+/* The watch after a switchover is known to the next leader: the leader switches over with
+ * watch = 120s and is killed once etcd has its records; the next leader watches the same
+ * switchover's new primary, for the time left (not a new 120 s). */
+static void watch_taken_over(void)
+{
+	int leader, next;
+	json_t *r, *st;
+	char id[128];
+	double left = -1;
+	int64_t t0;
+
+	member_cluster_extra = "watch = 120s\n";
+	leader = ha_begin();
+	ck_assert_msg(IT_WAIT_UNTIL(10000, member_lag_known(leader, "db2")), "db2's lag stays unknown");
+	r = call_member(leader, "switchover", json_pack("{s:s, s:s}", "cluster", IT_CLUSTER, "to", "db2"));
+	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "the leader's switchover: %s", it_json_str(r));
+	snprintf(id, sizeof(id), "%s", it_get_str(r, "result.id") ?: "");
+	json_decref(r);
+	st = call_member(leader, "status", json_object());
+	ck_assert_msg(!strcmp(it_get_str(st, "result.clusters.0.watch.switchover") ?: "", id),
+		      "the leader does not watch after %s: %s", id, it_json_str(it_get(st, "result.clusters.0.watch")));
+	json_decref(st);
+	ck_assert_msg(IT_WAIT_UNTIL(5000, ({ json_t *h = member_ha(leader); bool w = h &&
+		json_integer_value(it_get(h, "journal.written")) == json_integer_value(it_get(h, "journal.records"));
+		json_decref(h); w; })), "m%d's journal records are not all in etcd", leader);
+	it_sleep_ms(2000);   /* so that the time left shows it is not a new watch */
+	kill_member(leader);
+	t0 = it_now_ms();
+	next = takeover(leader, t0, "leader killed while it watched after a switchover");
+	ck_assert_msg(IT_WAIT_UNTIL(5000, ({ json_t *x = call_member(next, "status", json_object()); bool k =
+		!strcmp(it_get_str(x, "result.clusters.0.watch.switchover") ?: "", id);
+		left = json_number_value(it_get(x, "result.clusters.0.watch.remaining_s")); json_decref(x); k; })),
+		      "m%d does not watch after %s", next, id);
+	it_note("m%d, leading after m%d was killed, watches after %s: %.0f s left of 120", next, leader, id, left);
+	ck_assert_msg(left > 0 && left < 118, "the watch's time left on m%d: %.1f s", next, left);
+	member_cluster_extra = NULL;
+	ha_end();
+	ck_assert(it_restore_baseline(true, "db2 is the primary now"));
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Cut off from etcd, or frozen: a leader that cannot renew stops acting before another leads. */
 
@@ -1145,6 +1186,7 @@ static const struct it_case cases[] = {
 	{ "done_waits_for_etcd", done_waits_for_etcd },
 	{ "sticky_fence_taken_over", sticky_fence_taken_over },
 	{ "held_taken_over", held_taken_over },
+	{ "watch_taken_over", watch_taken_over },
 	{ "leader_cut_off", leader_cut_off },
 	{ "cut_off_in_promotion", cut_off_in_promotion },
 	{ "leader_frozen", leader_frozen },
