@@ -27,6 +27,7 @@
 #include "held.h"
 #include "journal.h"
 #include "log.h"
+#include "offload.h"
 #include "shift.h"
 #include "switchover.h"
 #include "tenant.h"
@@ -320,13 +321,14 @@ static const char *family_of_run(json_t *entries)
 	return family_of(json_string_value(json_object_get(json_array_get(entries, 0), "kind")));
 }
 
-/* One cluster's local journal in line with etcd's runs. */
-static void reconcile(struct ha_journal *j, struct cluster *c)
+/* One cluster's local journal (all, as read; by, its runs) in line with etcd's runs: what it
+ * lacks is appended to the file and to all.  How many records were added. */
+static size_t reconcile(struct ha_journal *j, struct cluster *c, json_t *all, json_t *by)
 {
 	static const char *const families[] = { "cutover", "read_shift", "tenant_move" };
 	const char *state_dir = j->h->d->cfg->state_dir;
-	json_t *all = journal_read(state_dir, c->cfg->name), *by = journal_by_cutover(all), *add = json_array();
-	size_t f;
+	json_t *add = json_array(), *added;
+	size_t f, n;
 
 	for (f = 0; f < ARRAY_LEN(families); f++) {
 		char *key = xasprintf("%s/journal/%s/%s", j->h->d->cfg->ha.prefix, c->cfg->name, families[f]);
@@ -360,14 +362,15 @@ static void reconcile(struct ha_journal *j, struct cluster *c)
 		}
 		free(key);
 	}
-	if (json_array_size(add)) {
-		log_notice("ha: cluster %s: %zu record(s) from etcd's journal added to this member's", c->cfg->name,
-			   json_array_size(add));
+	n = json_array_size(add);
+	if (n) {
+		log_notice("ha: cluster %s: %zu record(s) from etcd's journal added to this member's", c->cfg->name, n);
 		journal_import(state_dir, c->cfg->name, add);
+		json_array_foreach(add, f, added)
+			json_array_append(all, added);
 	}
 	json_decref(add);
-	json_decref(by);
-	json_decref(all);
+	return n;
 }
 
 /* The watchdog's state under PREFIX/journal/CLUSTER/watchdog, adopted; true if key is one. */
@@ -393,6 +396,101 @@ static bool adopt_watchdog(struct ha_journal *j, const char *key, json_t *v, boo
 	return true;
 }
 
+/* This member's own journals, read and parsed in a thread (a journal is up to a few MiB: the
+ * loop goes on polling and answering meanwhile; the member answers BUSY until it is done). */
+struct local_read {
+	struct ha_journal *j;
+	unsigned gen;                   /* the term it was read for */
+	size_t etcd_runs;               /* for the log line */
+	char *state_dir;                /* owned */
+	size_t n;
+	char **names;                   /* owned: the clusters' */
+	json_t **all, **by;             /* owned, per cluster: the journal as read, and its runs */
+};
+
+static void *read_local_work(void *arg)
+{
+	struct local_read *lr = arg;
+	size_t i;
+
+	for (i = 0; i < lr->n; i++) {
+		lr->all[i] = journal_read(lr->state_dir, lr->names[i]);
+		lr->by[i] = journal_by_cutover(lr->all[i]);
+	}
+	return lr;
+}
+
+static void local_read_free(struct local_read *lr)
+{
+	size_t i;
+
+	for (i = 0; i < lr->n; i++) {
+		free(lr->names[i]);
+		json_decref(lr->all[i]);
+		json_decref(lr->by[i]);
+	}
+	free(lr->names);
+	free(lr->all);
+	free(lr->by);
+	free(lr->state_dir);
+	free(lr);
+}
+
+/* On the loop: each journal in line with etcd's, then the recovery a restart would do. */
+static void read_local_done(void *result, void *arg)
+{
+	struct local_read *lr = arg;
+	struct ha_journal *j = lr->j;
+	struct daemon *d = j->h->d;
+	size_t i;
+
+	(void)result;
+	if (lr->gen != j->gen || *j->lost || j->h->role != HA_LEADER || lr->n != d->n_clusters) {
+		local_read_free(lr);   /* the term ended (or a reload changed the clusters) meanwhile */
+		return;
+	}
+	for (i = 0; i < d->n_clusters; i++) {
+		struct cluster *c = &d->clusters[i];
+		if (strcmp(lr->names[i], c->cfg->name))
+			continue;
+		if (reconcile(j, c, lr->all[i], lr->by[i])) {
+			json_decref(lr->by[i]);
+			lr->by[i] = journal_by_cutover(lr->all[i]);
+		}
+	}
+	j->h->recovered = true;
+	log_notice("ha: member %s leads: etcd's journal read (%zu cutover record(s)); interrupted work is taken up",
+		   d->cfg->ha.name, lr->etcd_runs);
+	/* what a restart would do, on the journal now in line with etcd's */
+	for (i = 0; i < d->n_clusters; i++)
+		if (!strcmp(lr->names[i], d->clusters[i].cfg->name))
+			recover_cluster(d, &d->clusters[i], lr->by[i]);
+	local_read_free(lr);
+	daemon_update_sd_status(d);
+}
+
+static void read_local(struct ha_journal *j, size_t etcd_runs)
+{
+	struct daemon *d = j->h->d;
+	struct local_read *lr = xcalloc(1, sizeof(*lr));
+	size_t i;
+
+	lr->j = j;
+	lr->gen = j->gen;
+	lr->etcd_runs = etcd_runs;
+	lr->state_dir = xstrdup(d->cfg->state_dir);
+	lr->n = d->n_clusters;
+	lr->names = xcalloc(lr->n + 1, sizeof(*lr->names));
+	lr->all = xcalloc(lr->n + 1, sizeof(*lr->all));
+	lr->by = xcalloc(lr->n + 1, sizeof(*lr->by));
+	for (i = 0; i < lr->n; i++)
+		lr->names[i] = xstrdup(d->clusters[i].cfg->name);
+	if (offload_run(d->base, read_local_work, read_local_done, lr) < 0) {
+		log_warn("ha: no thread to read this member's journal in: reading it on the loop");
+		read_local_done(read_local_work(lr), lr);
+	}
+}
+
 static void read_done(struct ha_journal *j, struct etcd_result *res)
 {
 	struct daemon *d = j->h->d;
@@ -415,7 +513,6 @@ static void read_done(struct ha_journal *j, struct etcd_result *res)
 		json_decref(v);
 	}
 	for (i = 0; i < d->n_clusters; i++) {
-		reconcile(j, &d->clusters[i]);
 		if (!adopted[i] && (d->clusters[i].n_sticky || d->clusters[i].n_held || d->clusters[i].watch)) {
 			/* etcd has none yet: what this member knows is the deployment's from now on */
 			json_t *e = json_pack("{s:s, s:s}", "cluster", d->clusters[i].cfg->name, "event", "sticky_fence");
@@ -424,14 +521,7 @@ static void read_done(struct ha_journal *j, struct etcd_result *res)
 		}
 	}
 	free(adopted);
-	j->h->recovered = true;
-	log_notice("ha: member %s leads: etcd's journal read (%zu cutover record(s)); interrupted work is taken up",
-		   d->cfg->ha.name, n);
-	/* what a restart would do, on the journal now in line with etcd's */
-	switchover_recover_all(d);
-	shift_recover_all(d);
-	tenant_recover_all(d);
-	daemon_update_sd_status(d);
+	read_local(j, n);
 }
 
 /* ------------------------------------------------------------------------------------------ */

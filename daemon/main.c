@@ -3,11 +3,10 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
-#include "shift.h"
-#include "tenant.h"
 #include "ha.h"
 #include "db.h"
 #include "event_hooks.h"
+#include "journal.h"
 #include "log.h"
 #include "offload.h"
 #include "metrics.h"
@@ -160,6 +159,7 @@ int main(int argc, char **argv)
 	struct config *cfg;
 	char err[512];
 	int opt, rc = 0;
+	size_t i;
 
 	while ((opt = getopt_long(argc, argv, "c:fnvh", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -259,17 +259,22 @@ int main(int argc, char **argv)
 	evsignal_add(d.sig_term, NULL);
 	evsignal_add(d.sig_int, NULL);
 	sd_watchdog_start(d.base);
-	watchdog_load(&d);
 	d.ha = ha_start(&d, err, sizeof(err));
 	if (!d.ha && cfg->ha.on) {
 		log_err("[ha]: %s", err);
 		return 1;
 	}
-	if (!d.ha) {
-		/* with [ha], the member that becomes leader looks at interrupted work (ha.c) */
-		switchover_recover_all(&d);
-		shift_recover_all(&d);
-		tenant_recover_all(&d);
+	/* each journal read once: what the watchdog knows, and (without [ha]; with it, the member
+	 * that becomes leader does it, ha_journal.c) the interrupted work */
+	for (i = 0; i < d.n_clusters; i++) {
+		json_t *all = journal_read(cfg->state_dir, d.clusters[i].cfg->name);
+		watchdog_load_cluster(&d, &d.clusters[i], all);
+		if (!d.ha) {
+			json_t *by = journal_by_cutover(all);
+			recover_cluster(&d, &d.clusters[i], by);
+			json_decref(by);
+		}
+		json_decref(all);
 	}
 	poll_start(&d);
 	log_notice("cutoverd %s started: %zu server%s in %zu cluster%s, socket %s%s", CUTOVER_VERSION, d.n_servers,

@@ -74,8 +74,9 @@ int shift_resume(struct shift *sh, char *err, size_t errlen);
 const char *shift_summary(const struct shift *sh);
 const char *shift_id(const struct shift *sh);
 json_t *shift_json(const struct shift *sh);
-/* At start-up: an unfinished shift in a cluster's journal is rolled back to 0 %. */
-void shift_recover_all(struct daemon *d);
+/* At start-up: an unfinished shift in a cluster's journal (`by`: journal_by_cutover's runs) is
+ * rolled back to 0 %. */
+void shift_recover(struct daemon *d, struct cluster *c, const json_t *by);
 /* With [ha]: this member stopped leading; a running shift is left to the leader (freed). */
 void shift_handover(struct daemon *d, struct cluster *c, const char *why);
 void shift_free(struct shift *sh);

@@ -39,14 +39,12 @@ static int snapshot_from_json(const json_t *j, struct psql_snapshot *snap, char 
 	return rc;
 }
 
-void shift_recover_all(struct daemon *d)
+void shift_recover(struct daemon *d, struct cluster *c, const json_t *by)
 {
-	size_t i, k;
+	size_t k;
 
-	for (i = 0; i < d->n_clusters; i++) {
-		struct cluster *c = &d->clusters[i];
-		json_t *all = journal_read(d->cfg->state_dir, c->cfg->name), *by = journal_by_cutover(all), *x;
-		json_t *last = NULL;
+	{
+		json_t *x, *last = NULL;
 
 		json_array_foreach(by, k, x) {
 			json_t *entries = json_object_get(x, "entries");
@@ -97,8 +95,6 @@ void shift_recover_all(struct daemon *d)
 				}
 			}
 		}
-		json_decref(by);
-		json_decref(all);
 	}
 }
 

@@ -16,8 +16,13 @@ struct switchover;
 void switchover_free(struct switchover *sw);
 /* Phase i's name ("preflight" … "verify"), for the metrics. */
 const char *switchover_phase_name(int i);
-/* At start: read each cluster's journal; an unfinished cutover is recovered or shown. */
-void switchover_recover_all(struct daemon *d);
+/* At start (recovery.c): each cluster's journal read once; an unfinished switchover or
+ * failover is recovered or shown, an unfinished read shift rolled back, an unfinished tenant
+ * move settled.  recover_cluster does it for one cluster from its runs (`by`:
+ * journal_by_cutover's), switchover_recover only the switchover or failover. */
+void recover_all(struct daemon *d);
+void recover_cluster(struct daemon *d, struct cluster *c, const json_t *by);
+void switchover_recover(struct daemon *d, struct cluster *c, const json_t *by);
 /* With [ha]: this member stopped leading; the cutover is left where it stands for the next
  * leader (recovery.c).  Frees it. */
 void switchover_handover(struct switchover *sw, const char *why);

@@ -78,7 +78,9 @@ int tenant_resume(struct tenant_move *m, char *err, size_t errlen);
 const char *tenant_summary(const struct tenant_move *m);
 const char *tenant_id(const struct tenant_move *m);
 json_t *tenant_json(const struct tenant_move *m);
-void tenant_recover_all(struct daemon *d);
+/* At start-up: an unfinished tenant move in a cluster's journal (`by`: journal_by_cutover's
+ * runs) is settled from ProxySQL's runtime. */
+void tenant_recover(struct daemon *d, struct cluster *c, const json_t *by);
 /* With [ha]: this member stopped leading; a running move is left to the leader (freed). */
 void tenant_handover(struct daemon *d, struct cluster *c, const char *why);
 void tenant_free(struct tenant_move *m);

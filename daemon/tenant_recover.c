@@ -163,25 +163,18 @@ static void recover_one(struct daemon *d, struct cluster *c, json_t *x)
 	db_run1(m->adm, PSQL_SQL_RUNTIME_SERVERS, tm_q_timeout(m), recover_read, m);
 }
 
-void tenant_recover_all(struct daemon *d)
+void tenant_recover(struct daemon *d, struct cluster *c, const json_t *by)
 {
-	size_t i, k;
+	size_t k;
+	json_t *x, *last = NULL;
 
-	for (i = 0; i < d->n_clusters; i++) {
-		struct cluster *c = &d->clusters[i];
-		json_t *all = journal_read(d->cfg->state_dir, c->cfg->name), *by = journal_by_cutover(all), *x, *last = NULL;
-
-		json_array_foreach(by, k, x) {
-			const char *kind = json_string_value(
-				json_object_get(json_array_get(json_object_get(x, "entries"), 0), "kind"));
-			if (kind && !strcmp(kind, "tenant_move"))
-				last = x;
-		}
-		if (last)
-			recover_one(d, c, last);
-		json_decref(by);
-		json_decref(all);
+	json_array_foreach(by, k, x) {
+		const char *kind = json_string_value(json_object_get(json_array_get(json_object_get(x, "entries"), 0), "kind"));
+		if (kind && !strcmp(kind, "tenant_move"))
+			last = x;
 	}
+	if (last)
+		recover_one(d, c, last);
 }
 
 /* ------------------------------------------------------------------------------------------ */

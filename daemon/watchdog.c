@@ -337,10 +337,19 @@ void watchdog_set_authority(struct daemon *d, struct cluster *c, const char *nam
 
 void watchdog_load(struct daemon *d)
 {
-	size_t i, k;
+	size_t i;
 	for (i = 0; i < d->n_clusters; i++) {
-		struct cluster *c = &d->clusters[i];
-		json_t *all = journal_read(d->cfg->state_dir, c->cfg->name), *e;
+		json_t *all = journal_read(d->cfg->state_dir, d->clusters[i].cfg->name);
+		watchdog_load_cluster(d, &d->clusters[i], all);
+		json_decref(all);
+	}
+}
+
+void watchdog_load_cluster(struct daemon *d, struct cluster *c, const json_t *all)
+{
+	size_t k;
+	json_t *e;
+	{
 		json_array_foreach(all, k, e) {
 			const char *ev = json_string_value(json_object_get(e, "event"));
 			if (!ev)
@@ -362,7 +371,6 @@ void watchdog_load(struct daemon *d)
 				c->last_auto_failover_us = (int64_t)json_integer_value(json_object_get(e, "at_us"));
 			}
 		}
-		json_decref(all);
 	}
 }
 

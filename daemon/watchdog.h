@@ -40,8 +40,10 @@ struct alarm {
 void watchdog_observe(struct cluster *c, const char *name, const char *subject, const char *msg);
 /* After each evaluation of the cluster (daemon.c). */
 void watchdog_evaluate(struct daemon *d, struct cluster *c);
-/* At start-up: the authoritative primary and the last automatic failover from each journal. */
+/* At start-up: the authoritative primary and the last automatic failover from each journal
+ * (load_cluster: from one cluster's, as read). */
 void watchdog_load(struct daemon *d);
+void watchdog_load_cluster(struct daemon *d, struct cluster *c, const json_t *all);
 void watchdog_cluster_free(struct cluster *c);
 /* Move what the watchdog knows of a cluster across a reload. */
 void watchdog_carry_over(struct cluster *to, struct cluster *from);

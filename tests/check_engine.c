@@ -882,7 +882,7 @@ START_TEST(kill_during_rollback)
 	daemon_kill();
 	m[2].hang = false;
 	daemon_start();
-	switchover_recover_all(&d);
+	recover_all(&d);
 	RUN_UNTIL(5000, !d.clusters[0].cutover || d.clusters[0].cutover->state == SW_INTERRUPTED);
 	ck_assert_msg(d.clusters[0].cutover == NULL, "not rolled back after the restart: %s",
 		      d.clusters[0].cutover ? d.clusters[0].cutover->reason : "");
@@ -1205,7 +1205,7 @@ START_TEST(kill_then_recover)
 	daemon_kill();
 	mr.hang_op = NULL;
 	daemon_start();
-	switchover_recover_all(&d);
+	recover_all(&d);
 	{
 		struct cluster *c = &d.clusters[0];
 		RUN_UNTIL(5000, !c->cutover || c->cutover->state == SW_INTERRUPTED);
@@ -1237,7 +1237,7 @@ START_TEST(recovery_with_candidate_made_writable)
 	m[2].ro = 0;
 	m[2].source = 0;
 	daemon_start();
-	switchover_recover_all(&d);
+	recover_all(&d);
 	c = &d.clusters[0];
 	RUN_UNTIL(5000, c->cutover && c->cutover->state == SW_INTERRUPTED);
 	ck_assert_int_eq(m[1].ro, 1);

@@ -12,8 +12,10 @@
 #include "journal.h"
 #include "log.h"
 #include "router.h"
+#include "shift.h"
 #include "stats.h"
 #include "switchover.h"
+#include "tenant.h"
 #include "engine.h"
 #include "util.h"
 #include "watchdog.h"
@@ -165,15 +167,26 @@ void switchover_handover(struct switchover *sw, const char *why)
 	daemon_cutover_ended(d);
 }
 
-void switchover_recover_all(struct daemon *d)
+void switchover_recover(struct daemon *d, struct cluster *c, const json_t *by)
+{
+	if (json_array_size(by))
+		recover(d, c, json_object_get(json_array_get(by, json_array_size(by) - 1), "entries"));
+}
+
+void recover_cluster(struct daemon *d, struct cluster *c, const json_t *by)
+{
+	switchover_recover(d, c, by);
+	shift_recover(d, c, by);
+	tenant_recover(d, c, by);
+}
+
+void recover_all(struct daemon *d)
 {
 	size_t i;
 	for (i = 0; i < d->n_clusters; i++) {
 		json_t *all = journal_read(d->cfg->state_dir, d->clusters[i].cfg->name);
 		json_t *by = journal_by_cutover(all);
-		if (json_array_size(by))
-			recover(d, &d->clusters[i],
-				json_object_get(json_array_get(by, json_array_size(by) - 1), "entries"));
+		recover_cluster(d, &d->clusters[i], by);
 		json_decref(by);
 		json_decref(all);
 	}
