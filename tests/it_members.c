@@ -330,7 +330,7 @@ bool members_etcd_usable(void)
 	if (access("/usr/bin/etcd", X_OK) == 0)
 		return true;
 	ck_assert_msg(!(req && !strcmp(req, "1")), "CUTOVER_REQUIRE_ETCD=1 and " MEMBERS_NO_ETCD);
-	it_skip_suite(MEMBERS_NO_ETCD);
+	it_skip_suite("%s: the cases with several cutoverd members and etcd are skipped", MEMBERS_NO_ETCD);
 	return false;
 }
 

@@ -6,7 +6,9 @@
  * reader hostgroup), mysql_replication_hostgroups with the Monitor moving servers by read_only,
  * multiplexed and pinned clients, two ProxySQL nodes in front of one cluster (both switched,
  * both rolled back, a refusal while one does not answer), a rollback that restores every column
- * of every row, and the errors an operator must be able to read.
+ * of every row, and the errors an operator must be able to read.  Read shifts and tenant moves
+ * too, also with three cutoverd members and a real etcd (it_members.c) whose leader is killed
+ * in the middle of one: the next leader takes it over from etcd's journal.
  *
  * One suite per binary, "proxysql-<version>", with the same cases: CUTOVER_PROXYSQL (paths
  * separated by ':'), else every /usr/local/proxysql-VERSION/bin/proxysql, else proxysql on PATH.
@@ -22,7 +24,7 @@
  * backend connection for good.  A query rule with multiplex = 2 on those statements keeps the
  * "multiplexed" client really multiplexed; the pinned client's SET @pin = 1 matches no rule and
  * pins it, as a user variable does in an application. */
-#include "it_lib.h"
+#include "it_members.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -685,6 +687,7 @@ static const char *px_cluster_extra;   /* [cluster] keys for the next px_begin, 
 static const char *px_router_extra;    /* [router pxN] keys for the next px_begin, NULL: none */
 static const char *px_config_extra;    /* more sections for the next px_begin, NULL: none */
 static bool px_db3_target;             /* db3 in cluster "target" (tenant moves) */
+static char *px_conf_text;             /* the config the last px_begin gave cutoverd */
 
 static char *px_config(int n_nodes, int writer_hg, int reader_hg)
 {
@@ -796,7 +799,8 @@ static void px_begin(const struct px_setup *s)
 	}
 	text = px_config(s->nodes, s->writer_hg, s->reader_hg);
 	ck_assert_msg(it_daemon_restart(text) == 0, "cutoverd does not start with the ProxySQL routers");
-	free(text);
+	free(px_conf_text);
+	px_conf_text = text;
 	if (!s->wait_ready)
 		return;
 	ck_assert_msg(IT_WAIT_UNTIL(READY_MS, routers_show(s->nodes, "db1")),
@@ -1586,10 +1590,12 @@ static void read_shift_passes(void);
 static void read_shift_gate_breached(void);
 static void read_shift_abort_and_restart(void);
 static void read_shift_then_failover(void);
+static void read_shift_leader_killed(void);
 static void tenant_move_batches(void);
 static void tenant_rollback_and_restart(void);
 static void tenant_refusals_and_abort(void);
 static void tenant_hostgroup_follows_switchover(void);
+static void tenant_leader_killed(void);
 
 static const struct it_case cases[] = {
 	{ "readers_all", readers_all },
@@ -1610,10 +1616,12 @@ static const struct it_case cases[] = {
 	{ "read_shift_gate_breached", read_shift_gate_breached },
 	{ "read_shift_abort_and_restart", read_shift_abort_and_restart },
 	{ "read_shift_then_failover", read_shift_then_failover },
+	{ "read_shift_leader_killed", read_shift_leader_killed },
 	{ "tenant_move_batches", tenant_move_batches },
 	{ "tenant_rollback_and_restart", tenant_rollback_and_restart },
 	{ "tenant_refusals_and_abort", tenant_refusals_and_abort },
 	{ "tenant_hostgroup_follows_switchover", tenant_hostgroup_follows_switchover },
+	{ "tenant_leader_killed", tenant_leader_killed },
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1851,6 +1859,127 @@ static void read_shift_then_failover(void)
 	ck_assert_msg(IT_WAIT_UNTIL(10000, routers_show(1, "db2")), "ProxySQL does not write to db2: %s", routers_json());
 	ck_assert_int_eq(it_read_only(2), 0);
 	px_end(true);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* with [ha]: three cutoverd members and a real etcd (it_members.c), the leader killed (-9) in
+ * the middle of a read shift or a tenant move; the member that leads next takes it over from
+ * etcd's journal */
+
+/* The members run what px_begin gave the suite's cutoverd (its routers), with [ha]. */
+static char *px_member_base(void)
+{
+	ck_assert_ptr_nonnull(px_conf_text);
+	return strdup(px_conf_text);
+}
+
+/* px_begin's ProxySQL and config, then the members instead of the suite's cutoverd; the leader. */
+static int px_ha_begin(void)
+{
+	int leader;
+
+	member_base = px_member_base;
+	leader = ha_begin();
+	member_base = NULL;
+	return leader;
+}
+
+/* The leader, acting alone, killed (-9) at *t0, its requester's connection closed: the member
+ * that leads next, alone (takeover). */
+static int leader_killed(int leader, struct it_conn *c, int64_t *t0, const char *what)
+{
+	int count;
+
+	ck_assert_int_eq(the_leader(&count), leader);
+	ck_assert_int_eq(count, 1);
+	kill_member(leader);
+	*t0 = it_now_ms();
+	it_conn_close(c);
+	return takeover(leader, *t0, what);
+}
+
+/* Member m's last read shift is `state`, at `percent` % (-1: any); its id into id. */
+static bool member_shift_is(int m, const char *state, int percent, char *id, size_t idlen)
+{
+	json_t *r = call_member(m, "status", json_object()), *sh = it_get(r, "result.clusters.0.shift");
+	bool ok = !strcmp(it_get_str(sh, "state") ?: "", state) &&
+		  (percent < 0 || json_integer_value(json_object_get(sh, "in_force")) == percent);
+
+	if (ok)
+		snprintf(id, idlen, "%s", it_get_str(sh, "id") ?: "");
+	json_decref(r);
+	return ok;
+}
+
+/* Readers with weights, max_connections and comments of their own: a rollback must write these
+ * back, not defaults. */
+static void layout_weighted_readers(int node)
+{
+	px_row(node, WHG, 1, "ONLINE");
+	px_row_full(node, RHG, 2, "ONLINE", 5, 444, "replica two, the usual reader");
+	px_row_full(node, RHG, 3, "ONLINE", 3, 555, "replica three");
+}
+
+/* The leader's read shift holds 60 % of the reads on db3 (ProxySQL's weights changed, reads
+ * flowing) when the leader is killed (-9).  Another member leads within 2 x TTL, alone, and
+ * rolls the shift back to 0 % from the snapshot the killed one took, which it has only from
+ * etcd's journal: mysql_servers and runtime_mysql_servers are again what they were before the
+ * shift, every column; its history shows the shift rolled_back; the third member changed
+ * nothing; the read client saw no error. */
+static void read_shift_leader_killed(void)
+{
+	static const struct px_setup s = { 1, false, layout_weighted_readers, WHG, RHG, true };
+	struct px_rows before;
+	struct it_load rd;
+	struct it_conn *c;
+	char id[128] = "", out[64];
+	int leader, next, other, count;
+	int64_t t0;
+	json_t *sum;
+
+	if (!members_etcd_usable())
+		return;
+	px_begin(&s);
+	reads_to_readers(1);
+	rows_take(1, &before);
+	leader = px_ha_begin();
+	ck_assert_int_eq(it_load_start_at(&rd, "ha-shift-reads", 2000, client_port(1), "read", false), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(10000, member_lag_known(leader, "db3")), "db3's lag stays unknown on m%d", leader);
+	c = it_connect(member_sock[leader]);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(it_conn_request(c, "shift", json_pack("{s:s, s:s, s:s, s:i}", "cluster", IT_CLUSTER, "to", "db3",
+							       "steps", "60,90", "hold_ms", 60000)), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(15000, member_shift_is(leader, "running", 60, id, sizeof(id))),
+		      "m%d's shift does not hold 60%%", leader);
+	{
+		/* ProxySQL runs the step's weights: what the next leader must undo */
+		struct px_rows now = { NULL, NULL };
+		ck_assert_msg(!rows_same(1, &before, &now), "the shift's step did not change mysql_servers");
+		it_note("m%d's shift %s holds 60 %%: %s", leader, id, strchr(now.runtime, '\n') + 1);
+		rows_free(&now);
+	}
+	next = leader_killed(leader, c, &t0, "leader killed during a read shift");
+	ck_assert_msg(IT_WAIT_UNTIL(10000, (member_outcome(next, id, out, sizeof(out)), !strcmp(out, "rolled_back"))),
+		      "m%d's history of %s: '%s'", next, id, out);
+	it_note("m%d rolled %s back %lld ms after the kill", next, id, (long long)(it_now_ms() - t0));
+	rows_assert_same(1, &before, "after the next leader's rollback");
+	assert_hg(1, "runtime_mysql_servers", RHG, "db2:ONLINE db3:ONLINE");
+	ck_assert_int_eq(the_leader(&count), next);
+	ck_assert_int_eq(count, 1);
+	/* the leader did it, from etcd's copy of the journal; the third member did nothing */
+	other = 1 + 2 + 3 - leader - next;
+	ck_assert_msg(member_log_has(next, "record(s) from etcd's journal added to this member's") &&
+			      member_log_has(next, "reads back as they were"),
+		      "m%d's log (%s) does not say it took the shift from etcd and rolled it back", next, member_log[next]);
+	ck_assert_msg(!member_log_has(other, "rolling the shift back") && !member_log_has(other, id),
+		      "m%d, a follower, acted on shift %s (%s)", other, id, member_log[other]);
+	sum = it_load_stop(&rd);
+	it_note("the read client through px1: %s", it_json_str(sum));
+	ck_assert_int_eq(load_errors(sum), 0);
+	json_decref(sum);
+	rows_free(&before);
+	ha_end();
+	px_end(false);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -2193,6 +2322,79 @@ static void tenant_hostgroup_follows_switchover(void)
 		json_decref(sum);
 		json_decref(v);
 	}
+	px_end(true);
+}
+
+/* Member m's tenant move: `path` under clusters.0.tenant_move is `want`; its id into id. */
+static bool member_move_is(int m, const char *path, const char *want, char *id, size_t idlen)
+{
+	json_t *r = call_member(m, "status", json_object()), *tm = it_get(r, "result.clusters.0.tenant_move");
+	bool ok = !strcmp(it_get_str(tm, path) ?: "", want);
+
+	if (ok)
+		snprintf(id, idlen, "%s", it_get_str(tm, "id") ?: "");
+	json_decref(r);
+	return ok;
+}
+
+/* With [ha] (see read_shift_leader_killed): the leader's tenant move holds batch 1 fenced
+ * (tenant00's hostgroup OFFLINE_SOFT at runtime while a session of the tenant finishes a
+ * statement on db1) when the leader is killed (-9).  The member that leads next, alone, settles
+ * the batch from ProxySQL's runtime as after a restart: tenant00 back on db1 alone, ONLINE; its
+ * history shows the move rolled_back; no acknowledged write of the tenant's client lost. */
+static void tenant_leader_killed(void)
+{
+	struct it_load l;
+	struct it_conn *c;
+	char id[128] = "", out[400], outcome[64];
+	int leader, next, count, vstatus;
+	int64_t t0;
+	json_t *st, *sum, *v;
+	pid_t bg;
+
+	if (!members_etcd_usable())
+		return;
+	tenant_begin(2);
+	leader = px_ha_begin();
+	takeover_writable = 2;   /* db3 is cluster target's primary */
+	ck_assert_msg(IT_WAIT_UNTIL(15000, member_lag_known(leader, "db2")), "db2's lag stays unknown on m%d", leader);
+	ck_assert_int_eq(it_load_start_schema(&l, "t-tenant00", 20000, client_port(1), "persistent", "tenant00"), 0);
+	snprintf(out, sizeof(out), "%s/tenant-sleep.out", it.dir);
+	bg = it_bg_sql("USE tenant00; SELECT SLEEP(8)", out);
+	ck_assert_int_gt(bg, 0);
+	it_sleep_ms(300);
+	c = it_connect(member_sock[leader]);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(it_conn_request(c, "move_tenants", json_pack("{s:s, s:[s], s:s, s:i}", "cluster", IT_CLUSTER,
+								      "tenants", "tenant00", "to", "db3", "max_blocked_ms",
+								      20000)), 0);
+	ck_assert_msg(IT_WAIT_UNTIL(15000, member_move_is(leader, "step", "cut", id, sizeof(id))),
+		      "m%d's move does not reach cut: %s", leader, ({ json_t *x = call_member(leader, "status",
+		      json_object()); const char *j = it_json_str(it_get(x, "result.clusters.0.tenant_move")); json_decref(x); j; }));
+	it_sleep_ms(300);
+	assert_hg(1, "runtime_mysql_servers", 1000, "db1:OFFLINE_SOFT");
+	next = leader_killed(leader, c, &t0, "leader killed in a tenant move's fence");
+	ck_assert_msg(IT_WAIT_UNTIL(15000, (member_outcome(next, id, outcome, sizeof(outcome)),
+					    !strcmp(outcome, "rolled_back"))),
+		      "m%d's history of %s: '%s'", next, id, outcome);
+	st = call_member(next, "status", json_object());
+	it_note("m%d settled %s %lld ms after the kill: %s", next, id, (long long)(it_now_ms() - t0),
+		it_get_str(st, "result.clusters.0.tenant_move.reason"));
+	ck_assert_msg(strstr(it_get_str(st, "result.clusters.0.tenant_move.reason") ?: "", "during batch 1"), "%s",
+		      it_json_str(it_get(st, "result.clusters.0.tenant_move")));
+	assert_tenant_on(it_get(st, "result.clusters.0.tenant_move"), "tenant00", 1);
+	json_decref(st);
+	ck_assert_int_eq(the_leader(&count), next);
+	ck_assert_int_eq(count, 1);
+	kill(bg, SIGKILL);
+	it_bg_wait(bg, 5000);
+	sum = it_load_stop(&l);
+	v = it_load_verify(&l, 1, &vstatus);
+	it_note("tenant00's client: %s", it_json_str(sum));
+	ck_assert_msg(v && json_integer_value(json_object_get(v, "acked_missing")) == 0, "writes lost: %s", it_json_str(v));
+	json_decref(sum);
+	json_decref(v);
+	ha_end();
 	px_end(true);
 }
 
