@@ -1,6 +1,7 @@
 /* A read shift after a restart: an unfinished one in the journal is rolled back to 0 % from its
  * snapshot (see shift.h). */
 #include "shift_impl.h"
+#include "switchover.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -82,15 +83,20 @@ void shift_recover(struct daemon *d, struct cluster *c, const json_t *by)
 					}
 					if (rows && snapshot_from_json(rows, &sh->snap, err, sizeof(err)) == 0) {
 						sh->snap_rows = json_deep_copy(rows);
-						sh_rollback(sh, "cutoverd restarted during the shift");
+						char why[200];
+						snprintf(why, sizeof(why), "%s during the shift", recovery_cause(d));
+						sh_rollback(sh, why);
 					} else if (rows) {
 						free(sh->reason);
-						sh->reason = xasprintf("cutoverd restarted during the shift and cannot read its "
+						sh->reason = xasprintf("%s during the shift and cannot read its "
 								       "snapshot of mysql_servers (%s): check router %s's reader "
-								       "hostgroup by hand", err, sh->router);
+								       "hostgroup by hand", recovery_cause(sh->d), err, sh->router);
 						sh_finish(sh, SH_FAILED);
 					} else {
-						sh_rollback(sh, "cutoverd restarted during the shift, before it changed anything");
+						char why[200];
+						snprintf(why, sizeof(why), "%s during the shift, before it changed anything",
+							 recovery_cause(d));
+						sh_rollback(sh, why);
 					}
 				}
 			}

@@ -23,6 +23,9 @@ const char *switchover_phase_name(int i);
 void recover_all(struct daemon *d);
 void recover_cluster(struct daemon *d, struct cluster *c, const json_t *by);
 void switchover_recover(struct daemon *d, struct cluster *c, const json_t *by);
+/* What interrupted the work recovery finds, for its messages: "cutoverd restarted", or with
+ * [ha] "the member that led it stopped leading". */
+const char *recovery_cause(const struct daemon *d);
 /* With [ha]: this member stopped leading; the cutover is left where it stands for the next
  * leader (recovery.c).  Frees it. */
 void switchover_handover(struct switchover *sw, const char *why);

@@ -3,6 +3,7 @@
 #include "tenant_impl.h"
 #include "shift.h"
 #include "topology.h"
+#include "switchover.h"
 #include "util.h"
 
 #include <errno.h>
@@ -25,16 +26,16 @@ static void recovered(struct db *db, struct db_result *res, void *arg)
 	(void)db;
 	if (tm_plan_failed(m, res, why, sizeof(why))) {
 		db_result_free(res);
-		tm_finish(m, TM_FAILED, "cutoverd restarted during batch %d and cannot put its tenants right (%s): check their "
-				     "hostgroups in router %s by hand", m->batches, why, m->router);
+		tm_finish(m, TM_FAILED, "%s during batch %d and cannot put its tenants right (%s): check their "
+				     "hostgroups in router %s by hand", recovery_cause(m->d), m->batches, why, m->router);
 		return;
 	}
 	db_result_free(res);
 	for (i = 0; i < m->n_cur; i++)
 		m->t[m->cur[i]].outcome = m->pass[i] ? TT_MOVED : TT_ROLLED_BACK;
-	tm_finish(m, TM_STOPPED, "cutoverd restarted during batch %d: %zu of its tenants had reached %s and stay there, the "
-			      "others are back on %s; the move stops here", m->batches, tm_count_outcome(m, TT_MOVED), m->target,
-	       m->source);
+	tm_finish(m, TM_STOPPED, "%s during batch %d: %zu of its tenants had reached %s and stay there, the "
+			      "others are back on %s; the move stops here", recovery_cause(m->d), m->batches,
+		  tm_count_outcome(m, TT_MOVED), m->target, m->source);
 }
 
 static void recover_read(struct db *db, struct db_result *res, void *arg)
@@ -45,8 +46,8 @@ static void recover_read(struct db *db, struct db_result *res, void *arg)
 
 	(void)db;
 	if (res->err || !res->n) {
-		tm_finish(m, TM_FAILED, "cutoverd restarted during batch %d and router %s cannot be read (%s): its tenants may "
-				     "be held; check their hostgroups by hand", m->batches, m->router,
+		tm_finish(m, TM_FAILED, "%s during batch %d and router %s cannot be read (%s): its tenants may "
+				     "be held; check their hostgroups by hand", recovery_cause(m->d), m->batches, m->router,
 		       res->err ? res->errmsg : "no rows");
 		db_result_free(res);
 		return;
@@ -55,7 +56,7 @@ static void recover_read(struct db *db, struct db_result *res, void *arg)
 	if (psql_tenant_settled(res->rs[0], r, m->n_cur, &m->dst_ep, m->pass, err, sizeof(err)) < 0) {
 		free(r);
 		db_result_free(res);
-		tm_finish(m, TM_FAILED, "cutoverd restarted during batch %d: %s", m->batches, err);
+		tm_finish(m, TM_FAILED, "%s during batch %d: %s", recovery_cause(m->d), m->batches, err);
 		return;
 	}
 	db_result_free(res);
@@ -103,8 +104,8 @@ static void recover_one(struct daemon *d, struct cluster *c, json_t *x)
 		m->t[i].rows_src = m->t[i].rows_dst = -1;
 	}
 	if (!fence || released) {
-		tm_finish(m, TM_STOPPED, "cutoverd restarted during the move, between batches: the tenants moved so far stay "
-				      "moved; move the others again");
+		tm_finish(m, TM_STOPPED, "%s during the move, between batches: the tenants moved so far stay "
+				      "moved; move the others again", recovery_cause(m->d));
 		return;
 	}
 	for (i = 0; i < c->n_routers; i++)
@@ -153,12 +154,12 @@ static void recover_one(struct daemon *d, struct cluster *c, json_t *x)
 	if (r && (m->adm = psql_admin_db(d->base, r->cfg, "tenant move", d->cfg->connect_timeout_ms)))
 		db_set_acts(m->adm);
 	if (!r || !m->adm) {
-		tm_finish(m, TM_FAILED, "cutoverd restarted during batch %d and router %s is no longer configured: its tenants "
-				     "may be held; check their hostgroups by hand", m->batches, m->router);
+		tm_finish(m, TM_FAILED, "%s during batch %d and router %s is no longer configured: its tenants "
+				     "may be held; check their hostgroups by hand", recovery_cause(m->d), m->batches, m->router);
 		return;
 	}
-	tm_emit(m, "warn", "cutoverd restarted during batch %d of tenant move %s: settling its %zu tenants from router %s's "
-			"runtime", m->batches, m->id, m->n_cur, m->router);
+	tm_emit(m, "warn", "%s during batch %d of tenant move %s: settling its %zu tenants from router %s's "
+			"runtime", recovery_cause(m->d), m->batches, m->id, m->n_cur, m->router);
 	m->step = ST_RELEASE;
 	db_run1(m->adm, PSQL_SQL_RUNTIME_SERVERS, tm_q_timeout(m), recover_read, m);
 }

@@ -167,6 +167,11 @@ void switchover_handover(struct switchover *sw, const char *why)
 	daemon_cutover_ended(d);
 }
 
+const char *recovery_cause(const struct daemon *d)
+{
+	return d->ha ? "the member that led it stopped leading" : "cutoverd restarted";
+}
+
 void switchover_recover(struct daemon *d, struct cluster *c, const json_t *by)
 {
 	if (json_array_size(by))
