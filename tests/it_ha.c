@@ -385,32 +385,41 @@ static void killed_before_promote(void)
 	killed_paused("promote", "killed before the promotion");
 }
 
+/* An exec router `name` whose promotion runs the shell script body (%s in it: the script's own
+ * path), written as hooks/NAME in the suite's directory: the config section, for member_extra
+ * (new string); the script's path in path. */
+static char *exec_router(const char *name, const char *body, char *path, size_t len)
+{
+	char hooks[300], *script = NULL, *extra = NULL;
+
+	snprintf(hooks, sizeof(hooks), "%s/hooks", it.dir);
+	ck_assert(mkdir(hooks, 0755) == 0 || access(hooks, F_OK) == 0);
+	ck_assert_int_eq(chmod(hooks, 0755), 0);
+	snprintf(path, len, "%s/%s", hooks, name);
+	ck_assert_int_gt(asprintf(&script, body, path), 0);
+	ck_assert_int_eq(it_write_file(path, script, 0755), 0);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	free(script);
+	ck_assert_int_gt(asprintf(&extra, "[router %s]\ncluster = %s\ntype = exec\nexec_promote = %s\ntimeout = 10s\n", name,
+				  IT_CLUSTER, path),
+			 0);
+	return extra;
+}
+
 /* Killed after the point of no return (db2 writable, a router still being moved): the next
  * leader does not guess; it shows the switchover interrupted until `resolve`. */
 static void killed_after_promote(void)
 {
-	char hooks[300], slow[340], *extra = NULL;
+	char slow[340], *extra;
 	int leader, next;
 	struct it_conn *c;
 	struct it_load l;
 	char id[128], out[64];
 	json_t *r, *p, *final = NULL;
 	int64_t t0;
-	FILE *f;
 
-	snprintf(hooks, sizeof(hooks), "%s/hooks", it.dir);
-	snprintf(slow, sizeof(slow), "%s/slow-promote", hooks);
-	ck_assert(mkdir(hooks, 0755) == 0 || access(hooks, F_OK) == 0);
-	ck_assert_int_eq(chmod(hooks, 0755), 0);
-	f = fopen(slow, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs("#!/bin/sh\nsleep 8\nexit 0\n", f);
-	fclose(f);
-	ck_assert_int_eq(chmod(slow, 0755), 0);
 	/* a second router whose promotion takes 8 s: the leader is killed in it */
-	ck_assert_int_gt(asprintf(&extra, "[router slow]\ncluster = %s\ntype = exec\nexec_promote = %s\ntimeout = 10s\n",
-				  IT_CLUSTER, slow),
-			 0);
+	extra = exec_router("slow", "#!/bin/sh\n# %s\nsleep 8\nexit 0\n", slow, sizeof(slow));
 	member_extra = extra;
 	leader = ha_begin();
 	ck_assert_int_eq(it_load_start(&l, "ha-after-promote", 2000), 0);
@@ -454,6 +463,22 @@ static void killed_after_promote(void)
 }
 
 
+/* A switchover to db2 requested on the leader and begun: its connection (the answer comes on
+ * it), its id in id. */
+static struct it_conn *switchover_begun(int leader, char *id, size_t idlen)
+{
+	struct it_conn *c = it_connect(member_sock[leader]);
+	json_t *p, *fin = NULL;
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(it_conn_request(c, "switchover", json_pack("{s:s, s:s}", "cluster", IT_CLUSTER, "to", "db2")), 0);
+	p = it_conn_progress_until(c, "start", 20000, &fin);
+	ck_assert_msg(p != NULL, "no progress: %s", it_json_str(fin));
+	snprintf(id, idlen, "%s", it_get_str(p, "progress.id") ?: "");
+	json_decref(p);
+	return c;
+}
+
 /* The requester hears "done" only once etcd has the switchover's last records.  A router's
  * promotion hook stops every etcd member (SIGSTOP) as it ends: the switchover completes on the
  * databases, but its final records cannot reach etcd.  The answer waits, and when the member
@@ -461,27 +486,15 @@ static void killed_after_promote(void)
  * and resolve on the next leader.  (Sent at once, as before, it said "done" with no warning.) */
 static void done_waits_for_etcd(void)
 {
-	char hooks[300], stop[340], *extra = NULL, id[128], out[64];
+	char stop[340], *extra, id[128], out[64];
 	int leader, next, i;
 	struct it_conn *c;
-	json_t *p, *fin = NULL;
+	json_t *fin = NULL;
 	int64_t t0;
-	FILE *f;
 
-	snprintf(hooks, sizeof(hooks), "%s/hooks", it.dir);
-	snprintf(stop, sizeof(stop), "%s/stop-etcd", hooks);
-	ck_assert(mkdir(hooks, 0755) == 0 || access(hooks, F_OK) == 0);
-	member_extra = "";
-	ck_assert_int_gt(asprintf(&extra, "[router stop_etcd]\ncluster = %s\ntype = exec\nexec_promote = %s\ntimeout = 10s\n",
-				  IT_CLUSTER, stop),
-			 0);
-	member_extra = extra;
 	/* the hook reads the pids, written once etcd runs (the config wants the program there) */
-	f = fopen(stop, "w");
-	ck_assert_ptr_nonnull(f);
-	fprintf(f, "#!/bin/sh\nkill -STOP $(cat %s.pids)\nexit 0\n", stop);
-	fclose(f);
-	ck_assert_int_eq(chmod(stop, 0755), 0);
+	extra = exec_router("stop_etcd", "#!/bin/sh\nkill -STOP $(cat %s.pids)\nexit 0\n", stop, sizeof(stop));
+	member_extra = extra;
 	leader = ha_begin();
 	{
 		char pids[64] = "", path[400];
@@ -491,13 +504,7 @@ static void done_waits_for_etcd(void)
 		ck_assert_int_eq(it_write_file(path, pids, 0644), 0);
 	}
 	ck_assert_msg(IT_WAIT_UNTIL(10000, member_lag_known(leader, "db2")), "db2's lag stays unknown");
-	c = it_connect(member_sock[leader]);
-	ck_assert_ptr_nonnull(c);
-	ck_assert_int_eq(it_conn_request(c, "switchover", json_pack("{s:s, s:s}", "cluster", IT_CLUSTER, "to", "db2")), 0);
-	p = it_conn_progress_until(c, "start", 20000, &fin);
-	ck_assert_msg(p != NULL, "no progress: %s", it_json_str(fin));
-	snprintf(id, sizeof(id), "%s", it_get_str(p, "progress.id") ?: "");
-	json_decref(p);
+	c = switchover_begun(leader, id, sizeof(id));
 	fin = it_conn_reply(c, 30000, NULL);
 	t0 = it_now_ms();
 	for (i = 1; i <= ETCDS; i++)
@@ -532,6 +539,28 @@ static void done_waits_for_etcd(void)
 	ck_assert(it_restore_baseline(true, "db2 is the primary now"));
 }
 
+/* Member m's status has the string want at path. */
+static bool status_says(int m, const char *path, const char *want)
+{
+	json_t *x = call_member(m, "status", json_object());
+	bool ok = !strcmp(it_get_str(x, path) ?: "", want);
+
+	json_decref(x);
+	return ok;
+}
+
+/* Once etcd has every record the leader wrote (its journal counters), kill it (-9) at *t0:
+ * the member that leads next (takeover). */
+static int killed_once_in_etcd(int leader, int64_t *t0, const char *what)
+{
+	ck_assert_msg(IT_WAIT_UNTIL(5000, ({ json_t *h = member_ha(leader); bool w = h &&
+		json_integer_value(it_get(h, "journal.written")) == json_integer_value(it_get(h, "journal.records"));
+		json_decref(h); w; })), "m%d's journal records are not all in etcd", leader);
+	kill_member(leader);
+	*t0 = it_now_ms();
+	return takeover(leader, *t0, what);
+}
+
 /* The leader switches db1 -> db2 and keeps db1 fenced (sticky), then is killed: the next leader
  * knows db1 is kept fenced (from etcd), so db1 made writable by hand raises fence_lost there
  * (split_brain = alert: the alarm instead of the fence). */
@@ -553,14 +582,8 @@ static void sticky_fence_taken_over(void)
 		      "the leader does not keep db1 fenced: %s", it_json_str(it_get(st, "result.clusters.0.kept_fenced")));
 	json_decref(st);
 	/* the switchover's end and the sticky fence in etcd too (written right after the reply) */
-	ck_assert_msg(IT_WAIT_UNTIL(5000, ({ json_t *h = member_ha(leader); bool w = h &&
-		json_integer_value(it_get(h, "journal.written")) == json_integer_value(it_get(h, "journal.records"));
-		json_decref(h); w; })), "m%d's journal records are not all in etcd", leader);
-	kill_member(leader);
-	t0 = it_now_ms();
-	next = takeover(leader, t0, "leader killed after a switchover");
-	ck_assert_msg(IT_WAIT_UNTIL(5000, ({ json_t *x = call_member(next, "status", json_object()); bool k =
-		!strcmp(it_get_str(x, "result.clusters.0.kept_fenced.0") ?: "", "db1"); json_decref(x); k; })),
+	next = killed_once_in_etcd(leader, &t0, "leader killed after a switchover");
+	ck_assert_msg(IT_WAIT_UNTIL(5000, status_says(next, "result.clusters.0.kept_fenced.0", "db1")),
 		      "m%d does not know db1 is kept fenced", next);
 	ck_assert_int_eq(it_sql_exec(1, "SET GLOBAL read_only = 0"), 0);
 	ck_assert_msg(IT_WAIT_UNTIL(10000, ({ json_t *x = call_member(next, "status", json_object()); bool a =
@@ -599,18 +622,9 @@ static void held_taken_over(void)
 			      !strcmp(it_get_str(r, "result.data_check.state") ?: "", "running"),
 		      "the leader's switchover with a data check: %s", it_json_str(r));
 	json_decref(r);
-	st = call_member(leader, "status", json_object());
-	ck_assert_msg(!strcmp(it_get_str(st, "result.clusters.0.rollback_point.0.server") ?: "", "db1"),
-		      "the leader does not hold db1: %s", it_json_str(it_get(st, "result.clusters.0.rollback_point")));
-	json_decref(st);
-	ck_assert_msg(IT_WAIT_UNTIL(5000, ({ json_t *h = member_ha(leader); bool w = h &&
-		json_integer_value(it_get(h, "journal.written")) == json_integer_value(it_get(h, "journal.records"));
-		json_decref(h); w; })), "m%d's journal records are not all in etcd", leader);
-	kill_member(leader);
-	t0 = it_now_ms();
-	next = takeover(leader, t0, "leader killed while its data check held db1");
-	ck_assert_msg(IT_WAIT_UNTIL(5000, ({ json_t *x = call_member(next, "status", json_object()); bool k =
-		!strcmp(it_get_str(x, "result.clusters.0.rollback_point.0.server") ?: "", "db1"); json_decref(x); k; })),
+	ck_assert_msg(status_says(leader, "result.clusters.0.rollback_point.0.server", "db1"), "the leader does not hold db1");
+	next = killed_once_in_etcd(leader, &t0, "leader killed while its data check held db1");
+	ck_assert_msg(IT_WAIT_UNTIL(5000, status_says(next, "result.clusters.0.rollback_point.0.server", "db1")),
 		      "m%d does not know db1 is held at the fence point", next);
 	st = call_member(next, "status", json_object());
 	it_note("m%d, leading after m%d was killed, holds db1: %s", next, leader,
@@ -646,13 +660,8 @@ static void watch_taken_over(void)
 	ck_assert_msg(!strcmp(it_get_str(st, "result.clusters.0.watch.switchover") ?: "", id),
 		      "the leader does not watch after %s: %s", id, it_json_str(it_get(st, "result.clusters.0.watch")));
 	json_decref(st);
-	ck_assert_msg(IT_WAIT_UNTIL(5000, ({ json_t *h = member_ha(leader); bool w = h &&
-		json_integer_value(it_get(h, "journal.written")) == json_integer_value(it_get(h, "journal.records"));
-		json_decref(h); w; })), "m%d's journal records are not all in etcd", leader);
 	it_sleep_ms(2000);   /* so that the time left shows it is not a new watch */
-	kill_member(leader);
-	t0 = it_now_ms();
-	next = takeover(leader, t0, "leader killed while it watched after a switchover");
+	next = killed_once_in_etcd(leader, &t0, "leader killed while it watched after a switchover");
 	ck_assert_msg(IT_WAIT_UNTIL(5000, ({ json_t *x = call_member(next, "status", json_object()); bool k =
 		!strcmp(it_get_str(x, "result.clusters.0.watch.switchover") ?: "", id);
 		left = json_number_value(it_get(x, "result.clusters.0.watch.remaining_s")); json_decref(x); k; })),
@@ -760,37 +769,22 @@ static void leader_cut_off(void)
  * leader shows the switchover interrupted (past its point of no return) until resolve. */
 static void cut_off_in_promotion(void)
 {
-	char hooks[300], slow[340], mark[340], *extra = NULL, id[128], out[64];
+	char slow[340], mark[400], *extra, *body, id[128], out[64];
 	int leader, next;
 	struct it_conn *c;
-	json_t *p, *fin = NULL;
+	json_t *fin = NULL;
 	int64_t t0, t_prom;
-	FILE *f;
 
-	snprintf(hooks, sizeof(hooks), "%s/hooks", it.dir);
-	snprintf(slow, sizeof(slow), "%s/slow-promote-mark", hooks);
-	snprintf(mark, sizeof(mark), "%s/promoted.mark", hooks);
-	ck_assert(mkdir(hooks, 0755) == 0 || access(hooks, F_OK) == 0);
+	snprintf(mark, sizeof(mark), "%s/promoted.mark", it.dir);
 	unlink(mark);
-	f = fopen(slow, "w");
-	ck_assert_ptr_nonnull(f);
-	fprintf(f, "#!/bin/sh\nsleep 6\ntouch %s\nexit 0\n", mark);
-	fclose(f);
-	ck_assert_int_eq(chmod(slow, 0755), 0);
-	ck_assert_int_gt(asprintf(&extra, "[router slow]\ncluster = %s\ntype = exec\nexec_promote = %s\ntimeout = 10s\n",
-				  IT_CLUSTER, slow),
-			 0);
+	ck_assert_int_gt(asprintf(&body, "#!/bin/sh\n# %%s\nsleep 6\ntouch %s\nexit 0\n", mark), 0);
+	extra = exec_router("slow_mark", body, slow, sizeof(slow));
+	free(body);
 	member_extra = extra;
 	heal();
 	leader = ha_begin();
 	ck_assert_msg(IT_WAIT_UNTIL(10000, member_lag_known(leader, "db2")), "db2's lag stays unknown");
-	c = it_connect(member_sock[leader]);
-	ck_assert_ptr_nonnull(c);
-	ck_assert_int_eq(it_conn_request(c, "switchover", json_pack("{s:s, s:s}", "cluster", IT_CLUSTER, "to", "db2")), 0);
-	p = it_conn_progress_until(c, "start", 20000, &fin);
-	ck_assert_msg(p != NULL, "no progress: %s", it_json_str(fin));
-	snprintf(id, sizeof(id), "%s", it_get_str(p, "progress.id") ?: "");
-	json_decref(p);
+	c = switchover_begun(leader, id, sizeof(id));
 	ck_assert_msg(IT_WAIT_UNTIL(20000, it_read_only(2) == 0), "db2 was not made writable");
 	t_prom = it_now_ms();
 	it_sleep_ms(300);   /* inside the slow router's promotion */

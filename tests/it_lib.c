@@ -293,6 +293,22 @@ static char *read_secret(const char *name)
 	return s;
 }
 
+char *it_read_text(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (!f)
+		return NULL;
+	if (getdelim(&buf, &len, '\0', f) < 0) {
+		free(buf);
+		buf = strdup("");
+	}
+	fclose(f);
+	return buf;
+}
+
 int it_write_file(const char *path, const char *text, mode_t mode)
 {
 	return write_file(path, text, mode);
@@ -351,14 +367,19 @@ pid_t it_bg_sql(const char *sql, const char *out)
 	char *pw = read_secret("app"), port[32], pwarg[300];
 	const char *argv[] = { "/usr/bin/mariadb", "--no-defaults", "-h", "127.0.0.1", port, "-u", "app", pwarg, "-e", sql,
 			       NULL };
-	pid_t pid;
 
 	if (!pw)
 		return -1;
 	snprintf(port, sizeof(port), "--port=%d", it.write_port);
 	snprintf(pwarg, sizeof(pwarg), "--password=%s", pw);
 	free(pw);
-	pid = fork();
+	return it_spawn(argv, out);
+}
+
+pid_t it_spawn(const char *const *argv, const char *out)
+{
+	pid_t pid = fork();
+
 	if (pid == 0) {
 		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644), devnull = open("/dev/null", O_RDONLY);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);

@@ -292,8 +292,13 @@ struct it_ack *it_acks_read(const char *path, size_t *n);
  * background (the mariadb client; its output in `out`): the pid, or -1.  it_bg_wait waits for it
  * up to timeout_ms: its exit status, or -1 (then it is killed). */
 pid_t it_bg_sql(const char *sql, const char *out);
+/* Start argv (argv[0] a path) in the background, stdin /dev/null, stdout and stderr to the file
+ * out, killed if the tests die: its pid, or -1. */
+pid_t it_spawn(const char *const *argv, const char *out);
 int it_bg_wait(pid_t pid, int timeout_ms);
 int it_write_file(const char *path, const char *text, mode_t mode);   /* 0 / -1 */
+/* A whole file as a new string ("" when empty), NULL when it cannot be read. */
+char *it_read_text(const char *path);
 /* Run argv (argv[0] a path), stdout (and stderr when merge) captured into *out (new string);
  * the exit status, or -1.  Killed after timeout_ms. */
 int it_run(const char *const *argv, bool merge, char **out, int timeout_ms);

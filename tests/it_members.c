@@ -40,22 +40,6 @@ static int etcd_peer(int i)
 	return it.base_port + 710 + i;
 }
 
-static pid_t spawn(const char *const *argv, const char *log)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644), devnull = open("/dev/null", O_RDONLY);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(devnull, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
 void reap(pid_t *pid, int sig)
 {
 	int st, i;
@@ -90,7 +74,7 @@ void etcd_start(void)
 		snprintf(client, sizeof(client), "http://127.0.0.1:%d", etcd_port(i));
 		snprintf(peer, sizeof(peer), "http://127.0.0.1:%d", etcd_peer(i));
 		snprintf(log, sizeof(log), "%s.etcd%d.log", it.dir, i);
-		etcd_pid[i] = spawn(argv, log);
+		etcd_pid[i] = it_spawn(argv, log);
 		ck_assert_int_gt(etcd_pid[i], 0);
 	}
 }
@@ -185,7 +169,7 @@ void member_start(int m)
 	ck_assert_int_eq(it_write_file(member_conf[m], text, 0600), 0);
 	free(text);
 	unlink(member_sock[m]);
-	member_pid[m] = spawn(argv, member_log[m]);
+	member_pid[m] = it_spawn(argv, member_log[m]);
 	ck_assert_int_gt(member_pid[m], 0);
 }
 

@@ -34,7 +34,6 @@ static const char *hooks_dir(void);
 static char *write_hook(const char *name, const char *body);
 static void daemon_with(const char *globals);
 static void daemon_base(void);
-static char *read_text(const char *path);
 static bool file_has(const char *path, const char *needle);
 static bool verdict_ok(void);
 static long pid_in(const char *path);
@@ -141,22 +140,6 @@ static void daemon_base(void)
 	restart_with(NULL);
 }
 
-static char *read_text(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t len = 0;
-
-	if (!f)
-		return NULL;
-	if (getdelim(&buf, &len, '\0', f) < 0) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	return buf;
-}
-
 /* OK, and every server's lag measured: a switchover's preflight needs that. */
 static bool verdict_ok(void)
 {
@@ -177,7 +160,7 @@ static bool verdict_ok(void)
 /* The pid a hook wrote, 0 if none yet. */
 static long pid_in(const char *path)
 {
-	char *t = read_text(path);
+	char *t = it_read_text(path);
 	long pid = t ? atol(t) : 0;
 
 	free(t);
@@ -186,7 +169,7 @@ static long pid_in(const char *path)
 
 static bool file_has(const char *path, const char *needle)
 {
-	char *t = read_text(path);
+	char *t = it_read_text(path);
 	bool ok = t && strstr(t, needle);
 
 	free(t);
@@ -289,7 +272,7 @@ static void hook_receives_event(void)
 	ck_assert_int_eq(it_sandbox("kill", "3", NULL), 0);
 	ck_assert_msg(IT_WAIT_UNTIL(15000, file_has(out, "\"to\":\"down\"") && file_has(out, "CUTOVER_SERVER=db3")),
 		      "no server_state event for db3 in %s", out);
-	text = read_text(out);
+	text = it_read_text(out);
 	ck_assert_ptr_nonnull(text);
 	ck_assert_msg(strstr(text, "CUTOVER_EVENT=server_state\n"), "%s", text);
 	ck_assert(strstr(text, "CUTOVER_CLUSTER=" IT_CLUSTER "\n"));
@@ -342,7 +325,7 @@ static void switchover_milestones(void)
 	ck_assert_msg(r && json_is_true(json_object_get(r, "ok")), "switchover: %s", it_json_str(r));
 	json_decref(r);
 	ck_assert_msg(IT_WAIT_UNTIL(10000, file_has(out, "CUTOVER_MILESTONE=finished")), "no finished milestone");
-	text = read_text(out);
+	text = it_read_text(out);
 	ck_assert_ptr_nonnull(text);
 	for (i = 0, at = text; i < sizeof(order) / sizeof(order[0]); i++) {
 		char *p = strstr(at, order[i]);

@@ -2,7 +2,7 @@
  * client key and a config made here, that lets root in with that key only.  cutoverctl reaches
  * a daemon through it at ssh://root@127.0.0.1:PORT/PATH when $CUTOVER_SSH names the client
  * config this writes (see ctl/remote.c). */
-#include "it_lib.h"
+#include "it_members.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,22 +20,6 @@
 bool it_sshd_available(void)
 {
 	return access(SSHD, X_OK) == 0 && access("/usr/bin/ssh", X_OK) == 0 && access("/usr/bin/ssh-keygen", X_OK) == 0;
-}
-
-static char *read_all(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *text = NULL;
-	size_t len = 0;
-
-	if (!f)
-		return NULL;
-	if (getdelim(&text, &len, '\0', f) < 0) {
-		free(text);
-		text = NULL;
-	}
-	fclose(f);
-	return text;
 }
 
 static void keygen(const char *path)
@@ -69,7 +53,7 @@ pid_t it_sshd_start(int port, char *ssh_cmd, size_t len)
 	snprintf(path, sizeof(path), "%s/client_key", dir);
 	keygen(path);
 	snprintf(path, sizeof(path), "%s/client_key.pub", dir);
-	key = read_all(path);
+	key = it_read_text(path);
 	ck_assert_ptr_nonnull(key);
 	snprintf(path, sizeof(path), "%s/authorized_keys", dir);
 	ck_assert_int_eq(it_write_file(path, key, 0600), 0);
@@ -95,18 +79,12 @@ pid_t it_sshd_start(int port, char *ssh_cmd, size_t len)
 	snprintf(ssh_cmd, len, "/usr/bin/ssh -F %s", path);
 
 	snprintf(log, sizeof(log), "%s.sshd.log", it.dir);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
+	{
 		char conf[400];
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644), devnull = open("/dev/null", O_RDONLY);
+		const char *argv[] = { SSHD, "-D", "-e", "-f", conf, NULL };
 		snprintf(conf, sizeof(conf), "%s/sshd_config", dir);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(devnull, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execl(SSHD, SSHD, "-D", "-e", "-f", conf, (char *)NULL);
-		_exit(127);
+		pid = it_spawn(argv, log);
+		ck_assert_int_gt(pid, 0);
 	}
 	/* ready when a login runs a command */
 	{
@@ -124,16 +102,5 @@ pid_t it_sshd_start(int port, char *ssh_cmd, size_t len)
 
 void it_sshd_stop(pid_t *pid)
 {
-	int st, i;
-
-	if (*pid <= 0)
-		return;
-	kill(*pid, SIGTERM);
-	for (i = 0; i < 100 && waitpid(*pid, &st, WNOHANG) == 0; i++)
-		it_sleep_ms(50);
-	if (i == 100) {
-		kill(*pid, SIGKILL);
-		waitpid(*pid, &st, 0);
-	}
-	*pid = 0;
+	reap(pid, SIGTERM);
 }

@@ -31,7 +31,6 @@ static int server_of(const char *name);
 static bool alarm_is(const char *name, const char *subject, const char *state);
 static const char *hooks_dir(void);
 static char *write_hook(const char *name, const char *body);
-static char *read_text(const char *path);
 static json_t *journal(void);
 static size_t journal_count(json_t *all, const char *event, const char *target);
 static json_t *journal_last(json_t *all, const char *event, const char *target);
@@ -124,22 +123,6 @@ static char *recording_hook(const char *name, char *envfile, size_t len)
 	return write_hook(name, body);
 }
 
-static char *read_text(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t len = 0;
-
-	if (!f)
-		return NULL;
-	if (getdelim(&buf, &len, '\0', f) < 0) {
-		free(buf);
-		buf = strdup("");
-	}
-	fclose(f);
-	return buf;
-}
-
 /* Every entry of STATE_DIR/journal-sandbox.jsonl (after its rotated part), oldest first. */
 static json_t *journal(void)
 {
@@ -150,7 +133,7 @@ static json_t *journal(void)
 	for (k = 0; k < 2; k++) {
 		char path[400], *text, *line, *save = NULL;
 		snprintf(path, sizeof(path), "%s/state/journal-%s.jsonl%s", it.dir, IT_CLUSTER, suffix[k]);
-		text = read_text(path);
+		text = it_read_text(path);
 		for (line = text ? strtok_r(text, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
 			json_t *e = json_loads(line, 0, NULL);
 			if (e)
@@ -251,7 +234,7 @@ static bool pid_running(long pid)
 	if (pid <= 1 || kill((pid_t)pid, 0) < 0)
 		return false;
 	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	stat = read_text(path);
+	stat = it_read_text(path);
 	p = stat ? strrchr(stat, ')') : NULL;
 	dead = !stat || (p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
 	free(stat);
@@ -261,7 +244,7 @@ static bool pid_running(long pid)
 /* The pid a hook wrote, 0 if none yet. */
 static long pid_in(const char *path)
 {
-	char *s = read_text(path);
+	char *s = it_read_text(path);
 	long pid = s ? strtol(s, NULL, 10) : 0;
 	free(s);
 	return pid;
@@ -490,7 +473,7 @@ static void stonith_hook_env_and_timeout(void)
 	ck_assert_msg(strstr(out, "powered off db3") != NULL, "cutoverctl does not quote the hook's last line: %s", out);
 	it_note("cutoverctl stonith db3 --yes: %s", strtok(out, "\n") ?: "");
 	free(out);
-	env = read_text(envfile);
+	env = it_read_text(envfile);
 	ck_assert_msg(env != NULL, "the STONITH hook did not run (no %s)", envfile);
 	assert_hook_env(env, "stonith", 3, "127.0.0.1");
 	it_note("the hook's environment:\n%s", env);
@@ -683,7 +666,7 @@ static void auto_failover_on_kill9(void)
 	json_decref(summary);
 	json_decref(verify);
 
-	env = read_text(envfile);
+	env = it_read_text(envfile);
 	ck_assert_msg(env != NULL, "the STONITH hook did not run (no %s)", envfile);
 	assert_hook_env(env, "stonith", 1, "127.0.0.1");
 	ck_assert_msg(strstr(env, "CUTOVER_REASON=automatic failover of db1") != NULL, "reason: %s", env);
@@ -720,7 +703,7 @@ static void link_cut_no_failover(void)
 		      "Debian package nftables (tests/deps.sh does)", NFT);
 	/* db1 must listen on CUT_ADDR too: SANDBOX_EXTRA_BIND, set for this suite */
 	snprintf(rulesfile, sizeof(rulesfile), "%s/db1/my.cnf", it.dir);
-	text = read_text(rulesfile);
+	text = it_read_text(rulesfile);
 	ck_assert_msg(text && strstr(text, "," CUT_ADDR), "%s does not bind %s", rulesfile, CUT_ADDR);
 	free(text);
 
@@ -984,7 +967,7 @@ static void emergency_failover_fencing(void)
 	ck_assert_msg(it_read_only(y) == 1, "%s is writable", it_name_of(y));
 	ck_assert_msg(IT_WAIT_UNTIL(5000, it_writer_is(it_name_of(x))), "HAProxy's writer is not %s", it_name_of(x));
 	ck_assert_msg(IT_WAIT_UNTIL(10000, it_follows(y, x)), "%s does not follow the new primary %s", it_name_of(y), it_name_of(x));
-	env = read_text(envfile);
+	env = it_read_text(envfile);
 	ck_assert_msg(env != NULL, "the STONITH hook did not run");
 	assert_hook_env(env, "stonith", 1, "127.0.0.1");
 	ck_assert_msg(strstr(env, "CUTOVER_REASON=emergency failover of db1") != NULL, "reason: %s", env);
