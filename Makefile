@@ -14,7 +14,7 @@ PKGS      := libmariadb libevent jansson libsystemd inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
-WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+WARN      := -Wall -Wextra -Werror -Wshadow -Wformat -Wformat-security -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS    ?= -O2 -g
 LDFLAGS   ?=
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -DCUTOVER_VERSION='"$(VERSION)"' \

@@ -83,9 +83,7 @@ void shift_recover(struct daemon *d, struct cluster *c, const json_t *by)
 					}
 					if (rows && snapshot_from_json(rows, &sh->snap, err, sizeof(err)) == 0) {
 						sh->snap_rows = json_deep_copy(rows);
-						char why[200];
-						snprintf(why, sizeof(why), "%s during the shift", recovery_cause(d));
-						sh_rollback(sh, why);
+						sh_rollback(sh, "%s during the shift", recovery_cause(d));
 					} else if (rows) {
 						free(sh->reason);
 						sh->reason = xasprintf("%s during the shift and cannot read its "
@@ -93,10 +91,8 @@ void shift_recover(struct daemon *d, struct cluster *c, const json_t *by)
 								       "hostgroup by hand", recovery_cause(sh->d), err, sh->router);
 						sh_finish(sh, SH_FAILED);
 					} else {
-						char why[200];
-						snprintf(why, sizeof(why), "%s during the shift, before it changed anything",
-							 recovery_cause(d));
-						sh_rollback(sh, why);
+						sh_rollback(sh, "%s during the shift, before it changed anything",
+							    recovery_cause(d));
 					}
 				}
 			}
