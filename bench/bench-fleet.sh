@@ -177,20 +177,26 @@ main() {
 		sleep 1
 		ok=$(api '{"id":1,"cmd":"status"}' 2>/dev/null | jq '[.result.clusters[] | select(.verdict == "OK")] | length' 2>/dev/null) || ok=0
 	done
-	msg "cutoverd watches $K clusters, $((3 * K)) servers, every one OK; measuring three windows of ${WINDOW_S}s"
+	msg "cutoverd watches $K clusters, $((3 * K)) servers, every one OK; measuring six windows of ${WINDOW_S}s"
 	sleep 3
 	echo
 	echo "-- one cutoverd, $K clusters of 3 real mariadbd ($((3 * K)) servers) at 1 Hz; windows of ${WINDOW_S}s, $RTT_N status requests each --"
 	printf '  %-22s %4s %7s %8s %9s %7s %7s %7s %7s %9s %9s\n' "" servers "cpu %" "rss MiB" "round ms" "p50 ms" "p99 ms" \
 		"max ms" errors "cpu@300" "rss@300"
 	measure_quiet "polling only"
-	local full=$QUIET_CPU half_k=$((K / 2)) half
-	# the same daemon with half the clusters (a reload), for the slope per server
-	write_config "$half_k" "$cfg"
-	api '{"id":1,"cmd":"reload"}' | jq -e .ok >/dev/null || die "the reload to $half_k clusters failed"
-	sleep 5
-	measure_quiet "polling only, half" "$half_k"
-	half=$QUIET_CPU
+	# the same daemon reloaded to 1/4, 1/2 and 3/4 of the clusters, for the cost per server: a
+	# least-squares line through the four points (two points on a shared machine swing with noise)
+	local ns=$((3 * K)) cpus=$QUIET_CPU k part
+	for part in 1 2 3; do
+		k=$((K * part / 4))
+		((k > 0)) || continue
+		write_config "$k" "$cfg"
+		api '{"id":1,"cmd":"reload"}' | jq -e .ok >/dev/null || die "the reload to $k clusters failed"
+		sleep 5
+		measure_quiet "polling only, $part/4" "$k"
+		ns+=" $((3 * k))"
+		cpus+=" $QUIET_CPU"
+	done
 	write_config "$K" "$cfg"
 	api '{"id":1,"cmd":"reload"}' | jq -e .ok >/dev/null || die "the reload back to $K clusters failed"
 	sleep 5
@@ -204,10 +210,13 @@ main() {
 	echo "  (polling only: no status request, no /metrics scrape in that window; cpu: % of one core; round: the"
 	echo "   longest poll round of any cluster; cpu@300, rss@300: the per-server"
 	echo "   figures times 300, an upper bound for RSS as it counts the daemon's fixed part too)"
-	awk -v f="$full" -v h="$half" -v nf=$((3 * K)) -v nh=$((3 * (K / 2))) 'BEGIN {
-		slope = (f - h) / (nf - nh); fixed = f - slope * nf
-		printf "  polling alone, from the slope between %d and %d servers: %.4f %% a server, %.2f %% fixed; at 300: %.2f %%\n",
-			nh, nf, slope, fixed, fixed + slope * 300
+	awk -v ns="$ns" -v cs="$cpus" 'BEGIN {
+		n = split(ns, x, " "); split(cs, y, " ")
+		for (i = 1; i <= n; i++) { sx += x[i]; sy += y[i]; sxx += x[i] * x[i]; sxy += x[i] * y[i] }
+		slope = (n * sxy - sx * sy) / (n * sxx - sx * sx); fixed = (sy - slope * sx) / n
+		for (i = 1; i <= n; i++) { e = y[i] - (fixed + slope * x[i]); ss += e * e; d = y[i] - sy / n; st += d * d }
+		printf "  polling alone, least squares over %d points (%s servers): %.4f %% a server, %.2f %% fixed (r2 %.2f); at 300: %.2f %%\n",
+			n, ns, slope, fixed, (st > 0 ? 1 - ss / st : 0), fixed + slope * 300
 	}'
 	echo "  targets at 300 servers, 1 Hz: cpu < 5 %, rss < 64 MiB; status p99 < 10 ms"
 }
