@@ -436,6 +436,8 @@ static void local_read_free(struct local_read *lr)
 	free(lr);
 }
 
+static void read_local(struct ha_journal *j, size_t etcd_runs);
+
 /* On the loop: each journal in line with etcd's, then the recovery a restart would do. */
 static void read_local_done(void *result, void *arg)
 {
@@ -445,14 +447,21 @@ static void read_local_done(void *result, void *arg)
 	size_t i;
 
 	(void)result;
-	if (lr->gen != j->gen || *j->lost || j->h->role != HA_LEADER || lr->n != d->n_clusters) {
-		local_read_free(lr);   /* the term ended (or a reload changed the clusters) meanwhile */
+	if (lr->gen != j->gen || *j->lost || j->h->role != HA_LEADER) {
+		local_read_free(lr);   /* the term ended meanwhile */
+		return;
+	}
+	for (i = 0; i < lr->n && lr->n == d->n_clusters; i++)
+		if (strcmp(lr->names[i], d->clusters[i].cfg->name))
+			break;
+	if (lr->n != d->n_clusters || i < lr->n) {
+		size_t runs = lr->etcd_runs;
+		local_read_free(lr);   /* a reload changed the clusters meanwhile: read them again */
+		read_local(j, runs);
 		return;
 	}
 	for (i = 0; i < d->n_clusters; i++) {
 		struct cluster *c = &d->clusters[i];
-		if (strcmp(lr->names[i], c->cfg->name))
-			continue;
 		if (reconcile(j, c, lr->all[i], lr->by[i])) {
 			json_decref(lr->by[i]);
 			lr->by[i] = journal_by_cutover(lr->all[i]);
@@ -463,8 +472,7 @@ static void read_local_done(void *result, void *arg)
 		   d->cfg->ha.name, lr->etcd_runs);
 	/* what a restart would do, on the journal now in line with etcd's */
 	for (i = 0; i < d->n_clusters; i++)
-		if (!strcmp(lr->names[i], d->clusters[i].cfg->name))
-			recover_cluster(d, &d->clusters[i], lr->by[i]);
+		recover_cluster(d, &d->clusters[i], lr->by[i]);
 	local_read_free(lr);
 	daemon_update_sd_status(d);
 }
