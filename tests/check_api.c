@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@
 #include "ha.h"
 #include "ha_impl.h"
 #include "held.h"
+#include "job.h"
 #include "journal.h"
 #include "log.h"
 #include "util.h"
@@ -302,6 +304,19 @@ static void fenced(void *arg, bool ok, const char *by, const char *msg)
 	snprintf(fence_msg, sizeof(fence_msg), "%s", msg ? msg : "");
 }
 
+/* A STONITH program that sleeps long, mode 0755 in the test's own directory. */
+static int write_slow_hook(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fputs("#!/bin/sh\nsleep 30\n", f);
+	if (fclose(f) != 0)
+		return -1;
+	return chmod(path, 0755);
+}
+
 static bool never_acting(void *arg)
 {
 	(void)arg;
@@ -347,6 +362,35 @@ START_TEST(test_not_acting_changes_nothing)
 }
 END_TEST
 
+/* With [ha], a member that stops leading kills the STONITH program it is running: the fence
+ * module hears it as a failure that says why (fence.c marks its hooks job_set_acts). */
+START_TEST(test_stop_acting_kills_stonith)
+{
+	struct cluster *c = daemon_cluster(&d, "sandbox");
+	struct server *s = daemon_server(&d, "db1");
+	struct cfg_cluster *cc = (struct cfg_cluster *)c->cfg;
+	int64_t deadline = now_mono_ms() + DEADLINE_MS;
+	char hook[160];
+	char *saved = cc->stonith_hook;
+
+	snprintf(hook, sizeof(hook), "%s/slow-stonith", dir);
+	ck_assert_int_eq(write_slow_hook(hook), 0);
+	cc->stonith_hook = hook;
+	fence_done = false;
+	fence_start(&d, c, s, FENCE_BY_STONITH, "test", fenced, NULL);
+	while (job_count() == 0 && now_mono_ms() < deadline)
+		event_base_loop(d.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	ck_assert_uint_eq(job_stop_acting("this member stopped leading (test)"), 1);
+	while (!fence_done && now_mono_ms() < deadline)
+		event_base_loop(d.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	cc->stonith_hook = saved;
+	unlink(hook);
+	ck_assert(fence_done);
+	ck_assert(!fence_ok);
+	ck_assert_msg(strstr(fence_msg, "killed: this member stopped leading (test)"), "%s", fence_msg);
+}
+END_TEST
+
 START_TEST(test_fence_result_already_read_only)
 {
 	char *s;
@@ -386,6 +430,7 @@ Suite *api_suite(void)
 	tcase_add_test(tc, test_fence_only_writer_names_the_flag);
 	tcase_add_test(tc, test_fence_result_already_read_only);
 	tcase_add_test(tc, test_not_acting_changes_nothing);
+	tcase_add_test(tc, test_stop_acting_kills_stonith);
 	suite_add_tcase(s, tc);
 	return s;
 }
