@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # bench-fleet.sh: one cutoverd watching a fleet (issue 16, item 5).  BENCH_FLEET_CLUSTERS (20)
 # sandboxes of 3 real mariadbd each (60 servers, with HAProxy), one cutoverd config naming them
-# all as clusters c1..cN, polled at 1 Hz.  Measured over BENCH_FLEET_SECONDS (20) each, first
-# with every server answering, then with one server hung (SIGSTOP):
-#   - the daemon's CPU (utime+stime over wall time, % of one core) and its largest RSS;
-#   - the longest poll round of any cluster (cutoverd_cluster_poll_round_duration_seconds from
-#     /metrics, sampled every second);
-#   - `status` round trips (build/bench/status-rtt: BENCH_RTT_REQUESTS (200) spread over the
-#     window, each on a new connection): p50, p99, max;
-# and the per-server CPU and RSS projected to 300 servers (linear: an upper bound, as the RSS
-# measured includes the daemon's fixed part).  Targets printed beside them (300 servers at 1 Hz:
-# < 5 % of a core, < 64 MiB; status p99 < 10 ms), never asserted.
+# all as clusters c1..cN, polled at 1 Hz.  Measured over BENCH_FLEET_SECONDS (20) each:
+#   - polling alone (no request), by a daemon started fresh with 1/4, 1/2, 3/4 and all of the
+#     clusters: its CPU (time on a CPU from schedstat over wall time, % of one core) and largest
+#     RSS, and a least-squares line through the four points for each, projected to 300 servers;
+#   - then, with every server answering and with one server hung (SIGSTOP): CPU (utime+stime of
+#     every thread, in 10 ms ticks), RSS, the longest poll round of any cluster
+#     (cutoverd_cluster_poll_round_duration_seconds from /metrics, sampled every second), and
+#     `status` round trips (build/bench/status-rtt: BENCH_RTT_REQUESTS (200) spread over the
+#     window, each on a new connection): p50, p99, max.
+# Targets printed beside them (300 servers at 1 Hz: < 5 % of a core, < 64 MiB; status p99
+# < 10 ms), never asserted.
 # Environment: BENCH_FLEET_CLUSTERS, BENCH_FLEET_SECONDS, BENCH_RTT_REQUESTS, BENCH_DIR
 # (/tmp/bench), BENCH_OUT (/tmp/bench-out), BENCH_FLEET_PORT (30000: sandbox i takes
 # PORT+10i..PORT+10i+8), BENCH_FLEET_METRICS_PORT (29990).
@@ -53,6 +54,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Nanoseconds on a CPU, summed over the daemon's threads alive now (/proc/PID/task/*/schedstat):
+# exact where the clock ticks of /proc/PID/stat come in 10 ms steps (0.05 % of a 20 s window, as
+# much as a whole point of the fit).  A thread that ended within the window is not counted: the
+# quiet windows it is used for run no offloaded work.
+cpu_ns() {
+	local f sum=0 ns rest
+	for f in /proc/"$1"/task/*/schedstat; do
+		read -r ns rest <"$f" 2>/dev/null || continue
+		sum=$((sum + ns))
+	done
+	echo "$sum"
+}
 cpu_ticks() {
 	local stat f
 	read -r stat <"/proc/$1/stat"
@@ -98,30 +111,39 @@ measure() {
 			printf "  %-22s %4d %7.2f %8.1f %9.1f %7.2f %7.2f %7.2f %7s %9.2f %9.1f\n", l, n, cpu, r / 1024, rd, p50, p99, mx, e,
 				cpu / n * 300, r / 1024 / n * 300
 		}'
+	LAST_RSS=$(awk -v r="$max_rss" 'BEGIN { printf "%.2f", r / 1024 }')
 }
 
-# A window with no status requests and no /metrics scrape: what polling alone costs.
+# A window with no status requests and no /metrics scrape: what polling alone costs.  Sets
+# QUIET_CPU (% of a core) and QUIET_RSS (MiB, the largest seen).
 measure_quiet() {
-	local label=$1 hz t0 t1 c0 c1 rss max_rss=0 end
-	hz=$(getconf CLK_TCK)
+	local label=$1 n=$((3 * $2)) t0 t1 c0 c1 rss max_rss=0 end
 	t0=$(now_us)
-	c0=$(cpu_ticks "$DAEMON_PID")
+	c0=$(cpu_ns "$DAEMON_PID")
 	end=$((t0 + WINDOW_S * 1000000))
 	while (($(now_us) < end)); do
 		rss=$(rss_kib "$DAEMON_PID")
 		((rss > max_rss)) && max_rss=$rss
 		sleep 1
 	done
-	c1=$(cpu_ticks "$DAEMON_PID")
+	c1=$(cpu_ns "$DAEMON_PID")
 	t1=$(now_us)
-	QUIET_CPU=$(awk -v c=$((c1 - c0)) -v hz="$hz" -v t=$((t1 - t0)) 'BEGIN { printf "%.4f", c / hz / (t / 1e6) * 100 }')
-	# after a reload to fewer clusters the RSS does not shrink: no projection from it
-	awk -v l="$label" -v c=$((c1 - c0)) -v hz="$hz" -v t=$((t1 - t0)) -v r="$max_rss" -v n=$((3 * ${2:-$K})) \
-		-v rp="${2:+-}" 'BEGIN {
-			cpu = c / hz / (t / 1e6) * 100
-			printf "  %-22s %4d %7.2f %8.1f %9s %7s %7s %7s %7s %9.2f %9s\n", l, n, cpu, r / 1024, "-", "-", "-", "-",
-				"-", cpu / n * 300, rp != "" ? rp : sprintf("%.1f", r / 1024 / n * 300)
-		}'
+	QUIET_CPU=$(awk -v c=$((c1 - c0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.4f", c / 1e3 / t * 100 }')
+	QUIET_RSS=$(awk -v r="$max_rss" 'BEGIN { printf "%.2f", r / 1024 }')
+	printf '  %-22s %4d %7.2f %8.1f %9s %7s %7s %7s %7s %9.2f %9.1f\n' "$label" "$n" "$QUIET_CPU" "$QUIET_RSS" - - - - - \
+		"$(awk -v c="$QUIET_CPU" -v n="$n" 'BEGIN { print c / n * 300 }')" "$(awk -v r="$QUIET_RSS" -v n="$n" 'BEGIN { print r / n * 300 }')"
+}
+
+# A least-squares line through the points "x1 x2 ..." / "y1 y2 ...": prints
+# "slope fixed r2 value-at-300".
+fit() {
+	awk -v xs="$1" -v ys="$2" 'BEGIN {
+		n = split(xs, x, " "); split(ys, y, " ")
+		for (i = 1; i <= n; i++) { sx += x[i]; sy += y[i]; sxx += x[i] * x[i]; sxy += x[i] * y[i] }
+		slope = (n * sxy - sx * sy) / (n * sxx - sx * sx); fixed = (sy - slope * sx) / n
+		for (i = 1; i <= n; i++) { e = y[i] - (fixed + slope * x[i]); ss += e * e; d = y[i] - sy / n; st += d * d }
+		printf "%.5f %.3f %.2f %.2f\n", slope, fixed, (st > 0 ? 1 - ss / st : 0), fixed + slope * 300
+	}'
 }
 
 # The daemon's config with the first n sandboxes as clusters c1..cn.
@@ -152,6 +174,30 @@ EOF
 	} >"$out"
 }
 
+# A daemon watching the first k clusters, every one OK.
+start_daemon() {
+	local k=$1 cfg=$DIR/cutoverd.conf deadline ok=0
+	write_config "$k" "$cfg"
+	chmod 0600 "$cfg"
+	"$BUILD/cutoverd" -n -c "$cfg" >/dev/null 2>"$OUT/fleet-config.err" || die "the fleet config does not load: $(head -n 5 "$OUT/fleet-config.err")"
+	"$BUILD/cutoverd" -f -c "$cfg" >"$OUT/fleet-cutoverd.log" 2>&1 &
+	DAEMON_PID=$!
+	deadline=$((SECONDS + 60))
+	until ((ok == k)); do
+		((SECONDS < deadline)) || die "not every cluster is OK after 60 s (log: $OUT/fleet-cutoverd.log)"
+		sleep 1
+		ok=$(api '{"id":1,"cmd":"status"}' 2>/dev/null | jq '[.result.clusters[] | select(.verdict == "OK")] | length' 2>/dev/null) || ok=0
+	done
+	msg "cutoverd watches $k clusters, $((3 * k)) servers, every one OK"
+	sleep 3
+}
+
+stop_daemon() {
+	kill -TERM "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null || true
+	DAEMON_PID=""
+}
+
 main() {
 	local i d cfg=$DIR/cutoverd.conf
 	((EUID == 0)) || die "run as root (the sandbox starts mariadbd as root)"
@@ -166,58 +212,44 @@ main() {
 			--write-port $((PORT + 10 * i)) --read-port $((PORT + 10 * i + 1)) --poll 1s >/dev/null 2>"$OUT/fleet-sandbox-$i.err" ||
 			die "sandbox $i did not start ($OUT/fleet-sandbox-$i.err)"
 	done
-	write_config "$K" "$cfg"
-	chmod 0600 "$cfg"
-	"$BUILD/cutoverd" -n -c "$cfg" >/dev/null 2>"$OUT/fleet-config.err" || die "the fleet config does not load: $(head -n 5 "$OUT/fleet-config.err")"
-	"$BUILD/cutoverd" -f -c "$cfg" >"$OUT/fleet-cutoverd.log" 2>&1 &
-	DAEMON_PID=$!
-	local deadline=$((SECONDS + 60)) ok=0
-	until ((ok == K)); do
-		((SECONDS < deadline)) || die "not every cluster is OK after 60 s (log: $OUT/fleet-cutoverd.log)"
-		sleep 1
-		ok=$(api '{"id":1,"cmd":"status"}' 2>/dev/null | jq '[.result.clusters[] | select(.verdict == "OK")] | length' 2>/dev/null) || ok=0
-	done
-	msg "cutoverd watches $K clusters, $((3 * K)) servers, every one OK; measuring six windows of ${WINDOW_S}s"
-	sleep 3
+	# Each point of the fit is a daemon of its own, started fresh with the first k clusters: a
+	# reload would leave the RSS of the larger config behind.  The full fleet comes last and
+	# stays for the windows with status requests and with a server hung.
+	local ns="" cpus="" rsss="" k part
 	echo
-	echo "-- one cutoverd, $K clusters of 3 real mariadbd ($((3 * K)) servers) at 1 Hz; windows of ${WINDOW_S}s, $RTT_N status requests each --"
+	echo "-- one cutoverd, up to $K clusters of 3 real mariadbd ($((3 * K)) servers) at 1 Hz; windows of ${WINDOW_S}s, $RTT_N status requests each --"
 	printf '  %-22s %4s %7s %8s %9s %7s %7s %7s %7s %9s %9s\n' "" servers "cpu %" "rss MiB" "round ms" "p50 ms" "p99 ms" \
 		"max ms" errors "cpu@300" "rss@300"
-	measure_quiet "polling only"
-	# the same daemon reloaded to 1/4, 1/2 and 3/4 of the clusters, for the cost per server: a
-	# least-squares line through the four points (two points on a shared machine swing with noise)
-	local ns=$((3 * K)) cpus=$QUIET_CPU k part
-	for part in 1 2 3; do
+	for part in 1 2 3 4; do
 		k=$((K * part / 4))
 		((k > 0)) || continue
-		write_config "$k" "$cfg"
-		api '{"id":1,"cmd":"reload"}' | jq -e .ok >/dev/null || die "the reload to $k clusters failed"
-		sleep 5
-		measure_quiet "polling only, $part/4" "$k"
+		start_daemon "$k"
+		measure_quiet "polling only" "$k"
 		ns+=" $((3 * k))"
 		cpus+=" $QUIET_CPU"
+		rsss+=" $QUIET_RSS"
+		((part < 4)) && stop_daemon
 	done
-	write_config "$K" "$cfg"
-	api '{"id":1,"cmd":"reload"}' | jq -e .ok >/dev/null || die "the reload back to $K clusters failed"
-	sleep 5
 	measure "all answering"
+	STATUS_RSS=$LAST_RSS
 	STOPPED_PID=$(SANDBOX_DIR=$PREFIX-fleet1 "$SANDBOX" pid 2 --dir "$PREFIX-fleet1")
 	kill -STOP "$STOPPED_PID"
 	sleep 3
 	measure "c1-db2 hung (SIGSTOP)"
 	kill -CONT "$STOPPED_PID"
 	STOPPED_PID=""
-	echo "  (polling only: no status request, no /metrics scrape in that window; cpu: % of one core; round: the"
-	echo "   longest poll round of any cluster; cpu@300, rss@300: the per-server"
-	echo "   figures times 300, an upper bound for RSS as it counts the daemon's fixed part too)"
-	awk -v ns="$ns" -v cs="$cpus" 'BEGIN {
-		n = split(ns, x, " "); split(cs, y, " ")
-		for (i = 1; i <= n; i++) { sx += x[i]; sy += y[i]; sxx += x[i] * x[i]; sxy += x[i] * y[i] }
-		slope = (n * sxy - sx * sy) / (n * sxx - sx * sx); fixed = (sy - slope * sx) / n
-		for (i = 1; i <= n; i++) { e = y[i] - (fixed + slope * x[i]); ss += e * e; d = y[i] - sy / n; st += d * d }
-		printf "  polling alone, least squares over %d points (%s servers): %.4f %% a server, %.2f %% fixed (r2 %.2f); at 300: %.2f %%\n",
-			n, ns, slope, fixed, (st > 0 ? 1 - ss / st : 0), fixed + slope * 300
-	}'
+	echo "  (polling only: no status request, no /metrics scrape in that window, each a daemon started with that"
+	echo "   many servers; cpu: % of one core; round: the longest poll round of any cluster; cpu@300, rss@300:"
+	echo "   the figures times 300/servers, an upper bound as they count the daemon's fixed part too)"
+	local f
+	read -ra f <<<"$(fit "$ns" "$cpus")"
+	printf '  polling alone, cpu, least squares over the %s servers: %s %% a server + %s %% fixed (r2 %s); at 300: %s %%\n' \
+		"${ns# }" "${f[0]}" "${f[1]}" "${f[2]}" "${f[3]}"
+	read -ra f <<<"$(fit "$ns" "$rsss")"
+	printf '  polling alone, rss, least squares over the %s servers: %s MiB a server + %s MiB fixed (r2 %s); at 300: %s MiB\n' \
+		"${ns# }" "${f[0]}" "${f[1]}" "${f[2]}" "${f[3]}"
+	printf '  serving status (%s requests a second, /metrics every second) added %s MiB at %d servers\n' \
+		"$(awk -v n="$RTT_N" -v w="$WINDOW_S" 'BEGIN { printf "%g", n / w }')" "$(awk -v a="$STATUS_RSS" -v b="$QUIET_RSS" 'BEGIN { printf "%.1f", a - b }')" $((3 * K))
 	echo "  targets at 300 servers, 1 Hz: cpu < 5 %, rss < 64 MiB; status p99 < 10 ms"
 }
 

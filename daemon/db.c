@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
-enum db_op { OP_IDLE, OP_RESOLVE, OP_CONNECT, OP_QUERY, OP_STORE, OP_NEXT };
+enum db_op { OP_IDLE, OP_RESOLVE, OP_CONNECT, OP_SEND, OP_GATHER, OP_READ, OP_STORE, OP_NEXT };
 
 struct db {
 	struct event_base *base;
@@ -35,6 +35,7 @@ struct db {
 	bool connected;
 	bool multi;                   /* db_set_multi: a batch goes to the server as one query */
 	bool acts;                    /* db_set_acts: runs only while the acting check says so */
+	int gather_ms;                /* db_set_gather: the wait between sending and reading */
 	enum db_op op;
 	struct event *io;             /* on the connection's socket */
 	struct event *deadline;
@@ -49,7 +50,8 @@ struct db {
 	int timeout_ms;
 	/* results of the async calls */
 	MYSQL *ret_connect;
-	int ret_query;
+	int ret_send;
+	my_bool ret_read;
 	MYSQL_RES *ret_store;
 	int ret_next;
 };
@@ -132,6 +134,11 @@ void db_set_acts(struct db *db)
 void db_set_multi(struct db *db)
 {
 	db->multi = true;   /* the connection's flag: from its next connect */
+}
+
+void db_set_gather(struct db *db, int ms)
+{
+	db->gather_ms = ms > 0 ? ms : 0;
 }
 
 bool db_busy(const struct db *db)
@@ -403,11 +410,20 @@ static void db_connect_to(struct db *db, const char *host)
 					     db->multi ? CLIENT_MULTI_STATEMENTS : 0));
 }
 
+/* A statement is sent, then its answer read (mysql_real_query in two halves): between them,
+ * a connection with gather_ms waits (OP_GATHER) rather than try a read that would find
+ * nothing yet and watch its socket. */
 static void db_start_statement(struct db *db)
 {
 	const char *q = db->sql[db->cur];
-	db->op = OP_QUERY;
-	db_step(db, mysql_real_query_start(&db->ret_query, db->my, q, strlen(q)));
+	db->op = OP_SEND;
+	db_step(db, mysql_send_query_start(&db->ret_send, db->my, q, strlen(q)));
+}
+
+static void db_start_read(struct db *db)
+{
+	db->op = OP_READ;
+	db_step(db, mysql_read_query_result_start(&db->ret_read, db->my));
 }
 
 /* Copy a MYSQL_RES into a rowset. */
@@ -489,9 +505,26 @@ static void db_op_done(struct db *db)
 		db->connected = true;
 		db_start_statement(db);
 		return;
-	case OP_QUERY:
-	case OP_NEXT:   /* a statement sent, or the next one of a multi-statement query */
-		if (db->op == OP_QUERY ? db->ret_query != 0 : db->ret_next > 0) {
+	case OP_SEND:
+		if (db->ret_send != 0) {
+			snprintf(msg, sizeof(msg), "%s", mysql_error(db->my));
+			db_finish(db, (int)mysql_errno(db->my), msg);
+			return;
+		}
+		if (db->gather_ms > 0) {
+			struct timeval tv = { db->gather_ms / 1000, (db->gather_ms % 1000) * 1000 };
+			if (db->io)
+				event_free(db->io);
+			db->op = OP_GATHER;
+			db->io = evtimer_new(db->base, db_io_cb, db);
+			evtimer_add(db->io, &tv);
+			return;
+		}
+		db_start_read(db);
+		return;
+	case OP_READ:
+	case OP_NEXT:   /* a statement's answer, or the next one of a multi-statement query */
+		if (db->op == OP_READ ? db->ret_read != 0 : db->ret_next > 0) {
 			snprintf(msg, sizeof(msg), "%s", mysql_error(db->my));
 			db_finish(db, (int)mysql_errno(db->my), msg);
 			return;
@@ -500,6 +533,7 @@ static void db_op_done(struct db *db)
 		db_step(db, mysql_store_result_start(&db->ret_store, db->my));
 		return;
 	case OP_RESOLVE:   /* db_resolved carries on */
+	case OP_GATHER:    /* db_io_cb carries on */
 		return;
 	case OP_STORE:
 		if (!db->ret_store && mysql_field_count(db->my) > 0) {
@@ -580,8 +614,14 @@ static void db_io_cb(evutil_socket_t fd, short what, void *arg)
 	case OP_CONNECT:
 		status = mysql_real_connect_cont(&db->ret_connect, db->my, ev);
 		break;
-	case OP_QUERY:
-		status = mysql_real_query_cont(&db->ret_query, db->my, ev);
+	case OP_SEND:
+		status = mysql_send_query_cont(&db->ret_send, db->my, ev);
+		break;
+	case OP_GATHER:
+		db_start_read(db);
+		return;
+	case OP_READ:
+		status = mysql_read_query_result_cont(&db->ret_read, db->my, ev);
 		break;
 	case OP_STORE:
 		status = mysql_store_result_cont(&db->ret_store, db->my, ev);

@@ -60,6 +60,11 @@ int db_run1(struct db *db, const char *sql, int timeout_ms, db_done_fn fn, void 
  * the same stop at the first error.  Only for a connection that runs cutoverd's own SQL (the
  * poller's): with it, a statement carrying text from outside could carry a second one. */
 void db_set_multi(struct db *db);
+/* After sending each statement, wait ms before reading its answer (0: read at once, the
+ * default).  For the poller's connections: the answers of a round's servers, read together
+ * after the wait, cost the loop one wakeup instead of one each (on loopback or a LAN they are
+ * all in by then); an answer still missing is then waited for as usual. */
+void db_set_gather(struct db *db, int ms);
 /* A connection that changes things (a fence, a router's hostgroups): db_run refuses it (-1,
  * nothing sent) whenever the check set with db_set_acting_check says no — with [ha], while
  * this member is not the acting leader (ha.h). */

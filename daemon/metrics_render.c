@@ -167,7 +167,7 @@ static const struct server_metric server_metrics[] = {
 	  "Whether the replication IO thread runs (Connecting counts as 0); replicas only.", get_io_running },
 	{ "cutoverd_server_replication_sql_running", "Whether the replication SQL thread runs; replicas only.",
 	  get_sql_running },
-	{ "cutoverd_server_poll_duration_seconds", "How long the last successful poll of the server took.",
+	{ "cutoverd_server_poll_duration_seconds", "How long the last successful poll of the server took (with the poller's wait before reading, up to 10 ms).",
 	  get_poll_duration },
 };
 

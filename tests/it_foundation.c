@@ -46,6 +46,7 @@ static char *config_with(const char *from, const char *to);
 static void status_matches_servers(void);
 static void stopped_replication_warns(void);
 static void stopped_server_does_not_block(void);
+static void late_answer_read_when_it_comes(void);
 static void killed_server_comes_back(void);
 static void bad_requests_typed_errors(void);
 static void non_admin_denied(void);
@@ -379,6 +380,51 @@ static void stopped_server_does_not_block(void)
 	it_note("SIGCONT: db3 up and replicating after %lld ms", (long long)t_up);
 }
 
+/* 3b. An answer that comes later than the poller's gather wait (10 ms with this config: poll.c,
+ * poll_gather_ms) is read when it comes: db3 paused at a time (SIGSTOP, SIGCONT) for longer than
+ * a poll interval, so that a poll starts in every pause, has polls that took about that long,
+ * never one that waited for query_timeout, and never shows unreachable. */
+static void late_answer_read_when_it_comes(void)
+{
+	long long max_poll = 0;
+	int64_t until;
+	int i, k, unreachable = 0;
+
+	for (i = 0; i < 10; i++) {
+		ck_assert_int_eq(it_server_signal(3, SIGSTOP), 0);
+		it_sleep_ms(IT_POLL_MS + 50);
+		ck_assert_int_eq(it_server_signal(3, SIGCONT), 0);
+		for (k = 0; k < 12; k++) {   /* ~250 ms of samples: the late poll's figure shows */
+			json_t *st = it_status(), *s;
+			ck_assert_msg(st != NULL, "no answer to status");
+			s = it_server(st, "db3");
+			if (!json_is_true(json_object_get(s, "reachable")))
+				unreachable++;
+			if (json_number_value(json_object_get(s, "poll_ms")) > (double)max_poll)
+				max_poll = (long long)json_number_value(json_object_get(s, "poll_ms"));
+			json_decref(st);
+			it_sleep_ms(20);
+		}
+	}
+	/* a poll left waiting for its deadline would fail within query_timeout of the last pause */
+	until = it_now_ms() + IT_QUERY_TIMEOUT_MS + 500;
+	while (it_now_ms() < until) {
+		json_t *st = it_status();
+		ck_assert_msg(st != NULL, "no answer to status");
+		if (!json_is_true(json_object_get(it_server(st, "db3"), "reachable")))
+			unreachable++;
+		json_decref(st);
+		it_sleep_ms(100);
+	}
+	it_note("db3 paused %d ms ten times: longest poll %lld ms, %d samples unreachable", IT_POLL_MS + 50, max_poll,
+		unreachable);
+	ck_assert_msg(unreachable == 0, "db3 showed unreachable in %d samples: a late answer was not read", unreachable);
+	ck_assert_msg(max_poll > 50, "no poll of db3 that a pause held up finished (longest %lld ms): late answers were "
+		      "not read when they came", max_poll);
+	ck_assert_msg(max_poll < IT_QUERY_TIMEOUT_MS / 2, "a poll of db3 took %lld ms: a late answer waited for the "
+		      "deadline instead of being read when it came", max_poll);
+}
+
 /* 4. A killed server shows down; after a restart it is up and replicating. */
 static void killed_server_comes_back(void)
 {
@@ -638,6 +684,7 @@ static const struct it_case cases[] = {
 	{ "status_matches_servers", status_matches_servers },
 	{ "stopped_replication_warns", stopped_replication_warns },
 	{ "stopped_server_does_not_block", stopped_server_does_not_block },
+	{ "late_answer_read_when_it_comes", late_answer_read_when_it_comes },
 	{ "killed_server_comes_back", killed_server_comes_back },
 	{ "bad_requests_typed_errors", bad_requests_typed_errors },
 	{ "non_admin_denied", non_admin_denied },
