@@ -5,11 +5,12 @@
 #   - polling alone (no request), by a daemon started fresh with 1/4, 1/2, 3/4 and all of the
 #     clusters: its CPU (time on a CPU from schedstat over wall time, % of one core) and largest
 #     RSS, and a least-squares line through the four points for each, projected to 300 servers;
-#   - then, with every server answering and with one server hung (SIGSTOP): CPU (utime+stime of
-#     every thread, in 10 ms ticks), RSS, the longest poll round of any cluster
+#   - then, at each point, and with all of the clusters and one server hung (SIGSTOP): CPU
+#     (utime+stime of every thread, in 10 ms ticks), RSS, the longest poll round of any cluster
 #     (cutoverd_cluster_poll_round_duration_seconds from /metrics, sampled every second), and
 #     `status` round trips (build/bench/status-rtt: BENCH_RTT_REQUESTS (200) spread over the
-#     window, each on a new connection): p50, p99, max.
+#     window, each on a new connection, and /metrics scraped every second): p50, p99, max; and
+#     a least-squares line through the points' p50 and p99, projected to 300 servers.
 # Targets printed beside them (300 servers at 1 Hz: < 5 % of a core, < 64 MiB; status p99
 # < 10 ms), never asserted.
 # Environment: BENCH_FLEET_CLUSTERS, BENCH_FLEET_SECONDS, BENCH_RTT_REQUESTS, BENCH_DIR
@@ -82,7 +83,7 @@ longest_round_ms() {
 
 # One window: CPU, max RSS, the longest poll round seen, status round trips.  Prints a row.
 measure() {
-	local label=$1 hz t0 t1 c0 c1 rss max_rss=0 round max_round=0 rtt end
+	local label=$1 k=$2 hz t0 t1 c0 c1 rss max_rss=0 round max_round=0 rtt end
 	hz=$(getconf CLK_TCK)
 	"$RTT" -s "$DIR/cutoverd.sock" -n "$RTT_N" \
 		-i "$(awk -v w="$WINDOW_S" -v n="$RTT_N" 'BEGIN { printf "%.3f", w * 1000 / n }')" \
@@ -104,7 +105,7 @@ measure() {
 	wait "$rtt_pid" || true
 	rtt=$(cat "$OUT/fleet-$label-rtt.json")
 	[[ -n $rtt ]] || die "status-rtt printed nothing ($(cat "$OUT/fleet-$label-rtt.err"))"
-	awk -v l="$label" -v c=$((c1 - c0)) -v hz="$hz" -v t=$((t1 - t0)) -v r="$max_rss" -v n=$((3 * K)) -v rd="$max_round" \
+	awk -v l="$label" -v c=$((c1 - c0)) -v hz="$hz" -v t=$((t1 - t0)) -v r="$max_rss" -v n=$((3 * k)) -v rd="$max_round" \
 		-v p50="$(jq -r .p50_ms <<<"$rtt")" -v p99="$(jq -r .p99_ms <<<"$rtt")" -v mx="$(jq -r .max_ms <<<"$rtt")" \
 		-v e="$(jq -r '"\(.errors)/\(.requests)"' <<<"$rtt")" 'BEGIN {
 			cpu = c / hz / (t / 1e6) * 100
@@ -112,6 +113,8 @@ measure() {
 				cpu / n * 300, r / 1024 / n * 300
 		}'
 	LAST_RSS=$(awk -v r="$max_rss" 'BEGIN { printf "%.2f", r / 1024 }')
+	LAST_P50=$(jq -r .p50_ms <<<"$rtt")
+	LAST_P99=$(jq -r .p99_ms <<<"$rtt")
 }
 
 # A window with no status requests and no /metrics scrape: what polling alone costs.  Sets
@@ -215,7 +218,7 @@ main() {
 	# Each point of the fit is a daemon of its own, started fresh with the first k clusters: a
 	# reload would leave the RSS of the larger config behind.  The full fleet comes last and
 	# stays for the windows with status requests and with a server hung.
-	local ns="" cpus="" rsss="" k part
+	local ns="" cpus="" rsss="" p50s="" p99s="" k part
 	echo
 	echo "-- one cutoverd, up to $K clusters of 3 real mariadbd ($((3 * K)) servers) at 1 Hz; windows of ${WINDOW_S}s, $RTT_N status requests each --"
 	printf '  %-22s %4s %7s %8s %9s %7s %7s %7s %7s %9s %9s\n' "" servers "cpu %" "rss MiB" "round ms" "p50 ms" "p99 ms" \
@@ -228,14 +231,16 @@ main() {
 		ns+=" $((3 * k))"
 		cpus+=" $QUIET_CPU"
 		rsss+=" $QUIET_RSS"
+		measure "all answering" "$k"
+		p50s+=" $LAST_P50"
+		p99s+=" $LAST_P99"
 		((part < 4)) && stop_daemon
 	done
-	measure "all answering"
 	STATUS_RSS=$LAST_RSS
 	STOPPED_PID=$(SANDBOX_DIR=$PREFIX-fleet1 "$SANDBOX" pid 2 --dir "$PREFIX-fleet1")
 	kill -STOP "$STOPPED_PID"
 	sleep 3
-	measure "c1-db2 hung (SIGSTOP)"
+	measure "c1-db2 hung (SIGSTOP)" "$K"
 	kill -CONT "$STOPPED_PID"
 	STOPPED_PID=""
 	echo "  (polling only: no status request, no /metrics scrape in that window, each a daemon started with that"
@@ -248,6 +253,12 @@ main() {
 	read -ra f <<<"$(fit "$ns" "$rsss")"
 	printf '  polling alone, rss, least squares over the %s servers: %s MiB a server + %s MiB fixed (r2 %s); at 300: %s MiB\n' \
 		"${ns# }" "${f[0]}" "${f[1]}" "${f[2]}" "${f[3]}"
+	read -ra f <<<"$(fit "$ns" "$p50s")"
+	printf '  status round trips, p50, least squares: %s ms a server + %s ms (r2 %s); at 300: %s ms\n' \
+		"${f[0]}" "${f[1]}" "${f[2]}" "${f[3]}"
+	read -ra f <<<"$(fit "$ns" "$p99s")"
+	printf '  status round trips, p99, least squares: %s ms a server + %s ms (r2 %s); at 300: %s ms\n' \
+		"${f[0]}" "${f[1]}" "${f[2]}" "${f[3]}"
 	printf '  serving status (%s requests a second, /metrics every second) added %s MiB at %d servers\n' \
 		"$(awk -v n="$RTT_N" -v w="$WINDOW_S" 'BEGIN { printf "%g", n / w }')" "$(awk -v a="$STATUS_RSS" -v b="$QUIET_RSS" 'BEGIN { printf "%.1f", a - b }')" $((3 * K))
 	echo "  targets at 300 servers, 1 Hz: cpu < 5 %, rss < 64 MiB; status p99 < 10 ms"

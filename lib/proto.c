@@ -376,22 +376,42 @@ json_t *proto_stream_line(json_t *id, const char *kind, json_t *payload)
 	return msg;
 }
 
+/* One pass of jansson's encoder into a buffer that grows as it fills (json_dumpb with no
+ * buffer would encode the whole reply once more just to size it: a `status` of a fleet is
+ * hundreds of KiB). */
+struct dump_buf {
+	char *p;
+	size_t len, cap;
+};
+
+static int dump_append(const char *s, size_t n, void *arg)
+{
+	struct dump_buf *b = arg;
+
+	if (b->len + n + 2 > b->cap) {
+		while (b->len + n + 2 > b->cap)
+			b->cap = b->cap ? b->cap * 2 : 4096;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	return 0;
+}
+
 char *proto_dump_line(const json_t *msg, size_t *len)
 {
 	const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY | PROTO_JSON_REAL;
-	size_t n = json_dumpb(msg, NULL, 0, flags);
-	char *buf;
+	struct dump_buf b = { NULL, 0, 0 };
 
-	if (n == 0) {
+	if (json_dump_callback(msg, dump_append, &b, flags) != 0 || b.len == 0) {
+		free(b.p);
 		if (len)
 			*len = 0;
 		return NULL;
 	}
-	buf = xmalloc(n + 2);
-	json_dumpb(msg, buf, n, flags);
-	buf[n] = '\n';
-	buf[n + 1] = '\0';
+	b.p[b.len] = '\n';
+	b.p[b.len + 1] = '\0';
 	if (len)
-		*len = n + 1;
-	return buf;
+		*len = b.len + 1;
+	return b.p;
 }

@@ -389,6 +389,35 @@ START_TEST(test_dump_line)
 }
 END_TEST
 
+/* A reply far larger than the first buffer (a fleet's `status`) comes out whole: the same text
+ * jansson gives in one piece, and the newline. */
+START_TEST(test_dump_line_large)
+{
+	json_t *m = json_object(), *a = json_array();
+	char *line, *want, key[32];
+	size_t len;
+	int i;
+
+	for (i = 0; i < 5000; i++) {
+		snprintf(key, sizeof(key), "server-%d", i);
+		json_array_append_new(a, json_pack("{s:s,s:i,s:f,s:b}", "name", key, "port", 3306 + i, "poll_ms", 10.5,
+						   "reachable", i % 2));
+	}
+	json_object_set_new(m, "servers", a);
+	line = proto_dump_line(m, &len);
+	want = json_dumps(m, JSON_COMPACT | JSON_ENCODE_ANY | PROTO_JSON_REAL);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_uint_gt(len, 200000);
+	ck_assert_uint_eq(len, strlen(want) + 1);
+	ck_assert_int_eq(memcmp(line, want, len - 1), 0);
+	ck_assert_int_eq(line[len - 1], '\n');
+	ck_assert_int_eq(line[len], '\0');
+	free(want);
+	free(line);
+	json_decref(m);
+}
+END_TEST
+
 Suite *proto_suite(void)
 {
 	Suite *s = suite_create("proto");
@@ -427,6 +456,7 @@ Suite *proto_suite(void)
 
 	tc = tcase_create("proto_dump_line");
 	tcase_add_test(tc, test_dump_line);
+	tcase_add_test(tc, test_dump_line_large);
 	suite_add_tcase(s, tc);
 	return s;
 }
