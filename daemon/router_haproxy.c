@@ -2,8 +2,11 @@
  *
  * One short-lived connection per command line, in HAProxy's non-interactive mode: connect,
  * write "cmd1;cmd2\n", read until HAProxy closes, all on the loop with one deadline
- * (cfg->timeout_ms).  What the bytes mean is haproxy_parse.c's business; the switchover's
- * steps are in router_haproxy_switch.c. */
+ * (cfg->timeout_ms).  The poll too, on purpose: a connection kept open (interactive mode)
+ * stays with the process it reached, and after an HAProxy reload that is the old process,
+ * which lives on for it and answers with its own, stale states (check_haproxy
+ * test_live_reload_seen).  What the bytes mean is haproxy_parse.c's business; the
+ * switchover's steps are in router_haproxy_switch.c. */
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/un.h>

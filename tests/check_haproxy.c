@@ -1068,6 +1068,127 @@ START_TEST(test_live_errors)
 }
 END_TEST
 
+/* One raw line to an admin socket (blocking is fine in a test); the answer, or "" if none. */
+static void raw_line(const char *sock, const char *line, char *out, size_t outlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	size_t len = 0;
+	ssize_t n;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	strlcpy_(sun.sun_path, sock, sizeof(sun.sun_path));
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+	while (len + 1 < outlen && (n = read(fd, out + len, outlen - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	out[len] = '\0';
+}
+
+/* haproxy in the foreground (-db), a child that dies with the test; -sf OLD as a reload does. */
+static pid_t haproxy_child(const char *cfgpath, pid_t old)
+{
+	char oldpid[16];
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		snprintf(oldpid, sizeof(oldpid), "%d", (int)old);
+		if (old > 0)
+			execl(HAPROXY_BIN, "haproxy", "-db", "-q", "-f", cfgpath, "-sf", oldpid, (char *)NULL);
+		else
+			execl(HAPROXY_BIN, "haproxy", "-db", "-q", "-f", cfgpath, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Wait (a bound for failures only) until the process answering on sock is pid. */
+static void wait_answered_by(const char *sock, pid_t pid)
+{
+	char out[8192], want[32];
+	int i;
+
+	snprintf(want, sizeof(want), "\nPid: %d\n", (int)pid);
+	for (i = 0; i < 500; i++) {
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+		strlcpy_(sun.sun_path, sock, sizeof(sun.sun_path));
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+			close(fd);
+			raw_line(sock, "show info\n", out, sizeof(out));
+			if (strstr(out, want))
+				return;
+		} else {
+			close(fd);
+		}
+		usleep(10000);
+	}
+	ck_abort_msg("haproxy pid %d never answered on %s", (int)pid, sock);
+}
+
+/* HAProxy reloaded (a new process started with -sf, as `systemctl reload` does): the next
+ * poll reads the new process, and the old one is free to exit.  The poll opens a connection
+ * each time on purpose: a connection kept open (interactive mode) stays with the old process,
+ * which then lives on for it and answers with its own, stale states. */
+START_TEST(test_live_reload_seen)
+{
+	struct cfg_router c = test_cfg();
+	struct outcome o = { 0 };
+	struct router *r;
+	char dir[] = "/tmp/check_haproxy.XXXXXX", sock[128], cfgpath[160], out[4096], err[256];
+	pid_t old, new;
+	FILE *f;
+	int i;
+
+	ck_assert_msg(access(HAPROXY_BIN, X_OK) == 0, "%s is missing (tests/deps.sh installs it)", HAPROXY_BIN);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sock, sizeof(sock), "%s/admin.sock", dir);
+	snprintf(cfgpath, sizeof(cfgpath), "%s/haproxy.cfg", dir);
+	f = fopen(cfgpath, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "global\n    stats socket %s mode 600 level admin\n"
+		"defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n"
+		"backend mysql_write\n    server db1 127.0.0.1:9\n    server db2 127.0.0.1:9 disabled\n"
+		"    server db3 127.0.0.1:9 disabled\n"
+		"backend mysql_read\n    server db1 127.0.0.1:9\n    server db2 127.0.0.1:9\n", sock);
+	fclose(f);
+	old = haproxy_child(cfgpath, 0);
+	wait_answered_by(sock, old);
+
+	c.address = sock;
+	r = router_new(test_base, &test_config, &c, err, sizeof(err));
+	ck_assert_msg(r != NULL, "%s", err);
+	/* the old process, changed at run time: db2 ready */
+	raw_line(sock, "set server mysql_write/db2 state ready\n", out, sizeof(out));
+	RUN(&o, r->ops->poll(r, on_done, &o));
+	ck_assert_msg(o.err == 0, "%s", o.msg);
+	ck_assert_str_eq(be_named(&r->view, "mysql_write/db2")->state, "no check");
+
+	/* the reload: the new process starts from the file, db2 disabled */
+	new = haproxy_child(cfgpath, old);
+	wait_answered_by(sock, new);
+	RUN(&o, r->ops->poll(r, on_done, &o));
+	ck_assert_msg(o.err == 0, "%s", o.msg);
+	ck_assert_msg(!strcmp(be_named(&r->view, "mysql_write/db2")->state, "MAINT"),
+		      "after the reload the poll read db2 %s: the old process's state",
+		      be_named(&r->view, "mysql_write/db2")->state);
+	/* nothing of cutoverd's holds the old process (a bound for a failure only) */
+	for (i = 0; i < 500 && waitpid(old, NULL, WNOHANG) == 0; i++)
+		usleep(10000);
+	ck_assert_msg(i < 500, "the old haproxy (pid %d) still runs 5 s after the reload", (int)old);
+
+	router_free(r);
+	kill(new, SIGTERM);
+	waitpid(new, NULL, 0);
+	unlink(cfgpath);
+	unlink(sock);
+	rmdir(dir);
+}
+END_TEST
+
 Suite *haproxy_suite(void)
 {
 	Suite *s = suite_create("haproxy");
@@ -1128,6 +1249,7 @@ Suite *haproxy_suite(void)
 	tcase_add_test(tc, test_driver_timeout);
 	tcase_add_test(tc, test_driver_bad_address);
 	tcase_add_test(tc, test_driver_busy_and_unmapped);
+	tcase_add_test(tc, test_live_reload_seen);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("driver_live");
