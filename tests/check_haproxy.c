@@ -764,12 +764,47 @@ static int free_tcp_port(void)
 	return ntohs(sin.sin_port);
 }
 
-/* A real haproxy: mysql_write has db1 ready, db2 and db3 disabled; nothing listens behind
- * them and checks are off, so every state comes from the runtime API alone. */
+/* A real haproxy's config: mysql_write has db1 ready, db2 and db3 disabled; nothing listens
+ * behind them and checks are off, so every state comes from the runtime API alone.  The admin
+ * socket at sock, and on 127.0.0.1:tcp_port too unless it is 0. */
+static void write_haproxy_cfg(const char *cfgpath, const char *sock, int tcp_port)
+{
+	FILE *f = fopen(cfgpath, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "global\n    stats socket %s mode 600 level admin\n", sock);
+	if (tcp_port > 0)
+		fprintf(f, "    stats socket ipv4@127.0.0.1:%d level admin\n", tcp_port);
+	fprintf(f, "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n"
+		"backend mysql_write\n    server db1 127.0.0.1:9\n    server db2 127.0.0.1:9 disabled\n"
+		"    server db3 127.0.0.1:9 disabled\n"
+		"backend mysql_read\n    server db1 127.0.0.1:9\n    server db2 127.0.0.1:9\n");
+	fclose(f);
+}
+
+/* haproxy in the foreground (-db), a child that dies with the test; -sf OLD as a reload does. */
+static pid_t haproxy_child(const char *cfgpath, pid_t old)
+{
+	char oldpid[16];
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		snprintf(oldpid, sizeof(oldpid), "%d", (int)old);
+		if (old > 0)
+			execl(HAPROXY_BIN, "haproxy", "-db", "-q", "-f", cfgpath, "-sf", oldpid, (char *)NULL);
+		else
+			execl(HAPROXY_BIN, "haproxy", "-db", "-q", "-f", cfgpath, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* A real haproxy (write_haproxy_cfg) for the driver_live tests, on a Unix and a TCP socket. */
 static void haproxy_start(void)
 {
 	char cfgpath[192];
-	FILE *f;
 	int i;
 
 	loop_setup();
@@ -781,24 +816,8 @@ static void haproxy_start(void)
 	snprintf(hx_sock, sizeof(hx_sock), "%s/admin.sock", hx_dir);
 	hx_tcp_port = free_tcp_port();
 	snprintf(cfgpath, sizeof(cfgpath), "%s/haproxy.cfg", hx_dir);
-	f = fopen(cfgpath, "w");
-	ck_assert_ptr_nonnull(f);
-	fprintf(f, "global\n    stats socket %s mode 600 level admin\n"
-		"    stats socket ipv4@127.0.0.1:%d level admin\n"
-		"defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n"
-		"backend mysql_write\n    server db1 127.0.0.1:9 \n    server db2 127.0.0.1:9 disabled\n"
-		"    server db3 127.0.0.1:9 disabled\n"
-		"backend mysql_read\n    server db1 127.0.0.1:9\n    server db2 127.0.0.1:9\n", hx_sock,
-		hx_tcp_port);
-	fclose(f);
-	hx_pid = fork();
-	ck_assert_int_ge(hx_pid, 0);
-	if (hx_pid == 0) {
-		/* Die with the test, even if it fails before its teardown. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execl(HAPROXY_BIN, "haproxy", "-db", "-q", "-f", cfgpath, (char *)NULL);
-		_exit(127);
-	}
+	write_haproxy_cfg(cfgpath, hx_sock, hx_tcp_port);
+	hx_pid = haproxy_child(cfgpath, 0);
 	/* Wait (not a timing assertion) until the stats socket accepts connections. */
 	for (i = 0; i < 1000; i++) {
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -1085,25 +1104,6 @@ static void raw_line(const char *sock, const char *line, char *out, size_t outle
 	out[len] = '\0';
 }
 
-/* haproxy in the foreground (-db), a child that dies with the test; -sf OLD as a reload does. */
-static pid_t haproxy_child(const char *cfgpath, pid_t old)
-{
-	char oldpid[16];
-	pid_t pid = fork();
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		snprintf(oldpid, sizeof(oldpid), "%d", (int)old);
-		if (old > 0)
-			execl(HAPROXY_BIN, "haproxy", "-db", "-q", "-f", cfgpath, "-sf", oldpid, (char *)NULL);
-		else
-			execl(HAPROXY_BIN, "haproxy", "-db", "-q", "-f", cfgpath, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
 /* Wait (a bound for failures only) until the process answering on sock is pid. */
 static void wait_answered_by(const char *sock, pid_t pid)
 {
@@ -1140,21 +1140,13 @@ START_TEST(test_live_reload_seen)
 	struct router *r;
 	char dir[] = "/tmp/check_haproxy.XXXXXX", sock[128], cfgpath[160], out[4096], err[256];
 	pid_t old, new;
-	FILE *f;
 	int i;
 
 	ck_assert_msg(access(HAPROXY_BIN, X_OK) == 0, "%s is missing (tests/deps.sh installs it)", HAPROXY_BIN);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(sock, sizeof(sock), "%s/admin.sock", dir);
 	snprintf(cfgpath, sizeof(cfgpath), "%s/haproxy.cfg", dir);
-	f = fopen(cfgpath, "w");
-	ck_assert_ptr_nonnull(f);
-	fprintf(f, "global\n    stats socket %s mode 600 level admin\n"
-		"defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n"
-		"backend mysql_write\n    server db1 127.0.0.1:9\n    server db2 127.0.0.1:9 disabled\n"
-		"    server db3 127.0.0.1:9 disabled\n"
-		"backend mysql_read\n    server db1 127.0.0.1:9\n    server db2 127.0.0.1:9\n", sock);
-	fclose(f);
+	write_haproxy_cfg(cfgpath, sock, 0);
 	old = haproxy_child(cfgpath, 0);
 	wait_answered_by(sock, old);
 
