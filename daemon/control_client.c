@@ -363,14 +363,25 @@ void client_send(struct client *c, json_t *msg)
 	client_send_line(c, line, len);
 }
 
+static void free_line(const void *data, size_t len, void *arg)
+{
+	free((void *)data);
+}
+
 void client_send_line(struct client *c, char *line, size_t len)
 {
 	if (!c->connected) {
 		free(line);
 		return;
 	}
-	evbuffer_add(c->out, line, len);
-	free(line);
+	if (len >= 65536) {
+		/* a fleet's status: handed over, not copied (freed once written or dropped) */
+		if (evbuffer_add_reference(c->out, line, len, free_line, NULL) < 0)
+			free(line);
+	} else {
+		evbuffer_add(c->out, line, len);
+		free(line);
+	}
 	if (evbuffer_get_length(c->out) > MAX_PENDING_OUTPUT) {
 		log_warn("control: dropping client pid %d uid %u: more than %u bytes of output pending (it does not read)",
 			 (int)c->pid, (unsigned)c->uid, MAX_PENDING_OUTPUT);

@@ -1193,6 +1193,57 @@ START_TEST(test_broadcast_filters)
 END_TEST
 
 /* A subscriber that stops reading is dropped once 8 MiB are queued for it. */
+/* Lines of 64 KiB and more are handed to the output buffer, not copied: three of 200 KB, with
+ * small ones between them, arrive whole and in order; a reader that stops reading with such
+ * lines queued is dropped, and their memory freed (ASan's run checks that). */
+START_TEST(test_large_lines_whole)
+{
+	struct control_opts o = default_opts();
+	struct cli *cl, *stuck;
+	char *pad = xmalloc(200001);
+	json_t *big, *small, *r;
+	int i;
+
+	start(&o);
+	cl = cli_connect();
+	cli_puts(cl, "{\"cmd\":\"events\"}\n");
+	json_decref(cli_expect_reply(cl));
+	stuck = cli_connect();
+	cli_puts(stuck, "{\"cmd\":\"events\"}\n");
+	json_decref(cli_expect_reply(stuck));
+	for (i = 0; i < 200000; i++)
+		pad[i] = (char)('a' + i % 26);
+	pad[200000] = '\0';
+	for (i = 0; i < 3; i++) {
+		big = json_pack("{s:i,s:s}", "n", 2 * i, "pad", pad);
+		small = json_pack("{s:i}", "n", 2 * i + 1);
+		control_broadcast(ctl, big);
+		control_broadcast(ctl, small);
+		json_decref(big);
+		json_decref(small);
+	}
+	for (i = 0; i < 6; i++) {
+		json_t *ev;
+		ck_assert_int_eq(cli_read_line(cl, &r), 1);
+		ev = json_object_get(r, "event");
+		ck_assert_msg(ev != NULL, "not an event line");
+		ck_assert_int_eq(json_integer_value(json_object_get(ev, "n")), i);
+		if (i % 2 == 0)
+			ck_assert_str_eq(json_string_value(json_object_get(ev, "pad")), pad);
+		json_decref(r);
+	}
+	/* the other one never reads: large lines until it is dropped */
+	big = json_pack("{s:s}", "pad", pad);
+	for (i = 0; i < 100 && control_client_count(ctl) == 2; i++)
+		control_broadcast(ctl, big);
+	json_decref(big);
+	ck_assert_int_eq(control_client_count(ctl), 1);
+	free(pad);
+	cli_close(stuck);
+	cli_close(cl);
+}
+END_TEST
+
 START_TEST(test_broadcast_drops_stuck_reader)
 {
 	struct control_opts o = default_opts();
@@ -1346,6 +1397,7 @@ Suite *control_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_broadcast_filters);
 	tcase_add_test(tc, test_broadcast_drops_stuck_reader);
+	tcase_add_test(tc, test_large_lines_whole);
 	tcase_add_test(tc, test_broadcast_total_output_bounded);
 	suite_add_tcase(s, tc);
 
