@@ -52,7 +52,7 @@ static size_t poll_slots(const struct daemon *d)
  * (db_set_gather): a tenth of a slot, from 1 to 10 ms.  Answers on loopback or a LAN are in
  * by then, and a slot's servers are then read in one wakeup of the loop instead of one each:
  * the wakeups, not the reading, are most of what polling costs.  An answer that takes longer
- * is waited for as before, so a slow server costs nothing more. */
+ * is waited for as before, after one read that finds nothing. */
 static int poll_gather_ms(const struct daemon *d)
 {
 	int ms = (int)(d->cfg->poll_interval_ms / (int64_t)poll_slots(d) / 10);

@@ -388,7 +388,7 @@ static int dump_append(const char *s, size_t n, void *arg)
 {
 	struct dump_buf *b = arg;
 
-	if (b->len + n + 2 > b->cap) {
+	if (b->len + n + 2 > b->cap) {   /* room for the line's "\n\0" too */
 		while (b->len + n + 2 > b->cap)
 			b->cap = b->cap ? b->cap * 2 : 4096;
 		b->p = xrealloc(b->p, b->cap);
